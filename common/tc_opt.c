@@ -1,0 +1,282 @@
+/* tc_opt.c: parses command lines and values against a program's settings
+ * table, so every daemon names, ranges and documents its settings one way. */
+#include "tc_opt.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FIELD(settings, opt) ((char *)(settings) + (opt)->offset)
+
+int tc_parse_ll(const char *s, long long *out)
+{
+    if (s == NULL || *s == '\0') return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || end == s) return -1;
+    *out = v;
+    return 0;
+}
+
+int tc_parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = {"1", "true", "yes", "on"};
+    static const char *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) { *out = 1; return 0; }
+        if (strcasecmp(s, no[i]) == 0) { *out = 0; return 0; }
+    }
+    return -1;
+}
+
+int tc_strlist_add(tc_strlist *l, const char *item)
+{
+    char **items = realloc(l->items, (l->n + 1) * sizeof *items);
+    if (items == NULL) return -1;
+    l->items = items;
+    if ((l->items[l->n] = strdup(item)) == NULL) return -1;
+    l->n++;
+    return 0;
+}
+
+void tc_strlist_free(tc_strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+/* Splits a comma list into l; empty items are skipped ("h2,,h1" = "h2,h1"). */
+static int strlist_add_csv(tc_strlist *l, const char *value)
+{
+    const char *p = value;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        while (n > 0 && (*p == ' ' || *p == '\t')) { p++; n--; }
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+        if (n > 0) {
+            char *item = strndup(p, n);
+            if (item == NULL || tc_strlist_add(l, item) != 0) { free(item); return -1; }
+            free(item);
+        }
+        if (comma == NULL) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static void opt_name(const tc_opt *opt, char *buf, size_t len)
+{
+    if (opt->flag)
+        snprintf(buf, len, "%s (%s)", opt->key, opt->flag);
+    else
+        snprintf(buf, len, "%s", opt->key);
+}
+
+static int set_int(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
+{
+    long long v;
+    char name[128];
+    opt_name(opt, name, sizeof name);
+    if (tc_parse_ll(value, &v) != 0) {
+        snprintf(err, errlen, "%s: '%s' is not an integer (allowed: %lld..%lld)", name, value,
+                 opt->min, opt->max);
+        return -1;
+    }
+    if (v < opt->min || v > opt->max) {
+        snprintf(err, errlen, "%s: %lld is out of range (allowed: %lld..%lld)", name, v, opt->min,
+                 opt->max);
+        return -1;
+    }
+    *(long long *)field = v;
+    return 0;
+}
+
+static int set_str(void *field, const char *value, char *err, size_t errlen)
+{
+    char *copy = strdup(value);
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(*(char **)field);
+    *(char **)field = copy;
+    return 0;
+}
+
+int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, size_t errlen)
+{
+    void *field = FIELD(settings, opt);
+    char name[128];
+    switch (opt->type) {
+    case TC_OPT_STR:
+        return set_str(field, value, err, errlen);
+    case TC_OPT_INT:
+        return set_int(opt, field, value, err, errlen);
+    case TC_OPT_BOOL:
+        if (tc_parse_bool(value, (int *)field) == 0) return 0;
+        opt_name(opt, name, sizeof name);
+        snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
+        return -1;
+    case TC_OPT_LIST: {
+        tc_strlist *l = field;
+        if (l->from_default) {
+            tc_strlist_free(l);
+            l->from_default = 0;
+        }
+        if (strlist_add_csv(l, value) == 0) return 0;
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    case TC_OPT_CUSTOM:
+        return opt->parse(opt, field, value, err, errlen);
+    }
+    snprintf(err, errlen, "%s: unknown setting type", opt->key);
+    return -1;
+}
+
+int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errlen)
+{
+    for (const tc_opt *o = table; o->key; o++) {
+        if (o->def == NULL) continue;
+        if (o->type == TC_OPT_LIST && o->def[0] == '\0') continue;
+        if (tc_opt_set(o, settings, o->def, err, errlen) != 0) return -1;
+        if (o->type == TC_OPT_LIST) ((tc_strlist *)FIELD(settings, o))->from_default = 1;
+    }
+    return 0;
+}
+
+const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key)
+{
+    for (const tc_opt *o = table; o->key; o++)
+        if (strcmp(o->key, key) == 0) return o;
+    return NULL;
+}
+
+const tc_opt *tc_opt_find_flag(const tc_opt *table, const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0') return NULL;
+    if (arg[1] != '-') {
+        for (const tc_opt *o = table; o->key; o++)
+            if (o->short_flag && o->short_flag == arg[1]) return o;
+        return NULL;
+    }
+    size_t n = strcspn(arg, "=");
+    for (const tc_opt *o = table; o->key; o++)
+        if (o->flag && strlen(o->flag) == n && strncmp(o->flag, arg, n) == 0) return o;
+    return NULL;
+}
+
+/* The value of a flag: "--x=v", "-xv", or the next argument. */
+static int flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value,
+                      char *err, size_t errlen)
+{
+    const char *arg = argv[*i];
+    const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    if (o->type == TC_OPT_BOOL) {
+        *value = eq ? eq + 1 : "true";
+        if (!eq && arg[1] != '-' && arg[2] != '\0') {
+            snprintf(err, errlen, "option '%s' takes no value", arg);
+            return -1;
+        }
+        return 0;
+    }
+    if (eq) { *value = eq + 1; return 0; }
+    if (arg[1] != '-' && arg[2] != '\0') { *value = arg + 2; return 0; }
+    if (*i + 1 >= argc) {
+        snprintf(err, errlen, "option '%s' requires a value (%s)", arg,
+                 o->metavar ? o->metavar : "VALUE");
+        return -1;
+    }
+    *value = argv[++*i];
+    return 0;
+}
+
+int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
+                      char **positionals, int max_pos, int *npos, char *err, size_t errlen)
+{
+    int options_done = 0;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && strcmp(arg, "--") == 0) { options_done = 1; continue; }
+        if (options_done || arg[0] != '-' || arg[1] == '\0') {
+            if (*npos >= max_pos) {
+                snprintf(err, errlen, "unexpected argument '%s'", arg);
+                return -1;
+            }
+            positionals[(*npos)++] = argv[i];
+            continue;
+        }
+        const tc_opt *o = tc_opt_find_flag(table, arg);
+        if (o == NULL) {
+            snprintf(err, errlen, "unrecognized option '%s' (see --help)", arg);
+            return -1;
+        }
+        const char *value;
+        if (flag_value(o, argc, argv, &i, &value, err, errlen) != 0) return -1;
+        if (tc_opt_set(o, settings, value, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table)
+{
+    fprintf(out, "%s\n\noptions:\n", usage);
+    for (const tc_opt *o = table; o->key; o++) {
+        if (o->flag == NULL) continue;
+        char left[96];
+        int n = 0;
+        if (o->short_flag) n = snprintf(left, sizeof left, "-%c, ", o->short_flag);
+        snprintf(left + n, sizeof left - (size_t)n, "%s%s%s", o->flag, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
+        fprintf(out, "  %-38s %s", left, o->help ? o->help : "");
+        if (o->def && o->def[0] && o->type != TC_OPT_BOOL) fprintf(out, " [%s]", o->def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-38s %s\n  %-38s %s\n", "-h, --help", "show this help and exit",
+            "-v, --version", "show the version and exit");
+}
+
+void tc_opt_print(FILE *out, const tc_opt *table, const void *settings)
+{
+    for (const tc_opt *o = table; o->key; o++) {
+        const char *field = (const char *)settings + o->offset;
+        fprintf(out, "%-32s = ", o->key);
+        switch (o->type) {
+        case TC_OPT_STR: {
+            const char *s = *(char *const *)field;
+            fprintf(out, s ? "'%s'\n" : "None\n", s);
+            break;
+        }
+        case TC_OPT_INT: fprintf(out, "%lld\n", *(const long long *)field); break;
+        case TC_OPT_BOOL: fprintf(out, "%s\n", *(const int *)field ? "True" : "False"); break;
+        case TC_OPT_LIST: {
+            const tc_strlist *l = (const tc_strlist *)field;
+            fputc('[', out);
+            for (size_t i = 0; i < l->n; i++) fprintf(out, "%s'%s'", i ? ", " : "", l->items[i]);
+            fputs("]\n", out);
+            break;
+        }
+        case TC_OPT_CUSTOM: fprintf(out, "%s\n", o->def ? o->def : "?"); break;
+        }
+    }
+}
+
+void tc_opt_free(const tc_opt *table, void *settings)
+{
+    for (const tc_opt *o = table; o->key; o++) {
+        void *field = FIELD(settings, o);
+        if (o->type == TC_OPT_STR) {
+            free(*(char **)field);
+            *(char **)field = NULL;
+        } else if (o->type == TC_OPT_LIST) {
+            tc_strlist_free(field);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/* fr_args.h: splits Gunicorn's command line between tandem-proxy and tandem-appd.
+ * The daemons validate values; this only routes each flag to its owner(s).
+ * Ownership: the argv arrays hold pointers into the caller's argv (not copies)
+ * plus static strings; free them with fr_args_free.  Errors: -1 and a message
+ * in err naming the flag. */
+#ifndef TANDEM_FR_ARGS_H
+#define TANDEM_FR_ARGS_H
+
+#include <stddef.h>
+
+typedef struct {
+    char **v;
+    int n, cap;
+} fr_argv;
+
+typedef struct {
+    fr_argv proxy;     /* flags for tandem-proxy, without argv[0] */
+    fr_argv appd;      /* flags and the app spec for tandem-appd */
+    const char *pidfile;
+    int help, version, has_app;
+} fr_args;
+
+int fr_args_split(int argc, char **argv, fr_args *out, char *err, size_t errlen);
+int fr_argv_push(fr_argv *a, char *s);
+void fr_args_free(fr_args *a);
+void fr_usage(void);
+
+#endif

@@ -1,0 +1,263 @@
+/* main.c (tandem): starts tandem-appd, waits until it is ready, starts
+ * tandem-proxy in front of it on a private socket, forwards signals, and
+ * exits when either daemon exits (with its status). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fr_args.h"
+#include "tc_notify.h"
+
+/* Heavy apps (Django) may take a while to import; a daemon that is neither
+ * ready nor dead after this long is reported and stopped. */
+#define READY_TIMEOUT_MS 60000
+
+typedef struct {
+    const char *name;   /* "tandem-appd" */
+    char path[PATH_MAX];
+    pid_t pid;
+    int notify_fd;
+    int status;         /* wait status once exited */
+    int exited;
+} fr_daemon;
+
+static volatile sig_atomic_t pending_signal;
+/* Short: it holds a Unix socket path, which must fit in sun_path (108). */
+static char rundir[80];
+
+static void on_signal(int sig) { pending_signal = sig; }
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Finds a daemon: $TANDEM_SBINDIR, then the build tree next to this binary,
+ * then the configured sbindir. */
+static int find_daemon(fr_daemon *d, const char *subdir)
+{
+    char self[PATH_MAX - 64];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    const char *env = getenv("TANDEM_SBINDIR");
+    if (env) {
+        snprintf(d->path, sizeof d->path, "%s/%s", env, d->name);
+        if (access(d->path, X_OK) == 0) return 0;
+    }
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) *slash = '\0';
+        snprintf(d->path, sizeof d->path, "%s/../%s/%s", self, subdir, d->name);
+        if (access(d->path, X_OK) == 0) return 0;
+        snprintf(d->path, sizeof d->path, "%s/../sbin/%s", self, d->name);
+        if (access(d->path, X_OK) == 0) return 0;
+    }
+    snprintf(d->path, sizeof d->path, "%s/%s", SBINDIR, d->name);
+    if (access(d->path, X_OK) == 0) return 0;
+    fprintf(stderr, "tandem: error: cannot find %s (set TANDEM_SBINDIR)\n", d->name);
+    return -1;
+}
+
+static int spawn(fr_daemon *d, fr_argv *args)
+{
+    char notify[PATH_MAX];
+    snprintf(notify, sizeof notify, "%s/%s.notify", rundir, d->name);
+    d->notify_fd = tc_notify_listen(notify);
+    if (d->notify_fd < 0) {
+        fprintf(stderr, "tandem: error: %s: %s\n", notify, strerror(errno));
+        return -1;
+    }
+    args->v[0] = d->path;
+    d->pid = fork();
+    if (d->pid < 0) {
+        fprintf(stderr, "tandem: error: fork: %s\n", strerror(errno));
+        return -1;
+    }
+    if (d->pid == 0) {
+        setenv("NOTIFY_SOCKET", notify, 1);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(d->path, args->v);
+        fprintf(stderr, "tandem: error: cannot run %s: %s\n", d->path, strerror(errno));
+        _exit(127);
+    }
+    return 0;
+}
+
+static int reap(fr_daemon *d)
+{
+    if (d->pid <= 0 || d->exited) return d->exited;
+    pid_t r = waitpid(d->pid, &d->status, WNOHANG);
+    if (r == d->pid) d->exited = 1;
+    return d->exited;
+}
+
+static int exit_code(const fr_daemon *d)
+{
+    if (WIFEXITED(d->status)) return WEXITSTATUS(d->status);
+    if (WIFSIGNALED(d->status)) return 128 + WTERMSIG(d->status);
+    return 1;
+}
+
+/* Waits for READY=1 from d, its exit, or a signal to us.  0 when ready. */
+static int wait_ready(fr_daemon *d)
+{
+    long long deadline = now_ms() + READY_TIMEOUT_MS;
+    char msg[512];
+    while (!pending_signal) {
+        if (reap(d)) {
+            fprintf(stderr, "tandem: error: %s exited during start-up (status %d)\n", d->name,
+                    exit_code(d));
+            return -1;
+        }
+        int r;
+        while ((r = tc_notify_recv(d->notify_fd, msg, sizeof msg)) > 0)
+            if (strstr(msg, "READY=1")) return 0;
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            fprintf(stderr, "tandem: error: %s not ready after %d s\n", d->name,
+                    READY_TIMEOUT_MS / 1000);
+            return -1;
+        }
+        struct pollfd p = {.fd = d->notify_fd, .events = POLLIN};
+        /* Short polls: child exit is noticed by waitpid, not by the fd. */
+        poll(&p, 1, left < 50 ? (int)left : 50);
+    }
+    return -1;
+}
+
+static void stop(fr_daemon *d, int sig)
+{
+    if (d->pid > 0 && !reap(d)) kill(d->pid, sig);
+}
+
+/* Blocks until every started daemon has exited, forwarding signals. */
+static void wait_all(fr_daemon *ds, int n)
+{
+    for (;;) {
+        int alive = 0;
+        for (int i = 0; i < n; i++) alive += ds[i].pid > 0 && !reap(&ds[i]);
+        if (!alive) return;
+        if (pending_signal) {
+            int sig = pending_signal;
+            pending_signal = 0;
+            for (int i = 0; i < n; i++) stop(&ds[i], sig);
+        }
+        struct pollfd none;
+        poll(&none, 0, 50);
+    }
+}
+
+static void cleanup(fr_daemon *ds, int n)
+{
+    char path[PATH_MAX];
+    for (int i = 0; i < n; i++) {
+        if (ds[i].notify_fd > 0) close(ds[i].notify_fd);
+        snprintf(path, sizeof path, "%s/%s.notify", rundir, ds[i].name);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/app.sock", rundir);
+    unlink(path);
+    rmdir(rundir);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "tandem: error: --pid %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int run(fr_args *a)
+{
+    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
+    fr_daemon *appd = &ds[0], *proxy = &ds[1];
+    if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy")) return 1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(rundir, sizeof rundir, "%s/tandem-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(rundir) == NULL) {
+        fprintf(stderr, "tandem: error: mkdtemp %s: %s\n", rundir, strerror(errno));
+        return 1;
+    }
+    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
+    static char bind_arg[sizeof rundir + 32];
+    snprintf(bind_arg, sizeof bind_arg, "unix:%s/app.sock", rundir);
+    int rc = 1;
+    if (fr_argv_push(&a->appd, "--bind") || fr_argv_push(&a->appd, bind_arg) ||
+        fr_argv_push(&a->proxy, "--upstream") || fr_argv_push(&a->proxy, bind_arg)) {
+        fprintf(stderr, "tandem: error: out of memory\n");
+        goto out;
+    }
+    if (spawn(appd, &a->appd) || wait_ready(appd)) goto stop;
+    if (spawn(proxy, &a->proxy) || wait_ready(proxy)) goto stop;
+    wait_all(ds, 2);   /* until one exits; then the other is told to stop */
+    rc = 0;
+    for (int i = 0; i < 2; i++) {
+        int code = exit_code(&ds[i]);
+        if (code != 0 && rc == 0) rc = code;
+    }
+    goto out;
+stop:
+    stop(appd, SIGTERM);
+    stop(proxy, SIGTERM);
+    wait_all(ds, 2);
+    rc = appd->exited && exit_code(appd) ? exit_code(appd)
+         : proxy->exited && exit_code(proxy) ? exit_code(proxy) : 1;
+out:
+    cleanup(ds, 2);
+    if (a->pidfile) unlink(a->pidfile);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    fr_args a;
+    char err[256];
+    /* argv[0] slots for the daemons, filled with their paths at spawn */
+    if (fr_args_split(argc, argv, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "tandem: error: %s\n", err);
+        return 2;
+    }
+    if (a.help) { fr_usage(); return 0; }
+    if (a.version) { printf("tandem %s\n", PACKAGE_VERSION); return 0; }
+    if (!a.has_app) {
+        fprintf(stderr, "tandem: error: no app given: tandem [OPTIONS] MODULE:CALLABLE\n");
+        return 2;
+    }
+    fr_args routed = {0};
+    /* Rebuild with argv[0] placeholders first. */
+    if (fr_argv_push(&routed.proxy, "tandem-proxy") || fr_argv_push(&routed.appd, "tandem-appd"))
+        return 1;
+    for (int i = 0; i < a.proxy.n; i++) fr_argv_push(&routed.proxy, a.proxy.v[i]);
+    for (int i = 0; i < a.appd.n; i++) fr_argv_push(&routed.appd, a.appd.v[i]);
+    routed.pidfile = a.pidfile;
+    install_signals();
+    int rc = run(&routed);
+    fr_args_free(&a);
+    fr_args_free(&routed);
+    return rc;
+}
