@@ -40,7 +40,9 @@ typedef struct {
     uint8_t te_trailers;      /* TE contains "trailers" */
     uint8_t upgrade;          /* Upgrade header present (Connection: upgrade) */
     uint8_t h2c_upgrade;      /* Upgrade: h2c with HTTP2-Settings */
-    uint8_t h2_preface;       /* the bytes are the HTTP/2 connection preface "PRI * HTTP/2.0" */
+    uint8_t h2_preface;       /* the bytes are the HTTP/2 connection preface "PRI * HTTP/2.0";
+                                 then *consumed counts only empty lines before it, so the
+                                 preface reaches the HTTP/2 session whole */
     uint64_t content_length;  /* TP_LENGTH_UNKNOWN when chunked; 0 when no body */
     uint32_t nheaders;
     tp_header *headers;       /* caller's array, filled in order received */

@@ -1,0 +1,47 @@
+# tests/fuzz/local.mk: build rules for tests/fuzz/ (included by the top Makefile.am)
+# Each target is one self-contained block.  A target's source defines
+# LLVMFuzzerTestOneInput (tests/fuzz/fuzz.h) and is built twice:
+#  - tests/fuzz/fuzz_NAME: the libFuzzer binary, only with --enable-fuzz (CC=clang);
+#  - tests/fuzz/fuzz_NAME_replay: the same source linked with replay_main.c,
+#    run by `make check` with any compiler over the seed corpus plus
+#    deterministic mutations of it (pass FILES or DIRS to replay those instead).
+
+# ---- protocol: the wire codec (protocol/) ---------------------------------
+FUZZ_PROTOCOL_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_protocol_replay
+TESTS += tests/fuzz/fuzz_protocol_replay
+tests_fuzz_fuzz_protocol_replay_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_protocol_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/protocol"'
+tests_fuzz_fuzz_protocol_replay_LDADD = protocol/libtandemproto.a
+EXTRA_DIST += tests/fuzz/corpus/protocol
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_protocol
+# The codec's own sources, so libFuzzer's coverage instrumentation sees them.
+tests_fuzz_fuzz_protocol_SOURCES = tests/fuzz/fuzz_protocol.c tests/fuzz/fuzz.h \
+	$(protocol_libtandemproto_a_SOURCES)
+tests_fuzz_fuzz_protocol_CFLAGS = $(AM_CFLAGS) $(FUZZ_PROTOCOL_SAN)
+tests_fuzz_fuzz_protocol_LDFLAGS = $(FUZZ_PROTOCOL_SAN)
+endif
+# ---- end protocol ---------------------------------------------------------
+
+# ---- h1: the proxy's HTTP/1 request parser (proxy/h1_*.c) -----------------
+# The parser's sources (PX_H1_SOURCES, listed in tests/unit/h1.mk) are
+# compiled into each program, so coverage instrumentation sees them.
+FUZZ_H1_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_h1_replay
+TESTS += tests/fuzz/fuzz_h1_replay
+tests_fuzz_fuzz_h1_replay_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h $(PX_H1_SOURCES)
+tests_fuzz_fuzz_h1_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/h1"'
+EXTRA_DIST += tests/fuzz/corpus/h1
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_h1
+tests_fuzz_fuzz_h1_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/fuzz.h $(PX_H1_SOURCES)
+tests_fuzz_fuzz_h1_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_fuzz_fuzz_h1_CFLAGS = $(AM_CFLAGS) $(FUZZ_H1_SAN)
+tests_fuzz_fuzz_h1_LDFLAGS = $(FUZZ_H1_SAN)
+endif
+# ---- end h1 ---------------------------------------------------------------
