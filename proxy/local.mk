@@ -1,0 +1,27 @@
+# proxy/local.mk: tandem-proxy (TLS, ALPN, HTTP/2 via nghttp2, HTTP/1 via the
+# project's parser, upstream pool to tandem-appd).  The HTTP/1 parser's file
+# list (PX_H1_SOURCES) is owned by tests/unit/h1.mk.
+PX_CORE_SOURCES = \
+	proxy/px_settings.c proxy/px_settings.h \
+	proxy/px_queue.c proxy/px_queue.h \
+	proxy/px_balance.c proxy/px_balance.h \
+	proxy/px_hdr.c proxy/px_hdr.h
+
+sbin_PROGRAMS += proxy/tandem-proxy
+proxy_tandem_proxy_SOURCES = \
+	proxy/main.c \
+	proxy/px.h \
+	proxy/px_server.c proxy/px_server.h \
+	proxy/px_listener.c \
+	proxy/px_tls.c \
+	proxy/px_conn.c \
+	proxy/h1_conn.c \
+	proxy/h2_session.c \
+	proxy/px_stream.c \
+	proxy/px_upstream.c \
+	$(PX_CORE_SOURCES) \
+	$(PX_H1_SOURCES)
+proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
+proxy_tandem_proxy_LDADD = protocol/libtandemproto.a common/libtandemcommon.a \
+	$(OPENSSL_LIBS) $(NGHTTP2_LIBS) $(LIBEVENT_LIBS) -lpthread

@@ -1,0 +1,297 @@
+/* px_server.c: the event-loop threads (one libevent base each, no shared
+ * locks), the end-of-turn flush that batches writes, cross-thread wake-ups
+ * through an eventfd, and signal-driven graceful shutdown. */
+#include "config.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include "px.h"
+#include "px_balance.h"
+#include "px_hdr.h"
+#include "px_server.h"
+#include "tc_log.h"
+
+px_global px_g;
+
+static int *wake_fds;        /* one eventfd per thread */
+static int main_efd = -1;    /* threads tell the main loop they have ended */
+static atomic_int threads_done;
+static struct event_base *main_base;
+static struct event *grace_ev;
+
+const char *px_thread_date(px_thread *th)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(th->base, &tv);
+    if (tv.tv_sec != th->date_sec) {
+        th->date_sec = tv.tv_sec;
+        px_http_date(tv.tv_sec, th->date);
+    }
+    return th->date;
+}
+
+void px_thread_schedule_flush(px_thread *th)
+{
+    if (!th->flush_scheduled) {
+        th->flush_scheduled = 1;
+        /* Runs after the callbacks of this loop turn: one session send, one
+         * TLS write, per connection per turn. */
+        event_active(th->flush_ev, EV_TIMEOUT, 0);
+    }
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    px_thread *th = arg;
+    th->flush_scheduled = 0;
+    for (int round = 0; round < 8; round++) {
+        if (px_queue_len(&th->queue))
+            px_thread_drain_queue(th);
+        px_conn *c;
+        while ((c = th->dirty)) {
+            th->dirty = c->dirty_next;
+            c->dirty_next = NULL;
+            c->dirty = 0;
+            px_conn_flush(c);
+        }
+        while ((c = th->reap_conns)) {
+            th->reap_conns = c->next;
+            px_conn_free_reaped(c);
+        }
+        px_upstream *u;
+        while ((u = th->reap_ups)) {
+            th->reap_ups = u->reap_next;
+            px_upstream_free_reaped(u);
+        }
+        if (!th->dirty && !th->reap_conns && !th->reap_ups)
+            break;
+    }
+    if (th->dirty || th->reap_conns || th->reap_ups)
+        px_thread_schedule_flush(th);
+    px_thread_maybe_exit(th);
+}
+
+void px_thread_wake_waiters(px_thread *self)
+{
+    if (px_waiting_total() == 0)
+        return;
+    for (int i = 0; i < px_g.nthreads; i++) {
+        px_thread *t = &px_g.threads[i];
+        if (atomic_load_explicit(&t->waiting, memory_order_relaxed) > 0) {
+            if (t == self) {
+                /* Our own queue: served at the end of this turn, no syscall. */
+                px_thread_schedule_flush(self);
+                continue;
+            }
+            uint64_t one = 1;
+            ssize_t r = write(wake_fds[i], &one, sizeof one);
+            (void)r; /* EAGAIN: the counter is already non-zero, a wake is pending */
+        }
+    }
+}
+
+static void thread_stop(px_thread *th)
+{
+    if (th->stopping)
+        return;
+    th->stopping = 1;
+    px_listener_detach(th);
+    for (px_conn *c = th->conns, *n; c; c = n) {
+        n = c->next;
+        px_conn_shutdown(c);
+    }
+    /* Requests still waiting for a worker will not get one in time. */
+    px_thread_fail_queue(th, 503);
+    px_thread_schedule_flush(th);
+}
+
+void px_thread_maybe_exit(px_thread *th)
+{
+    if (th->stopping && th->nconns == 0 && !th->reap_conns) {
+        px_pool_close_all(th);
+        event_base_loopexit(th->base, NULL);
+    }
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    px_thread *th = arg;
+    uint64_t v;
+    ssize_t r = read(fd, &v, sizeof v);
+    (void)r;
+    int stop = atomic_load(&th->wake_stop);
+    if (stop == 2) {
+        event_base_loopbreak(th->base);
+        return;
+    }
+    if (stop == 1)
+        thread_stop(th);
+    if (px_queue_len(&th->queue))
+        px_thread_drain_queue(th);
+}
+
+static void *thread_main(void *arg)
+{
+    px_thread *th = arg;
+    event_base_dispatch(th->base);
+    atomic_fetch_add(&threads_done, 1);
+    uint64_t one = 1;
+    ssize_t r = write(main_efd, &one, sizeof one);
+    (void)r;
+    return NULL;
+}
+
+static int thread_init(px_thread *th, int index)
+{
+    th->index = index;
+    struct event_config *ec = event_config_new();
+    /* Each base is used by its thread only: no libevent locking. */
+    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+    th->base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!th->base)
+        return -1;
+    wake_fds[index] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fds[index] < 0)
+        return -1;
+    th->wake_ev = event_new(th->base, wake_fds[index], EV_READ | EV_PERSIST, wake_cb, th);
+    th->flush_ev = event_new(th->base, -1, 0, flush_cb, th);
+    if (!th->wake_ev || !th->flush_ev || event_add(th->wake_ev, NULL) < 0)
+        return -1;
+    /* Common timeouts: O(1) timer insertion for the many equal timers. */
+    const px_settings *cfg = px_g.cfg;
+    struct timeval tv = { cfg->timeout, 0 };
+    th->tv_timeout = cfg->timeout ? event_base_init_common_timeout(th->base, &tv) : NULL;
+    tv.tv_sec = cfg->keepalive;
+    th->tv_keepalive = cfg->keepalive ? event_base_init_common_timeout(th->base, &tv) : NULL;
+    tv.tv_sec = cfg->queue_timeout;
+    th->tv_queue = cfg->queue_timeout ? event_base_init_common_timeout(th->base, &tv) : NULL;
+    tv.tv_sec = 2;
+    th->tv_linger = event_base_init_common_timeout(th->base, &tv);
+    px_queue_init(&th->queue);
+    tp_buf_init(&th->out);
+    px_pool_init(th);
+    if (px_listener_attach(th) < 0)
+        return -1;
+    return 0;
+}
+
+static void stop_threads(int how)
+{
+    for (int i = 0; i < px_g.nthreads; i++) {
+        int cur = atomic_load(&px_g.threads[i].wake_stop);
+        if (how > cur)
+            atomic_store(&px_g.threads[i].wake_stop, how);
+        uint64_t one = 1;
+        ssize_t r = write(wake_fds[i], &one, sizeof one);
+        (void)r;
+    }
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+    tc_warn("graceful timeout (%lld s) reached: closing remaining connections",
+            px_g.cfg->graceful_timeout);
+    stop_threads(2);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+        if (atomic_load(&px_g.stopping)) {
+            tc_info("second signal: stopping now");
+            stop_threads(2);
+            return;
+        }
+        tc_info("Handling signal: %s", sig == SIGTERM ? "term" : "int");
+        atomic_store(&px_g.stopping, 1);
+        stop_threads(1);
+        {
+            struct timeval tv = { px_g.cfg->graceful_timeout, 0 };
+            grace_ev = evtimer_new(main_base, grace_cb, NULL);
+            evtimer_add(grace_ev, &tv);
+        }
+        break;
+    case SIGQUIT:
+        tc_info("Handling signal: quit");
+        atomic_store(&px_g.stopping, 1);
+        stop_threads(2);
+        break;
+    case SIGUSR1:
+        if (tc_log_reopen() < 0)
+            tc_error("cannot reopen the log: %s", strerror(errno));
+        else
+            tc_info("Handling signal: usr1 (log reopened)");
+        break;
+    case SIGHUP:
+        tc_info("Handling signal: hup (ignored: restart tandem-proxy to apply new settings)");
+        break;
+    }
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    uint64_t v;
+    ssize_t r = read(fd, &v, sizeof v);
+    (void)r;
+    if (atomic_load(&threads_done) == px_g.nthreads)
+        event_base_loopexit(main_base, NULL);
+}
+
+int px_server_run(void)
+{
+    int n = px_g.nthreads;
+    px_g.threads = calloc((size_t)n, sizeof(px_thread));
+    wake_fds = calloc((size_t)n, sizeof(int));
+    if (!px_g.threads || !wake_fds)
+        return -1;
+    px_workers_init();
+    for (int i = 0; i < n; i++)
+        if (thread_init(&px_g.threads[i], i) < 0) {
+            tc_crit("cannot set up event loop %d: %s", i, strerror(errno));
+            return -1;
+        }
+
+    /* Threads never see signals; the main loop handles them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < n; i++)
+        if (pthread_create(&px_g.threads[i].tid, NULL, thread_main, &px_g.threads[i]) != 0) {
+            tc_crit("cannot start thread %d", i);
+            return -1;
+        }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    main_base = event_base_new();
+    main_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct event *done = event_new(main_base, main_efd, EV_READ | EV_PERSIST, done_cb, NULL);
+    event_add(done, NULL);
+    int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP };
+    struct event *sev[5];
+    for (int i = 0; i < 5; i++) {
+        sev[i] = evsignal_new(main_base, sigs[i], signal_cb, NULL);
+        evsignal_add(sev[i], NULL);
+    }
+    tc_info("tandem-proxy %s ready: %d thread%s, upstream %s", PACKAGE_VERSION, n,
+            n == 1 ? "" : "s", px_g.upstream.text);
+    /* A thread may have ended before the loop started watching. */
+    if (atomic_load(&threads_done) < n)
+        event_base_dispatch(main_base);
+    for (int i = 0; i < n; i++)
+        pthread_join(px_g.threads[i].tid, NULL);
+    for (int i = 0; i < 5; i++)
+        event_free(sev[i]);
+    event_free(done);
+    if (grace_ev)
+        event_free(grace_ev);
+    event_base_free(main_base);
+    tc_info("Shutting down: tandem-proxy");
+    return 0;
+}

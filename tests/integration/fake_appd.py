@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""fake_appd.py: a stand-in for tandem-appd speaking tandem-protocol(7), for
+testing tandem-proxy without CPython workers.  One process simulates N
+workers (distinct pids in HELLO); each accepted connection goes to the
+simulated worker with the fewest connections, as appd's master does.  A
+worker over its capacity answers RESET REFUSED_STREAM, so a proxy that breaks
+the capacity rule shows up in the 'refused' counter (SIGUSR1 prints stats).
+
+Routes:  /            "Hello, World!\\n"
+         /echo        the request body back (streamed under flow control)
+         /big?n=N     N bytes of 'x' (streamed in 64 KiB frames)
+         /hints       103 Early Hints, then 200
+         /trailers    a body then TRAILERS x-checksum
+         /sleep?s=F   sleeps F seconds then answers
+         /head        method, path, query, authority, flags, headers as text
+         /status?c=N  an empty response with status N
+         /reset       RESET INTERNAL_ERROR after the head
+Usage: fake_appd.py SOCKET_PATH [--workers N] [--capacity C] [--window W]
+"""
+import argparse
+import asyncio
+import os
+import signal
+import struct
+import sys
+import zlib
+
+HELLO, REQ_HEAD, REQ_DATA, RESP_INFO, RESP_HEAD, RESP_DATA, TRAILERS, RESET, CREDIT, PING, DRAIN = range(1, 12)
+END_STREAM, ACK = 1, 2
+HDR = struct.Struct("!IBBHI")
+HELLO_S = struct.Struct("!HBBIIIIIIII")
+MAX_FRAME = 256 * 1024
+
+stats = {"streams": 0, "refused": 0, "max_outstanding": {}}
+
+
+def frame(ftype, stream, payload=b"", flags=0):
+    return HDR.pack(len(payload), ftype, flags, 0, stream) + payload
+
+
+def hlist(headers):
+    out = [struct.pack("!I", len(headers))]
+    for n, v in headers:
+        out.append(struct.pack("!I", len(n)) + n + struct.pack("!I", len(v)) + v)
+    return b"".join(out)
+
+
+def parse_head(p):
+    (major, minor, flags, clen, weight, dep, excl, urg, inc, pport, lport, conn_id,
+     h2id) = struct.unpack_from("!BBHQHIBBBHHII", p, 0)
+    off = 33
+    strs = []
+    for _ in range(11):
+        (n,) = struct.unpack_from("!I", p, off)
+        off += 4
+        strs.append(p[off:off + n])
+        off += n
+    (cnt,) = struct.unpack_from("!I", p, off)
+    off += 4
+    hdrs = []
+    for _ in range(cnt):
+        (n,) = struct.unpack_from("!I", p, off)
+        name = p[off + 4:off + 4 + n]
+        off += 4 + n
+        (n,) = struct.unpack_from("!I", p, off)
+        val = p[off + 4:off + 4 + n]
+        off += 4 + n
+        hdrs.append((name, val))
+    if off != len(p):
+        raise ValueError("trailing bytes in REQUEST_HEAD")
+    keys = ["method", "scheme", "authority", "path", "query", "peer_addr", "local_addr",
+            "tls_version", "tls_cipher", "alpn", "sni"]
+    d = dict(zip(keys, strs))
+    d.update(http=(major, minor), flags=flags, content_length=clen, headers=hdrs,
+             urgency=urg, h2_stream_id=h2id, conn_id=conn_id)
+    return d
+
+
+class Worker:
+    def __init__(self, index, count, capacity):
+        self.index = index
+        self.pid = (os.getpid() * 100 + index) & 0x7FFFFFFF
+        self.count = count
+        self.capacity = capacity
+        self.conns = 0
+        self.outstanding = 0
+
+
+class Stream:
+    def __init__(self, conn, sid, head, window):
+        self.conn = conn
+        self.sid = sid
+        self.head = head
+        self.body = bytearray()
+        self.body_event = asyncio.Event()
+        self.ended = False
+        self.send_window = conn.peer_window
+        self.credit_event = asyncio.Event()
+        self.recv_window = window
+        self.reset = False
+        self.task = None
+
+
+class Conn:
+    def __init__(self, reader, writer, worker, window):
+        self.r, self.w, self.worker, self.window = reader, writer, worker, window
+        self.streams = {}
+        self.peer_window = 0
+        self.peer_max = 16384
+
+    def send(self, data):
+        self.w.write(data)
+
+    async def run(self):
+        w = self.worker
+        self.send(frame(HELLO, 0, HELLO_S.pack(1, 2, 1, w.pid, w.capacity, w.index, w.count,
+                                               self.window, MAX_FRAME, 1, 0)))
+        try:
+            hello = False
+            while True:
+                hdr = await self.r.readexactly(12)
+                length, ftype, flags, _res, sid = HDR.unpack(hdr)
+                payload = await self.r.readexactly(length) if length else b""
+                if not hello:
+                    if ftype != HELLO:
+                        raise ValueError("first frame not HELLO")
+                    v = HELLO_S.unpack(payload)
+                    self.peer_window, self.peer_max = v[7], v[8]
+                    hello = True
+                    continue
+                self.on_frame(ftype, flags, sid, payload)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            for s in list(self.streams.values()):
+                if s.task:
+                    s.task.cancel()
+                self.finish(s)
+            w.conns -= 1
+            self.w.close()
+
+    def finish(self, s):
+        if self.streams.pop(s.sid, None) is not None:
+            self.worker.outstanding -= 1
+
+    def on_frame(self, ftype, flags, sid, p):
+        s = self.streams.get(sid)
+        if ftype == REQ_HEAD:
+            if s is not None:
+                raise ValueError("REQUEST_HEAD for an open stream")
+            w = self.worker
+            if w.outstanding >= w.capacity:
+                stats["refused"] += 1
+                self.send(frame(RESET, sid, struct.pack("!I", 7)))
+                return
+            w.outstanding += 1
+            m = stats["max_outstanding"]
+            m[w.index] = max(m.get(w.index, 0), w.outstanding)
+            stats["streams"] += 1
+            s = Stream(self, sid, parse_head(p), self.window)
+            s.ended = bool(flags & END_STREAM)
+            self.streams[sid] = s
+            s.task = asyncio.ensure_future(self.app(s))
+        elif ftype == REQ_DATA:
+            if s is None:
+                return
+            s.body += p
+            if flags & END_STREAM:
+                s.ended = True
+            s.body_event.set()
+        elif ftype == CREDIT and s is not None:
+            s.send_window += struct.unpack("!I", p)[0]
+            s.credit_event.set()
+        elif ftype == RESET and s is not None:
+            s.reset = True
+            if s.task:
+                s.task.cancel()
+            self.send(frame(RESET, sid, struct.pack("!I", 8)))
+            self.finish(s)
+        elif ftype == PING and not flags & ACK:
+            self.send(frame(PING, 0, p, ACK))
+
+    async def read_body(self, s):
+        """Reads the whole body, crediting as it is consumed (like wsgi.input)."""
+        out = bytearray()
+        while True:
+            if s.body:
+                chunk = bytes(s.body)
+                s.body.clear()
+                out += chunk
+                self.send(frame(CREDIT, s.sid, struct.pack("!I", len(chunk))))
+            if s.ended and not s.body:
+                return bytes(out)
+            s.body_event.clear()
+            if not s.body and not s.ended:
+                await s.body_event.wait()
+
+    async def send_data(self, s, data, end):
+        mv = memoryview(data)
+        while True:
+            n = min(len(mv), self.peer_max, 64 * 1024)
+            while n > s.send_window:
+                if s.send_window > 0 and s.send_window >= min(n, 16384):
+                    n = s.send_window
+                    break
+                s.credit_event.clear()
+                await s.credit_event.wait()
+            last = end and n == len(mv)
+            self.send(frame(RESP_DATA, s.sid, bytes(mv[:n]), END_STREAM if last else 0))
+            s.send_window -= n
+            mv = mv[n:]
+            await self.w.drain()
+            if not len(mv):
+                return
+
+    async def respond(self, s, status, headers, body=b"", trailers=None):
+        hb = [(b"content-type", b"text/plain")] + headers
+        if trailers is None:
+            hb.append((b"content-length", str(len(body)).encode()))
+        head = struct.pack("!H", status) + hlist(hb)
+        if not body and trailers is None:
+            self.send(frame(RESP_HEAD, s.sid, head, END_STREAM))
+        else:
+            self.send(frame(RESP_HEAD, s.sid, head))
+            await self.send_data(s, body, trailers is None)
+            if trailers is not None:
+                self.send(frame(TRAILERS, s.sid, hlist(trailers)))
+        self.finish(s)
+
+    async def app(self, s):
+        try:
+            h = s.head
+            path, q = h["path"].decode(), h["query"].decode()
+            args = dict(kv.split("=", 1) for kv in q.split("&") if "=" in kv)
+            body = await self.read_body(s)
+            if path == "/echo":
+                await self.respond(s, 200, [(b"x-body-crc", b"%08x" % zlib.crc32(body))], body)
+            elif path == "/big":
+                n = int(args.get("n", "1048576"))
+                head = struct.pack("!H", 200) + hlist([(b"content-type", b"application/octet-stream"),
+                                                        (b"content-length", str(n).encode())])
+                self.send(frame(RESP_HEAD, s.sid, head, 0 if n else END_STREAM))
+                block = b"x" * (64 * 1024)
+                while n > 0:
+                    k = min(n, len(block))
+                    n -= k
+                    await self.send_data(s, block[:k], n == 0)
+                self.finish(s)
+            elif path == "/hints":
+                self.send(frame(RESP_INFO, s.sid, struct.pack("!H", 103) +
+                                hlist([(b"link", b"</style.css>; rel=preload; as=style")])))
+                await self.respond(s, 200, [], b"hinted\n")
+            elif path == "/trailers":
+                await self.respond(s, 200, [(b"trailer", b"x-checksum")], b"body with trailers\n",
+                                   trailers=[(b"x-checksum", b"abc123")])
+            elif path == "/sleep":
+                await asyncio.sleep(float(args.get("s", "1")))
+                await self.respond(s, 200, [], b"slept\n")
+            elif path == "/head":
+                lines = ["%s=%r" % (k, h[k]) for k in ("method", "scheme", "authority", "path", "query",
+                                                      "alpn", "tls_version", "http", "flags",
+                                                      "content_length", "peer_addr", "urgency")]
+                lines += ["%s: %s" % (n.decode(), v.decode()) for n, v in h["headers"]]
+                lines.append("worker=%d pid=%d" % (self.worker.index, self.worker.pid))
+                await self.respond(s, 200, [], ("\n".join(lines) + "\n").encode())
+            elif path == "/status":
+                await self.respond(s, int(args.get("c", "204")), [])
+            elif path == "/reset":
+                self.send(frame(RESP_HEAD, s.sid, struct.pack("!H", 200) + hlist([])))
+                self.send(frame(RESP_DATA, s.sid, b"partial"))
+                self.send(frame(RESET, s.sid, struct.pack("!I", 2)))
+                self.finish(s)
+            else:
+                await self.respond(s, 200, [], b"Hello, World!\n")
+        except asyncio.CancelledError:
+            pass
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("socket")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--capacity", type=int, default=4)
+    ap.add_argument("--window", type=int, default=64 * 1024)
+    a = ap.parse_args()
+    workers = [Worker(i + 1, a.workers, a.capacity) for i in range(a.workers)]
+
+    async def on_conn(reader, writer):
+        w = min(workers, key=lambda x: (x.conns, x.index))
+        w.conns += 1
+        await Conn(reader, writer, w, a.window).run()
+
+    if os.path.exists(a.socket):
+        os.unlink(a.socket)
+    server = await asyncio.start_unix_server(on_conn, a.socket)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, lambda: print("stats", stats, flush=True))
+    print("fake_appd listening on %s, %d workers x capacity %d" % (a.socket, a.workers, a.capacity),
+          flush=True)
+    async with server:
+        await stop.wait()
+    print("stats", stats, flush=True)
+    os.unlink(a.socket)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

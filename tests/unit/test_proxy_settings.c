@@ -1,0 +1,216 @@
+/* test_proxy_settings.c: tandem-proxy's settings table (ranges, defaults),
+ * cross-field validation, protocol list parsing and ALPN selection. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "px_settings.h"
+
+static px_settings s;
+static char err[512];
+
+static void setup(void)
+{
+    memset(&s, 0, sizeof s);
+    memset(err, 0, sizeof err);
+    ck_assert_int_eq(tc_opt_defaults(px_settings_table, &s, err, sizeof err), 0);
+}
+
+static void teardown(void) { tc_opt_free(px_settings_table, &s); }
+
+static int set(const char *key, const char *value)
+{
+    const tc_opt *o = tc_opt_find_key(px_settings_table, key);
+    ck_assert_ptr_nonnull(o);
+    return tc_opt_set(o, &s, value, err, sizeof err);
+}
+
+START_TEST(defaults)
+{
+    ck_assert_int_eq(s.http2_max_concurrent_streams, 100);
+    ck_assert_int_eq(s.http2_initial_window_size, 65535);
+    ck_assert_int_eq(s.http2_max_frame_size, 16384);
+    ck_assert_int_eq(s.http2_max_header_list_size, 65536);
+    ck_assert_int_eq(s.keepalive, 2);
+    ck_assert_int_eq(s.timeout, 30);
+    ck_assert_int_eq(s.graceful_timeout, 30);
+    ck_assert_int_eq(s.backlog, 2048);
+    ck_assert_int_eq(s.limit_request_line, 4094);
+    ck_assert_int_eq(s.limit_request_fields, 100);
+    ck_assert_int_eq(s.limit_request_field_size, 8190);
+    ck_assert_str_eq(s.upstream, "unix:/run/tandem/app.sock");
+    ck_assert_uint_eq(s.bind.n, 1);
+    ck_assert_str_eq(s.bind.items[0], "127.0.0.1:8000");
+    /* No certificate: cleartext HTTP/1.1 only, whatever the default list says. */
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(s.tls, 0);
+    ck_assert_int_eq(s.h2, 0);
+    ck_assert_int_eq(s.h1, 1);
+    ck_assert_int_ge(s.nthreads, 1);
+}
+END_TEST
+
+START_TEST(frame_size_range)
+{
+    ck_assert_int_eq(set("http2_max_frame_size", "1000"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "http2_max_frame_size"));
+    ck_assert_ptr_nonnull(strstr(err, "1000"));
+    ck_assert_ptr_nonnull(strstr(err, "16384..16777215"));
+    ck_assert_int_eq(set("http2_max_frame_size", "16777216"), -1);
+    ck_assert_int_eq(set("http2_max_frame_size", "16777215"), 0);
+    ck_assert_int_eq(s.http2_max_frame_size, 16777215);
+}
+END_TEST
+
+START_TEST(streams_zero)
+{
+    ck_assert_int_eq(set("http2_max_concurrent_streams", "0"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "http2_max_concurrent_streams"));
+    ck_assert_ptr_nonnull(strstr(err, "1..2147483647"));
+    ck_assert_int_eq(set("http2_max_concurrent_streams", "1"), 0);
+}
+END_TEST
+
+START_TEST(other_ranges)
+{
+    ck_assert_int_eq(set("http2_initial_window_size", "2147483648"), -1);
+    ck_assert_int_eq(set("http2_initial_window_size", "0"), 0);
+    ck_assert_int_eq(set("http2_max_header_list_size", "0"), -1);
+    ck_assert_int_eq(set("limit_request_line", "8191"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "0..8190"));
+    ck_assert_int_eq(set("limit_request_fields", "32769"), -1);
+    ck_assert_int_eq(set("threads", "abc"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "threads"));
+}
+END_TEST
+
+START_TEST(flags_parse)
+{
+    char *argv[] = { "tandem-proxy", "-b", "[::1]:9000", "--bind", ":9001",
+                     "--http2-max-concurrent-streams=7", "--http-protocols", "h1", NULL };
+    char *pos[1];
+    int npos = 0;
+    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err, sizeof err), 0);
+    ck_assert_uint_eq(s.bind.n, 2);
+    ck_assert_str_eq(s.bind.items[0], "[::1]:9000");
+    ck_assert_int_eq(s.http2_max_concurrent_streams, 7);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(s.nprotos, 1);
+    ck_assert_int_eq(s.protos[0], PX_PROTO_H1);
+}
+END_TEST
+
+START_TEST(unknown_flag)
+{
+    char *argv[] = { "tandem-proxy", "--no-such-flag", NULL };
+    char *pos[1];
+    int npos = 0;
+    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 2, argv, pos, 0, &npos, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "--no-such-flag"));
+}
+END_TEST
+
+static int protos(const char *csv, uint8_t out[2], int *n)
+{
+    tc_strlist l = { 0 };
+    tc_strlist_add(&l, csv);
+    int rc = px_protocols_parse(&l, out, n, err, sizeof err);
+    tc_strlist_free(&l);
+    return rc;
+}
+
+START_TEST(protocol_lists)
+{
+    uint8_t p[2];
+    int n;
+    ck_assert_int_eq(protos("h2,h1", p, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(p[0], PX_PROTO_H2);
+    ck_assert_int_eq(p[1], PX_PROTO_H1);
+    ck_assert_int_eq(protos(" h1 , h2 ", p, &n), 0);
+    ck_assert_int_eq(p[0], PX_PROTO_H1);
+    ck_assert_int_eq(p[1], PX_PROTO_H2);
+    ck_assert_int_eq(protos("h1", p, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(protos("h2,spdy", p, &n), -1);
+    ck_assert_ptr_nonnull(strstr(err, "spdy"));
+    ck_assert_ptr_nonnull(strstr(err, "http_protocols"));
+    ck_assert_int_eq(protos("h2,h2", p, &n), -1);
+    ck_assert_int_eq(protos("", p, &n), -1);
+}
+END_TEST
+
+START_TEST(tls_pairs)
+{
+    ck_assert_int_eq(set("certfile", "/tmp/c.pem"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "--keyfile"));
+    ck_assert_int_eq(set("keyfile", "/tmp/k.pem"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(s.tls, 1);
+    ck_assert_int_eq(s.h2, 1);
+    ck_assert_int_eq(s.protos[0], PX_PROTO_H2);
+}
+END_TEST
+
+START_TEST(h2_only_without_tls)
+{
+    ck_assert_int_eq(set("http_protocols", "h2"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "TLS"));
+}
+END_TEST
+
+START_TEST(bad_loglevel)
+{
+    ck_assert_int_eq(set("loglevel", "loud"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "loud"));
+}
+END_TEST
+
+START_TEST(alpn_select_order)
+{
+    static const unsigned char client[] = "\x08http/1.1\x02h2";
+    const unsigned char *out;
+    unsigned char outlen;
+    uint8_t h2first[2] = { PX_PROTO_H2, PX_PROTO_H1 };
+    uint8_t h1first[2] = { PX_PROTO_H1, PX_PROTO_H2 };
+    ck_assert_int_eq(px_alpn_select(h2first, 2, client, sizeof client - 1, &out, &outlen), PX_PROTO_H2);
+    ck_assert_int_eq(outlen, 2);
+    ck_assert_int_eq(memcmp(out, "h2", 2), 0);
+    ck_assert_int_eq(px_alpn_select(h1first, 2, client, sizeof client - 1, &out, &outlen), PX_PROTO_H1);
+    ck_assert_int_eq(outlen, 8);
+    uint8_t h1only[1] = { PX_PROTO_H1 };
+    static const unsigned char h2client[] = "\x02h2";
+    ck_assert_int_eq(px_alpn_select(h1only, 1, h2client, sizeof h2client - 1, &out, &outlen), PX_PROTO_NONE);
+    /* Malformed list: a length past the end is not read. */
+    static const unsigned char bad[] = "\x09h2";
+    ck_assert_int_eq(px_alpn_select(h2first, 2, bad, sizeof bad - 1, &out, &outlen), PX_PROTO_NONE);
+    ck_assert_int_eq(px_alpn_select(h2first, 2, NULL, 0, &out, &outlen), PX_PROTO_NONE);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("proxy_settings");
+    TCase *tc = tcase_create("settings");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, frame_size_range);
+    tcase_add_test(tc, streams_zero);
+    tcase_add_test(tc, other_ranges);
+    tcase_add_test(tc, flags_parse);
+    tcase_add_test(tc, unknown_flag);
+    tcase_add_test(tc, protocol_lists);
+    tcase_add_test(tc, tls_pairs);
+    tcase_add_test(tc, h2_only_without_tls);
+    tcase_add_test(tc, bad_loglevel);
+    tcase_add_test(tc, alpn_select_order);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
