@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include "px.h"
 #include "px_server.h"
 #include "tc_log.h"
@@ -24,6 +26,20 @@ static void write_pidfile(const char *path)
     }
     fprintf(f, "%ld\n", (long)getpid());
     fclose(f);
+}
+
+/* A Unix socket path that does not exist at start-up is most likely a typo
+ * or appd not started: say so now.  Once running, appd going away is a 502
+ * per request and the pool dials again. */
+static int upstream_missing(const tc_addr *a)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->ss;
+    struct stat st;
+    if (a->ss.ss_family != AF_UNIX || a->fd >= 0 || stat(sun->sun_path, &st) == 0)
+        return 0;
+    fprintf(stderr, "error: --upstream %s: %s (is tandem-appd running?)\n", a->text,
+            strerror(errno));
+    return 1;
 }
 
 int main(int argc, char **argv)
@@ -90,8 +106,8 @@ int main(int argc, char **argv)
         px_g.h1_read_high = (size_t)head + 64 * 1024;
     }
     px_g.h1_max_hdrs = (uint32_t)cfg.limit_request_fields;
-    if (px_g.h1_max_hdrs == 0)
-        px_g.h1_max_hdrs = 1;
+    if (px_g.h1_max_hdrs == 0) /* 0 = no limit: the array still needs a bound */
+        px_g.h1_max_hdrs = 32768;
 
     if (tc_log_open(cfg.errorlog, cfg.log_level) < 0) {
         fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.errorlog, strerror(errno));
@@ -111,6 +127,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
+    if (upstream_missing(&px_g.upstream))
+        return 1;
     if (cfg.pidfile && *cfg.pidfile)
         write_pidfile(cfg.pidfile);
 

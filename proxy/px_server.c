@@ -14,6 +14,7 @@
 #include "px_hdr.h"
 #include "px_server.h"
 #include "tc_log.h"
+#include "tc_notify.h"
 
 px_global px_g;
 
@@ -281,6 +282,9 @@ int px_server_run(void)
     }
     tc_info("tandem-proxy %s ready: %d thread%s, upstream %s", PACKAGE_VERSION, n,
             n == 1 ? "" : "s", px_g.upstream.text);
+    /* systemd Type=notify and tandem(1) wait for this. */
+    if (tc_notify("READY=1") < 0)
+        tc_warn("NOTIFY_SOCKET %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
     /* A thread may have ended before the loop started watching. */
     if (atomic_load(&threads_done) < n)
         event_base_dispatch(main_base);

@@ -1,0 +1,161 @@
+"""harness.py: starts tandem's daemons on ephemeral loopback ports for tests,
+waits on conditions with bounds (never sleep-and-hope), stops them by PID."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("TANDEM_BUILD_DIR") or (
+    os.path.join(ROOT, "build") if os.path.isdir(os.path.join(ROOT, "build", "proxy")) else ROOT)
+PROXY = os.path.join(BUILD, "proxy", "tandem-proxy")
+APPD = os.path.join(BUILD, "appd", "tandem-appd")
+FRONT = os.path.join(BUILD, "front", "tandem")
+APPS = os.path.join(ROOT, "tests", "integration", "apps")
+
+
+def wait_for(cond, timeout, what, interval=0.02):
+    """Polls cond() until true or timeout seconds pass; fails naming what."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def can_connect(addr):
+    family = socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        try:
+            s.connect(addr)
+            return True
+        except OSError:
+            return False
+
+
+def rss_kib(pid):
+    """Resident set size of pid in KiB (VmRSS) and its peak (VmHWM)."""
+    rss = hwm = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return rss, hwm
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+class Daemon:
+    """One process with its stderr captured to a file for assertions."""
+
+    def __init__(self, argv, env=None, cwd=None):
+        self.argv = argv
+        self.log = tempfile.NamedTemporaryFile(prefix="tandem-test-", suffix=".log", delete=False)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=full_env, cwd=cwd or ROOT, start_new_session=True)
+        self.pid = self.proc.pid
+
+    def output(self):
+        with open(self.log.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        os.unlink(self.log.name)
+        return self.proc.returncode
+
+
+class Stack:
+    """tandem-appd + tandem-proxy on a private Unix socket and a free port."""
+
+    def __init__(self, app="probe:app", workers=2, appd_args=(), proxy_args=(), tls=None,
+                 env=None, pythonpath=APPS):
+        self.tmp = tempfile.mkdtemp(prefix="tandem-it-")
+        self.sock = os.path.join(self.tmp, "app.sock")
+        self.port = free_port()
+        self.tls = tls
+        env = dict(env or {})
+        self.appd = Daemon([APPD, "--bind", "unix:" + self.sock, "-w", str(workers),
+                            "--pythonpath", pythonpath] + list(appd_args) + [app], env=env)
+        try:
+            wait_for(lambda: can_connect(self.sock) or not self.appd.alive(), 30, "appd socket")
+            assert self.appd.alive(), "appd exited:\n" + self.appd.output()
+            argv = [PROXY, "--bind", "127.0.0.1:%d" % self.port, "--upstream", "unix:" + self.sock]
+            if tls:
+                argv += ["--certfile", tls[0], "--keyfile", tls[1]]
+            self.proxy = Daemon(argv + list(proxy_args))
+            wait_for(lambda: can_connect(("127.0.0.1", self.port)) or not self.proxy.alive(), 15,
+                     "proxy port")
+            assert self.proxy.alive(), "proxy exited:\n" + self.proxy.output()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self):
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
+
+    def worker_pids(self):
+        return children(self.appd.pid)
+
+    def close(self):
+        for d in (getattr(self, "proxy", None), self.appd):
+            if d is not None:
+                d.stop()
+        for name in os.listdir(self.tmp):
+            try:
+                os.unlink(os.path.join(self.tmp, name))
+            except OSError:
+                pass
+        os.rmdir(self.tmp)
+
+
+def run(argv, timeout=60, input=None, check=True):
+    r = subprocess.run(argv, capture_output=True, timeout=timeout, input=input)
+    if check and r.returncode != 0:
+        raise AssertionError("%s failed (%d): %s" % (argv[0], r.returncode,
+                                                     r.stderr.decode(errors="replace")))
+    return r
+
+
+def curl(*args, timeout=60, input=None, check=True):
+    return run(["curl", "-sS", "-k", "--max-time", str(timeout)] + list(args), timeout=timeout + 5,
+               input=input, check=check)
+
+
+PYTHON = "/usr/bin/python3"
+assert sys.executable.startswith("/usr/bin/python3"), "run the tests with Debian's /usr/bin/python3"
