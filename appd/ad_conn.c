@@ -1,0 +1,446 @@
+/* ad_conn.c: a connection from tandem-proxy inside a worker: HELLO exchange,
+ * the frame reader (I/O thread), stream admission, and the shared output
+ * path (any thread, W.mu held) that writes whole frames without copying when
+ * the socket has room. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ad_conn.h"
+#include "ad_scoreboard.h"
+#include "ad_stream.h"
+#include "tc_log.h"
+
+__thread int ad_on_io_thread;
+
+/* Wakes collected by the I/O thread while it holds W.mu (see ad_stream.h). */
+static pthread_cond_t *deferred[64];
+static int ndeferred;
+
+void ad_wake_defer(pthread_cond_t *cv)
+{
+    if (!ad_on_io_thread) {
+        pthread_cond_signal(cv);
+        return;
+    }
+    if (ndeferred == (int)(sizeof deferred / sizeof deferred[0])) {
+        pthread_cond_signal(cv);
+        return;
+    }
+    deferred[ndeferred++] = cv;
+}
+
+/* Call after releasing W.mu.  Stream objects are pooled, never freed, so a
+ * late signal at worst wakes a waiter that re-checks and waits again. */
+void ad_wake_flush(void)
+{
+    for (int i = 0; i < ndeferred; i++) pthread_cond_signal(deferred[i]);
+    ndeferred = 0;
+}
+
+/* Reads take whatever the socket has, up to one largest frame plus slack so
+ * many small frames arrive in one read(2). */
+#define AD_IN_EXTRA (64u * 1024u)
+
+static int out_append(ad_conn *c, const struct iovec *iov, int iovcnt, size_t skip)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        const uint8_t *p = iov[i].iov_base;
+        size_t n = iov[i].iov_len;
+        if (skip >= n) {
+            skip -= n;
+            continue;
+        }
+        p += skip;
+        n -= skip;
+        skip = 0;
+        if (tp_buf_append(&c->out, p, n) != TP_OK) return -1;
+    }
+    return 0;
+}
+
+int ad_conn_flush_locked(ad_conn *c)
+{
+    if (c->dead || c->broken) return -1;
+    size_t before = ad_conn_pending(c);
+    while (ad_conn_pending(c)) {
+        ssize_t n = write(c->fd, c->out.data + c->out_off, ad_conn_pending(c));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            tc_debug("proxy connection %u: write: %s", c->id, strerror(errno));
+            c->broken = 1;
+            ad_worker_wake_locked();
+            return -1;
+        }
+        c->out_off += (size_t)n;
+    }
+    if (ad_conn_pending(c) == 0) {
+        c->out.len = c->out_off = 0;
+    } else {
+        /* Keep the unsent tail at the front once most of the buffer is spent. */
+        if (c->out_off > c->out.len / 2) {
+            memmove(c->out.data, c->out.data + c->out_off, ad_conn_pending(c));
+            c->out.len -= c->out_off;
+            c->out_off = 0;
+        }
+        if (!ad_on_io_thread) ad_worker_wake_locked();   /* it must watch POLLOUT */
+    }
+    if (before >= AD_OUT_HWM && ad_conn_pending(c) < AD_OUT_HWM)
+        for (ad_stream *s = c->streams; s; s = s->c_next) ad_stream_signal_locked(s);
+    return 0;
+}
+
+int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
+{
+    if (c->dead || c->broken) return -1;
+    size_t total = 0, done = 0;
+    for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
+    if (ad_conn_pending(c) == 0) {
+        for (;;) {
+            ssize_t n = writev(c->fd, iov, iovcnt);
+            if (n >= 0) {
+                done = (size_t)n;
+                break;
+            }
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            tc_debug("proxy connection %u: writev: %s", c->id, strerror(errno));
+            c->broken = 1;
+            ad_worker_wake_locked();
+            return -1;
+        }
+        if (done == total) return 0;
+    }
+    /* Frames must stay whole on the wire: the unsent rest is copied, behind
+     * anything already queued, before W.mu is released. */
+    if (out_append(c, iov, iovcnt, done) != 0) {
+        c->broken = 1;
+        ad_worker_wake_locked();
+        return -1;
+    }
+    if (!ad_on_io_thread) ad_worker_wake_locked();
+    return 0;
+}
+
+ad_conn *ad_conn_new(int fd)
+{
+    ad_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->in_cap = (size_t)W.max_frame + TP_HEADER_SIZE + AD_IN_EXTRA;
+    c->in = malloc(c->in_cap);
+    if (c->in == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->fd = fd;
+    c->id = ++W.conn_seq;
+    c->refs = 1;
+    c->peer_window = 0;
+    c->peer_max_frame = TP_MIN_MAX_FRAME;
+    tp_buf_init(&c->out);
+    tp_hello h = {
+        .version = TP_VERSION,
+        .role = TP_ROLE_WORKER,
+        .worker_class = (uint8_t)W.wclass,
+        .pid = (uint32_t)getpid(),
+        .capacity = W.capacity,
+        .worker_index = W.index,
+        .worker_count = AD_LOAD(ad_board->nworkers),
+        .initial_window = W.initial_window,
+        .max_frame = W.max_frame,
+        .generation = AD_LOAD(ad_board->generation),
+    };
+    if (h.worker_count < h.worker_index) h.worker_count = h.worker_index;
+    int rc = tp_encode_hello(&c->out, &h);
+    if (rc != TP_OK) tc_error("HELLO: %s", tp_strerror(rc));
+    return c;
+}
+
+void ad_conn_unref_locked(ad_conn *c)
+{
+    if (--c->refs > 0) return;
+    tp_buf_free(&c->out);
+    free(c->in);
+    free(c);
+}
+
+void ad_conn_close_locked(ad_conn *c, const char *why)
+{
+    if (c->dead) return;
+    if (why) tc_debug("proxy connection %u closed: %s", c->id, why);
+    c->dead = 1;
+    close(c->fd);
+    c->fd = -1;
+    /* Queued streams never reached the app: free them.  Running ones are
+     * cancelled; their app thread detaches them (and drops the last ref). */
+    ad_stream **pp = &W.q_head;
+    W.q_tail = NULL;
+    while (*pp) {
+        ad_stream *s = *pp;
+        if (s->conn == c) {
+            *pp = s->q_next;
+            W.queued--;
+            continue;
+        }
+        W.q_tail = s;
+        pp = &s->q_next;
+    }
+    ad_stream *s = c->streams;
+    while (s) {
+        ad_stream *next = s->c_next;
+        if (s->state == AD_ST_QUEUED) {
+            if (s->c_prev) s->c_prev->c_next = s->c_next;
+            else c->streams = s->c_next;
+            if (s->c_next) s->c_next->c_prev = s->c_prev;
+            c->nstreams--;
+            ad_stream_free_locked(s);
+            c->refs--;
+        } else {
+            ad_stream_cancel_locked(s, TP_RESET_CANCEL);
+        }
+        s = next;
+    }
+    for (ad_conn **cp = &W.conns; *cp; cp = &(*cp)->next) {
+        if (*cp == c) {
+            *cp = c->next;
+            break;
+        }
+    }
+    ad_conn_unref_locked(c);
+}
+
+void ad_conn_drain_locked(ad_conn *c)
+{
+    if (c->dead || c->drain_sent || !c->hello_ok) return;
+    c->drain_sent = 1;
+    if (tp_encode_drain(&c->out, c->last_stream) == TP_OK) ad_conn_flush_locked(c);
+}
+
+static void unqueue_locked(ad_stream *s)
+{
+    ad_stream **pp = &W.q_head, *prev = NULL;
+    while (*pp && *pp != s) {
+        prev = *pp;
+        pp = &(*pp)->q_next;
+    }
+    if (*pp == NULL) return;
+    *pp = s->q_next;
+    if (W.q_tail == s) W.q_tail = prev;
+    W.queued--;
+}
+
+static void detach_free_locked(ad_conn *c, ad_stream *s)
+{
+    if (s->c_prev) s->c_prev->c_next = s->c_next;
+    else c->streams = s->c_next;
+    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    c->nstreams--;
+    ad_stream_free_locked(s);
+    c->refs--;
+}
+
+static void send_reset_locked(ad_conn *c, uint32_t id, uint32_t reason)
+{
+    tp_encode_reset(&c->out, id, reason);
+}
+
+/* A new stream: admitted into the work queue, or refused so the proxy retries
+ * it on another worker (it never reached the app). */
+static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
+{
+    if (c->drain_recv) {
+        tc_error("proxy connection %u: REQUEST_HEAD after the proxy's DRAIN", c->id);
+        return -1;
+    }
+    if (fh->stream > c->last_stream) c->last_stream = fh->stream;
+    if (ad_stream_find_locked(c, fh->stream)) {
+        tc_error("proxy connection %u: REQUEST_HEAD for open stream %u", c->id, fh->stream);
+        return -1;
+    }
+    if (W.stopping || c->drain_sent || W.running + W.queued >= W.capacity + W.queue_limit) {
+        send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
+        return 0;
+    }
+    ad_stream *s = ad_stream_alloc_locked();
+    if (s == NULL) {
+        send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
+        return 0;
+    }
+    int rc = ad_stream_set_head(s, p, fh->length);
+    if (rc != TP_OK) {
+        ad_stream_free_locked(s);
+        if (rc == TP_E_TOO_MANY || rc == TP_E_NOMEM) {
+            /* The link is still in sync: only this stream fails. */
+            send_reset_locked(c, fh->stream, rc == TP_E_TOO_MANY ? TP_RESET_PROTOCOL_ERROR
+                                                                 : TP_RESET_REFUSED_STREAM);
+            return 0;
+        }
+        tc_error("proxy connection %u: bad REQUEST_HEAD on stream %u: %s", c->id, fh->stream,
+                 tp_strerror(rc));
+        return -1;
+    }
+    s->id = fh->stream;
+    s->conn = c;
+    s->req_ended = (fh->flags & TP_FLAG_END_STREAM) != 0;
+    s->recv_window = W.initial_window;
+    s->send_credit = c->peer_window;
+    s->c_prev = NULL;
+    s->c_next = c->streams;
+    if (c->streams) c->streams->c_prev = s;
+    c->streams = s;
+    c->nstreams++;
+    c->refs++;
+    s->q_next = NULL;
+    if (W.q_tail) W.q_tail->q_next = s;
+    else W.q_head = s;
+    W.q_tail = s;
+    W.queued++;
+    ad_wake_defer(&W.work_cv);
+    return 0;
+}
+
+static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
+{
+    uint32_t v;
+    ad_stream *s;
+
+    if (!c->hello_ok) {
+        tp_hello h;
+        if (fh->type != TP_FRAME_HELLO) {
+            tc_error("proxy connection %u: %s before HELLO", c->id, tp_frame_type_name(fh->type));
+            return -1;
+        }
+        int rc = tp_decode_hello(p, fh->length, &h);
+        if (rc == TP_E_VALUE && h.version != TP_VERSION) {
+            tc_error("proxy connection %u: protocol version %u, this worker speaks %u; closing",
+                     c->id, h.version, TP_VERSION);
+            return -1;
+        }
+        if (rc != TP_OK || h.role != TP_ROLE_PROXY) {
+            tc_error("proxy connection %u: bad HELLO: %s", c->id,
+                     rc != TP_OK ? tp_strerror(rc) : "peer is not a proxy");
+            return -1;
+        }
+        c->hello_ok = 1;
+        c->peer_window = h.initial_window;
+        c->peer_max_frame = h.max_frame;
+        if (W.stopping) ad_conn_drain_locked(c);
+        return 0;
+    }
+    switch (fh->type) {
+    case TP_FRAME_REQUEST_HEAD:
+        return on_request_head(c, fh, p);
+    case TP_FRAME_REQUEST_DATA:
+        s = ad_stream_find_locked(c, fh->stream);
+        if (s == NULL) return 0;   /* reset or finished: late bytes are dropped */
+        if (s->req_ended) {
+            tc_error("proxy connection %u: REQUEST_DATA after END_STREAM on stream %u", c->id,
+                     s->id);
+            return -1;
+        }
+        if (s->reset_sent) {   /* in flight when we reset it: discarded */
+            if (fh->flags & TP_FLAG_END_STREAM) s->req_ended = 1;
+            return 0;
+        }
+        if (ad_stream_feed_locked(s, p, fh->length, fh->flags & TP_FLAG_END_STREAM) != 0) {
+            tc_warn("proxy connection %u: stream %u: DATA beyond the window", c->id, s->id);
+            send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
+            s->resp_ended = s->reset_sent = 1;
+            ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+        }
+        return 0;
+    case TP_FRAME_RESET:
+        /* The client went away: the app is cancelled, and while our direction
+         * is open RESET CANCEL is our final frame (tandem-protocol(7)). */
+        s = ad_stream_find_locked(c, fh->stream);
+        if (s == NULL) return 0;
+        if (tp_decode_u32(p, fh->length, &v) != TP_OK) return -1;
+        s->reset_recv = 1;
+        if (!s->resp_ended) {
+            send_reset_locked(c, s->id, TP_RESET_CANCEL);
+            s->resp_ended = s->reset_sent = 1;
+        }
+        if (s->state == AD_ST_QUEUED) {
+            unqueue_locked(s);
+            detach_free_locked(c, s);
+            return 0;
+        }
+        ad_stream_cancel_locked(s, v);
+        return 0;
+    case TP_FRAME_CREDIT:
+        if (tp_decode_credit(p, fh->length, &v) != TP_OK) {
+            tc_error("proxy connection %u: bad CREDIT", c->id);
+            return -1;
+        }
+        s = ad_stream_find_locked(c, fh->stream);
+        if (s == NULL) return 0;
+        s->send_credit += v;
+        if (s->send_credit > (int64_t)TP_MAX_WINDOW && !s->resp_ended) {
+            send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
+            s->resp_ended = s->reset_sent = 1;
+            ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+        }
+        ad_stream_signal_locked(s);
+        return 0;
+    case TP_FRAME_PING:
+        if (!(fh->flags & TP_FLAG_ACK)) tp_encode_ping(&c->out, TP_FLAG_ACK, p);
+        return 0;
+    case TP_FRAME_DRAIN:
+        c->drain_recv = 1;
+        return 0;
+    default:
+        tc_error("proxy connection %u: unexpected %s frame from the proxy", c->id,
+                 tp_frame_type_name(fh->type));
+        return -1;
+    }
+    return 0;
+}
+
+int ad_conn_on_readable(ad_conn *c)
+{
+    for (;;) {
+        size_t space = c->in_cap - c->in_len;
+        ssize_t n = read(c->fd, c->in + c->in_len, space);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+            tc_debug("proxy connection %u: read: %s", c->id, strerror(errno));
+            return -1;
+        }
+        if (n == 0) return -1;
+        c->in_len += (size_t)n;
+
+        size_t off = 0;
+        int rc = 0;
+        pthread_mutex_lock(&W.mu);
+        while (rc == 0) {
+            tp_frame_header fh;
+            int d = tp_frame_header_decode(c->in + off, c->in_len - off, W.max_frame, &fh);
+            if (d == TP_E_AGAIN) break;
+            if (d != TP_OK) {
+                tc_error("proxy connection %u: bad frame header: %s", c->id, tp_strerror(d));
+                rc = -1;
+                break;
+            }
+            if (c->in_len - off < TP_HEADER_SIZE + (size_t)fh.length) break;
+            rc = on_frame(c, &fh, c->in + off + TP_HEADER_SIZE);
+            off += TP_HEADER_SIZE + (size_t)fh.length;
+        }
+        if (rc == 0) ad_conn_flush_locked(c);
+        pthread_mutex_unlock(&W.mu);
+        ad_wake_flush();
+        if (rc != 0) return -1;
+        if (off) {
+            memmove(c->in, c->in + off, c->in_len - off);
+            c->in_len -= off;
+        }
+        /* A short read means the socket is drained for now (poll is level-
+         * triggered, so returning early is always safe).  A full buffer always
+         * holds a whole frame, since in_cap exceeds the largest one. */
+        if ((size_t)n < space) return 0;
+    }
+}

@@ -1,0 +1,217 @@
+/* ad_settings.c: the tc_opt table of tandem-appd (one row per Gunicorn-named
+ * setting) and the checks that need more than one row or the environment. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ad_settings.h"
+#include "tc_log.h"
+#include "tp.h"
+
+#define OFF(f) offsetof(ad_settings, f)
+#define INT_ROW(key, flag, sh, f, lo, hi, def, help) \
+    { key, flag, sh, TC_OPT_INT, OFF(f), lo, hi, def, "INT", help, NULL }
+#define STR_ROW(key, flag, sh, f, def, mv, help) \
+    { key, flag, sh, TC_OPT_STR, OFF(f), 0, 0, def, mv, help, NULL }
+#define BOOL_ROW(key, flag, f, help) \
+    { key, flag, 0, TC_OPT_BOOL, OFF(f), 0, 0, "false", NULL, help, NULL }
+
+/* Gunicorn's names, and its dotted class paths so existing command lines work. */
+static const struct {
+    const char *name;
+    const char *canon;
+    int wclass;          /* TP_CLASS_*, or 0 when not supported yet */
+} worker_classes[] = {
+    {"sync", "sync", TP_CLASS_SYNC},
+    {"gthread", "gthread", TP_CLASS_GTHREAD},
+    {"asgi", "asgi", 0},
+    {"gevent", "gevent", 0},
+    {"eventlet", "eventlet", 0},
+    {"gunicorn.workers.sync.SyncWorker", "sync", TP_CLASS_SYNC},
+    {"gunicorn.workers.gthread.ThreadWorker", "gthread", TP_CLASS_GTHREAD},
+    {"gunicorn.workers.ggevent.GeventWorker", "gevent", 0},
+    {"gunicorn.workers.geventlet.EventletWorker", "eventlet", 0},
+    {"uvicorn.workers.UvicornWorker", "asgi", 0},
+};
+
+static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err,
+                              size_t errlen)
+{
+    for (size_t i = 0; i < sizeof worker_classes / sizeof worker_classes[0]; i++) {
+        if (strcasecmp(v, worker_classes[i].name) != 0) continue;
+        if (worker_classes[i].wclass == 0) {
+            snprintf(err, errlen,
+                     "worker_class (--worker-class): '%s' is not supported yet "
+                     "(supported now: sync, gthread)", v);
+            return -1;
+        }
+        char *copy = strdup(worker_classes[i].canon);
+        if (copy == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+    }
+    snprintf(err, errlen,
+             "worker_class (--worker-class): '%s' is not a worker class "
+             "(choose from sync, gthread, asgi, gevent, eventlet)", v);
+    return -1;
+}
+
+/* raw_env values may contain commas ("-e LIST=a,b"), so no TC_OPT_LIST splitting. */
+static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err, size_t errlen)
+{
+    const char *eq = strchr(v, '=');
+    if (eq == NULL || eq == v) {
+        snprintf(err, errlen, "raw_env (-e/--env): '%s' is not KEY=VALUE", v);
+        return -1;
+    }
+    if (tc_strlist_add(field, v) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+const tc_opt ad_settings_table[] = {
+    STR_ROW("bind", "--bind", 'b', bind, "unix:/run/tandem/app.sock", "ADDRESS",
+            "socket tandem-proxy connects to (unix:PATH, HOST:PORT)"),
+    INT_ROW("workers", "--workers", 'w', workers, 1, AD_MAX_WORKERS, "1",
+            "worker processes (default also from $WEB_CONCURRENCY)"),
+    { "worker_class", "--worker-class", 'k', TC_OPT_CUSTOM, OFF(worker_class), 0, 0, "sync",
+      "CLASS", "sync or gthread (asgi, gevent, eventlet: not yet)", parse_worker_class },
+    INT_ROW("threads", "--threads", 0, threads, 1, 1024, "1",
+            "application threads per worker; > 1 makes a sync worker gthread"),
+    INT_ROW("timeout", "--timeout", 't', timeout, 0, 2147483, "30",
+            "kill a worker whose request runs this many seconds without waiting on the client; "
+            "0 = off"),
+    INT_ROW("graceful_timeout", "--graceful-timeout", 0, graceful_timeout, 0, 2147483, "30",
+            "seconds workers get to finish in-flight requests after SIGTERM"),
+    STR_ROW("chdir", "--chdir", 0, chdir, NULL, "DIR", "change to DIR before loading the app"),
+    { "pythonpath", "--pythonpath", 0, TC_OPT_LIST, OFF(pythonpath), 0, 0, "", "DIRS",
+      "comma-separated directories prepended to sys.path", NULL },
+    BOOL_ROW("preload_app", "--preload", preload_app,
+             "import the app in the master before forking the workers"),
+    INT_ROW("backlog", "--backlog", 0, backlog, 1, 65535, "2048", "listen(2) backlog"),
+    STR_ROW("loglevel", "--log-level", 0, loglevel, "info", "LEVEL",
+            "debug, info, warning, error, critical"),
+    STR_ROW("errorlog", "--error-logfile", 0, errorlog, "-", "FILE",
+            "error log file ('-' = stderr)"),
+    STR_ROW("errorlog", "--log-file", 0, errorlog, NULL, "FILE", "same as --error-logfile"),
+    STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the master's pid to FILE"),
+    { "raw_env", "--env", 'e', TC_OPT_CUSTOM, OFF(raw_env), 0, 0, NULL, "KEY=VALUE",
+      "set an environment variable for the app; repeatable", parse_raw_env },
+    STR_ROW("proc_name", "--name", 'n', proc_name, NULL, "NAME",
+            "name shown in ps/top (process title)"),
+    INT_ROW("max_requests", "--max-requests", 0, max_requests, 0, 2147483647LL, "0",
+            "restart a worker after this many requests; 0 = never"),
+    INT_ROW("max_requests_jitter", "--max-requests-jitter", 0, max_requests_jitter, 0,
+            2147483647LL, "0", "add a random 0..N to max_requests per worker"),
+    BOOL_ROW("check_config", "--check-config", check_config,
+             "check the settings and import the app, then exit"),
+    BOOL_ROW("print_config", "--print-config", print_config, "print the settings, then exit"),
+    TC_OPT_END
+};
+
+const char *ad_worker_class_name(int wclass)
+{
+    return wclass == TP_CLASS_GTHREAD ? "gthread" : "sync";
+}
+
+static const char usage_line[] = "usage: tandem-appd [options] module:callable";
+
+/* -h/-v anywhere before "--" win over everything, like argparse. */
+static int wants(int argc, char **argv, const char *s, const char *l)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0) return 1;
+    }
+    return 0;
+}
+
+int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    if (wants(argc, argv, "-h", "--help")) {
+        tc_opt_usage(out, usage_line, ad_settings_table);
+        fprintf(out, "\nThe app is MODULE:CALLABLE (CALLABLE defaults to 'application';\n"
+                     "'MODULE:factory()' calls a factory).  See tandem-appd(8).\n");
+        return AD_PARSE_EXIT;
+    }
+    if (wants(argc, argv, "-v", "--version")) {
+        fprintf(out, "tandem-appd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return AD_PARSE_EXIT;
+    }
+    if (tc_opt_defaults(ad_settings_table, s, err, errlen) != 0) return AD_PARSE_ERROR;
+
+    /* Gunicorn reads $WEB_CONCURRENCY as the default for --workers. */
+    const char *wc = getenv("WEB_CONCURRENCY");
+    if (wc && *wc) {
+        char e2[256];
+        if (tc_opt_set(tc_opt_find_key(ad_settings_table, "workers"), s, wc, e2, sizeof e2) != 0) {
+            snprintf(err, errlen, "WEB_CONCURRENCY: %s", e2);
+            return AD_PARSE_ERROR;
+        }
+        s->workers_set = 1;
+    }
+
+    char *pos[2];
+    int npos = 0;
+    long long workers_before = s->workers;
+    s->workers = -1;
+    if (tc_opt_parse_argv(ad_settings_table, s, argc, argv, pos, 2, &npos, err, errlen) != 0)
+        return AD_PARSE_ERROR;
+    if (s->workers == -1)
+        s->workers = workers_before;
+    else
+        s->workers_set = 1;
+
+    if ((s->log_level = tc_log_level_parse(s->loglevel)) < 0) {
+        snprintf(err, errlen,
+                 "loglevel (--log-level): '%s' is not a level "
+                 "(allowed: debug, info, warning, error, critical)", s->loglevel);
+        return AD_PARSE_ERROR;
+    }
+    if (strcmp(s->worker_class, "gthread") == 0 || s->threads > 1)
+        s->wclass = TP_CLASS_GTHREAD;   /* Gunicorn: sync with --threads > 1 is gthread */
+    else
+        s->wclass = TP_CLASS_SYNC;
+
+    if (npos == 0) {
+        if (s->print_config) return AD_PARSE_OK;
+        snprintf(err, errlen, "no application given (%s)", usage_line);
+        return AD_PARSE_ERROR;
+    }
+    if (npos > 1) {
+        snprintf(err, errlen, "unexpected argument '%s' (one application only)", pos[1]);
+        return AD_PARSE_ERROR;
+    }
+    const char *colon = strchr(pos[0], ':');
+    if (pos[0][0] == '\0' || colon == pos[0]) {
+        snprintf(err, errlen, "'%s': no module name (expected module:callable)", pos[0]);
+        return AD_PARSE_ERROR;
+    }
+    if (colon && colon[1] == '\0') {
+        snprintf(err, errlen, "'%s': no callable after ':' (expected module:callable)", pos[0]);
+        return AD_PARSE_ERROR;
+    }
+    if ((s->app_spec = strdup(pos[0])) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return AD_PARSE_ERROR;
+    }
+    return AD_PARSE_OK;
+}
+
+void ad_settings_free(ad_settings *s)
+{
+    tc_opt_free(ad_settings_table, s);
+    free(s->worker_class);
+    tc_strlist_free(&s->raw_env);
+    free(s->app_spec);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,308 @@
+/* ad_stream.c: per-stream state shared by the I/O thread (which feeds request
+ * bytes, credit and resets in) and the app thread running it (which reads the
+ * body and sends the response under flow control).  See ad_stream.h. */
+#include "config.h"
+
+#include <Python.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ad_conn.h"
+#include "ad_scoreboard.h"
+#include "ad_stream.h"
+#include "tc_log.h"
+
+/* Buffers above this are freed on recycle so one big upload does not pin
+ * memory in an idle worker. */
+#define AD_KEEP_BODY (256u * 1024u)
+#define AD_MAX_HDRS 65536u
+
+ad_stream *ad_stream_alloc_locked(void)
+{
+    ad_stream *s = W.free_streams;
+    if (s) {
+        W.free_streams = s->q_next;
+    } else {
+        s = calloc(1, sizeof *s);
+        if (s == NULL) return NULL;
+        pthread_cond_init(&s->cv, NULL);
+    }
+    s->q_next = s->c_next = s->c_prev = NULL;
+    s->conn = NULL;
+    s->body_rd = s->body_wr = 0;
+    s->req_ended = 0;
+    s->reset_recv = 0;
+    s->unacked = 0;
+    s->resp_ended = 0;
+    s->reset_sent = 0;
+    s->cancelled = 0;
+    s->cancel_reason = 0;
+    s->waiting = 0;
+    s->busy_since_ms = 0;
+    s->state = AD_ST_QUEUED;
+    return s;
+}
+
+void ad_stream_free_locked(ad_stream *s)
+{
+    s->gen++;
+    s->state = AD_ST_FREE;
+    s->conn = NULL;
+    if (s->body_cap > AD_KEEP_BODY) {
+        free(s->body);
+        s->body = NULL;
+        s->body_cap = 0;
+    }
+    if (s->raw_cap > AD_KEEP_BODY) {
+        free(s->raw);
+        s->raw = NULL;
+        s->raw_cap = 0;
+    }
+    s->q_next = W.free_streams;
+    W.free_streams = s;
+}
+
+/* A stream both sides have ended (each sent its final frame) is closed on
+ * the wire even while its app thread still runs close(): the proxy may reuse
+ * its id, so lookups skip it. */
+ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id)
+{
+    for (ad_stream *s = c->streams; s; s = s->c_next)
+        if (s->id == id && !(s->resp_ended && (s->req_ended || s->reset_recv))) return s;
+    return NULL;
+}
+
+int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len)
+{
+    if (s->raw_cap < len) {
+        uint8_t *p = realloc(s->raw, len);
+        if (p == NULL) return TP_E_NOMEM;
+        s->raw = p;
+        s->raw_cap = len;
+    }
+    if (len) memcpy(s->raw, payload, len);
+    s->raw_len = len;
+    if (s->hdr_cap == 0) {
+        s->hdrs = malloc(64 * sizeof *s->hdrs);
+        if (s->hdrs == NULL) return TP_E_NOMEM;
+        s->hdr_cap = 64;
+    }
+    for (;;) {
+        int rc = tp_decode_request_head(s->raw, len, &s->req, s->hdrs, s->hdr_cap);
+        if (rc != TP_E_TOO_MANY || s->hdr_cap >= AD_MAX_HDRS) return rc;
+        tp_header *h = realloc(s->hdrs, (size_t)s->hdr_cap * 4 * sizeof *h);
+        if (h == NULL) return TP_E_NOMEM;
+        s->hdrs = h;
+        s->hdr_cap *= 4;
+    }
+}
+
+int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end)
+{
+    if (n > s->recv_window) return -1;
+    if (s->body_wr + n > s->body_cap) {
+        size_t have = s->body_wr - s->body_rd;
+        if (s->body_rd) {
+            memmove(s->body, s->body + s->body_rd, have);
+            s->body_rd = 0;
+            s->body_wr = have;
+        }
+        if (have + n > s->body_cap) {
+            size_t cap = s->body_cap ? s->body_cap : 16384;
+            while (cap < have + n) cap *= 2;
+            uint8_t *b = realloc(s->body, cap);
+            if (b == NULL) return -1;
+            s->body = b;
+            s->body_cap = cap;
+        }
+    }
+    if (n) memcpy(s->body + s->body_wr, p, n);
+    s->body_wr += n;
+    s->recv_window -= n;
+    if (end) s->req_ended = 1;
+    ad_stream_signal_locked(s);
+    return 0;
+}
+
+void ad_stream_cancel_locked(ad_stream *s, uint32_t reason)
+{
+    if (!s->cancelled) {
+        s->cancelled = 1;
+        s->cancel_reason = reason;
+    }
+    ad_stream_signal_locked(s);
+}
+
+/* Blocks on s->cv (mu held on entry and exit).  The GIL is dropped first and
+ * retaken only after W.mu is released, keeping the GIL -> mu order.  Time
+ * spent here is time waiting on the client: it does not count toward
+ * --timeout, so busy_since restarts afterwards. */
+static void wait_locked(ad_stream *s, int gil)
+{
+    PyThreadState *ts = gil ? PyEval_SaveThread() : NULL;
+    s->busy_since_ms = 0;
+    s->waiting = 1;
+    pthread_cond_wait(&s->cv, &W.mu);
+    s->waiting = 0;
+    if (gil) {
+        pthread_mutex_unlock(&W.mu);
+        PyEval_RestoreThread(ts);
+        pthread_mutex_lock(&W.mu);
+    }
+    s->busy_since_ms = ad_now_ms();
+}
+
+/* Gives consumed body bytes back to the proxy in quarter-window steps: few
+ * CREDIT frames, and the proxy never stalls with a window below 3/4. */
+static void credit_locked(ad_stream *s, size_t consumed)
+{
+    ad_conn *c = s->conn;
+    s->unacked += (uint32_t)consumed;
+    if (s->req_ended || s->cancelled || c->dead) return;
+    if (s->unacked < W.initial_window / 4 && s->recv_window != 0) return;
+    if (s->unacked == 0) return;
+    if (tp_encode_credit(&c->out, s->id, s->unacked) == TP_OK) {
+        s->recv_window += s->unacked;
+        s->unacked = 0;
+        ad_conn_flush_locked(c);
+    }
+}
+
+size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&W.mu);
+    if (s->cancelled) {
+        *st = AD_RD_RESET;
+        pthread_mutex_unlock(&W.mu);
+        return 0;
+    }
+    size_t avail = s->body_wr - s->body_rd;
+    n = avail < max ? avail : max;
+    *st = AD_RD_MORE;
+    if (stop_nl && n) {
+        const uint8_t *nl = memchr(s->body + s->body_rd, '\n', n);
+        if (nl) {
+            n = (size_t)(nl - (s->body + s->body_rd)) + 1;
+            *st = AD_RD_NL;
+        }
+    }
+    if (n) {
+        memcpy(dst, s->body + s->body_rd, n);
+        s->body_rd += n;
+        if (s->body_rd == s->body_wr) s->body_rd = s->body_wr = 0;
+        credit_locked(s, n);
+    }
+    if (*st == AD_RD_MORE && s->body_rd == s->body_wr && s->req_ended) *st = AD_RD_EOF;
+    pthread_mutex_unlock(&W.mu);
+    return n;
+}
+
+void ad_stream_body_wait(ad_stream *s, int gil)
+{
+    pthread_mutex_lock(&W.mu);
+    while (s->body_rd == s->body_wr && !s->req_ended && !s->cancelled) wait_locked(s, gil);
+    pthread_mutex_unlock(&W.mu);
+}
+
+int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
+                   size_t len, int end, int gil)
+{
+    ad_conn *c = s->conn;
+    size_t off = 0;
+    int rc = 0;
+    pthread_mutex_lock(&W.mu);
+    for (;;) {
+        if (s->cancelled || c->dead || c->broken || s->resp_ended) {
+            rc = -1;
+            break;
+        }
+        if (ad_conn_pending(c) >= AD_OUT_HWM) {
+            wait_locked(s, gil);
+            continue;
+        }
+        size_t left = len - off;
+        size_t n = left < c->peer_max_frame ? left : c->peer_max_frame;
+        if (s->send_credit < (int64_t)n) n = s->send_credit > 0 ? (size_t)s->send_credit : 0;
+        if (n == 0 && left > 0) {
+            if (prelen) {
+                /* No credit yet: the head goes out alone so the client sees it. */
+                struct iovec iov = {(void *)pre, prelen};
+                if (ad_conn_writev_locked(c, &iov, 1) != 0) {
+                    rc = -1;
+                    break;
+                }
+                prelen = 0;
+                continue;
+            }
+            wait_locked(s, gil);
+            continue;
+        }
+        struct iovec iov[3];
+        int cnt = 0;
+        uint8_t hdr[TP_HEADER_SIZE];
+        if (prelen) iov[cnt++] = (struct iovec){(void *)pre, prelen};
+        int last = off + n == len;
+        if (n > 0 || (end && prelen == 0)) {
+            tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id,
+                           last && end ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
+            iov[cnt++] = (struct iovec){hdr, TP_HEADER_SIZE};
+            if (n) iov[cnt++] = (struct iovec){(void *)(data + off), n};
+        }
+        if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0) {
+            rc = -1;
+            break;
+        }
+        prelen = 0;
+        s->send_credit -= (int64_t)n;
+        off += n;
+        if (last) {
+            if (end) s->resp_ended = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&W.mu);
+    return rc;
+}
+
+void ad_stream_reset(ad_stream *s, uint32_t reason)
+{
+    ad_conn *c = s->conn;
+    pthread_mutex_lock(&W.mu);
+    if (!s->resp_ended && !s->cancelled && !c->dead) {
+        if (tp_encode_reset(&c->out, s->id, reason) == TP_OK) ad_conn_flush_locked(c);
+        s->reset_sent = 1;
+    }
+    s->resp_ended = 1;
+    pthread_mutex_unlock(&W.mu);
+}
+
+int ad_stream_is_cancelled(ad_stream *s)
+{
+    pthread_mutex_lock(&W.mu);
+    int r = s->cancelled || s->conn->dead || s->conn->broken;
+    pthread_mutex_unlock(&W.mu);
+    return r;
+}
+
+void ad_stream_done_locked(ad_stream *s)
+{
+    ad_conn *c = s->conn;
+    /* Our final frame is out by now (END_STREAM or RESET).  If the request
+     * body is still open the proxy ends it when that frame arrives
+     * (tandem-protocol(7), STREAMS): nothing more is sent here. */
+    if (!s->resp_ended && !s->cancelled && !c->dead &&
+        tp_encode_reset(&c->out, s->id, TP_RESET_INTERNAL_ERROR) == TP_OK)
+        ad_conn_flush_locked(c);
+    if (s->c_prev) s->c_prev->c_next = s->c_next;
+    else c->streams = s->c_next;
+    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    c->nstreams--;
+    W.running--;
+    ad_stream_free_locked(s);
+    ad_worker_request_done_locked();
+    if (W.stopping || c->drain_recv) ad_worker_wake_locked();
+    ad_conn_unref_locked(c);
+}

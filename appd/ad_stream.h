@@ -1,0 +1,93 @@
+/* ad_stream.h: one request/response exchange on a proxy connection: the
+ * decoded request head, the bounded request-body buffer with its credit, and
+ * the response side's flow-control window.  The I/O thread feeds it; one app
+ * thread consumes it; both under W.mu. */
+#ifndef TANDEM_AD_STREAM_H
+#define TANDEM_AD_STREAM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tp.h"
+#include "ad_worker.h"
+
+enum { AD_ST_FREE = 0, AD_ST_QUEUED, AD_ST_RUNNING };
+
+struct ad_stream {
+    uint32_t id;
+    uint32_t gen;                  /* bumped on recycle: stale Python handles see a change */
+    int state;                     /* AD_ST_* (mu) */
+    ad_conn *conn;
+    ad_stream *c_next, *c_prev;    /* conn->streams (mu) */
+    ad_stream *q_next;             /* work queue / free list (mu) */
+
+    /* request head: a private copy of the frame payload, decoded in place */
+    uint8_t *raw;
+    uint32_t raw_len, raw_cap;
+    tp_request_head req;
+    tp_header *hdrs;
+    uint32_t hdr_cap;
+
+    /* request body (mu) */
+    uint8_t *body;
+    size_t body_rd, body_wr, body_cap;
+    int req_ended;                 /* END_STREAM seen */
+    int reset_recv;                /* RESET from the proxy: its direction is over */
+    uint32_t recv_window;          /* bytes the proxy may still send */
+    uint32_t unacked;              /* consumed, not yet credited back */
+
+    /* response (mu) */
+    int64_t send_credit;           /* DATA bytes we may still send */
+    int resp_ended;                /* our END_STREAM (or RESET) went out */
+    int reset_sent;                /* our final frame was a RESET: late DATA is dropped */
+    int cancelled;                 /* RESET from the proxy or the connection died */
+    uint32_t cancel_reason;
+    int waiting;
+    pthread_cond_t cv;             /* the app thread waits here (GIL released) */
+    uint64_t busy_since_ms;        /* app time start; 0 while waiting on the client */
+};
+
+/* I/O thread, mu held. */
+ad_stream *ad_stream_alloc_locked(void);
+void ad_stream_free_locked(ad_stream *s);
+ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id);
+/* Copies and decodes a REQUEST_HEAD payload.  TP_OK or a TP_E_* code. */
+int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len);
+/* Appends request DATA; -1 when it exceeds the window we granted. */
+int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end);
+void ad_stream_cancel_locked(ad_stream *s, uint32_t reason);
+/* Wakes the app thread waiting on s.  From the I/O thread the wake is
+ * deferred until W.mu is released (ad_wake_flush), so the woken thread does
+ * not run straight into the mutex the I/O thread still holds. */
+void ad_wake_defer(pthread_cond_t *cv);
+void ad_wake_flush(void);
+static inline void ad_stream_signal_locked(ad_stream *s)
+{
+    if (s->waiting) ad_wake_defer(&s->cv);
+}
+
+/* App thread.  Body reading never blocks here: take what is there, and wait
+ * separately (without the GIL) when more is needed. */
+enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
+size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
+/* Blocks until body bytes, the body's end or a reset arrive.  gil: the
+ * caller holds the GIL (it is released while blocked). */
+void ad_stream_body_wait(ad_stream *s, int gil);
+
+/* Sends pre (already-encoded frames: head, 103 hints; not flow-controlled)
+ * then len bytes as RESPONSE_DATA frames within the credit and the proxy's
+ * max_frame, END_STREAM on the last one when end (an empty DATA frame if
+ * len is 0 and no pre frame carries it).  Blocks for credit or socket space,
+ * releasing the GIL when gil.  data is written straight from the caller's
+ * buffer when the socket takes it.  0, or -1 when the stream is cancelled. */
+int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
+                   size_t len, int end, int gil);
+/* Aborts our side with RESET(reason) unless already ended/cancelled. */
+void ad_stream_reset(ad_stream *s, uint32_t reason);
+int ad_stream_is_cancelled(ad_stream *s);
+/* The app is done with s (W.mu held): detach it from its connection and
+ * recycle it.  Its final frame went out already. */
+void ad_stream_done_locked(ad_stream *s);
+
+#endif

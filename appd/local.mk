@@ -1,0 +1,31 @@
+# appd/local.mk: tandem-appd, the pre-fork WSGI application server.
+# libappdcore.a holds the parts without Python (settings, HTTP rules) so the
+# unit tests link them without libpython.
+noinst_LIBRARIES += appd/libappdcore.a
+appd_libappdcore_a_SOURCES = \
+	appd/ad_settings.c appd/ad_settings.h \
+	appd/ad_http.c appd/ad_http.h
+
+sbin_PROGRAMS += appd/tandem-appd
+appd_tandem_appd_SOURCES = \
+	appd/main.c \
+	appd/ad_exit.h \
+	appd/ad_master.c appd/ad_master.h \
+	appd/ad_fdpass.c appd/ad_fdpass.h \
+	appd/ad_signal.c appd/ad_signal.h \
+	appd/ad_scoreboard.c appd/ad_scoreboard.h \
+	appd/ad_proctitle.c appd/ad_proctitle.h \
+	appd/ad_worker.c appd/ad_worker.h \
+	appd/ad_conn.c appd/ad_conn.h \
+	appd/ad_stream.c appd/ad_stream.h \
+	appd/ad_python.c appd/ad_python.h \
+	appd/wsgi.h \
+	appd/wsgi_environ.c \
+	appd/wsgi_input.c \
+	appd/wsgi_response.c \
+	appd/wsgi_start.c \
+	appd/wsgi_file.c \
+	appd/wsgi_errors.c
+appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)
+appd_tandem_appd_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+	common/libtandemcommon.a $(PYTHON_LIBS) -lpthread

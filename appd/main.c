@@ -1,0 +1,45 @@
+/* main.c: tandem-appd's entry point: settings, error log, then the master.
+ * Every start-up failure ends here as one "error: ..." line on stderr (the
+ * last line, after any log output) and a non-zero exit status. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ad_exit.h"
+#include "ad_master.h"
+#include "ad_proctitle.h"
+#include "ad_settings.h"
+#include "tc_log.h"
+
+int main(int argc, char **argv)
+{
+    ad_settings s;
+    char err[1400];
+    int rc = ad_settings_parse(&s, argc, argv, stdout, err, sizeof err);
+    if (rc == AD_PARSE_EXIT) return AD_EXIT_OK;
+    if (rc == AD_PARSE_ERROR) {
+        fprintf(stderr, "error: %s\n", err);
+        ad_settings_free(&s);
+        return AD_EXIT_USAGE;
+    }
+    if (s.print_config) {
+        tc_opt_print(stdout, ad_settings_table, &s);
+        ad_settings_free(&s);
+        return AD_EXIT_OK;
+    }
+    if (tc_log_open(s.errorlog, s.log_level) != 0) {
+        fprintf(stderr, "error: errorlog (--error-logfile): cannot open %s: %s\n", s.errorlog,
+                strerror(errno));
+        ad_settings_free(&s);
+        return AD_EXIT_FAILURE;
+    }
+    ad_proctitle_init(argc, argv, s.app_spec);
+    rc = ad_master_run(&s, argc, argv, err, sizeof err);
+    if (rc != AD_EXIT_OK && err[0]) fprintf(stderr, "error: %s\n", err);
+    if (rc == AD_EXIT_OK && s.check_config) printf("%s: OK\n", s.app_spec);
+    ad_settings_free(&s);
+    return rc;
+}

@@ -1,0 +1,328 @@
+/* wsgi_environ.c: builds the PEP 3333 environ dict from a decoded
+ * REQUEST_HEAD.  Constant entries live in a template dict copied per request;
+ * keys (and common header keys and methods) are interned once per worker. */
+#include "config.h"
+
+#include <Python.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ad_http.h"
+#include "wsgi.h"
+
+enum {
+    K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
+    K_CONTENT_LENGTH, K_SERVER_NAME, K_SERVER_PORT, K_SERVER_PROTOCOL, K_REMOTE_ADDR,
+    K_REMOTE_PORT, K_HTTP_HOST, K_URL_SCHEME, K_INPUT, K_STREAM_ID, K_H2_STREAM_ID, K__COUNT
+};
+static const char *const key_names[K__COUNT] = {
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "RAW_URI", "CONTENT_TYPE",
+    "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    "REMOTE_PORT", "HTTP_HOST", "wsgi.url_scheme", "wsgi.input", "tandem.stream_id",
+    "tandem.h2_stream_id",
+};
+static PyObject *keys[K__COUNT];
+
+/* Header keys most requests carry, so their HTTP_* strings are made once. */
+static const char *const common_headers[] = {
+    "accept", "accept-encoding", "accept-language", "authorization", "cache-control",
+    "connection", "cookie", "dnt", "if-modified-since", "if-none-match", "origin", "pragma",
+    "referer", "sec-fetch-dest", "sec-fetch-mode", "sec-fetch-site", "sec-fetch-user",
+    "te", "upgrade-insecure-requests", "user-agent", "x-forwarded-for", "x-forwarded-proto",
+    "x-forwarded-host", "x-real-ip", "x-request-id", "x-requested-with", "forwarded",
+    "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform",
+};
+#define N_COMMON (sizeof common_headers / sizeof common_headers[0])
+static PyObject *common_keys[N_COMMON];
+
+static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS",
+                                      "PATCH"};
+static PyObject *method_objs[7];
+static PyObject *proto10, *proto11, *proto20, *scheme_http, *scheme_https, *empty_str;
+static PyObject *base_environ;
+static char *script_name;
+static size_t script_name_len;
+
+int ad_environ_init(const ad_settings *settings)
+{
+    for (int i = 0; i < K__COUNT; i++)
+        if ((keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL) return -1;
+    for (size_t i = 0; i < N_COMMON; i++) {
+        char k[64];
+        size_t kl;
+        const char *h = common_headers[i];
+        if (ad_env_key((const uint8_t *)h, strlen(h), k, sizeof k, &kl) != AD_HK_HTTP) continue;
+        if ((common_keys[i] = PyUnicode_InternFromString(k)) == NULL) return -1;
+    }
+    for (size_t i = 0; i < 7; i++)
+        if ((method_objs[i] = PyUnicode_InternFromString(methods[i])) == NULL) return -1;
+    proto10 = PyUnicode_InternFromString("HTTP/1.0");
+    proto11 = PyUnicode_InternFromString("HTTP/1.1");
+    proto20 = PyUnicode_InternFromString("HTTP/2.0");
+    scheme_http = PyUnicode_InternFromString("http");
+    scheme_https = PyUnicode_InternFromString("https");
+    empty_str = PyUnicode_FromString("");
+    if (!proto10 || !proto11 || !proto20 || !scheme_http || !scheme_https || !empty_str)
+        return -1;
+
+    /* SCRIPT_NAME from the process environment (-e SCRIPT_NAME=/prefix), as
+     * Gunicorn does; PATH_INFO then loses that prefix. */
+    const char *sn = getenv("SCRIPT_NAME");
+    script_name = strdup(sn ? sn : "");
+    if (script_name == NULL) return -1;
+    script_name_len = strlen(script_name);
+    while (script_name_len && script_name[script_name_len - 1] == '/')
+        script_name[--script_name_len] = '\0';
+
+    PyObject *d = PyDict_New();
+    if (d == NULL) return -1;
+    PyObject *errors = ad_errors_new();
+    PyObject *version = Py_BuildValue("(ii)", 1, 0);
+    PyObject *sn_obj = PyUnicode_DecodeLatin1(script_name, (Py_ssize_t)script_name_len, NULL);
+    PyObject *software = PyUnicode_FromString(PACKAGE_NAME "/" PACKAGE_VERSION);
+    int rc = -1;
+    if (errors && version && sn_obj && software &&
+        PyDict_SetItemString(d, "wsgi.version", version) == 0 &&
+        PyDict_SetItemString(d, "wsgi.errors", errors) == 0 &&
+        PyDict_SetItemString(d, "wsgi.multithread",
+                             settings->threads > 1 ? Py_True : Py_False) == 0 &&
+        PyDict_SetItemString(d, "wsgi.multiprocess",
+                             settings->workers > 1 ? Py_True : Py_False) == 0 &&
+        PyDict_SetItemString(d, "wsgi.run_once", Py_False) == 0 &&
+        PyDict_SetItemString(d, "wsgi.input_terminated", Py_True) == 0 &&
+        PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&ad_FileWrapperType) == 0 &&
+        PyDict_SetItem(d, keys[K_SCRIPT_NAME], sn_obj) == 0 &&
+        PyDict_SetItemString(d, "SERVER_SOFTWARE", software) == 0)
+        rc = 0;
+    Py_XDECREF(errors);
+    Py_XDECREF(version);
+    Py_XDECREF(sn_obj);
+    Py_XDECREF(software);
+    if (rc != 0) {
+        Py_DECREF(d);
+        return -1;
+    }
+    base_environ = d;
+    return 0;
+}
+
+static PyObject *latin1(const uint8_t *p, size_t n)
+{
+    if (n == 0) {
+        Py_INCREF(empty_str);
+        return empty_str;
+    }
+    return PyUnicode_DecodeLatin1((const char *)p, (Py_ssize_t)n, NULL);
+}
+
+/* Steals value. */
+static int set(PyObject *env, PyObject *key, PyObject *value)
+{
+    if (value == NULL) return -1;
+    int rc = PyDict_SetItem(env, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static int set_borrowed(PyObject *env, PyObject *key, PyObject *value)
+{
+    return PyDict_SetItem(env, key, value);
+}
+
+static PyObject *method_obj(tp_str m)
+{
+    for (size_t i = 0; i < 7; i++) {
+        size_t l = strlen(methods[i]);
+        if (l == m.len && memcmp(methods[i], m.ptr, l) == 0) {
+            Py_INCREF(method_objs[i]);
+            return method_objs[i];
+        }
+    }
+    return latin1(m.ptr, m.len);
+}
+
+static PyObject *header_key(tp_str name, const char *k, size_t kl)
+{
+    for (size_t i = 0; i < N_COMMON; i++) {
+        if (common_keys[i] && ad_hdr_name_is(name.ptr, name.len, common_headers[i])) {
+            Py_INCREF(common_keys[i]);
+            return common_keys[i];
+        }
+    }
+    return PyUnicode_FromStringAndSize(k, (Py_ssize_t)kl);
+}
+
+static PyObject *port_str(unsigned port)
+{
+    char b[16];
+    snprintf(b, sizeof b, "%u", port);
+    return PyUnicode_FromString(b);
+}
+
+static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr)
+{
+    uint32_t n = h->nheaders, small[64];
+    uint32_t *group = n <= 64 ? small : malloc(n * sizeof *group);
+    if (group == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    ad_hdr_group(h->headers, n, group);
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        if (group[i] != i) continue;   /* joined into its first occurrence */
+        const tp_header *hd = &h->headers[i];
+        char k[256];
+        size_t kl = 0;
+        int kind = ad_env_key(hd->name.ptr, hd->name.len, k, sizeof k, &kl);
+        if (kind == AD_HK_DROP) continue;
+        int dup = 0;
+        for (uint32_t j = i + 1; j < n; j++)
+            if (group[j] == i) {
+                dup = 1;
+                break;
+            }
+        PyObject *value;
+        if (!dup) {
+            if (kind == AD_HK_HOST) {
+                *host_hdr = hd->value;
+                continue;
+            }
+            value = latin1(hd->value.ptr, hd->value.len);
+        } else {
+            size_t need = ad_hdr_join(h->headers, n, group, i, NULL, 0);
+            uint8_t *buf = malloc(need ? need : 1);
+            if (buf == NULL) {
+                PyErr_NoMemory();
+                rc = -1;
+                break;
+            }
+            ad_hdr_join(h->headers, n, group, i, buf, need);
+            value = latin1(buf, need);
+            free(buf);
+            if (kind == AD_HK_HOST) {
+                /* Several Host fields: keep the first (the proxy rejects these anyway). */
+                Py_XDECREF(value);
+                *host_hdr = hd->value;
+                continue;
+            }
+        }
+        switch (kind) {
+        case AD_HK_CONTENT_TYPE: rc = set(env, keys[K_CONTENT_TYPE], value); break;
+        case AD_HK_CONTENT_LENGTH: rc = set(env, keys[K_CONTENT_LENGTH], value); break;
+        default: {
+            PyObject *key = header_key(hd->name, k, kl);
+            if (key == NULL) {
+                Py_XDECREF(value);
+                rc = -1;
+                break;
+            }
+            rc = set(env, key, value);
+            Py_DECREF(key);
+        }
+        }
+    }
+    if (group != small) free(group);
+    return rc;
+}
+
+PyObject *ad_environ_build(ad_req *r)
+{
+    const tp_request_head *h = &r->s->req;
+    PyObject *env = PyDict_Copy(base_environ);
+    if (env == NULL) return NULL;
+
+    if (set(env, keys[K_REQUEST_METHOD], method_obj(h->method)) != 0) goto fail;
+
+    /* PATH_INFO: percent-decoded bytes as latin-1 (PEP 3333), SCRIPT_NAME
+     * prefix removed when the path carries it. */
+    {
+        uint8_t small[2048];
+        uint8_t *dec = h->path.len <= sizeof small ? small : malloc(h->path.len);
+        if (dec == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        size_t dl = h->path.len ? ad_pct_decode(h->path.ptr, h->path.len, dec) : 0;
+        size_t skip = 0;
+        if (script_name_len && dl >= script_name_len &&
+            memcmp(dec, script_name, script_name_len) == 0 &&
+            (dl == script_name_len || dec[script_name_len] == '/'))
+            skip = script_name_len;
+        PyObject *pi = latin1(dec + skip, dl - skip);
+        if (dec != small) free(dec);
+        if (set(env, keys[K_PATH_INFO], pi) != 0) goto fail;
+    }
+    if (set(env, keys[K_QUERY_STRING], latin1(h->query.ptr, h->query.len)) != 0) goto fail;
+    {
+        PyObject *raw;
+        if (h->query.len) {
+            size_t n = (size_t)h->path.len + 1 + h->query.len;
+            char *b = malloc(n);
+            if (b == NULL) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            memcpy(b, h->path.ptr, h->path.len);
+            b[h->path.len] = '?';
+            memcpy(b + h->path.len + 1, h->query.ptr, h->query.len);
+            raw = latin1((const uint8_t *)b, n);
+            free(b);
+        } else {
+            raw = latin1(h->path.ptr, h->path.len);
+        }
+        if (set(env, keys[K_RAW_URI], raw) != 0) goto fail;
+    }
+    PyObject *proto = h->http_major >= 2 ? proto20 : h->http_minor == 0 ? proto10 : proto11;
+    if (set_borrowed(env, keys[K_SERVER_PROTOCOL], proto) != 0) goto fail;
+
+    tp_str host_hdr = {NULL, 0};
+    if (set_headers(env, h, &host_hdr) != 0) goto fail;
+    /* CONTENT_LENGTH: the client's header; else what the proxy measured. */
+    if (h->content_length != TP_LENGTH_UNKNOWN && h->content_length > 0 &&
+        PyDict_GetItemWithError(env, keys[K_CONTENT_LENGTH]) == NULL) {
+        if (PyErr_Occurred()) goto fail;
+        char b[32];
+        snprintf(b, sizeof b, "%llu", (unsigned long long)h->content_length);
+        if (set(env, keys[K_CONTENT_LENGTH], PyUnicode_FromString(b)) != 0) goto fail;
+    }
+
+    int tls = (h->flags & TP_REQ_TLS) != 0;
+    PyObject *scheme;
+    if (tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0)) scheme = scheme_https;
+    else if (h->scheme.len == 0 || (h->scheme.len == 4 && memcmp(h->scheme.ptr, "http", 4) == 0))
+        scheme = scheme_http;
+    else scheme = NULL;
+    if (scheme ? set_borrowed(env, keys[K_URL_SCHEME], scheme)
+               : set(env, keys[K_URL_SCHEME], latin1(h->scheme.ptr, h->scheme.len)))
+        goto fail;
+
+    /* HTTP_HOST from :authority (h2) or Host; SERVER_NAME/PORT from it too. */
+    tp_str auth = h->authority.len ? h->authority : host_hdr;
+    if (auth.len && set(env, keys[K_HTTP_HOST], latin1(auth.ptr, auth.len)) != 0) goto fail;
+    const uint8_t *hp, *pp;
+    size_t hl, pl;
+    if (auth.len && ad_split_authority(auth.ptr, auth.len, &hp, &hl, &pp, &pl) == 0 && hl) {
+        if (set(env, keys[K_SERVER_NAME], latin1(hp, hl)) != 0) goto fail;
+        PyObject *port = pl ? latin1(pp, pl)
+                            : PyUnicode_FromString(scheme == scheme_https ? "443" : "80");
+        if (set(env, keys[K_SERVER_PORT], port) != 0) goto fail;
+    } else {
+        if (set(env, keys[K_SERVER_NAME], latin1(h->local_addr.ptr, h->local_addr.len)) != 0 ||
+            set(env, keys[K_SERVER_PORT], port_str(h->local_port)) != 0)
+            goto fail;
+    }
+    if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
+        set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
+        goto fail;
+    if (set(env, keys[K_INPUT], ad_input_for(r)) != 0) goto fail;
+    if (set(env, keys[K_STREAM_ID], PyLong_FromUnsignedLong(r->s->id)) != 0) goto fail;
+    if (h->h2_stream_id &&
+        set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)
+        goto fail;
+    return env;
+fail:
+    Py_DECREF(env);
+    return NULL;
+}
