@@ -72,6 +72,8 @@ def test_100mib_stream_bounded_memory(tls_stack, proto):
         stop.set()
         t.join()
     assert int(r.stdout) == n
+    if os.environ.get("TANDEM_SANITIZED"):
+        return  # ASan's quarantine holds freed memory on purpose: RSS says nothing there
     for p in pids:
         growth_mib = (peaks.get(p, 0) - before[p]) / 1024
         assert growth_mib < 32, "pid %d grew %.1f MiB" % (p, growth_mib)
