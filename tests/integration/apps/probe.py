@@ -12,10 +12,12 @@
 /error-late  raises after the first chunk
 /status?code=N  that status, empty body
 /close       iterable whose close() records itself in $PROBE_CLOSELOG
+/sleep?s=S   sleeps S seconds, then "slept" (timeouts, killed workers)
 """
 import hashlib
 import json
 import os
+import time
 
 PIDLOG = os.environ.get("PROBE_PIDLOG")
 CLOSELOG = os.environ.get("PROBE_CLOSELOG")
@@ -94,6 +96,9 @@ def app(environ, start_response):
             raise RuntimeError("probe: error after the head")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
+    if path == "/sleep":
+        time.sleep(float(_query(environ).get("s", "1")))
+        return _reply(start_response, b"slept")
     if path == "/status":
         code = int(_query(environ).get("code", "200"))
         start_response("%d Custom" % code, [("Content-Length", "0")])

@@ -1,0 +1,101 @@
+"""test_faults.py: app errors, killed and hung workers, appd down and back:
+only the affected requests fail, with the right status, and service goes on."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import APPD, APPS, Daemon, Stack, can_connect, curl, wait_for
+
+
+def _code(r):
+    return int(r.stdout[-3:])
+
+
+@pytest.mark.parametrize("proto", ["--http2", "--http1.1"])
+def test_app_exception_is_500_and_worker_survives(tls_stack, proto):
+    pids = set(tls_stack.worker_pids())
+    r = curl(proto, "-o", "/dev/null", "-w", "%{http_code}", tls_stack.url + "/error")
+    assert _code(r) == 500
+    assert "probe: error before start_response" in tls_stack.appd.output()
+    assert curl(proto, tls_stack.url + "/").stdout == b"hello"
+    assert set(tls_stack.worker_pids()) == pids
+
+
+def test_error_after_head_resets_stream(tls_stack):
+    r = curl("--http2", tls_stack.url + "/error-late", check=False)
+    assert r.returncode == 92, r   # HTTP/2 stream error (RST_STREAM)
+    r = curl("--http1.1", tls_stack.url + "/error-late", check=False)
+    assert r.returncode == 18, r   # transfer closed with outstanding data
+    assert curl("--http2", tls_stack.url + "/").stdout == b"hello"
+
+
+def test_killed_worker_fails_only_its_streams(certs):
+    s = Stack(workers=2, tls=certs)
+    try:
+        results = {}
+
+        def slow():
+            results["slow"] = curl("--http2", "-w", "%{http_code}", s.url + "/sleep?s=30",
+                                   check=False)
+
+        t = threading.Thread(target=slow)
+        t.start()
+        # the worker running /sleep is the one whose scoreboard shows it busy:
+        # find it as the worker that does not answer /pid while sleep runs
+        busy = wait_for(lambda: _busy_worker(s), 10, "a worker busy with /sleep")
+        os.kill(busy, signal.SIGKILL)
+        t.join(40)
+        assert results["slow"].stdout.endswith(b"502"), results["slow"]
+        new = wait_for(lambda: len(s.worker_pids()) == 2 and busy not in s.worker_pids()
+                       and s.worker_pids(), 10, "respawned worker")
+        seen = set()
+        wait_for(lambda: seen.add(int(curl("--http2", s.url + "/pid").stdout)) or seen == set(new),
+                 20, "both workers serving")
+    finally:
+        s.close()
+
+
+def _busy_worker(stack):
+    pids = set(stack.worker_pids())
+    if len(pids) != 2:
+        return None
+    free = int(curl("--http2", stack.url + "/pid").stdout)
+    rest = pids - {free}
+    return rest.pop() if len(rest) == 1 else None
+
+
+def test_hung_worker_is_killed_after_timeout(certs):
+    s = Stack(workers=1, tls=certs, appd_args=["--timeout", "2"])
+    try:
+        old = s.worker_pids()
+        t0 = time.monotonic()
+        r = curl("--http2", "-o", "/dev/null", "-w", "%{http_code}", s.url + "/sleep?s=60",
+                 check=False)
+        assert _code(r) in (502, 504), r
+        assert time.monotonic() - t0 < 20
+        assert "WORKER TIMEOUT" in s.appd.output()
+        wait_for(lambda: s.worker_pids() and s.worker_pids() != old, 10, "respawn")
+        wait_for(lambda: curl("--http2", s.url + "/", check=False).stdout == b"hello", 10,
+                 "service after the timeout")
+    finally:
+        s.close()
+
+
+def test_appd_down_gives_502_then_recovers(certs):
+    s = Stack(workers=1, tls=certs)
+    try:
+        s.appd.stop()
+        t0 = time.monotonic()
+        r = curl("--http2", "-o", "/dev/null", "-w", "%{http_code}", s.url + "/", check=False)
+        assert _code(r) == 502 and time.monotonic() - t0 < 2
+        s.appd = Daemon([APPD, "--bind", "unix:" + s.sock, "-w", "1", "--pythonpath", APPS,
+                         "probe:app"])
+        wait_for(lambda: can_connect(s.sock), 30, "appd back")
+        wait_for(lambda: curl("--http2", s.url + "/", check=False).stdout == b"hello", 15,
+                 "proxy reconnects by itself")
+    finally:
+        s.close()
