@@ -213,6 +213,57 @@ int ad_hdr_hop_by_hop(const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Fields a sender must not put in trailers because a recipient needs them
+ * before the content (RFC 9110 6.5.1): the list Go's HTTP/2 server refuses,
+ * plus the response controls and cookies RFC 9110 names.  Request-only
+ * fields (Expect, Range...) are here too, since a response never needs them
+ * and a proxy might act on them. */
+static const struct {
+    const char *name;
+    int verdict;
+} trailer_refused[] = {
+    {"content-length", AD_TRL_FRAMING},       {"transfer-encoding", AD_TRL_FRAMING},
+    {"trailer", AD_TRL_FRAMING},              {"te", AD_TRL_FRAMING},
+    {"connection", AD_TRL_CONNECTION},        {"keep-alive", AD_TRL_CONNECTION},
+    {"proxy-connection", AD_TRL_CONNECTION},  {"upgrade", AD_TRL_CONNECTION},
+    {"host", AD_TRL_ROUTING},                 {"max-forwards", AD_TRL_ROUTING},
+    {"authorization", AD_TRL_AUTH},           {"proxy-authorization", AD_TRL_AUTH},
+    {"www-authenticate", AD_TRL_AUTH},        {"proxy-authenticate", AD_TRL_AUTH},
+    {"set-cookie", AD_TRL_AUTH},              {"cookie", AD_TRL_AUTH},
+    {"cache-control", AD_TRL_CONTROL},        {"expires", AD_TRL_CONTROL},
+    {"age", AD_TRL_CONTROL},                  {"date", AD_TRL_CONTROL},
+    {"location", AD_TRL_CONTROL},             {"retry-after", AD_TRL_CONTROL},
+    {"vary", AD_TRL_CONTROL},                 {"pragma", AD_TRL_CONTROL},
+    {"expect", AD_TRL_CONTROL},               {"range", AD_TRL_CONTROL},
+    {"content-type", AD_TRL_CONTENT},         {"content-encoding", AD_TRL_CONTENT},
+    {"content-range", AD_TRL_CONTENT},
+};
+
+int ad_trailer_name_check(const uint8_t *name, size_t n)
+{
+    if (n > 0 && name[0] == ':') return AD_TRL_PSEUDO;
+    if (!ad_hdr_name_ok(name, n)) return AD_TRL_SYNTAX;
+    for (size_t i = 0; i < sizeof trailer_refused / sizeof trailer_refused[0]; i++)
+        if (ad_hdr_name_is(name, n, trailer_refused[i].name)) return trailer_refused[i].verdict;
+    return AD_TRL_OK;
+}
+
+const char *ad_trailer_why(int verdict)
+{
+    switch (verdict) {
+    case AD_TRL_OK: return "allowed";
+    case AD_TRL_PSEUDO: return "pseudo-header fields are not allowed in trailers";
+    case AD_TRL_SYNTAX: return "not a valid field name (must be an HTTP token)";
+    case AD_TRL_FRAMING: return "message framing fields are not allowed in trailers";
+    case AD_TRL_CONNECTION: return "connection-specific fields are not allowed in trailers";
+    case AD_TRL_ROUTING: return "routing fields are not allowed in trailers";
+    case AD_TRL_AUTH: return "authentication and cookie fields are not allowed in trailers";
+    case AD_TRL_CONTROL: return "response control fields are not allowed in trailers";
+    case AD_TRL_CONTENT: return "content metadata fields are not allowed in trailers";
+    default: return "not allowed in trailers";
+    }
+}
+
 int ad_parse_content_length(const uint8_t *p, size_t n, uint64_t *out)
 {
     uint64_t v = 0;

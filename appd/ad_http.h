@@ -59,6 +59,24 @@ int ad_hdr_value_ok(const uint8_t *p, size_t n);   /* no CR, LF, NUL or other CT
 int ad_hdr_hop_by_hop(const uint8_t *p, size_t n);
 int ad_hdr_name_is(const uint8_t *p, size_t n, const char *lower);
 
+/* Trailer fields (RFC 9110 6.5.1, RFC 9113 8.1): what a WSGI app may send
+ * with gunicorn.http2.send_trailers. */
+enum ad_trailer_verdict {
+    AD_TRL_OK = 0,
+    AD_TRL_PSEUDO,      /* ":status", ":path"...: pseudo-headers only open a header block */
+    AD_TRL_SYNTAX,      /* empty, or not an RFC 9110 token */
+    AD_TRL_FRAMING,     /* content-length, transfer-encoding, trailer, te */
+    AD_TRL_CONNECTION,  /* connection, keep-alive, proxy-connection, upgrade */
+    AD_TRL_ROUTING,     /* host */
+    AD_TRL_AUTH,        /* authorization, www-authenticate, set-cookie... */
+    AD_TRL_CONTROL,     /* cache-control, expires, location, vary... */
+    AD_TRL_CONTENT,     /* content-type, content-encoding, content-range */
+};
+/* Classifies a trailer field name (any case). */
+int ad_trailer_name_check(const uint8_t *name, size_t n);
+/* A short reason for a verdict, for the exception the app sees. */
+const char *ad_trailer_why(int verdict);
+
 /* Content-Length value: 1*DIGIT (no sign, no spaces), no overflow. */
 int ad_parse_content_length(const uint8_t *p, size_t n, uint64_t *out);
 

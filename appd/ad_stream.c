@@ -208,11 +208,12 @@ void ad_stream_body_wait(ad_stream *s, int gil)
 }
 
 int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
-                   size_t len, int end, int gil)
+                   size_t len, int end, const uint8_t *post, size_t postlen, int gil)
 {
     ad_conn *c = s->conn;
     size_t off = 0;
     int rc = 0;
+    if (postlen) end = 1;
     pthread_mutex_lock(&W.mu);
     for (;;) {
         if (s->cancelled || c->dead || c->broken || s->resp_ended) {
@@ -240,17 +241,18 @@ int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_
             wait_locked(s, gil);
             continue;
         }
-        struct iovec iov[3];
+        struct iovec iov[4];
         int cnt = 0;
         uint8_t hdr[TP_HEADER_SIZE];
         if (prelen) iov[cnt++] = (struct iovec){(void *)pre, prelen};
         int last = off + n == len;
-        if (n > 0 || (end && prelen == 0)) {
+        if (n > 0 || (end && prelen == 0 && postlen == 0)) {
             tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id,
-                           last && end ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
+                           last && end && postlen == 0 ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
             iov[cnt++] = (struct iovec){hdr, TP_HEADER_SIZE};
             if (n) iov[cnt++] = (struct iovec){(void *)(data + off), n};
         }
+        if (last && postlen) iov[cnt++] = (struct iovec){(void *)post, postlen};
         if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0) {
             rc = -1;
             break;

@@ -78,11 +78,14 @@ void ad_stream_body_wait(ad_stream *s, int gil);
 /* Sends pre (already-encoded frames: head, 103 hints; not flow-controlled)
  * then len bytes as RESPONSE_DATA frames within the credit and the proxy's
  * max_frame, END_STREAM on the last one when end (an empty DATA frame if
- * len is 0 and no pre frame carries it).  Blocks for credit or socket space,
- * releasing the GIL when gil.  data is written straight from the caller's
- * buffer when the socket takes it.  0, or -1 when the stream is cancelled. */
+ * len is 0 and no pre frame carries it).  post, when postlen > 0, is an
+ * encoded final frame (TRAILERS) written right after the last DATA, in the
+ * same writev: it ends the stream, so no DATA frame carries END_STREAM.
+ * Blocks for credit or socket space, releasing the GIL when gil.  data is
+ * written straight from the caller's buffer when the socket takes it.  0, or
+ * -1 when the stream is cancelled. */
 int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
-                   size_t len, int end, int gil);
+                   size_t len, int end, const uint8_t *post, size_t postlen, int gil);
 /* Aborts our side with RESET(reason) unless already ended/cancelled. */
 void ad_stream_reset(ad_stream *s, uint32_t reason);
 int ad_stream_is_cancelled(ad_stream *s);

@@ -24,6 +24,7 @@ appd_tandem_appd_SOURCES = \
 	appd/wsgi_input.c \
 	appd/wsgi_response.c \
 	appd/wsgi_start.c \
+	appd/wsgi_ext.c \
 	appd/wsgi_file.c \
 	appd/wsgi_errors.c
 appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)

@@ -1,6 +1,7 @@
 /* wsgi_environ.c: builds the PEP 3333 environ dict from a decoded
- * REQUEST_HEAD.  Constant entries live in a template dict copied per request;
- * keys (and common header keys and methods) are interned once per worker. */
+ * REQUEST_HEAD, plus the stream priority under Gunicorn's keys.  Constant
+ * entries live in a template dict copied per request; keys (and common
+ * header keys and methods) are interned once per worker. */
 #include "config.h"
 
 #include <Python.h>
@@ -14,13 +15,16 @@
 enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
     K_CONTENT_LENGTH, K_SERVER_NAME, K_SERVER_PORT, K_SERVER_PROTOCOL, K_REMOTE_ADDR,
-    K_REMOTE_PORT, K_HTTP_HOST, K_URL_SCHEME, K_INPUT, K_STREAM_ID, K_H2_STREAM_ID, K__COUNT
+    K_REMOTE_PORT, K_HTTP_HOST, K_URL_SCHEME, K_INPUT, K_STREAM_ID, K_H2_STREAM_ID,
+    K_PRIO_WEIGHT, K_PRIO_DEPENDS_ON, K_PRIO_URGENCY, K_PRIO_INCREMENTAL, K__COUNT
 };
 static const char *const key_names[K__COUNT] = {
     "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "RAW_URI", "CONTENT_TYPE",
     "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
     "REMOTE_PORT", "HTTP_HOST", "wsgi.url_scheme", "wsgi.input", "tandem.stream_id",
-    "tandem.h2_stream_id",
+    "tandem.h2_stream_id", "gunicorn.http2.priority_weight",
+    "gunicorn.http2.priority_depends_on", "tandem.priority_urgency",
+    "tandem.priority_incremental",
 };
 static PyObject *keys[K__COUNT];
 
@@ -227,6 +231,24 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
     return rc;
 }
 
+/* Stream priority, advisory as in Gunicorn (tandem does not reorder work by
+ * it).  RFC 7540 weight and dependency under Gunicorn's keys on HTTP/2 only,
+ * with RFC 7540's defaults when the client sent none (HAS_PRIORITY clear);
+ * RFC 9218 urgency and incremental on every request, since the Priority
+ * header applies to HTTP/1.1 too.  The codec has range-checked all four. */
+static int set_priority(PyObject *env, const tp_request_head *h)
+{
+    int has = (h->flags & TP_REQ_HAS_PRIORITY) != 0;
+    if (h->http_major >= 2 || has) {
+        if (set(env, keys[K_PRIO_WEIGHT], PyLong_FromLong(has ? h->prio_weight : 16)) != 0 ||
+            set(env, keys[K_PRIO_DEPENDS_ON],
+                PyLong_FromUnsignedLong(has ? h->prio_depends_on : 0)) != 0)
+            return -1;
+    }
+    if (set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0) return -1;
+    return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
+}
+
 PyObject *ad_environ_build(ad_req *r)
 {
     const tp_request_head *h = &r->s->req;
@@ -321,6 +343,7 @@ PyObject *ad_environ_build(ad_req *r)
     if (h->h2_stream_id &&
         set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)
         goto fail;
+    if (set_priority(env, h) != 0) goto fail;
     return env;
 fail:
     Py_DECREF(env);

@@ -124,7 +124,8 @@ int ad_send_file(ad_req *r, PyObject *wrapper)
 
     const uint8_t *pre = NULL;
     size_t prelen = 0;
-    int ends = limit != AD_NO_LENGTH && r->sent + n == limit;
+    /* With trailers queued, the end is theirs: finish() sends them. */
+    int ends = limit != AD_NO_LENGTH && r->sent + n == limit && !r->hold_end;
     if (!r->head_sent) {
         if (ad_req_encode_head(r, 0) != 0) return 1;
         pre = r->scratch.data;
@@ -143,7 +144,7 @@ int ad_send_file(ad_req *r, PyObject *wrapper)
         if (k <= 0) break;   /* file shrank: finish() reports the shortfall */
         off += k;
         left -= (uint64_t)k;
-        if (ad_stream_send(s, pre, prelen, buf, (size_t)k, left == 0 && ends, 0) != 0) {
+        if (ad_stream_send(s, pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0) != 0) {
             gone = 1;
             break;
         }

@@ -1,6 +1,6 @@
-/* wsgi_start.c: the start_response callable, the write() callable it
- * returns, and environ["wsgi.early_hints"]: status and header validation
- * (PEP 3333, RFC 9110 tokens, no CR/LF/NUL), exc_info semantics. */
+/* wsgi_start.c: the start_response callable and the write() callable it
+ * returns: status and header validation (PEP 3333, RFC 9110 tokens, no
+ * CR/LF/NUL; also used for 103 hints and trailers), exc_info semantics. */
 #include "config.h"
 
 #include <Python.h>
@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ad_conn.h"
 #include "ad_http.h"
 #include "tc_log.h"
 #include "wsgi.h"
@@ -18,10 +17,11 @@ typedef struct {
     ad_req *r;      /* NULL once the request finished */
 } ad_SR;
 
-/* Validates one response header and appends a (name, value) tuple of str to
- * list: 0, or -1 with an exception naming the header.  Blanks around the
- * value are stripped as Gunicorn does (HTTP/2 forbids them on the wire). */
-static int add_header(PyObject *list, PyObject *item, PyObject *name, PyObject *value,
+/* Validates one header of a list of the given kind (AD_HDRS_*) and appends
+ * a (name, value) tuple of str to list: 0, or -1 with an exception naming
+ * the header.  Blanks around the value are stripped as Gunicorn does (HTTP/2
+ * forbids them on the wire). */
+static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, PyObject *value,
                       uint64_t *clen)
 {
     static int hop_warned;
@@ -32,6 +32,15 @@ static int add_header(PyObject *list, PyObject *item, PyObject *name, PyObject *
         PyErr_Format(PyExc_TypeError, "header name must be str, not %.100s",
                      Py_TYPE(name)->tp_name);
         return -1;
+    }
+    if (kind == AD_HDRS_TRAILERS && rc == 0) {
+        /* Refused, not dropped: a trailer the app counts on (grpc-status,
+         * a checksum) must not vanish silently. */
+        int v = ad_trailer_name_check(np, nl);
+        if (v != AD_TRL_OK) {
+            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, ad_trailer_why(v));
+            return -1;
+        }
     }
     if (rc == -2 || !ad_hdr_name_ok(np, nl)) {
         PyErr_Format(PyExc_ValueError, "invalid header name %R (must be an HTTP token)", name);
@@ -69,6 +78,11 @@ static int add_header(PyObject *list, PyObject *item, PyObject *name, PyObject *
     while (lead < vl && (vp[lead] == ' ' || vp[lead] == '\t')) lead++;
     while (trail < vl - lead && (vp[vl - 1 - trail] == ' ' || vp[vl - 1 - trail] == '\t')) trail++;
     if (nl == 14 && ad_hdr_name_is(np, nl, "content-length")) {
+        if (kind == AD_HDRS_HINTS) {
+            /* RFC 9110 8.6: never in a 1xx response. */
+            PyErr_Format(PyExc_ValueError, "header %R is not allowed in 103 Early Hints", name);
+            return -1;
+        }
         uint64_t v;
         if (ad_parse_content_length(vp + lead, vl - lead - trail, &v) != 0 ||
             (*clen != AD_NO_LENGTH && *clen != v)) {
@@ -95,7 +109,7 @@ static int add_header(PyObject *list, PyObject *item, PyObject *name, PyObject *
     return rc;
 }
 
-int ad_check_headers(PyObject *headers, PyObject **out, uint64_t *clen)
+int ad_check_headers(PyObject *headers, int kind, PyObject **out, uint64_t *clen)
 {
     PyObject *seq = PySequence_Fast(headers, "headers must be a list of (name, value) tuples");
     if (seq == NULL) return -1;
@@ -118,7 +132,8 @@ int ad_check_headers(PyObject *headers, PyObject **out, uint64_t *clen)
                          i, Py_TYPE(item)->tp_name);
             goto fail;
         }
-        int rc = add_header(list, tup, PyTuple_GET_ITEM(tup, 0), PyTuple_GET_ITEM(tup, 1), clen);
+        int rc = add_header(list, kind, tup, PyTuple_GET_ITEM(tup, 0), PyTuple_GET_ITEM(tup, 1),
+                            clen);
         Py_XDECREF(pair);
         if (rc != 0) goto fail;
     }
@@ -187,7 +202,7 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
     }
     PyObject *list;
     uint64_t clen;
-    if (ad_check_headers(headers, &list, &clen) != 0) return NULL;
+    if (ad_check_headers(headers, AD_HDRS_FINAL, &list, &clen) != 0) return NULL;
     Py_XSETREF(r->headers, list);
     r->status = code;
     r->content_length = clen;
@@ -226,48 +241,6 @@ static PyObject *sr_write(PyObject *self, PyObject *data)
     Py_RETURN_NONE;
 }
 
-/* environ["wsgi.early_hints"](headers): a 103 response before the final one
- * (Gunicorn 25's API).  Validated like start_response's headers; silently
- * ignored when the client cannot take 1xx (HTTP/1.0) or the head is out. */
-static PyObject *sr_early_hints(PyObject *self, PyObject *headers)
-{
-    ad_req *r = ((ad_SR *)self)->r;
-    if (r == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "wsgi.early_hints called after its request finished");
-        return NULL;
-    }
-    PyObject *list;
-    uint64_t clen;
-    if (ad_check_headers(headers, &list, &clen) != 0) return NULL;
-    if (r->head_sent || r->done || !(r->s->req.flags & TP_REQ_EARLY_HINTS) ||
-        PyList_GET_SIZE(list) == 0) {
-        Py_DECREF(list);
-        Py_RETURN_NONE;
-    }
-    int k = ad_req_fill_headers(r, list, 0, NULL, 0);
-    tp_response_head head = {103, (uint32_t)(k < 0 ? 0 : k), r->th};
-    r->scratch.len = 0;
-    int rc = k < 0 ? TP_E_NOMEM
-             : tp_response_head_size(TP_FRAME_RESPONSE_INFO, &head) > r->s->conn->peer_max_frame
-                 ? TP_E_TOO_BIG
-                 : tp_encode_response_info(&r->scratch, r->s->id, &head);
-    if (rc != TP_OK) {
-        Py_DECREF(list);
-        PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
-        return NULL;
-    }
-    rc = ad_stream_send(r->s, r->scratch.data, r->scratch.len, NULL, 0, 0, 1);
-    Py_DECREF(list);   /* only now: th pointed into its strings */
-    if (rc != 0) {
-        PyErr_SetString(ad_client_gone(), "client disconnected (response cancelled)");
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef hints_def = {"early_hints", sr_early_hints, METH_O,
-                                "early_hints([(name, value), ...]): send 103 Early Hints now"};
-
 PyTypeObject ad_StartResponseType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tandem.StartResponse",
@@ -277,11 +250,29 @@ PyTypeObject ad_StartResponseType = {
     .tp_call = sr_call,
 };
 
+/* The start_response object and the two callables bound to it are made
+ * once and reused request after request, unless the app kept one of them
+ * (r and the two callables hold the only references otherwise): an app that
+ * stored one must find it unbound, not pointing at a later request. */
 PyObject *ad_sr_for(ad_req *r)
 {
-    if (r->sr && Py_REFCNT(r->sr) > 1) Py_CLEAR(r->sr);   /* the app kept it */
-    if (r->sr == NULL && (r->sr = PyType_GenericAlloc(&ad_StartResponseType, 0)) == NULL)
-        return NULL;
+    if (r->sr && (Py_REFCNT(r->sr) > 3 || Py_REFCNT(r->hints_fn) > 1 ||
+                  Py_REFCNT(r->trailers_fn) > 1)) {
+        Py_CLEAR(r->hints_fn);
+        Py_CLEAR(r->trailers_fn);
+        Py_CLEAR(r->sr);
+    }
+    if (r->sr == NULL) {
+        if ((r->sr = PyType_GenericAlloc(&ad_StartResponseType, 0)) == NULL) return NULL;
+        r->hints_fn = ad_ext_hints_new(r->sr);
+        r->trailers_fn = ad_ext_trailers_new(r->sr);
+        if (r->hints_fn == NULL || r->trailers_fn == NULL) {
+            Py_CLEAR(r->hints_fn);
+            Py_CLEAR(r->trailers_fn);
+            Py_CLEAR(r->sr);
+            return NULL;
+        }
+    }
     ((ad_SR *)r->sr)->r = r;
     return r->sr;
 }
@@ -291,7 +282,7 @@ void ad_sr_unbind(PyObject *sr)
     if (sr) ((ad_SR *)sr)->r = NULL;
 }
 
-PyObject *ad_sr_early_hints(PyObject *sr)
+ad_req *ad_sr_req(PyObject *sr)
 {
-    return PyCFunction_New(&hints_def, sr);
+    return ((ad_SR *)sr)->r;
 }

@@ -1,5 +1,6 @@
 # tests/unit/appd.mk: Check tests for appd's pure-C parts: the HTTP rules of
-# the WSGI layer (ad_http.c) and the settings parser (ad_settings.c).
+# the WSGI layer (ad_http.c: environ keys, response header and trailer field
+# checks) and the settings parser (ad_settings.c).
 check_PROGRAMS += tests/unit/test_appd_http tests/unit/test_appd_settings
 TESTS += tests/unit/test_appd_http tests/unit/test_appd_settings
 tests_unit_test_appd_http_SOURCES = tests/unit/test_appd_http.c
