@@ -102,14 +102,28 @@ static void spawn(uint32_t index)
     size_t b;
     for (b = 0; b < AD_BOARD_SLOTS && procs[b].pid; b++) {
     }
-    if (b == AD_BOARD_SLOTS) return;
+    if (b == AD_BOARD_SLOTS) {
+        /* Every slot holds a worker still draining (reloads faster than the
+         * graceful timeout): say so, or capacity silently stays short. */
+        tc_error("cannot start worker %u: all %d worker slots are taken by draining workers",
+                 index, AD_BOARD_SLOTS);
+        return;
+    }
     /* Stale heartbeats of the slot's previous worker must not count. */
     memset(&ad_board->slot[b], 0, sizeof ad_board->slot[b]);
     int sv[2];
     if (ad_ctl_pair(sv) != 0) {
-        tc_error("cannot create a worker control socket: %s", strerror(errno));
+        tc_error("cannot start worker %u: control socket: %s", index, strerror(errno));
         return;
     }
+    /* Signals stay blocked across fork until the child has dropped the
+     * master's handlers (ad_worker_main unblocks them): a TERM the master
+     * sends a just-forked worker must end that worker, not run the inherited
+     * handler, which would swallow it and write it into the master's own
+     * self-pipe, as if the master had been told to stop. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0) {
@@ -121,10 +135,12 @@ static void spawn(uint32_t index)
         ad_signal_reset(master_signals);
         ad_worker_main(S, index, (uint32_t)b, sv[1], preloaded);
     }
+    int fork_errno = errno;
     PyOS_AfterFork_Parent();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
     if (pid < 0) {
-        tc_error("fork: %s", strerror(errno));
+        tc_error("cannot start worker %u: fork: %s", index, strerror(fork_errno));
         close(sv[0]);
         return;
     }
@@ -215,12 +231,17 @@ static void reap(void)
             }
         } else if (WIFSIGNALED(status)) {
             int sig = WTERMSIG(status);
-            if (sig == SIGKILL)
+            if (sig == SIGKILL && p->killed)
+                tc_warn("Worker (pid:%d) killed: it did not stop in time", (int)pid);
+            else if (sig == SIGKILL)
                 tc_error("Worker (pid:%d) was sent SIGKILL! Perhaps out of memory?", (int)pid);
             else if (!((sig == SIGTERM || sig == SIGQUIT) && (p->retiring || stopping)))
                 tc_error("Worker (pid:%d) was sent %s!", (int)pid, sig_abbrev(sig));
         }
-        if (!was_ready && !halt_code && !stopping) {
+        /* A worker the master retired (HUP, TTOU) before it was ready did not
+         * fail to boot; one killed for booting too long (abort_ms) did. */
+        int told_to_stop = p->retiring && !p->abort_ms;
+        if (!was_ready && !told_to_stop && !halt_code && !stopping) {
             /* Dying before READY again and again means it will never boot. */
             if (++boot_failures >= 5)
                 halt(AD_EXIT_BOOT, "workers keep dying while booting (see the error log)");

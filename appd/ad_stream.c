@@ -47,6 +47,10 @@ ad_stream *ad_stream_alloc_locked(void)
 
 void ad_stream_free_locked(ad_stream *s)
 {
+    /* A thread of the app still blocked in its wsgi.input (it outlived its
+     * request) must let go now: the object is about to carry another
+     * request's body.  It sees gen change and gives up (wsgi_input.c). */
+    if (s->waiting) ad_wake_defer(&s->cv);
     s->gen++;
     s->state = AD_ST_FREE;
     s->conn = NULL;
@@ -203,7 +207,9 @@ size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, 
 void ad_stream_body_wait(ad_stream *s, int gil)
 {
     pthread_mutex_lock(&W.mu);
-    while (s->body_rd == s->body_wr && !s->req_ended && !s->cancelled) wait_locked(s, gil);
+    uint32_t gen = s->gen;
+    while (s->gen == gen && s->body_rd == s->body_wr && !s->req_ended && !s->cancelled)
+        wait_locked(s, gil);
     pthread_mutex_unlock(&W.mu);
 }
 

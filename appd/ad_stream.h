@@ -71,7 +71,8 @@ static inline void ad_stream_signal_locked(ad_stream *s)
  * separately (without the GIL) when more is needed. */
 enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
 size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
-/* Blocks until body bytes, the body's end or a reset arrive.  gil: the
+/* Blocks until body bytes, the body's end or a reset arrive, or s is
+ * recycled (its request finished under a reader it outlived).  gil: the
  * caller holds the GIL (it is released while blocked). */
 void ad_stream_body_wait(ad_stream *s, int gil);
 

@@ -63,6 +63,13 @@ static PyObject *read_impl(ad_Input *self, Py_ssize_t size, int nl)
         }
         if (n > 0) continue;
         ad_stream_body_wait(s, 1);
+        if (self->s != s) {
+            /* Its request finished while we waited (another thread of the
+             * app read on): the pooled stream may now be another request's. */
+            Py_DECREF(buf);
+            PyErr_SetString(PyExc_ValueError, "wsgi.input used after its request finished");
+            return NULL;
+        }
     }
     if (got != alloc && _PyBytes_Resize(&buf, (Py_ssize_t)got) != 0) return NULL;
     return buf;

@@ -364,11 +364,16 @@ static void finish(ad_req *r)
         return;
     }
     int nobody = r->is_head || !ad_status_has_body(r->status);
-    if (!nobody && r->content_length != AD_NO_LENGTH && r->sent < r->content_length) {
+    /* The length tandem announced (a file's size) binds like the app's own:
+     * a file that shrank mid-send must not end as if complete. */
+    uint64_t limit = body_limit(r);
+    if (!nobody && limit != AD_NO_LENGTH && r->sent < limit) {
         char d[256];
-        tc_error("%s: the app sent %llu of its Content-Length %llu bytes; resetting the stream "
+        tc_error("%s: the app sent %llu of %s Content-Length %llu bytes; resetting the stream "
                  "(the client would wait forever)", ad_req_desc(r, d, sizeof d),
-                 (unsigned long long)r->sent, (unsigned long long)r->content_length);
+                 (unsigned long long)r->sent,
+                 r->content_length != AD_NO_LENGTH ? "its" : "the file's announced",
+                 (unsigned long long)limit);
         ad_stream_reset(r->s, TP_RESET_INTERNAL_ERROR);
         r->done = 1;
         return;

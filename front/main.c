@@ -31,11 +31,24 @@ typedef struct {
     int exited;
 } fr_daemon;
 
-static volatile sig_atomic_t pending_signal;
+/* One flag per signal, so a second different signal arriving before the
+ * loop forwards the first is not lost (a single slot would overwrite it). */
+static volatile sig_atomic_t pending[NSIG];
+static volatile sig_atomic_t any_pending;
+/* A stop was asked for (a stop signal forwarded, or start-up failed): a
+ * daemon exiting then is expected, not news. */
+static int stop_asked;
 /* Short: it holds a Unix socket path, which must fit in sun_path (108). */
 static char rundir[80];
 
-static void on_signal(int sig) { pending_signal = sig; }
+static void on_signal(int sig)
+{
+    pending[sig] = 1;
+    any_pending = 1;
+}
+
+/* Sends every signal received since the last call to the daemons in ds. */
+static void forward_pending(fr_daemon *ds, int n);
 
 static long long now_ms(void)
 {
@@ -117,7 +130,7 @@ static int wait_ready(fr_daemon *d)
 {
     long long deadline = now_ms() + READY_TIMEOUT_MS;
     char msg[512];
-    while (!pending_signal) {
+    while (!any_pending) {
         if (reap(d)) {
             fprintf(stderr, "tandem: error: %s exited during start-up (status %d)\n", d->name,
                     exit_code(d));
@@ -144,17 +157,40 @@ static void stop(fr_daemon *d, int sig)
     if (d->pid > 0 && !reap(d)) kill(d->pid, sig);
 }
 
-/* Blocks until every started daemon has exited, forwarding signals. */
+static void forward_pending(fr_daemon *ds, int n)
+{
+    if (!any_pending) return;
+    any_pending = 0;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (!pending[sig]) continue;
+        pending[sig] = 0;
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) stop_asked = 1;
+        for (int i = 0; i < n; i++) stop(&ds[i], sig);
+    }
+}
+
+/* Blocks until every started daemon has exited, forwarding signals.  When
+ * one exits on its own the others are told to stop: half of tandem cannot
+ * serve (a proxy without its app answers nothing but 502). */
 static void wait_all(fr_daemon *ds, int n)
 {
+    int stopping_rest = 0;
     for (;;) {
         int alive = 0;
-        for (int i = 0; i < n; i++) alive += ds[i].pid > 0 && !reap(&ds[i]);
+        const fr_daemon *gone = NULL;
+        for (int i = 0; i < n; i++) {
+            if (ds[i].pid <= 0) continue;
+            if (reap(&ds[i])) gone = gone ? gone : &ds[i];
+            else alive++;
+        }
         if (!alive) return;
-        if (pending_signal) {
-            int sig = pending_signal;
-            pending_signal = 0;
-            for (int i = 0; i < n; i++) stop(&ds[i], sig);
+        forward_pending(ds, n);
+        if (gone && !stopping_rest) {
+            stopping_rest = 1;
+            if (!stop_asked)
+                fprintf(stderr, "tandem: %s exited (status %d); stopping the other daemon\n",
+                        gone->name, exit_code(gone));
+            for (int i = 0; i < n; i++) stop(&ds[i], SIGTERM);
         }
         struct pollfd none;
         poll(&none, 0, 50);
@@ -197,16 +233,25 @@ static int run(fr_args *a)
     fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
     fr_daemon *appd = &ds[0], *proxy = &ds[1];
     if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy")) return 1;
+    /* Before the run directory exists, so a bad --pid leaves nothing behind. */
+    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
     const char *tmp = getenv("TMPDIR");
-    snprintf(rundir, sizeof rundir, "%s/tandem-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(rundir) == NULL) {
-        fprintf(stderr, "tandem: error: mkdtemp %s: %s\n", rundir, strerror(errno));
+    if (tmp == NULL || *tmp == '\0') tmp = "/tmp";
+    int len = snprintf(rundir, sizeof rundir, "%s/tandem-XXXXXX", tmp);
+    if (len < 0 || (size_t)len >= sizeof rundir) {
+        fprintf(stderr, "tandem: error: TMPDIR %s is too long for a socket directory "
+                "(at most %zu bytes)\n", tmp, sizeof rundir - sizeof "/tandem-XXXXXX");
+        if (a->pidfile) unlink(a->pidfile);
         return 1;
     }
-    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
+    if (mkdtemp(rundir) == NULL) {
+        fprintf(stderr, "tandem: error: mkdtemp %s: %s\n", rundir, strerror(errno));
+        if (a->pidfile) unlink(a->pidfile);
+        return 1;
+    }
     static char bind_arg[sizeof rundir + 32];
     snprintf(bind_arg, sizeof bind_arg, "unix:%s/app.sock", rundir);
-    int rc = 1;
+    int rc = 1, by_signal = 0;
     if (fr_argv_push(&a->appd, "--bind") || fr_argv_push(&a->appd, bind_arg) ||
         fr_argv_push(&a->proxy, "--upstream") || fr_argv_push(&a->proxy, bind_arg)) {
         fprintf(stderr, "tandem: error: out of memory\n");
@@ -214,6 +259,10 @@ static int run(fr_args *a)
     }
     if (spawn(appd, &a->appd) || wait_ready(appd)) goto stop;
     if (spawn(proxy, &a->proxy) || wait_ready(proxy)) goto stop;
+    /* Both serve: tell our own supervisor (systemd, a test) in turn.  The
+     * children had NOTIFY_SOCKET replaced only in their own environment. */
+    if (tc_notify("READY=1") < 0)
+        fprintf(stderr, "tandem: warning: NOTIFY_SOCKET: %s\n", strerror(errno));
     wait_all(ds, 2);   /* until one exits; then the other is told to stop */
     rc = 0;
     for (int i = 0; i < 2; i++) {
@@ -222,11 +271,15 @@ static int run(fr_args *a)
     }
     goto out;
 stop:
+    /* A stop signal during start-up is a stop, not a failure: exit 0 unless
+     * a daemon says otherwise. */
+    by_signal = any_pending;
+    stop_asked = 1;
     stop(appd, SIGTERM);
     stop(proxy, SIGTERM);
     wait_all(ds, 2);
     rc = appd->exited && exit_code(appd) ? exit_code(appd)
-         : proxy->exited && exit_code(proxy) ? exit_code(proxy) : 1;
+         : proxy->exited && exit_code(proxy) ? exit_code(proxy) : by_signal ? 0 : 1;
 out:
     cleanup(ds, 2);
     if (a->pidfile) unlink(a->pidfile);
