@@ -68,11 +68,20 @@ def children(pid):
 class Daemon:
     """One process with its stderr captured to a file for assertions."""
 
-    def __init__(self, argv, env=None, cwd=None):
+    def __init__(self, argv, env=None, cwd=None, notify=True):
         self.argv = argv
         self.log = tempfile.NamedTemporaryFile(prefix="tandem-test-", suffix=".log", delete=False)
         full_env = dict(os.environ)
         full_env.update(env or {})
+        self.notify = None
+        if notify:
+            # The daemons say READY=1 (sd_notify) once they serve: the one
+            # condition that means "workers booted" / "listening".
+            self.notify_path = self.log.name + ".notify"
+            self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.notify.bind(self.notify_path)
+            self.notify.setblocking(False)
+            full_env["NOTIFY_SOCKET"] = self.notify_path
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=full_env, cwd=cwd or ROOT, start_new_session=True)
         self.pid = self.proc.pid
@@ -83,6 +92,17 @@ class Daemon:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def wait_ready(self, timeout):
+        """Waits for READY=1 or the process's exit; True when ready."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            try:
+                if b"READY=1" in self.notify.recv(4096):
+                    return True
+            except BlockingIOError:
+                time.sleep(0.02)
+        return False
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
@@ -96,6 +116,10 @@ class Daemon:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.proc.wait(5)
         os.unlink(self.log.name)
+        if self.notify is not None:
+            self.notify.close()
+            os.unlink(self.notify_path)
+            self.notify = None
         return self.proc.returncode
 
 
@@ -112,15 +136,12 @@ class Stack:
         self.appd = Daemon([APPD, "--bind", "unix:" + self.sock, "-w", str(workers),
                             "--pythonpath", pythonpath] + list(appd_args) + [app], env=env)
         try:
-            wait_for(lambda: can_connect(self.sock) or not self.appd.alive(), 30, "appd socket")
-            assert self.appd.alive(), "appd exited:\n" + self.appd.output()
+            assert self.appd.wait_ready(60), "appd not ready:\n" + self.appd.output()
             argv = [PROXY, "--bind", "127.0.0.1:%d" % self.port, "--upstream", "unix:" + self.sock]
             if tls:
                 argv += ["--certfile", tls[0], "--keyfile", tls[1]]
             self.proxy = Daemon(argv + list(proxy_args))
-            wait_for(lambda: can_connect(("127.0.0.1", self.port)) or not self.proxy.alive(), 15,
-                     "proxy port")
-            assert self.proxy.alive(), "proxy exited:\n" + self.proxy.output()
+            assert self.proxy.wait_ready(30), "proxy not ready:\n" + self.proxy.output()
         except BaseException:
             self.close()
             raise

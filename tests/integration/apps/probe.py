@@ -12,7 +12,7 @@
 /error-late  raises after the first chunk
 /status?code=N  that status, empty body
 /close       iterable whose close() records itself in $PROBE_CLOSELOG
-/sleep?s=S   sleeps S seconds, then "slept" (timeouts, killed workers)
+/sleep?s=S[&mark=FILE]  writes its pid to FILE, sleeps S seconds, then "slept"
 """
 import hashlib
 import json
@@ -97,6 +97,10 @@ def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
     if path == "/sleep":
+        mark = _query(environ).get("mark")
+        if mark:  # tells a test which worker is busy, before it sleeps
+            with open(mark, "w") as f:
+                f.write(str(os.getpid()))
         time.sleep(float(_query(environ).get("s", "1")))
         return _reply(start_response, b"slept")
     if path == "/status":
