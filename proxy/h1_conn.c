@@ -2,12 +2,14 @@
  * one request at a time in order (pipelined bytes wait in the input buffer),
  * request bodies (Content-Length or chunked) forwarded under the worker's
  * window, 100-continue once a worker takes the request, and responses framed
- * by Content-Length, chunked (1.1) or close (1.0). */
+ * by Content-Length, chunked (1.1) or close (1.0).  A trusted peer may turn
+ * the connection into h2c (h2c_switch.c). */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
 #include "px.h"
 #include "px_hdr.h"
+#include "px_prio.h"
 #include "tc_log.h"
 
 static void parse_next(px_conn *c);
@@ -69,10 +71,13 @@ static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
         h->flags |= TP_REQ_TLS;
     if (r->expect_continue)
         h->flags |= TP_REQ_EXPECT_CONTINUE;
-    if (r->te_trailers)
-        h->flags |= TP_REQ_TE_TRAILERS;
-    if (r->http_minor == 1)
+    /* 1xx and trailers need HTTP/1.1 (trailers need chunked, and the
+     * client's TE: trailers); HTTP/1.0 gets neither. */
+    if (r->http_minor == 1) {
         h->flags |= TP_REQ_EARLY_HINTS;
+        if (r->te_trailers)
+            h->flags |= TP_REQ_TE_TRAILERS;
+    }
     h->content_length = r->chunked ? TP_LENGTH_UNKNOWN : r->content_length;
     h->peer_port = c->peer_port;
     h->local_port = c->local_port;
@@ -100,6 +105,12 @@ static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
     h->sni.len = c->sni ? (uint32_t)strlen(c->sni) : 0;
     h->nheaders = r->nheaders;
     h->headers = r->headers;
+    /* RFC 9218 applies to HTTP/1.1 too: urgency orders the wait queue.  The
+     * RFC 7540 fields stay unset (no TP_REQ_HAS_PRIORITY): h2 only. */
+    for (uint32_t i = 0; i < r->nheaders; i++)
+        if (px_hdr_is(r->headers[i].name.ptr, r->headers[i].name.len, "priority"))
+            px_prio_parse(r->headers[i].value.ptr, r->headers[i].value.len, &h->prio_urgency,
+                          &h->prio_incremental);
 }
 
 static void parse_next(px_conn *c)
@@ -134,7 +145,13 @@ static void parse_next(px_conn *c)
         return;
     }
     if (r.h2_preface) {
+        if (px_h2c_prior_knowledge(c, consumed))
+            return;
         send_error_and_close(c, 505, "HTTP/2 preface without ALPN h2");
+        return;
+    }
+    if (px_h2c_h1_refused(c)) {
+        send_error_and_close(c, 400, "HTTP/1 from a trusted peer on an h2c prior-knowledge listener");
         return;
     }
     px_stream *s = px_stream_new(c);
@@ -166,6 +183,12 @@ static void parse_next(px_conn *c)
      * wait in the queue, or be retried on another worker). */
     px_stream_hold_head(s);
     evbuffer_drain(in, consumed);
+    if (s->held && px_h2c_can_upgrade(c, &r)) {
+        c->cur = NULL;
+        if (px_h2c_upgrade(c, s) == 0)
+            return; /* now stream 1 of an h2 session */
+        c->cur = s; /* not upgraded: served as HTTP/1.1 */
+    }
     px_stream_submit(s); /* may answer (and free s) at once */
 }
 
@@ -298,6 +321,11 @@ int px_h1_send_head(px_stream *s, const tp_response_head *h)
     unsigned st = h->status;
     int has_date = 0, has_server = 0, has_cl = 0;
     uint64_t cl = 0;
+    int no_body = (st >= 100 && st < 200) || st == 204 || st == 304;
+    /* A client that accepts trailers gets a chunked response even when the
+     * app set a Content-Length: the trailers, which come after the head,
+     * can only ride on chunked framing. */
+    int for_trailers = s->te_trailers && s->head.http_minor == 1 && !s->is_head && !no_body;
     char line[64];
     /* The client's own version, as Gunicorn does: a 1.0 client sees 1.0. */
     int n = snprintf(line, sizeof line, "HTTP/1.%d %u %s\r\n", s->head.http_minor ? 1 : 0, st,
@@ -322,6 +350,8 @@ int px_h1_send_head(px_stream *s, const tp_response_head *h)
             px_hdr_is(nm, nl, "proxy-connection"))
             continue;
         if (px_hdr_is(nm, nl, "content-length")) {
+            if (for_trailers)
+                continue;
             if (has_cl || px_parse_content_length(f->value.ptr, f->value.len, &cl) < 0) {
                 tc_warn("conn %u: dropped a bad or repeated Content-Length from the app", c->id);
                 continue;
@@ -340,7 +370,6 @@ int px_h1_send_head(px_stream *s, const tp_response_head *h)
         out_str(th, px_thread_date(th));
         out_str(th, "\r\n");
     }
-    int no_body = (st >= 100 && st < 200) || st == 204 || st == 304;
     s->resp_left = UINT64_MAX;
     if (no_body) {
         s->resp_left = 0;

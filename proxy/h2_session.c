@@ -1,25 +1,21 @@
-/* h2_session.c: an HTTP/2 client connection on an nghttp2 server session.
- * Everything nghttp2 has to send after a read goes out in one flush at the
- * end of the loop turn.  Request bodies are consumed (window updates sent)
- * only once the worker took them, so a slow app stops the client; response
- * DATA is sent without copying (NO_COPY: evbuffer chains move to the TLS
- * output) and credited back to the worker as it leaves. */
+/* h2_session.c: an HTTP/2 client connection on an nghttp2 server session
+ * (the request side is h2_request.c).  Everything nghttp2 has to send after
+ * a read goes out in one flush at the end of the loop turn.  Request bodies
+ * are consumed (window updates sent) only once the worker took them, so a
+ * slow app stops the client; response DATA is sent without copying
+ * (NO_COPY: evbuffer chains move to the TLS output) and credited back to
+ * the worker as it leaves. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "px.h"
+#include "h2_internal.h"
 #include "px_hdr.h"
 #include "tc_log.h"
 
 static nghttp2_session_callbacks *callbacks;
 static nghttp2_option *options;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-static px_stream *get_stream(px_conn *c, int32_t id)
-{
-    return nghttp2_session_get_stream_user_data(c->h2, id);
-}
 
 static ssize_t send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
                        void *ud)
@@ -103,326 +99,123 @@ static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t
     return (ssize_t)n;
 }
 
-static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
-{
-    px_conn *c = ud;
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-        return 0;
-    px_stream *s = px_stream_new(c);
-    if (!s)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    s->h2_id = frame->hd.stream_id;
-    s->next = c->streams;
-    if (c->streams)
-        c->streams->prev = s;
-    c->streams = s;
-    c->nstreams++;
-    nghttp2_session_set_stream_user_data(session, s->h2_id, s);
-    evtimer_del(&c->timer);
-    return 0;
-}
-
-static int keep_rc(px_stream *s, nghttp2_rcbuf *a, nghttp2_rcbuf *b)
-{
-    if (s->nrc + 2 > s->rc_cap) {
-        uint32_t cap = s->rc_cap ? s->rc_cap * 2 : 32;
-        nghttp2_rcbuf **n = realloc(s->rc, cap * sizeof *n);
-        if (!n)
-            return -1;
-        s->rc = n;
-        s->rc_cap = cap;
-    }
-    nghttp2_rcbuf_incref(a);
-    nghttp2_rcbuf_incref(b);
-    s->rc[s->nrc++] = a;
-    s->rc[s->nrc++] = b;
-    return 0;
-}
-
-static tp_str rcstr(nghttp2_rcbuf *r)
-{
-    nghttp2_vec v = nghttp2_rcbuf_get_buf(r);
-    return (tp_str){ v.base, (uint32_t)v.len };
-}
-
-/* RFC 9218 "u=N, i" (the rest of the Priority field is ignored). */
-static void parse_priority(px_stream *s, tp_str v)
-{
-    for (uint32_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] == 'u' && i + 2 < v.len && v.ptr[i + 1] == '=' && v.ptr[i + 2] >= '0' &&
-            v.ptr[i + 2] <= '7') {
-            s->head.prio_urgency = (uint8_t)(v.ptr[i + 2] - '0');
-            s->q.urgency = s->head.prio_urgency;
-        } else if (v.ptr[i] == 'i' && (i + 1 == v.len || v.ptr[i + 1] == ',' || v.ptr[i + 1] == ' ') &&
-                   (i == 0 || v.ptr[i - 1] == ' ' || v.ptr[i - 1] == ',')) {
-            s->head.prio_incremental = 1;
-        }
-    }
-}
-
-static int on_header(nghttp2_session *session, const nghttp2_frame *frame, nghttp2_rcbuf *name,
-                     nghttp2_rcbuf *value, uint8_t flags, void *ud)
-{
-    px_conn *c = ud;
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
-        return 0; /* request trailers: the wire has no place for them */
-    px_stream *s = get_stream(c, frame->hd.stream_id);
-    if (!s)
-        return 0;
-    tp_str n = rcstr(name), v = rcstr(value);
-    if (s->status) /* already rejected: just count nothing more */
-        return 0;
-    if (n.len && n.ptr[0] == ':') {
-        tp_str *dst = NULL;
-        if (px_hdr_is(n.ptr, n.len, ":method"))
-            dst = &s->head.method;
-        else if (px_hdr_is(n.ptr, n.len, ":scheme"))
-            dst = &s->head.scheme;
-        else if (px_hdr_is(n.ptr, n.len, ":authority"))
-            dst = &s->head.authority;
-        else if (px_hdr_is(n.ptr, n.len, ":path")) {
-            size_t pl, ql;
-            const uint8_t *q;
-            px_split_path(v.ptr, v.len, &pl, &q, &ql);
-            s->head.path = (tp_str){ v.ptr, (uint32_t)pl };
-            s->head.query = (tp_str){ q, (uint32_t)ql };
-        }
-        if (dst)
-            *dst = v;
-        if (keep_rc(s, name, value) < 0)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        return 0;
-    }
-    if (px_g.cfg->limit_request_fields && s->head.nheaders >= (uint32_t)px_g.cfg->limit_request_fields) {
-        s->status = 431; /* answered once the head is complete */
-        return 0;
-    }
-    if (px_g.cfg->limit_request_field_size &&
-        n.len + 2 + v.len > (uint64_t)px_g.cfg->limit_request_field_size) {
-        s->status = 431;
-        return 0;
-    }
-    if (s->head.nheaders + 1 > s->hdr_cap) {
-        uint32_t cap = s->hdr_cap ? s->hdr_cap * 2 : 32;
-        tp_header *nh = realloc(s->hdrs, cap * sizeof *nh);
-        if (!nh)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        s->hdrs = nh;
-        s->hdr_cap = cap;
-    }
-    if (keep_rc(s, name, value) < 0)
-        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    s->hdrs[s->head.nheaders++] = (tp_header){ n, v };
-    if (px_hdr_is(n.ptr, n.len, "cookie"))
-        s->ncookies++;
-    else if (px_hdr_is(n.ptr, n.len, "te"))
-        s->te_trailers = px_hdr_list_has(v.ptr, v.len, "trailers");
-    else if (px_hdr_is(n.ptr, n.len, "content-length")) {
-        uint64_t cl;
-        if (px_parse_content_length(v.ptr, v.len, &cl) == 0)
-            s->head.content_length = cl;
-    } else if (px_hdr_is(n.ptr, n.len, "priority"))
-        parse_priority(s, v);
-    return 0;
-}
-
-/* h2 splits Cookie into crumbs (RFC 9113 §8.2.3); the app wants one field
- * joined with "; ". */
-static void join_cookies(px_stream *s)
-{
-    size_t total = 0;
-    for (uint32_t i = 0; i < s->head.nheaders; i++)
-        if (px_hdr_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "cookie"))
-            total += s->hdrs[i].value.len + 2;
-    s->hold.len = 0;
-    if (tp_buf_reserve(&s->hold, total) != TP_OK)
-        return;
-    uint8_t *p = s->hold.data;
-    uint32_t w = 0, first = UINT32_MAX;
-    for (uint32_t i = 0; i < s->head.nheaders; i++) {
-        tp_header f = s->hdrs[i];
-        if (px_hdr_is(f.name.ptr, f.name.len, "cookie")) {
-            if (p != s->hold.data) {
-                *p++ = ';';
-                *p++ = ' ';
-            }
-            memcpy(p, f.value.ptr, f.value.len);
-            p += f.value.len;
-            if (first != UINT32_MAX)
-                continue;
-            first = w;
-        }
-        s->hdrs[w++] = f;
-    }
-    s->hdrs[first].value = (tp_str){ s->hold.data, (uint32_t)(p - s->hold.data) };
-    s->hold.len = (size_t)(p - s->hold.data);
-    s->head.nheaders = w;
-}
-
-static void request_ready(px_conn *c, px_stream *s, int end_stream)
-{
-    tp_request_head *h = &s->head;
-    h->http_major = 2;
-    h->http_minor = 0;
-    h->flags = TP_REQ_EARLY_HINTS | (c->tls ? TP_REQ_TLS : 0) | (s->te_trailers ? TP_REQ_TE_TRAILERS : 0);
-    if (end_stream) {
-        s->req_end = 1;
-        h->content_length = 0;
-    }
-    h->peer_port = c->peer_port;
-    h->local_port = c->local_port;
-    h->conn_id = c->id;
-    h->h2_stream_id = (uint32_t)s->h2_id;
-    h->peer_addr = (tp_str){ (const uint8_t *)c->peer_ip, (uint32_t)strlen(c->peer_ip) };
-    h->local_addr = (tp_str){ (const uint8_t *)c->local_ip, (uint32_t)strlen(c->local_ip) };
-    const char *ver = c->ssl ? SSL_get_version(c->ssl) : "";
-    const char *cipher = c->ssl ? SSL_get_cipher_name(c->ssl) : "";
-    if (!cipher)
-        cipher = "";
-    h->tls_version = (tp_str){ (const uint8_t *)ver, (uint32_t)strlen(ver) };
-    h->tls_cipher = (tp_str){ (const uint8_t *)cipher, (uint32_t)strlen(cipher) };
-    h->alpn = (tp_str){ (const uint8_t *)c->alpn, (uint32_t)strlen(c->alpn) };
-    h->sni = c->sni ? (tp_str){ (const uint8_t *)c->sni, (uint32_t)strlen(c->sni) }
-                    : (tp_str){ (const uint8_t *)"", 0 };
-    if (!h->authority.len) {
-        for (uint32_t i = 0; i < h->nheaders; i++)
-            if (px_hdr_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "host"))
-                h->authority = s->hdrs[i].value;
-    }
-    if (s->ncookies > 1)
-        join_cookies(s);
-    h->headers = s->hdrs;
-    s->is_head = h->method.len == 4 && memcmp(h->method.ptr, "HEAD", 4) == 0;
-    if (s->status == 431) {
-        s->status = 0;
-        px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
-        return;
-    }
-    px_stream_submit(s);
-}
-
-static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
-{
-    px_conn *c = ud;
-    px_stream *s;
-    switch (frame->hd.type) {
-    case NGHTTP2_HEADERS:
-        s = get_stream(c, frame->hd.stream_id);
-        if (!s)
-            break;
-        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-            request_ready(c, s, frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
-        } else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
-            s->req_end = 1; /* trailers end the body; their fields are dropped */
-            px_stream_pump_request(s);
-        }
-        break;
-    case NGHTTP2_DATA:
-        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
-            s = get_stream(c, frame->hd.stream_id);
-            if (s) {
-                s->req_end = 1;
-                px_stream_pump_request(s);
-            }
-        }
-        break;
-    default:
-        break;
-    }
-    return 0;
-}
-
-static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data,
-                         size_t len, void *ud)
-{
-    px_conn *c = ud;
-    px_stream *s = get_stream(c, id);
-    if (!s || s->state == PX_ST_DONE) {
-        /* Nobody will read it: give the window back now. */
-        nghttp2_session_consume(session, id, len);
-        return 0;
-    }
-    evbuffer_add(s->req, data, len);
-    s->h2_unconsumed += (uint32_t)len;
-    s->body_seen = 1;
-    if (s->state == PX_ST_UP)
-        px_stream_pump_request(s);
-    return 0;
-}
-
-static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *ud)
-{
-    px_conn *c = ud;
-    px_stream *s = get_stream(c, id);
-    if (!s)
-        return 0;
-    nghttp2_session_set_stream_user_data(session, id, NULL);
-    if (s->prev)
-        s->prev->next = s->next;
-    else if (c->streams == s)
-        c->streams = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-    c->nstreams--;
-    if (s->h2_unconsumed) {
-        nghttp2_session_consume_connection(session, s->h2_unconsumed);
-        s->h2_unconsumed = 0;
-    }
-    if (error_code != NGHTTP2_NO_ERROR && s->up)
-        tc_debug("conn %u: stream %d reset by the client (%u)", c->id, id, error_code);
-    px_stream_client_gone(s);
-    if (c->nstreams == 0 && !c->closing)
-        px_conn_set_timer(c, c->th->tv_keepalive);
-    return 0;
-}
-
 static void init_callbacks(void)
 {
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_send_callback(callbacks, send_cb);
     nghttp2_session_callbacks_set_send_data_callback(callbacks, send_data_cb);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback2(callbacks, on_header);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, on_data_chunk);
-    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, px_h2_on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback2(callbacks, px_h2_on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, px_h2_on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, px_h2_on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, px_h2_on_stream_close);
+    nghttp2_session_callbacks_set_on_extension_chunk_recv_callback(callbacks, px_h2_on_ext_chunk);
+    nghttp2_session_callbacks_set_unpack_extension_callback(callbacks, px_h2_unpack_ext);
     nghttp2_option_new(&options);
     /* Window updates only when the worker took the bytes. */
     nghttp2_option_set_no_auto_window_update(options, 1);
     nghttp2_option_set_max_outbound_ack(options, 1000);
+    /* RFC 9218: we announce SETTINGS_NO_RFC7540_PRIORITIES=1 (clients may
+     * send PRIORITY_UPDATE, nghttp2 schedules by urgency), and fall back to
+     * RFC 7540 for a client that does not announce it too, so its PRIORITY
+     * frames still reach us.  PRIORITY_UPDATE is a user extension so that
+     * it arrives in both modes (see h2_request.c). */
+    nghttp2_option_set_server_fallback_rfc7540_priorities(options, 1);
+    nghttp2_option_set_user_recv_extension_type(options, 0x10 /* PRIORITY_UPDATE */);
 }
 
-int px_h2_start(px_conn *c)
+static int session_new(px_conn *c)
 {
     pthread_once(&init_once, init_callbacks);
     if (nghttp2_session_server_new2(&c->h2, callbacks, c, options) != 0)
         return -1;
+    /* With a zero initial window no client can send a body byte unasked:
+     * each stream's window is opened as its worker grants room. */
+    c->h2_manual_window = px_g.cfg->http2_initial_window_size == 0;
+    return 0;
+}
+
+static int session_settings(px_conn *c)
+{
     const px_settings *cfg = px_g.cfg;
     nghttp2_settings_entry iv[] = {
         { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)cfg->http2_max_concurrent_streams },
         { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, (uint32_t)cfg->http2_initial_window_size },
         { NGHTTP2_SETTINGS_MAX_FRAME_SIZE, (uint32_t)cfg->http2_max_frame_size },
         { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)cfg->http2_max_header_list_size },
+        { NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
     };
-    if (nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0)
+    int rv = nghttp2_submit_settings(c->h2, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    if (rv != 0) {
+        tc_warn("conn %u: cannot submit SETTINGS: %s", c->id, nghttp2_strerror(rv));
         return -1;
-    /* Connection window: room for every stream's window (bounded by 2^31-1),
-     * so the stream windows, not the connection's, pace uploads. */
+    }
+    /* Connection window: room for every stream's window (bounded by
+     * 2^31-1), so the stream windows, not the connection's, pace uploads.
+     * With window 0 the per-stream grants are the bound, so the connection
+     * window is the largest. */
     long long w = cfg->http2_initial_window_size * (cfg->http2_max_concurrent_streams < 64
                                                         ? cfg->http2_max_concurrent_streams
                                                         : 64);
+    if (c->h2_manual_window || w > 2147483647LL)
+        w = 2147483647LL;
     if (w < 65535)
         w = 65535;
-    if (w > 2147483647LL)
-        w = 2147483647LL;
-    nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, (int32_t)w);
+    rv = nghttp2_session_set_local_window_size(c->h2, NGHTTP2_FLAG_NONE, 0, (int32_t)w);
+    if (rv != 0) {
+        tc_warn("conn %u: cannot set the connection window to %lld: %s", c->id, w,
+                nghttp2_strerror(rv));
+        return -1;
+    }
+    return 0;
+}
+
+/* The session is set up: read what is there already. */
+static void session_go(px_conn *c)
+{
+    /* An h1 connection that switched had a read watermark for heads. */
+    bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
     /* nghttp2 reads whole frames; with a bigger max frame it needs more room. */
     bufferevent_set_max_single_read(c->bev, 64 * 1024);
     px_conn_set_timer(c, c->th->tv_keepalive);
     px_conn_mark_dirty(c);
     if (evbuffer_get_length(bufferevent_get_input(c->bev)))
         px_h2_on_read(c);
+}
+
+int px_h2_start(px_conn *c)
+{
+    if (session_new(c) < 0 || session_settings(c) < 0)
+        return -1;
+    session_go(c);
+    return 0;
+}
+
+int px_h2_start_upgrade(px_conn *c, px_stream *s, const uint8_t *settings, size_t len)
+{
+    static const char switching[] =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+    if (session_new(c) < 0)
+        return -1;
+    /* HTTP2-Settings counts as the client's first SETTINGS; the upgrading
+     * request is stream 1, half-closed (remote): its body (none, we only
+     * upgrade bodiless requests) is complete. */
+    int rv = nghttp2_session_upgrade2(c->h2, settings, len, s->is_head, NULL);
+    if (rv != 0 || session_settings(c) < 0) {
+        tc_debug("conn %u: h2c upgrade refused: %s", c->id,
+                 rv ? nghttp2_strerror(rv) : "cannot submit SETTINGS");
+        px_h2_free(c);
+        c->h2_manual_window = 0;
+        return -1;
+    }
+    /* Nothing was sent yet (nghttp2 writes at the end of the turn): the
+     * 101 goes first, then the server's SETTINGS. */
+    evbuffer_add(bufferevent_get_output(c->bev), switching, sizeof switching - 1);
+    c->proto = PX_PROTO_H2;
+    px_h2_link_stream(c, s, 1);
+    px_h2_request_ready(c, s, 1);
+    if (!c->closing)
+        session_go(c);
     return 0;
 }
 
@@ -644,7 +437,40 @@ void px_h2_consumed(px_stream *s, size_t n)
     if (n > s->h2_unconsumed)
         n = s->h2_unconsumed;
     s->h2_unconsumed -= (uint32_t)n;
-    nghttp2_session_consume(c->h2, s->h2_id, n);
+    if (c->h2_manual_window)
+        /* The stream's window moves with the worker's credit (below). */
+        nghttp2_session_consume_connection(c->h2, n);
+    else
+        nghttp2_session_consume(c->h2, s->h2_id, n);
+    px_conn_mark_dirty(c);
+}
+
+/* Window 0 (--http2-initial-window-size 0): the client may send only what
+ * the worker can take at once.  Keeps open window + bytes held <= the
+ * worker's window for this stream, opening the difference with a
+ * WINDOW_UPDATE on dispatch, on each CREDIT and as bytes move on.  Small
+ * openings (under 16 KiB or half the worker's window) wait until the client
+ * has nothing left to send, so one worker credit does not become many tiny
+ * frames. */
+void px_h2_open_window(px_stream *s)
+{
+    px_conn *c = s->conn;
+    if (!c || !c->h2 || !c->h2_manual_window || s->req_end || s->state != PX_ST_UP || !s->up)
+        return;
+    int64_t promised = (int64_t)s->h2_window_open + (int64_t)evbuffer_get_length(s->req);
+    int64_t room = s->send_window - promised;
+    int64_t batch = s->send_window / 2 < 16384 ? s->send_window / 2 : 16384;
+    if (room <= 0 || (room < batch && promised > 0))
+        return;
+    if (room > 0x7fffffff - (int64_t)s->h2_window_open)
+        room = 0x7fffffff - (int64_t)s->h2_window_open;
+    int rv = nghttp2_submit_window_update(c->h2, NGHTTP2_FLAG_NONE, s->h2_id, (int32_t)room);
+    if (rv != 0) {
+        tc_debug("conn %u: stream %d: WINDOW_UPDATE %lld: %s", c->id, s->h2_id, (long long)room,
+                 nghttp2_strerror(rv));
+        return;
+    }
+    s->h2_window_open += (uint32_t)room;
     px_conn_mark_dirty(c);
 }
 

@@ -2,6 +2,8 @@
 # project's parser, upstream pool to tandem-appd).  The HTTP/1 parser's file
 # list (PX_H1_SOURCES) is owned by tests/unit/h1.mk.
 PX_CORE_SOURCES = \
+	proxy/px_trust.c proxy/px_trust.h \
+	proxy/px_prio.c proxy/px_prio.h \
 	proxy/px_settings.c proxy/px_settings.h \
 	proxy/px_queue.c proxy/px_queue.h \
 	proxy/px_balance.c proxy/px_balance.h \
@@ -16,7 +18,10 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_tls.c \
 	proxy/px_conn.c \
 	proxy/h1_conn.c \
+	proxy/h2c_switch.c \
+	proxy/h2_internal.h \
 	proxy/h2_session.c \
+	proxy/h2_request.c \
 	proxy/px_stream.c \
 	proxy/px_upstream.c \
 	$(PX_CORE_SOURCES) \

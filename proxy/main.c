@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     }
 
     memset(&cfg, 0, sizeof cfg);
-    if (tc_opt_defaults(px_settings_table, &cfg, err, sizeof err) < 0) {
+    if (px_settings_defaults(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
@@ -114,6 +114,8 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (px_settings_h2_unused(&cfg, err, sizeof err))
+        tc_warn("%s", err);
 
     if (cfg.tls) {
         px_g.ssl_ctx = px_tls_ctx_new(&cfg, err, sizeof err);

@@ -69,6 +69,7 @@ struct px_stream {
     unsigned req_data_sent : 1; /* some body bytes went to a worker (no retry) */
     unsigned body_seen : 1;     /* h2: DATA received */
     unsigned cancelled : 1;     /* client gone; waiting for the worker's final frame */
+    unsigned prio_frame_9218 : 1; /* h2: a PRIORITY_UPDATE set urgency: the header no longer does */
     unsigned retries : 3;
     uint16_t status;
     uint64_t req_left;          /* h1 Content-Length body still to read from the client */
@@ -76,6 +77,8 @@ struct px_stream {
     int64_t send_window;        /* REQUEST_DATA the worker allows now */
     uint32_t credit_pending;    /* response bytes passed on, not yet credited */
     uint32_t h2_unconsumed;     /* h2 body bytes received, not yet consumed */
+    uint32_t h2_window_open;    /* h2 window 0: body bytes the client may still send */
+    uint64_t h2_header_bytes;   /* h2: header list size so far (RFC 9113 §6.5.2) */
     struct evbuffer *req;       /* body bytes waiting for the worker's window */
     struct evbuffer *resp;      /* response body waiting for the client */
     struct event timer;         /* queue wait / no-progress timeout */
@@ -105,6 +108,8 @@ struct px_conn {
     uint8_t reaped;
     uint8_t goaway;
     uint8_t read_paused;
+    uint8_t trusted;            /* peer in forwarded_allow_ips (may use h2c) */
+    uint8_t h2_manual_window;   /* stream windows opened per worker credit (window 0) */
     char peer_ip[64], local_ip[64];
     uint16_t peer_port, local_port;
     const char *alpn;
@@ -115,6 +120,20 @@ struct px_conn {
     nghttp2_session *h2;
     px_stream *streams;
     uint32_t nstreams;
+    /* Priority signals for streams not opened yet (RFC 7540 PRIORITY on an
+     * idle stream, RFC 9218 PRIORITY_UPDATE before the HEADERS): a few,
+     * the oldest forgotten first, as RFC 9218 §7.1 allows. */
+    struct px_h2_prio_early {
+        int32_t id;             /* 0: free */
+        uint8_t has_7540, has_9218;
+        uint8_t exclusive, urgency, incremental;
+        uint16_t weight;
+        uint32_t depends_on;
+    } prio_early[8];
+    uint8_t prio_early_next;
+    uint16_t ext_len;           /* PRIORITY_UPDATE payload collected so far */
+    uint8_t ext_drop;           /* ...too long or malformed: ignored */
+    uint8_t ext_buf[260];
     /* h1 */
     px_stream *cur;
     px_h1_chunked chunked;
@@ -165,6 +184,7 @@ struct px_thread {
     px_conn *reap_conns;
     px_upstream *reap_ups;
     px_queue queue;
+    _Atomic uint64_t queue_best; /* px_queue_best of queue, read by other threads */
     /* upstream pool */
     px_upstream *ups;
     int nups, nready, nconnecting;
@@ -210,6 +230,7 @@ const char *px_thread_date(px_thread *th);
 void px_thread_schedule_flush(px_thread *th);
 void px_thread_wake_waiters(px_thread *self);
 void px_thread_maybe_exit(px_thread *th);
+void px_thread_wake(px_thread *t);
 
 /* px_listener.c */
 int px_listen_all(px_settings *cfg, char *err, size_t errlen);
@@ -242,8 +263,21 @@ void px_h1_pump_request(px_stream *s);
 void px_h1_abort(px_stream *s);
 void px_h1_on_dispatch(px_stream *s);
 
+/* h2c_switch.c: a cleartext HTTP/1 connection turning into HTTP/2 */
+/* The connection preface arrived: 1 switched, 0 not allowed here. */
+int px_h2c_prior_knowledge(px_conn *c, size_t skip);
+/* A trusted peer on a prior-knowledge-only listener spoke HTTP/1. */
+int px_h2c_h1_refused(const px_conn *c);
+/* An Upgrade: h2c request may switch (trusted, allowed, no body). */
+int px_h2c_can_upgrade(const px_conn *c, const px_h1_request *r);
+/* Answers 101 and makes the held request s stream 1; -1 (nothing sent)
+ * when its HTTP2-Settings is malformed: serve it as HTTP/1.1 then. */
+int px_h2c_upgrade(px_conn *c, px_stream *s);
+
 /* h2_session.c */
 int px_h2_start(px_conn *c);
+/* h2c Upgrade: the 101 is out; s (the upgrading request) becomes stream 1. */
+int px_h2_start_upgrade(px_conn *c, px_stream *s, const uint8_t *settings, size_t len);
 void px_h2_on_read(px_conn *c);
 void px_h2_on_write(px_conn *c);
 void px_h2_on_timeout(px_conn *c);
@@ -254,6 +288,7 @@ int px_h2_send_head(px_stream *s, const tp_response_head *h);
 void px_h2_data_ready(px_stream *s);
 void px_h2_abort(px_stream *s, uint32_t code);
 void px_h2_consumed(px_stream *s, size_t n);
+void px_h2_open_window(px_stream *s);
 void px_h2_free(px_conn *c);
 
 /* px_stream.c */
@@ -267,6 +302,8 @@ void px_stream_client_done(px_stream *s);
 void px_stream_resp_passed(px_stream *s, size_t n);
 void px_stream_local_response(px_stream *s, unsigned status, const char *body);
 void px_stream_progress(px_stream *s);
+/* The head's priority changed before dispatch: reorder the queue. */
+void px_stream_priority_changed(px_stream *s);
 void px_thread_drain_queue(px_thread *th);
 void px_thread_fail_queue(px_thread *th, unsigned status);
 /* upstream -> stream events */

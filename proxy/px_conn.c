@@ -65,6 +65,8 @@ void px_conn_accept(px_thread *th, int fd)
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
+        /* Decided once: only trusted peers may turn the connection into h2c. */
+        c->trusted = (uint8_t)px_trust_match(&px_g.cfg->trust, (struct sockaddr *)&ss);
     }
     sl = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {

@@ -201,3 +201,65 @@ int px_hdr_list_has(const uint8_t *v, size_t len, const char *tok)
     }
     return 0;
 }
+
+int px_hdr_forbidden_trailer(const uint8_t *name, size_t len)
+{
+    static const char *const names[] = { "content-length", "transfer-encoding", "host", "te",
+                                          "connection", "keep-alive", "upgrade",
+                                          "proxy-connection", "trailer" };
+    if (len && name[0] == ':')
+        return 1;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (px_hdr_is(name, len, names[i]))
+            return 1;
+    return 0;
+}
+
+static int b64url_value(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+long px_base64url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    /* RFC 7540 §3.2.1: token68 in base64url without padding; tolerate the
+     * '=' padding some clients add anyway. */
+    while (len && in[len - 1] == '=')
+        len--;
+    if (len % 4 == 1)
+        return -1;
+    size_t need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    if (need > cap)
+        return -1;
+    uint32_t acc = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64url_value(in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        if (i % 4 == 3) {
+            out[o++] = (uint8_t)(acc >> 16);
+            out[o++] = (uint8_t)(acc >> 8);
+            out[o++] = (uint8_t)acc;
+            acc = 0;
+        }
+    }
+    if (len % 4 == 2) {
+        out[o++] = (uint8_t)(acc >> 4);
+    } else if (len % 4 == 3) {
+        out[o++] = (uint8_t)(acc >> 10);
+        out[o++] = (uint8_t)(acc >> 2);
+    }
+    return (long)o;
+}

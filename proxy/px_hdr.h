@@ -1,5 +1,6 @@
 /* px_hdr.h: pure helpers for header fields crossing protocols: h2 name
- * translation, connection-specific fields, status reasons, Date, :path split.
+ * translation, connection-specific and trailer-forbidden fields, status
+ * reasons, Date, :path split, base64url.
  * No I/O, no allocation. */
 #ifndef TANDEM_PX_HDR_H
 #define TANDEM_PX_HDR_H
@@ -39,5 +40,17 @@ void px_split_path(const uint8_t *p, size_t len, size_t *path_len, const uint8_t
 
 /* Does a comma list field value (TE) contain token tok (case-insensitive)? */
 int px_hdr_list_has(const uint8_t *v, size_t len, const char *tok);
+
+/* Fields a trailer section must not carry (RFC 9110 §6.5.1, RFC 9113
+ * §8.1): pseudo-headers, framing (content-length, transfer-encoding,
+ * trailer), routing (host), te and the connection-specific ones.  A worker
+ * that sends them is buggy; the proxy drops them so the client never sees
+ * a malformed response. */
+int px_hdr_forbidden_trailer(const uint8_t *name, size_t len);
+
+/* base64url (RFC 4648 §5, padding optional) into out[0..cap): the bytes
+ * written, or -1 for a bad character, a bad length or too little room.
+ * For the HTTP2-Settings field of an h2c upgrade. */
+long px_base64url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 #endif

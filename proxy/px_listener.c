@@ -35,8 +35,11 @@ int px_listen_all(px_settings *cfg, char *err, size_t errlen)
             return -1;
         }
         px_g.lfds[i] = fd;
-        tc_info("Listening at: %s (%s)", px_g.laddrs[i].text,
-                cfg->tls ? "TLS" : "cleartext HTTP/1.1");
+        static const char *const h2c[] = { "", ", h2c prior knowledge for trusted peers",
+                                           ", h2c upgrade for trusted peers",
+                                           ", h2c for trusted peers" };
+        tc_info("Listening at: %s (%s%s)", px_g.laddrs[i].text,
+                cfg->tls ? "TLS" : "cleartext HTTP/1.1", h2c[px_h2c_mode(cfg)]);
     }
     return 0;
 }

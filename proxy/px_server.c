@@ -76,6 +76,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     px_thread_maybe_exit(th);
 }
 
+void px_thread_wake(px_thread *t)
+{
+    uint64_t one = 1;
+    ssize_t r = write(wake_fds[t->index], &one, sizeof one);
+    (void)r; /* EAGAIN: the counter is already non-zero, a wake is pending */
+}
+
 void px_thread_wake_waiters(px_thread *self)
 {
     if (px_waiting_total() == 0)
@@ -88,9 +95,7 @@ void px_thread_wake_waiters(px_thread *self)
                 px_thread_schedule_flush(self);
                 continue;
             }
-            uint64_t one = 1;
-            ssize_t r = write(wake_fds[i], &one, sizeof one);
-            (void)r; /* EAGAIN: the counter is already non-zero, a wake is pending */
+            px_thread_wake(t);
         }
     }
 }
@@ -131,14 +136,18 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (stop == 1)
         thread_stop(th);
-    if (px_queue_len(&th->queue))
-        px_thread_drain_queue(th);
+    /* Even with nothing queued here: draining an empty queue passes the
+     * wake on to the threads that still wait. */
+    px_thread_drain_queue(th);
 }
 
 static void *thread_main(void *arg)
 {
     px_thread *th = arg;
     event_base_dispatch(th->base);
+    /* Nobody may stand back for a thread that no longer runs. */
+    atomic_store(&th->queue_best, UINT64_MAX);
+    px_queue_free(&th->queue);
     atomic_fetch_add(&threads_done, 1);
     uint64_t one = 1;
     ssize_t r = write(main_efd, &one, sizeof one);
@@ -174,6 +183,7 @@ static int thread_init(px_thread *th, int index)
     tv.tv_sec = 2;
     th->tv_linger = event_base_init_common_timeout(th->base, &tv);
     px_queue_init(&th->queue);
+    atomic_store(&th->queue_best, UINT64_MAX);
     tp_buf_init(&th->out);
     px_pool_init(th);
     if (px_listener_attach(th) < 0)

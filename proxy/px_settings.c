@@ -13,6 +13,66 @@
     { key, flag, sh, TC_OPT_INT, OFF(f), lo, hi, def, "INT", help, NULL }
 #define STR_ROW(key, flag, sh, f, def, mv, help) \
     { key, flag, sh, TC_OPT_STR, OFF(f), 0, 0, def, mv, help, NULL }
+/* An integer row that also records that it was given (see explicit_set). */
+#define H2_ROW(key, flag, f, lo, hi, def, help) \
+    { key, flag, 0, TC_OPT_CUSTOM, OFF(f), lo, hi, def, "INT", help, parse_h2_int }
+
+static const struct {
+    const char *key;
+    unsigned bit;
+} h2_keys[] = {
+    { "http2_max_concurrent_streams", PX_SET_H2_STREAMS },
+    { "http2_initial_window_size", PX_SET_H2_WINDOW },
+    { "http2_max_frame_size", PX_SET_H2_FRAME },
+    { "http2_max_header_list_size", PX_SET_H2_HEADER_LIST },
+    { "http2_cleartext", PX_SET_H2_CLEARTEXT },
+};
+
+/* The settings struct a row's field belongs to. */
+static px_settings *owner(const tc_opt *opt, void *field)
+{
+    return (px_settings *)(void *)((char *)field - opt->offset);
+}
+
+static void mark_set(const tc_opt *opt, void *field)
+{
+    for (size_t i = 0; i < sizeof h2_keys / sizeof h2_keys[0]; i++)
+        if (!strcmp(opt->key, h2_keys[i].key))
+            owner(opt, field)->explicit_set |= h2_keys[i].bit;
+}
+
+static int parse_h2_int(const tc_opt *opt, void *field, const char *value, char *err,
+                        size_t errlen)
+{
+    /* The plain integer row does the checking and says the range. */
+    tc_opt row = *opt;
+    row.type = TC_OPT_INT;
+    row.parse = NULL;
+    if (tc_opt_set(&row, owner(opt, field), value, err, errlen) < 0)
+        return -1;
+    mark_set(opt, field);
+    return 0;
+}
+
+static int parse_h2c(const tc_opt *opt, void *field, const char *value, char *err,
+                     size_t errlen)
+{
+    static const struct {
+        const char *name;
+        int mode;
+    } modes[] = { { "off", PX_H2C_OFF }, { "prior-knowledge", PX_H2C_PRIOR },
+                  { "upgrade", PX_H2C_UPGRADE }, { "both", PX_H2C_BOTH } };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcasecmp(value, modes[i].name)) {
+            *(int *)field = modes[i].mode;
+            mark_set(opt, field);
+            return 0;
+        }
+    snprintf(err, errlen,
+             "http2_cleartext (--http2-cleartext): '%s' is not one of off, prior-knowledge, "
+             "upgrade, both", value);
+    return -1;
+}
 
 const tc_opt px_settings_table[] = {
     { "bind", "--bind", 'b', TC_OPT_LIST, OFF(bind), 0, 0, "127.0.0.1:8000", "ADDRESS",
@@ -38,16 +98,23 @@ const tc_opt px_settings_table[] = {
             "100", "most header fields in a request"),
     INT_ROW("limit_request_field_size", "--limit-request-field-size", 0, limit_request_field_size,
             0, 1048576, "8190", "longest header field (name: value); 0 = unlimited"),
-    INT_ROW("http2_max_concurrent_streams", "--http2-max-concurrent-streams", 0,
-            http2_max_concurrent_streams, 1, 2147483647LL, "100",
-            "SETTINGS_MAX_CONCURRENT_STREAMS"),
-    INT_ROW("http2_initial_window_size", "--http2-initial-window-size", 0,
-            http2_initial_window_size, 0, 2147483647LL, "65535", "SETTINGS_INITIAL_WINDOW_SIZE"),
-    INT_ROW("http2_max_frame_size", "--http2-max-frame-size", 0, http2_max_frame_size, 16384,
-            16777215, "16384", "SETTINGS_MAX_FRAME_SIZE"),
-    INT_ROW("http2_max_header_list_size", "--http2-max-header-list-size", 0,
-            http2_max_header_list_size, 1, 4294967295LL, "65536",
-            "SETTINGS_MAX_HEADER_LIST_SIZE"),
+    H2_ROW("http2_max_concurrent_streams", "--http2-max-concurrent-streams",
+           http2_max_concurrent_streams, 1, 2147483647LL, "100",
+           "SETTINGS_MAX_CONCURRENT_STREAMS; a client opening more is refused"),
+    H2_ROW("http2_initial_window_size", "--http2-initial-window-size", http2_initial_window_size,
+           0, 2147483647LL, "65535",
+           "SETTINGS_INITIAL_WINDOW_SIZE: request body a client may send per stream unasked"),
+    H2_ROW("http2_max_frame_size", "--http2-max-frame-size", http2_max_frame_size, 16384,
+           16777215, "16384", "SETTINGS_MAX_FRAME_SIZE"),
+    H2_ROW("http2_max_header_list_size", "--http2-max-header-list-size",
+           http2_max_header_list_size, 1, 4294967295LL, "65536",
+           "SETTINGS_MAX_HEADER_LIST_SIZE; a larger request head is answered 431"),
+    { "http2_cleartext", "--http2-cleartext", 0, TC_OPT_CUSTOM, OFF(http2_cleartext), 0, 0, "off",
+      "MODE", "h2c without TLS for trusted peers: off, prior-knowledge, upgrade, both",
+      parse_h2c },
+    { "forwarded_allow_ips", "--forwarded-allow-ips", 0, TC_OPT_LIST, OFF(forwarded_allow_ips), 0,
+      0, "127.0.0.1,::1", "LIST",
+      "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are", NULL },
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -130,6 +197,37 @@ int px_alpn_select(const uint8_t *protos, int nprotos, const unsigned char *in, 
     return PX_PROTO_NONE;
 }
 
+int px_settings_defaults(px_settings *s, char *err, size_t errlen)
+{
+    int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
+    s->explicit_set = 0;
+    return rc;
+}
+
+int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
+{
+    unsigned set = s->explicit_set;
+    if (!s->h2 && set) {
+        char keys[256];
+        size_t k = 0;
+        keys[0] = '\0';
+        for (size_t i = 0; i < sizeof h2_keys / sizeof h2_keys[0]; i++)
+            if (set & h2_keys[i].bit)
+                k += (size_t)snprintf(keys + k, sizeof keys - k, "%s%s", k ? ", " : "",
+                                      h2_keys[i].key);
+        snprintf(msg, len, "%s set, but no listener can negotiate HTTP/2 (%s): ignored", keys,
+                 !s->h2_listed ? "http_protocols does not include h2"
+                               : "no TLS (--certfile/--keyfile) and http2_cleartext is off");
+        return 1;
+    }
+    if (s->tls && (set & PX_SET_H2_CLEARTEXT) && s->http2_cleartext != PX_H2C_OFF) {
+        snprintf(msg, len, "http2_cleartext set, but every listener uses TLS, where h2 is "
+                           "negotiated with ALPN: ignored");
+        return 1;
+    }
+    return 0;
+}
+
 int px_settings_validate(px_settings *s, char *err, size_t errlen)
 {
     if (px_protocols_parse(&s->http_protocols, s->protos, &s->nprotos, err, errlen) < 0)
@@ -148,17 +246,22 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         return -1;
     }
     s->tls = has_cert;
+    s->h2_listed = s->h2;
     if (!s->tls) {
-        /* Cleartext serves HTTP/1.1 only (h2c comes with trusted-proxy support). */
+        /* Cleartext listeners serve HTTP/1.x to everyone, and h2c to the
+         * trusted peers only when http2_cleartext allows it. */
         if (!s->h1) {
-            snprintf(err, errlen, "http_protocols: h2 needs TLS (--certfile/--keyfile); "
-                                  "without TLS only h1 is served");
+            snprintf(err, errlen, "http_protocols: h2 alone needs TLS (--certfile/--keyfile); "
+                                  "without TLS h1 must be listed (h2c is for trusted peers "
+                                  "only, see --http2-cleartext)");
             return -1;
         }
-        s->h2 = 0;
+        s->h2 = s->h2_listed && s->http2_cleartext != PX_H2C_OFF;
         s->protos[0] = PX_PROTO_H1;
         s->nprotos = 1;
     }
+    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0)
+        return -1;
     if (s->bind.n == 0) {
         snprintf(err, errlen, "bind: no address");
         return -1;

@@ -6,8 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tc_opt.h"
+#include "px_trust.h"
 
 enum px_proto { PX_PROTO_NONE = 0, PX_PROTO_H1 = 1, PX_PROTO_H2 = 2 };
+
+/* http2_cleartext: how a trusted peer may start HTTP/2 without TLS (bits). */
+enum px_h2c { PX_H2C_OFF = 0, PX_H2C_PRIOR = 1, PX_H2C_UPGRADE = 2, PX_H2C_BOTH = 3 };
+
+/* Settings given explicitly (command line), one bit each: an HTTP/2
+ * setting that cannot take effect is worth a warning only then. */
+enum {
+    PX_SET_H2_STREAMS = 1 << 0,
+    PX_SET_H2_WINDOW = 1 << 1,
+    PX_SET_H2_FRAME = 1 << 2,
+    PX_SET_H2_HEADER_LIST = 1 << 3,
+    PX_SET_H2_CLEARTEXT = 1 << 4,
+};
 
 typedef struct {
     tc_strlist bind;
@@ -27,6 +41,8 @@ typedef struct {
     long long http2_initial_window_size;
     long long http2_max_frame_size;
     long long http2_max_header_list_size;
+    int http2_cleartext;      /* PX_H2C_* */
+    tc_strlist forwarded_allow_ips;
     long long max_queue;
     long long queue_timeout;
     char *loglevel;
@@ -36,17 +52,34 @@ typedef struct {
     /* Derived by px_settings_validate. */
     uint8_t protos[2];        /* PX_PROTO_* in server preference order */
     int nprotos;
-    int h1, h2;               /* enabled (h2 only with TLS) */
+    int h1, h2;               /* enabled; h2 without TLS only as h2c */
+    int h2_listed;            /* "h2" is in http_protocols */
     int tls;
+    px_trust trust;           /* forwarded_allow_ips, parsed */
+    unsigned explicit_set;    /* PX_SET_* bits; cleared by px_settings_defaults */
     int log_level;
     int nthreads;             /* threads resolved (0 -> CPUs) */
 } px_settings;
 
 extern const tc_opt px_settings_table[];
 
+/* The h2c modes in force (PX_H2C_*): none with TLS or without h2 listed. */
+static inline int px_h2c_mode(const px_settings *s)
+{
+    return !s->tls && s->h2 ? s->http2_cleartext : PX_H2C_OFF;
+}
+
+/* tc_opt_defaults, then forgets that the defaults were "set". */
+int px_settings_defaults(px_settings *s, char *err, size_t errlen);
+
 /* Cross-field checks and derived values, after the table has been applied.
  * 0 or -1 with one line in err. */
 int px_settings_validate(px_settings *s, char *err, size_t errlen);
+
+/* After px_settings_validate: one line saying which explicitly given HTTP/2
+ * settings can have no effect (no listener can negotiate h2, or h2c asked
+ * for on TLS listeners), for a warning in the log; 0 when all is well. */
+int px_settings_h2_unused(const px_settings *s, char *msg, size_t len);
 
 /* "h2", "h1" (also "http/1.1"; items may be comma lists with blanks) -> protos in order.
  * Unknown or repeated token is an error naming it. */

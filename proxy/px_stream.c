@@ -1,13 +1,15 @@
 /* px_stream.c: one request's life, whatever the client protocol: waiting for
- * a worker (bounded queue), attached to a worker (body forwarding under the
- * worker's window, response bytes credited back as they leave towards the
- * client), failures mapped to 502/503/504 or a reset, and the free list. */
+ * a worker (bounded queue, most urgent first), attached to a worker (body
+ * forwarding under the worker's window, response bytes credited back as they
+ * leave towards the client), failures mapped to 502/503/504 or a reset, and
+ * the free list. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
 #include "px.h"
 #include "px_balance.h"
 #include "px_hdr.h"
+#include "px_prio.h"
 #include "tc_log.h"
 
 #define CREDIT_BATCH (PX_RESP_WINDOW / 4)
@@ -59,22 +61,21 @@ px_stream *px_stream_new(px_conn *c)
     s->slot = -1;
     s->state = PX_ST_IDLE;
     s->head.content_length = TP_LENGTH_UNKNOWN;
-    s->head.prio_weight = 16;
-    s->head.prio_urgency = 3;
-    s->q.urgency = 3;
+    s->head.prio_weight = PX_PRIO_WEIGHT_DEFAULT;
+    s->head.prio_urgency = PX_PRIO_URGENCY_DEFAULT;
+    s->q.urgency = PX_PRIO_URGENCY_DEFAULT;
+    s->q.weight = PX_PRIO_WEIGHT_DEFAULT;
     evtimer_assign(&s->timer, th->base, stream_timer_cb, s);
     return s;
 }
+
+static void unqueue(px_stream *s, int dispatching);
 
 void px_stream_free(px_stream *s)
 {
     px_thread *th = s->th;
     evtimer_del(&s->timer);
-    if (s->q.queued) {
-        px_queue_remove(&th->queue, &s->q);
-        atomic_fetch_sub(&th->waiting, 1);
-        px_waiting_add(-1);
-    }
+    unqueue(s, 0);
     if (s->up)
         px_upstream_forget(s);
     if (s->slot >= 0) {
@@ -168,6 +169,39 @@ static void dispatched(px_stream *s)
         px_stream_pump_request(s);
 }
 
+/* ---- the wait queue ----
+ * Each thread queues its own streams (no lock on the request path) and
+ * publishes the key of its most urgent waiter in queue_best.  A thread
+ * that could take a free slot first checks that no other thread has a more
+ * urgent (or equally urgent and older) waiter; if one has, it wakes that
+ * thread instead, so priority and FIFO hold process-wide.  A thread whose
+ * queue runs empty while others wait wakes them, so capacity left by a
+ * deferral is never stranded. */
+
+static void publish(px_thread *th)
+{
+    atomic_store_explicit(&th->queue_best, px_queue_best(&th->queue), memory_order_relaxed);
+}
+
+/* The thread whose most urgent waiter sorts before key, or NULL. */
+static px_thread *more_urgent_elsewhere(const px_thread *th, uint64_t key)
+{
+    if (px_g.nthreads < 2 || px_waiting_total() == 0)
+        return NULL;
+    px_thread *best = NULL;
+    for (int i = 0; i < px_g.nthreads; i++) {
+        px_thread *t = &px_g.threads[i];
+        if (t == th)
+            continue;
+        uint64_t k = atomic_load_explicit(&t->queue_best, memory_order_relaxed);
+        if (k < key) {
+            key = k;
+            best = t;
+        }
+    }
+    return best;
+}
+
 static void enqueue(px_stream *s)
 {
     px_thread *th = s->th;
@@ -177,22 +211,42 @@ static void enqueue(px_stream *s)
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return;
     }
+    if (px_queue_push(&th->queue, &s->q) < 0) {
+        tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
+        px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
+        return;
+    }
     s->state = PX_ST_QUEUED;
-    px_queue_push(&th->queue, &s->q);
+    publish(th);
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
     set_timer(s, th->tv_queue);
 }
 
-static void unqueue(px_stream *s)
+/* Leaves the queue; a stream that leaves without being dispatched (timeout,
+ * client gone) may have been the one another thread stood back for. */
+static void unqueue(px_stream *s, int dispatching)
 {
     px_thread *th = s->th;
     if (!s->q.queued)
         return;
     px_queue_remove(&th->queue, &s->q);
+    publish(th);
     atomic_fetch_sub(&th->waiting, 1);
     px_waiting_add(-1);
     evtimer_del(&s->timer);
+    if (!dispatching)
+        px_thread_wake_waiters(th);
+}
+
+void px_stream_priority_changed(px_stream *s)
+{
+    s->q.urgency = s->head.prio_urgency;
+    s->q.weight = s->head.prio_weight;
+    if (s->q.queued) {
+        px_queue_update(&s->th->queue, &s->q);
+        publish(s->th);
+    }
 }
 
 void px_stream_submit(px_stream *s)
@@ -202,8 +256,12 @@ void px_stream_submit(px_stream *s)
         px_stream_local_response(s, 503, "Service Unavailable: shutting down\n");
         return;
     }
-    /* Others wait already on this thread: keep their order. */
-    if (px_queue_len(&th->queue)) {
+    s->q.urgency = s->head.prio_urgency;
+    s->q.weight = (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight
+                                                        : PX_PRIO_WEIGHT_DEFAULT;
+    /* Others wait already, here or more urgent elsewhere: the queue decides. */
+    if (px_queue_len(&th->queue) ||
+        more_urgent_elsewhere(th, px_queue_key_last(s->q.urgency, s->q.weight))) {
         enqueue(s);
         px_thread_drain_queue(th);
         return;
@@ -223,11 +281,16 @@ void px_thread_drain_queue(px_thread *th)
 {
     px_queue_link *l;
     while ((l = px_queue_peek(&th->queue))) {
+        px_thread *other = more_urgent_elsewhere(th, l->key);
+        if (other) {
+            px_thread_wake(other);
+            return;
+        }
         px_stream *s = (px_stream *)l;
         int rc = px_upstream_attach(s);
         if (rc == 0)
-            break;
-        unqueue(s);
+            return;
+        unqueue(s, 1);
         if (rc > 0)
             dispatched(s);
         else if (rc == -2)
@@ -235,6 +298,9 @@ void px_thread_drain_queue(px_thread *th)
         else
             px_stream_local_response(s, 502, "Bad Gateway: application server unreachable\n");
     }
+    /* Empty here while others wait: a slot may be free for them. */
+    if (px_waiting_total() > 0)
+        px_thread_wake_waiters(th);
 }
 
 void px_thread_fail_queue(px_thread *th, unsigned status)
@@ -242,7 +308,7 @@ void px_thread_fail_queue(px_thread *th, unsigned status)
     px_queue_link *l;
     while ((l = px_queue_peek(&th->queue))) {
         px_stream *s = (px_stream *)l;
-        unqueue(s);
+        unqueue(s, 0);
         px_stream_local_response(s, status,
                                  status == 502 ? "Bad Gateway: application server unreachable\n"
                                                : "Service Unavailable\n");
@@ -279,6 +345,8 @@ void px_stream_pump_request(px_stream *s)
             px_h2_consumed(s, moved);
         px_stream_progress(s);
     }
+    if (s->proto == PX_PROTO_H2)
+        px_h2_open_window(s);
 }
 
 void px_stream_resp_passed(px_stream *s, size_t n)
@@ -331,7 +399,7 @@ static void upstream_finished(px_stream *s)
 void px_stream_client_gone(px_stream *s)
 {
     if (s->state == PX_ST_QUEUED)
-        unqueue(s);
+        unqueue(s, 0);
     s->conn = NULL;
     if (s->up && !s->resp_end) {
         /* Client reset or disconnected: the app learns it (http.disconnect).
@@ -431,7 +499,7 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_stream *s = arg;
     if (s->state == PX_ST_QUEUED) {
-        unqueue(s);
+        unqueue(s, 0);
         tc_warn("conn %u: request waited %lld s for a free worker: 503",
                 s->conn ? s->conn->id : 0, px_g.cfg->queue_timeout);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
@@ -514,6 +582,17 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end)
     client_notify_data(s);
 }
 
+/* A worker's bytes go into the log only when they cannot forge a line. */
+static int printable(tp_str t)
+{
+    if (t.len == 0 || t.len > 64)
+        return 0;
+    for (uint32_t i = 0; i < t.len; i++)
+        if (t.ptr[i] < 0x21 || t.ptr[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
 void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
 {
     if (orphan_event(s, 1))
@@ -523,9 +602,18 @@ void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
     s->ntrailers = 0;
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
-        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len) ||
-            px_hdr_conn_specific(f->name.ptr, f->name.len))
+        if (px_hdr_forbidden_trailer(f->name.ptr, f->name.len)) {
+            tc_warn("conn %u: worker pid %u sent trailer field '%.*s', which a trailer section "
+                    "must not carry: dropped", s->conn->id, s->up ? s->up->hello.pid : 0,
+                    printable(f->name) ? (int)f->name.len : 1,
+                    printable(f->name) ? (const char *)f->name.ptr : "?");
             continue;
+        }
+        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len)) {
+            tc_warn("conn %u: worker pid %u sent a malformed trailer field: dropped", s->conn->id,
+                    s->up ? s->up->hello.pid : 0);
+            continue;
+        }
         uint32_t lens[2] = { f->name.len, f->value.len };
         if (tp_buf_append(&s->trailers, lens, sizeof lens) != TP_OK ||
             tp_buf_append(&s->trailers, f->name.ptr, f->name.len) != TP_OK ||

@@ -1,8 +1,12 @@
 /* test_proxy_settings.c: tandem-proxy's settings table (ranges, defaults),
- * cross-field validation, protocol list parsing and ALPN selection. */
+ * cross-field validation, protocol list parsing, ALPN selection, h2c modes,
+ * trusted peers and the warning for HTTP/2 settings that cannot apply. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "px_settings.h"
 
@@ -13,7 +17,7 @@ static void setup(void)
 {
     memset(&s, 0, sizeof s);
     memset(err, 0, sizeof err);
-    ck_assert_int_eq(tc_opt_defaults(px_settings_table, &s, err, sizeof err), 0);
+    ck_assert_int_eq(px_settings_defaults(&s, err, sizeof err), 0);
 }
 
 static void teardown(void) { tc_opt_free(px_settings_table, &s); }
@@ -169,6 +173,175 @@ START_TEST(bad_loglevel)
 }
 END_TEST
 
+static int parse(char **argv, int argc)
+{
+    char *pos[1];
+    int npos = 0;
+    if (tc_opt_parse_argv(px_settings_table, &s, argc, argv, pos, 0, &npos, err, sizeof err) < 0)
+        return -1;
+    return px_settings_validate(&s, err, sizeof err);
+}
+
+START_TEST(h2c_modes)
+{
+    ck_assert_int_eq(s.http2_cleartext, PX_H2C_OFF);
+    ck_assert_int_eq(set("http2_cleartext", "prior-knowledge"), 0);
+    ck_assert_int_eq(s.http2_cleartext, PX_H2C_PRIOR);
+    ck_assert_int_eq(set("http2_cleartext", "upgrade"), 0);
+    ck_assert_int_eq(s.http2_cleartext, PX_H2C_UPGRADE);
+    ck_assert_int_eq(set("http2_cleartext", "BOTH"), 0);
+    ck_assert_int_eq(s.http2_cleartext, PX_H2C_BOTH);
+    ck_assert_int_eq(set("http2_cleartext", "yes"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "http2_cleartext"));
+    ck_assert_ptr_nonnull(strstr(err, "'yes'"));
+    ck_assert_ptr_nonnull(strstr(err, "prior-knowledge"));
+    /* Cleartext with h2 listed: h2 is on, for h2c. */
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(s.h2, 1);
+    ck_assert_int_eq(px_h2c_mode(&s), PX_H2C_BOTH);
+    ck_assert_int_eq(s.nprotos, 1);
+    ck_assert_int_eq(s.protos[0], PX_PROTO_H1);
+    /* ...but not without h2 in http_protocols, nor with TLS. */
+    ck_assert_int_eq(set("http_protocols", "h1"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(s.h2, 0);
+    ck_assert_int_eq(px_h2c_mode(&s), PX_H2C_OFF);
+}
+END_TEST
+
+START_TEST(h2c_tls_ignores_cleartext)
+{
+    char *argv[] = { "p", "--certfile", "c.pem", "--keyfile", "k.pem", "--http2-cleartext", "both",
+                     NULL };
+    ck_assert_int_eq(parse(argv, 7), 0);
+    ck_assert_int_eq(s.h2, 1);
+    ck_assert_int_eq(px_h2c_mode(&s), PX_H2C_OFF);
+    char msg[512];
+    ck_assert_int_eq(px_settings_h2_unused(&s, msg, sizeof msg), 1);
+    ck_assert_ptr_nonnull(strstr(msg, "http2_cleartext"));
+    ck_assert_ptr_nonnull(strstr(msg, "TLS"));
+}
+END_TEST
+
+START_TEST(h2_settings_unused_warning)
+{
+    char msg[512];
+    /* Defaults are not "given": no warning on a plain HTTP/1 proxy. */
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(px_settings_h2_unused(&s, msg, sizeof msg), 0);
+    char *argv[] = { "p", "--http2-max-frame-size", "32768", "--http2-initial-window-size=0",
+                     NULL };
+    ck_assert_int_eq(parse(argv, 4), 0);
+    ck_assert_int_eq(s.http2_max_frame_size, 32768);
+    ck_assert_int_eq(s.explicit_set, PX_SET_H2_FRAME | PX_SET_H2_WINDOW);
+    ck_assert_int_eq(px_settings_h2_unused(&s, msg, sizeof msg), 1);
+    ck_assert_ptr_nonnull(strstr(msg, "http2_max_frame_size"));
+    ck_assert_ptr_nonnull(strstr(msg, "http2_initial_window_size"));
+    ck_assert_ptr_null(strstr(msg, "http2_max_concurrent_streams"));
+    ck_assert_ptr_nonnull(strstr(msg, "http2_cleartext is off"));
+    /* With h2c on they apply: no warning. */
+    ck_assert_int_eq(set("http2_cleartext", "prior-knowledge"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(px_settings_h2_unused(&s, msg, sizeof msg), 0);
+    /* h1 only: whatever the rest says. */
+    ck_assert_int_eq(set("http_protocols", "h1"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(px_settings_h2_unused(&s, msg, sizeof msg), 1);
+    ck_assert_ptr_nonnull(strstr(msg, "http_protocols does not include h2"));
+    ck_assert_ptr_nonnull(strstr(msg, "http2_cleartext"));
+}
+END_TEST
+
+START_TEST(h2_int_rows_still_checked)
+{
+    /* The HTTP/2 rows record that they were set but check like any other. */
+    ck_assert_int_eq(set("http2_max_frame_size", "abc"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "http2_max_frame_size"));
+    ck_assert_ptr_nonnull(strstr(err, "16384..16777215"));
+    ck_assert_int_eq(set("http2_max_header_list_size", "0"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "1..4294967295"));
+    ck_assert_int_eq(s.explicit_set, 0);
+    ck_assert_int_eq(s.http2_max_frame_size, 16384);
+}
+END_TEST
+
+static struct sockaddr_storage ip(const char *text)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, text, &a4->sin_addr) == 1)
+        a4->sin_family = AF_INET;
+    else if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1)
+        a6->sin6_family = AF_INET6;
+    else
+        ck_abort_msg("bad test address %s", text);
+    return ss;
+}
+
+static int trusted(const px_trust *t, const char *text)
+{
+    struct sockaddr_storage ss = ip(text);
+    return px_trust_match(t, (struct sockaddr *)&ss);
+}
+
+START_TEST(trusted_peers)
+{
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    /* Default: loopback only. */
+    ck_assert(trusted(&s.trust, "127.0.0.1"));
+    ck_assert(trusted(&s.trust, "::1"));
+    ck_assert(!trusted(&s.trust, "127.0.0.2"));
+    ck_assert(!trusted(&s.trust, "10.0.0.1"));
+    ck_assert(trusted(&s.trust, "::ffff:127.0.0.1")); /* v4-mapped is the v4 address */
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    ck_assert(px_trust_match(&s.trust, (struct sockaddr *)&un));
+
+    px_trust t;
+    tc_strlist l = { 0 };
+    tc_strlist_add(&l, "10.0.0.0/8, 192.168.1.7,fd00::/8");
+    tc_strlist_add(&l, "172.16.0.0/12");
+    ck_assert_int_eq(px_trust_parse(&l, &t, err, sizeof err), 0);
+    tc_strlist_free(&l);
+    ck_assert_int_eq(t.n, 4);
+    ck_assert(trusted(&t, "10.255.1.2"));
+    ck_assert(!trusted(&t, "11.0.0.1"));
+    ck_assert(trusted(&t, "192.168.1.7"));
+    ck_assert(!trusted(&t, "192.168.1.8"));
+    ck_assert(trusted(&t, "172.31.255.255"));
+    ck_assert(!trusted(&t, "172.32.0.0"));
+    ck_assert(trusted(&t, "fd12:3456::1"));
+    ck_assert(!trusted(&t, "fe80::1"));
+    ck_assert(!trusted(&t, "127.0.0.1"));
+
+    tc_strlist_add(&l, "*");
+    ck_assert_int_eq(px_trust_parse(&l, &t, err, sizeof err), 0);
+    tc_strlist_free(&l);
+    ck_assert(trusted(&t, "203.0.113.9"));
+    ck_assert(trusted(&t, "2001:db8::1"));
+
+    /* Empty: nobody (but the local Unix socket). */
+    ck_assert_int_eq(px_trust_parse(&l, &t, err, sizeof err), 0);
+    ck_assert(!trusted(&t, "127.0.0.1"));
+    ck_assert(px_trust_match(&t, (struct sockaddr *)&un));
+
+    const char *bad[] = { "10.0.0.0/33", "::1/129", "example.com", "10.0.0.1/", "10.0.0.1/x",
+                          "1.2.3", "10.0.0.0/-1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tc_strlist_add(&l, bad[i]);
+        ck_assert_int_eq(px_trust_parse(&l, &t, err, sizeof err), -1);
+        ck_assert_ptr_nonnull(strstr(err, "forwarded_allow_ips"));
+        ck_assert_ptr_nonnull(strstr(err, bad[i]));
+        tc_strlist_free(&l);
+    }
+    /* Through the settings: a bad entry fails validation naming the key. */
+    ck_assert_int_eq(set("forwarded_allow_ips", "10.9.9.9,nope"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "'nope'"));
+}
+END_TEST
+
 START_TEST(alpn_select_order)
 {
     static const unsigned char client[] = "\x08http/1.1\x02h2";
@@ -207,6 +380,11 @@ int main(void)
     tcase_add_test(tc, h2_only_without_tls);
     tcase_add_test(tc, bad_loglevel);
     tcase_add_test(tc, alpn_select_order);
+    tcase_add_test(tc, h2c_modes);
+    tcase_add_test(tc, h2c_tls_ignores_cleartext);
+    tcase_add_test(tc, h2_settings_unused_warning);
+    tcase_add_test(tc, h2_int_rows_still_checked);
+    tcase_add_test(tc, trusted_peers);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
