@@ -26,6 +26,8 @@ static const fr_flag flags[] = {
     {"--http2-initial-window-size", 0, 1, TO_PROXY, NULL, "INT  [65535]"},
     {"--http2-max-frame-size", 0, 1, TO_PROXY, NULL, "INT  [16384]"},
     {"--http2-max-header-list-size", 0, 1, TO_PROXY, NULL, "INT  [65536]"},
+    {"--http2-cleartext", 0, 1, TO_PROXY, NULL, "MODE  off, prior-knowledge, upgrade, both [off]"},
+    {"--forwarded-allow-ips", 0, 1, TO_PROXY, NULL, "IPS  peers trusted with h2c [127.0.0.1,::1]"},
     {"--keepalive", 0, 1, TO_PROXY, NULL, "INT  idle keep-alive seconds [2]"},
     {"--limit-request-line", 0, 1, TO_PROXY, NULL, "INT  [4094]"},
     {"--limit-request-fields", 0, 1, TO_PROXY, NULL, "INT  [100]"},

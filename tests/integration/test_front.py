@@ -48,3 +48,15 @@ def test_tandem_unknown_flag():
     r = subprocess.run([FRONT, "--frobnicate", "probe:app"], capture_output=True, timeout=5)
     assert r.returncode == 2
     assert "--frobnicate" in r.stderr.decode()
+
+
+def test_tandem_passes_h2c_flags_to_the_proxy():
+    port = free_port()
+    d = Daemon([FRONT, "-b", "127.0.0.1:%d" % port, "--http2-cleartext", "prior-knowledge",
+                "--forwarded-allow-ips", "127.0.0.1", "--pythonpath", APPS, "probe:app"])
+    try:
+        assert d.wait_ready(30), d.output()
+        r = curl("--http2-prior-knowledge", "http://127.0.0.1:%d/" % port, "-w", "%{http_version}")
+        assert r.stdout == b"hello2"
+    finally:
+        d.stop()
