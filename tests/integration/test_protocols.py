@@ -56,3 +56,15 @@ def test_plain_http_without_certs():
         assert r.stdout == b"hello1.1"
     finally:
         s.close()
+
+
+def test_repeated_bind_ipv4_and_ipv6(certs):
+    from harness import free_port
+    port6 = free_port()
+    s = Stack(workers=1, tls=certs, proxy_args=["--bind", "[::1]:%d" % port6])
+    try:
+        assert curl("--http2", s.url + "/").stdout == b"hello"
+        r = curl("--http2", "https://[::1]:%d/" % port6, "-w", "%{http_version}")
+        assert r.stdout == b"hello2"
+    finally:
+        s.close()
