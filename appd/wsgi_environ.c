@@ -231,8 +231,8 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
     return rc;
 }
 
-/* Stream priority, advisory as in Gunicorn (tandem does not reorder work by
- * it).  RFC 7540 weight and dependency under Gunicorn's keys on HTTP/2 only,
+/* Stream priority, for the app to use as it likes; appd runs streams in
+ * arrival order, and the proxy's wait queue is what orders by it.  RFC 7540 weight and dependency under Gunicorn's keys on HTTP/2 only,
  * with RFC 7540's defaults when the client sent none (HAS_PRIORITY clear);
  * RFC 9218 urgency and incremental on every request, since the Priority
  * header applies to HTTP/1.1 too.  The codec has range-checked all four. */
