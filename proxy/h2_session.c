@@ -429,6 +429,15 @@ void px_h2_abort(px_stream *s, uint32_t code)
     px_conn_mark_dirty(c);
 }
 
+int px_h2_window_open(px_stream *s)
+{
+    px_conn *c = s->conn;
+    if (!c || !c->h2)
+        return 0;
+    return nghttp2_session_get_stream_remote_window_size(c->h2, s->h2_id) > 0 &&
+           nghttp2_session_get_remote_window_size(c->h2) > 0;
+}
+
 void px_h2_consumed(px_stream *s, size_t n)
 {
     px_conn *c = s->conn;

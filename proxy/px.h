@@ -55,6 +55,7 @@ struct px_stream {
     unsigned req_end : 1;       /* client finished the request body */
     unsigned req_end_sent : 1;  /* END_STREAM sent to the worker */
     unsigned resp_head : 1;     /* response head sent to the client */
+    unsigned head_in : 1;       /* the worker's RESPONSE_HEAD arrived */
     unsigned resp_end : 1;      /* worker finished the response */
     unsigned resp_done : 1;     /* client side: last byte queued to the client */
     unsigned h2_deferred : 1;   /* nghttp2 data provider waits for bytes */
@@ -75,6 +76,7 @@ struct px_stream {
     uint64_t req_left;          /* h1 Content-Length body still to read from the client */
     uint64_t resp_left;         /* h1 response Content-Length still to write, UINT64_MAX none */
     int64_t send_window;        /* REQUEST_DATA the worker allows now */
+    int64_t resp_window;        /* RESPONSE_DATA the worker may still send */
     uint32_t credit_pending;    /* response bytes passed on, not yet credited */
     uint32_t h2_unconsumed;     /* h2 body bytes received, not yet consumed */
     uint32_t h2_window_open;    /* h2 window 0: body bytes the client may still send */
@@ -170,6 +172,7 @@ struct px_thread {
     struct event_base *base;
     struct event **accept_ev;
     int naccept;
+    struct event *accept_resume_ev; /* out of fds: accepting pauses until this fires */
     struct event *wake_ev;      /* another thread freed capacity or asked us to stop */
     struct event *flush_ev;     /* end of turn: flush dirty sessions, free closed objects */
     atomic_int wake_stop;
@@ -287,6 +290,8 @@ int px_h2_send_info(px_stream *s, const tp_response_head *h);
 int px_h2_send_head(px_stream *s, const tp_response_head *h);
 void px_h2_data_ready(px_stream *s);
 void px_h2_abort(px_stream *s, uint32_t code);
+/* The client's flow-control windows (stream and connection) let s send. */
+int px_h2_window_open(px_stream *s);
 void px_h2_consumed(px_stream *s, size_t n);
 void px_h2_open_window(px_stream *s);
 void px_h2_free(px_conn *c);
@@ -313,6 +318,8 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end);
 void px_stream_on_trailers(px_stream *s, const tp_response_head *h);
 void px_stream_on_reset(px_stream *s, uint32_t reason);
 void px_stream_on_credit(px_stream *s, uint32_t n);
+/* The worker broke the stream's flow control: reset it both ways. */
+void px_stream_on_flow_error(px_stream *s);
 void px_stream_on_up_lost(px_stream *s);
 void px_stream_detach_upstream(px_stream *s);
 

@@ -44,6 +44,32 @@ int px_listen_all(px_settings *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* Out of descriptors or memory, the pending connection stays in the
+ * backlog and the level-triggered listener would wake us at once, forever:
+ * stop accepting on this thread for a moment instead (as nginx does), so
+ * the loop serves its connections and frees descriptors meanwhile. */
+#define ACCEPT_PAUSE_MS 100
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    px_thread *th = arg;
+    for (int i = 0; i < th->naccept && !th->stopping; i++)
+        if (th->accept_ev[i])
+            event_add(th->accept_ev[i], NULL);
+}
+
+static void accept_pause(px_thread *th, int err)
+{
+    if (!th->accept_resume_ev || evtimer_pending(th->accept_resume_ev, NULL))
+        return;
+    tc_error("accept: %s: not accepting for %d ms", strerror(err), ACCEPT_PAUSE_MS);
+    for (int i = 0; i < th->naccept; i++)
+        if (th->accept_ev[i])
+            event_del(th->accept_ev[i]);
+    struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+    evtimer_add(th->accept_resume_ev, &tv);
+}
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
     px_thread *th = arg;
@@ -56,7 +82,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
                 errno == ECONNABORTED)
                 return;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                tc_error("accept: %s", strerror(errno));
+                accept_pause(th, errno);
                 return;
             }
             tc_warn("accept: %s", strerror(errno));
@@ -70,7 +96,8 @@ int px_listener_attach(px_thread *th)
 {
     th->naccept = px_g.nlisten;
     th->accept_ev = calloc((size_t)px_g.nlisten, sizeof(struct event *));
-    if (!th->accept_ev)
+    th->accept_resume_ev = evtimer_new(th->base, accept_resume_cb, th);
+    if (!th->accept_ev || !th->accept_resume_ev)
         return -1;
     for (int i = 0; i < px_g.nlisten; i++) {
         th->accept_ev[i] = event_new(th->base, px_g.lfds[i], EV_READ | EV_PERSIST, accept_cb, th);
@@ -86,6 +113,10 @@ void px_listener_detach(px_thread *th)
 {
     if (!th->accept_ev)
         return;
+    if (th->accept_resume_ev) {
+        event_free(th->accept_resume_ev);
+        th->accept_resume_ev = NULL;
+    }
     for (int i = 0; i < th->naccept; i++)
         if (th->accept_ev[i])
             event_free(th->accept_ev[i]);

@@ -353,6 +353,10 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 {
     if (!n)
         return;
+    if (s->state == PX_ST_DONE && s->conn && s->th->tv_timeout) {
+        evtimer_add(&s->timer, s->th->tv_timeout); /* the client still reads */
+        return;
+    }
     if (s->up && s->state == PX_ST_UP && !s->resp_end) {
         s->credit_pending += (uint32_t)n;
         if (s->credit_pending >= CREDIT_BATCH) {
@@ -374,7 +378,10 @@ void px_stream_detach_upstream(px_stream *s)
         px_thread_wake_waiters(s->th);
     }
     s->state = PX_ST_DONE;
-    evtimer_del(&s->timer);
+    /* The worker is done, the client may not be: a client that stops
+     * reading (or never opens its window) must not hold the response
+     * buffered here for ever, so its side keeps a no-progress timeout. */
+    set_timer(s, s->conn ? s->th->tv_timeout : NULL);
 }
 
 /* The response is complete from the worker: tell it no more request body
@@ -495,6 +502,29 @@ static void fail_upstream(px_stream *s, unsigned status, uint32_t h2_code)
     }
 }
 
+/* The response sat here for --timeout with no byte taken by the client.
+ * An h2 client that reads other streams (only this stream's window is
+ * shut) loses this stream; one that reads nothing, like an h1 client,
+ * loses the connection: a reset could not even be sent to it. */
+static void client_stalled(px_stream *s)
+{
+    px_conn *c = s->conn;
+    int reads = evbuffer_get_length(bufferevent_get_output(c->bev)) < PX_OUT_HIGH;
+    if (s->proto == PX_PROTO_H2 && reads && !s->resp_done && px_h2_window_open(s)) {
+        /* The client reads and has room for us: more urgent streams go
+         * first.  Waiting on the scheduler is not a stall. */
+        set_timer(s, s->th->tv_timeout);
+        return;
+    }
+    tc_info("conn %u: client took no response bytes for %lld s: %s", c->id,
+            px_g.cfg->timeout, s->proto == PX_PROTO_H2 && reads ? "resetting the stream" : "closing");
+    if (s->proto == PX_PROTO_H2 && reads) {
+        px_h2_abort(s, s->resp_done ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
+        return;
+    }
+    px_conn_close(c, PX_CLOSE_NOW); /* frees s */
+}
+
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_stream *s = arg;
@@ -511,6 +541,10 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
                 s->up ? s->up->hello.pid : 0, px_g.cfg->timeout);
         px_stream_detach_upstream(s);
         px_stream_free(s);
+        return;
+    }
+    if (s->state == PX_ST_DONE && s->conn) {
+        client_stalled(s);
         return;
     }
     if (s->state == PX_ST_UP) {
@@ -540,6 +574,7 @@ void px_stream_on_info(px_stream *s, const tp_response_head *h)
 
 void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
 {
+    s->head_in = 1;
     if (orphan_event(s, end))
         return;
     if (s->resp_head)
@@ -565,7 +600,9 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end)
         orphan_event(s, end);
         return;
     }
-    if (s->is_head || !s->conn || !s->resp_head) {
+    /* 204 and 304 have no body on any protocol (RFC 9110 §6.4.1): an h2
+     * client resets a stream that carries one anyway. */
+    if (s->is_head || !s->resp_head || s->status == 204 || s->status == 304) {
         /* Nobody will read these bytes: drop them and let the worker go on. */
         evbuffer_drain(in, n);
         if (s->up && !end && n) {
@@ -646,6 +683,7 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         px_stream_detach_upstream(s);
         s->state = PX_ST_IDLE;
         s->req_end_sent = 0;
+        s->head_in = 0; /* the next worker starts the response afresh */
         px_stream_submit(s);
         return;
     }
@@ -664,10 +702,28 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
     fail_upstream(s, status, code);
 }
 
+void px_stream_on_flow_error(px_stream *s)
+{
+    px_upstream_send_reset(s, TP_RESET_FLOW_CONTROL_ERROR);
+    s->req_end_sent = 1;
+    if (!s->conn) {
+        px_stream_detach_upstream(s);
+        px_stream_free(s);
+        return;
+    }
+    fail_upstream(s, 502, NGHTTP2_INTERNAL_ERROR);
+}
+
 void px_stream_on_credit(px_stream *s, uint32_t n)
 {
     if (orphan_event(s, 0))
         return;
+    if (s->send_window + n > (int64_t)TP_MAX_WINDOW) {
+        tc_error("worker pid %u credited stream %u past 2^31-1: FLOW_CONTROL_ERROR",
+                 s->up ? s->up->hello.pid : 0, s->up_id);
+        px_stream_on_flow_error(s);
+        return;
+    }
     s->send_window += n;
     px_stream_progress(s);
     if (s->proto == PX_PROTO_H1)

@@ -115,9 +115,10 @@ void px_upstream_send_credit(px_stream *s, uint32_t n)
     px_upstream *u = s->up;
     if (!u || u->state == PX_UP_CLOSED || !n)
         return;
-    if (tp_encode_credit(&u->th->out, s->up_id, n) == TP_OK)
+    if (tp_encode_credit(&u->th->out, s->up_id, n) == TP_OK) {
         out_commit(u);
-    else
+        s->resp_window += n; /* what the worker may send now grows by as much */
+    } else
         u->th->out.len = 0;
 }
 
@@ -383,6 +384,7 @@ int px_upstream_attach(px_stream *s)
             px_pool_maintain(th);
         }
         s->send_window = u->hello.initial_window;
+        s->resp_window = PX_RESP_WINDOW; /* our HELLO's initial_window */
         s->req_end_sent = 0;
         if (map_put(u, s) < 0) {
             px_worker_release(s->slot);
@@ -526,6 +528,22 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
             evbuffer_drain(in, fh->length); /* a stream we reset: ignore */
             return 0;
         }
+        if (!s->head_in) {
+            tc_error("worker pid %u sent RESPONSE_DATA before RESPONSE_HEAD on stream %u",
+                     u->hello.pid, fh->stream);
+            return -1;
+        }
+        if ((int64_t)fh->length > s->resp_window) {
+            /* Unchecked, a worker that ignores CREDIT would grow s->resp
+             * without bound while the client reads slowly. */
+            tc_error("worker pid %u sent %u bytes on stream %u with a window of %lld: "
+                     "FLOW_CONTROL_ERROR", u->hello.pid, fh->length, fh->stream,
+                     (long long)s->resp_window);
+            evbuffer_drain(in, fh->length);
+            px_stream_on_flow_error(s);
+            return 0;
+        }
+        s->resp_window -= fh->length;
         px_stream_on_data(s, in, fh->length, fh->flags & TP_FLAG_END_STREAM);
         return 0;
     }
@@ -553,6 +571,15 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
         px_stream *s = map_get(u, fh->stream);
         if (!s)
             break;
+        /* tandem-protocol(7): TRAILERS before RESPONSE_HEAD, or a second
+         * RESPONSE_HEAD, is a connection error; ignored, its END_STREAM
+         * would be lost and the client left waiting. */
+        if ((fh->type == TP_FRAME_TRAILERS && !s->head_in) ||
+            (fh->type == TP_FRAME_RESPONSE_HEAD && s->head_in)) {
+            tc_error("worker pid %u sent %s %s RESPONSE_HEAD on stream %u", u->hello.pid,
+                     tp_frame_type_name(fh->type), s->head_in ? "after" : "before", fh->stream);
+            return -1;
+        }
         if (fh->type == TP_FRAME_RESPONSE_INFO)
             px_stream_on_info(s, &h);
         else if (fh->type == TP_FRAME_RESPONSE_HEAD)
@@ -563,7 +590,9 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
     }
     case TP_FRAME_RESET:
     case TP_FRAME_CREDIT: {
-        rc = tp_decode_u32(p, fh->length, &v);
+        /* A CREDIT of 0 or above 2^31-1 is a connection error. */
+        rc = fh->type == TP_FRAME_CREDIT ? tp_decode_credit(p, fh->length, &v)
+                                         : tp_decode_u32(p, fh->length, &v);
         if (rc != TP_OK)
             break;
         px_stream *s = map_get(u, fh->stream);
