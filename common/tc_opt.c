@@ -50,22 +50,32 @@ void tc_strlist_free(tc_strlist *l)
     l->n = 0;
 }
 
+int tc_csv_next(const char **p, const char **tok, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t' || *s == ',') s++;
+    const char *start = s;
+    while (*s && *s != ',') s++;
+    size_t n = (size_t)(s - start);
+    while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t')) n--;
+    *p = s;
+    *tok = start;
+    *len = n;
+    return n > 0;
+}
+
 /* Splits a comma list into l; empty items are skipped ("h2,,h1" = "h2,h1"). */
 static int strlist_add_csv(tc_strlist *l, const char *value)
 {
-    const char *p = value;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        while (n > 0 && (*p == ' ' || *p == '\t')) { p++; n--; }
-        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
-        if (n > 0) {
-            char *item = strndup(p, n);
-            if (item == NULL || tc_strlist_add(l, item) != 0) { free(item); return -1; }
+    const char *p = value, *tok;
+    size_t n;
+    while (tc_csv_next(&p, &tok, &n)) {
+        char *item = strndup(tok, n);
+        if (item == NULL || tc_strlist_add(l, item) != 0) {
             free(item);
+            return -1;
         }
-        if (comma == NULL) break;
-        p = comma + 1;
+        free(item);
     }
     return 0;
 }

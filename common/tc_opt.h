@@ -65,6 +65,11 @@ void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table);
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings);
 void tc_opt_free(const tc_opt *table, void *settings);
 
+/* Walks a comma list from *p: returns 1 with the next item in
+ * [*tok, *tok + *len), blanks around it trimmed and empty items skipped, and
+ * advances *p past it; returns 0 at the end. */
+int tc_csv_next(const char **p, const char **tok, size_t *len);
+
 /* Helpers for CUSTOM parsers and callers. */
 int tc_parse_bool(const char *s, int *out);                 /* 0 or -1 */
 int tc_parse_ll(const char *s, long long *out);             /* whole string, base 10; 0 or -1 */

@@ -136,19 +136,10 @@ int px_protocols_parse(const tc_strlist *l, uint8_t protos[2], int *n, char *err
 {
     *n = 0;
     for (size_t i = 0; i < l->n; i++) {
-        const char *p = l->items[i];
+        const char *p = l->items[i], *t;
+        size_t len;
         /* Items may themselves be comma lists ("h2,h1" as one value). */
-        while (*p) {
-            while (*p == ' ' || *p == '\t' || *p == ',')
-                p++;
-            if (!*p)
-                break;
-            const char *t = p;
-            while (*p && *p != ',')
-                p++;
-            size_t len = (size_t)(p - t);
-            while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
-                len--;
+        while (tc_csv_next(&p, &t, &len)) {
             uint8_t pr;
             if (tok_eq(t, len, "h2"))
                 pr = PX_PROTO_H2;

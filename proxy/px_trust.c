@@ -62,21 +62,11 @@ int px_trust_parse(const tc_strlist *l, px_trust *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     for (size_t i = 0; i < l->n; i++) {
-        const char *p = l->items[i];
-        while (*p) {
-            while (*p == ' ' || *p == '\t' || *p == ',')
-                p++;
-            if (!*p)
-                break;
-            const char *s = p;
-            while (*p && *p != ',')
-                p++;
-            size_t len = (size_t)(p - s);
-            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-                len--;
+        const char *p = l->items[i], *s;
+        size_t len;
+        while (tc_csv_next(&p, &s, &len))
             if (parse_item(s, len, t, err, errlen) < 0)
                 return -1;
-        }
     }
     return 0;
 }

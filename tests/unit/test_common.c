@@ -135,6 +135,22 @@ START_TEST(parse_numbers_and_bools)
 }
 END_TEST
 
+START_TEST(csv_walk)
+{
+    const char *p = " h2 ,, h1\t,", *tok;
+    size_t n;
+    ck_assert_int_eq(tc_csv_next(&p, &tok, &n), 1);
+    ck_assert_int_eq((int)n, 2);
+    ck_assert_int_eq(strncmp(tok, "h2", n), 0);
+    ck_assert_int_eq(tc_csv_next(&p, &tok, &n), 1);
+    ck_assert_int_eq(strncmp(tok, "h1", n), 0);
+    ck_assert_int_eq((int)n, 2);
+    ck_assert_int_eq(tc_csv_next(&p, &tok, &n), 0);
+    p = "";
+    ck_assert_int_eq(tc_csv_next(&p, &tok, &n), 0);
+}
+END_TEST
+
 START_TEST(addresses)
 {
     tc_addr a;
@@ -217,6 +233,7 @@ int main(void)
     tcase_add_test(tc, errors_name_the_setting);
     tcase_add_test(tc, double_dash_ends_options);
     tcase_add_test(tc, parse_numbers_and_bools);
+    tcase_add_test(tc, csv_walk);
     tcase_add_test(tc, addresses);
     tcase_add_test(tc, listen_twice_is_address_in_use);
     tcase_add_test(tc, unix_listen_replaces_only_stale);
