@@ -69,24 +69,35 @@ def request_head(method, path, query=b"", headers=(), version=(1, 1), scheme="ht
     return fixed + b"".join(_str(s) for s in strs) + _headers(list(headers))
 
 
+def parse_str(payload, pos):
+    """A u32-length-prefixed string at pos: (bytes, position after it)."""
+    (n,) = struct.unpack_from("!I", payload, pos)
+    pos += 4
+    if n > len(payload) - pos:
+        raise ValueError("string of %d bytes past the end of the frame" % n)
+    return payload[pos:pos + n], pos + n
+
+
+def parse_headers(payload, pos):
+    """A header list at pos: ([(name, value) bytes pairs], position after it)."""
+    (count,) = struct.unpack_from("!I", payload, pos)
+    pos += 4
+    hs = []
+    for _ in range(count):
+        name, pos = parse_str(payload, pos)
+        value, pos = parse_str(payload, pos)
+        hs.append((name, value))
+    return hs, pos
+
+
 def parse_head(payload, has_status=True):
     pos, status = 0, 0
     if has_status:
         status = struct.unpack_from("!H", payload)[0]
         pos = 2
-    (n,) = struct.unpack_from("!I", payload, pos)
-    pos += 4
-    hs = []
-    for _ in range(n):
-        (ln,) = struct.unpack_from("!I", payload, pos)
-        name = payload[pos + 4:pos + 4 + ln]
-        pos += 4 + ln
-        (lv,) = struct.unpack_from("!I", payload, pos)
-        value = payload[pos + 4:pos + 4 + lv]
-        pos += 4 + lv
-        hs.append((name.decode("latin-1"), value.decode("latin-1")))
+    hs, pos = parse_headers(payload, pos)
     assert pos == len(payload), "trailing bytes in a head frame"
-    return status, hs
+    return status, [(n.decode("latin-1"), v.decode("latin-1")) for n, v in hs]
 
 
 class Response:

@@ -40,48 +40,30 @@ import struct
 import sys
 import zlib
 
-HELLO, REQ_HEAD, REQ_DATA, RESP_INFO, RESP_HEAD, RESP_DATA, TRAILERS, RESET, CREDIT, PING, DRAIN = range(1, 12)
-END_STREAM, ACK = 1, 2
-HDR = struct.Struct("!IBBHI")
-HELLO_S = struct.Struct("!HBBIIIIIIII")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# One Python codec for tandem-protocol(7) in the tests: appd_client's.
+from appd_client import (ACK, CREDIT, END_STREAM, PING, RESET, TRAILERS,  # noqa: E402
+                         HEADER as HDR, HELLO as HELLO_S, HELLO_T as HELLO,
+                         REQ_FIXED, REQUEST_DATA as REQ_DATA, REQUEST_HEAD as REQ_HEAD,
+                         RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
+                         RESPONSE_INFO as RESP_INFO, _headers as hlist, frame, parse_headers,
+                         parse_str)
+
 MAX_FRAME = 256 * 1024
 
 stats = {"streams": 0, "refused": 0, "max_outstanding": {}}
 order_log = None
 
 
-def frame(ftype, stream, payload=b"", flags=0):
-    return HDR.pack(len(payload), ftype, flags, 0, stream) + payload
-
-
-def hlist(headers):
-    out = [struct.pack("!I", len(headers))]
-    for n, v in headers:
-        out.append(struct.pack("!I", len(n)) + n + struct.pack("!I", len(v)) + v)
-    return b"".join(out)
-
-
 def parse_head(p):
     (major, minor, flags, clen, weight, dep, excl, urg, inc, pport, lport, conn_id,
-     h2id) = struct.unpack_from("!BBHQHIBBBHHII", p, 0)
-    off = 33
+     h2id) = REQ_FIXED.unpack_from(p, 0)
+    off = REQ_FIXED.size
     strs = []
     for _ in range(11):
-        (n,) = struct.unpack_from("!I", p, off)
-        off += 4
-        strs.append(p[off:off + n])
-        off += n
-    (cnt,) = struct.unpack_from("!I", p, off)
-    off += 4
-    hdrs = []
-    for _ in range(cnt):
-        (n,) = struct.unpack_from("!I", p, off)
-        name = p[off + 4:off + 4 + n]
-        off += 4 + n
-        (n,) = struct.unpack_from("!I", p, off)
-        val = p[off + 4:off + 4 + n]
-        off += 4 + n
-        hdrs.append((name, val))
+        v, off = parse_str(p, off)
+        strs.append(v)
+    hdrs, off = parse_headers(p, off)
     if off != len(p):
         raise ValueError("trailing bytes in REQUEST_HEAD")
     keys = ["method", "scheme", "authority", "path", "query", "peer_addr", "local_addr",
@@ -130,7 +112,7 @@ class Conn:
 
     async def run(self):
         w = self.worker
-        self.send(frame(HELLO, 0, HELLO_S.pack(1, 2, 1, w.pid, w.capacity, w.index, w.count,
+        self.send(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, w.pid, w.capacity, w.index, w.count,
                                                self.window, MAX_FRAME, 1, 0)))
         try:
             hello = False
@@ -168,7 +150,7 @@ class Conn:
             w = self.worker
             if w.outstanding >= w.capacity:
                 stats["refused"] += 1
-                self.send(frame(RESET, sid, struct.pack("!I", 7)))
+                self.send(frame(RESET, 0, sid, struct.pack("!I", 7)))
                 return
             w.outstanding += 1
             m = stats["max_outstanding"]
@@ -195,10 +177,10 @@ class Conn:
             s.reset = True
             if s.task:
                 s.task.cancel()
-            self.send(frame(RESET, sid, struct.pack("!I", 8)))
+            self.send(frame(RESET, 0, sid, struct.pack("!I", 8)))
             self.finish(s)
         elif ftype == PING and not flags & ACK:
-            self.send(frame(PING, 0, p, ACK))
+            self.send(frame(PING, ACK, 0, p))
 
     async def read_body(self, s):
         """Reads the whole body, crediting as it is consumed (like wsgi.input)."""
@@ -208,7 +190,7 @@ class Conn:
                 chunk = bytes(s.body)
                 s.body.clear()
                 out += chunk
-                self.send(frame(CREDIT, s.sid, struct.pack("!I", len(chunk))))
+                self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", len(chunk))))
             if s.ended and not s.body:
                 return bytes(out)
             s.body_event.clear()
@@ -226,7 +208,7 @@ class Conn:
                 s.credit_event.clear()
                 await s.credit_event.wait()
             last = end and n == len(mv)
-            self.send(frame(RESP_DATA, s.sid, bytes(mv[:n]), END_STREAM if last else 0))
+            self.send(frame(RESP_DATA, END_STREAM if last else 0, s.sid, bytes(mv[:n])))
             s.send_window -= n
             mv = mv[n:]
             await self.w.drain()
@@ -239,12 +221,12 @@ class Conn:
             hb.append((b"content-length", str(len(body)).encode()))
         head = struct.pack("!H", status) + hlist(hb)
         if not body and trailers is None:
-            self.send(frame(RESP_HEAD, s.sid, head, END_STREAM))
+            self.send(frame(RESP_HEAD, END_STREAM, s.sid, head))
         else:
-            self.send(frame(RESP_HEAD, s.sid, head))
+            self.send(frame(RESP_HEAD, 0, s.sid, head))
             await self.send_data(s, body, trailers is None)
             if trailers is not None:
-                self.send(frame(TRAILERS, s.sid, hlist(trailers)))
+                self.send(frame(TRAILERS, 0, s.sid, hlist(trailers)))
         self.finish(s)
 
     async def app(self, s):
@@ -259,7 +241,7 @@ class Conn:
                 n = int(args.get("n", "1048576"))
                 head = struct.pack("!H", 200) + hlist([(b"content-type", b"application/octet-stream"),
                                                         (b"content-length", str(n).encode())])
-                self.send(frame(RESP_HEAD, s.sid, head, 0 if n else END_STREAM))
+                self.send(frame(RESP_HEAD, 0 if n else END_STREAM, s.sid, head))
                 block = b"x" * (64 * 1024)
                 while n > 0:
                     k = min(n, len(block))
@@ -267,7 +249,7 @@ class Conn:
                     await self.send_data(s, block[:k], n == 0)
                 self.finish(s)
             elif path == "/hints":
-                self.send(frame(RESP_INFO, s.sid, struct.pack("!H", 103) +
+                self.send(frame(RESP_INFO, 0, s.sid, struct.pack("!H", 103) +
                                 hlist([(b"link", b"</style.css>; rel=preload; as=style")])))
                 await self.respond(s, 200, [], b"hinted\n")
             elif path == "/trailers":
@@ -302,9 +284,9 @@ class Conn:
             elif path == "/status":
                 await self.respond(s, int(args.get("c", "204")), [])
             elif path == "/reset":
-                self.send(frame(RESP_HEAD, s.sid, struct.pack("!H", 200) + hlist([])))
-                self.send(frame(RESP_DATA, s.sid, b"partial"))
-                self.send(frame(RESET, s.sid, struct.pack("!I", 2)))
+                self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 200) + hlist([])))
+                self.send(frame(RESP_DATA, 0, s.sid, b"partial"))
+                self.send(frame(RESET, 0, s.sid, struct.pack("!I", 2)))
                 self.finish(s)
             else:
                 await self.respond(s, 200, [], b"Hello, World!\n")

@@ -13,12 +13,13 @@ import h2.events
 import h2.settings
 import pytest
 
-from fake_appd import HDR, HELLO_S, MAX_FRAME, H2Conn, frame, hlist, parse_head
-from harness import PROXY, Daemon, can_connect, curl, free_port, wait_for
+from appd_client import (ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
+                         HELLO as HELLO_S, HELLO_T as HELLO, REQUEST_HEAD as REQ_HEAD,
+                         RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
+                         _headers as hlist, frame)
+from fake_appd import MAX_FRAME, H2Conn, parse_head
+from harness import PROXY, Daemon, curl, free_port, wait_for
 
-HELLO, REQ_HEAD, REQ_DATA, RESP_INFO, RESP_HEAD, RESP_DATA, TRAILERS, RESET, CREDIT, PING, DRAIN = \
-    range(1, 12)
-END_STREAM, ACK = 1, 2
 FLOW_CONTROL_ERROR, CANCEL = 3, 8
 PX_RESP_WINDOW = 256 * 1024
 
@@ -59,7 +60,7 @@ class EvilWorker:
         return buf
 
     def _serve(self, c):
-        c.sendall(frame(HELLO, 0, HELLO_S.pack(1, 2, 1, os.getpid() & 0x7FFFFFFF, 16, 1, 1,
+        c.sendall(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, os.getpid() & 0x7FFFFFFF, 16, 1, 1,
                                                1 << 20, MAX_FRAME, 1, 0)))
         paths = {}
         try:
@@ -75,9 +76,9 @@ class EvilWorker:
                     with self.lock:
                         self.resets.append((paths.get(sid), reason))
                     if reason == CANCEL:
-                        c.sendall(frame(RESET, sid, struct.pack("!I", CANCEL)))
+                        c.sendall(frame(RESET, 0, sid, struct.pack("!I", CANCEL)))
                 elif ftype == PING and not flags & ACK:
-                    c.sendall(frame(PING, 0, p, ACK))
+                    c.sendall(frame(PING, ACK, 0, p))
         except (ConnectionError, OSError):
             pass
         finally:
@@ -86,27 +87,27 @@ class EvilWorker:
     def _route(self, c, sid, path):
         if path == "/overrun":
             # 16 times the proxy's window, without waiting for a single CREDIT.
-            c.sendall(frame(RESP_HEAD, sid, _head(200)))
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)))
             for i in range(64):
-                c.sendall(frame(RESP_DATA, sid, b"x" * (64 * 1024), END_STREAM if i == 63 else 0))
+                c.sendall(frame(RESP_DATA, END_STREAM if i == 63 else 0, sid, b"x" * (64 * 1024)))
         elif path == "/data-first":
-            c.sendall(frame(RESP_DATA, sid, b"x", END_STREAM))
+            c.sendall(frame(RESP_DATA, END_STREAM, sid, b"x"))
         elif path == "/trailers-first":
-            c.sendall(frame(TRAILERS, sid, hlist([(b"x-a", b"1")])))
+            c.sendall(frame(TRAILERS, 0, sid, hlist([(b"x-a", b"1")])))
         elif path == "/two-heads":
-            c.sendall(frame(RESP_HEAD, sid, _head(200)) + frame(RESP_HEAD, sid, _head(200),
-                                                                 END_STREAM))
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)) +
+                      frame(RESP_HEAD, END_STREAM, sid, _head(200)))
         elif path == "/204-body":
-            c.sendall(frame(RESP_HEAD, sid, _head(204)) + frame(RESP_DATA, sid, b"junk",
-                                                                 END_STREAM))
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(204)) +
+                      frame(RESP_DATA, END_STREAM, sid, b"junk"))
         elif path == "/fits":
             # A whole response inside the window: the worker is done at once.
             n = 200 * 1024
-            c.sendall(frame(RESP_HEAD, sid, _head(200, [(b"content-length", b"%d" % n)])))
-            c.sendall(frame(RESP_DATA, sid, b"y" * n, END_STREAM))
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"%d" % n)])))
+            c.sendall(frame(RESP_DATA, END_STREAM, sid, b"y" * n))
         else:
-            c.sendall(frame(RESP_HEAD, sid, _head(200, [(b"content-length", b"3")])) +
-                      frame(RESP_DATA, sid, b"ok\n", END_STREAM))
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"3")])) +
+                      frame(RESP_DATA, END_STREAM, sid, b"ok\n"))
 
     def close(self):
         self.stop = True
