@@ -71,11 +71,10 @@ px_stream *px_stream_new(px_conn *c)
 
 static void unqueue(px_stream *s, int dispatching);
 
-void px_stream_free(px_stream *s)
+/* Lets go of the upstream connection and the worker's capacity slot, so a
+ * stream waiting on any thread can take it. */
+static void release_worker(px_stream *s)
 {
-    px_thread *th = s->th;
-    evtimer_del(&s->timer);
-    unqueue(s, 0);
     if (s->up)
         px_upstream_forget(s);
     if (s->slot >= 0) {
@@ -83,6 +82,14 @@ void px_stream_free(px_stream *s)
         s->slot = -1;
         px_thread_wake_waiters(s->th);
     }
+}
+
+void px_stream_free(px_stream *s)
+{
+    px_thread *th = s->th;
+    evtimer_del(&s->timer);
+    unqueue(s, 0);
+    release_worker(s);
     for (uint32_t i = 0; i < s->nrc; i++)
         nghttp2_rcbuf_decref(s->rc[i]);
     s->nrc = 0;
@@ -370,13 +377,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 /* The worker's side of the stream is over (response complete, reset, lost). */
 void px_stream_detach_upstream(px_stream *s)
 {
-    if (s->up)
-        px_upstream_forget(s);
-    if (s->slot >= 0) {
-        px_worker_release(s->slot);
-        s->slot = -1;
-        px_thread_wake_waiters(s->th);
-    }
+    release_worker(s);
     s->state = PX_ST_DONE;
     /* The worker is done, the client may not be: a client that stops
      * reading (or never opens its window) must not hold the response
