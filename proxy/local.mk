@@ -12,18 +12,20 @@ PX_CORE_SOURCES = \
 sbin_PROGRAMS += proxy/tandem-proxy
 proxy_tandem_proxy_SOURCES = \
 	proxy/main.c \
-	proxy/px.h \
-	proxy/px_server.c proxy/px_server.h \
-	proxy/px_listener.c \
-	proxy/px_tls.c \
-	proxy/px_conn.c \
-	proxy/h1_conn.c \
-	proxy/h2c_switch.c \
-	proxy/h2_internal.h \
-	proxy/h2_session.c \
-	proxy/h2_request.c \
-	proxy/px_stream.c \
-	proxy/px_upstream.c \
+	proxy/px_server.c proxy/px_server.h proxy/px_thread.h \
+	proxy/px_listener.c proxy/px_listener.h \
+	proxy/px_limits.c proxy/px_limits.h \
+	proxy/px_tls.c proxy/px_tls.h \
+	proxy/px_proto.c proxy/px_proto.h \
+	proxy/px_conn.c proxy/px_conn.h \
+	proxy/px_stream.c proxy/px_stream.h \
+	proxy/px_dispatch.c proxy/px_dispatch.h \
+	proxy/px_pool.c proxy/px_pool.h \
+	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h \
+	proxy/h1_conn.c proxy/h1_conn.h proxy/h1_response.c \
+	proxy/h2_conn.h proxy/h2_session.c proxy/h2_request.c proxy/h2_priority.c \
+	proxy/h2_response.c \
+	proxy/h2c.c proxy/h2c.h \
 	$(PX_CORE_SOURCES) \
 	$(PX_H1_SOURCES)
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy

@@ -9,8 +9,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "px.h"
+#include "px_listener.h"
 #include "px_server.h"
+#include "px_tls.h"
 #include "tc_log.h"
 
 static const char usage[] =
@@ -83,31 +84,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
-    px_g.cfg = &cfg;
-
-    if (tc_addr_parse(cfg.upstream, 0, &px_g.upstream, err, sizeof err) < 0) {
+    static tc_addr upstream;
+    if (tc_addr_parse(cfg.upstream, 0, &upstream, err, sizeof err) < 0) {
         fprintf(stderr, "error: --upstream %s\n", err);
         return 2;
     }
-    px_g.h1_limits.max_request_line = (uint32_t)cfg.limit_request_line;
-    px_g.h1_limits.max_fields = (uint32_t)cfg.limit_request_fields;
-    px_g.h1_limits.max_field_size = (uint32_t)cfg.limit_request_field_size;
-    {
-        /* The whole head: the line and every field at their limits, but never
-         * more than 1 MiB per connection, whatever the limits say. */
-        uint64_t line = cfg.limit_request_line ? (uint64_t)cfg.limit_request_line : 8192;
-        uint64_t fsz = cfg.limit_request_field_size ? (uint64_t)cfg.limit_request_field_size : 8192;
-        uint64_t head = line + 2 + (uint64_t)cfg.limit_request_fields * (fsz + 2) + 2;
-        if (head > 1024 * 1024)
-            head = 1024 * 1024;
-        if (head < 8192)
-            head = 8192;
-        px_g.h1_limits.max_head = (uint32_t)head;
-        px_g.h1_read_high = (size_t)head + 64 * 1024;
-    }
-    px_g.h1_max_hdrs = (uint32_t)cfg.limit_request_fields;
-    if (px_g.h1_max_hdrs == 0) /* 0 = no limit: the array still needs a bound */
-        px_g.h1_max_hdrs = 32768;
 
     if (tc_log_open(cfg.errorlog, cfg.log_level) < 0) {
         fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.errorlog, strerror(errno));
@@ -117,28 +98,28 @@ int main(int argc, char **argv)
     if (px_settings_h2_unused(&cfg, err, sizeof err))
         tc_warn("%s", err);
 
+    SSL_CTX *ssl_ctx = NULL;
     if (cfg.tls) {
-        px_g.ssl_ctx = px_tls_ctx_new(&cfg, err, sizeof err);
-        if (!px_g.ssl_ctx) {
+        ssl_ctx = px_tls_ctx_new(&cfg, err, sizeof err);
+        if (!ssl_ctx) {
             fprintf(stderr, "error: %s\n", err);
             return 1;
         }
     }
-    px_g.nthreads = cfg.nthreads;
-    if (px_listen_all(&cfg, err, sizeof err) < 0) {
+    if (px_listeners_open(&cfg, ssl_ctx, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (upstream_missing(&px_g.upstream))
+    if (upstream_missing(&upstream))
         return 1;
     if (cfg.pidfile && *cfg.pidfile)
         write_pidfile(cfg.pidfile);
 
-    int rc = px_server_run();
+    int rc = px_server_run(&cfg, &upstream);
     if (cfg.pidfile && *cfg.pidfile)
         unlink(cfg.pidfile);
-    if (px_g.ssl_ctx)
-        SSL_CTX_free(px_g.ssl_ctx);
+    if (ssl_ctx)
+        SSL_CTX_free(ssl_ctx);
     tc_opt_free(px_settings_table, &cfg);
     return rc == 0 ? 0 : 1;
 }

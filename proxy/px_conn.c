@@ -1,6 +1,7 @@
-/* px_conn.c: a client connection: accept, TLS handshake, protocol choice by
- * ALPN, I/O callbacks handed to the h1 or h2 side, timers, and closing
- * (flush, then lingering close so a response is not lost to a TCP reset). */
+/* px_conn.c: a client connection (px_conn.h): accept, the TLS handshake and
+ * the protocol chosen by ALPN, I/O callbacks handed to the protocol's
+ * table, timers, and closing (flush, then a lingering close so a response
+ * is not lost to a TCP reset). */
 #include "config.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -9,9 +10,18 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
-#include "px.h"
+#include <openssl/ssl.h>
+#include "px_conn.h"
+#include "px_limits.h"
+#include "px_listener.h"
+#include "px_proto.h"
+#include "px_thread.h"
+#include "px_trust.h"
 #include "tc_log.h"
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
@@ -19,21 +29,61 @@ static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 
+/* ---- before a protocol: the TLS handshake ---- */
+
+static void choose_protocol(px_conn *c)
+{
+    const unsigned char *p = NULL;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(c->ssl, &p, &len);
+    c->sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+    const px_conn_ops *ops = len ? px_proto_by_alpn(p, len, &c->alpn) : NULL;
+    /* No ALPN: what such clients speak (HTTP/1.1 when enabled).  The
+     * selection callback only ever picks what we offer. */
+    px_conn_switch(c, ops ? ops : px_proto_conn_ops(c->lis->no_alpn_proto));
+}
+
+static void handshake_read(px_conn *c)
+{
+    choose_protocol(c);
+    if (!c->closing)
+        c->ops->on_read(c);
+}
+
+static void handshake_noop(px_conn *c) { (void)c; }
+
+static void handshake_give_up(px_conn *c) { px_conn_close(c, PX_CLOSE_NOW); }
+
+static const px_conn_ops handshake_ops = {
+    .name = "TLS handshake",
+    .start = handshake_noop,
+    .on_read = handshake_read,
+    .on_write = handshake_noop,
+    .on_timeout = handshake_give_up, /* handshake too slow */
+    .shutdown = handshake_give_up,
+    .flush = handshake_noop,
+    .detach = handshake_noop,
+    .release = handshake_noop,
+};
+
+/* ---- life ---- */
+
 static px_conn *conn_alloc(px_thread *th)
 {
+    size_t size = px_proto_conn_size();
     px_conn *c = th->free_conns;
     if (c) {
         th->free_conns = c->next;
-        /* Keep the header array: it is the part worth reusing. */
-        tp_header *h = c->h1_hdrs;
-        uint32_t cap = c->h1_hdr_cap;
-        memset(c, 0, sizeof *c);
-        c->h1_hdrs = h;
-        c->h1_hdr_cap = cap;
-    } else {
-        c = calloc(1, sizeof *c);
+        memset(c, 0, size);
+        return c;
     }
-    return c;
+    return calloc(1, size);
+}
+
+static void conn_unalloc(px_conn *c)
+{
+    c->next = c->th->free_conns;
+    c->th->free_conns = c;
 }
 
 void px_conn_set_timer(px_conn *c, const struct timeval *tv)
@@ -44,7 +94,55 @@ void px_conn_set_timer(px_conn *c, const struct timeval *tv)
         evtimer_del(&c->timer);
 }
 
-void px_conn_accept(px_thread *th, int fd)
+/* Peer and local addresses, TCP_NODELAY, and whether the peer is trusted. */
+static void conn_addresses(px_conn *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    unsigned port = 0;
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        tc_sockaddr_text((struct sockaddr *)&ss, c->peer_ip, sizeof c->peer_ip, &port);
+        c->peer_port = (uint16_t)port;
+        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+            /* h2 and pipelined h1 write small frames we want out now. */
+            int one = 1;
+            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        /* Decided once: only trusted peers may turn the connection into h2c. */
+        c->trusted = (uint8_t)px_trust_match(c->lis->trust, (struct sockaddr *)&ss);
+    }
+    sl = sizeof ss;
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        tc_sockaddr_text((struct sockaddr *)&ss, c->local_ip, sizeof c->local_ip, &port);
+        c->local_port = (uint16_t)port;
+    }
+}
+
+static int conn_open_io(px_conn *c)
+{
+    struct event_base *base = c->th->base;
+    if (c->lis->ssl_ctx) {
+        c->ssl = SSL_new(c->lis->ssl_ctx);
+        if (!c->ssl)
+            return -1;
+        c->tls = 1;
+        c->bev = bufferevent_openssl_socket_new(base, c->fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+        if (c->bev)
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+    } else {
+        c->bev = bufferevent_socket_new(base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!c->bev) {
+        if (c->ssl)
+            SSL_free(c->ssl);
+        c->ssl = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void px_conn_accept(px_thread *th, int fd, size_t li)
 {
     px_conn *c = conn_alloc(th);
     if (!c) {
@@ -53,51 +151,17 @@ void px_conn_accept(px_thread *th, int fd)
     }
     c->th = th;
     c->fd = fd;
-    c->id = ++th->conn_seq * (uint32_t)px_g.nthreads + (uint32_t)th->index;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    unsigned port = 0;
-    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        tc_sockaddr_text((struct sockaddr *)&ss, c->peer_ip, sizeof c->peer_ip, &port);
-        c->peer_port = (uint16_t)port;
-        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
-            /* h2 and pipelined h1 write small frames we want out now. */
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        }
-        /* Decided once: only trusted peers may turn the connection into h2c. */
-        c->trusted = (uint8_t)px_trust_match(&px_g.cfg->trust, (struct sockaddr *)&ss);
-    }
-    sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
-        tc_sockaddr_text((struct sockaddr *)&ss, c->local_ip, sizeof c->local_ip, &port);
-        c->local_port = (uint16_t)port;
-    }
-    if (px_g.ssl_ctx) {
-        c->ssl = SSL_new(px_g.ssl_ctx);
-        if (!c->ssl) {
-            close(fd);
-            c->next = th->free_conns;
-            th->free_conns = c;
-            return;
-        }
-        c->tls = 1;
-        c->bev = bufferevent_openssl_socket_new(th->base, fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    } else {
-        c->bev = bufferevent_socket_new(th->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    }
-    if (!c->bev) {
-        if (c->ssl)
-            SSL_free(c->ssl);
+    c->lis = px_listener_at(li);
+    c->limits = &th->limits[li];
+    c->id = ++th->conn_seq * (uint32_t)px_thread_count() + (uint32_t)th->index;
+    conn_addresses(c);
+    if (conn_open_io(c) < 0) {
         close(fd);
-        c->next = th->free_conns;
-        th->free_conns = c;
+        conn_unalloc(c);
         return;
     }
     c->alpn = "";
+    c->ops = &handshake_ops;
     evtimer_assign(&c->timer, th->base, conn_timer_cb, c);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     /* Reads take what the socket has, in large chunks. */
@@ -111,35 +175,23 @@ void px_conn_accept(px_thread *th, int fd)
     th->conns = c;
     th->nconns++;
     /* Handshake and first request must come within --timeout. */
-    px_conn_set_timer(c, th->tv_timeout ? th->tv_timeout : th->tv_keepalive);
-    if (!c->tls) {
-        c->proto = PX_PROTO_H1;
-        px_h1_start(c);
-    }
+    px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
+    if (!c->tls)
+        px_conn_switch(c, px_proto_conn_ops(c->lis->cleartext_proto));
 }
 
-static void choose_protocol(px_conn *c)
+void px_conn_handover(px_conn *c, const px_conn_ops *ops)
 {
-    const unsigned char *p = NULL;
-    unsigned len = 0;
-    SSL_get0_alpn_selected(c->ssl, &p, &len);
-    c->sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
-    if (len == 2 && memcmp(p, "h2", 2) == 0) {
-        c->proto = PX_PROTO_H2;
-        c->alpn = "h2";
-    } else if (len) {
-        c->proto = PX_PROTO_H1;
-        c->alpn = "http/1.1";
-    } else {
-        /* No ALPN: HTTP/1.1 when enabled (what such clients speak). */
-        c->proto = px_g.cfg->h1 ? PX_PROTO_H1 : PX_PROTO_H2;
-    }
-    if (c->proto == PX_PROTO_H2) {
-        if (px_h2_start(c) < 0)
-            px_conn_close(c, PX_CLOSE_NOW);
-    } else {
-        px_h1_start(c);
-    }
+    c->ops->release(c);
+    /* The protocol area (everything past the generic part) starts zeroed. */
+    memset((char *)c + sizeof *c, 0, px_proto_conn_size() - sizeof *c);
+    c->ops = ops;
+}
+
+void px_conn_switch(px_conn *c, const px_conn_ops *ops)
+{
+    px_conn_handover(c, ops);
+    ops->start(c);
 }
 
 static void linger_start(px_conn *c)
@@ -155,8 +207,9 @@ static void linger_start(px_conn *c)
     shutdown(c->fd, SHUT_WR);
     c->closing = PX_CLOSE_LINGER;
     bufferevent_enable(c->bev, EV_READ);
-    evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
-    px_conn_set_timer(c, c->th->tv_linger);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    px_conn_set_timer(c, c->limits->tv_linger);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -167,14 +220,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
-    if (c->proto == PX_PROTO_NONE)
-        choose_protocol(c);
-    if (c->closing)
-        return;
-    if (c->proto == PX_PROTO_H2)
-        px_h2_on_read(c);
-    else
-        px_h1_on_read(c);
+    c->ops->on_read(c);
 }
 
 static void conn_write_cb(struct bufferevent *bev, void *arg)
@@ -185,24 +231,21 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
             linger_start(c);
         return;
     }
-    if (c->closing)
-        return;
-    if (c->proto == PX_PROTO_H2)
-        px_h2_on_write(c);
-    else if (c->proto == PX_PROTO_H1)
-        px_h1_on_write(c);
+    if (!c->closing)
+        c->ops->on_write(c);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     px_conn *c = arg;
+    int handshaking = c->ops == &handshake_ops;
     if (what & BEV_EVENT_CONNECTED) {
-        if (c->proto == PX_PROTO_NONE && !c->closing)
+        if (handshaking && !c->closing)
             choose_protocol(c);
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && c->proto == PX_PROTO_NONE) {
+        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && handshaking) {
             unsigned long e = bufferevent_get_openssl_error(bev);
             if (e) {
                 char buf[256];
@@ -220,16 +263,10 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_conn *c = arg;
-    if (c->closing) {
+    if (c->closing)
         px_conn_close(c, PX_CLOSE_NOW);
-        return;
-    }
-    if (c->proto == PX_PROTO_H2)
-        px_h2_on_timeout(c);
-    else if (c->proto == PX_PROTO_H1)
-        px_h1_on_timeout(c);
     else
-        px_conn_close(c, PX_CLOSE_NOW); /* handshake too slow */
+        c->ops->on_timeout(c);
 }
 
 void px_conn_pause_read(px_conn *c, int pause)
@@ -257,36 +294,13 @@ void px_conn_flush(px_conn *c)
 {
     if (c->closing == PX_CLOSE_NOW || c->reaped)
         return;
-    if (c->proto == PX_PROTO_H2)
-        px_h2_flush(c);
+    c->ops->flush(c);
 }
 
 void px_conn_shutdown(px_conn *c)
 {
-    if (c->closing)
-        return;
-    if (c->proto == PX_PROTO_H2)
-        px_h2_shutdown(c);
-    else if (c->proto == PX_PROTO_H1)
-        px_h1_shutdown(c);
-    else
-        px_conn_close(c, PX_CLOSE_NOW);
-}
-
-static void detach_streams(px_conn *c)
-{
-    if (c->cur) {
-        px_stream *s = c->cur;
-        c->cur = NULL;
-        px_stream_client_gone(s);
-    }
-    while (c->streams) {
-        px_stream *s = c->streams;
-        c->streams = s->next;
-        s->next = s->prev = NULL;
-        px_stream_client_gone(s);
-    }
-    c->nstreams = 0;
+    if (!c->closing)
+        c->ops->shutdown(c);
 }
 
 void px_conn_close(px_conn *c, int how)
@@ -302,20 +316,21 @@ void px_conn_close(px_conn *c, int how)
         evtimer_del(&c->timer);
         /* Nothing more will be written for the streams; the client's
          * responses are complete or abandoned. */
-        detach_streams(c);
+        c->ops->detach(c);
         if (c->closing != PX_CLOSE_FLUSH)
             return;
         if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
             linger_start(c);
         else
             /* Bound the flush too: a client that never reads is dropped. */
-            px_conn_set_timer(c, c->th->tv_timeout ? c->th->tv_timeout : c->th->tv_linger);
+            px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout
+                                                       : c->limits->tv_linger);
         return;
     }
     c->closing = PX_CLOSE_NOW;
     evtimer_del(&c->timer);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-    detach_streams(c);
+    c->ops->detach(c);
     /* Off the live list; freed at the end of this turn, after any callback
      * still on the stack has returned. */
     px_thread *th = c->th;
@@ -343,13 +358,49 @@ void px_conn_free_reaped(px_conn *c)
             }
         c->dirty = 0;
     }
-    if (c->h2)
-        px_h2_free(c);
+    c->ops->release(c);
     if (c->bev)
         bufferevent_free(c->bev); /* frees the SSL and closes the fd */
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
-    c->next = th->free_conns;
-    th->free_conns = c;
+    conn_unalloc(c);
+}
+
+/* ---- the path to the client ---- */
+
+struct evbuffer *px_conn_in(px_conn *c) { return bufferevent_get_input(c->bev); }
+
+struct evbuffer *px_conn_out(px_conn *c) { return bufferevent_get_output(c->bev); }
+
+size_t px_conn_out_len(px_conn *c) { return evbuffer_get_length(bufferevent_get_output(c->bev)); }
+
+void px_conn_set_read_high(px_conn *c, size_t high)
+{
+    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+}
+
+void px_conn_read_later(px_conn *c)
+{
+    bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static tp_str cstr(const char *s)
+{
+    return s ? (tp_str){ (const uint8_t *)s, (uint32_t)strlen(s) } : (tp_str){ (const uint8_t *)"", 0 };
+}
+
+void px_conn_fill_head(px_conn *c, tp_request_head *h)
+{
+    if (c->tls)
+        h->flags |= TP_REQ_TLS;
+    h->peer_port = c->peer_port;
+    h->local_port = c->local_port;
+    h->conn_id = c->id;
+    h->peer_addr = cstr(c->peer_ip);
+    h->local_addr = cstr(c->local_ip);
+    h->tls_version = cstr(c->ssl ? SSL_get_version(c->ssl) : "");
+    h->tls_cipher = cstr(c->ssl ? SSL_get_cipher_name(c->ssl) : "");
+    h->alpn = cstr(c->alpn);
+    h->sni = cstr(c->sni);
 }

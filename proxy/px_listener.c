@@ -1,48 +1,85 @@
-/* px_listener.c: listening sockets, bound once at startup (so a port in use
- * is an error, hence no SO_REUSEPORT), and accepted from by every thread's
- * loop: accept4 non-blocking until EAGAIN, which is normal when another
- * thread won the race. */
+/* px_listener.c: listening sockets (px_listener.h), accepted from by every
+ * thread's loop: accept4 non-blocking until EAGAIN, which is normal when
+ * another thread won the race. */
 #include "config.h"
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include "px.h"
+#include <event2/event.h>
+#include "px_listener.h"
+#include "px_conn.h"
+#include "px_thread.h"
 #include "tc_log.h"
 
-int px_listen_all(px_settings *cfg, char *err, size_t errlen)
+static px_listener *listeners;
+static size_t nlisteners;
+
+size_t px_listener_count(void) { return nlisteners; }
+
+const px_listener *px_listener_at(size_t i) { return &listeners[i]; }
+
+/* What every connection accepted on a listener inherits from cfg. */
+static void listener_setup(px_listener *l, const px_settings *cfg, SSL_CTX *ssl_ctx)
 {
-    px_g.nlisten = (int)cfg->bind.n;
-    px_g.lfds = calloc(cfg->bind.n, sizeof(int));
-    px_g.laddrs = calloc(cfg->bind.n, sizeof(tc_addr));
-    if (!px_g.lfds || !px_g.laddrs) {
+    l->ssl_ctx = ssl_ctx;
+    l->trust = &cfg->trust;
+    l->h2c_mode = px_h2c_mode(cfg);
+    /* A TLS client that negotiates no ALPN speaks HTTP/1.1 when enabled. */
+    l->no_alpn_proto = cfg->h1 ? PX_PROTO_H1 : PX_PROTO_H2;
+    /* Cleartext starts as HTTP/1.x; trusted peers may switch to h2c. */
+    l->cleartext_proto = PX_PROTO_H1;
+    px_limits_from_settings(&l->limits, cfg);
+}
+
+int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_t errlen)
+{
+    listeners = calloc(cfg->bind.n, sizeof *listeners);
+    if (!listeners) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < cfg->bind.n; i++) {
+        px_listener *l = &listeners[i];
         char e[512];
-        if (tc_addr_parse(cfg->bind.items[i], 8000, &px_g.laddrs[i], e, sizeof e) < 0) {
+        if (tc_addr_parse(cfg->bind.items[i], 8000, &l->addr, e, sizeof e) < 0) {
             snprintf(err, errlen, "--bind %s", e);
             return -1;
         }
-        int fd = tc_listen(&px_g.laddrs[i], (int)cfg->backlog, e, sizeof e);
-        if (fd < 0) {
+        l->fd = tc_listen(&l->addr, (int)cfg->backlog, e, sizeof e);
+        if (l->fd < 0) {
             /* tc_listen says "cannot listen on ADDRESS: cause". */
             snprintf(err, errlen, "%s", e);
             return -1;
         }
-        px_g.lfds[i] = fd;
+        nlisteners = i + 1;
+        listener_setup(l, cfg, ssl_ctx);
         static const char *const h2c[] = { "", ", h2c prior knowledge for trusted peers",
                                            ", h2c upgrade for trusted peers",
                                            ", h2c for trusted peers" };
-        tc_info("Listening at: %s (%s%s)", px_g.laddrs[i].text,
-                cfg->tls ? "TLS" : "cleartext HTTP/1.1", h2c[px_h2c_mode(cfg)]);
+        tc_info("Listening at: %s (%s%s)", l->addr.text, cfg->tls ? "TLS" : "cleartext HTTP/1.1",
+                h2c[l->h2c_mode]);
     }
     return 0;
 }
+
+/* ---- per thread ---- */
+
+typedef struct {
+    px_thread *th;
+    size_t index;
+    struct event *ev;
+} acceptor;
+
+struct px_accepting {
+    acceptor *acc;
+    size_t n;
+    struct event *resume_ev;    /* out of fds: accepting pauses until this fires */
+};
 
 /* Out of descriptors or memory, the pending connection stays in the
  * backlog and the level-triggered listener would wake us at once, forever:
@@ -53,26 +90,29 @@ int px_listen_all(px_settings *cfg, char *err, size_t errlen)
 static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_thread *th = arg;
-    for (int i = 0; i < th->naccept && !th->stopping; i++)
-        if (th->accept_ev[i])
-            event_add(th->accept_ev[i], NULL);
+    struct px_accepting *a = th->accepting;
+    for (size_t i = 0; i < a->n && !th->stopping; i++)
+        if (a->acc[i].ev)
+            event_add(a->acc[i].ev, NULL);
 }
 
 static void accept_pause(px_thread *th, int err)
 {
-    if (!th->accept_resume_ev || evtimer_pending(th->accept_resume_ev, NULL))
+    struct px_accepting *a = th->accepting;
+    if (!a->resume_ev || evtimer_pending(a->resume_ev, NULL))
         return;
     tc_error("accept: %s: not accepting for %d ms", strerror(err), ACCEPT_PAUSE_MS);
-    for (int i = 0; i < th->naccept; i++)
-        if (th->accept_ev[i])
-            event_del(th->accept_ev[i]);
+    for (size_t i = 0; i < a->n; i++)
+        if (a->acc[i].ev)
+            event_del(a->acc[i].ev);
     struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
-    evtimer_add(th->accept_resume_ev, &tv);
+    evtimer_add(a->resume_ev, &tv);
 }
 
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
-    px_thread *th = arg;
+    acceptor *a = arg;
+    px_thread *th = a->th;
     /* Bounded batch per wake-up so one busy listener cannot starve the
      * connections this loop already serves. */
     for (int i = 0; i < 64 && !th->stopping; i++) {
@@ -88,20 +128,30 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
             tc_warn("accept: %s", strerror(errno));
             return;
         }
-        px_conn_accept(th, fd);
+        px_conn_accept(th, fd, a->index);
     }
 }
 
 int px_listener_attach(px_thread *th)
 {
-    th->naccept = px_g.nlisten;
-    th->accept_ev = calloc((size_t)px_g.nlisten, sizeof(struct event *));
-    th->accept_resume_ev = evtimer_new(th->base, accept_resume_cb, th);
-    if (!th->accept_ev || !th->accept_resume_ev)
+    struct px_accepting *a = calloc(1, sizeof *a);
+    th->accepting = a;
+    th->limits = calloc(nlisteners ? nlisteners : 1, sizeof *th->limits);
+    if (!a || !th->limits)
         return -1;
-    for (int i = 0; i < px_g.nlisten; i++) {
-        th->accept_ev[i] = event_new(th->base, px_g.lfds[i], EV_READ | EV_PERSIST, accept_cb, th);
-        if (!th->accept_ev[i] || event_add(th->accept_ev[i], NULL) < 0)
+    a->n = nlisteners;
+    a->acc = calloc(nlisteners ? nlisteners : 1, sizeof *a->acc);
+    a->resume_ev = evtimer_new(th->base, accept_resume_cb, th);
+    if (!a->acc || !a->resume_ev)
+        return -1;
+    for (size_t i = 0; i < nlisteners; i++) {
+        th->limits[i] = listeners[i].limits;
+        if (px_limits_bind(&th->limits[i], th->base) < 0)
+            return -1;
+        a->acc[i] = (acceptor){ th, i, NULL };
+        a->acc[i].ev = event_new(th->base, listeners[i].fd, EV_READ | EV_PERSIST, accept_cb,
+                                 &a->acc[i]);
+        if (!a->acc[i].ev || event_add(a->acc[i].ev, NULL) < 0)
             return -1;
     }
     return 0;
@@ -109,29 +159,35 @@ int px_listener_attach(px_thread *th)
 
 static atomic_int detached;
 
-void px_listener_detach(px_thread *th)
+/* The last thread to stop accepting closes the sockets, so new clients are
+ * refused at once instead of waiting in the backlog. */
+static void close_listeners(void)
 {
-    if (!th->accept_ev)
-        return;
-    if (th->accept_resume_ev) {
-        event_free(th->accept_resume_ev);
-        th->accept_resume_ev = NULL;
-    }
-    for (int i = 0; i < th->naccept; i++)
-        if (th->accept_ev[i])
-            event_free(th->accept_ev[i]);
-    free(th->accept_ev);
-    th->accept_ev = NULL;
-    /* The last thread to stop accepting closes the sockets, so new clients
-     * are refused at once instead of waiting in the backlog. */
-    if (atomic_fetch_add(&detached, 1) + 1 == px_g.nthreads) {
-        for (int i = 0; i < px_g.nlisten; i++) {
-            close(px_g.lfds[i]);
-            if (px_g.laddrs[i].ss.ss_family == AF_UNIX && px_g.laddrs[i].fd < 0) {
-                const struct sockaddr_un *un = (const void *)&px_g.laddrs[i].ss;
-                if (un->sun_path[0])
-                    unlink(un->sun_path);
-            }
+    for (size_t i = 0; i < nlisteners; i++) {
+        close(listeners[i].fd);
+        const tc_addr *addr = &listeners[i].addr;
+        if (addr->ss.ss_family == AF_UNIX && addr->fd < 0) {
+            const struct sockaddr_un *un = (const void *)&addr->ss;
+            if (un->sun_path[0])
+                unlink(un->sun_path);
         }
     }
+}
+
+void px_listener_detach(px_thread *th)
+{
+    struct px_accepting *a = th->accepting;
+    if (!a || !a->acc)
+        return;
+    if (a->resume_ev) {
+        event_free(a->resume_ev);
+        a->resume_ev = NULL;
+    }
+    for (size_t i = 0; i < a->n; i++)
+        if (a->acc[i].ev)
+            event_free(a->acc[i].ev);
+    free(a->acc);
+    a->acc = NULL;
+    if (atomic_fetch_add(&detached, 1) + 1 == px_thread_count())
+        close_listeners();
 }

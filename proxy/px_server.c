@@ -9,20 +9,31 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include "px.h"
-#include "px_balance.h"
-#include "px_hdr.h"
+#include <event2/event.h>
 #include "px_server.h"
+#include "px_balance.h"
+#include "px_conn.h"
+#include "px_dispatch.h"
+#include "px_hdr.h"
+#include "px_listener.h"
+#include "px_pool.h"
+#include "px_thread.h"
 #include "tc_log.h"
 #include "tc_notify.h"
 
-px_global px_g;
-
+static px_thread *threads;
+static int nthreads;
 static int *wake_fds;        /* one eventfd per thread */
 static int main_efd = -1;    /* threads tell the main loop they have ended */
 static atomic_int threads_done;
+static atomic_int stopping;
 static struct event_base *main_base;
 static struct event *grace_ev;
+static long long graceful_timeout_s;
+
+int px_thread_count(void) { return nthreads; }
+
+px_thread *px_thread_at(int i) { return &threads[i]; }
 
 const char *px_thread_date(px_thread *th)
 {
@@ -45,13 +56,18 @@ void px_thread_schedule_flush(px_thread *th)
     }
 }
 
+static int has_reaped(px_thread *th)
+{
+    return th->reap_conns || px_pool_has_reaped(th->pool);
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_thread *th = arg;
     th->flush_scheduled = 0;
     for (int round = 0; round < 8; round++) {
         if (px_queue_len(&th->queue))
-            px_thread_drain_queue(th);
+            px_dispatch_drain(th);
         px_conn *c;
         while ((c = th->dirty)) {
             th->dirty = c->dirty_next;
@@ -63,15 +79,11 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
             th->reap_conns = c->next;
             px_conn_free_reaped(c);
         }
-        px_upstream *u;
-        while ((u = th->reap_ups)) {
-            th->reap_ups = u->reap_next;
-            px_upstream_free_reaped(u);
-        }
-        if (!th->dirty && !th->reap_conns && !th->reap_ups)
+        px_pool_reap(th->pool);
+        if (!th->dirty && !has_reaped(th))
             break;
     }
-    if (th->dirty || th->reap_conns || th->reap_ups)
+    if (th->dirty || has_reaped(th))
         px_thread_schedule_flush(th);
     px_thread_maybe_exit(th);
 }
@@ -81,23 +93,6 @@ void px_thread_wake(px_thread *t)
     uint64_t one = 1;
     ssize_t r = write(wake_fds[t->index], &one, sizeof one);
     (void)r; /* EAGAIN: the counter is already non-zero, a wake is pending */
-}
-
-void px_thread_wake_waiters(px_thread *self)
-{
-    if (px_waiting_total() == 0)
-        return;
-    for (int i = 0; i < px_g.nthreads; i++) {
-        px_thread *t = &px_g.threads[i];
-        if (atomic_load_explicit(&t->waiting, memory_order_relaxed) > 0) {
-            if (t == self) {
-                /* Our own queue: served at the end of this turn, no syscall. */
-                px_thread_schedule_flush(self);
-                continue;
-            }
-            px_thread_wake(t);
-        }
-    }
 }
 
 static void thread_stop(px_thread *th)
@@ -111,14 +106,14 @@ static void thread_stop(px_thread *th)
         px_conn_shutdown(c);
     }
     /* Requests still waiting for a worker will not get one in time. */
-    px_thread_fail_queue(th, 503);
+    px_dispatch_fail_queue(th, 503);
     px_thread_schedule_flush(th);
 }
 
 void px_thread_maybe_exit(px_thread *th)
 {
     if (th->stopping && th->nconns == 0 && !th->reap_conns) {
-        px_pool_close_all(th);
+        px_pool_close_all(th->pool);
         event_base_loopexit(th->base, NULL);
     }
 }
@@ -138,7 +133,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
         thread_stop(th);
     /* Even with nothing queued here: draining an empty queue passes the
      * wake on to the threads that still wait. */
-    px_thread_drain_queue(th);
+    px_dispatch_drain(th);
 }
 
 static void *thread_main(void *arg)
@@ -155,7 +150,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static int thread_init(px_thread *th, int index)
+static int thread_init(px_thread *th, int index, const tc_addr *upstream)
 {
     th->index = index;
     struct event_config *ec = event_config_new();
@@ -172,31 +167,21 @@ static int thread_init(px_thread *th, int index)
     th->flush_ev = event_new(th->base, -1, 0, flush_cb, th);
     if (!th->wake_ev || !th->flush_ev || event_add(th->wake_ev, NULL) < 0)
         return -1;
-    /* Common timeouts: O(1) timer insertion for the many equal timers. */
-    const px_settings *cfg = px_g.cfg;
-    struct timeval tv = { cfg->timeout, 0 };
-    th->tv_timeout = cfg->timeout ? event_base_init_common_timeout(th->base, &tv) : NULL;
-    tv.tv_sec = cfg->keepalive;
-    th->tv_keepalive = cfg->keepalive ? event_base_init_common_timeout(th->base, &tv) : NULL;
-    tv.tv_sec = cfg->queue_timeout;
-    th->tv_queue = cfg->queue_timeout ? event_base_init_common_timeout(th->base, &tv) : NULL;
-    tv.tv_sec = 2;
-    th->tv_linger = event_base_init_common_timeout(th->base, &tv);
     px_queue_init(&th->queue);
     atomic_store(&th->queue_best, UINT64_MAX);
-    tp_buf_init(&th->out);
-    px_pool_init(th);
+    /* Listeners first: the pool's first dial may fail requests already. */
     if (px_listener_attach(th) < 0)
         return -1;
-    return 0;
+    th->pool = px_pool_new(th, upstream);
+    return th->pool ? 0 : -1;
 }
 
 static void stop_threads(int how)
 {
-    for (int i = 0; i < px_g.nthreads; i++) {
-        int cur = atomic_load(&px_g.threads[i].wake_stop);
+    for (int i = 0; i < nthreads; i++) {
+        int cur = atomic_load(&threads[i].wake_stop);
         if (how > cur)
-            atomic_store(&px_g.threads[i].wake_stop, how);
+            atomic_store(&threads[i].wake_stop, how);
         uint64_t one = 1;
         ssize_t r = write(wake_fds[i], &one, sizeof one);
         (void)r;
@@ -206,8 +191,23 @@ static void stop_threads(int how)
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
     tc_warn("graceful timeout (%lld s) reached: closing remaining connections",
-            px_g.cfg->graceful_timeout);
+            graceful_timeout_s);
     stop_threads(2);
+}
+
+static void graceful_stop(int sig)
+{
+    if (atomic_load(&stopping)) {
+        tc_info("second signal: stopping now");
+        stop_threads(2);
+        return;
+    }
+    tc_info("Handling signal: %s", sig == SIGTERM ? "term" : "int");
+    atomic_store(&stopping, 1);
+    stop_threads(1);
+    struct timeval tv = { graceful_timeout_s, 0 };
+    grace_ev = evtimer_new(main_base, grace_cb, NULL);
+    evtimer_add(grace_ev, &tv);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -215,23 +215,11 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     switch (sig) {
     case SIGTERM:
     case SIGINT:
-        if (atomic_load(&px_g.stopping)) {
-            tc_info("second signal: stopping now");
-            stop_threads(2);
-            return;
-        }
-        tc_info("Handling signal: %s", sig == SIGTERM ? "term" : "int");
-        atomic_store(&px_g.stopping, 1);
-        stop_threads(1);
-        {
-            struct timeval tv = { px_g.cfg->graceful_timeout, 0 };
-            grace_ev = evtimer_new(main_base, grace_cb, NULL);
-            evtimer_add(grace_ev, &tv);
-        }
+        graceful_stop((int)sig);
         break;
     case SIGQUIT:
         tc_info("Handling signal: quit");
-        atomic_store(&px_g.stopping, 1);
+        atomic_store(&stopping, 1);
         stop_threads(2);
         break;
     case SIGUSR1:
@@ -251,35 +239,42 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t v;
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
-    if (atomic_load(&threads_done) == px_g.nthreads)
+    if (atomic_load(&threads_done) == nthreads)
         event_base_loopexit(main_base, NULL);
 }
 
-int px_server_run(void)
+static int start_threads(const tc_addr *upstream)
 {
-    int n = px_g.nthreads;
-    px_g.threads = calloc((size_t)n, sizeof(px_thread));
+    int n = nthreads;
+    threads = calloc((size_t)n, sizeof(px_thread));
     wake_fds = calloc((size_t)n, sizeof(int));
-    if (!px_g.threads || !wake_fds)
+    if (!threads || !wake_fds)
         return -1;
     px_workers_init();
     for (int i = 0; i < n; i++)
-        if (thread_init(&px_g.threads[i], i) < 0) {
+        if (thread_init(&threads[i], i, upstream) < 0) {
             tc_crit("cannot set up event loop %d: %s", i, strerror(errno));
             return -1;
         }
-
     /* Threads never see signals; the main loop handles them. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (int i = 0; i < n; i++)
-        if (pthread_create(&px_g.threads[i].tid, NULL, thread_main, &px_g.threads[i]) != 0) {
+        if (pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]) != 0) {
             tc_crit("cannot start thread %d", i);
             return -1;
         }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return 0;
+}
 
+int px_server_run(const px_settings *cfg, const tc_addr *upstream)
+{
+    nthreads = cfg->nthreads;
+    graceful_timeout_s = cfg->graceful_timeout;
+    if (start_threads(upstream) < 0)
+        return -1;
     main_base = event_base_new();
     main_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct event *done = event_new(main_base, main_efd, EV_READ | EV_PERSIST, done_cb, NULL);
@@ -290,16 +285,16 @@ int px_server_run(void)
         sev[i] = evsignal_new(main_base, sigs[i], signal_cb, NULL);
         evsignal_add(sev[i], NULL);
     }
-    tc_info("tandem-proxy %s ready: %d thread%s, upstream %s", PACKAGE_VERSION, n,
-            n == 1 ? "" : "s", px_g.upstream.text);
+    tc_info("tandem-proxy %s ready: %d thread%s, upstream %s", PACKAGE_VERSION, nthreads,
+            nthreads == 1 ? "" : "s", upstream->text);
     /* systemd Type=notify and tandem(1) wait for this. */
     if (tc_notify("READY=1") < 0)
         tc_warn("NOTIFY_SOCKET %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
     /* A thread may have ended before the loop started watching. */
-    if (atomic_load(&threads_done) < n)
+    if (atomic_load(&threads_done) < nthreads)
         event_base_dispatch(main_base);
-    for (int i = 0; i < n; i++)
-        pthread_join(px_g.threads[i].tid, NULL);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i].tid, NULL);
     for (int i = 0; i < 5; i++)
         event_free(sev[i]);
     event_free(done);

@@ -1,63 +1,75 @@
-/* px_stream.c: one request's life, whatever the client protocol: waiting for
- * a worker (bounded queue, most urgent first), attached to a worker (body
- * forwarding under the worker's window, response bytes credited back as they
- * leave towards the client), failures mapped to 502/503/504 or a reset, and
- * the free list. */
+/* px_stream.c: one request's life, whatever the client protocol (see
+ * px_stream.h): construction and reuse, the kept head, request body toward
+ * the worker, response bytes credited back, failures mapped to 502/504 or
+ * an abort, and the worker's events turned into calls on the stream's
+ * protocol table. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "px.h"
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include "px_stream.h"
+#include "px_conn.h"
 #include "px_balance.h"
+#include "px_dispatch.h"
 #include "px_hdr.h"
+#include "px_limits.h"
 #include "px_prio.h"
+#include "px_thread.h"
+#include "px_upstream.h"
 #include "tc_log.h"
 
+/* Response bytes passed to the client before the worker is credited: a
+ * quarter of the window it was given, so it never stalls on a full one. */
 #define CREDIT_BATCH (PX_RESP_WINDOW / 4)
 
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg);
 
-px_stream *px_stream_new(px_conn *c)
+int px_stream_construct(px_stream *s)
 {
-    px_thread *th = c->th;
-    px_stream *s = th->free_streams;
-    if (s) {
-        th->free_streams = s->next;
-    } else {
-        s = calloc(1, sizeof *s);
-        if (!s)
-            return NULL;
-        s->req = evbuffer_new();
-        s->resp = evbuffer_new();
-        if (!s->req || !s->resp) {
-            if (s->req)
-                evbuffer_free(s->req);
-            if (s->resp)
-                evbuffer_free(s->resp);
-            free(s);
-            return NULL;
-        }
+    memset(s, 0, sizeof *s);
+    s->req = evbuffer_new();
+    s->resp = evbuffer_new();
+    if (!s->req || !s->resp) {
+        px_stream_destruct(s);
+        return -1;
     }
+    return 0;
+}
+
+void px_stream_destruct(px_stream *s)
+{
+    if (s->req)
+        evbuffer_free(s->req);
+    if (s->resp)
+        evbuffer_free(s->resp);
+    free(s->hdrs);
+    tp_buf_free(&s->hold);
+    tp_buf_free(&s->trailers);
+    memset(s, 0, sizeof *s);
+}
+
+void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
+{
     /* Keep what was allocated (buffers, arrays); reset the rest. */
     struct evbuffer *req = s->req, *resp = s->resp;
     tp_header *hdrs = s->hdrs;
     uint32_t hdr_cap = s->hdr_cap;
-    nghttp2_rcbuf **rc = s->rc;
-    uint32_t rc_cap = s->rc_cap;
     tp_buf hold = s->hold, trailers = s->trailers;
     memset(s, 0, sizeof *s);
     s->req = req;
     s->resp = resp;
     s->hdrs = hdrs;
     s->hdr_cap = hdr_cap;
-    s->rc = rc;
-    s->rc_cap = rc_cap;
     s->hold = hold;
     s->hold.len = 0;
     s->trailers = trailers;
     s->trailers.len = 0;
-    s->th = th;
+    s->ops = ops;
+    s->th = c->th;
     s->conn = c;
-    s->proto = c->proto;
+    s->limits = c->limits;
     s->slot = -1;
     s->state = PX_ST_IDLE;
     s->head.content_length = TP_LENGTH_UNKNOWN;
@@ -65,11 +77,34 @@ px_stream *px_stream_new(px_conn *c)
     s->head.prio_urgency = PX_PRIO_URGENCY_DEFAULT;
     s->q.urgency = PX_PRIO_URGENCY_DEFAULT;
     s->q.weight = PX_PRIO_WEIGHT_DEFAULT;
-    evtimer_assign(&s->timer, th->base, stream_timer_cb, s);
-    return s;
+    evtimer_assign(&s->timer, s->th->base, stream_timer_cb, s);
 }
 
-static void unqueue(px_stream *s, int dispatching);
+static void swap_ptr(void *a, void *b, size_t n)
+{
+    unsigned char t[sizeof(tp_buf)];
+    memcpy(t, a, n);
+    memcpy(a, b, n);
+    memcpy(b, t, n);
+}
+
+void px_stream_move_request(px_stream *dst, px_stream *src)
+{
+    /* Buffers change hands; the head's strings point into hold's data,
+     * which moves with it. */
+    swap_ptr(&dst->req, &src->req, sizeof dst->req);
+    swap_ptr(&dst->resp, &src->resp, sizeof dst->resp);
+    swap_ptr(&dst->hdrs, &src->hdrs, sizeof dst->hdrs);
+    swap_ptr(&dst->hdr_cap, &src->hdr_cap, sizeof dst->hdr_cap);
+    swap_ptr(&dst->hold, &src->hold, sizeof dst->hold);
+    dst->head = src->head;
+    dst->head.headers = dst->hdrs;
+    dst->is_head = src->is_head;
+    dst->req_end = src->req_end;
+    dst->head_kept = src->head_kept;
+    src->head_kept = 0;
+    src->hold.len = 0;
+}
 
 /* Lets go of the upstream connection and the worker's capacity slot, so a
  * stream waiting on any thread can take it. */
@@ -80,19 +115,15 @@ static void release_worker(px_stream *s)
     if (s->slot >= 0) {
         px_worker_release(s->slot);
         s->slot = -1;
-        px_thread_wake_waiters(s->th);
+        px_dispatch_wake_waiters(s->th);
     }
 }
 
 void px_stream_free(px_stream *s)
 {
-    px_thread *th = s->th;
     evtimer_del(&s->timer);
-    unqueue(s, 0);
+    px_dispatch_unqueue(s);
     release_worker(s);
-    for (uint32_t i = 0; i < s->nrc; i++)
-        nghttp2_rcbuf_decref(s->rc[i]);
-    s->nrc = 0;
     evbuffer_drain(s->req, evbuffer_get_length(s->req));
     evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     /* Large one-off buffers are not worth keeping on the free list. */
@@ -101,13 +132,10 @@ void px_stream_free(px_stream *s)
     if (s->trailers.cap > 64 * 1024)
         tp_buf_free(&s->trailers);
     s->conn = NULL;
-    s->next = th->free_streams;
-    th->free_streams = s;
+    s->ops->recycle(s);
 }
 
-/* Copies every string of the head (and the header array) into s->hold, so
- * the head outlives the client's input buffer. */
-void px_stream_hold_head(px_stream *s)
+void px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
     tp_str *strs[] = { &h->method, &h->scheme, &h->authority, &h->path, &h->query,
@@ -148,10 +176,10 @@ void px_stream_hold_head(px_stream *s)
 #undef HOLD
     s->hold.len = (size_t)(p - s->hold.data);
     h->headers = s->hdrs;
-    s->held = 1;
+    s->head_kept = 1;
 }
 
-static void set_timer(px_stream *s, const struct timeval *tv)
+void px_stream_set_timer(px_stream *s, const struct timeval *tv)
 {
     if (tv)
         evtimer_add(&s->timer, tv);
@@ -161,172 +189,24 @@ static void set_timer(px_stream *s, const struct timeval *tv)
 
 void px_stream_progress(px_stream *s)
 {
-    if (s->state == PX_ST_UP && s->th->tv_timeout)
-        evtimer_add(&s->timer, s->th->tv_timeout);
+    if (s->state == PX_ST_UP && s->limits->tv_timeout)
+        evtimer_add(&s->timer, s->limits->tv_timeout);
 }
 
-static void dispatched(px_stream *s)
+void px_stream_dispatched(px_stream *s)
 {
     s->state = PX_ST_UP;
     event_base_gettimeofday_cached(s->th->base, &s->since);
-    set_timer(s, s->th->tv_timeout);
-    if (s->proto == PX_PROTO_H1)
-        px_h1_on_dispatch(s);
-    else
-        px_stream_pump_request(s);
-}
-
-/* ---- the wait queue ----
- * Each thread queues its own streams (no lock on the request path) and
- * publishes the key of its most urgent waiter in queue_best.  A thread
- * that could take a free slot first checks that no other thread has a more
- * urgent (or equally urgent and older) waiter; if one has, it wakes that
- * thread instead, so priority and FIFO hold process-wide.  A thread whose
- * queue runs empty while others wait wakes them, so capacity left by a
- * deferral is never stranded. */
-
-static void publish(px_thread *th)
-{
-    atomic_store_explicit(&th->queue_best, px_queue_best(&th->queue), memory_order_relaxed);
-}
-
-/* The thread whose most urgent waiter sorts before key, or NULL. */
-static px_thread *more_urgent_elsewhere(const px_thread *th, uint64_t key)
-{
-    if (px_g.nthreads < 2 || px_waiting_total() == 0)
-        return NULL;
-    px_thread *best = NULL;
-    for (int i = 0; i < px_g.nthreads; i++) {
-        px_thread *t = &px_g.threads[i];
-        if (t == th)
-            continue;
-        uint64_t k = atomic_load_explicit(&t->queue_best, memory_order_relaxed);
-        if (k < key) {
-            key = k;
-            best = t;
-        }
-    }
-    return best;
-}
-
-static void enqueue(px_stream *s)
-{
-    px_thread *th = s->th;
-    if (!px_queue_admit(px_waiting_total(), (size_t)px_g.cfg->max_queue)) {
-        tc_warn("conn %u: all %s workers busy and the wait queue is full (%lld): 503",
-                s->conn ? s->conn->id : 0, "appd", px_g.cfg->max_queue);
-        px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
-        return;
-    }
-    if (px_queue_push(&th->queue, &s->q) < 0) {
-        tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
-        px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
-        return;
-    }
-    s->state = PX_ST_QUEUED;
-    publish(th);
-    atomic_fetch_add(&th->waiting, 1);
-    px_waiting_add(1);
-    set_timer(s, th->tv_queue);
-}
-
-/* Leaves the queue; a stream that leaves without being dispatched (timeout,
- * client gone) may have been the one another thread stood back for. */
-static void unqueue(px_stream *s, int dispatching)
-{
-    px_thread *th = s->th;
-    if (!s->q.queued)
-        return;
-    px_queue_remove(&th->queue, &s->q);
-    publish(th);
-    atomic_fetch_sub(&th->waiting, 1);
-    px_waiting_add(-1);
-    evtimer_del(&s->timer);
-    if (!dispatching)
-        px_thread_wake_waiters(th);
-}
-
-void px_stream_priority_changed(px_stream *s)
-{
-    s->q.urgency = s->head.prio_urgency;
-    s->q.weight = s->head.prio_weight;
-    if (s->q.queued) {
-        px_queue_update(&s->th->queue, &s->q);
-        publish(s->th);
-    }
-}
-
-void px_stream_submit(px_stream *s)
-{
-    px_thread *th = s->th;
-    if (th->stopping) {
-        px_stream_local_response(s, 503, "Service Unavailable: shutting down\n");
-        return;
-    }
-    s->q.urgency = s->head.prio_urgency;
-    s->q.weight = (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight
-                                                        : PX_PRIO_WEIGHT_DEFAULT;
-    /* Others wait already, here or more urgent elsewhere: the queue decides. */
-    if (px_queue_len(&th->queue) ||
-        more_urgent_elsewhere(th, px_queue_key_last(s->q.urgency, s->q.weight))) {
-        enqueue(s);
-        px_thread_drain_queue(th);
-        return;
-    }
-    int rc = px_upstream_attach(s);
-    if (rc > 0)
-        dispatched(s);
-    else if (rc == 0)
-        enqueue(s);
-    else if (rc == -2)
-        px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
-    else
-        px_stream_local_response(s, 502, "Bad Gateway: application server unreachable\n");
-}
-
-void px_thread_drain_queue(px_thread *th)
-{
-    px_queue_link *l;
-    while ((l = px_queue_peek(&th->queue))) {
-        px_thread *other = more_urgent_elsewhere(th, l->key);
-        if (other) {
-            px_thread_wake(other);
-            return;
-        }
-        px_stream *s = (px_stream *)l;
-        int rc = px_upstream_attach(s);
-        if (rc == 0)
-            return;
-        unqueue(s, 1);
-        if (rc > 0)
-            dispatched(s);
-        else if (rc == -2)
-            px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
-        else
-            px_stream_local_response(s, 502, "Bad Gateway: application server unreachable\n");
-    }
-    /* Empty here while others wait: a slot may be free for them. */
-    if (px_waiting_total() > 0)
-        px_thread_wake_waiters(th);
-}
-
-void px_thread_fail_queue(px_thread *th, unsigned status)
-{
-    px_queue_link *l;
-    while ((l = px_queue_peek(&th->queue))) {
-        px_stream *s = (px_stream *)l;
-        unqueue(s, 0);
-        px_stream_local_response(s, status,
-                                 status == 502 ? "Bad Gateway: application server unreachable\n"
-                                               : "Service Unavailable\n");
-    }
+    px_stream_set_timer(s, s->limits->tv_timeout);
+    if (s->conn)
+        s->ops->dispatched(s);
 }
 
 void px_stream_pump_request(px_stream *s)
 {
     if (s->state != PX_ST_UP || !s->up || s->req_end_sent)
         return;
-    uint32_t max = s->up->hello.max_frame ? s->up->hello.max_frame : TP_DEFAULT_MAX_FRAME;
+    uint32_t max = px_upstream_max_frame(s->up);
     size_t len, moved = 0;
     while ((len = evbuffer_get_length(s->req)) > 0 && s->send_window > 0) {
         size_t n = len;
@@ -346,22 +226,19 @@ void px_stream_pump_request(px_stream *s)
         px_upstream_send_data(s, s->req, 0, 1);
         s->req_end_sent = 1;
     }
-    if (moved) {
-        /* The worker took these bytes: only now may the client send more. */
-        if (s->proto == PX_PROTO_H2)
-            px_h2_consumed(s, moved);
+    if (moved)
         px_stream_progress(s);
-    }
-    if (s->proto == PX_PROTO_H2)
-        px_h2_open_window(s);
+    /* The worker took these bytes: only now may the client send more. */
+    if (s->conn)
+        s->ops->consumed(s, moved);
 }
 
 void px_stream_resp_passed(px_stream *s, size_t n)
 {
     if (!n)
         return;
-    if (s->state == PX_ST_DONE && s->conn && s->th->tv_timeout) {
-        evtimer_add(&s->timer, s->th->tv_timeout); /* the client still reads */
+    if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
+        evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
         return;
     }
     if (s->up && s->state == PX_ST_UP && !s->resp_end) {
@@ -375,14 +252,14 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 }
 
 /* The worker's side of the stream is over (response complete, reset, lost). */
-void px_stream_detach_upstream(px_stream *s)
+static void detach_upstream(px_stream *s)
 {
     release_worker(s);
     s->state = PX_ST_DONE;
     /* The worker is done, the client may not be: a client that stops
      * reading (or never opens its window) must not hold the response
      * buffered here for ever, so its side keeps a no-progress timeout. */
-    set_timer(s, s->conn ? s->th->tv_timeout : NULL);
+    px_stream_set_timer(s, s->conn ? s->limits->tv_timeout : NULL);
 }
 
 /* The response is complete from the worker: tell it no more request body
@@ -396,18 +273,15 @@ static void upstream_finished(px_stream *s)
             px_upstream_send_reset(s, TP_RESET_NO_ERROR);
         s->req_end_sent = 1;
     }
-    px_stream_detach_upstream(s);
-    if (s->proto == PX_PROTO_H2 && s->conn && s->h2_unconsumed) {
-        /* Body bytes the worker will never read: give the window back. */
-        px_h2_consumed(s, s->h2_unconsumed);
-        evbuffer_drain(s->req, evbuffer_get_length(s->req));
-    }
+    detach_upstream(s);
+    if (s->conn)
+        s->ops->body_abandoned(s);
 }
 
 void px_stream_client_gone(px_stream *s)
 {
     if (s->state == PX_ST_QUEUED)
-        unqueue(s, 0);
+        px_dispatch_unqueue(s);
     s->conn = NULL;
     if (s->up && !s->resp_end) {
         /* Client reset or disconnected: the app learns it (http.disconnect).
@@ -415,14 +289,15 @@ void px_stream_client_gone(px_stream *s)
          * runs the app, so the stream keeps its slot and capacity stays true. */
         px_upstream_send_reset(s, TP_RESET_CANCEL);
         tc_debug("stream %u: client gone; RESET CANCEL sent to worker pid %u", s->up_id,
-                 s->up->hello.pid);
+                 px_upstream_pid(s->up));
         s->req_end_sent = 1;
         s->cancelled = 1;
-        set_timer(s, s->th->tv_timeout ? s->th->tv_timeout : s->th->tv_linger);
+        px_stream_set_timer(s, s->limits->tv_timeout ? s->limits->tv_timeout
+                                                     : s->limits->tv_linger);
         return;
     }
     if (s->up || s->slot >= 0)
-        px_stream_detach_upstream(s);
+        detach_upstream(s);
     px_stream_free(s);
 }
 
@@ -433,47 +308,36 @@ static int orphan_event(px_stream *s, int final)
     if (s->conn)
         return 0;
     if (final) {
-        px_stream_detach_upstream(s);
+        detach_upstream(s);
         px_stream_free(s);
     }
     return 1;
 }
 
-void px_stream_client_done(px_stream *s)
-{
-    px_stream_client_gone(s);
-}
-
 static void client_notify_data(px_stream *s)
 {
-    if (!s->conn || !s->resp_head)
-        return;
-    if (s->proto == PX_PROTO_H2)
-        px_h2_data_ready(s);
-    else
-        px_h1_pump_response(s);
+    if (s->conn && s->resp_head)
+        s->ops->data_ready(s);
 }
 
 void px_stream_local_response(px_stream *s, unsigned status, const char *body)
 {
     if (s->up || s->slot >= 0)
-        px_stream_detach_upstream(s);
+        detach_upstream(s);
     s->state = PX_ST_DONE;
     if (!s->conn)
         return;
     if (s->resp_head) {
         /* Too late for a status: the client learns by a reset/close. */
-        if (s->proto == PX_PROTO_H2)
-            px_h2_abort(s, NGHTTP2_INTERNAL_ERROR);
-        else
-            px_h1_abort(s);
+        s->ops->abort(s, PX_ABORT_INTERNAL);
         return;
     }
     size_t blen = strlen(body);
     char lenbuf[24];
     int ll = snprintf(lenbuf, sizeof lenbuf, "%zu", blen);
     tp_header hv[2] = {
-        { { (const uint8_t *)"content-type", 12 }, { (const uint8_t *)"text/plain; charset=utf-8", 25 } },
+        { { (const uint8_t *)"content-type", 12 },
+          { (const uint8_t *)"text/plain; charset=utf-8", 25 } },
         { { (const uint8_t *)"content-length", 14 }, { (const uint8_t *)lenbuf, (uint32_t)ll } },
     };
     tp_response_head h = { (uint16_t)status, 2, hv };
@@ -482,65 +346,57 @@ void px_stream_local_response(px_stream *s, unsigned status, const char *body)
         evbuffer_add(s->resp, body, blen);
     s->resp_end = 1;
     s->status = (uint16_t)status;
-    if (s->proto == PX_PROTO_H2)
-        px_h2_send_head(s, &h);
-    else
-        px_h1_send_head(s, &h);
-    /* The h1 side may have finished (and freed) the stream already. */
+    s->ops->send_head(s, &h);
+    /* The protocol may have finished (and freed) the stream already. */
 }
 
-static void fail_upstream(px_stream *s, unsigned status, uint32_t h2_code)
+static void fail_upstream(px_stream *s, unsigned status, enum px_abort why)
 {
-    px_stream_detach_upstream(s);
+    detach_upstream(s);
     if (!s->conn)
         return;
-    if (!s->resp_head) {
+    if (!s->resp_head)
         px_stream_local_response(s, status, status == 504 ? "Gateway Timeout\n" : "Bad Gateway\n");
-    } else if (s->proto == PX_PROTO_H2) {
-        px_h2_abort(s, h2_code);
-    } else {
-        px_h1_abort(s);
-    }
+    else
+        s->ops->abort(s, why);
 }
 
 /* The response sat here for --timeout with no byte taken by the client.
- * An h2 client that reads other streams (only this stream's window is
- * shut) loses this stream; one that reads nothing, like an h1 client,
- * loses the connection: a reset could not even be sent to it. */
+ * The protocol says whether the client is only waiting on its own
+ * scheduler (keep going), can lose this stream alone (reset), or must lose
+ * the connection (a reset could not even reach a client that reads nothing). */
 static void client_stalled(px_stream *s)
 {
     px_conn *c = s->conn;
-    int reads = evbuffer_get_length(bufferevent_get_output(c->bev)) < PX_OUT_HIGH;
-    if (s->proto == PX_PROTO_H2 && reads && !s->resp_done && px_h2_window_open(s)) {
-        /* The client reads and has room for us: more urgent streams go
-         * first.  Waiting on the scheduler is not a stall. */
-        set_timer(s, s->th->tv_timeout);
+    int reads = px_conn_out_len(c) < PX_OUT_HIGH;
+    enum px_stall what = s->ops->stalled(s, reads);
+    if (what == PX_STALL_WAIT) {
+        px_stream_set_timer(s, s->limits->tv_timeout);
         return;
     }
     tc_info("conn %u: client took no response bytes for %lld s: %s", c->id,
-            px_g.cfg->timeout, s->proto == PX_PROTO_H2 && reads ? "resetting the stream" : "closing");
-    if (s->proto == PX_PROTO_H2 && reads) {
-        px_h2_abort(s, s->resp_done ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
-        return;
-    }
-    px_conn_close(c, PX_CLOSE_NOW); /* frees s */
+            s->limits->timeout_s, what == PX_STALL_RESET ? "resetting the stream" : "closing");
+    if (what == PX_STALL_RESET)
+        s->ops->abort(s, s->resp_done ? PX_ABORT_DONE : PX_ABORT_CANCEL);
+    else
+        px_conn_close(c, PX_CLOSE_NOW); /* frees s */
 }
 
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_stream *s = arg;
     if (s->state == PX_ST_QUEUED) {
-        unqueue(s, 0);
+        px_dispatch_unqueue(s);
         tc_warn("conn %u: request waited %lld s for a free worker: 503",
-                s->conn ? s->conn->id : 0, px_g.cfg->queue_timeout);
+                s->conn ? s->conn->id : 0, s->limits->queue_timeout_s);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return;
     }
     if (s->cancelled) {
         /* The worker never answered our RESET: stop waiting for it. */
         tc_warn("worker pid %u did not answer RESET CANCEL within %lld s; taking its slot back",
-                s->up ? s->up->hello.pid : 0, px_g.cfg->timeout);
-        px_stream_detach_upstream(s);
+                s->up ? px_upstream_pid(s->up) : 0, s->limits->timeout_s);
+        detach_upstream(s);
         px_stream_free(s);
         return;
     }
@@ -550,11 +406,11 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (s->state == PX_ST_UP) {
         tc_warn("conn %u: no progress for %lld s (worker pid %u): %s", s->conn ? s->conn->id : 0,
-                px_g.cfg->timeout, s->up ? s->up->hello.pid : 0,
+                s->limits->timeout_s, s->up ? px_upstream_pid(s->up) : 0,
                 s->resp_head ? "reset" : "504");
         if (s->up)
             px_upstream_send_reset(s, TP_RESET_CANCEL);
-        fail_upstream(s, 504, NGHTTP2_INTERNAL_ERROR);
+        fail_upstream(s, 504, PX_ABORT_INTERNAL);
     }
 }
 
@@ -565,12 +421,8 @@ void px_stream_on_info(px_stream *s, const tp_response_head *h)
     if (orphan_event(s, 0))
         return;
     px_stream_progress(s);
-    if (!s->conn || s->resp_head)
-        return;
-    if (s->proto == PX_PROTO_H2)
-        px_h2_send_info(s, h);
-    else
-        px_h1_send_info(s, h);
+    if (!s->resp_head)
+        s->ops->send_informational(s, h);
 }
 
 void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
@@ -586,12 +438,8 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
         upstream_finished(s);
     } else
         px_stream_progress(s);
-    if (!s->conn)
-        return;
-    if (s->proto == PX_PROTO_H2)
-        px_h2_send_head(s, h);
-    else
-        px_h1_send_head(s, h);
+    if (s->conn)
+        s->ops->send_head(s, h);
 }
 
 void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end)
@@ -606,9 +454,8 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end)
     if (s->is_head || !s->resp_head || s->status == 204 || s->status == 304) {
         /* Nobody will read these bytes: drop them and let the worker go on. */
         evbuffer_drain(in, n);
-        if (s->up && !end && n) {
+        if (s->up && !end && n)
             px_upstream_send_credit(s, (uint32_t)n);
-        }
     } else if (n) {
         evbuffer_remove_buffer(in, s->resp, n);
     }
@@ -631,25 +478,25 @@ static int printable(tp_str t)
     return 1;
 }
 
-void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
+/* Keeps the trailer fields a client may see as length-prefixed pairs: the
+ * protocol sends them when the body ends. */
+static void keep_trailers(px_stream *s, const tp_response_head *h)
 {
-    if (orphan_event(s, 1))
-        return;
-    /* Kept as length-prefixed pairs: nghttp2 wants them when the body ends. */
+    uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
     s->trailers.len = 0;
     s->ntrailers = 0;
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
         if (px_hdr_forbidden_trailer(f->name.ptr, f->name.len)) {
             tc_warn("conn %u: worker pid %u sent trailer field '%.*s', which a trailer section "
-                    "must not carry: dropped", s->conn->id, s->up ? s->up->hello.pid : 0,
+                    "must not carry: dropped", s->conn->id, pid,
                     printable(f->name) ? (int)f->name.len : 1,
                     printable(f->name) ? (const char *)f->name.ptr : "?");
             continue;
         }
         if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len)) {
             tc_warn("conn %u: worker pid %u sent a malformed trailer field: dropped", s->conn->id,
-                    s->up ? s->up->hello.pid : 0);
+                    pid);
             continue;
         }
         uint32_t lens[2] = { f->name.len, f->value.len };
@@ -660,6 +507,13 @@ void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
         s->ntrailers++;
     }
     s->has_trailers = s->ntrailers > 0;
+}
+
+void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
+{
+    if (orphan_event(s, 1))
+        return;
+    keep_trailers(s, h);
     s->resp_end = 1;
     upstream_finished(s);
     client_notify_data(s);
@@ -675,17 +529,17 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
     if (orphan_event(s, 1))
         return;
     px_conn *c = s->conn;
+    uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
     if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent &&
-        s->retries < 3 && (s->held || s->proto == PX_PROTO_H2)) {
+        s->retries < 3 && s->head_kept) {
         /* Never started: safe to run on another worker. */
         s->retries++;
-        tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id,
-                 s->up ? s->up->hello.pid : 0);
-        px_stream_detach_upstream(s);
+        tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id, pid);
+        detach_upstream(s);
         s->state = PX_ST_IDLE;
         s->req_end_sent = 0;
         s->head_in = 0; /* the next worker starts the response afresh */
-        px_stream_submit(s);
+        px_dispatch_submit(s);
         return;
     }
     if (reason == TP_RESET_NO_ERROR && s->resp_head) {
@@ -696,11 +550,9 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         return;
     }
     unsigned status = reason == TP_RESET_TIMEOUT ? 504 : 502;
-    uint32_t code = reason == TP_RESET_CANCEL ? NGHTTP2_CANCEL : NGHTTP2_INTERNAL_ERROR;
     if (reason != TP_RESET_CANCEL)
-        tc_info("conn %u: worker pid %u reset the stream (reason 0x%x)", c->id,
-                s->up ? s->up->hello.pid : 0, reason);
-    fail_upstream(s, status, code);
+        tc_info("conn %u: worker pid %u reset the stream (reason 0x%x)", c->id, pid, reason);
+    fail_upstream(s, status, reason == TP_RESET_CANCEL ? PX_ABORT_CANCEL : PX_ABORT_INTERNAL);
 }
 
 void px_stream_on_flow_error(px_stream *s)
@@ -708,11 +560,11 @@ void px_stream_on_flow_error(px_stream *s)
     px_upstream_send_reset(s, TP_RESET_FLOW_CONTROL_ERROR);
     s->req_end_sent = 1;
     if (!s->conn) {
-        px_stream_detach_upstream(s);
+        detach_upstream(s);
         px_stream_free(s);
         return;
     }
-    fail_upstream(s, 502, NGHTTP2_INTERNAL_ERROR);
+    fail_upstream(s, 502, PX_ABORT_INTERNAL);
 }
 
 void px_stream_on_credit(px_stream *s, uint32_t n)
@@ -721,16 +573,13 @@ void px_stream_on_credit(px_stream *s, uint32_t n)
         return;
     if (s->send_window + n > (int64_t)TP_MAX_WINDOW) {
         tc_error("worker pid %u credited stream %u past 2^31-1: FLOW_CONTROL_ERROR",
-                 s->up ? s->up->hello.pid : 0, s->up_id);
+                 s->up ? px_upstream_pid(s->up) : 0, s->up_id);
         px_stream_on_flow_error(s);
         return;
     }
     s->send_window += n;
     px_stream_progress(s);
-    if (s->proto == PX_PROTO_H1)
-        px_h1_pump_request(s);
-    else
-        px_stream_pump_request(s);
+    s->ops->pump_request(s);
 }
 
 void px_stream_on_up_lost(px_stream *s)
@@ -742,6 +591,6 @@ void px_stream_on_up_lost(px_stream *s)
     struct timeval now;
     event_base_gettimeofday_cached(s->th->base, &now);
     long long waited = (long long)(now.tv_sec - s->since.tv_sec);
-    unsigned status = (px_g.cfg->timeout && waited >= px_g.cfg->timeout) ? 504 : 502;
-    fail_upstream(s, status, NGHTTP2_INTERNAL_ERROR);
+    long long timeout = s->limits->timeout_s;
+    fail_upstream(s, (timeout && waited >= timeout) ? 504 : 502, PX_ABORT_INTERNAL);
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <openssl/err.h>
-#include "px.h"
+#include "px_tls.h"
 #include "tc_log.h"
 
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,

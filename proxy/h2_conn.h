@@ -1,0 +1,116 @@
+/* h2_conn.h: an HTTP/2 client connection on an nghttp2 server session, and
+ * its streams.  The files of the HTTP/2 side share this header:
+ * h2_session.c (the session, its I/O and the connection's operations),
+ * h2_request.c (streams opened by HEADERS, request bodies, the stream
+ * operations), h2_priority.c (PRIORITY and PRIORITY_UPDATE signals) and
+ * h2_response.c (heads, DATA without copies, trailers, resets). */
+#ifndef TANDEM_H2_CONN_H
+#define TANDEM_H2_CONN_H
+
+#include <stdint.h>
+#include <nghttp2/nghttp2.h>
+#include "px_conn.h"
+#include "px_stream.h"
+
+typedef struct px_h2_stream {
+    px_stream base;
+    struct px_h2_stream *next, *prev; /* the connection's open streams */
+    int32_t id;
+    unsigned deferred : 1;      /* the data provider waits for bytes */
+    unsigned body_seen : 1;     /* DATA received */
+    unsigned prio_9218 : 1;     /* a PRIORITY_UPDATE set urgency: the header no longer does */
+    uint32_t unconsumed;        /* body bytes received, not yet consumed */
+    uint32_t window_open;       /* window 0: body bytes the client may still send */
+    uint64_t header_bytes;      /* header list size so far (RFC 9113 §6.5.2) */
+    nghttp2_rcbuf **rc;         /* references keeping header bytes alive */
+    uint32_t nrc, rc_cap;
+    uint32_t ncookies;
+} px_h2_stream;
+
+/* Priority signals for streams not opened yet (RFC 7540 PRIORITY on an idle
+ * stream, RFC 9218 PRIORITY_UPDATE before the HEADERS): a few, the oldest
+ * forgotten first, as RFC 9218 §7.1 allows. */
+typedef struct px_h2_prio_early {
+    int32_t id;                 /* 0: free */
+    uint8_t has_7540, has_9218;
+    uint8_t exclusive, urgency, incremental;
+    uint16_t weight;
+    uint32_t depends_on;
+} px_h2_prio_early;
+
+#define PX_H2_PRIO_EARLY 8
+
+typedef struct px_h2_conn {
+    px_conn base;
+    nghttp2_session *session;
+    px_h2_stream *streams;
+    uint32_t nstreams;
+    uint8_t goaway;             /* GOAWAY sent: close once the streams are done */
+    uint8_t manual_window;      /* stream windows opened per worker credit (window 0) */
+    px_h2_prio_early prio_early[PX_H2_PRIO_EARLY];
+    uint8_t prio_early_next;
+    uint16_t ext_len;           /* PRIORITY_UPDATE payload collected so far */
+    uint8_t ext_drop;           /* ...too long or malformed: ignored */
+    uint8_t ext_buf[260];
+} px_h2_conn;
+
+extern const px_conn_ops px_h2_conn_ops;
+extern const px_stream_ops px_h2_stream_ops;
+
+static inline px_h2_conn *px_h2_of(px_conn *c) { return PX_CONN_AS(px_h2_conn, c); }
+static inline px_h2_stream *px_h2s_of(px_stream *s) { return (px_h2_stream *)(void *)s; }
+
+/* ---- h2_session.c ---- */
+/* A server session for c (user data c), or NULL.  manual_window is the
+ * window-0 mode (stream windows opened per worker credit). */
+nghttp2_session *px_h2_session_new(px_conn *c);
+/* Our SETTINGS and the connection window, from c's limits: 0 or -1. */
+int px_h2_session_settings(px_conn *c, nghttp2_session *session);
+/* h2c Upgrade: c becomes HTTP/2 on session (already upgraded and set up);
+ * the 101 is out; s, the upgrading request, becomes stream 1. */
+void px_h2_adopt_upgrade(px_conn *c, nghttp2_session *session, px_stream *s);
+
+/* ---- h2_request.c ---- */
+int px_h2_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *ud);
+int px_h2_on_header(nghttp2_session *session, const nghttp2_frame *frame, nghttp2_rcbuf *name,
+                    nghttp2_rcbuf *value, uint8_t flags, void *ud);
+int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud);
+int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, const uint8_t *data,
+                        size_t len, void *ud);
+int px_h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_code, void *ud);
+px_h2_stream *px_h2_get_stream(px_h2_conn *hc, int32_t id);
+/* A new stream on c (not linked yet), or NULL out of memory. */
+px_h2_stream *px_h2_stream_new(px_conn *c);
+/* Links s into c's streams as client stream id. */
+void px_h2_link_stream(px_h2_conn *hc, px_h2_stream *s, int32_t id);
+/* The head of a request is complete: finish it and submit it. */
+void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *s, int end_stream);
+
+/* ---- h2_priority.c ---- */
+/* Not dispatched yet: a new priority still counts. */
+int px_h2_prio_open(const px_h2_stream *s);
+/* A client that sent SETTINGS_NO_RFC7540_PRIORITIES=1 does not use them. */
+int px_h2_rfc7540_ignored(px_h2_conn *hc);
+void px_h2_set_7540(px_h2_stream *s, const nghttp2_priority_spec *p);
+/* Applies priority signals that arrived before s's HEADERS. */
+void px_h2_prio_take_early(px_h2_conn *hc, px_h2_stream *s);
+void px_h2_on_priority(px_h2_conn *hc, const nghttp2_frame *frame);
+/* nghttp2 only tells the scheduler about the header field: mirror a frame's. */
+void px_h2_mirror_extpri(px_h2_conn *hc, px_h2_stream *s);
+int px_h2_on_ext_chunk(nghttp2_session *session, const nghttp2_frame_hd *hd, const uint8_t *data,
+                       size_t len, void *ud);
+int px_h2_unpack_ext(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd,
+                     void *ud);
+
+/* ---- h2_response.c ---- */
+ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
+                      void *ud);
+int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                       size_t length, nghttp2_data_source *source, void *ud);
+void px_h2_send_info(px_stream *s, const tp_response_head *h);
+void px_h2_send_head(px_stream *s, const tp_response_head *h);
+void px_h2_data_ready(px_stream *s);
+void px_h2_abort(px_stream *s, enum px_abort why);
+enum px_stall px_h2_stalled(px_stream *s, int reads);
+
+#endif

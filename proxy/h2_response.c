@@ -1,0 +1,253 @@
+/* h2_response.c: responses on an HTTP/2 connection: 1xx and final heads
+ * (fields lower-cased, connection-specific ones dropped), DATA sent without
+ * copying (NO_COPY: evbuffer chains move to the client's output) and
+ * credited back to the worker as it leaves, trailers, and resets. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include "h2_conn.h"
+#include "px_hdr.h"
+#include "px_limits.h"
+#include "px_thread.h"
+#include "tc_log.h"
+
+/* Per-thread scratch for the header lists handed to nghttp2 (it copies them
+ * when a head is submitted). */
+static _Thread_local nghttp2_nv *nv;
+static _Thread_local size_t nv_cap;
+static _Thread_local uint8_t *lower;
+static _Thread_local size_t lower_cap;
+
+static int reserve_nv(size_t need)
+{
+    if (nv_cap >= need)
+        return 0;
+    nghttp2_nv *n = realloc(nv, need * sizeof *n);
+    if (!n)
+        return -1;
+    nv = n;
+    nv_cap = need;
+    return 0;
+}
+
+ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,
+                      void *ud)
+{
+    struct evbuffer *out = px_conn_out(ud);
+    /* Backpressure: a client that does not read stops us producing. */
+    if (evbuffer_get_length(out) >= PX_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;
+    if (evbuffer_add(out, data, len) < 0)
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    return (ssize_t)len;
+}
+
+int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
+                       size_t length, nghttp2_data_source *source, void *ud)
+{
+    px_stream *s = source->ptr;
+    struct evbuffer *out = px_conn_out(ud);
+    if (evbuffer_get_length(out) >= PX_OUT_HIGH)
+        return NGHTTP2_ERR_WOULDBLOCK;
+    evbuffer_add(out, framehd, 9);
+    if (frame->data.padlen > 0) {
+        uint8_t pad = (uint8_t)(frame->data.padlen - 1);
+        evbuffer_add(out, &pad, 1);
+    }
+    if (length)
+        evbuffer_remove_buffer(s->resp, out, length);
+    if (frame->data.padlen > 1) {
+        static const uint8_t zeros[256];
+        evbuffer_add(out, zeros, frame->data.padlen - 1);
+    }
+    px_stream_resp_passed(s, length);
+    return 0;
+}
+
+static void submit_trailers(px_h2_conn *hc, px_h2_stream *hs)
+{
+    px_stream *s = &hs->base;
+    if (reserve_nv(s->ntrailers) < 0)
+        return;
+    /* Names must be lower-case on h2: lower them in place in our copy. */
+    uint8_t *p = s->trailers.data;
+    for (uint32_t i = 0; i < s->ntrailers; i++) {
+        uint32_t l[2];
+        memcpy(l, p, sizeof l);
+        p += sizeof l;
+        px_hdr_lower(p, p, l[0]);
+        nv[i] = (nghttp2_nv){ p, p + l[0], l[0], l[1], NGHTTP2_NV_FLAG_NONE };
+        p += l[0] + l[1];
+    }
+    nghttp2_submit_trailer(hc->session, hs->id, nv, s->ntrailers);
+}
+
+static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                            size_t length, uint32_t *flags, nghttp2_data_source *source, void *ud)
+{
+    px_h2_stream *hs = source->ptr;
+    px_stream *s = &hs->base;
+    size_t len = evbuffer_get_length(s->resp);
+    if (len == 0 && !s->resp_end) {
+        hs->deferred = 1;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t n = len < length ? len : length;
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (s->resp_end && n == len) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+        s->resp_done = 1;
+        if (s->has_trailers) {
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+            submit_trailers(px_h2_of(ud), hs);
+        }
+    }
+    return (ssize_t)n;
+}
+
+/* nv[1..] from the head's fields (nv[0] is :status); Server and Date are
+ * added to a final head that lacks them.  The count, or -1. */
+static int build_nv(px_conn *c, const tp_response_head *h, int final)
+{
+    if (reserve_nv(h->nheaders + 3) < 0)
+        return -1;
+    size_t namebytes = 0;
+    for (uint32_t i = 0; i < h->nheaders; i++)
+        namebytes += h->headers[i].name.len;
+    if (lower_cap < namebytes) {
+        uint8_t *n = realloc(lower, namebytes);
+        if (!n)
+            return -1;
+        lower = n;
+        lower_cap = namebytes;
+    }
+    size_t k = 0, lo = 0;
+    int has_date = 0, has_server = 0;
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        const tp_header *f = &h->headers[i];
+        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len) ||
+            px_hdr_conn_specific(f->name.ptr, f->name.len))
+            continue; /* connection-specific fields are forbidden on h2 */
+        uint8_t *ln = lower + lo;
+        px_hdr_lower(ln, f->name.ptr, f->name.len);
+        lo += f->name.len;
+        if (final && px_hdr_is(ln, f->name.len, "date"))
+            has_date = 1;
+        else if (final && px_hdr_is(ln, f->name.len, "server"))
+            has_server = 1;
+        nv[1 + k++] = (nghttp2_nv){ ln, (uint8_t *)f->value.ptr, f->name.len, f->value.len,
+                                    NGHTTP2_NV_FLAG_NONE };
+    }
+    if (final && !has_server)
+        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"server", (uint8_t *)"tandem", 6, 6,
+                                    NGHTTP2_NV_FLAG_NONE };
+    if (final && !has_date) {
+        const char *d = px_thread_date(c->th);
+        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"date", (uint8_t *)d, 4, strlen(d),
+                                    NGHTTP2_NV_FLAG_NONE };
+    }
+    return (int)k + 1;
+}
+
+static void set_status(char st[4], unsigned status)
+{
+    snprintf(st, 4, "%03u", status % 1000);
+    nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE };
+}
+
+void px_h2_send_info(px_stream *s, const tp_response_head *h)
+{
+    px_h2_conn *hc = px_h2_of(s->conn);
+    if (!hc->session || h->status == 100 || h->status == 101)
+        return;
+    int n = build_nv(&hc->base, h, 0);
+    if (n < 0)
+        return;
+    char st[4];
+    set_status(st, h->status);
+    nghttp2_submit_headers(hc->session, NGHTTP2_FLAG_NONE, px_h2s_of(s)->id, NULL, nv, (size_t)n,
+                           NULL);
+    px_conn_mark_dirty(&hc->base);
+}
+
+void px_h2_send_head(px_stream *s, const tp_response_head *h)
+{
+    px_h2_conn *hc = px_h2_of(s->conn);
+    px_h2_stream *hs = px_h2s_of(s);
+    if (!hc->session)
+        return;
+    int n = build_nv(&hc->base, h, 1);
+    if (n < 0) {
+        px_h2_abort(s, PX_ABORT_INTERNAL);
+        return;
+    }
+    char st[4];
+    set_status(st, h->status);
+    if (s->is_head || h->status == 204 || h->status == 304)
+        evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
+    s->resp_head = 1;
+    int rv;
+    if (s->resp_end && !evbuffer_get_length(s->resp) && !s->has_trailers) {
+        s->resp_done = 1;
+        rv = nghttp2_submit_response(hc->session, hs->id, nv, (size_t)n, NULL);
+    } else {
+        nghttp2_data_provider prd;
+        prd.source.ptr = hs;
+        prd.read_callback = data_read_cb;
+        rv = nghttp2_submit_response(hc->session, hs->id, nv, (size_t)n, &prd);
+    }
+    if (rv != 0)
+        tc_debug("conn %u: stream %d: cannot submit response: %s", hc->base.id, hs->id,
+                 nghttp2_strerror(rv));
+    px_conn_mark_dirty(&hc->base);
+}
+
+void px_h2_data_ready(px_stream *s)
+{
+    px_h2_conn *hc = px_h2_of(s->conn);
+    px_h2_stream *hs = px_h2s_of(s);
+    if (!hc->session || !s->resp_head)
+        return;
+    if (s->is_head)
+        evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
+    if (hs->deferred) {
+        hs->deferred = 0;
+        nghttp2_session_resume_data(hc->session, hs->id);
+    }
+    px_conn_mark_dirty(&hc->base);
+}
+
+void px_h2_abort(px_stream *s, enum px_abort why)
+{
+    static const uint32_t codes[] = {
+        [PX_ABORT_INTERNAL] = NGHTTP2_INTERNAL_ERROR,
+        [PX_ABORT_CANCEL] = NGHTTP2_CANCEL,
+        [PX_ABORT_DONE] = NGHTTP2_NO_ERROR,
+    };
+    px_h2_conn *hc = px_h2_of(s->conn);
+    if (!hc->session)
+        return;
+    nghttp2_submit_rst_stream(hc->session, NGHTTP2_FLAG_NONE, px_h2s_of(s)->id, codes[why]);
+    px_conn_mark_dirty(&hc->base);
+}
+
+/* The client's flow-control windows (stream and connection) let s send. */
+static int window_open(px_h2_conn *hc, px_h2_stream *hs)
+{
+    return hc->session &&
+           nghttp2_session_get_stream_remote_window_size(hc->session, hs->id) > 0 &&
+           nghttp2_session_get_remote_window_size(hc->session) > 0;
+}
+
+enum px_stall px_h2_stalled(px_stream *s, int reads)
+{
+    if (!reads)
+        return PX_STALL_CLOSE; /* a reset could not even reach it */
+    /* The client reads and has room for us: more urgent streams go first.
+     * Waiting on the scheduler is not a stall. */
+    if (!s->resp_done && window_open(px_h2_of(s->conn), px_h2s_of(s)))
+        return PX_STALL_WAIT;
+    return PX_STALL_RESET;
+}

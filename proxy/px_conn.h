@@ -1,0 +1,109 @@
+/* px_conn.h: a client connection, whatever its protocol: the socket and its
+ * TLS session, the one output path to the client, timers, and closing.
+ *
+ * A protocol (HTTP/1, HTTP/2, next the WebSocket tunnel) keeps its state in
+ * its own struct whose first member is px_conn, and fills a px_conn_ops
+ * table; generic code calls through the table and never asks which
+ * protocol it serves.  The struct is allocated at the size of the largest
+ * registered protocol (px_proto.h), so a connection can change protocol in
+ * place (ALPN after the handshake, h2c) without its address changing.
+ *
+ * Ownership: a connection belongs to one thread.  px_conn_close() takes it
+ * off the live list at once and frees it at the end of the loop turn, so a
+ * callback on the stack never sees freed memory; protocol code must not
+ * touch it after closing except through the return path. */
+#ifndef TANDEM_PX_CONN_H
+#define TANDEM_PX_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event_struct.h>
+#include "tp.h"
+
+typedef struct px_conn px_conn;
+typedef struct px_thread px_thread;
+typedef struct px_listener px_listener;
+typedef struct px_limits px_limits;
+struct evbuffer;
+struct bufferevent;
+struct ssl_st;
+
+typedef struct px_conn_ops {
+    const char *name;                 /* "HTTP/1.1", "HTTP/2": for logs */
+    /* The protocol takes the connection (its area is zeroed): set up and
+     * handle what is already buffered.  May close c. */
+    void (*start)(px_conn *c);
+    void (*on_read)(px_conn *c);      /* input arrived */
+    void (*on_write)(px_conn *c);     /* output fell below the low mark */
+    void (*on_timeout)(px_conn *c);   /* the connection timer fired */
+    void (*shutdown)(px_conn *c);     /* graceful stop: finish what runs, take nothing new */
+    void (*flush)(px_conn *c);        /* end of turn after px_conn_mark_dirty */
+    void (*detach)(px_conn *c);       /* closing: every stream loses its client */
+    void (*release)(px_conn *c);      /* the protocol lets go (closed, or switching) */
+} px_conn_ops;
+
+enum px_close { PX_CLOSE_NONE = 0, PX_CLOSE_FLUSH, PX_CLOSE_LINGER, PX_CLOSE_NOW };
+
+struct px_conn {
+    const px_conn_ops *ops;     /* the handshake's until a protocol is chosen */
+    px_conn *next, *prev;       /* thread's connection list / free list */
+    px_thread *th;
+    const px_listener *lis;     /* accepted on it */
+    const px_limits *limits;    /* the listener's, with this thread's timers */
+    struct bufferevent *bev;    /* socket or TLS: use px_conn_in/px_conn_out */
+    struct ssl_st *ssl;
+    int fd;
+    uint32_t id;
+    uint8_t tls;
+    uint8_t closing;            /* PX_CLOSE_* */
+    uint8_t dirty;              /* on the thread's dirty list */
+    uint8_t reaped;
+    uint8_t read_paused;
+    uint8_t trusted;            /* peer in forwarded_allow_ips (may use h2c) */
+    char peer_ip[64], local_ip[64];
+    uint16_t peer_port, local_port;
+    const char *alpn;
+    const char *sni;
+    struct event timer;         /* idle / keep-alive / linger */
+    px_conn *dirty_next;
+};
+
+/* A new connection on fd from listener index li of th.  Closes fd when it
+ * cannot be set up. */
+void px_conn_accept(px_thread *th, int fd, size_t li);
+/* Hands c to another protocol in place: the old one's release, then the new
+ * one's start (h2c prior knowledge; the ALPN choice). */
+void px_conn_switch(px_conn *c, const px_conn_ops *ops);
+/* The same without the start, for a protocol that sets itself up from
+ * state it prepared before taking over (h2c Upgrade). */
+void px_conn_handover(px_conn *c, const px_conn_ops *ops);
+/* The protocol's struct (its first member is px_conn). */
+#define PX_CONN_AS(type, c) ((type *)(void *)(c))
+
+void px_conn_close(px_conn *c, int how);
+/* Graceful stop (server stopping): the protocol finishes what runs. */
+void px_conn_shutdown(px_conn *c);
+void px_conn_mark_dirty(px_conn *c);
+void px_conn_set_timer(px_conn *c, const struct timeval *tv);
+void px_conn_pause_read(px_conn *c, int pause);
+
+/* The one path to and from the client: protocol code reads from px_conn_in
+ * and appends to px_conn_out; how the bytes reach the socket (TLS record
+ * layer, later a memory BIO with one writev per flush) is this module's. */
+struct evbuffer *px_conn_in(px_conn *c);
+struct evbuffer *px_conn_out(px_conn *c);
+size_t px_conn_out_len(px_conn *c);
+/* Reading pauses when high bytes are buffered unparsed (0 = no bound). */
+void px_conn_set_read_high(px_conn *c, size_t high);
+/* Runs on_read on the next turn for bytes already buffered (pipelining). */
+void px_conn_read_later(px_conn *c);
+
+/* The connection facts every request head carries: addresses, ports, TLS
+ * version and cipher, ALPN, SNI, the TLS flag and the connection id. */
+void px_conn_fill_head(px_conn *c, tp_request_head *h);
+
+/* px_server's end of turn: output for a dirty connection, freeing a closed one. */
+void px_conn_flush(px_conn *c);
+void px_conn_free_reaped(px_conn *c);
+
+#endif

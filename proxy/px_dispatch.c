@@ -1,0 +1,179 @@
+/* px_dispatch.c: requests to workers (see px_dispatch.h).
+ *
+ * Each thread queues its own streams (no lock on the request path) and
+ * publishes the key of its most urgent waiter in queue_best.  A thread
+ * that could take a free slot first checks that no other thread has a more
+ * urgent (or equally urgent and older) waiter; if one has, it wakes that
+ * thread instead, so priority and FIFO hold process-wide.  A thread whose
+ * queue runs empty while others wait wakes them, so capacity left by a
+ * deferral is never stranded. */
+#include "config.h"
+#include <event2/buffer.h>
+#include "px_dispatch.h"
+#include "px_balance.h"
+#include "px_conn.h"
+#include "px_limits.h"
+#include "px_pool.h"
+#include "px_prio.h"
+#include "px_stream.h"
+#include "px_thread.h"
+#include "tc_log.h"
+
+static void publish(px_thread *th)
+{
+    atomic_store_explicit(&th->queue_best, px_queue_best(&th->queue), memory_order_relaxed);
+}
+
+/* The thread whose most urgent waiter sorts before key, or NULL. */
+static px_thread *more_urgent_elsewhere(const px_thread *th, uint64_t key)
+{
+    int n = px_thread_count();
+    if (n < 2 || px_waiting_total() == 0)
+        return NULL;
+    px_thread *best = NULL;
+    for (int i = 0; i < n; i++) {
+        px_thread *t = px_thread_at(i);
+        if (t == th)
+            continue;
+        uint64_t k = atomic_load_explicit(&t->queue_best, memory_order_relaxed);
+        if (k < key) {
+            key = k;
+            best = t;
+        }
+    }
+    return best;
+}
+
+void px_dispatch_wake_waiters(px_thread *self)
+{
+    if (px_waiting_total() == 0)
+        return;
+    int n = px_thread_count();
+    for (int i = 0; i < n; i++) {
+        px_thread *t = px_thread_at(i);
+        if (atomic_load_explicit(&t->waiting, memory_order_relaxed) > 0) {
+            if (t == self) {
+                /* Our own queue: served at the end of this turn, no syscall. */
+                px_thread_schedule_flush(self);
+                continue;
+            }
+            px_thread_wake(t);
+        }
+    }
+}
+
+static void enqueue(px_stream *s)
+{
+    px_thread *th = s->th;
+    if (!px_queue_admit(px_waiting_total(), s->limits->max_queue)) {
+        tc_warn("conn %u: all %s workers busy and the wait queue is full (%zu): 503",
+                s->conn ? s->conn->id : 0, "appd", s->limits->max_queue);
+        px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
+        return;
+    }
+    if (px_queue_push(&th->queue, &s->q) < 0) {
+        tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
+        px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
+        return;
+    }
+    s->state = PX_ST_QUEUED;
+    publish(th);
+    atomic_fetch_add(&th->waiting, 1);
+    px_waiting_add(1);
+    px_stream_set_timer(s, s->limits->tv_queue);
+}
+
+/* Leaves the queue; a stream that leaves without being dispatched (timeout,
+ * client gone) may have been the one another thread stood back for. */
+static void unqueue(px_stream *s, int dispatching)
+{
+    px_thread *th = s->th;
+    if (!s->q.queued)
+        return;
+    px_queue_remove(&th->queue, &s->q);
+    publish(th);
+    atomic_fetch_sub(&th->waiting, 1);
+    px_waiting_add(-1);
+    px_stream_set_timer(s, NULL);
+    if (!dispatching)
+        px_dispatch_wake_waiters(th);
+}
+
+void px_dispatch_unqueue(px_stream *s) { unqueue(s, 0); }
+
+void px_dispatch_reprioritize(px_stream *s)
+{
+    s->q.urgency = s->head.prio_urgency;
+    s->q.weight = s->head.prio_weight;
+    if (s->q.queued) {
+        px_queue_update(&s->th->queue, &s->q);
+        publish(s->th);
+    }
+}
+
+/* Attach s to a worker now: 1 done (or answered), 0 no capacity. */
+static int try_attach(px_stream *s, int queued)
+{
+    int rc = px_pool_attach(s->th->pool, s);
+    if (rc == 0)
+        return 0;
+    if (queued)
+        unqueue(s, 1);
+    if (rc > 0)
+        px_stream_dispatched(s);
+    else if (rc == -2)
+        px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
+    else
+        px_stream_local_response(s, 502, "Bad Gateway: application server unreachable\n");
+    return 1;
+}
+
+void px_dispatch_submit(px_stream *s)
+{
+    px_thread *th = s->th;
+    if (th->stopping) {
+        px_stream_local_response(s, 503, "Service Unavailable: shutting down\n");
+        return;
+    }
+    s->q.urgency = s->head.prio_urgency;
+    s->q.weight = (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight
+                                                        : PX_PRIO_WEIGHT_DEFAULT;
+    /* Others wait already, here or more urgent elsewhere: the queue decides. */
+    if (px_queue_len(&th->queue) ||
+        more_urgent_elsewhere(th, px_queue_key_last(s->q.urgency, s->q.weight))) {
+        enqueue(s);
+        px_dispatch_drain(th);
+        return;
+    }
+    if (!try_attach(s, 0))
+        enqueue(s);
+}
+
+void px_dispatch_drain(px_thread *th)
+{
+    px_queue_link *l;
+    while ((l = px_queue_peek(&th->queue))) {
+        px_thread *other = more_urgent_elsewhere(th, l->key);
+        if (other) {
+            px_thread_wake(other);
+            return;
+        }
+        if (!try_attach((px_stream *)l, 1))
+            return;
+    }
+    /* Empty here while others wait: a slot may be free for them. */
+    if (px_waiting_total() > 0)
+        px_dispatch_wake_waiters(th);
+}
+
+void px_dispatch_fail_queue(px_thread *th, unsigned status)
+{
+    px_queue_link *l;
+    while ((l = px_queue_peek(&th->queue))) {
+        px_stream *s = (px_stream *)l;
+        unqueue(s, 0);
+        px_stream_local_response(s, status,
+                                 status == 502 ? "Bad Gateway: application server unreachable\n"
+                                               : "Service Unavailable\n");
+    }
+}

@@ -1,0 +1,67 @@
+/* px_limits.c: settings turned into the per-connection bounds of px_limits. */
+#include "config.h"
+#include <event2/event.h>
+#include "px_limits.h"
+
+/* The whole HTTP/1 head: the line and every field at their limits, but
+ * never more than 1 MiB per connection, whatever the limits say. */
+static uint32_t h1_head_bound(const px_settings *cfg)
+{
+    uint64_t line = cfg->limit_request_line ? (uint64_t)cfg->limit_request_line : 8192;
+    uint64_t fsz = cfg->limit_request_field_size ? (uint64_t)cfg->limit_request_field_size : 8192;
+    uint64_t head = line + 2 + (uint64_t)cfg->limit_request_fields * (fsz + 2) + 2;
+    if (head > 1024 * 1024)
+        head = 1024 * 1024;
+    if (head < 8192)
+        head = 8192;
+    return (uint32_t)head;
+}
+
+void px_limits_from_settings(px_limits *l, const px_settings *cfg)
+{
+    *l = (px_limits){ 0 };
+    l->timeout_s = cfg->timeout;
+    l->keepalive_s = cfg->keepalive;
+    l->queue_timeout_s = cfg->queue_timeout;
+    l->max_queue = (size_t)cfg->max_queue;
+
+    l->h1.max_request_line = (uint32_t)cfg->limit_request_line;
+    l->h1.max_fields = (uint32_t)cfg->limit_request_fields;
+    l->h1.max_field_size = (uint32_t)cfg->limit_request_field_size;
+    l->h1.max_head = h1_head_bound(cfg);
+    l->h1_read_high = (size_t)l->h1.max_head + 64 * 1024;
+    /* 0 means no limit on the number of fields; the array still needs a bound. */
+    l->h1_max_fields = cfg->limit_request_fields ? (uint32_t)cfg->limit_request_fields : 32768;
+    l->h1_chunk_line_max = 4096;
+    l->h1_trailers_max =
+        (uint32_t)(cfg->limit_request_field_size ? cfg->limit_request_field_size : 8190);
+    l->keepalive = cfg->keepalive > 0;
+
+    l->h2_max_concurrent_streams = (uint32_t)cfg->http2_max_concurrent_streams;
+    l->h2_initial_window = (uint32_t)cfg->http2_initial_window_size;
+    l->h2_max_frame = (uint32_t)cfg->http2_max_frame_size;
+    l->h2_max_header_list = (uint32_t)cfg->http2_max_header_list_size;
+    l->max_fields = (uint32_t)cfg->limit_request_fields;
+    l->max_field_size = (uint32_t)cfg->limit_request_field_size;
+}
+
+static const struct timeval *common_timeout(struct event_base *base, long long sec, int *fail)
+{
+    if (sec <= 0)
+        return NULL;
+    struct timeval tv = { (time_t)sec, 0 };
+    const struct timeval *t = event_base_init_common_timeout(base, &tv);
+    if (!t)
+        *fail = 1;
+    return t;
+}
+
+int px_limits_bind(px_limits *l, struct event_base *base)
+{
+    int fail = 0;
+    l->tv_timeout = common_timeout(base, l->timeout_s, &fail);
+    l->tv_keepalive = common_timeout(base, l->keepalive_s, &fail);
+    l->tv_queue = common_timeout(base, l->queue_timeout_s, &fail);
+    l->tv_linger = common_timeout(base, PX_LINGER_S, &fail);
+    return fail ? -1 : 0;
+}

@@ -1,0 +1,61 @@
+/* px_limits.h: the bounds a client connection and its streams live by.  A
+ * listener takes them from the settings once; each thread keeps a copy
+ * with its own timers, and every connection points at the copy of the
+ * listener that accepted it.  Protocol code reads bounds here, never from
+ * the global settings, so they may differ per listener and per-connection
+ * budgets (flood counters, byte budgets) have a home. */
+#ifndef TANDEM_PX_LIMITS_H
+#define TANDEM_PX_LIMITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include "h1_parser.h"
+#include "px_settings.h"
+
+/* A connection's output beyond PX_OUT_HIGH stops us producing for it
+ * (nghttp2 sends, HTTP/1 body copies); writing resumes below PX_OUT_LOW. */
+#define PX_OUT_HIGH (256 * 1024)
+#define PX_OUT_LOW (64 * 1024)
+/* De-chunked HTTP/1 request body held before the worker takes it. */
+#define PX_CHUNKED_HOLD (64 * 1024)
+/* How long a closing connection reads and drops what the client still sends. */
+#define PX_LINGER_S 2
+
+typedef struct px_limits {
+    /* Seconds as configured (0 = off), for messages and arithmetic. */
+    long long timeout_s;        /* a stream makes no progress; a client takes no bytes */
+    long long keepalive_s;      /* an idle connection stays open */
+    long long queue_timeout_s;  /* a request waits for a free worker */
+    size_t max_queue;           /* requests that may wait, counted process-wide */
+    /* The same as timers of the owning thread's event base (NULL = off),
+     * filled by px_limits_bind (libevent common timeouts: O(1) insertion). */
+    const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger;
+
+    /* HTTP/1 */
+    px_h1_limits h1;            /* request line, fields, field size, whole head */
+    uint32_t h1_max_fields;     /* header entries a head may fill (a bound even when unlimited) */
+    size_t h1_read_high;        /* bytes read ahead of the parser before reading pauses */
+    uint32_t h1_chunk_line_max; /* chunk-size line of a chunked request body */
+    uint32_t h1_trailers_max;   /* trailer section of a chunked request body */
+    int keepalive;              /* HTTP/1 keep-alive allowed at all */
+
+    /* HTTP/2: the SETTINGS we announce and enforce */
+    uint32_t h2_max_concurrent_streams;
+    uint32_t h2_initial_window;
+    uint32_t h2_max_frame;
+    uint32_t h2_max_header_list;
+    /* limit_request_fields and limit_request_field_size for h2 heads (0 = no limit) */
+    uint32_t max_fields;
+    uint32_t max_field_size;
+} px_limits;
+
+/* Derives every bound from validated settings; the timers stay NULL. */
+void px_limits_from_settings(px_limits *l, const px_settings *cfg);
+
+struct event_base;
+/* Fills the timers for base (the thread that will own the connections).
+ * 0, or -1 when libevent cannot make a common timeout. */
+int px_limits_bind(px_limits *l, struct event_base *base);
+
+#endif

@@ -1,0 +1,40 @@
+/* px_listener.h: the listening sockets and what a connection accepted on
+ * one inherits: TLS context, protocols, trusted peers, limits.  Sockets are
+ * bound once at startup (a port in use is an error, hence no SO_REUSEPORT)
+ * and every thread's loop accepts from each of them. */
+#ifndef TANDEM_PX_LISTENER_H
+#define TANDEM_PX_LISTENER_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+#include "tc_addr.h"
+#include "px_limits.h"
+#include "px_settings.h"
+#include "px_trust.h"
+
+typedef struct px_thread px_thread;
+
+typedef struct px_listener {
+    int fd;
+    tc_addr addr;
+    SSL_CTX *ssl_ctx;           /* NULL: cleartext HTTP/1.x (and h2c for trusted peers) */
+    const px_trust *trust;      /* peers trusted with h2c */
+    int h2c_mode;               /* PX_H2C_* allowed to trusted peers */
+    uint8_t no_alpn_proto;      /* PX_PROTO_* for a TLS client that negotiates no ALPN */
+    uint8_t cleartext_proto;    /* PX_PROTO_* a cleartext connection starts with */
+    px_limits limits;           /* template: each thread keeps a copy with its own timers */
+} px_listener;
+
+/* Binds every --bind address of cfg.  ssl_ctx (borrowed, may be NULL) is
+ * used by each.  0, or -1 with "cannot listen on ADDRESS: cause" in err. */
+int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_t errlen);
+size_t px_listener_count(void);
+const px_listener *px_listener_at(size_t i);
+
+/* Gives th its accept events and its copies of the listeners' limits.
+ * 0, or -1 (out of memory or libevent failure). */
+int px_listener_attach(px_thread *th);
+/* th stops accepting; the last thread to stop closes the sockets. */
+void px_listener_detach(px_thread *th);
+
+#endif

@@ -1,0 +1,26 @@
+/* px_pool.h: a thread's pool of connections to tandem-appd's workers: it
+ * dials (with backoff) until every worker pid is reached, pings idle
+ * connections, and attaches streams to the least busy worker with room
+ * (px_balance.h holds the capacity counts shared across threads). */
+#ifndef TANDEM_PX_POOL_H
+#define TANDEM_PX_POOL_H
+
+#include "tc_addr.h"
+
+typedef struct px_pool px_pool;
+typedef struct px_thread px_thread;
+typedef struct px_stream px_stream;
+
+/* A pool for th dialing upstream (borrowed: it must outlive the pool); it
+ * starts dialing at once.  NULL when out of memory. */
+px_pool *px_pool_new(px_thread *th, const tc_addr *upstream);
+/* Closes every connection and stops dialing (thread stopping). */
+void px_pool_close_all(px_pool *p);
+/* Frees the connections closed this turn (end of turn). */
+void px_pool_reap(px_pool *p);
+int px_pool_has_reaped(const px_pool *p);
+/* Attaches s to a worker and sends its head: 1 attached, 0 no capacity now
+ * (wait), -1 appd unreachable, -2 head too big for the worker's frames. */
+int px_pool_attach(px_pool *p, px_stream *s);
+
+#endif

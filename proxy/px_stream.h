@@ -1,0 +1,162 @@
+/* px_stream.h: one request's life, whatever the client protocol: its head,
+ * waiting for a worker, attached to a worker (request body forwarded under
+ * the worker's window, response bytes credited back as they leave), the
+ * failures mapped to 502/503/504 or a reset, and the events from the
+ * worker.
+ *
+ * The client side is a protocol's: it allocates its stream (a struct whose
+ * first member is px_stream, e.g. HTTP/2's, or px_stream itself for
+ * HTTP/1) and fills a px_stream_ops table, which this module calls to send
+ * toward the client.  Generic code never asks which protocol it serves.
+ *
+ * Ownership: a stream belongs to its connection's thread.  It outlives its
+ * client (conn becomes NULL) until the worker's final frame arrives or a
+ * timeout gives up on it; px_stream_free hands it back to its protocol. */
+#ifndef TANDEM_PX_STREAM_H
+#define TANDEM_PX_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <event2/event_struct.h>
+#include "tp.h"
+#include "px_queue.h"
+
+typedef struct px_stream px_stream;
+typedef struct px_conn px_conn;
+typedef struct px_thread px_thread;
+typedef struct px_upstream px_upstream;
+typedef struct px_limits px_limits;
+struct evbuffer;
+
+enum px_stream_state {
+    PX_ST_IDLE = 0,    /* collecting the request head */
+    PX_ST_QUEUED,      /* waiting for worker capacity or a first upstream connection */
+    PX_ST_UP,          /* attached to a worker */
+    PX_ST_DONE,        /* worker side finished (or never reached); client side drains */
+};
+
+/* Why a response that has started cannot complete (the protocol maps it:
+ * RST_STREAM codes on h2, a close without the framing's end on HTTP/1). */
+enum px_abort {
+    PX_ABORT_INTERNAL = 0,  /* the worker failed or timed out */
+    PX_ABORT_CANCEL,        /* nobody wants the rest */
+    PX_ABORT_DONE,          /* the response was complete; the client did not take it */
+};
+
+/* What to do with a client that took no response byte for --timeout. */
+enum px_stall { PX_STALL_WAIT = 0, PX_STALL_RESET, PX_STALL_CLOSE };
+
+/* The client side of a stream.  Each is called only while s->conn is set. */
+typedef struct px_stream_ops {
+    /* A worker took the stream: start moving the request body. */
+    void (*dispatched)(px_stream *s);
+    /* The worker granted credit: move more request body. */
+    void (*pump_request)(px_stream *s);
+    /* n request-body bytes from s->req reached the worker (0 when none
+     * moved); h2 opens the client's window by as much. */
+    void (*consumed)(px_stream *s, size_t n);
+    /* The worker will read no more of the body: the client's bytes held
+     * in s->req are dropped and their flow-control credit returned. */
+    void (*body_abandoned)(px_stream *s);
+    /* A 1xx (103 hints) from the worker. */
+    void (*send_informational)(px_stream *s, const tp_response_head *h);
+    /* The final head, or the proxy's own response (s->resp holds its body). */
+    void (*send_head)(px_stream *s, const tp_response_head *h);
+    /* s->resp grew, or the response ended (s->resp_end), possibly with
+     * trailers kept in s->trailers: send what the client can take. */
+    void (*data_ready)(px_stream *s);
+    /* The head went out and the rest cannot follow. */
+    void (*abort)(px_stream *s, enum px_abort why);
+    /* The client took nothing for --timeout; reads: it reads the connection. */
+    enum px_stall (*stalled)(px_stream *s, int reads);
+    /* Back to the protocol's free list (px_stream_free). */
+    void (*recycle)(px_stream *s);
+} px_stream_ops;
+
+struct px_stream {
+    px_queue_link q;            /* first: px_queue links point here */
+    const px_stream_ops *ops;
+    px_stream *free_next;       /* the protocol's free list */
+    px_thread *th;
+    px_conn *conn;              /* NULL once the client side is gone */
+    const px_limits *limits;    /* the connection's */
+    px_upstream *up;            /* worker connection while state == PX_ST_UP */
+    uint32_t up_id;
+    int slot;                   /* worker table slot held, -1 none */
+    uint8_t state;
+    unsigned is_head : 1;       /* HEAD request: no response body to the client */
+    unsigned req_end : 1;       /* client finished the request body */
+    unsigned req_end_sent : 1;  /* END_STREAM sent to the worker */
+    unsigned resp_head : 1;     /* response head sent to the client */
+    unsigned head_in : 1;       /* the worker's RESPONSE_HEAD arrived */
+    unsigned resp_end : 1;      /* worker finished the response */
+    unsigned resp_done : 1;     /* client side: last byte queued to the client */
+    unsigned has_trailers : 1;
+    unsigned head_kept : 1;     /* the head outlives the client's input: it can wait or retry */
+    unsigned req_data_sent : 1; /* some body bytes went to a worker (no retry) */
+    unsigned cancelled : 1;     /* client gone; waiting for the worker's final frame */
+    unsigned retries : 3;
+    uint16_t status;
+    int64_t send_window;        /* REQUEST_DATA the worker allows now */
+    int64_t resp_window;        /* RESPONSE_DATA the worker may still send */
+    uint32_t credit_pending;    /* response bytes passed on, not yet credited */
+    struct evbuffer *req;       /* body bytes waiting for the worker's window */
+    struct evbuffer *resp;      /* response body waiting for the client */
+    struct event timer;         /* queue wait / no-progress timeout */
+    struct timeval since;       /* dispatch time (tells 504 from 502) */
+    tp_request_head head;
+    tp_header *hdrs;            /* the head's fields when kept here */
+    uint32_t hdr_cap;
+    tp_buf hold;                /* copies: a queued HTTP/1 head, joined cookies */
+    tp_buf trailers;            /* response trailers: (u32 name len, u32 value len, bytes)* */
+    uint32_t ntrailers;
+};
+
+/* ---- for protocols ---- */
+
+/* Makes fresh memory a stream (its buffers are allocated once and kept
+ * across reuse).  0, or -1 out of memory. */
+int px_stream_construct(px_stream *s);
+/* Readies a constructed stream for a new request on c, keeping buffers. */
+void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops);
+/* Releases what construct allocated (a protocol trimming its free list). */
+void px_stream_destruct(px_stream *s);
+/* Moves the request of src (head, held bytes, body) into dst, initialised
+ * for the same connection; src is left empty (h2c: HTTP/1 -> stream 1). */
+void px_stream_move_request(px_stream *dst, px_stream *src);
+/* Copies every string of the head (and the header array) into s->hold so
+ * it outlives the client's input buffer; sets head_kept. */
+void px_stream_keep_head(px_stream *s);
+/* Sends s->req to the worker as far as its window allows (the body of
+ * protocols that buffer it in s->req). */
+void px_stream_pump_request(px_stream *s);
+/* The client made progress (body bytes moved): the timeout starts over. */
+void px_stream_progress(px_stream *s);
+/* n response bytes left for the client: credit the worker. */
+void px_stream_resp_passed(px_stream *s, size_t n);
+/* The proxy answers by itself (errors; s->resp gets body). */
+void px_stream_local_response(px_stream *s, unsigned status, const char *body);
+/* The client is gone (reset, disconnect) or done with the response. */
+void px_stream_client_gone(px_stream *s);
+/* Hands s back to its protocol, letting go of any worker it holds. */
+void px_stream_free(px_stream *s);
+
+/* ---- for the dispatcher (px_dispatch.c) ---- */
+/* Attached to a worker: the timeout runs, the protocol moves the body. */
+void px_stream_dispatched(px_stream *s);
+void px_stream_set_timer(px_stream *s, const struct timeval *tv);
+
+/* ---- events from the worker (px_upstream.c) ---- */
+void px_stream_on_info(px_stream *s, const tp_response_head *h);
+void px_stream_on_head(px_stream *s, const tp_response_head *h, int end);
+void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end);
+void px_stream_on_trailers(px_stream *s, const tp_response_head *h);
+void px_stream_on_reset(px_stream *s, uint32_t reason);
+void px_stream_on_credit(px_stream *s, uint32_t n);
+/* The worker broke the stream's flow control: reset it both ways. */
+void px_stream_on_flow_error(px_stream *s);
+/* The worker connection closed under the stream. */
+void px_stream_on_up_lost(px_stream *s);
+
+#endif

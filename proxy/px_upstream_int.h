@@ -1,0 +1,82 @@
+/* px_upstream_int.h: what px_upstream.c (one worker connection) and
+ * px_pool.c (the thread's set of them) share.  Nothing else includes it. */
+#ifndef TANDEM_PX_UPSTREAM_INT_H
+#define TANDEM_PX_UPSTREAM_INT_H
+
+#include <stdint.h>
+#include <sys/time.h>
+#include "tp.h"
+#include "tc_addr.h"
+#include "px_pool.h"
+#include "px_upstream.h"
+
+struct bufferevent;
+struct event;
+
+#define PX_UP_MAX_FRAME TP_DEFAULT_MAX_FRAME
+#define PX_READ_CHUNK (256 * 1024)    /* one read(2) from appd takes up to this */
+
+enum px_up_state { PX_UP_CONNECTING = 1, PX_UP_HELLO, PX_UP_READY, PX_UP_DRAINING, PX_UP_CLOSED };
+
+struct px_upstream {
+    px_upstream *next;          /* the pool's list */
+    px_pool *pool;
+    struct bufferevent *bev;
+    uint8_t state;              /* PX_UP_* */
+    uint8_t ping_out;           /* a liveness PING is unanswered */
+    int slot;                   /* worker table slot once HELLO arrived */
+    tp_hello hello;
+    uint32_t next_id;
+    uint32_t nstreams;
+    uint32_t last_ok;           /* DRAIN: streams above this never started */
+    struct event *hello_timer;  /* a worker that never says HELLO is dropped */
+    px_stream **tab;            /* open-addressing map stream id -> stream */
+    uint32_t tab_size, tab_used;
+    px_upstream *reap_next;
+};
+
+struct px_pool {
+    px_thread *th;
+    const tc_addr *addr;
+    px_upstream *ups;
+    int nups, nready, nconnecting;
+    uint32_t worker_count;      /* from HELLO: how many distinct workers to reach */
+    struct event *dial_ev;
+    struct event *ping_ev;      /* periodic liveness check of idle connections */
+    int backoff_ms;
+    int dial_failed;            /* last attempt failed and nothing is connected */
+    struct timeval last_fail;
+    px_upstream *reap;          /* closed this turn, freed at its end */
+    tp_buf out;                 /* frames encoded before one evbuffer_add */
+    tp_header *rh;              /* decoded response headers */
+    uint32_t rh_cap;
+};
+
+/* px_upstream.c */
+/* Connects and sends our HELLO; the new connection is on p's list.  NULL
+ * with the cause in err when the socket cannot connect. */
+px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen);
+/* Closes u (why: logged; NULL when the caller has said enough), fails only
+ * its streams, and puts it on the pool's reap list. */
+void px_upstream_close(px_upstream *u, const char *why);
+void px_upstream_ping(px_upstream *u);
+/* Registers s on u under a new id and sends its head: 1, -1 out of memory,
+ * -2 head too big for the worker's frames. */
+int px_upstream_open_stream(px_upstream *u, px_stream *s);
+void px_upstream_free(px_upstream *u);
+/* Appends p->out to u's output and empties it. */
+void px_upstream_commit(px_upstream *u);
+
+/* px_pool.c: events from a connection */
+void px_pool_maintain(px_pool *p);
+/* u's HELLO was accepted (u is READY). */
+void px_pool_on_ready(px_pool *p, px_upstream *u);
+/* u takes no new stream (DRAIN from the worker, or ids run out). */
+void px_pool_on_draining(px_pool *p, px_upstream *u);
+/* A connection in state was (PX_UP_*) is closing; why is NULL when it was
+ * our own decision.  Its streams fail after this, then px_pool_on_closed. */
+void px_pool_on_closing(px_pool *p, int was, const char *why);
+/* u is closed: off the list, freed at the end of the turn; dial again. */
+void px_pool_on_closed(px_pool *p, px_upstream *u);
+
+#endif
