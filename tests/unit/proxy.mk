@@ -1,9 +1,10 @@
-# tests/unit/proxy.mk: Check tests for tandem-proxy's pure parts, compiled
-# from proxy/ sources: one program per module (test_px_MODULE.c) for the
-# balancer and worker table, the wait queue, header helpers and priority
-# signals; test_proxy_settings for the settings, ALPN and trusted peers.
+# tests/unit/proxy.mk: Check tests for tandem-proxy's pure parts, one program
+# per module (test_px_MODULE.c), compiled from proxy/ sources: the balancer
+# and worker table, the wait queue, header helpers, priority signals, the
+# settings (with ALPN) and trusted peers; px_check.h holds the settings
+# fixture the last two share.
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
-	tests/unit/test_px_prio tests/unit/test_proxy_settings
+	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
@@ -31,8 +32,14 @@ tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_px_prio_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_prio_LDADD = $(CHECK_LIBS)
 
-tests_unit_test_proxy_settings_SOURCES = tests/unit/test_proxy_settings.c \
+tests_unit_test_px_settings_SOURCES = tests/unit/test_px_settings.c tests/unit/px_check.h \
 	proxy/px_settings.c proxy/px_settings.h proxy/px_trust.c proxy/px_trust.h
-tests_unit_test_proxy_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
-tests_unit_test_proxy_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_proxy_settings_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+tests_unit_test_px_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_settings_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_px_trust_SOURCES = tests/unit/test_px_trust.c tests/unit/px_check.h \
+	proxy/px_trust.c proxy/px_trust.h proxy/px_settings.c proxy/px_settings.h
+tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_trust_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
