@@ -76,7 +76,9 @@ static int route(fr_args *out, const fr_flag *f, char *arg, char *value)
 
 static int unknown_flag(const char *arg, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "unrecognized option '%s' (see tandem --help)", arg);
+    const char *near = fr_flag_nearest(arg);
+    snprintf(err, errlen, "unrecognized option '%s' (see tandem --help)%s%s%s", arg,
+             near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
     return -1;
 }
 

@@ -32,4 +32,9 @@ int fr_flag_dest(const fr_flag *f);
 /* Calls fn for every flag tandem accepts, each once, in --help order. */
 void fr_flag_each(void (*fn)(const fr_flag *f, void *ctx), void *ctx);
 
+/* The accepted flag nearest to an unknown "--flag" or "--flag=value" (a typo
+ * or a flag cut short), for a "did you mean" hint; NULL when none is near,
+ * or two are equally near. */
+const char *fr_flag_nearest(const char *arg);
+
 #endif

@@ -1,6 +1,6 @@
 /* test_fr_args.c: tandem's command line: which daemon each flag goes to (the
- * front's decisions, then the daemons' settings tables), value forms, errors,
- * and --help made from the tables. */
+ * front's decisions, then the daemons' settings tables), value forms, errors
+ * and hints, and --help made from the tables. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,8 +166,29 @@ END_TEST
 START_TEST(unknown_flags)
 {
     FAILS("unrecognized option '--frobnicate' (see tandem --help)", "--frobnicate", "a:b");
+    ck_assert_ptr_null(strstr(err, "did you mean"));
+    FAILS("unrecognized option '--wrokers' (see tandem --help); did you mean --workers?",
+          "--wrokers", "2", "a:b");
+    FAILS("unrecognized option '--http2-max-frame=1' (see tandem --help); "
+          "did you mean --http2-max-frame-size?", "--http2-max-frame=1", "a:b");
     FAILS("unrecognized option '-x' (see tandem --help)", "-x", "a:b");
     FAILS("unrecognized option '--' (see tandem --help)", "--", "a:b");
+}
+END_TEST
+
+START_TEST(nearest_flag)
+{
+    ck_assert_str_eq(fr_flag_nearest("--worker"), "--workers");
+    ck_assert_str_eq(fr_flag_nearest("--prelod=false"), "--preload");
+    ck_assert_str_eq(fr_flag_nearest("--proxy-thread"), "--proxy-threads");
+    ck_assert_str_eq(fr_flag_nearest("--pre"), "--preload");
+    ck_assert_str_eq(fr_flag_nearest("--http2-max"), "--http2-max-frame-size");
+    ck_assert_str_eq(fr_flag_nearest("--worker-clas=gthread"), "--worker-class");
+    ck_assert_ptr_null(fr_flag_nearest("--bid"));   /* --bind or --pid */
+    ck_assert_ptr_null(fr_flag_nearest("--upstream"));   /* refused: not offered */
+    ck_assert_ptr_null(fr_flag_nearest("--nothing-like-it"));
+    ck_assert_ptr_null(fr_flag_nearest("-W"));
+    ck_assert_ptr_null(fr_flag_nearest("--"));
 }
 END_TEST
 
@@ -342,6 +363,7 @@ int main(void)
     tcase_add_test(tc, value_forms);
     tcase_add_test(tc, booleans);
     tcase_add_test(tc, unknown_flags);
+    tcase_add_test(tc, nearest_flag);
     tcase_add_test(tc, missing_value);
     tcase_add_test(tc, app_help_and_version);
     suite_add_tcase(su, tc);
