@@ -1,13 +1,16 @@
 """test_front.py: `tandem` runs both daemons from Gunicorn's command line,
 forwards signals, fails fast with the failing daemon's message, exits when
-either daemon dies later, and leaves no run directory behind on error paths."""
+either daemon dies later, leaves no run directory behind on error paths, and
+routes each flag by the daemons' own settings tables."""
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
 
-from harness import APPS, FRONT, Daemon, can_connect, children, curl, free_port, wait_for
+from harness import (APPD, APPS, FRONT, PROXY, Daemon, can_connect, children, curl, free_port,
+                     wait_for)
 
 
 def test_tandem_serves_h2_and_stops_on_sigterm(certs):
@@ -162,3 +165,32 @@ def test_tandem_too_long_tmpdir_is_named(tmp_path):
                        env=dict(os.environ, TMPDIR=str(long_dir)))
     assert r.returncode == 1, r
     assert "TMPDIR" in r.stderr.decode() and str(long_dir) in r.stderr.decode(), r.stderr
+
+
+def _help_line(prog, flag):
+    r = subprocess.run([prog, "--help"], capture_output=True, timeout=5)
+    assert r.returncode == 0, r.stderr
+    pattern = re.compile(r"\s+(-\w, )?%s\s" % re.escape(flag))
+    lines = [l for l in r.stdout.decode().splitlines() if pattern.match(l)]
+    assert len(lines) == 1, (flag, r.stdout.decode())
+    return lines[0]
+
+
+def test_tandem_help_takes_defaults_from_each_daemons_table():
+    """tandem --help shows each flag as the daemon that owns it does, default included."""
+    frame = _help_line(FRONT, "--http2-max-frame-size")
+    assert frame.endswith("[16384]"), frame
+    assert frame == _help_line(PROXY, "--http2-max-frame-size")
+    max_requests = _help_line(FRONT, "--max-requests")
+    assert max_requests.endswith("[0]"), max_requests
+    assert max_requests == _help_line(APPD, "--max-requests")
+
+
+def test_tandem_refuses_upstream_and_hints_at_typos():
+    r = subprocess.run([FRONT, "--upstream", "unix:/tmp/x.sock", "probe:app"],
+                       capture_output=True, timeout=5)
+    assert r.returncode == 2
+    assert "'--upstream' is set by tandem" in r.stderr.decode(), r.stderr
+    r = subprocess.run([FRONT, "--wrokers", "2", "probe:app"], capture_output=True, timeout=5)
+    assert r.returncode == 2
+    assert "did you mean --workers?" in r.stderr.decode(), r.stderr

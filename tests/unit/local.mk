@@ -5,3 +5,4 @@ include $(srcdir)/tests/unit/protocol.mk
 include $(srcdir)/tests/unit/h1.mk
 include $(srcdir)/tests/unit/proxy.mk
 include $(srcdir)/tests/unit/appd.mk
+include $(srcdir)/tests/unit/front.mk
