@@ -235,22 +235,30 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
     return 0;
 }
 
+void tc_opt_usage_row(FILE *out, const tc_opt *o)
+{
+    char left[96];
+    int n = 0;
+    if (o->short_flag) n = snprintf(left, sizeof left, "-%c, ", o->short_flag);
+    snprintf(left + n, sizeof left - (size_t)n, "%s%s%s", o->flag, o->metavar ? " " : "",
+             o->metavar ? o->metavar : "");
+    fprintf(out, "  %-38s %s", left, o->help ? o->help : "");
+    if (o->def && o->def[0] && o->type != TC_OPT_BOOL) fprintf(out, " [%s]", o->def);
+    fputc('\n', out);
+}
+
+void tc_opt_usage_help_version(FILE *out)
+{
+    fprintf(out, "  %-38s %s\n  %-38s %s\n", "-h, --help", "show this help and exit",
+            "-v, --version", "show the version and exit");
+}
+
 void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table)
 {
     fprintf(out, "%s\n\noptions:\n", usage);
-    for (const tc_opt *o = table; o->key; o++) {
-        if (o->flag == NULL) continue;
-        char left[96];
-        int n = 0;
-        if (o->short_flag) n = snprintf(left, sizeof left, "-%c, ", o->short_flag);
-        snprintf(left + n, sizeof left - (size_t)n, "%s%s%s", o->flag, o->metavar ? " " : "",
-                 o->metavar ? o->metavar : "");
-        fprintf(out, "  %-38s %s", left, o->help ? o->help : "");
-        if (o->def && o->def[0] && o->type != TC_OPT_BOOL) fprintf(out, " [%s]", o->def);
-        fputc('\n', out);
-    }
-    fprintf(out, "  %-38s %s\n  %-38s %s\n", "-h, --help", "show this help and exit",
-            "-v, --version", "show the version and exit");
+    for (const tc_opt *o = table; o->key; o++)
+        if (o->flag) tc_opt_usage_row(out, o);
+    tc_opt_usage_help_version(out);
 }
 
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings)

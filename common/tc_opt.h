@@ -61,6 +61,10 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
                       char **positionals, int max_pos, int *npos, char *err, size_t errlen);
 /* Prints "usage" and one line per row (flag, metavar, help, default). */
 void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table);
+/* The parts of it, for a program that lists rows of several tables (tandem):
+ * one row's line (which must have a flag), and the -h/-v lines. */
+void tc_opt_usage_row(FILE *out, const tc_opt *o);
+void tc_opt_usage_help_version(FILE *out);
 /* Prints "key = value" for every row (--print-config). */
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings);
 void tc_opt_free(const tc_opt *table, void *settings);

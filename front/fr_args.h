@@ -7,6 +7,7 @@
 #define TANDEM_FR_ARGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     char **v;
@@ -23,6 +24,7 @@ typedef struct {
 int fr_args_split(int argc, char **argv, fr_args *out, char *err, size_t errlen);
 int fr_argv_push(fr_argv *a, char *s);
 void fr_args_free(fr_args *a);
-void fr_usage(void);
+/* tandem --help: the daemons' flags from their settings tables, and tandem's. */
+void fr_usage(FILE *out);
 
 #endif

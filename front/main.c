@@ -295,7 +295,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tandem: error: %s\n", err);
         return 2;
     }
-    if (a.help) { fr_usage(); return 0; }
+    if (a.help) { fr_usage(stdout); return 0; }
     if (a.version) { printf("tandem %s\n", PACKAGE_VERSION); return 0; }
     if (!a.has_app) {
         fprintf(stderr, "tandem: error: no app given: tandem [OPTIONS] MODULE:CALLABLE\n");

@@ -1,13 +1,25 @@
 # proxy/local.mk: tandem-proxy (TLS, ALPN, HTTP/2 via nghttp2, HTTP/1 via the
-# project's parser, upstream pool to tandem-appd).  The HTTP/1 parser's file
-# list (PX_H1_SOURCES) is owned by tests/unit/h1.mk.
-PX_CORE_SOURCES = \
+# project's parser, upstream pool to tandem-appd).
+# libpxcore.a holds the parts that need no event loop, TLS or nghttp2
+# (settings, trusted peers, priority, queue, balancer, header helpers, the
+# HTTP/1 parser), so the unit tests and tandem(1) link them as they are.
+
+# The HTTP/1 parser's one file list: the libFuzzer target (tests/fuzz) compiles
+# these sources itself so its coverage instrumentation sees them.
+PX_H1_SOURCES = proxy/h1_parser.c proxy/h1_fields.c proxy/h1_lex.c proxy/h1_chunked.c \
+	proxy/h1_internal.h proxy/h1_parser.h
+
+noinst_LIBRARIES += proxy/libpxcore.a
+proxy_libpxcore_a_SOURCES = \
 	proxy/px_trust.c proxy/px_trust.h \
 	proxy/px_prio.c proxy/px_prio.h \
 	proxy/px_settings.c proxy/px_settings.h \
 	proxy/px_queue.c proxy/px_queue.h \
 	proxy/px_balance.c proxy/px_balance.h \
-	proxy/px_hdr.c proxy/px_hdr.h
+	proxy/px_hdr.c proxy/px_hdr.h \
+	$(PX_H1_SOURCES)
+proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread
 
 sbin_PROGRAMS += proxy/tandem-proxy
 proxy_tandem_proxy_SOURCES = \
@@ -25,10 +37,8 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/h1_conn.c proxy/h1_conn.h proxy/h1_response.c \
 	proxy/h2_conn.h proxy/h2_session.c proxy/h2_request.c proxy/h2_priority.c \
 	proxy/h2_response.c \
-	proxy/h2c.c proxy/h2c.h \
-	$(PX_CORE_SOURCES) \
-	$(PX_H1_SOURCES)
+	proxy/h2c.c proxy/h2c.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
-proxy_tandem_proxy_LDADD = protocol/libtandemproto.a common/libtandemcommon.a \
+proxy_tandem_proxy_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \
 	$(OPENSSL_LIBS) $(NGHTTP2_LIBS) $(LIBEVENT_LIBS) -lpthread

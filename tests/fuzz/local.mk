@@ -27,15 +27,17 @@ endif
 # ---- end protocol ---------------------------------------------------------
 
 # ---- h1: the proxy's HTTP/1 request parser (proxy/h1_*.c) -----------------
-# The parser's sources (PX_H1_SOURCES, listed in tests/unit/h1.mk) are
-# compiled into each program, so coverage instrumentation sees them.
+# The replay links the parser from proxy/libpxcore.a; the libFuzzer binary
+# compiles its sources (PX_H1_SOURCES, listed in proxy/local.mk) itself, so
+# coverage instrumentation sees them.
 FUZZ_H1_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 check_PROGRAMS += tests/fuzz/fuzz_h1_replay
 TESTS += tests/fuzz/fuzz_h1_replay
 tests_fuzz_fuzz_h1_replay_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/replay_main.c \
-	tests/fuzz/fuzz.h $(PX_H1_SOURCES)
+	tests/fuzz/fuzz.h
 tests_fuzz_fuzz_h1_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy \
 	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/h1"'
+tests_fuzz_fuzz_h1_replay_LDADD = proxy/libpxcore.a
 EXTRA_DIST += tests/fuzz/corpus/h1
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_h1

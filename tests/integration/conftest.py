@@ -1,4 +1,5 @@
-"""conftest.py: shared fixtures: a development certificate and running stacks."""
+"""conftest.py: shared fixtures: a development certificate and running stacks
+(tandem's own, or a tandem-proxy in front of a misbehaving worker)."""
 import os
 import subprocess
 import sys
@@ -6,6 +7,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from evil_worker import EvilStack  # noqa: E402
 from harness import ROOT, Stack  # noqa: E402
 
 
@@ -20,5 +22,21 @@ def certs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tls_stack(certs):
     s = Stack(workers=2, appd_args=["-k", "gthread", "--threads", "4"], tls=certs)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def evil():
+    """tandem-proxy (cleartext) in front of evil_worker.EvilWorker."""
+    s = EvilStack()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def evil_tls(certs):
+    """The same over TLS (h2 and http/1.1), with a 2 s --timeout."""
+    s = EvilStack(tls=certs, proxy_args=["--timeout", "2"])
     yield s
     s.close()

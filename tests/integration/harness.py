@@ -8,6 +8,8 @@ import sys
 import tempfile
 import time
 
+import appd_client as ac
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("TANDEM_BUILD_DIR") or (
     os.path.join(ROOT, "build") if os.path.isdir(os.path.join(ROOT, "build", "proxy")) else ROOT)
@@ -163,6 +165,50 @@ class Stack:
             except OSError:
                 pass
         os.rmdir(self.tmp)
+
+
+class AppdFromSource:
+    """tandem-appd serving src_app:app, written from source into tmp_path,
+    with its log in a file; stopped by PID.  The app may wait in import for
+    the file self.go ($TANDEM_TEST_GO) so that the test decides when the
+    workers finish booting."""
+
+    def __init__(self, tmp_path, src, workers, *args):
+        (tmp_path / "src_app.py").write_text(src)
+        self.go = str(tmp_path / "go")
+        self.sock = str(tmp_path / "app.sock")
+        self.log = str(tmp_path / "err.log")
+        env = dict(os.environ, TANDEM_TEST_GO=self.go)
+        self.proc = subprocess.Popen(
+            [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
+             "%s,%s" % (tmp_path, APPS), "--error-logfile", self.log] + list(args)
+            + ["src_app:app"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+    def output(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def workers(self):
+        return set(children(self.proc.pid))
+
+    def all_ready(self, n, timeout=20):
+        """Waits until n workers answer HELLO (the master hands connections
+        only to ready ones)."""
+        wait_for(lambda: self.proc.poll() is not None or can_connect(self.sock), 10,
+                 "the appd socket")
+        assert self.proc.poll() is None, self.output()
+        for c in ac.connect_all(self.sock, n, timeout=timeout).values():
+            c.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc.stderr.close()
 
 
 def run(argv, timeout=60, input=None, check=True):

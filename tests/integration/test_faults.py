@@ -1,13 +1,16 @@
-"""test_faults.py: app errors, killed and hung workers, appd down and back:
-only the affected requests fail, with the right status, and service goes on."""
+"""test_faults.py: app errors, killed and hung workers, appd down and back, a
+proxy out of file descriptors: only the affected requests fail, with the
+right status, and service goes on."""
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
+from evil_worker import EvilStack
 from harness import APPD, APPS, Daemon, Stack, can_connect, curl, wait_for
 
 
@@ -90,4 +93,50 @@ def test_appd_down_gives_502_then_recovers(certs):
         wait_for(lambda: curl("--http2", s.url + "/", check=False).stdout == b"hello", 15,
                  "proxy reconnects by itself")
     finally:
+        s.close()
+
+
+def _cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])   # utime + stime
+
+
+def test_accept_at_emfile_does_not_spin():
+    """px_listener.c: at EMFILE the pending connection stays in the backlog
+    and the level-triggered listener woke the loop again at once: 100% CPU
+    and an error line per wake-up, for as long as the descriptors lacked."""
+    s = EvilStack(wrap=["prlimit", "--nofile=40:40", "--"])
+    held = []
+    try:
+        assert curl(s.url + "/").stdout == b"ok\n"
+        # Keep-alive connections until the proxy has no descriptor left.
+        for _ in range(60):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=20)
+            held.append(c)
+            if "accept: Too many open files" in s.proxy.output():
+                break
+        wait_for(lambda: "accept: Too many open files" in s.proxy.output(), 20, "EMFILE")
+        # A window to watch the loop in: spinning shows as CPU and log lines.
+        t0 = _cpu_ticks(s.proxy.pid)
+        time.sleep(1.0)
+        ticks = _cpu_ticks(s.proxy.pid) - t0
+        lines = s.proxy.output().count("accept: Too many open files")
+        assert ticks < 40, "proxy used %d ticks of CPU in 1 s at EMFILE" % ticks
+        assert lines < 50, "%d accept error lines in about 1 s" % lines
+        # Descriptors come back: the connection waiting in the backlog is served.
+        last = held.pop()
+        for c in held:
+            c.close()
+        held = [last]
+        last.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"ok\n" not in data:
+            d = last.recv(4096)
+            assert d, "closed without a response: " + data.decode(errors="replace")
+            data += d
+        assert data.startswith(b"HTTP/1.1 200")
+    finally:
+        for c in held:
+            c.close()
         s.close()

@@ -1,15 +1,19 @@
-# tests/unit/appd.mk: Check tests for appd's pure-C parts: the HTTP rules of
-# the WSGI layer (ad_http.c: environ keys, response header and trailer field
-# checks) and the settings parser (ad_settings.c).
-check_PROGRAMS += tests/unit/test_appd_http tests/unit/test_appd_settings
-TESTS += tests/unit/test_appd_http tests/unit/test_appd_settings
-tests_unit_test_appd_http_SOURCES = tests/unit/test_appd_http.c
-tests_unit_test_appd_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
-tests_unit_test_appd_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_appd_http_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+# tests/unit/appd.mk: Check tests for appd's pure-C parts, one program per
+# module (test_ad_MODULE.c): the HTTP rules of the WSGI layer (ad_http.c:
+# environ keys, response header and trailer field checks) and the settings
+# parser (ad_settings.c).
+AD_UNIT_TESTS = tests/unit/test_ad_http tests/unit/test_ad_settings
+check_PROGRAMS += $(AD_UNIT_TESTS)
+TESTS += $(AD_UNIT_TESTS)
+
+tests_unit_test_ad_http_SOURCES = tests/unit/test_ad_http.c
+tests_unit_test_ad_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
+tests_unit_test_ad_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ad_http_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(CHECK_LIBS)
-tests_unit_test_appd_settings_SOURCES = tests/unit/test_appd_settings.c
-tests_unit_test_appd_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
-tests_unit_test_appd_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_appd_settings_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+
+tests_unit_test_ad_settings_SOURCES = tests/unit/test_ad_settings.c
+tests_unit_test_ad_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
+tests_unit_test_ad_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ad_settings_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(CHECK_LIBS)

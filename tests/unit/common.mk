@@ -1,6 +1,17 @@
-# tests/unit/common.mk: Check tests for common/ (settings tables, addresses, log levels).
-check_PROGRAMS += tests/unit/test_common
-TESTS += tests/unit/test_common
-tests_unit_test_common_SOURCES = tests/unit/test_common.c
-tests_unit_test_common_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_common_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+# tests/unit/common.mk: Check tests for common/, one program per module
+# (test_tc_MODULE.c): settings tables, bind addresses, log levels.
+TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log
+check_PROGRAMS += $(TC_UNIT_TESTS)
+TESTS += $(TC_UNIT_TESTS)
+
+tests_unit_test_tc_opt_SOURCES = tests/unit/test_tc_opt.c
+tests_unit_test_tc_opt_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_opt_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_addr_SOURCES = tests/unit/test_tc_addr.c
+tests_unit_test_tc_addr_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_addr_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_log_SOURCES = tests/unit/test_tc_log.c
+tests_unit_test_tc_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_log_LDADD = common/libtandemcommon.a $(CHECK_LIBS)

@@ -1,18 +1,41 @@
-# tests/unit/proxy.mk: Check tests for tandem-proxy's pure parts (settings,
-# ALPN, trusted peers, header helpers, priority signals, balancer, wait
-# queue), compiled from proxy/ sources.
-check_PROGRAMS += tests/unit/test_proxy_settings tests/unit/test_proxy_logic
-TESTS += tests/unit/test_proxy_settings tests/unit/test_proxy_logic
+# tests/unit/proxy.mk: Check tests for tandem-proxy's pure parts, one program
+# per module (test_px_MODULE.c), linked from proxy/libpxcore.a: the balancer
+# and worker table, the wait queue, header helpers, priority signals, the
+# settings (with ALPN) and trusted peers; px_check.h holds the settings
+# fixture the last two share.
+PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
+	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust
+check_PROGRAMS += $(PX_UNIT_TESTS)
+TESTS += $(PX_UNIT_TESTS)
 
-tests_unit_test_proxy_settings_SOURCES = tests/unit/test_proxy_settings.c \
-	proxy/px_settings.c proxy/px_settings.h proxy/px_trust.c proxy/px_trust.h
-tests_unit_test_proxy_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
-tests_unit_test_proxy_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_proxy_settings_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+tests_unit_test_px_balance_SOURCES = tests/unit/test_px_balance.c
+tests_unit_test_px_balance_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_balance_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
+tests_unit_test_px_balance_LDADD = proxy/libpxcore.a $(CHECK_LIBS) -lpthread
 
-tests_unit_test_proxy_logic_SOURCES = tests/unit/test_proxy_logic.c \
-	proxy/px_queue.c proxy/px_queue.h proxy/px_balance.c proxy/px_balance.h \
-	proxy/px_hdr.c proxy/px_hdr.h proxy/px_prio.c proxy/px_prio.h
-tests_unit_test_proxy_logic_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
-tests_unit_test_proxy_logic_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
-tests_unit_test_proxy_logic_LDADD = $(CHECK_LIBS) -lpthread
+# The queue's bound is checked against the process-wide waiting count,
+# which px_balance.c keeps.
+tests_unit_test_px_queue_SOURCES = tests/unit/test_px_queue.c
+tests_unit_test_px_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_queue_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
+tests_unit_test_px_queue_LDADD = proxy/libpxcore.a $(CHECK_LIBS) -lpthread
+
+tests_unit_test_px_hdr_SOURCES = tests/unit/test_px_hdr.c
+tests_unit_test_px_hdr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_hdr_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+
+tests_unit_test_px_prio_SOURCES = tests/unit/test_px_prio.c
+tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_prio_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_prio_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+
+tests_unit_test_px_settings_SOURCES = tests/unit/test_px_settings.c tests/unit/px_check.h
+tests_unit_test_px_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_settings_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_px_trust_SOURCES = tests/unit/test_px_trust.c tests/unit/px_check.h
+tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)

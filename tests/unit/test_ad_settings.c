@@ -1,6 +1,7 @@
-/* test_appd_settings.c: tandem-appd's command line: defaults, Gunicorn flag
- * names, derived values (gthread), $WEB_CONCURRENCY, and error texts that
- * name the flag and the allowed values. */
+/* test_ad_settings.c: Check tests for tandem-appd's command line
+ * (appd/ad_settings.c): defaults, Gunicorn flag names, derived values
+ * (gthread), $WEB_CONCURRENCY, and error texts that name the flag and the
+ * allowed values. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +165,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *su = suite_create("appd_settings");
-    TCase *tc = tcase_create("core");
+    Suite *su = suite_create("ad_settings");
+    TCase *tc = tcase_create("settings");
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, gunicorn_flags);

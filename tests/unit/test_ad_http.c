@@ -1,7 +1,7 @@
-/* test_appd_http.c: the HTTP rules tandem-appd's WSGI layer applies:
- * PATH_INFO percent-decoding, header name -> environ key, duplicate joining,
- * authority splitting, status lines, response header and trailer field
- * validation. */
+/* test_ad_http.c: Check tests for the HTTP rules tandem-appd's WSGI layer
+ * applies (appd/ad_http.c): PATH_INFO percent-decoding, header name ->
+ * environ key, duplicate joining, authority splitting, status lines,
+ * response header and trailer field validation. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,8 +311,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("appd_http");
-    TCase *tc = tcase_create("core");
+    Suite *s = suite_create("ad_http");
+    TCase *tc = tcase_create("http");
     tcase_add_test(tc, pct_decode);
     tcase_add_test(tc, env_keys);
     tcase_add_test(tc, duplicates_joined);

@@ -1,14 +1,11 @@
-/* test_common.c: settings-table parsing, bind-address syntax and log levels. */
+/* test_tc_opt.c: Check tests for the settings tables (common/tc_opt.c):
+ * defaults and flags, lists replacing their default, errors that name the
+ * setting, "--", number and boolean parsing, and the comma-list walker. */
 #include <check.h>
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include "tc_addr.h"
-#include "tc_log.h"
 #include "tc_opt.h"
 
 struct demo {
@@ -151,95 +148,18 @@ START_TEST(csv_walk)
 }
 END_TEST
 
-START_TEST(addresses)
-{
-    tc_addr a;
-    char err[256];
-    ck_assert_int_eq(tc_addr_parse("127.0.0.1:8443", 8000, &a, err, sizeof err), 0);
-    ck_assert_str_eq(a.text, "127.0.0.1:8443");
-    ck_assert_int_eq(tc_addr_parse("[::1]:9000", 8000, &a, err, sizeof err), 0);
-    ck_assert_str_eq(a.text, "[::1]:9000");
-    ck_assert_int_eq(tc_addr_parse(":7000", 8000, &a, err, sizeof err), 0);
-    ck_assert_str_eq(a.text, "0.0.0.0:7000");
-    ck_assert_int_eq(tc_addr_parse("127.0.0.1", 8000, &a, err, sizeof err), 0);
-    ck_assert_str_eq(a.text, "127.0.0.1:8000");
-    ck_assert_int_eq(tc_addr_parse("unix:/tmp/x.sock", 0, &a, err, sizeof err), 0);
-    ck_assert_int_eq(a.ss.ss_family, AF_UNIX);
-    ck_assert_str_eq(a.text, "unix:/tmp/x.sock");
-    ck_assert_int_eq(tc_addr_parse("127.0.0.1:70000", 8000, &a, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "0 to 65535"));
-    ck_assert_int_eq(tc_addr_parse("::1:80", 8000, &a, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "[ADDRESS]:PORT"));
-    char longpath[200];
-    memset(longpath, 'a', sizeof longpath - 1);
-    longpath[sizeof longpath - 1] = '\0';
-    memcpy(longpath, "unix:", 5);
-    ck_assert_int_eq(tc_addr_parse(longpath, 0, &a, err, sizeof err), -1);
-}
-END_TEST
-
-START_TEST(listen_twice_is_address_in_use)
-{
-    tc_addr a;
-    char err[256];
-    ck_assert_int_eq(tc_addr_parse("127.0.0.1:0", 0, &a, err, sizeof err), 0);
-    int fd = tc_listen(&a, 16, err, sizeof err);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-    memcpy(&a.ss, &ss, len);
-    ck_assert_int_eq(tc_listen(&a, 16, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "in use"));
-    close(fd);
-}
-END_TEST
-
-START_TEST(unix_listen_replaces_only_stale)
-{
-    char path[] = "/tmp/tc_test_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(path));
-    char spec[128], err[256];
-    snprintf(spec, sizeof spec, "unix:%s/s.sock", path);
-    tc_addr a;
-    ck_assert_int_eq(tc_addr_parse(spec, 0, &a, err, sizeof err), 0);
-    int fd = tc_listen(&a, 16, err, sizeof err);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(tc_listen(&a, 16, err, sizeof err), -1); /* live: refused */
-    close(fd);
-    fd = tc_listen(&a, 16, err, sizeof err);                  /* stale: replaced */
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    unlink(((struct sockaddr_un *)&a.ss)->sun_path);
-    rmdir(path);
-}
-END_TEST
-
-START_TEST(log_levels)
-{
-    ck_assert_int_eq(tc_log_level_parse("DEBUG"), TC_LOG_DEBUG);
-    ck_assert_int_eq(tc_log_level_parse("warning"), TC_LOG_WARNING);
-    ck_assert_int_eq(tc_log_level_parse("critical"), TC_LOG_CRITICAL);
-    ck_assert_int_eq(tc_log_level_parse("loud"), -1);
-}
-END_TEST
-
 int main(void)
 {
-    Suite *s = suite_create("common");
-    TCase *tc = tcase_create("all");
+    Suite *su = suite_create("tc_opt");
+    TCase *tc = tcase_create("opt");
     tcase_add_test(tc, defaults_and_flags);
     tcase_add_test(tc, default_list_kept_without_flag);
     tcase_add_test(tc, errors_name_the_setting);
     tcase_add_test(tc, double_dash_ends_options);
     tcase_add_test(tc, parse_numbers_and_bools);
     tcase_add_test(tc, csv_walk);
-    tcase_add_test(tc, addresses);
-    tcase_add_test(tc, listen_twice_is_address_in_use);
-    tcase_add_test(tc, unix_listen_replaces_only_stale);
-    tcase_add_test(tc, log_levels);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

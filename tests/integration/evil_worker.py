@@ -1,0 +1,148 @@
+"""evil_worker.py: a scripted worker that speaks tandem-protocol(7) and
+breaks its rules on purpose (each route but the last two breaks one), for
+the tests of tandem-proxy against a misbehaving worker: the proxy must keep
+its memory bounded and never leave a client waiting for ever.  EvilStack
+runs it with a real tandem-proxy; conftest.py's `evil` and `evil_tls`
+fixtures hand one to a test.
+
+Routes:  /overrun         16 times the proxy's window, without waiting for CREDIT
+         /data-first      RESPONSE_DATA (END_STREAM) before any head
+         /trailers-first  TRAILERS before any head
+         /two-heads       a second RESPONSE_HEAD, with END_STREAM
+         /204-body        a 204 head, then a body
+         /fits            200 KiB inside the window, all at once (legal)
+         anything else    200 "ok\\n" (legal)
+"""
+import os
+import socket
+import struct
+import tempfile
+import threading
+
+from appd_client import (ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
+                         HELLO as HELLO_S, HELLO_T as HELLO, REQUEST_HEAD as REQ_HEAD,
+                         RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
+                         _headers as hlist, frame)
+from fake_appd import MAX_FRAME, parse_head
+from harness import PROXY, Daemon, free_port
+
+FLOW_CONTROL_ERROR, CANCEL = 3, 8   # RESET reasons
+
+
+def _head(status, headers=()):
+    return struct.pack("!H", status) + hlist([(b"content-type", b"text/plain")] + list(headers))
+
+
+class EvilWorker:
+    """One simulated worker on a Unix socket; each route breaks a rule."""
+
+    def __init__(self, path):
+        self.path = path
+        self.resets = []          # (path, reason) of every RESET the proxy sent
+        self.lock = threading.Lock()
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(16)
+        self.stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _read(c, n):
+        buf = b""
+        while len(buf) < n:
+            d = c.recv(n - len(buf))
+            if not d:
+                raise ConnectionError
+            buf += d
+        return buf
+
+    def _serve(self, c):
+        c.sendall(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, os.getpid() & 0x7FFFFFFF, 16, 1, 1,
+                                               1 << 20, MAX_FRAME, 1, 0)))
+        paths = {}
+        try:
+            while True:
+                length, ftype, flags, _r, sid = HDR.unpack(self._read(c, 12))
+                p = self._read(c, length) if length else b""
+                if ftype == REQ_HEAD:
+                    h = parse_head(p)
+                    paths[sid] = h["path"].decode()
+                    self._route(c, sid, paths[sid])
+                elif ftype == RESET:
+                    reason = struct.unpack("!I", p)[0]
+                    with self.lock:
+                        self.resets.append((paths.get(sid), reason))
+                    if reason == CANCEL:
+                        c.sendall(frame(RESET, 0, sid, struct.pack("!I", CANCEL)))
+                elif ftype == PING and not flags & ACK:
+                    c.sendall(frame(PING, ACK, 0, p))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            c.close()
+
+    def _route(self, c, sid, path):
+        if path == "/overrun":
+            # 16 times the proxy's window, without waiting for a single CREDIT.
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)))
+            for i in range(64):
+                c.sendall(frame(RESP_DATA, END_STREAM if i == 63 else 0, sid, b"x" * (64 * 1024)))
+        elif path == "/data-first":
+            c.sendall(frame(RESP_DATA, END_STREAM, sid, b"x"))
+        elif path == "/trailers-first":
+            c.sendall(frame(TRAILERS, 0, sid, hlist([(b"x-a", b"1")])))
+        elif path == "/two-heads":
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)) +
+                      frame(RESP_HEAD, END_STREAM, sid, _head(200)))
+        elif path == "/204-body":
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(204)) +
+                      frame(RESP_DATA, END_STREAM, sid, b"junk"))
+        elif path == "/fits":
+            # A whole response inside the window: the worker is done at once.
+            n = 200 * 1024
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"%d" % n)])))
+            c.sendall(frame(RESP_DATA, END_STREAM, sid, b"y" * n))
+        else:
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"3")])) +
+                      frame(RESP_DATA, END_STREAM, sid, b"ok\n"))
+
+    def close(self):
+        self.stop = True
+        self.srv.close()
+
+
+class EvilStack:
+    """EvilWorker plus a real tandem-proxy on a free loopback port."""
+
+    def __init__(self, proxy_args=(), tls=None, wrap=()):
+        self.tmp = tempfile.mkdtemp(prefix="tandem-evil-")
+        self.sock = os.path.join(self.tmp, "app.sock")
+        self.worker = EvilWorker(self.sock)
+        self.port = free_port()
+        argv = list(wrap) + [PROXY, "--bind", "127.0.0.1:%d" % self.port, "--upstream",
+                             "unix:" + self.sock, "--threads", "1"]
+        if tls:
+            argv += ["--certfile", tls[0], "--keyfile", tls[1]]
+        self.proxy = Daemon(argv + list(proxy_args))
+        if not self.proxy.wait_ready(30):
+            out = self.proxy.output()
+            self.close()
+            raise AssertionError("proxy not ready:\n" + out)
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+
+    def close(self):
+        self.proxy.stop()
+        self.worker.close()
+        try:
+            os.unlink(self.sock)
+        except OSError:
+            pass
+        os.rmdir(self.tmp)
