@@ -11,12 +11,14 @@
 #include "tp.h"
 
 #define OFF(f) offsetof(ad_settings, f)
-#define INT_ROW(key, flag, sh, f, lo, hi, def, help) \
-    { key, flag, sh, TC_OPT_INT, OFF(f), lo, hi, def, "INT", help, NULL }
-#define STR_ROW(key, flag, sh, f, def, mv, help) \
-    { key, flag, sh, TC_OPT_STR, OFF(f), 0, 0, def, mv, help, NULL }
-#define BOOL_ROW(key, flag, f, help) \
-    { key, flag, 0, TC_OPT_BOOL, OFF(f), 0, 0, "false", NULL, help, NULL }
+#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
+      .max = hi, .def = d, .metavar = "INT", .help = h }
+#define STR_ROW(k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
+      .metavar = mv, .help = h }
+#define BOOL_ROW(k, fl, f, h) \
+    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = OFF(f), .def = "false", .help = h }
 
 /* Gunicorn's names, and its dotted class paths so existing command lines work. */
 static const struct {
@@ -36,6 +38,7 @@ static const struct {
     {"uvicorn.workers.UvicornWorker", "asgi", 0},
 };
 
+/* Stores the canonical name of v into field (a char *). */
 static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err,
                               size_t errlen)
 {
@@ -62,7 +65,8 @@ static int parse_worker_class(const tc_opt *o, void *field, const char *v, char 
     return -1;
 }
 
-/* raw_env values may contain commas ("-e LIST=a,b"), so no TC_OPT_LIST splitting. */
+/* One raw_env item: values may contain commas ("-e LIST=a,b"), so no
+ * splitting at commas as lists have. */
 static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err, size_t errlen)
 {
     const char *eq = strchr(v, '=');
@@ -78,12 +82,17 @@ static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err,
 }
 
 const tc_opt ad_settings_table[] = {
-    STR_ROW("bind", "--bind", 'b', bind, "unix:/run/tandem/app.sock", "ADDRESS",
-            "socket tandem-proxy connects to (unix:PATH, HOST:PORT)"),
+    /* A config file's bind, and GUNICORN_CMD_ARGS' --bind, are the public
+     * listener's (tandem-proxy's): this socket is given on the command line. */
+    { .key = "bind", .flag = "--bind", .short_flag = 'b', .type = TC_OPT_STR, .offset = OFF(bind),
+      .def = "unix:/run/tandem/app.sock", .metavar = "ADDRESS",
+      .help = "socket tandem-proxy connects to (unix:PATH, HOST:PORT)",
+      .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
     INT_ROW("workers", "--workers", 'w', workers, 1, AD_MAX_WORKERS, "1",
             "worker processes (default also from $WEB_CONCURRENCY)"),
-    { "worker_class", "--worker-class", 'k', TC_OPT_CUSTOM, OFF(worker_class), 0, 0, "sync",
-      "CLASS", "sync or gthread (asgi, gevent, eventlet: not yet)", parse_worker_class },
+    { .key = "worker_class", .flag = "--worker-class", .short_flag = 'k', .type = TC_OPT_STR,
+      .offset = OFF(worker_class), .def = "sync", .metavar = "CLASS",
+      .help = "sync or gthread (asgi, gevent, eventlet: not yet)", .parse = parse_worker_class },
     INT_ROW("threads", "--threads", 0, threads, 1, 1024, "1",
             "application threads per worker; > 1 makes a sync worker gthread"),
     INT_ROW("timeout", "--timeout", 't', timeout, 0, 2147483, "30",
@@ -92,28 +101,35 @@ const tc_opt ad_settings_table[] = {
     INT_ROW("graceful_timeout", "--graceful-timeout", 0, graceful_timeout, 0, 2147483, "30",
             "seconds workers get to finish in-flight requests after SIGTERM"),
     STR_ROW("chdir", "--chdir", 0, chdir, NULL, "DIR", "change to DIR before loading the app"),
-    { "pythonpath", "--pythonpath", 0, TC_OPT_LIST, OFF(pythonpath), 0, 0, "", "DIRS",
-      "comma-separated directories prepended to sys.path", NULL },
+    { .key = "pythonpath", .flag = "--pythonpath", .type = TC_OPT_LIST, .offset = OFF(pythonpath),
+      .def = "", .metavar = "DIRS", .help = "comma-separated directories prepended to sys.path" },
     BOOL_ROW("preload_app", "--preload", preload_app,
              "import the app in the master before forking the workers"),
-    INT_ROW("backlog", "--backlog", 0, backlog, 1, 65535, "2048", "listen(2) backlog"),
+    /* The public listen queue is the proxy's; this one is given on the command line. */
+    { .key = "backlog", .flag = "--backlog", .type = TC_OPT_INT, .offset = OFF(backlog),
+      .min = 1, .max = 65535, .def = "2048", .metavar = "INT", .help = "listen(2) backlog",
+      .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
     STR_ROW("loglevel", "--log-level", 0, loglevel, "info", "LEVEL",
             "debug, info, warning, error, critical"),
-    STR_ROW("errorlog", "--error-logfile", 0, errorlog, "-", "FILE",
-            "error log file ('-' = stderr)"),
-    STR_ROW("errorlog", "--log-file", 0, errorlog, NULL, "FILE", "same as --error-logfile"),
+    { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),
+      .def = "-", .metavar = "FILE", .help = "error log file ('-' = stderr)",
+      .aliases = "--log-file" },
     STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the master's pid to FILE"),
-    { "raw_env", "--env", 'e', TC_OPT_CUSTOM, OFF(raw_env), 0, 0, NULL, "KEY=VALUE",
-      "set an environment variable for the app; repeatable", parse_raw_env },
+    { .key = "raw_env", .flag = "--env", .short_flag = 'e', .type = TC_OPT_LIST,
+      .offset = OFF(raw_env), .metavar = "KEY=VALUE",
+      .help = "set an environment variable for the app; repeatable", .parse = parse_raw_env },
     STR_ROW("proc_name", "--name", 'n', proc_name, NULL, "NAME",
             "name shown in ps/top (process title)"),
     INT_ROW("max_requests", "--max-requests", 0, max_requests, 0, 2147483647LL, "0",
             "restart a worker after this many requests; 0 = never"),
     INT_ROW("max_requests_jitter", "--max-requests-jitter", 0, max_requests_jitter, 0,
             2147483647LL, "0", "add a random 0..N to max_requests per worker"),
-    BOOL_ROW("check_config", "--check-config", check_config,
-             "check the settings and import the app, then exit"),
-    BOOL_ROW("print_config", "--print-config", print_config, "print the settings, then exit"),
+    { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
+      .offset = OFF(check_config), .def = "false",
+      .help = "check the settings and import the app, then exit", .flags = TC_OPT_CLI_ONLY },
+    { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
+      .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
+      .flags = TC_OPT_CLI_ONLY },
     TC_OPT_END
 };
 
@@ -210,8 +226,6 @@ int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *er
 void ad_settings_free(ad_settings *s)
 {
     tc_opt_free(ad_settings_table, s);
-    free(s->worker_class);
-    tc_strlist_free(&s->raw_env);
     free(s->app_spec);
     memset(s, 0, sizeof *s);
 }

@@ -3,6 +3,7 @@ noinst_LIBRARIES += common/libtandemcommon.a
 common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \
 	common/tc_opt.c common/tc_opt.h \
+	common/tc_pyval.c common/tc_pyval.h \
 	common/tc_addr.c common/tc_addr.h \
 	common/tc_notify.c common/tc_notify.h \
 	common/tc_suggest.c common/tc_suggest.h

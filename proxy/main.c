@@ -59,14 +59,6 @@ int main(int argc, char **argv)
             printf("tandem-proxy %s\n", PACKAGE_VERSION);
             return 0;
         }
-        /* Gunicorn spells the error log flag two ways. */
-        if (!strcmp(argv[i], "--log-file"))
-            argv[i] = "--error-logfile";
-        else if (!strncmp(argv[i], "--log-file=", 11)) {
-            static char buf[4096];
-            snprintf(buf, sizeof buf, "--error-logfile=%s", argv[i] + 11);
-            argv[i] = buf;
-        }
     }
 
     memset(&cfg, 0, sizeof cfg);

@@ -121,7 +121,7 @@ START_TEST(proxy_only_flags)
     ck_assert_int_eq(SPLIT("--http2-max-frame-size", "20000", "--certfile", "c.pem",
                            "--keepalive=5", "--http2-cleartext", "both", "--max-queue", "3",
                            "a:b"), 0);
-    ROUTES("--http2-max-frame-size 20000 --certfile c.pem --keepalive 5 --http2-cleartext both "
+    ROUTES("--http2-max-frame-size 20000 --certfile c.pem --keep-alive 5 --http2-cleartext both "
            "--max-queue 3", "a:b");
 }
 END_TEST
