@@ -4,6 +4,9 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \
 	common/tc_opt.c common/tc_opt.h \
 	common/tc_pyval.c common/tc_pyval.h \
+	common/tc_pylex.c common/tc_pylex.h \
+	common/tc_pylit.c common/tc_pylit.h \
+	common/tc_pyconf.c common/tc_pyconf.h \
 	common/tc_addr.c common/tc_addr.h \
 	common/tc_notify.c common/tc_notify.h \
 	common/tc_suggest.c common/tc_suggest.h

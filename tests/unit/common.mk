@@ -1,7 +1,8 @@
 # tests/unit/common.mk: Check tests for common/, one program per module
-# (test_tc_MODULE.c): settings tables, bind addresses, log levels, name hints.
+# (test_tc_MODULE.c): settings tables, bind addresses, log levels, name hints,
+# the config file reader.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
-	tests/unit/test_tc_suggest
+	tests/unit/test_tc_suggest tests/unit/test_tc_pyconf
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -20,3 +21,7 @@ tests_unit_test_tc_log_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_suggest_SOURCES = tests/unit/test_tc_suggest.c
 tests_unit_test_tc_suggest_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_suggest_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_pyconf_SOURCES = tests/unit/test_tc_pyconf.c
+tests_unit_test_tc_pyconf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_pyconf_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
