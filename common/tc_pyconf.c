@@ -253,8 +253,7 @@ int tc_pyconf_parse(const char *src, size_t len, tc_pyconf *out, int *line, char
     return rc;
 }
 
-/* The whole file, or NULL with errno (EFBIG when too large). */
-static char *slurp(const char *path, size_t *len)
+char *tc_pyconf_slurp(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
@@ -285,6 +284,7 @@ static char *slurp(const char *path, size_t *len)
         errno = EFBIG;
         goto out;
     }
+    buf[n] = '\0';
     *len = n;
 out:;
     int saved = errno;
@@ -297,10 +297,10 @@ int tc_pyconf_read(const char *path, tc_pyconf *out, char *err, size_t errlen)
 {
     size_t len = 0;
     memset(out, 0, sizeof *out);
-    char *src = slurp(path, &len);
+    char *src = tc_pyconf_slurp(path, &len);
     if (src == NULL) {
-        snprintf(err, errlen, "%s: %s", path,
-                 errno == EFBIG ? "larger than 1 MiB: not a config file" : strerror(errno));
+        snprintf(err, errlen, "cannot read config file %s: %s", path,
+                 errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
         return -1;
     }
     char msg[512];

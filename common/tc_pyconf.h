@@ -37,10 +37,13 @@ typedef struct {
 int tc_pyconf_parse(const char *src, size_t len, tc_pyconf *out, int *line, char *err,
                     size_t errlen);
 /* Reads the file at path (at most TC_PYCONF_MAX_SIZE bytes).  0, or -1 with
- * err "PATH:LINE: message" (or "PATH: reason" when it cannot be read). */
+ * err "PATH:LINE: message" (or "cannot read config file PATH: reason"). */
 #define TC_PYCONF_MAX_SIZE (1u << 20)
 int tc_pyconf_read(const char *path, tc_pyconf *out, char *err, size_t errlen);
 void tc_pyconf_free(tc_pyconf *c);
+/* The whole file at path, NUL-terminated (heap, at most TC_PYCONF_MAX_SIZE
+ * bytes); NULL with errno (EFBIG when larger). */
+char *tc_pyconf_slurp(const char *path, size_t *len);
 
 /* The assignment that decides name: the last one.  NULL if none. */
 const tc_pyassign *tc_pyconf_find(const tc_pyconf *c, const char *name);

@@ -42,23 +42,28 @@ int tc_near_init(tc_near *n, const char *typed, size_t len)
     return 0;
 }
 
-void tc_near_consider(tc_near *n, const char *name, size_t skip)
+void tc_near_consider_len(tc_near *n, const char *name, size_t len, size_t skip)
 {
-    size_t len = strlen(name);
     if (n->len == 0 || len < skip || len - skip >= TC_NEAR_MAX_LEN) return;
-    const char *s = name + skip;
-    len -= skip;
     /* The same name under two spellings (a flag and its row) is one candidate. */
-    if (n->best && strcmp(n->best, name) == 0) return;
-    size_t dist = tc_edit_distance(n->typed, n->len, s, len);
-    int cut_short = len > n->len && strncmp(s, n->typed, n->len) == 0;
+    if (n->best && n->best_len == len && memcmp(n->best, name, len) == 0) return;
+    const char *s = name + skip;
+    size_t slen = len - skip;
+    size_t dist = tc_edit_distance(n->typed, n->len, s, slen);
+    int cut_short = slen > n->len && strncmp(s, n->typed, n->len) == 0;
     if (dist > n->limit && !cut_short) return;
     if (n->best && dist == n->best_dist) n->tied = 1;
     if (n->best == NULL || dist < n->best_dist) {
         n->best = name;
+        n->best_len = len;
         n->best_dist = dist;
         n->tied = 0;
     }
+}
+
+void tc_near_consider(tc_near *n, const char *name, size_t skip)
+{
+    tc_near_consider_len(n, name, strlen(name), skip);
 }
 
 const char *tc_near_best(const tc_near *n)

@@ -16,6 +16,7 @@ typedef struct {
     size_t len;
     size_t limit;        /* most edits that still look like a typo */
     const char *best;    /* the nearest candidate so far, as given */
+    size_t best_len;     /* its length */
     size_t best_dist;
     int tied;            /* another candidate is as near as best */
 } tc_near;
@@ -26,7 +27,10 @@ int tc_near_init(tc_near *n, const char *typed, size_t len);
 /* Considers name (compared from skip bytes in, e.g. 2 for "--flag"): a
  * candidate when few edits away, or when typed is its beginning (cut short). */
 void tc_near_consider(tc_near *n, const char *name, size_t skip);
-/* The nearest candidate, or NULL when none is near or two are equally near. */
+/* The same for name[0..len) (a word inside a longer string). */
+void tc_near_consider_len(tc_near *n, const char *name, size_t len, size_t skip);
+/* The nearest candidate (best_len bytes long), or NULL when none is near or
+ * two are equally near. */
 const char *tc_near_best(const tc_near *n);
 
 /* Edits from a to b: insert, delete, replace, or swap two neighbours
