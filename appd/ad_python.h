@@ -7,8 +7,13 @@
 
 #include "ad_settings.h"
 
-/* Py_InitializeFromConfig without Python's signal handlers, then sys.path:
- * --pythonpath entries first, then the working directory (Gunicorn's order).
+/* Py_InitializeFromConfig without Python's signal handlers, once (a config
+ * file may have started it already).  0, or -1 with a one-line message. */
+int ad_python_start(int argc, char **argv, char *err, size_t errlen);
+/* Puts the working directory first on sys.path.  0, or -1. */
+int ad_python_path_cwd(char *err, size_t errlen);
+/* ad_python_start, then sys.path: --pythonpath entries first, then the
+ * working directory (Gunicorn's order); and --env values in os.environ.
  * 0, or -1 with a one-line message in err. */
 int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_t errlen);
 

@@ -5,6 +5,8 @@ noinst_LIBRARIES += appd/libappdcore.a
 appd_libappdcore_a_SOURCES = \
 	appd/ad_settings.c appd/ad_settings.h \
 	appd/ad_http.c appd/ad_http.h
+# ad_settings.c knows the proxy's table too: a config file holds both daemons' names.
+appd_libappdcore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 
 sbin_PROGRAMS += appd/tandem-appd
 appd_tandem_appd_SOURCES = \
@@ -19,6 +21,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_conn.c appd/ad_conn.h \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_python.c appd/ad_python.h \
+	appd/ad_config.c appd/ad_config.h \
 	appd/wsgi.h \
 	appd/wsgi_environ.c \
 	appd/wsgi_input.c \
@@ -27,6 +30,7 @@ appd_tandem_appd_SOURCES = \
 	appd/wsgi_ext.c \
 	appd/wsgi_file.c \
 	appd/wsgi_errors.c
+appd_tandem_appd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)
-appd_tandem_appd_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+appd_tandem_appd_LDADD = appd/libappdcore.a proxy/libpxcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(PYTHON_LIBS) -lpthread

@@ -312,6 +312,15 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
     return 0;
 }
 
+int tc_opt_asks(int argc, char **argv, const char *s, const char *l)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0) return 1;
+    }
+    return 0;
+}
+
 void tc_opt_usage_row(FILE *out, const tc_opt *o)
 {
     char left[96];

@@ -96,6 +96,10 @@ int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char
 int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
                       char **positionals, int max_pos, int *npos, char *err, size_t errlen);
 
+/* Whether argv[1..argc) holds s or l before any "--": -h/--help and
+ * -v/--version win over everything else, as with argparse. */
+int tc_opt_asks(int argc, char **argv, const char *s, const char *l);
+
 /* Prints "usage" and one line per row (flag, metavar, help, aliases, default). */
 void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table);
 /* The parts of it, for a program that lists rows of several tables (tandem):

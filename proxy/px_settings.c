@@ -1,6 +1,7 @@
 /* px_settings.c: the tc_opt table of tandem-proxy (one row per Gunicorn-named
  * setting) and the checks that need more than one row. */
 #include "config.h"
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
@@ -125,6 +126,16 @@ const tc_opt px_settings_table[] = {
     { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR,
       .offset = OFF(pidfile), .metavar = "FILE", .help = "write the process id to FILE",
       .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
+    { .key = "config", .flag = "--config", .short_flag = 'c', .type = TC_OPT_STR,
+      .offset = OFF(config), .metavar = "FILE",
+      .help = "read settings from FILE's literal assignments (a gunicorn.conf.py; default "
+              "./gunicorn.conf.py when it exists)", .flags = TC_OPT_CLI_ONLY },
+    { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
+      .offset = OFF(check_config), .def = "false",
+      .help = "check the settings, certificate and key, then exit", .flags = TC_OPT_CLI_ONLY },
+    { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
+      .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
+      .flags = TC_OPT_CLI_ONLY },
     TC_OPT_END
 };
 
@@ -189,9 +200,32 @@ int px_alpn_select(const uint8_t *protos, int nprotos, const unsigned char *in, 
     return PX_PROTO_NONE;
 }
 
+/* Gunicorn reads these defaults from the environment; a config file, the
+ * variables and the command line all override them. */
+static int environment_defaults(px_settings *s, char *err, size_t errlen)
+{
+    const char *port = getenv("PORT"), *trusted = getenv("FORWARDED_ALLOW_IPS");
+    if (port && *port) {
+        char bind[128];
+        snprintf(bind, sizeof bind, "0.0.0.0:%s", port);
+        tc_strlist_free(&s->bind);
+        if (tc_opt_set(tc_opt_find_key(px_settings_table, "bind"), s, bind, err, errlen) < 0)
+            return -1;
+    }
+    if (trusted && *trusted) {
+        tc_strlist_free(&s->forwarded_allow_ips);
+        if (tc_opt_set(tc_opt_find_key(px_settings_table, "forwarded_allow_ips"), s, trusted, err,
+                       errlen) < 0)
+            return -1;
+    }
+    tc_opt_lists_replaceable(px_settings_table, s);
+    return 0;
+}
+
 int px_settings_defaults(px_settings *s, char *err, size_t errlen)
 {
     int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
+    if (rc == 0) rc = environment_defaults(s, err, errlen);
     s->explicit_set = 0;
     return rc;
 }
@@ -217,6 +251,32 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
                            "negotiated with ALPN: ignored");
         return 1;
     }
+    return 0;
+}
+
+static int check_loglevel(const char *level, char *err, size_t errlen)
+{
+    if (tc_log_level_parse(level ? level : "info") >= 0)
+        return 0;
+    snprintf(err, errlen, "loglevel: '%s' is not one of debug, info, warning, error, critical",
+             level);
+    return -1;
+}
+
+int px_settings_check_key(const void *settings, const char *key, char *err, size_t errlen)
+{
+    const px_settings *s = settings;
+    if (strcmp(key, "http_protocols") == 0) {
+        uint8_t protos[2];
+        int n;
+        return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
+    }
+    if (strcmp(key, "forwarded_allow_ips") == 0) {
+        static __thread px_trust trust;   /* 2 KiB: not on the stack */
+        return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
+    }
+    if (strcmp(key, "loglevel") == 0)
+        return check_loglevel(s->loglevel, err, errlen);
     return 0;
 }
 
@@ -258,12 +318,9 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         snprintf(err, errlen, "bind: no address");
         return -1;
     }
-    s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
-    if (s->log_level < 0) {
-        snprintf(err, errlen, "loglevel: '%s' is not one of debug, info, warning, error, critical",
-                 s->loglevel);
+    if (check_loglevel(s->loglevel, err, errlen) < 0)
         return -1;
-    }
+    s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
     if (!s->upstream || !*s->upstream) {
         snprintf(err, errlen, "upstream: empty address");
         return -1;

@@ -8,3 +8,13 @@ tests_unit_test_fr_args_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/front -I$(top_
 tests_unit_test_fr_args_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_fr_args_LDADD = front/libfrcore.a proxy/libpxcore.a appd/libappdcore.a \
 	common/libtandemcommon.a $(CHECK_LIBS)
+
+# man/tandem.conf.5 checked against both daemons' tables.
+check_PROGRAMS += tests/unit/test_man_conf
+TESTS += tests/unit/test_man_conf
+tests_unit_test_man_conf_SOURCES = tests/unit/test_man_conf.c
+tests_unit_test_man_conf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy -I$(top_srcdir)/appd \
+	-DMAN_CONF='"$(abs_top_srcdir)/man/tandem.conf.5"'
+tests_unit_test_man_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_man_conf_LDADD = proxy/libpxcore.a appd/libappdcore.a common/libtandemcommon.a \
+	$(CHECK_LIBS)
