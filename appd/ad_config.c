@@ -25,10 +25,12 @@
 typedef struct {
     char *key;
     tc_pyval *value;
+    int line;
 } proxy_value;
 
 static struct {
     char *location;         /* as given: a path or python:MODULE */
+    char *path;             /* the file its lines are in */
     PyObject *globals;      /* the file's namespace (owned) */
     PyObject *hooks;        /* name -> callable */
     proxy_value *proxy;     /* the proxy's settings, in file order */
@@ -261,31 +263,19 @@ static tc_pyval *to_pyval(PyObject *o, int depth, const char **why)
 
 /* ---- taking the names ---- */
 
-static int keep_for_proxy(const char *key, tc_pyval *v)
+static int keep_for_proxy(const char *key, tc_pyval *v, int line)
 {
     proxy_value *p = realloc(conf.proxy, (conf.nproxy + 1) * sizeof *p);
     if (p == NULL) return -1;
     conf.proxy = p;
     if ((p[conf.nproxy].key = strdup(key)) == NULL) return -1;
+    p[conf.nproxy].line = line;
     p[conf.nproxy++].value = v;
     return 0;
 }
 
-/* The proxy checks these again when it starts; checking them here names
- * the file's line before anything starts. */
-static int check_for_proxy(const char *key, const tc_pyval *v, char *err, size_t errlen)
-{
-    px_settings scratch;
-    memset(&scratch, 0, sizeof scratch);
-    int rc = px_settings_defaults(&scratch, err, errlen);
-    if (rc == 0)
-        rc = tc_conf_set_value(tc_opt_find_key(px_settings_table, key), &scratch, v, err, errlen);
-    if (rc == 0) rc = px_settings_check_key(&scratch, key, err, errlen);
-    tc_opt_free(px_settings_table, &scratch);
-    return rc;
-}
-
-static int take(ad_settings *s, const char *name, PyObject *value, char *err, size_t errlen)
+static int take(ad_settings *s, const char *name, int line, PyObject *value, char *err,
+                size_t errlen)
 {
     const tc_opt *row;
     int kind = tc_conf_key(&ad_conf_space, name, &row);
@@ -311,12 +301,9 @@ static int take(ad_settings *s, const char *name, PyObject *value, char *err, si
     if (row) rc = tc_conf_set_value(row, s, v, err, errlen);
     if (row && rc == 0 && ad_conf_space.check) rc = ad_conf_space.check(s, name, err, errlen);
     if (rc == 0 && (kind & TC_KEY_OTHERS)) {
-        rc = check_for_proxy(name, v, err, errlen);
-        if (rc == 0 && keep_for_proxy(name, v) != 0) {
-            snprintf(err, errlen, "out of memory");
-            rc = -1;
-        }
-        if (rc == 0) return 0;
+        if (keep_for_proxy(name, v, line) == 0) return 0;
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
     }
     tc_pyval_free(v);
     return rc;
@@ -332,7 +319,7 @@ static int take_assigned(ad_settings *s, const tc_pyconf *scan, const char *path
         if (a->name[0] == '_' || !tc_pyconf_is_last(scan, a)) continue;
         PyObject *value = PyDict_GetItemString(conf.globals, a->name);   /* borrowed */
         if (value == NULL) continue;   /* deleted again */
-        if (take(s, a->name, value, msg, sizeof msg)) {
+        if (take(s, a->name, a->line, value, msg, sizeof msg)) {
             snprintf(err, errlen, "%s:%d: %s", path, a->line, msg);
             return -1;
         }
@@ -349,7 +336,7 @@ static int take_namespace(ad_settings *s, const char *path, char *err, size_t er
     while (PyDict_Next(conf.globals, &pos, &k, &v)) {
         const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
         if (name == NULL || name[0] == '_' || PyType_Check(v)) continue;
-        if (take(s, name, v, msg, sizeof msg)) {
+        if (take(s, name, 0, v, msg, sizeof msg)) {
             snprintf(err, errlen, "%s: %s", path, msg);
             return -1;
         }
@@ -427,6 +414,8 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
     int line, scanned = rc == 0 && src && tc_pyconf_parse(src, strlen(src), &scan, &line, msg,
                                                           sizeof msg) == 0;
     const char *shown = path ? path : location;
+    free(conf.path);
+    conf.path = strdup(shown);
     if (rc == 0)
         rc = scanned ? take_assigned(s, &scan, shown, err, errlen)
                      : take_namespace(s, shown, err, errlen);
@@ -443,6 +432,34 @@ PyObject *ad_config_hook(const char *name)
 }
 
 /* ---- export ---- */
+
+/* One of the proxy's values, as the proxy will check it when it starts. */
+static int check_for_proxy(const proxy_value *p, char *err, size_t errlen)
+{
+    px_settings scratch;
+    memset(&scratch, 0, sizeof scratch);
+    int rc = px_settings_defaults(&scratch, err, errlen);
+    if (rc == 0)
+        rc = tc_conf_set_value(tc_opt_find_key(px_settings_table, p->key), &scratch, p->value,
+                               err, errlen);
+    if (rc == 0) rc = px_settings_check_key(&scratch, p->key, err, errlen);
+    tc_opt_free(px_settings_table, &scratch);
+    return rc;
+}
+
+int ad_config_check_proxy(char *err, size_t errlen)
+{
+    char msg[1024];
+    for (size_t i = 0; i < conf.nproxy; i++) {
+        if (check_for_proxy(&conf.proxy[i], msg, sizeof msg) == 0) continue;
+        if (conf.proxy[i].line > 0)
+            snprintf(err, errlen, "%s:%d: %s", conf.path, conf.proxy[i].line, msg);
+        else
+            snprintf(err, errlen, "%s: %s", conf.path ? conf.path : "", msg);
+        return -1;
+    }
+    return 0;
+}
 
 static int write_export(FILE *f)
 {

@@ -2,8 +2,8 @@
  * gunicorn.conf.py executed as Python in a fresh namespace with __file__
  * set, or python:MODULE imported, so computed values work.  Its settings go
  * into ad_settings; the server hooks it defines (post_fork...) are kept for
- * the master to call; tandem-proxy's settings are kept, evaluated and
- * checked against the proxy's table, for --export-proxy-config.
+ * the master to call; tandem-proxy's settings are kept, evaluated, for
+ * --export-proxy-config.
  * Errors: -1 with one line in err, "FILE:LINE: ..." when a line is known.
  * Ownership: the kept hooks and values live until the process exits. */
 #ifndef TANDEM_AD_CONFIG_H
@@ -25,6 +25,12 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
 
 /* The server hook the config file defined under name (borrowed), or NULL. */
 PyObject *ad_config_hook(const char *name);
+
+/* Checks tandem-proxy's settings from the config file against the proxy's
+ * table, as it will when it starts, so that an error names the file's line
+ * before anything starts (only when exporting: otherwise they are the
+ * proxy's alone).  0, or -1 with "FILE:LINE: ..." in err. */
+int ad_config_check_proxy(char *err, size_t errlen);
 
 /* Writes tandem-proxy's settings from the config file, as "key = literal"
  * lines that tandem-proxy -c reads, to path ("-": standard output); with no

@@ -20,6 +20,10 @@
 static int before_start(ad_settings *s, char *err, size_t errlen)
 {
     if (s->export_proxy_config) {
+        if (ad_config_check_proxy(err, errlen) != 0) {
+            fprintf(stderr, "error: %s\n", err);
+            return AD_EXIT_USAGE;
+        }
         if (ad_config_export(s->export_proxy_config, err, errlen) != 0) {
             fprintf(stderr, "error: %s\n", err);
             return AD_EXIT_FAILURE;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fr_flags.h"
+#include "tc_gunicorn.h"
 #include "tc_shlex.h"
 
 int fr_argv_push(fr_argv *a, char *s)
@@ -88,6 +89,12 @@ static int route(fr_args *out, const fr_flag *f, char *arg, char *value)
 
 static int unknown_flag(const char *arg, char *err, size_t errlen)
 {
+    const tc_gunicorn_setting *g = tc_gunicorn_find_flag(arg);
+    if (g) {
+        snprintf(err, errlen, "option '%.*s' (%s) is a Gunicorn setting tandem does not support "
+                 "yet", (int)strcspn(arg, "="), arg, g->key);
+        return -1;
+    }
     const char *near = fr_flag_nearest(arg);
     snprintf(err, errlen, "unrecognized option '%s' (see tandem --help)%s%s%s", arg,
              near ? "; did you mean " : "", near ? near : "", near ? "?" : "");

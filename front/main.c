@@ -346,11 +346,15 @@ static int inspect(fr_args *a, const char *config)
 }
 
 /* The config file: -c, else ./gunicorn.conf.py when it exists (Gunicorn's
- * default), else none. */
+ * default, named by its full path as the daemons name it), else none. */
 static const char *config_file(const fr_args *a)
 {
+    static char def[PATH_MAX];
+    char cwd[PATH_MAX - sizeof "/gunicorn.conf.py"];
     if (a->config && *a->config) return a->config;
-    return access("gunicorn.conf.py", F_OK) == 0 ? "gunicorn.conf.py" : NULL;
+    if (getcwd(cwd, sizeof cwd) == NULL) return NULL;
+    snprintf(def, sizeof def, "%s/gunicorn.conf.py", strcmp(cwd, "/") ? cwd : "");
+    return access(def, F_OK) == 0 ? def : NULL;
 }
 
 int main(int argc, char **argv)
