@@ -1,4 +1,6 @@
-# common/local.mk: utilities shared by the daemons and the front (log, settings, addresses).
+# common/local.mk: utilities shared by the daemons and the front: log, settings
+# tables and their sources (config file reader, GUNICORN_CMD_ARGS, Gunicorn's
+# names), addresses, readiness, name hints.
 noinst_LIBRARIES += common/libtandemcommon.a
 common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \

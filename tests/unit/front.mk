@@ -1,5 +1,6 @@
 # tests/unit/front.mk: Check tests for tandem's command line (front/fr_*.c):
-# each flag's route by the daemons' settings tables, errors, --help.
+# each flag's route by the daemons' settings tables, errors, --help,
+# Gunicorn's spellings; and man/tandem.conf.5 against those tables.
 check_PROGRAMS += tests/unit/test_fr_args
 TESTS += tests/unit/test_fr_args
 tests_unit_test_fr_args_SOURCES = tests/unit/test_fr_args.c

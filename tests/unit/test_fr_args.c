@@ -8,6 +8,7 @@
 
 #include "ad_settings.h"
 #include "fr_args.h"
+#include "tc_gunicorn.h"
 #include "fr_flags.h"
 #include "px_settings.h"
 
@@ -350,6 +351,32 @@ START_TEST(each_flag_listed_once)
 }
 END_TEST
 
+/* A Gunicorn user's flags work: every flag Gunicorn 26 has for a setting
+ * tandem supports is accepted, by tandem and by the daemon that owns it. */
+START_TEST(gunicorns_flags_for_every_supported_key)
+{
+    int checked = 0;
+    for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++) {
+        const tc_opt *p = tc_opt_find_key(px_settings_table, g->key);
+        const tc_opt *ap = tc_opt_find_key(ad_settings_table, g->key);
+        if ((p == NULL && ap == NULL) || g->flags == NULL) continue;
+        for (const char *f = g->flags; *f;) {
+            char flag[64];
+            size_t n = strcspn(f, " ");
+            snprintf(flag, sizeof flag, "%.*s", (int)n, f);
+            fr_flag ff;
+            ck_assert_msg(fr_flag_find(flag, &ff) == 0 && ff.refused == NULL,
+                          "tandem does not take Gunicorn's %s (%s)", flag, g->key);
+            ck_assert_msg((p && tc_opt_spells(p, flag)) || (ap && tc_opt_spells(ap, flag)),
+                          "no daemon spells Gunicorn's %s (%s)", flag, g->key);
+            checked++;
+            f += n + (f[n] == ' ');
+        }
+    }
+    ck_assert_int_ge(checked, 30);
+}
+END_TEST
+
 /* The line of --help that starts with "  " + start. */
 static const char *help_line(const char *help, const char *start, char *line, size_t len)
 {
@@ -428,6 +455,7 @@ int main(void)
     tcase_add_test(tables, both_daemons_share_a_default);
     tcase_add_test(tables, each_flag_listed_once);
     tcase_add_test(tables, help_comes_from_the_tables);
+    tcase_add_test(tables, gunicorns_flags_for_every_supported_key);
     suite_add_tcase(su, tables);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
