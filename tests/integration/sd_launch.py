@@ -4,7 +4,8 @@ the sockets to fd 3, 4, ..., sets LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID
 (this process's pid, which exec keeps) and execs the program.
 
 usage: sd_launch.py [--listen ADDR]... [--pid-offset N] -- PROGRAM [ARGS...]
-ADDR is HOST:PORT, [V6]:PORT or an absolute Unix socket path.  --pid-offset
+ADDR is HOST:PORT, [V6]:PORT, an absolute Unix socket path, or PORT alone:
+one dual-stack [::]:PORT socket, as systemd makes for ListenStream=PORT.  --pid-offset
 sets LISTEN_PID to another process's number (the variables then are not
 for the program, which must ignore them)."""
 import os
@@ -18,6 +19,10 @@ def listening(addr):
     if addr.startswith("/"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(addr)
+    elif addr.isdigit():
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind(("::", int(addr)))
     elif addr.startswith("["):
         host, port = addr[1:].split("]:")
         s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
