@@ -138,19 +138,22 @@ def test_systemd_socket_activate_starts_the_stack_on_demand(tmp_path):
     waits in the socket's backlog meanwhile, as with a .socket unit."""
     sock = str(tmp_path / "app.sock")
     port = free_port()
-    appd = Daemon(["systemd-socket-activate", "-l", sock, APPD, "--bind", "unix:" + sock,
-                   "--pythonpath", APPS, "probe:app"])
+    # It passes on only the variables named with -E (the sanitizers' too).
+    activate = ["systemd-socket-activate"] + sum(
+        (["-E", v] for v in ("NOTIFY_SOCKET", "ASAN_OPTIONS", "UBSAN_OPTIONS")), [])
+    appd = Daemon(activate + ["-l", sock, APPD, "--bind", "unix:" + sock, "--pythonpath", APPS,
+                              "probe:app"])
     try:
         wait_for(lambda: os.path.exists(sock), 10, "the socket bound by systemd-socket-activate")
-        proxy = Daemon(["systemd-socket-activate", "-l", "127.0.0.1:%d" % port, PROXY,
-                        "--bind", "127.0.0.1:%d" % port, "--upstream", "unix:" + sock])
+        proxy = Daemon(activate + ["-l", "127.0.0.1:%d" % port, PROXY, "--bind",
+                                   "127.0.0.1:%d" % port, "--upstream", "unix:" + sock])
         try:
             wait_for(lambda: "Listening on 127.0.0.1" in proxy.output(), 10, "the proxy's socket")
             # The first request starts the proxy, whose first dial starts appd.
             # It is answered (by the app, or 502 while appd still boots).
             r = curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/" % port)
             assert r.stdout in (b"200", b"502"), r.stdout
-            # systemd-socket-activate passes no NOTIFY_SOCKET: read the log.
+            assert proxy.wait_ready(30), proxy.output()
             assert "Using socket fd 3 from the service manager" in proxy.output()
             wait_for(lambda: curl("http://127.0.0.1:%d/" % port, check=False).stdout == b"hello",
                      30, "hello through systemd-socket-activate")
