@@ -3,22 +3,34 @@ way a package would, with their fixed paths (/etc/default, /run/tandem,
 /var/log/tandem, /usr/sbin) pointed at that directory and the build tree."""
 import os
 import shutil
+import subprocess
 import tempfile
 
-from harness import APPD, PROXY, ROOT
+from harness import APPD, APPS, PROXY, ROOT
 
 CONTRIB = os.path.join(ROOT, "contrib")
 
 
+def nobody_reaches_the_build():
+    """Whether user nobody may run the build's daemons and read the test
+    apps (not when the checkout sits under a private home directory)."""
+    r = subprocess.run(["/bin/sh", "-c", 'test -x "$0" && test -x "$1" && test -r "$2"', APPD,
+                        PROXY, os.path.join(APPS, "probe.py")], user="nobody", group="nogroup",
+                       extra_groups=[], capture_output=True, timeout=30)
+    return r.returncode == 0
+
+
 class Installed:
     """A root for installed files: etc/, run/tandem/, log/; readable by the
-    daemons' user (nobody when the tests run as root, else the tester)."""
+    daemons' user (nobody when the tests run as root and nobody can reach
+    the build, else the tester)."""
 
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="tandem-contrib-")
         os.chmod(self.root, 0o755)
-        self.user = "nobody" if os.geteuid() == 0 else ""
-        self.group = "nogroup" if os.geteuid() == 0 else ""
+        self.user = self.group = ""
+        if os.geteuid() == 0 and nobody_reaches_the_build():
+            self.user, self.group = "nobody", "nogroup"
         self.run = os.path.join(self.root, "run", "tandem")
         self.logs = os.path.join(self.root, "log")
 

@@ -1,8 +1,9 @@
 """test_contrib_initd.py: the LSB init scripts of contrib/init.d, installed
 with contrib/default files that point at the build tree, start both daemons
-(as nobody when run as root, as CI does), serve a page through them, report
-status, reload where the daemon supports it, rotate logs with
-contrib/logrotate/tandem, and stop both: processes gone, pid files removed."""
+(as nobody when run as root and nobody can reach the build), serve a page
+through them, report status, reload where the daemon supports it, rotate
+logs with contrib/logrotate/tandem, and stop both: processes gone, pid files
+removed."""
 import os
 import shutil
 import subprocess
