@@ -1,6 +1,8 @@
 # tests/unit/common.mk: Check tests for common/, one program per module
-# (test_tc_MODULE.c): settings tables, bind addresses, log levels.
-TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log
+# (test_tc_MODULE.c): settings tables, bind addresses, log levels, HTTP field
+# rules.
+TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
+	tests/unit/test_tc_http
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -15,3 +17,7 @@ tests_unit_test_tc_addr_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_log_SOURCES = tests/unit/test_tc_log.c
 tests_unit_test_tc_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_log_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_http_SOURCES = tests/unit/test_tc_http.c
+tests_unit_test_tc_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_http_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
