@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ad_http.h"
+#include "tc_http.h"
 #include "wsgi.h"
 
 enum {
@@ -149,7 +150,7 @@ static PyObject *method_obj(tp_str m)
 static PyObject *header_key(tp_str name, const char *k, size_t kl)
 {
     for (size_t i = 0; i < N_COMMON; i++) {
-        if (common_keys[i] && ad_hdr_name_is(name.ptr, name.len, common_headers[i])) {
+        if (common_keys[i] && tc_http_name_is(name.ptr, name.len, common_headers[i])) {
             Py_INCREF(common_keys[i]);
             return common_keys[i];
         }
