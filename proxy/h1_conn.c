@@ -15,6 +15,7 @@
 #include "px_prio.h"
 #include "px_thread.h"
 #include "px_upstream.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* ---- streams: plain px_streams on a per-thread free list ---- */
@@ -92,7 +93,7 @@ static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
     /* RFC 9218 applies to HTTP/1.1 too: urgency orders the wait queue.  The
      * RFC 7540 fields stay unset (no TP_REQ_HAS_PRIORITY): h2 only. */
     for (uint32_t i = 0; i < r->nheaders; i++)
-        if (px_hdr_is(r->headers[i].name.ptr, r->headers[i].name.len, "priority"))
+        if (tc_http_name_is(r->headers[i].name.ptr, r->headers[i].name.len, "priority"))
             px_prio_parse(r->headers[i].value.ptr, r->headers[i].value.len, &h->prio_urgency,
                           &h->prio_incremental);
 }

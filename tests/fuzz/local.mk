@@ -37,7 +37,7 @@ tests_fuzz_fuzz_h1_replay_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/replay_main.
 	tests/fuzz/fuzz.h
 tests_fuzz_fuzz_h1_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy \
 	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/h1"'
-tests_fuzz_fuzz_h1_replay_LDADD = proxy/libpxcore.a
+tests_fuzz_fuzz_h1_replay_LDADD = proxy/libpxcore.a common/libtandemcommon.a
 EXTRA_DIST += tests/fuzz/corpus/h1
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_h1
@@ -45,5 +45,6 @@ tests_fuzz_fuzz_h1_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/fuzz.h $(PX_H1_SOUR
 tests_fuzz_fuzz_h1_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_fuzz_fuzz_h1_CFLAGS = $(AM_CFLAGS) $(FUZZ_H1_SAN)
 tests_fuzz_fuzz_h1_LDFLAGS = $(FUZZ_H1_SAN)
+tests_fuzz_fuzz_h1_LDADD = common/libtandemcommon.a
 endif
 # ---- end h1 ---------------------------------------------------------------

@@ -22,6 +22,10 @@ Routes:  /            "Hello, World!\\n"
                       x-req-flags, x-http, x-h2-stream)
          /status?c=N  an empty response with status N
          /reset       RESET INTERNAL_ERROR after the head
+         /fields?h=N:V&t=N:V&i=N:V  status 200, body "fields\\n", exactly the
+                      response fields (h), trailers (t) and 103 hint fields
+                      (i) asked for, N and V percent-decoded to bytes (spell a
+                      ':' in a name %3A): what a buggy worker could send
 With --order-log FILE every REQUEST_HEAD's path?query is appended to FILE as
 it arrives (the order the proxy dispatched streams in).
 Usage: fake_appd.py SOCKET_PATH [--workers N] [--capacity C] [--window W]
@@ -39,6 +43,7 @@ import signal
 import struct
 import sys
 import zlib
+from urllib.parse import unquote_to_bytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # One Python codec for tandem-protocol(7) in the tests: appd_client's.
@@ -229,6 +234,22 @@ class Conn:
                 self.send(frame(TRAILERS, 0, s.sid, hlist(trailers)))
         self.finish(s)
 
+    async def fields(self, s, query):
+        """/fields: the head, hints and trailers the query spells, unchecked."""
+        asked = {"h": [], "t": [], "i": []}
+        for item in query.split("&"):
+            kind, _, spec = item.partition("=")
+            if kind in asked and ":" in spec:
+                n, v = spec.split(":", 1)
+                asked[kind].append((unquote_to_bytes(n), unquote_to_bytes(v)))
+        if asked["i"]:
+            self.send(frame(RESP_INFO, 0, s.sid, struct.pack("!H", 103) + hlist(asked["i"])))
+        self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 200) + hlist(asked["h"])))
+        await self.send_data(s, b"fields\n", not asked["t"])
+        if asked["t"]:
+            self.send(frame(TRAILERS, 0, s.sid, hlist(asked["t"])))
+        self.finish(s)
+
     async def app(self, s):
         try:
             h = s.head
@@ -283,6 +304,8 @@ class Conn:
                 await self.respond(s, 200, [], ("\n".join(lines) + "\n").encode())
             elif path == "/status":
                 await self.respond(s, int(args.get("c", "204")), [])
+            elif path == "/fields":
+                await self.fields(s, q)
             elif path == "/reset":
                 self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 200) + hlist([])))
                 self.send(frame(RESP_DATA, 0, s.sid, b"partial"))

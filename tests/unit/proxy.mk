@@ -23,12 +23,12 @@ tests_unit_test_px_queue_LDADD = proxy/libpxcore.a $(CHECK_LIBS) -lpthread
 tests_unit_test_px_hdr_SOURCES = tests/unit/test_px_hdr.c
 tests_unit_test_px_hdr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_px_hdr_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_prio_SOURCES = tests/unit/test_px_prio.c
 tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 tests_unit_test_px_prio_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_px_prio_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+tests_unit_test_px_prio_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_settings_SOURCES = tests/unit/test_px_settings.c tests/unit/px_check.h
 tests_unit_test_px_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
