@@ -251,3 +251,19 @@ def test_proxy_takes_worker_content_length_with_leading_zeros(fake):
     status, fields, _, body = h1(fake.port, fields_url(h=[("content-length", zeros)]), tls=True)
     assert status == 200
     assert (b"content-length", zeros.encode()) in fields and body == b"fields\n"
+
+
+def test_appd_reads_a_content_length_list_as_the_proxy_does(stack):
+    """RFC 9110 §8.6: the proxy takes "5, 5" (identical copies) as 5, but
+    appd handed the app the text "5, 5" as CONTENT_LENGTH, which int()
+    refuses.  Now the app gets the one value the proxy framed the body by."""
+    status, _, _, body = h1(stack.port, "/environ-cl", method="POST",
+                            headers=[("Content-Length", "5, 5")], body=b"hello")
+    assert status == 200 and body == b"5 5"
+    status, _, _, body = h1(stack.port, "/environ-cl", method="POST",
+                            headers=[("Content-Length", "005"), ("Content-Length", "005")],
+                            body=b"hello")
+    assert status == 200 and body == b"005 5"
+    status, _, _, body = h1(stack.port, "/environ-cl", method="POST",
+                            headers=[("Content-Length", "5")], body=b"hello")
+    assert status == 200 and body == b"5 5"
