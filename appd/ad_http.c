@@ -153,8 +153,8 @@ int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why)
         return -1;
     }
     for (size_t i = 4; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+        /* reason-phrase: HTAB, SP, VCHAR, obs-text (RFC 9112 §4) */
+        if (!tc_http_is_value_char((uint8_t)s[i])) {
             *why = "reason must not contain control characters (CR, LF, NUL...)";
             return -1;
         }

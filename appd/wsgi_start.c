@@ -1,6 +1,6 @@
 /* wsgi_start.c: the start_response callable and the write() callable it
- * returns: status and header validation (PEP 3333, RFC 9110 tokens, no
- * CR/LF/NUL; also used for 103 hints and trailers), exc_info semantics. */
+ * returns: status and header validation (PEP 3333, and the field rules of
+ * common/tc_http; also used for 103 hints and trailers), exc_info semantics. */
 #include "config.h"
 
 #include <Python.h>
