@@ -7,7 +7,8 @@ worker over its capacity answers RESET REFUSED_STREAM, so a proxy that breaks
 the capacity rule shows up in the 'refused' counter (SIGUSR1 prints stats).
 
 Routes:  /            "Hello, World!\\n"
-         /echo        the request body back (streamed under flow control)
+         /echo?cb=N   the request body back (streamed under flow control);
+                      the body is credited once N bytes are owed (default 1)
          /big?n=N     N bytes of 'x' (streamed in 64 KiB frames)
          /hints       103 Early Hints, then 200
          /trailers    a body then TRAILERS x-checksum
@@ -187,15 +188,20 @@ class Conn:
         elif ftype == PING and not flags & ACK:
             self.send(frame(PING, ACK, 0, p))
 
-    async def read_body(self, s):
-        """Reads the whole body, crediting as it is consumed (like wsgi.input)."""
+    async def read_body(self, s, batch=1):
+        """Reads the whole body, crediting as it is consumed (like wsgi.input),
+        once at least batch bytes are owed (appd credits in batches too)."""
         out = bytearray()
+        owed = 0
         while True:
             if s.body:
                 chunk = bytes(s.body)
                 s.body.clear()
                 out += chunk
-                self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", len(chunk))))
+                owed += len(chunk)
+                if owed >= batch:
+                    self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", owed)))
+                    owed = 0
             if s.ended and not s.body:
                 return bytes(out)
             s.body_event.clear()
@@ -255,7 +261,7 @@ class Conn:
             h = s.head
             path, q = h["path"].decode(), h["query"].decode()
             args = dict(kv.split("=", 1) for kv in q.split("&") if "=" in kv)
-            body = await self.read_body(s)
+            body = await self.read_body(s, int(args.get("cb", "1")))
             if path == "/echo":
                 await self.respond(s, 200, [(b"x-body-crc", b"%08x" % zlib.crc32(body))], body)
             elif path == "/big":
@@ -359,7 +365,8 @@ REQ_FLAGS = {"TLS": 0x01, "HAS_PRIORITY": 0x02, "EXPECT_CONTINUE": 0x04, "TE_TRA
 class FakeStack:
     """This fake appd and a real tandem-proxy on a free loopback port."""
 
-    def __init__(self, proxy_args=(), tls=None, workers=1, capacity=4, order_log=None):
+    def __init__(self, proxy_args=(), tls=None, workers=1, capacity=4, order_log=None,
+                 window=None):
         import tempfile
         from harness import Daemon, PROXY, PYTHON, can_connect, free_port, wait_for
         self.tmp = tempfile.mkdtemp(prefix="tandem-fake-")
@@ -371,6 +378,8 @@ class FakeStack:
                 "--capacity", str(capacity)]
         if order_log:
             argv += ["--order-log", order_log]
+        if window is not None:
+            argv += ["--window", str(window)]
         self.appd = Daemon(argv)
         try:
             wait_for(lambda: can_connect(self.sock) or not self.appd.alive(), 15, "fake appd socket")
