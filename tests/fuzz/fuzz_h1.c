@@ -1,4 +1,4 @@
-/* fuzz_h1.c: libFuzzer target for the proxy's HTTP/1 parser (proxy/h1_*.c):
+/* fuzz_h1.c: libFuzzer target for the proxy's HTTP/1 parser (proxy/h1/h1_*.c):
  * parses the input as a request head, decodes what follows as chunked when
  * the head says so, and aborts when any promise of h1_parser.h is broken. */
 #include <stdint.h>

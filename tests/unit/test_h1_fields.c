@@ -1,6 +1,6 @@
 /* test_h1_fields.c: Check tests for the field lines of an HTTP/1 request head
  * and the fields that decide framing and connection handling
- * (proxy/h1_fields.c; character classes from h1_lex.c, held to
+ * (proxy/h1/h1_fields.c; character classes from h1_lex.c, held to
  * common/tc_http's): names, values, Host, and the request-smuggling rules
  * for Content-Length and Transfer-Encoding, then Connection, Upgrade,
  * Expect and TE. */
