@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ad_http.h"
+#include "tc_http.h"
 #include "wsgi.h"
 
 enum {
@@ -149,12 +150,34 @@ static PyObject *method_obj(tp_str m)
 static PyObject *header_key(tp_str name, const char *k, size_t kl)
 {
     for (size_t i = 0; i < N_COMMON; i++) {
-        if (common_keys[i] && ad_hdr_name_is(name.ptr, name.len, common_headers[i])) {
+        if (common_keys[i] && tc_http_name_is(name.ptr, name.len, common_headers[i])) {
             Py_INCREF(common_keys[i]);
             return common_keys[i];
         }
     }
     return PyUnicode_FromStringAndSize(k, (Py_ssize_t)kl);
+}
+
+/* Steals value.  RFC 9110 §8.6: the proxy takes "5, 5" (or two identical
+ * fields, joined here as "5,5") as one length; the app gets that one
+ * element, which int() can read.  Anything else stays as the client sent it. */
+static PyObject *content_length_value(PyObject *value)
+{
+    if (value == NULL) return NULL;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(value, &n);
+    if (s == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    const uint8_t *e;
+    size_t elen;
+    uint64_t v;
+    int rc = tc_http_content_length_list((const uint8_t *)s, (size_t)n, &v, &e, &elen);
+    if (rc != 0 || elen == (size_t)n) return value;
+    PyObject *one = PyUnicode_FromStringAndSize((const char *)e, (Py_ssize_t)elen);
+    Py_DECREF(value);
+    return one;
 }
 
 static PyObject *port_str(unsigned port)
@@ -214,7 +237,9 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         }
         switch (kind) {
         case AD_HK_CONTENT_TYPE: rc = set(env, keys[K_CONTENT_TYPE], value); break;
-        case AD_HK_CONTENT_LENGTH: rc = set(env, keys[K_CONTENT_LENGTH], value); break;
+        case AD_HK_CONTENT_LENGTH:
+            rc = set(env, keys[K_CONTENT_LENGTH], content_length_value(value));
+            break;
         default: {
             PyObject *key = header_key(hd->name, k, kl);
             if (key == NULL) {

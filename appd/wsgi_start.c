@@ -1,6 +1,6 @@
 /* wsgi_start.c: the start_response callable and the write() callable it
- * returns: status and header validation (PEP 3333, RFC 9110 tokens, no
- * CR/LF/NUL; also used for 103 hints and trailers), exc_info semantics. */
+ * returns: status and header validation (PEP 3333, and the field rules of
+ * common/tc_http; also used for 103 hints and trailers), exc_info semantics. */
 #include "config.h"
 
 #include <Python.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ad_http.h"
+#include "tc_http.h"
 #include "tc_log.h"
 #include "wsgi.h"
 
@@ -36,13 +37,13 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
     if (kind == AD_HDRS_TRAILERS && rc == 0) {
         /* Refused, not dropped: a trailer the app counts on (grpc-status,
          * a checksum) must not vanish silently. */
-        int v = ad_trailer_name_check(np, nl);
-        if (v != AD_TRL_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, ad_trailer_why(v));
+        int v = tc_http_trailer_check(np, nl);
+        if (v != TC_HTTP_TRL_OK) {
+            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, tc_http_trailer_why(v));
             return -1;
         }
     }
-    if (rc == -2 || !ad_hdr_name_ok(np, nl)) {
+    if (rc == -2 || !tc_http_name_ok(np, nl)) {
         PyErr_Format(PyExc_ValueError, "invalid header name %R (must be an HTTP token)", name);
         return -1;
     }
@@ -57,13 +58,19 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
                      value);
         return -1;
     }
-    if (!ad_hdr_value_ok(vp, vl)) {
+    /* Blanks around the value are not part of it (RFC 9110 5.5): stripped
+     * before the check, which then sees the value as it will be sent. */
+    const uint8_t *tp = vp;
+    size_t tl = vl;
+    tc_http_trim_ows(&tp, &tl);
+    size_t lead = (size_t)(tp - vp), trail = vl - lead - tl;
+    if (!tc_http_value_ok(tp, tl)) {
         PyErr_Format(PyExc_ValueError,
                      "header %R: value %R contains a control character (CR, LF, NUL...)", name,
                      value);
         return -1;
     }
-    if (ad_hdr_hop_by_hop(np, nl)) {
+    if (tc_http_hop_by_hop(np, nl)) {
         /* PEP 3333 forbids these; wsgiref asserts, but real apps set
          * "Connection: close", so they are dropped (the proxy owns the client
          * connection) with one warning per worker. */
@@ -74,18 +81,14 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
         }
         return 0;
     }
-    size_t lead = 0, trail = 0;
-    while (lead < vl && (vp[lead] == ' ' || vp[lead] == '\t')) lead++;
-    while (trail < vl - lead && (vp[vl - 1 - trail] == ' ' || vp[vl - 1 - trail] == '\t')) trail++;
-    if (nl == 14 && ad_hdr_name_is(np, nl, "content-length")) {
+    if (tc_http_name_is(np, nl, "content-length")) {
         if (kind == AD_HDRS_HINTS) {
             /* RFC 9110 8.6: never in a 1xx response. */
             PyErr_Format(PyExc_ValueError, "header %R is not allowed in 103 Early Hints", name);
             return -1;
         }
         uint64_t v;
-        if (ad_parse_content_length(vp + lead, vl - lead - trail, &v) != 0 ||
-            (*clen != AD_NO_LENGTH && *clen != v)) {
+        if (tc_http_content_length(tp, tl, &v) != 0 || (*clen != AD_NO_LENGTH && *clen != v)) {
             PyErr_Format(PyExc_ValueError, "invalid Content-Length %R", value);
             return -1;
         }

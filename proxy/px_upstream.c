@@ -4,7 +4,6 @@
  * bufferevent), the map of its streams, and failing only its own streams
  * when it closes.  The pool (px_pool.c) dials and picks connections. */
 #include "config.h"
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 # tests/unit/appd.mk: Check tests for appd's pure-C parts, one program per
 # module (test_ad_MODULE.c): the HTTP rules of the WSGI layer (ad_http.c:
-# environ keys, response header and trailer field checks) and the settings
-# parser (ad_settings.c).
+# environ keys, duplicates, status lines; the field rules it shares with the
+# proxy are common/tc_http's) and the settings parser (ad_settings.c).
 AD_UNIT_TESTS = tests/unit/test_ad_http tests/unit/test_ad_settings
 check_PROGRAMS += $(AD_UNIT_TESTS)
 TESTS += $(AD_UNIT_TESTS)
