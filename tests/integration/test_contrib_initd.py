@@ -113,8 +113,10 @@ def test_init_scripts_start_serve_and_stop(installed, certs):
         for script in (s.proxy, s.appd):
             r = sh(script, "stop")
             assert r.returncode == 0, r
+        # start-stop-daemon counts a process as gone once its executable is
+        # released, a moment before the process has quite finished exiting.
         for pid in (appd_pid, proxy_pid):
-            assert not alive(pid)
+            wait_for(lambda: not alive(pid), 5, "pid %d to exit" % pid)
         for name in ("appd.pid", "proxy.pid", "app.sock"):
             assert not os.path.exists(os.path.join(installed.run, name)), name
         assert not os.path.exists(sock)
