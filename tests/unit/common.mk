@@ -1,8 +1,8 @@
 # tests/unit/common.mk: Check tests for common/, one program per module
 # (test_tc_MODULE.c): settings tables, bind addresses, log levels, HTTP field
-# rules.
+# rules, socket activation.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
-	tests/unit/test_tc_http
+	tests/unit/test_tc_http tests/unit/test_tc_sdlisten
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -21,3 +21,7 @@ tests_unit_test_tc_log_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_http_SOURCES = tests/unit/test_tc_http.c
 tests_unit_test_tc_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_http_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_sdlisten_SOURCES = tests/unit/test_tc_sdlisten.c
+tests_unit_test_tc_sdlisten_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_sdlisten_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
