@@ -168,6 +168,16 @@ void ad_conn_unref_locked(ad_conn *c)
     free(c);
 }
 
+static void detach_free_locked(ad_conn *c, ad_stream *s)
+{
+    if (s->c_prev) s->c_prev->c_next = s->c_next;
+    else c->streams = s->c_next;
+    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    c->nstreams--;
+    ad_stream_free_locked(s);
+    c->refs--;
+}
+
 void ad_conn_close_locked(ad_conn *c, const char *why)
 {
     if (c->dead) return;
@@ -177,28 +187,12 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
     c->fd = -1;
     /* Queued streams never reached the app: free them.  Running ones are
      * cancelled; their app thread detaches them (and drops the last ref). */
-    ad_stream **pp = &W.q_head;
-    W.q_tail = NULL;
-    while (*pp) {
-        ad_stream *s = *pp;
-        if (s->conn == c) {
-            *pp = s->q_next;
-            W.queued--;
-            continue;
-        }
-        W.q_tail = s;
-        pp = &s->q_next;
-    }
     ad_stream *s = c->streams;
     while (s) {
         ad_stream *next = s->c_next;
         if (s->state == AD_ST_QUEUED) {
-            if (s->c_prev) s->c_prev->c_next = s->c_next;
-            else c->streams = s->c_next;
-            if (s->c_next) s->c_next->c_prev = s->c_prev;
-            c->nstreams--;
-            ad_stream_free_locked(s);
-            c->refs--;
+            ad_sched_unqueue(&W.sched, s);
+            detach_free_locked(c, s);
         } else {
             ad_stream_cancel_locked(s, TP_RESET_CANCEL);
         }
@@ -220,29 +214,6 @@ void ad_conn_drain_locked(ad_conn *c)
     if (tp_encode_drain(&c->out, c->last_stream) == TP_OK) ad_conn_flush_locked(c);
 }
 
-static void unqueue_locked(ad_stream *s)
-{
-    ad_stream **pp = &W.q_head, *prev = NULL;
-    while (*pp && *pp != s) {
-        prev = *pp;
-        pp = &(*pp)->q_next;
-    }
-    if (*pp == NULL) return;
-    *pp = s->q_next;
-    if (W.q_tail == s) W.q_tail = prev;
-    W.queued--;
-}
-
-static void detach_free_locked(ad_conn *c, ad_stream *s)
-{
-    if (s->c_prev) s->c_prev->c_next = s->c_next;
-    else c->streams = s->c_next;
-    if (s->c_next) s->c_next->c_prev = s->c_prev;
-    c->nstreams--;
-    ad_stream_free_locked(s);
-    c->refs--;
-}
-
 static void send_reset_locked(ad_conn *c, uint32_t id, uint32_t reason)
 {
     tp_encode_reset(&c->out, id, reason);
@@ -257,11 +228,11 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
         return -1;
     }
     if (fh->stream > c->last_stream) c->last_stream = fh->stream;
-    if (ad_stream_find_locked(c, fh->stream)) {
+    if (ad_sched_find(&W.sched, c, fh->stream)) {
         tc_error("proxy connection %u: REQUEST_HEAD for open stream %u", c->id, fh->stream);
         return -1;
     }
-    if (W.stopping || c->drain_sent || W.running + W.queued >= W.capacity + W.queue_limit) {
+    if (c->drain_sent || !ad_sched_admits(&W.sched)) {
         send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
         return 0;
     }
@@ -288,17 +259,17 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
     s->req_ended = (fh->flags & TP_FLAG_END_STREAM) != 0;
     s->recv_window = W.initial_window;
     s->send_credit = c->peer_window;
+    if (ad_sched_enqueue(&W.sched, s) != 0) {
+        ad_stream_free_locked(s);
+        send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
+        return 0;
+    }
     s->c_prev = NULL;
     s->c_next = c->streams;
     if (c->streams) c->streams->c_prev = s;
     c->streams = s;
     c->nstreams++;
     c->refs++;
-    s->q_next = NULL;
-    if (W.q_tail) W.q_tail->q_next = s;
-    else W.q_head = s;
-    W.q_tail = s;
-    W.queued++;
     ad_wake_defer(&W.work_cv);
     return 0;
 }
@@ -328,14 +299,14 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         c->hello_ok = 1;
         c->peer_window = h.initial_window;
         c->peer_max_frame = h.max_frame;
-        if (W.stopping) ad_conn_drain_locked(c);
+        if (ad_sched_stopping(&W.sched)) ad_conn_drain_locked(c);
         return 0;
     }
     switch (fh->type) {
     case TP_FRAME_REQUEST_HEAD:
         return on_request_head(c, fh, p);
     case TP_FRAME_REQUEST_DATA:
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;   /* reset or finished: late bytes are dropped */
         if (s->req_ended) {
             tc_error("proxy connection %u: REQUEST_DATA after END_STREAM on stream %u", c->id,
@@ -356,7 +327,7 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
     case TP_FRAME_RESET:
         /* The client went away: the app is cancelled, and while our direction
          * is open RESET CANCEL is our final frame (tandem-protocol(7)). */
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;
         if (tp_decode_u32(p, fh->length, &v) != TP_OK) return -1;
         s->reset_recv = 1;
@@ -365,7 +336,7 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             s->resp_ended = s->reset_sent = 1;
         }
         if (s->state == AD_ST_QUEUED) {
-            unqueue_locked(s);
+            ad_sched_unqueue(&W.sched, s);
             detach_free_locked(c, s);
             return 0;
         }
@@ -376,7 +347,7 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             tc_error("proxy connection %u: bad CREDIT", c->id);
             return -1;
         }
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;
         s->send_credit += v;
         if (s->send_credit > (int64_t)TP_MAX_WINDOW && !s->resp_ended) {

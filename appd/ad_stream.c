@@ -23,13 +23,13 @@ ad_stream *ad_stream_alloc_locked(void)
 {
     ad_stream *s = W.free_streams;
     if (s) {
-        W.free_streams = s->q_next;
+        W.free_streams = s->free_next;
     } else {
         s = calloc(1, sizeof *s);
         if (s == NULL) return NULL;
         pthread_cond_init(&s->cv, NULL);
     }
-    s->q_next = s->c_next = s->c_prev = NULL;
+    s->q_prev = s->q_next = s->c_next = s->c_prev = s->free_next = NULL;
     s->conn = NULL;
     s->body_rd = s->body_wr = 0;
     s->req_ended = 0;
@@ -41,7 +41,6 @@ ad_stream *ad_stream_alloc_locked(void)
     s->cancel_reason = 0;
     s->waiting = 0;
     s->busy_since_ms = 0;
-    s->state = AD_ST_QUEUED;
     return s;
 }
 
@@ -64,18 +63,8 @@ void ad_stream_free_locked(ad_stream *s)
         s->raw = NULL;
         s->raw_cap = 0;
     }
-    s->q_next = W.free_streams;
+    s->free_next = W.free_streams;
     W.free_streams = s;
-}
-
-/* A stream both sides have ended (each sent its final frame) is closed on
- * the wire even while its app thread still runs close(): the proxy may reuse
- * its id, so lookups skip it. */
-ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id)
-{
-    for (ad_stream *s = c->streams; s; s = s->c_next)
-        if (s->id == id && !(s->resp_ended && (s->req_ended || s->reset_recv))) return s;
-    return NULL;
 }
 
 int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len)
@@ -308,9 +297,9 @@ void ad_stream_done_locked(ad_stream *s)
     else c->streams = s->c_next;
     if (s->c_next) s->c_next->c_prev = s->c_prev;
     c->nstreams--;
-    W.running--;
+    ad_sched_retire(&W.sched, s);
     ad_stream_free_locked(s);
     ad_worker_request_done_locked();
-    if (W.stopping || c->drain_recv) ad_worker_wake_locked();
+    if (ad_sched_stopping(&W.sched) || c->drain_recv) ad_worker_wake_locked();
     ad_conn_unref_locked(c);
 }

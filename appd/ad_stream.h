@@ -20,7 +20,8 @@ struct ad_stream {
     int state;                     /* AD_ST_* (mu) */
     ad_conn *conn;
     ad_stream *c_next, *c_prev;    /* conn->streams (mu) */
-    ad_stream *q_next;             /* work queue / free list (mu) */
+    ad_stream *q_prev, *q_next;    /* the scheduler's queue or running list (mu) */
+    ad_stream *free_next;          /* W.free_streams (mu) */
 
     /* request head: a private copy of the frame payload, decoded in place */
     uint8_t *raw;
@@ -48,10 +49,16 @@ struct ad_stream {
     uint64_t busy_since_ms;        /* app time start; 0 while waiting on the client */
 };
 
+/* Both directions ended (each side sent its final frame): the stream is
+ * closed on the wire, though its app thread may still run the app's close(). */
+static inline int ad_stream_wire_closed(const ad_stream *s)
+{
+    return s->resp_ended && (s->req_ended || s->reset_recv);
+}
+
 /* I/O thread, mu held. */
 ad_stream *ad_stream_alloc_locked(void);
 void ad_stream_free_locked(ad_stream *s);
-ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id);
 /* Copies and decodes a REQUEST_HEAD payload.  TP_OK or a TP_E_* code. */
 int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len);
 /* Appends request DATA; -1 when it exceeds the window we granted. */

@@ -32,7 +32,6 @@ static PyObject *the_app;
 static int ctl_fd = -1;
 static ad_slot *slot;
 static pthread_t *thread_ids;
-static ad_stream **running;        /* (mu) per app thread: its current stream */
 static uint32_t closes_unreported;
 static int restart_requested;      /* (mu) max_requests reached */
 static uint64_t stop_deadline;     /* graceful drain ends here at the latest */
@@ -54,7 +53,8 @@ void ad_worker_request_done_locked(void)
 {
     W.requests++;
     AD_STORE(slot->requests, W.requests);
-    if (W.max_requests && W.requests >= W.max_requests && !W.stopping && !restart_requested) {
+    if (W.max_requests && W.requests >= W.max_requests && !ad_sched_stopping(&W.sched) &&
+        !restart_requested) {
         restart_requested = 1;
         ad_worker_wake_locked();
     }
@@ -64,7 +64,7 @@ void ad_worker_request_done_locked(void)
 
 static void *app_thread(void *arg)
 {
-    uint32_t idx = (uint32_t)(uintptr_t)arg;
+    (void)arg;
     ad_req req;
     memset(&req, 0, sizeof req);
     tp_buf_init(&req.scratch);
@@ -74,23 +74,15 @@ static void *app_thread(void *arg)
     for (;;) {
         /* One lock round trip both retires the last stream and takes the next. */
         pthread_mutex_lock(&W.mu);
-        if (done) {
-            running[idx] = NULL;
-            ad_stream_done_locked(done);
-        }
-        while (W.q_head == NULL && !W.quit) pthread_cond_wait(&W.work_cv, &W.mu);
-        ad_stream *s = W.q_head;
+        if (done) ad_stream_done_locked(done);
+        ad_stream *s;
+        while ((s = ad_sched_next(&W.sched)) == NULL && !ad_sched_quitting(&W.sched))
+            pthread_cond_wait(&W.work_cv, &W.mu);
         if (s == NULL) {
             pthread_mutex_unlock(&W.mu);
             break;
         }
-        W.q_head = s->q_next;
-        if (W.q_head == NULL) W.q_tail = NULL;
-        W.queued--;
-        W.running++;
-        s->state = AD_ST_RUNNING;
         s->busy_since_ms = ad_now_ms();
-        running[idx] = s;
         pthread_mutex_unlock(&W.mu);
 
         PyEval_RestoreThread(ts);
@@ -112,9 +104,7 @@ static void heartbeat_locked(uint64_t now)
     const ad_stream *oldest = NULL;
     uint64_t since = 0;
     uint32_t inflight = 0;
-    for (uint32_t i = 0; i < W.capacity; i++) {
-        const ad_stream *s = running[i];
-        if (s == NULL) continue;
+    for (const ad_stream *s = ad_sched_first_running(&W.sched); s; s = s->q_next) {
         inflight++;
         if (s->busy_since_ms && (since == 0 || s->busy_since_ms < since)) {
             since = s->busy_since_ms;
@@ -152,9 +142,9 @@ static void close_conn_locked(ad_conn *c, const char *why)
 
 static void start_graceful_locked(const char *why)
 {
-    if (W.stopping) return;
+    if (ad_sched_stopping(&W.sched)) return;
     if (why) tc_info("%s", why);
-    W.stopping = 1;
+    ad_sched_stop(&W.sched);
     stop_deadline = ad_now_ms() + (uint64_t)W.settings->graceful_timeout * 1000u;
     for (ad_conn *c = W.conns; c; c = c->next) ad_conn_drain_locked(c);
     if (ctl_fd >= 0) {
@@ -248,7 +238,7 @@ static int io_loop(void)
         pthread_mutex_lock(&W.mu);
         W.wake_pending = 0;
         heartbeat_locked(now);
-        if (restart_requested && !W.stopping)
+        if (restart_requested && !ad_sched_stopping(&W.sched))
             start_graceful_locked("Autorestarting worker after current request.");
         for (ad_conn *c = W.conns, *next; c; c = next) {
             next = c->next;
@@ -256,13 +246,15 @@ static int io_loop(void)
             else if (c->drain_recv && c->nstreams == 0 && ad_conn_pending(c) == 0)
                 close_conn_locked(c, "drained by the proxy");
         }
-        if (W.stopping) {
-            int idle = W.running + W.queued == 0;
+        if (ad_sched_stopping(&W.sched)) {
+            uint32_t left = ad_sched_running(&W.sched) + ad_sched_queued(&W.sched);
+            int idle = left == 0;
             for (ad_conn *c = W.conns; c && idle; c = c->next)
                 if (ad_conn_pending(c)) idle = 0;
             if (idle || now >= stop_deadline) {
-                if (W.running + W.queued) {
-                    tc_warn("graceful timeout: abandoning %u request(s)", W.running);
+                if (left) {
+                    tc_warn("graceful timeout: abandoning %u request(s)",
+                            ad_sched_running(&W.sched));
                     clean = 0;
                 }
                 while (W.conns) close_conn_locked(W.conns, "worker stopping");
@@ -299,7 +291,7 @@ static int io_loop(void)
         io_unlock();
 
         report_closes();
-        int timeout = W.stopping ? 100 : 1000;
+        int timeout = ad_sched_stopping(&W.sched) ? 100 : 1000;
         int rc = poll(pfd, n, timeout);
         if (rc < 0 && errno != EINTR) {
             tc_crit("poll: %s", strerror(errno));
@@ -380,9 +372,6 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     W.index = index;
     W.wclass = (uint32_t)s->wclass;
     W.capacity = (uint32_t)s->threads;
-    /* A few streams may wait for a thread so the proxy can pipeline; more are
-     * refused (REFUSED_STREAM) and retried elsewhere. */
-    W.queue_limit = W.capacity;
     W.initial_window = TP_DEFAULT_WINDOW;
     W.max_frame = TP_DEFAULT_MAX_FRAME;
     if (s->max_requests > 0) {
@@ -396,9 +385,10 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     pthread_mutex_init(&W.mu, NULL);
     pthread_cond_init(&W.work_cv, NULL);
     W.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    running = calloc(W.capacity, sizeof *running);
+    /* A few streams may wait for a thread so the proxy can pipeline; more are
+     * refused (REFUSED_STREAM) and retried elsewhere: queue limit = capacity. */
     thread_ids = calloc(W.capacity, sizeof *thread_ids);
-    if (W.wakefd < 0 || running == NULL || thread_ids == NULL) {
+    if (W.wakefd < 0 || thread_ids == NULL || ad_sched_init(&W.sched, W.capacity, W.capacity) != 0) {
         tc_crit("worker setup failed: %s", strerror(errno));
         fail_boot(AD_EXIT_BOOT, NULL);
     }
@@ -450,7 +440,7 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     }
 
     pthread_mutex_lock(&W.mu);
-    W.quit = 1;
+    ad_sched_quit(&W.sched);
     pthread_cond_broadcast(&W.work_cv);
     pthread_mutex_unlock(&W.mu);
     for (uint32_t i = 0; i < W.capacity; i++) pthread_join(thread_ids[i], NULL);

@@ -9,7 +9,7 @@
  * request costs one GIL acquisition, not one per chunk.
  *
  * Locking: one mutex, W.mu, guards every ad_conn/ad_stream field marked
- * (mu) and the work queue.  Lock order is GIL -> W.mu: a thread holding W.mu
+ * (mu) and the scheduler (W.sched).  Lock order is GIL -> W.mu: a thread holding W.mu
  * never waits for the GIL (waits drop W.mu before taking the GIL back), and
  * the I/O thread never touches the GIL at all.  Critical sections are short
  * (a memcpy or a non-blocking writev). */
@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "ad_sched.h"
 #include "ad_settings.h"
 
 typedef struct ad_conn ad_conn;
@@ -27,12 +28,8 @@ typedef struct ad_stream ad_stream;
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;        /* app threads wait here for streams */
-    ad_stream *q_head, *q_tail;    /* (mu) dispatched, not yet running */
-    uint32_t queued, running;      /* (mu) */
+    ad_sched sched;                /* (mu) queued and running streams, admission, stop */
     uint32_t capacity;             /* app threads (= HELLO capacity) */
-    uint32_t queue_limit;          /* streams beyond capacity that may wait */
-    int stopping;                  /* (mu) draining: no new streams */
-    int quit;                      /* (mu) app threads exit when the queue is empty */
     int wakefd;                    /* eventfd: app threads -> I/O thread */
     int wake_pending;              /* (mu) an unread wake is in the eventfd */
     ad_conn *conns;                /* (mu) live connections */

@@ -1,10 +1,11 @@
 # appd/local.mk: tandem-appd, the pre-fork WSGI application server.
-# libappdcore.a holds the parts without Python (settings, HTTP rules) so the
-# unit tests link them without libpython.
+# libappdcore.a holds the parts without Python (settings, HTTP rules, the
+# scheduler) so the unit tests link them without libpython.
 noinst_LIBRARIES += appd/libappdcore.a
 appd_libappdcore_a_SOURCES = \
 	appd/ad_settings.c appd/ad_settings.h \
-	appd/ad_http.c appd/ad_http.h
+	appd/ad_http.c appd/ad_http.h \
+	appd/ad_sched.c appd/ad_sched.h
 
 sbin_PROGRAMS += appd/tandem-appd
 appd_tandem_appd_SOURCES = \
