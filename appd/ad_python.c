@@ -13,7 +13,7 @@
 #include "ad_python.h"
 #include "tc_log.h"
 
-void ad_log_raw(const char *text, size_t n)
+void ad_python_log_raw(const char *text, size_t n)
 {
     int fd = tc_log_fd();
     while (n > 0) {
@@ -117,12 +117,12 @@ void ad_python_log_exception(int level, const char *fmt, ...)
     Py_ssize_t n;
     const char *utf8 = text ? PyUnicode_AsUTF8AndSize(text, &n) : NULL;
     if (utf8) {
-        ad_log_raw(utf8, (size_t)n);
+        ad_python_log_raw(utf8, (size_t)n);
     } else {
         PyErr_Clear();
         const char *tname = ((PyTypeObject *)type)->tp_name;
-        ad_log_raw(tname, strlen(tname));
-        ad_log_raw("\n", 1);
+        ad_python_log_raw(tname, strlen(tname));
+        ad_python_log_raw("\n", 1);
     }
     Py_XDECREF(text);
     Py_XDECREF(empty);

@@ -22,6 +22,6 @@ void ad_python_log_exception(int level, const char *fmt, ...) __attribute__((for
 /* "Type: message" of the pending exception, which stays pending. */
 void ad_python_exc_line(char *buf, size_t len);
 /* Writes text as-is to the error log (multi-line tracebacks, wsgi.errors). */
-void ad_log_raw(const char *text, size_t n);
+void ad_python_log_raw(const char *text, size_t n);
 
 #endif

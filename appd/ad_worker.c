@@ -64,10 +64,7 @@ void ad_worker_request_done_locked(void)
 
 static void *app_thread(void *arg)
 {
-    (void)arg;
-    ad_req req;
-    memset(&req, 0, sizeof req);
-    tp_buf_init(&req.scratch);
+    wsgi_req *req = arg;
     PyGILState_STATE g = PyGILState_Ensure();
     PyThreadState *ts = PyEval_SaveThread();
     ad_stream *done = NULL;
@@ -86,12 +83,12 @@ static void *app_thread(void *arg)
         pthread_mutex_unlock(&W.mu);
 
         PyEval_RestoreThread(ts);
-        ad_wsgi_handle(&req, s, the_app);
+        wsgi_handle(req, s, the_app);
         ts = PyEval_SaveThread();
         done = s;
     }
     PyEval_RestoreThread(ts);
-    ad_wsgi_req_free(&req);
+    wsgi_req_free(req);
     PyGILState_Release(g);
     return NULL;
 }
@@ -410,7 +407,7 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     Py_XDECREF(rv);
     Py_XDECREF(fh);
 
-    if (ad_wsgi_init(s) != 0) {
+    if (wsgi_init(s) != 0) {
         ad_python_log_exception(TC_LOG_CRITICAL, "cannot set up WSGI");
         fail_boot(AD_EXIT_BOOT, NULL);
     }
@@ -420,7 +417,8 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     for (uint32_t i = 0; i < W.capacity; i++) {
-        int e = pthread_create(&thread_ids[i], NULL, app_thread, (void *)(uintptr_t)i);
+        wsgi_req *req = wsgi_req_new();
+        int e = req ? pthread_create(&thread_ids[i], NULL, app_thread, req) : ENOMEM;
         if (e != 0) {
             tc_crit("cannot start app thread: %s", strerror(e));
             fail_boot(AD_EXIT_BOOT, NULL);

@@ -20,8 +20,9 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_conn.c appd/ad_conn.h \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_python.c appd/ad_python.h \
-	appd/wsgi.h \
+	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \
 	appd/wsgi_environ.c \
+	appd/wsgi_fields.c \
 	appd/wsgi_input.c \
 	appd/wsgi_response.c \
 	appd/wsgi_start.c \

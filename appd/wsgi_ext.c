@@ -7,11 +7,11 @@
 
 #include "ad_conn.h"
 #include "ad_http.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 static PyObject *key_hints, *key_trailers;
 
-int ad_ext_init(void)
+int wsgi_ext_init(void)
 {
     key_hints = PyUnicode_InternFromString("wsgi.early_hints");
     key_trailers = PyUnicode_InternFromString("gunicorn.http2.send_trailers");
@@ -28,14 +28,14 @@ int ad_ext_init(void)
  * Gunicorn, so apps need not check the protocol. */
 static PyObject *early_hints(PyObject *self, PyObject *headers)
 {
-    ad_req *r = ad_sr_req(self);
+    wsgi_req *r = wsgi_start_req(self);
     if (r == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "wsgi.early_hints called after its request finished");
         return NULL;
     }
     PyObject *list;
     uint64_t clen;
-    if (ad_check_headers(headers, AD_HDRS_HINTS, &list, &clen) != 0) return NULL;
+    if (wsgi_fields_check(headers, WSGI_FIELDS_HINTS, &list, &clen) != 0) return NULL;
     if (r->head_sent || r->finishing) {
         Py_DECREF(list);
         PyErr_SetString(PyExc_RuntimeError,
@@ -47,7 +47,7 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
         Py_DECREF(list);
         Py_RETURN_NONE;
     }
-    int k = ad_req_fill_headers(r, list, 0, NULL, 0);
+    int k = wsgi_fields_fill(list, &r->th, &r->th_cap, 0);
     tp_response_head head = {103, (uint32_t)(k < 0 ? 0 : k), r->th};
     r->scratch.len = 0;
     int rc = k < 0 ? TP_E_NOMEM
@@ -62,7 +62,7 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
     rc = ad_stream_send(r->s, r->scratch.data, r->scratch.len, NULL, 0, 0, NULL, 0, 1);
     Py_DECREF(list);   /* only now: th pointed into its strings */
     if (rc != 0) {
-        PyErr_SetString(ad_client_gone(), "client disconnected (response cancelled)");
+        PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");
         return NULL;
     }
     Py_RETURN_NONE;
@@ -70,15 +70,15 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
 
 /* ---- gunicorn.http2.send_trailers ---- */
 
-int ad_req_has_trailers(const ad_req *r)
+int wsgi_ext_has_trailers(const wsgi_req *r)
 {
     return r->trailers_ok && r->trailers && PyList_GET_SIZE(r->trailers) > 0 && !r->is_head &&
            ad_status_has_body(r->status);
 }
 
-int ad_req_encode_trailers(ad_req *r)
+int wsgi_ext_encode_trailers(wsgi_req *r)
 {
-    int k = ad_req_fill_headers(r, r->trailers, 0, NULL, 0);
+    int k = wsgi_fields_fill(r->trailers, &r->th, &r->th_cap, 0);
     if (k < 0) return TP_E_NOMEM;
     tp_response_head h = {0, (uint32_t)k, r->th};
     if (tp_response_head_size(TP_FRAME_TRAILERS, &h) > r->s->conn->peer_max_frame)
@@ -95,7 +95,7 @@ int ad_req_encode_trailers(ad_req *r)
  * runs after the stream ended, so a call from there raises. */
 static PyObject *send_trailers(PyObject *self, PyObject *headers)
 {
-    ad_req *r = ad_sr_req(self);
+    wsgi_req *r = wsgi_start_req(self);
     if (r == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "gunicorn.http2.send_trailers called after its request finished");
@@ -103,7 +103,7 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     }
     PyObject *list;
     uint64_t clen;
-    if (ad_check_headers(headers, AD_HDRS_TRAILERS, &list, &clen) != 0) return NULL;
+    if (wsgi_fields_check(headers, WSGI_FIELDS_TRAILERS, &list, &clen) != 0) return NULL;
     if (r->finishing) {
         Py_DECREF(list);
         PyErr_SetString(PyExc_RuntimeError,
@@ -127,7 +127,7 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     }
     /* Refuse what the proxy could not take now, while the app can still act
      * on the error, rather than resetting the stream at its end. */
-    int k = ad_req_fill_headers(r, r->trailers, 0, NULL, 0);
+    int k = wsgi_fields_fill(r->trailers, &r->th, &r->th_cap, 0);
     tp_response_head h = {0, (uint32_t)(k < 0 ? 0 : k), r->th};
     uint64_t size = tp_response_head_size(TP_FRAME_TRAILERS, &h);
     if (k < 0 || size > r->s->conn->peer_max_frame) {
@@ -148,17 +148,17 @@ static PyMethodDef trailers_def = {
     "send_trailers", send_trailers, METH_O,
     "send_trailers([(name, value), ...]): trailer fields sent after the body"};
 
-PyObject *ad_ext_hints_new(PyObject *sr)
+PyObject *wsgi_ext_hints_new(PyObject *sr)
 {
     return PyCFunction_New(&hints_def, sr);
 }
 
-PyObject *ad_ext_trailers_new(PyObject *sr)
+PyObject *wsgi_ext_trailers_new(PyObject *sr)
 {
     return PyCFunction_New(&trailers_def, sr);
 }
 
-int ad_ext_set(ad_req *r, PyObject *env)
+int wsgi_ext_set(wsgi_req *r, PyObject *env)
 {
     if (PyDict_SetItem(env, key_hints, r->hints_fn) != 0) return -1;
     return PyDict_SetItem(env, key_trailers, r->trailers_fn);
