@@ -16,7 +16,7 @@ enum { AD_ST_FREE = 0, AD_ST_QUEUED, AD_ST_RUNNING };
 
 struct ad_stream {
     uint32_t id;
-    uint32_t gen;                  /* bumped on recycle: stale Python handles see a change */
+    uint32_t gen;                  /* bumped on recycle: stale handles see a change */
     int state;                     /* AD_ST_* (mu) */
     ad_conn *conn;
     ad_stream *c_next, *c_prev;    /* conn->streams (mu) */
@@ -45,7 +45,7 @@ struct ad_stream {
     int cancelled;                 /* RESET from the proxy or the connection died */
     uint32_t cancel_reason;
     int waiting;
-    pthread_cond_t cv;             /* the app thread waits here (GIL released) */
+    pthread_cond_t cv;             /* an app thread blocked in a wait sleeps here */
     uint64_t busy_since_ms;        /* app time start; 0 while waiting on the client */
 };
 
@@ -74,26 +74,55 @@ static inline void ad_stream_signal_locked(ad_stream *s)
     if (s->waiting) ad_wake_defer(&s->cv);
 }
 
-/* App thread.  Body reading never blocks here: take what is there, and wait
- * separately (without the GIL) when more is needed. */
+/* App side.  Nothing here takes or knows the GIL: the non-blocking calls
+ * (body_take, send_step) are cheap enough to call with it held, and a caller
+ * that holds it releases it around the blocking waits (body_wait,
+ * send_wait, send) itself. */
+
 enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
+/* Takes up to max buffered body bytes (up to and including a newline when
+ * stop_nl) and credits them back to the proxy; *st says what ended it.
+ * Never blocks. */
 size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
 /* Blocks until body bytes, the body's end or a reset arrive, or s is
- * recycled (its request finished under a reader it outlived).  gil: the
- * caller holds the GIL (it is released while blocked). */
-void ad_stream_body_wait(ad_stream *s, int gil);
+ * recycled (its request finished under a reader it outlived).  gen is the
+ * s->gen the caller read while s was surely its own (a reader that drops
+ * the GIL before calling may otherwise find s already serving the next
+ * request, and wait on its body). */
+void ad_stream_body_wait(ad_stream *s, uint32_t gen);
 
-/* Sends pre (already-encoded frames: head, 103 hints; not flow-controlled)
- * then len bytes as RESPONSE_DATA frames within the credit and the proxy's
- * max_frame, END_STREAM on the last one when end (an empty DATA frame if
- * len is 0 and no pre frame carries it).  post, when postlen > 0, is an
- * encoded final frame (TRAILERS) written right after the last DATA, in the
- * same writev: it ends the stream, so no DATA frame carries END_STREAM.
- * Blocks for credit or socket space, releasing the GIL when gil.  data is
- * written straight from the caller's buffer when the socket takes it.  0, or
- * -1 when the stream is cancelled. */
-int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
-                   size_t len, int end, const uint8_t *post, size_t postlen, int gil);
+/* One response write, in order: pre (already-encoded frames: head, 103
+ * hints; not flow-controlled), then len bytes of data as RESPONSE_DATA frames
+ * within the credit and the proxy's max_frame, END_STREAM on the last one
+ * when end (an empty DATA frame if len is 0 and no pre frame carries it),
+ * then post when postlen > 0: an encoded final frame (TRAILERS) written
+ * right after the last DATA, in the same writev; it ends the stream, so no
+ * DATA frame carries END_STREAM.  data is written straight from the
+ * caller's buffer when the socket takes it (only what it does not take is
+ * copied), so it must stay valid until the write is done.  off counts the
+ * data bytes sent so far; the caller zeroes it. */
+typedef struct {
+    const uint8_t *pre;
+    size_t prelen;
+    const uint8_t *data;
+    size_t len;
+    int end;
+    const uint8_t *post;
+    size_t postlen;
+    size_t off;
+} ad_send;
+
+enum { AD_SEND_GONE = -1, AD_SEND_DONE = 0, AD_SEND_BLOCKED = 1 };
+/* Writes what credit and socket room allow now, never blocking.
+ * AD_SEND_DONE: all of op is out; AD_SEND_BLOCKED: call again once
+ * ad_stream_send_wait returns (or, from an event loop, after the class's
+ * on_writable); AD_SEND_GONE: the stream was cancelled or ended, or its
+ * connection died. */
+int ad_stream_send_step(ad_stream *s, ad_send *op);
+/* Blocks until the step that returned AD_SEND_BLOCKED may go on. */
+void ad_stream_send_wait(ad_stream *s, const ad_send *op);
+/* Steps and waits until op is out: 0, or AD_SEND_GONE. */
+int ad_stream_send(ad_stream *s, ad_send *op);
 /* Aborts our side with RESET(reason) unless already ended/cancelled. */
 void ad_stream_reset(ad_stream *s, uint32_t reason);
 int ad_stream_is_cancelled(ad_stream *s);

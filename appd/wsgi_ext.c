@@ -59,7 +59,8 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
         PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
         return NULL;
     }
-    rc = ad_stream_send(r->s, r->scratch.data, r->scratch.len, NULL, 0, 0, NULL, 0, 1);
+    ad_send op = {r->scratch.data, r->scratch.len, NULL, 0, 0, NULL, 0, 0};
+    rc = wsgi_response_write(r, &op);
     Py_DECREF(list);   /* only now: th pointed into its strings */
     if (rc != 0) {
         PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");

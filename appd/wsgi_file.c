@@ -144,7 +144,8 @@ int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
         if (k <= 0) break;   /* file shrank: finish() reports the shortfall */
         off += k;
         left -= (uint64_t)k;
-        if (ad_stream_send(s, pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0) != 0) {
+        ad_send op = {pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0};
+        if (ad_stream_send(s, &op) != 0) {
             gone = 1;
             break;
         }

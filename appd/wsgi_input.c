@@ -12,6 +12,7 @@
 typedef struct {
     PyObject_HEAD
     ad_stream *s;            /* NULL once its request finished */
+    uint32_t gen;            /* s->gen while s serves this request */
     uint64_t length;         /* Content-Length, or WSGI_NO_LENGTH: sizes buffers */
     uint64_t consumed;
 } wsgi_Input;
@@ -57,7 +58,9 @@ static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
             return NULL;
         }
         if (n > 0) continue;
-        ad_stream_body_wait(s, 1);
+        Py_BEGIN_ALLOW_THREADS
+        ad_stream_body_wait(s, self->gen);
+        Py_END_ALLOW_THREADS
         if (self->s != s) {
             /* Its request finished while we waited (another thread of the
              * app read on): the pooled stream may now be another request's. */
@@ -175,6 +178,7 @@ PyObject *wsgi_input_for(wsgi_req *r)
     }
     wsgi_Input *in = (wsgi_Input *)r->input;
     in->s = r->s;
+    in->gen = r->s->gen;
     in->consumed = 0;
     in->length = r->s->req.content_length == TP_LENGTH_UNKNOWN ? WSGI_NO_LENGTH
                                                                 : r->s->req.content_length;

@@ -80,6 +80,8 @@ int wsgi_response_init(void);
 /* "METHOD /path" of r's request, for logs. */
 const char *wsgi_response_desc(wsgi_req *r, char *buf, size_t len);
 int wsgi_response_encode_head(wsgi_req *r, int end);   /* 0, 1 = replaced by a 500, -1 */
+/* Writes op, dropping the GIL only while blocked: 0, -1 client gone. */
+int wsgi_response_write(wsgi_req *r, ad_send *op);
 /* Sends body bytes (see the definition): 0, -1 client gone. */
 int wsgi_response_send(wsgi_req *r, const uint8_t *p, size_t n, int end);
 /* A buffer view of a body chunk; str is refused.  0, or -1 with TypeError. */

@@ -45,6 +45,21 @@ int wsgi_response_body_view(PyObject *data, Py_buffer *view)
     return PyObject_GetBuffer(data, view, PyBUF_SIMPLE);
 }
 
+/* Writes op to r's stream, holding the GIL except while blocked on the
+ * client (credit, socket room): a request takes the GIL once, not once per
+ * chunk.  op->data belongs to an object we hold a reference to, so it stays
+ * valid while other threads run.  0, or -1 when the client is gone. */
+int wsgi_response_write(wsgi_req *r, ad_send *op)
+{
+    int rc;
+    while ((rc = ad_stream_send_step(r->s, op)) == AD_SEND_BLOCKED) {
+        Py_BEGIN_ALLOW_THREADS
+        ad_stream_send_wait(r->s, op);
+        Py_END_ALLOW_THREADS
+    }
+    return rc == AD_SEND_DONE ? 0 : -1;
+}
+
 /* ---- the head ---- */
 
 /* Encodes RESPONSE_HEAD from start_response's data into r->scratch.  When the
@@ -145,7 +160,8 @@ int wsgi_response_send(wsgi_req *r, const uint8_t *p, size_t n, int end)
     const uint8_t *post = trail ? r->scratch.data + prelen : NULL;
     size_t postlen = trail ? r->scratch.len - prelen : 0;
     if (send_n == 0 && !end && prelen == 0 && !bad_trailers) return 0;
-    int rc = ad_stream_send(r->s, pre, prelen, p, send_n, end, post, postlen, 1);
+    ad_send op = {pre, prelen, p, send_n, end, post, postlen, 0};
+    int rc = wsgi_response_write(r, &op);
     if (bad_trailers && rc == 0) ad_stream_reset(r->s, TP_RESET_INTERNAL_ERROR);
     if (end || rc != 0 || bad_trailers) r->done = 1;
     return rc;
@@ -178,8 +194,9 @@ static void send_500(wsgi_req *r)
         return;
     r->head_sent = 1;
     r->done = 1;
-    ad_stream_send(r->s, r->scratch.data, r->scratch.len, (const uint8_t *)body500,
-                   end_in_head ? 0 : sizeof body500 - 1, 1, NULL, 0, 1);
+    ad_send op = {r->scratch.data, r->scratch.len, (const uint8_t *)body500,
+                  end_in_head ? 0 : sizeof body500 - 1, 1, NULL, 0, 0};
+    wsgi_response_write(r, &op);
 }
 
 /* The app raised (exception pending).  Before the head: a 500; after it:
