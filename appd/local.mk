@@ -1,11 +1,13 @@
 # appd/local.mk: tandem-appd, the pre-fork WSGI application server.
 # libappdcore.a holds the parts without Python (settings, HTTP rules, the
-# scheduler) so the unit tests link them without libpython.
+# scheduler, the response rules) so the unit tests link them without
+# libpython.
 noinst_LIBRARIES += appd/libappdcore.a
 appd_libappdcore_a_SOURCES = \
 	appd/ad_settings.c appd/ad_settings.h \
 	appd/ad_http.c appd/ad_http.h \
-	appd/ad_sched.c appd/ad_sched.h
+	appd/ad_sched.c appd/ad_sched.h \
+	appd/ad_response.c appd/ad_response.h
 
 sbin_PROGRAMS += appd/tandem-appd
 appd_tandem_appd_SOURCES = \

@@ -5,8 +5,7 @@
 #include <Python.h>
 
 #include <stdlib.h>
-#include <string.h>
-
+#include "ad_conn.h"
 #include "ad_python.h"
 #include "tc_log.h"
 #include "wsgi_req.h"
@@ -22,7 +21,7 @@ int wsgi_init(const ad_settings *s)
 wsgi_req *wsgi_req_new(void)
 {
     wsgi_req *r = calloc(1, sizeof *r);
-    if (r) tp_buf_init(&r->scratch);
+    if (r) ad_resp_init(&r->resp);
     return r;
 }
 
@@ -36,26 +35,21 @@ void wsgi_req_free(wsgi_req *r)
     Py_CLEAR(r->sr);
     Py_CLEAR(r->input);
     Py_CLEAR(r->headers);
-    tp_buf_free(&r->scratch);
-    free(r->th);
+    ad_resp_free(&r->resp);
+    free(r->head_fields);
+    free(r->trailer_fields);
+    free(r->hint_fields);
     free(r->filebuf);
     free(r);
 }
 
 static void begin(wsgi_req *r, ad_stream *s)
 {
-    const tp_request_head *h = &s->req;
     r->s = s;
-    r->started = r->head_sent = r->done = r->truncated_logged = r->finishing = 0;
-    r->status = 0;
-    r->content_length = r->auto_length = WSGI_NO_LENGTH;
-    r->sent = 0;
-    r->is_head = h->method.len == 4 && memcmp(h->method.ptr, "HEAD", 4) == 0;
-    /* h2 clients always take trailers (RFC 9113 8.1); HTTP/1.1 ones only
-     * after "TE: trailers", and only in a chunked body. */
-    r->trailers_ok = h->http_major >= 2 ||
-                     (h->http_minor >= 1 && (h->flags & TP_REQ_TE_TRAILERS) != 0);
-    r->hold_end = r->trailers_ok;
+    r->started = 0;
+    ad_resp_begin(&r->resp, &s->req, s->id, s->conn->peer_max_frame);
+    /* Until the result iterable is exhausted, app code may queue trailers. */
+    r->resp.hold_end = r->resp.trailers_ok;
 }
 
 void wsgi_handle(wsgi_req *r, ad_stream *s, PyObject *app)
@@ -71,7 +65,7 @@ void wsgi_handle(wsgi_req *r, ad_stream *s, PyObject *app)
     PyObject *args[2] = {env, sr};
     result = PyObject_Vectorcall(app, args, 2, NULL);
     if (result == NULL) {
-        r->finishing = 1;
+        r->resp.finishing = 1;
         wsgi_response_error(r, "Error handling request");
         goto out;
     }
@@ -85,6 +79,6 @@ out:
     Py_CLEAR(r->headers);
     Py_CLEAR(r->trailers);
     Py_CLEAR(r->held);
-    if (!r->done) ad_stream_reset(s, TP_RESET_INTERNAL_ERROR);
+    if (!r->resp.done) ad_stream_reset(s, TP_RESET_INTERNAL_ERROR);
     r->s = NULL;
 }

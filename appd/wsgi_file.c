@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ad_http.h"
 #include "wsgi_req.h"
 
 #define AD_FILEBUF (256u * 1024u)
@@ -93,7 +92,7 @@ PyTypeObject wsgi_FileWrapperType = {
 int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
 {
     wsgi_FileWrapper *fw = (wsgi_FileWrapper *)wrapper;
-    if (!r->started || r->done || fw->filelike == NULL) return 1;
+    if (!r->started || r->resp.done || fw->filelike == NULL) return 1;
     PyObject *o = PyObject_CallMethodNoArgs(fw->filelike, str_fileno);
     long fd = o ? PyLong_AsLong(o) : -1;
     Py_XDECREF(o);
@@ -113,25 +112,19 @@ int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
         if (off < 0) return 1;
     }
     uint64_t size = st.st_size > off ? (uint64_t)(st.st_size - off) : 0;
-    int nobody = r->is_head || !ad_status_has_body(r->status);
-    if (r->content_length == WSGI_NO_LENGTH && !r->head_sent && !nobody)
-        r->auto_length = r->sent + size;
-    uint64_t limit = r->content_length != WSGI_NO_LENGTH ? r->content_length : r->auto_length;
-    uint64_t n = size;
-    if (limit != WSGI_NO_LENGTH) n = limit > r->sent ? (limit - r->sent < size ? limit - r->sent : size) : 0;
-    if (nobody || n == 0) return 0;   /* finish() sends the head */
+    int ends;
+    uint64_t n = ad_resp_file_span(&r->resp, size, &ends);
+    if (n == 0) return 0;   /* finish() sends the head */
     if (r->filebuf == NULL && (r->filebuf = malloc(AD_FILEBUF)) == NULL) return 1;
 
     const uint8_t *pre = NULL;
     size_t prelen = 0;
-    /* With trailers queued, the end is theirs: finish() sends them. */
-    int ends = limit != WSGI_NO_LENGTH && r->sent + n == limit && !r->hold_end;
-    if (!r->head_sent) {
-        if (wsgi_response_encode_head(r, 0) != 0) return 1;
-        pre = r->scratch.data;
-        prelen = r->scratch.len;
-        r->head_sent = 1;
+    if (!r->resp.head_sent) {
+        if (ad_resp_encode_head(&r->resp, 0) != 0) return 1;
+        pre = r->resp.frames.data;
+        prelen = r->resp.frames.len;
     }
+    int head_out = prelen != 0;
     ad_stream *s = r->s;
     uint8_t *buf = r->filebuf;
     uint64_t left = n;
@@ -153,15 +146,12 @@ int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
         prelen = 0;
     }
     Py_END_ALLOW_THREADS
-    if (prelen) {   /* nothing read: still owe the head */
-        r->head_sent = 0;
-    }
-    r->sent += n - left;
+    if (prelen) head_out = 0;   /* nothing read: still owe the head */
+    ad_resp_file_sent(&r->resp, n - left, head_out, !gone && left == 0 && ends);
     if (gone) {
-        r->done = 1;
+        ad_resp_abort(&r->resp);
         return -2;
     }
-    if (left == 0 && ends) r->done = 1;
     return 0;
 }
 

@@ -6,12 +6,13 @@
 
 #include <Python.h>
 
+#include "ad_response.h"
 #include "ad_settings.h"
 #include "ad_stream.h"
 #include "tp.h"
 #include "wsgi.h"
 
-#define WSGI_NO_LENGTH UINT64_MAX
+#define WSGI_NO_LENGTH AD_RESP_NO_LENGTH
 
 /* The exception raised into the app when the client went away. */
 #define WSGI_CLIENT_GONE PyExc_ConnectionResetError
@@ -19,25 +20,18 @@
 /* One per app thread, reused request after request. */
 struct wsgi_req {
     ad_stream *s;
+    ad_resp resp;              /* the response rules' state: head, length, progress */
     int started;               /* start_response called */
-    int head_sent;             /* RESPONSE_HEAD written */
-    int done;                  /* END_STREAM or RESET written */
-    int is_head;               /* HEAD request: body bytes are not sent */
-    int truncated_logged;
-    int trailers_ok;           /* the client can receive trailers (h2, or HTTP/1.1 + TE: trailers) */
-    int hold_end;              /* app code may still queue trailers: END_STREAM waits */
-    int finishing;             /* the iterable is exhausted: too late for trailers */
-    unsigned status;
-    PyObject *headers;         /* validated list of (name, value) str tuples */
-    uint64_t content_length;   /* from the app's headers, WSGI_NO_LENGTH if none */
-    uint64_t auto_length;      /* computed by tandem (list results, files), or WSGI_NO_LENGTH */
-    uint64_t sent;             /* body bytes accepted from the app */
-    tp_buf scratch;            /* encoded head frame */
-    tp_header *th;             /* encode array */
-    uint32_t th_cap;
+    PyObject *headers;         /* validated list of (name, value) str tuples... */
+    tp_header *head_fields;    /* ...and their bytes, as resp's head fields */
+    uint32_t head_cap;
+    PyObject *trailers;        /* queued trailer (name, value) tuples, or NULL... */
+    tp_header *trailer_fields; /* ...and their bytes, as resp's trailers */
+    uint32_t trailer_cap;
+    tp_header *hint_fields;    /* wsgi.early_hints' fields while encoding */
+    uint32_t hint_cap;
     uint8_t *filebuf;          /* wsgi.file_wrapper reads */
-    PyObject *trailers;        /* queued trailer (name, value) tuples, or NULL */
-    PyObject *held;            /* bytes completing the body, held back while hold_end */
+    PyObject *held;            /* bytes completing the body, held back while resp.hold_end */
     PyObject *sr;              /* reusable start_response object... */
     PyObject *hints_fn;        /* ...and the environ callables bound to it */
     PyObject *trailers_fn;
@@ -77,12 +71,9 @@ wsgi_req *wsgi_start_req(PyObject *sr);       /* NULL once its request finished 
 
 /* wsgi_response.c: the result iterable and what it sends. */
 int wsgi_response_init(void);
-/* "METHOD /path" of r's request, for logs. */
-const char *wsgi_response_desc(wsgi_req *r, char *buf, size_t len);
-int wsgi_response_encode_head(wsgi_req *r, int end);   /* 0, 1 = replaced by a 500, -1 */
 /* Writes op, dropping the GIL only while blocked: 0, -1 client gone. */
 int wsgi_response_write(wsgi_req *r, ad_send *op);
-/* Sends body bytes (see the definition): 0, -1 client gone. */
+/* Sends body bytes through the response rules: 0, -1 client gone. */
 int wsgi_response_send(wsgi_req *r, const uint8_t *p, size_t n, int end);
 /* A buffer view of a body chunk; str is refused.  0, or -1 with TypeError. */
 int wsgi_response_body_view(PyObject *data, Py_buffer *view);
@@ -97,10 +88,6 @@ int wsgi_ext_init(void);
 PyObject *wsgi_ext_hints_new(PyObject *sr);     /* new references, bound to sr */
 PyObject *wsgi_ext_trailers_new(PyObject *sr);
 int wsgi_ext_set(wsgi_req *r, PyObject *env);   /* puts r's callables into env */
-/* Appends a TRAILERS frame carrying r->trailers to r->scratch: TP_OK or TP_E_*. */
-int wsgi_ext_encode_trailers(wsgi_req *r);
-/* Trailers queued and deliverable for this response. */
-int wsgi_ext_has_trailers(const wsgi_req *r);
 
 /* wsgi_file.c: wsgi.file_wrapper */
 extern PyTypeObject wsgi_FileWrapperType;

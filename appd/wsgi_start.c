@@ -34,7 +34,7 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     if (exc_info != Py_None) {
-        if (r->head_sent) {
+        if (r->resp.head_sent) {
             /* Too late to change the response: re-raise (PEP 3333). */
             if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
                 PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
@@ -74,9 +74,15 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *list;
     uint64_t clen;
     if (wsgi_fields_check(headers, WSGI_FIELDS_FINAL, &list, &clen) != 0) return NULL;
+    int k = wsgi_fields_fill(list, &r->head_fields, &r->head_cap, 1);
+    if (k < 0) {
+        Py_DECREF(list);
+        return PyErr_NoMemory();
+    }
+    /* The rules point at the new list's strings before the old list (which
+     * the old array pointed into) is dropped. */
+    ad_resp_set_head(&r->resp, code, clen, r->head_fields, (uint32_t)k);
     Py_XSETREF(r->headers, list);
-    r->status = code;
-    r->content_length = clen;
     r->started = 1;
     return PyCFunction_New(&write_def, self);
 }
