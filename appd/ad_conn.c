@@ -1,7 +1,8 @@
 /* ad_conn.c: a connection from tandem-proxy inside a worker: HELLO exchange,
- * the frame reader (I/O thread), stream admission, and the shared output
- * path (any thread, W.mu held) that writes whole frames without copying when
- * the socket has room. */
+ * the frame reader (loop thread) that admits streams into the scheduler and
+ * tells the worker class what arrived for them, and the shared output path
+ * (any thread, W.mu held) that writes whole frames without copying when the
+ * socket has room. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,33 +14,6 @@
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
 #include "tc_log.h"
-
-__thread int ad_on_io_thread;
-
-/* Wakes collected by the I/O thread while it holds W.mu (see ad_stream.h). */
-static pthread_cond_t *deferred[64];
-static int ndeferred;
-
-void ad_wake_defer(pthread_cond_t *cv)
-{
-    if (!ad_on_io_thread) {
-        pthread_cond_signal(cv);
-        return;
-    }
-    if (ndeferred == (int)(sizeof deferred / sizeof deferred[0])) {
-        pthread_cond_signal(cv);
-        return;
-    }
-    deferred[ndeferred++] = cv;
-}
-
-/* Call after releasing W.mu.  Stream objects are pooled, never freed, so a
- * late signal at worst wakes a waiter that re-checks and waits again. */
-void ad_wake_flush(void)
-{
-    for (int i = 0; i < ndeferred; i++) pthread_cond_signal(deferred[i]);
-    ndeferred = 0;
-}
 
 /* Reads take whatever the socket has, up to one largest frame plus slack so
  * many small frames arrive in one read(2). */
@@ -87,10 +61,10 @@ int ad_conn_flush_locked(ad_conn *c)
             c->out.len -= c->out_off;
             c->out_off = 0;
         }
-        if (!ad_on_io_thread) ad_worker_wake_locked();   /* it must watch POLLOUT */
+        if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();   /* it must watch POLLOUT */
     }
     if (before >= AD_OUT_HWM && ad_conn_pending(c) < AD_OUT_HWM)
-        for (ad_stream *s = c->streams; s; s = s->c_next) ad_stream_signal_locked(s);
+        for (ad_stream *s = c->streams; s; s = s->c_next) W.wc->on_writable(s);
     return 0;
 }
 
@@ -122,7 +96,7 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
         ad_worker_wake_locked();
         return -1;
     }
-    if (!ad_on_io_thread) ad_worker_wake_locked();
+    if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();
     return 0;
 }
 
@@ -145,7 +119,7 @@ ad_conn *ad_conn_new(int fd)
     tp_hello h = {
         .version = TP_VERSION,
         .role = TP_ROLE_WORKER,
-        .worker_class = (uint8_t)W.wclass,
+        .worker_class = W.wc->wire_class,
         .pid = (uint32_t)getpid(),
         .capacity = W.capacity,
         .worker_index = W.index,
@@ -186,7 +160,7 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
     close(c->fd);
     c->fd = -1;
     /* Queued streams never reached the app: free them.  Running ones are
-     * cancelled; their app thread detaches them (and drops the last ref). */
+     * cancelled; their worker class retires them (and drops the last ref). */
     ad_stream *s = c->streams;
     while (s) {
         ad_stream *next = s->c_next;
@@ -195,6 +169,7 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
             detach_free_locked(c, s);
         } else {
             ad_stream_cancel_locked(s, TP_RESET_CANCEL);
+            W.wc->on_reset(s);
         }
         s = next;
     }
@@ -270,7 +245,7 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
     c->streams = s;
     c->nstreams++;
     c->refs++;
-    ad_wake_defer(&W.work_cv);
+    W.wc->on_queued(s);
     return 0;
 }
 
@@ -322,6 +297,9 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
             s->resp_ended = s->reset_sent = 1;
             ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+            W.wc->on_reset(s);
+        } else {
+            W.wc->on_data(s);
         }
         return 0;
     case TP_FRAME_RESET:
@@ -341,6 +319,7 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             return 0;
         }
         ad_stream_cancel_locked(s, v);
+        W.wc->on_reset(s);
         return 0;
     case TP_FRAME_CREDIT:
         if (tp_decode_credit(p, fh->length, &v) != TP_OK) {
@@ -354,8 +333,9 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
             s->resp_ended = s->reset_sent = 1;
             ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+            W.wc->on_reset(s);
         }
-        ad_stream_signal_locked(s);
+        W.wc->on_writable(s);
         return 0;
     case TP_FRAME_PING:
         if (!(fh->flags & TP_FLAG_ACK)) tp_encode_ping(&c->out, TP_FLAG_ACK, p);
@@ -402,8 +382,7 @@ int ad_conn_on_readable(ad_conn *c)
             off += TP_HEADER_SIZE + (size_t)fh.length;
         }
         if (rc == 0) ad_conn_flush_locked(c);
-        pthread_mutex_unlock(&W.mu);
-        ad_wake_flush();
+        ad_worker_unlock();
         if (rc != 0) return -1;
         if (off) {
             memmove(c->in, c->in + off, c->in_len - off);

@@ -1,6 +1,7 @@
 /* ad_python.c: starts the embedded CPython the way `python3` would (same
  * sys.executable, site-packages, PYTHON* variables) minus its signal
- * handlers, imports the app, and turns exceptions into log lines. */
+ * handlers, imports the app, turns exceptions into log lines, and holds a
+ * worker's Python start and end. */
 #include "config.h"
 
 #include <Python.h>
@@ -254,4 +255,26 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
         return NULL;
     }
     return obj;
+}
+
+PyObject *ad_python_worker_app(const char *spec, PyObject *preloaded, char *line, size_t len)
+{
+    if (preloaded == NULL) return ad_python_load_app(spec, line, len);
+    Py_INCREF(preloaded);
+    return preloaded;
+}
+
+void ad_python_enable_faulthandler(int fd)
+{
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    PyObject *rv = fh ? PyObject_CallMethod(fh, "enable", "iO", fd, Py_True) : NULL;
+    if (rv == NULL) PyErr_Clear();
+    Py_XDECREF(rv);
+    Py_XDECREF(fh);
+}
+
+void ad_python_finalize(PyObject *app)
+{
+    Py_XDECREF(app);
+    Py_FinalizeEx();
 }

@@ -1,6 +1,7 @@
-/* ad_stream.c: per-stream state shared by the I/O thread (which feeds request
- * bytes, credit and resets in) and the app thread running it (which reads the
- * body and sends the response under flow control).  See ad_stream.h. */
+/* ad_stream.c: per-stream state shared by the connection reader (which feeds
+ * request bytes, credit and resets in) and the code running the stream (which
+ * reads the body and sends the response under flow control).  No Python
+ * here: see ad_stream.h for who drops the GIL around the waits. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include "ad_conn.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
+#include "ad_worker.h"
 #include "tc_log.h"
 
 /* Buffers above this are freed on recycle so one big upload does not pin
@@ -47,7 +49,7 @@ void ad_stream_free_locked(ad_stream *s)
     /* A thread of the app still blocked in its wsgi.input (it outlived its
      * request) must let go now: the object is about to carry another
      * request's body.  It sees gen change and gives up (wsgi_input.c). */
-    if (s->waiting) ad_wake_defer(&s->cv);
+    if (s->waiting) ad_worker_cond_signal(&s->cv);
     s->gen++;
     s->state = AD_ST_FREE;
     s->conn = NULL;
@@ -113,7 +115,6 @@ int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end)
     s->body_wr += n;
     s->recv_window -= n;
     if (end) s->req_ended = 1;
-    ad_stream_signal_locked(s);
     return 0;
 }
 
@@ -123,7 +124,11 @@ void ad_stream_cancel_locked(ad_stream *s, uint32_t reason)
         s->cancelled = 1;
         s->cancel_reason = reason;
     }
-    ad_stream_signal_locked(s);
+}
+
+void ad_stream_wake_locked(ad_stream *s)
+{
+    if (s->waiting) ad_worker_cond_signal(&s->cv);
 }
 
 /* Blocks on s->cv (mu held on entry and exit).  Time spent here is time

@@ -1,7 +1,8 @@
 /* ad_stream.h: one request/response exchange on a proxy connection: the
  * decoded request head, the bounded request-body buffer with its credit, and
- * the response side's flow-control window.  The I/O thread feeds it; one app
- * thread consumes it; both under W.mu. */
+ * the response side's flow-control window.  The connection reader (the loop
+ * thread) feeds it; the worker class's code that runs it consumes it; both
+ * under W.mu. */
 #ifndef TANDEM_AD_STREAM_H
 #define TANDEM_AD_STREAM_H
 
@@ -10,7 +11,9 @@
 #include <stdint.h>
 
 #include "tp.h"
-#include "ad_worker.h"
+
+typedef struct ad_conn ad_conn;
+typedef struct ad_stream ad_stream;
 
 enum { AD_ST_FREE = 0, AD_ST_QUEUED, AD_ST_RUNNING };
 
@@ -50,29 +53,25 @@ struct ad_stream {
 };
 
 /* Both directions ended (each side sent its final frame): the stream is
- * closed on the wire, though its app thread may still run the app's close(). */
+ * closed on the wire, though its class may still run the app's close(). */
 static inline int ad_stream_wire_closed(const ad_stream *s)
 {
     return s->resp_ended && (s->req_ended || s->reset_recv);
 }
 
-/* I/O thread, mu held. */
+/* The connection reader, mu held. */
 ad_stream *ad_stream_alloc_locked(void);
 void ad_stream_free_locked(ad_stream *s);
 /* Copies and decodes a REQUEST_HEAD payload.  TP_OK or a TP_E_* code. */
 int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len);
-/* Appends request DATA; -1 when it exceeds the window we granted. */
+/* Appends request DATA; -1 when it exceeds the window we granted.  Wakes
+ * nobody: the caller tells the worker class (on_data). */
 int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end);
+/* Marks s cancelled; the caller tells the worker class (on_reset). */
 void ad_stream_cancel_locked(ad_stream *s, uint32_t reason);
-/* Wakes the app thread waiting on s.  From the I/O thread the wake is
- * deferred until W.mu is released (ad_wake_flush), so the woken thread does
- * not run straight into the mutex the I/O thread still holds. */
-void ad_wake_defer(pthread_cond_t *cv);
-void ad_wake_flush(void);
-static inline void ad_stream_signal_locked(ad_stream *s)
-{
-    if (s->waiting) ad_wake_defer(&s->cv);
-}
+/* Wakes a thread blocked in one of the waits below on s (deferred until
+ * W.mu is released when called on the loop thread). */
+void ad_stream_wake_locked(ad_stream *s);
 
 /* App side.  Nothing here takes or knows the GIL: the non-blocking calls
  * (body_take, send_step) are cheap enough to call with it held, and a caller
@@ -126,8 +125,9 @@ int ad_stream_send(ad_stream *s, ad_send *op);
 /* Aborts our side with RESET(reason) unless already ended/cancelled. */
 void ad_stream_reset(ad_stream *s, uint32_t reason);
 int ad_stream_is_cancelled(ad_stream *s);
-/* The app is done with s (W.mu held): detach it from its connection and
- * recycle it.  Its final frame went out already. */
+/* The class is done with s (W.mu held): retire it from the scheduler,
+ * detach it from its connection, count the request, recycle it.  Its final
+ * frame went out already (else a RESET INTERNAL_ERROR goes now). */
 void ad_stream_done_locked(ad_stream *s);
 
 #endif

@@ -19,6 +19,9 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_scoreboard.c appd/ad_scoreboard.h \
 	appd/ad_proctitle.c appd/ad_proctitle.h \
 	appd/ad_worker.c appd/ad_worker.h \
+	appd/ad_wclass.c appd/ad_wclass.h \
+	appd/ad_wclass_threads.c \
+	appd/ad_ioloop.c appd/ad_ioloop.h \
 	appd/ad_conn.c appd/ad_conn.h \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_python.c appd/ad_python.h \
