@@ -13,6 +13,8 @@
 #include "ad_conn.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
+#include "ad_wclass.h"
+#include "ad_worker.h"
 #include "tc_log.h"
 
 /* Reads take whatever the socket has, up to one largest frame plus slack so

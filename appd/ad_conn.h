@@ -11,7 +11,9 @@
 #include <sys/uio.h>
 
 #include "tp.h"
-#include "ad_worker.h"
+
+typedef struct ad_conn ad_conn;
+typedef struct ad_stream ad_stream;
 
 struct ad_conn {
     int fd;

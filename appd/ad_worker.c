@@ -12,13 +12,14 @@
 #include <unistd.h>
 
 #include "ad_conn.h"
+#include "ad_ctl.h"
 #include "ad_exit.h"
-#include "ad_fdpass.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
 #include "ad_signal.h"
 #include "ad_stream.h"
+#include "ad_wclass.h"
 #include "ad_worker.h"
 #include "tc_log.h"
 

@@ -25,10 +25,10 @@
 
 #include "ad_sched.h"
 #include "ad_settings.h"
-#include "ad_wclass.h"
 
 typedef struct ad_conn ad_conn;
 typedef struct ad_stream ad_stream;
+typedef struct ad_wclass ad_wclass;
 
 typedef struct {
     pthread_mutex_t mu;

@@ -7,7 +7,6 @@
 #include <Python.h>
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "ad_http.h"
 #include "tc_log.h"

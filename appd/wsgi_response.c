@@ -15,9 +15,6 @@
 
 #include <Python.h>
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "ad_python.h"
 #include "ad_response.h"
 #include "tc_log.h"

@@ -5,11 +5,7 @@
 
 #include <Python.h>
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "ad_http.h"
-#include "tc_log.h"
 #include "wsgi_req.h"
 
 typedef struct {
