@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ad_ctl.h"
 #include "ad_exit.h"
-#include "ad_fdpass.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
