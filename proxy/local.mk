@@ -20,6 +20,7 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_queue.c proxy/px_queue.h \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
+	proxy/px_idmap.c proxy/px_idmap.h \
 	$(PX_H1_SOURCES)
 proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread

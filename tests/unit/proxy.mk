@@ -4,7 +4,8 @@
 # settings (with ALPN) and trusted peers; px_check.h holds the settings
 # fixture the last two share.
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
-	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust
+	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust \
+	tests/unit/test_px_idmap
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
@@ -39,6 +40,11 @@ tests_unit_test_px_trust_SOURCES = tests/unit/test_px_trust.c tests/unit/px_chec
 tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_px_idmap_SOURCES = tests/unit/test_px_idmap.c
+tests_unit_test_px_idmap_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_idmap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
 
 # A request's life (px_stream.c, px_dispatch.c) against fakes of the
 # protocol, the worker connection and the pool, on a real event loop.
