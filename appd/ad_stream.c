@@ -4,7 +4,6 @@
  * here: see ad_stream.h for who drops the GIL around the waits. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
 #include "ad_worker.h"
-#include "tc_log.h"
 
 /* Buffers above this are freed on recycle so one big upload does not pin
  * memory in an idle worker. */
