@@ -1,6 +1,8 @@
 /* ad_http.h: the HTTP rules WSGI needs, as pure C over byte ranges: PATH_INFO
- * decoding, header name -> environ key, duplicate joining, status and response
- * header validation.  No Python here, so every edge is unit-tested. */
+ * decoding, header name -> environ key, duplicate joining, status lines.
+ * The field rules the proxy shares (names, values, Content-Length, hop-by-hop
+ * and trailer fields) are in common/tc_http.h.  No Python here, so every
+ * edge is unit-tested. */
 #ifndef TANDEM_AD_HTTP_H
 #define TANDEM_AD_HTTP_H
 
@@ -49,36 +51,6 @@ int ad_split_authority(const uint8_t *a, size_t n, const uint8_t **host, size_t 
 /* A WSGI status line "NNN Reason": 3 digits, 100..999, a space, a reason
  * without control characters.  0 with *code set, or -1 with *why set. */
 int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why);
-
-/* Response header checks (RFC 9110 tokens, field-value bytes). */
-int ad_hdr_name_ok(const uint8_t *p, size_t n);
-int ad_hdr_value_ok(const uint8_t *p, size_t n);   /* no CR, LF, NUL or other CTL but HTAB */
-/* Connection-specific headers a WSGI app must not set (PEP 3333) and HTTP/2
- * forbids: Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
- * Upgrade, TE. */
-int ad_hdr_hop_by_hop(const uint8_t *p, size_t n);
-int ad_hdr_name_is(const uint8_t *p, size_t n, const char *lower);
-
-/* Trailer fields (RFC 9110 6.5.1, RFC 9113 8.1): what a WSGI app may send
- * with gunicorn.http2.send_trailers. */
-enum ad_trailer_verdict {
-    AD_TRL_OK = 0,
-    AD_TRL_PSEUDO,      /* ":status", ":path"...: pseudo-headers only open a header block */
-    AD_TRL_SYNTAX,      /* empty, or not an RFC 9110 token */
-    AD_TRL_FRAMING,     /* content-length, transfer-encoding, trailer, te */
-    AD_TRL_CONNECTION,  /* connection, keep-alive, proxy-connection, upgrade */
-    AD_TRL_ROUTING,     /* host */
-    AD_TRL_AUTH,        /* authorization, www-authenticate, set-cookie... */
-    AD_TRL_CONTROL,     /* cache-control, expires, location, vary... */
-    AD_TRL_CONTENT,     /* content-type, content-encoding, content-range */
-};
-/* Classifies a trailer field name (any case). */
-int ad_trailer_name_check(const uint8_t *name, size_t n);
-/* A short reason for a verdict, for the exception the app sees. */
-const char *ad_trailer_why(int verdict);
-
-/* Content-Length value: 1*DIGIT (no sign, no spaces), no overflow. */
-int ad_parse_content_length(const uint8_t *p, size_t n, uint64_t *out);
 
 /* Status codes that never carry a body (1xx, 204, 304). */
 int ad_status_has_body(unsigned code);

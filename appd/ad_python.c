@@ -1,6 +1,7 @@
 /* ad_python.c: starts the embedded CPython the way `python3` would (same
  * sys.executable, site-packages, PYTHON* variables) minus its signal
- * handlers, imports the app, and turns exceptions into log lines. */
+ * handlers, imports the app, turns exceptions into log lines, and holds a
+ * worker's Python start and end. */
 #include "config.h"
 
 #include <Python.h>
@@ -13,7 +14,7 @@
 #include "ad_python.h"
 #include "tc_log.h"
 
-void ad_log_raw(const char *text, size_t n)
+void ad_python_log_raw(const char *text, size_t n)
 {
     int fd = tc_log_fd();
     while (n > 0) {
@@ -155,12 +156,12 @@ void ad_python_log_exception(int level, const char *fmt, ...)
     Py_ssize_t n;
     const char *utf8 = text ? PyUnicode_AsUTF8AndSize(text, &n) : NULL;
     if (utf8) {
-        ad_log_raw(utf8, (size_t)n);
+        ad_python_log_raw(utf8, (size_t)n);
     } else {
         PyErr_Clear();
         const char *tname = ((PyTypeObject *)type)->tp_name;
-        ad_log_raw(tname, strlen(tname));
-        ad_log_raw("\n", 1);
+        ad_python_log_raw(tname, strlen(tname));
+        ad_python_log_raw("\n", 1);
     }
     Py_XDECREF(text);
     Py_XDECREF(empty);
@@ -292,4 +293,26 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
         return NULL;
     }
     return obj;
+}
+
+PyObject *ad_python_worker_app(const char *spec, PyObject *preloaded, char *line, size_t len)
+{
+    if (preloaded == NULL) return ad_python_load_app(spec, line, len);
+    Py_INCREF(preloaded);
+    return preloaded;
+}
+
+void ad_python_enable_faulthandler(int fd)
+{
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    PyObject *rv = fh ? PyObject_CallMethod(fh, "enable", "iO", fd, Py_True) : NULL;
+    if (rv == NULL) PyErr_Clear();
+    Py_XDECREF(rv);
+    Py_XDECREF(fh);
+}
+
+void ad_python_finalize(PyObject *app)
+{
+    Py_XDECREF(app);
+    Py_FinalizeEx();
 }

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "ad_http.h"
-#include "wsgi.h"
+#include "tc_http.h"
+#include "wsgi_req.h"
 
 enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
@@ -48,7 +49,7 @@ static PyObject *base_environ;
 static char *script_name;
 static size_t script_name_len;
 
-int ad_environ_init(const ad_settings *settings)
+int wsgi_environ_init(const ad_settings *settings)
 {
     for (int i = 0; i < K__COUNT; i++)
         if ((keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL) return -1;
@@ -81,7 +82,7 @@ int ad_environ_init(const ad_settings *settings)
 
     PyObject *d = PyDict_New();
     if (d == NULL) return -1;
-    PyObject *errors = ad_errors_new();
+    PyObject *errors = wsgi_errors_new();
     PyObject *version = Py_BuildValue("(ii)", 1, 0);
     PyObject *sn_obj = PyUnicode_DecodeLatin1(script_name, (Py_ssize_t)script_name_len, NULL);
     PyObject *software = PyUnicode_FromString(PACKAGE_NAME "/" PACKAGE_VERSION);
@@ -95,7 +96,7 @@ int ad_environ_init(const ad_settings *settings)
                              settings->workers > 1 ? Py_True : Py_False) == 0 &&
         PyDict_SetItemString(d, "wsgi.run_once", Py_False) == 0 &&
         PyDict_SetItemString(d, "wsgi.input_terminated", Py_True) == 0 &&
-        PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&ad_FileWrapperType) == 0 &&
+        PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&wsgi_FileWrapperType) == 0 &&
         PyDict_SetItem(d, keys[K_SCRIPT_NAME], sn_obj) == 0 &&
         PyDict_SetItemString(d, "SERVER_SOFTWARE", software) == 0)
         rc = 0;
@@ -149,12 +150,34 @@ static PyObject *method_obj(tp_str m)
 static PyObject *header_key(tp_str name, const char *k, size_t kl)
 {
     for (size_t i = 0; i < N_COMMON; i++) {
-        if (common_keys[i] && ad_hdr_name_is(name.ptr, name.len, common_headers[i])) {
+        if (common_keys[i] && tc_http_name_is(name.ptr, name.len, common_headers[i])) {
             Py_INCREF(common_keys[i]);
             return common_keys[i];
         }
     }
     return PyUnicode_FromStringAndSize(k, (Py_ssize_t)kl);
+}
+
+/* Steals value.  RFC 9110 §8.6: the proxy takes "5, 5" (or two identical
+ * fields, joined here as "5,5") as one length; the app gets that one
+ * element, which int() can read.  Anything else stays as the client sent it. */
+static PyObject *content_length_value(PyObject *value)
+{
+    if (value == NULL) return NULL;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(value, &n);
+    if (s == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    const uint8_t *e;
+    size_t elen;
+    uint64_t v;
+    int rc = tc_http_content_length_list((const uint8_t *)s, (size_t)n, &v, &e, &elen);
+    if (rc != 0 || elen == (size_t)n) return value;
+    PyObject *one = PyUnicode_FromStringAndSize((const char *)e, (Py_ssize_t)elen);
+    Py_DECREF(value);
+    return one;
 }
 
 static PyObject *port_str(unsigned port)
@@ -214,7 +237,9 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         }
         switch (kind) {
         case AD_HK_CONTENT_TYPE: rc = set(env, keys[K_CONTENT_TYPE], value); break;
-        case AD_HK_CONTENT_LENGTH: rc = set(env, keys[K_CONTENT_LENGTH], value); break;
+        case AD_HK_CONTENT_LENGTH:
+            rc = set(env, keys[K_CONTENT_LENGTH], content_length_value(value));
+            break;
         default: {
             PyObject *key = header_key(hd->name, k, kl);
             if (key == NULL) {
@@ -249,7 +274,7 @@ static int set_priority(PyObject *env, const tp_request_head *h)
     return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
 }
 
-PyObject *ad_environ_build(ad_req *r)
+PyObject *wsgi_environ_build(wsgi_req *r)
 {
     const tp_request_head *h = &r->s->req;
     PyObject *env = PyDict_Copy(base_environ);
@@ -338,7 +363,7 @@ PyObject *ad_environ_build(ad_req *r)
     if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
         set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
         goto fail;
-    if (set(env, keys[K_INPUT], ad_input_for(r)) != 0) goto fail;
+    if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0) goto fail;
     if (set(env, keys[K_STREAM_ID], PyLong_FromUnsignedLong(r->s->id)) != 0) goto fail;
     if (h->h2_stream_id &&
         set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)

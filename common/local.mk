@@ -1,6 +1,7 @@
 # common/local.mk: utilities shared by the daemons and the front: log, settings
 # tables and their sources (config file reader, GUNICORN_CMD_ARGS, Gunicorn's
-# names), addresses, readiness, name hints.
+# names), addresses, sd_notify and socket activation, the HTTP field rules,
+# name hints.
 noinst_LIBRARIES += common/libtandemcommon.a
 common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \
@@ -14,4 +15,6 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_suggest.c common/tc_suggest.h \
 	common/tc_shlex.c common/tc_shlex.h \
 	common/tc_conf.c common/tc_conf.h \
-	common/tc_gunicorn.c common/tc_gunicorn.h
+	common/tc_gunicorn.c common/tc_gunicorn.h \
+	common/tc_sdlisten.c common/tc_sdlisten.h \
+	common/tc_http.c common/tc_http.h

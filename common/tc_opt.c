@@ -3,7 +3,6 @@
 #include "tc_opt.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -7,7 +7,7 @@ front_libfrcore_a_SOURCES = \
 	front/fr_flags.c front/fr_flags.h \
 	front/fr_suggest.c \
 	front/fr_usage.c
-front_libfrcore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy -I$(top_srcdir)/appd
+front_libfrcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 
 bin_PROGRAMS += front/tandem
 front_tandem_SOURCES = front/main.c front/fr_check.c front/fr_check.h

@@ -6,8 +6,11 @@
 
 # The HTTP/1 parser's one file list: the libFuzzer target (tests/fuzz) compiles
 # these sources itself so its coverage instrumentation sees them.
-PX_H1_SOURCES = proxy/h1_parser.c proxy/h1_fields.c proxy/h1_lex.c proxy/h1_chunked.c \
-	proxy/h1_internal.h proxy/h1_parser.h
+PX_H1_SOURCES = proxy/h1/h1_parser.c proxy/h1/h1_fields.c proxy/h1/h1_lex.c \
+	proxy/h1/h1_chunked.c proxy/h1/h1_internal.h proxy/h1/h1_parser.h
+
+# proxy/ holds the generic core; proxy/h1/ and proxy/h2/ the protocols.
+PX_CPPFLAGS = -I$(top_srcdir)/proxy -I$(top_srcdir)/proxy/h1 -I$(top_srcdir)/proxy/h2
 
 noinst_LIBRARIES += proxy/libpxcore.a
 proxy_libpxcore_a_SOURCES = \
@@ -18,9 +21,10 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_queue.c proxy/px_queue.h \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
+	proxy/px_idmap.c proxy/px_idmap.h \
 	$(PX_H1_SOURCES)
 # px_config.c reads appd's table too: a config file holds both daemons' names.
-proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy -I$(top_srcdir)/appd
+proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread
 
 sbin_PROGRAMS += proxy/tandem-proxy
@@ -36,11 +40,11 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
 	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h \
-	proxy/h1_conn.c proxy/h1_conn.h proxy/h1_response.c \
-	proxy/h2_conn.h proxy/h2_session.c proxy/h2_request.c proxy/h2_priority.c \
-	proxy/h2_response.c \
-	proxy/h2c.c proxy/h2c.h
-proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
+	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
+	proxy/h2/h2_priority.c proxy/h2/h2_response.c \
+	proxy/h2/h2c.c proxy/h2/h2c.h
+proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 proxy_tandem_proxy_LDADD = proxy/libpxcore.a appd/libappdcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a \

@@ -2,76 +2,24 @@
 #include "config.h"
 #include <string.h>
 #include "px_hdr.h"
+#include "tc_http.h"
 
 static inline uint8_t lc(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
 
-int px_hdr_is(const uint8_t *name, size_t len, const char *lower)
+int px_hdr_response_field(const tp_header *f, tp_str *value)
 {
-    size_t l = strlen(lower);
-    if (l != len)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (lc(name[i]) != (uint8_t)lower[i])
-            return 0;
-    return 1;
-}
-
-int px_hdr_conn_specific(const uint8_t *name, size_t len)
-{
-    switch (len) {
-    case 7: return px_hdr_is(name, len, "upgrade");
-    case 10: return px_hdr_is(name, len, "connection") || px_hdr_is(name, len, "keep-alive");
-    case 16: return px_hdr_is(name, len, "proxy-connection");
-    case 17: return px_hdr_is(name, len, "transfer-encoding");
-    default: return 0;
-    }
-}
-
-static int is_tchar(uint8_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-int px_hdr_valid_response_field(const uint8_t *name, size_t nlen, const uint8_t *value,
-                                size_t vlen)
-{
-    if (nlen == 0)
-        return 0;
-    for (size_t i = 0; i < nlen; i++)
-        if (!is_tchar(name[i]))
-            return 0;
-    for (size_t i = 0; i < vlen; i++)
-        if (value[i] == '\r' || value[i] == '\n' || value[i] == 0)
-            return 0;
-    return 1;
+    const uint8_t *v = f->value.ptr;
+    size_t n = f->value.len;
+    tc_http_trim_ows(&v, &n);
+    value->ptr = v;
+    value->len = (uint32_t)n;
+    return tc_http_field_ok(f->name.ptr, f->name.len, v, n);
 }
 
 void px_hdr_lower(uint8_t *dst, const uint8_t *src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         dst[i] = lc(src[i]);
-}
-
-int px_parse_content_length(const uint8_t *v, size_t len, uint64_t *out)
-{
-    while (len && (*v == ' ' || *v == '\t')) {
-        v++;
-        len--;
-    }
-    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-        len--;
-    if (len == 0 || len > 19)
-        return -1;
-    uint64_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(v[i] - '0');
-    }
-    *out = n;
-    return 0;
 }
 
 const char *px_status_reason(unsigned s)
@@ -180,39 +128,6 @@ void px_split_path(const uint8_t *p, size_t len, size_t *path_len, const uint8_t
     *path_len = (size_t)(q - p);
     *query = q + 1;
     *query_len = len - *path_len - 1;
-}
-
-int px_hdr_list_has(const uint8_t *v, size_t len, const char *tok)
-{
-    size_t tl = strlen(tok), i = 0;
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t s = i;
-        while (i < len && v[i] != ',' && v[i] != ';')
-            i++;
-        size_t e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
-        if (e - s == tl && px_hdr_is(v + s, tl, tok))
-            return 1;
-        while (i < len && v[i] != ',')
-            i++; /* skip parameters */
-    }
-    return 0;
-}
-
-int px_hdr_forbidden_trailer(const uint8_t *name, size_t len)
-{
-    static const char *const names[] = { "content-length", "transfer-encoding", "host", "te",
-                                          "connection", "keep-alive", "upgrade",
-                                          "proxy-connection", "trailer" };
-    if (len && name[0] == ':')
-        return 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (px_hdr_is(name, len, names[i]))
-            return 1;
-    return 0;
 }
 
 static int b64url_value(uint8_t c)

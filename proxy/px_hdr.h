@@ -1,6 +1,7 @@
-/* px_hdr.h: pure helpers for header fields crossing protocols: h2 name
- * translation, connection-specific and trailer-forbidden fields, status
- * reasons, Date, :path split, base64url.
+/* px_hdr.h: pure helpers for header fields crossing protocols: a worker's
+ * field made ready for a client, h2 name translation, status reasons, Date,
+ * :path split, base64url.  The field rules themselves (tokens, values,
+ * Content-Length, hop-by-hop and trailer fields) are common/tc_http.h.
  * No I/O, no allocation. */
 #ifndef TANDEM_PX_HDR_H
 #define TANDEM_PX_HDR_H
@@ -9,23 +10,16 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Case-insensitive compare of a field name with a lower-case literal. */
-int px_hdr_is(const uint8_t *name, size_t len, const char *lower);
+#include "tp.h"
 
-/* Connection-specific fields (RFC 9113 §8.2.2) that must not go out on h2:
- * connection, keep-alive, proxy-connection, transfer-encoding, upgrade. */
-int px_hdr_conn_specific(const uint8_t *name, size_t len);
-
-/* A response field the app may send: name is a token, value has no CR, LF
- * or NUL.  Anything else would let a field split the response. */
-int px_hdr_valid_response_field(const uint8_t *name, size_t nlen, const uint8_t *value,
-                                size_t vlen);
+/* A worker's field as it may reach a client: *value is f's value without
+ * the SP/HTAB around it (not part of a value, RFC 9110 §5.5); 1 when the
+ * name is a token and that value is valid (tc_http_field_ok), 0 when the
+ * field must be dropped: anything else could split or forge a field. */
+int px_hdr_response_field(const tp_header *f, tp_str *value);
 
 /* Lower-cases n bytes from src to dst (h2 wants lower-case names). */
 void px_hdr_lower(uint8_t *dst, const uint8_t *src, size_t n);
-
-/* Parses a Content-Length value (1*DIGIT, no sign, no overflow).  0 or -1. */
-int px_parse_content_length(const uint8_t *v, size_t len, uint64_t *out);
 
 /* "OK", "Not Found"...; "Unknown" for codes without a registered phrase. */
 const char *px_status_reason(unsigned status);
@@ -37,16 +31,6 @@ size_t px_http_date(time_t t, char *buf);
 /* Splits an origin-form :path at the first '?'. */
 void px_split_path(const uint8_t *p, size_t len, size_t *path_len, const uint8_t **query,
                    size_t *query_len);
-
-/* Does a comma list field value (TE) contain token tok (case-insensitive)? */
-int px_hdr_list_has(const uint8_t *v, size_t len, const char *tok);
-
-/* Fields a trailer section must not carry (RFC 9110 §6.5.1, RFC 9113
- * §8.1): pseudo-headers, framing (content-length, transfer-encoding,
- * trailer), routing (host), te and the connection-specific ones.  A worker
- * that sends them is buggy; the proxy drops them so the client never sees
- * a malformed response. */
-int px_hdr_forbidden_trailer(const uint8_t *name, size_t len);
 
 /* base64url (RFC 4648 §5, padding optional) into out[0..cap): the bytes
  * written, or -1 for a bad character, a bad length or too little room.

@@ -3,8 +3,8 @@
  * members we do not know is still honoured), only "u" and "i" are kept.
  * Written here because nghttp2 exports its parser only from 1.53. */
 #include "config.h"
-#include <string.h>
 #include "px_prio.h"
+#include "tc_http.h"
 
 typedef struct {
     const uint8_t *p, *end;
@@ -51,11 +51,6 @@ static int key(rd *r, const uint8_t **k, size_t *klen)
     *k = s;
     *klen = (size_t)(r->p - s);
     return 0;
-}
-
-static int tchar(uint8_t c)
-{
-    return alpha(c) || digit(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static int number(rd *r, item *it)
@@ -119,8 +114,10 @@ static int bare_item(rd *r, item *it)
         return -1;
     }
     if (c == '*' || alpha((uint8_t)c)) {
-        for (r->p++; r->p < r->end && (tchar(*r->p) || *r->p == ':' || *r->p == '/'); r->p++)
-            ;
+        /* sf-token = ( ALPHA / "*" ) *( tchar / ":" / "/" ) */
+        for (r->p++; r->p < r->end; r->p++)
+            if (!tc_http_is_tchar(*r->p) && *r->p != ':' && *r->p != '/')
+                break;
         return 0;
     }
     if (c == ':') {

@@ -18,6 +18,7 @@
 #include "px_prio.h"
 #include "px_thread.h"
 #include "px_upstream.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* Response bytes passed to the client before the worker is credited: a
@@ -487,22 +488,24 @@ static void keep_trailers(px_stream *s, const tp_response_head *h)
     s->ntrailers = 0;
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
-        if (px_hdr_forbidden_trailer(f->name.ptr, f->name.len)) {
-            tc_warn("conn %u: worker pid %u sent trailer field '%.*s', which a trailer section "
-                    "must not carry: dropped", s->conn->id, pid,
-                    printable(f->name) ? (int)f->name.len : 1,
-                    printable(f->name) ? (const char *)f->name.ptr : "?");
+        int verdict = tc_http_trailer_check(f->name.ptr, f->name.len);
+        if (verdict != TC_HTTP_TRL_OK) {
+            tc_warn("conn %u: worker pid %u sent trailer field '%.*s' (%s): dropped",
+                    s->conn->id, pid, printable(f->name) ? (int)f->name.len : 1,
+                    printable(f->name) ? (const char *)f->name.ptr : "?",
+                    tc_http_trailer_why(verdict));
             continue;
         }
-        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len)) {
+        tp_str v;
+        if (!px_hdr_response_field(f, &v)) {
             tc_warn("conn %u: worker pid %u sent a malformed trailer field: dropped", s->conn->id,
                     pid);
             continue;
         }
-        uint32_t lens[2] = { f->name.len, f->value.len };
+        uint32_t lens[2] = { f->name.len, v.len };
         if (tp_buf_append(&s->trailers, lens, sizeof lens) != TP_OK ||
             tp_buf_append(&s->trailers, f->name.ptr, f->name.len) != TP_OK ||
-            tp_buf_append(&s->trailers, f->value.ptr, f->value.len) != TP_OK)
+            tp_buf_append(&s->trailers, v.ptr, v.len) != TP_OK)
             break;
         s->ntrailers++;
     }

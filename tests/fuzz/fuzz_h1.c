@@ -1,4 +1,4 @@
-/* fuzz_h1.c: libFuzzer target for the proxy's HTTP/1 parser (proxy/h1_*.c):
+/* fuzz_h1.c: libFuzzer target for the proxy's HTTP/1 parser (proxy/h1/h1_*.c):
  * parses the input as a request head, decodes what follows as chunked when
  * the head says so, and aborts when any promise of h1_parser.h is broken. */
 #include <stdint.h>
@@ -8,6 +8,7 @@
 
 #include "fuzz.h"
 #include "h1_parser.h"
+#include "tc_http.h"
 
 #define FUZZ_MAXH 128
 
@@ -35,14 +36,17 @@ static int valid_status(int s)
 }
 
 /* A parsed head holds only what RFC 9110 allows: token names, values with
- * no CTL other than HTAB and no OWS at their ends. */
+ * no CTL other than HTAB and no OWS at their ends; the same as the rules
+ * both daemons share (common/tc_http) say. */
 static void check_header(const tp_header *h, const uint8_t *buf, size_t head)
 {
     CHECK(inside(h->name.ptr, h->name.len, buf, head));
     CHECK(inside(h->value.ptr, h->value.len, buf, head));
     CHECK(h->name.len > 0);
     for (uint32_t i = 0; i < h->name.len; i++)
-        CHECK(px_h1_is_tchar(h->name.ptr[i]));
+        CHECK(tc_http_is_tchar(h->name.ptr[i]));
+    CHECK(tc_http_name_ok(h->name.ptr, h->name.len));
+    CHECK(tc_http_value_ok(h->value.ptr, h->value.len));
     for (uint32_t i = 0; i < h->value.len; i++) {
         uint8_t c = h->value.ptr[i];
         CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));

@@ -26,7 +26,7 @@ tests_fuzz_fuzz_protocol_LDFLAGS = $(FUZZ_PROTOCOL_SAN)
 endif
 # ---- end protocol ---------------------------------------------------------
 
-# ---- h1: the proxy's HTTP/1 request parser (proxy/h1_*.c) -----------------
+# ---- h1: the proxy's HTTP/1 request parser (proxy/h1/h1_*.c) -------------
 # The replay links the parser from proxy/libpxcore.a; the libFuzzer binary
 # compiles its sources (PX_H1_SOURCES, listed in proxy/local.mk) itself, so
 # coverage instrumentation sees them.
@@ -35,16 +35,17 @@ check_PROGRAMS += tests/fuzz/fuzz_h1_replay
 TESTS += tests/fuzz/fuzz_h1_replay
 tests_fuzz_fuzz_h1_replay_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/replay_main.c \
 	tests/fuzz/fuzz.h
-tests_fuzz_fuzz_h1_replay_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy \
+tests_fuzz_fuzz_h1_replay_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) \
 	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/h1"'
-tests_fuzz_fuzz_h1_replay_LDADD = proxy/libpxcore.a
+tests_fuzz_fuzz_h1_replay_LDADD = proxy/libpxcore.a common/libtandemcommon.a
 EXTRA_DIST += tests/fuzz/corpus/h1
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_h1
 tests_fuzz_fuzz_h1_SOURCES = tests/fuzz/fuzz_h1.c tests/fuzz/fuzz.h $(PX_H1_SOURCES)
-tests_fuzz_fuzz_h1_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_fuzz_fuzz_h1_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_fuzz_fuzz_h1_CFLAGS = $(AM_CFLAGS) $(FUZZ_H1_SAN)
 tests_fuzz_fuzz_h1_LDFLAGS = $(FUZZ_H1_SAN)
+tests_fuzz_fuzz_h1_LDADD = common/libtandemcommon.a
 endif
 # ---- end h1 ---------------------------------------------------------------
 

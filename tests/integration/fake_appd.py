@@ -7,7 +7,8 @@ worker over its capacity answers RESET REFUSED_STREAM, so a proxy that breaks
 the capacity rule shows up in the 'refused' counter (SIGUSR1 prints stats).
 
 Routes:  /            "Hello, World!\\n"
-         /echo        the request body back (streamed under flow control)
+         /echo?cb=N   the request body back (streamed under flow control);
+                      the body is credited once N bytes are owed (default 1)
          /big?n=N     N bytes of 'x' (streamed in 64 KiB frames)
          /hints       103 Early Hints, then 200
          /trailers    a body then TRAILERS x-checksum
@@ -22,6 +23,10 @@ Routes:  /            "Hello, World!\\n"
                       x-req-flags, x-http, x-h2-stream)
          /status?c=N  an empty response with status N
          /reset       RESET INTERNAL_ERROR after the head
+         /fields?h=N:V&t=N:V&i=N:V  status 200, body "fields\\n", exactly the
+                      response fields (h), trailers (t) and 103 hint fields
+                      (i) asked for, N and V percent-decoded to bytes (spell a
+                      ':' in a name %3A): what a buggy worker could send
 With --order-log FILE every REQUEST_HEAD's path?query is appended to FILE as
 it arrives (the order the proxy dispatched streams in).
 Usage: fake_appd.py SOCKET_PATH [--workers N] [--capacity C] [--window W]
@@ -39,6 +44,7 @@ import signal
 import struct
 import sys
 import zlib
+from urllib.parse import unquote_to_bytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # One Python codec for tandem-protocol(7) in the tests: appd_client's.
@@ -182,15 +188,20 @@ class Conn:
         elif ftype == PING and not flags & ACK:
             self.send(frame(PING, ACK, 0, p))
 
-    async def read_body(self, s):
-        """Reads the whole body, crediting as it is consumed (like wsgi.input)."""
+    async def read_body(self, s, batch=1):
+        """Reads the whole body, crediting as it is consumed (like wsgi.input),
+        once at least batch bytes are owed (appd credits in batches too)."""
         out = bytearray()
+        owed = 0
         while True:
             if s.body:
                 chunk = bytes(s.body)
                 s.body.clear()
                 out += chunk
-                self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", len(chunk))))
+                owed += len(chunk)
+                if owed >= batch:
+                    self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", owed)))
+                    owed = 0
             if s.ended and not s.body:
                 return bytes(out)
             s.body_event.clear()
@@ -229,12 +240,28 @@ class Conn:
                 self.send(frame(TRAILERS, 0, s.sid, hlist(trailers)))
         self.finish(s)
 
+    async def fields(self, s, query):
+        """/fields: the head, hints and trailers the query spells, unchecked."""
+        asked = {"h": [], "t": [], "i": []}
+        for item in query.split("&"):
+            kind, _, spec = item.partition("=")
+            if kind in asked and ":" in spec:
+                n, v = spec.split(":", 1)
+                asked[kind].append((unquote_to_bytes(n), unquote_to_bytes(v)))
+        if asked["i"]:
+            self.send(frame(RESP_INFO, 0, s.sid, struct.pack("!H", 103) + hlist(asked["i"])))
+        self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 200) + hlist(asked["h"])))
+        await self.send_data(s, b"fields\n", not asked["t"])
+        if asked["t"]:
+            self.send(frame(TRAILERS, 0, s.sid, hlist(asked["t"])))
+        self.finish(s)
+
     async def app(self, s):
         try:
             h = s.head
             path, q = h["path"].decode(), h["query"].decode()
             args = dict(kv.split("=", 1) for kv in q.split("&") if "=" in kv)
-            body = await self.read_body(s)
+            body = await self.read_body(s, int(args.get("cb", "1")))
             if path == "/echo":
                 await self.respond(s, 200, [(b"x-body-crc", b"%08x" % zlib.crc32(body))], body)
             elif path == "/big":
@@ -283,6 +310,8 @@ class Conn:
                 await self.respond(s, 200, [], ("\n".join(lines) + "\n").encode())
             elif path == "/status":
                 await self.respond(s, int(args.get("c", "204")), [])
+            elif path == "/fields":
+                await self.fields(s, q)
             elif path == "/reset":
                 self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 200) + hlist([])))
                 self.send(frame(RESP_DATA, 0, s.sid, b"partial"))
@@ -336,7 +365,8 @@ REQ_FLAGS = {"TLS": 0x01, "HAS_PRIORITY": 0x02, "EXPECT_CONTINUE": 0x04, "TE_TRA
 class FakeStack:
     """This fake appd and a real tandem-proxy on a free loopback port."""
 
-    def __init__(self, proxy_args=(), tls=None, workers=1, capacity=4, order_log=None):
+    def __init__(self, proxy_args=(), tls=None, workers=1, capacity=4, order_log=None,
+                 window=None):
         import tempfile
         from harness import Daemon, PROXY, PYTHON, can_connect, free_port, wait_for
         self.tmp = tempfile.mkdtemp(prefix="tandem-fake-")
@@ -348,6 +378,8 @@ class FakeStack:
                 "--capacity", str(capacity)]
         if order_log:
             argv += ["--order-log", order_log]
+        if window is not None:
+            argv += ["--window", str(window)]
         self.appd = Daemon(argv)
         try:
             wait_for(lambda: can_connect(self.sock) or not self.appd.alive(), 15, "fake appd socket")

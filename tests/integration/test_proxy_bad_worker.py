@@ -26,7 +26,7 @@ def test_second_head_ends_the_stream(evil):
 
 
 def test_204_body_is_not_sent_on_h2(evil_tls):
-    """h2_session.c: DATA after a 204 head went to the h2 client, which
+    """h2/h2_response.c: DATA after a 204 head went to the h2 client, which
     must treat it as a malformed response and reset the stream."""
     r = curl("--http2", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
              evil_tls.url + "/204-body", check=False, timeout=20)

@@ -57,3 +57,50 @@ def test_h2_stream_whose_window_never_opens_is_reset(evil_tls, certs):
     finally:
         h.close()
     assert "client took no response bytes" in evil_tls.proxy.output()
+
+
+def _read_response(sock):
+    """A whole HTTP/1.1 response with Content-Length, or what came before EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = sock.recv(65536)
+        if not d:
+            return data
+        data += d
+    head, _, body = data.partition(b"\r\n\r\n")
+    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    while n and len(body) < n[0]:
+        d = sock.recv(65536)
+        if not d:
+            break
+        body += d
+    return head + b"\r\n\r\n" + body
+
+
+def test_chunked_body_read_while_queued_reaches_a_batching_worker(tmp_path):
+    """h1_conn.c: a chunked body the proxy read whole while its request
+    waited for a worker was de-chunked 64 KiB per event; once dispatched, no
+    read event came to move the rest, and a worker that credits in batches
+    (appd credits a quarter of its window at a time) waited for bytes the
+    proxy held, until --timeout answered 504."""
+    from fake_appd import FakeStack
+    stack = FakeStack(workers=1, capacity=1, window=1024 * 1024)
+    blocker = socket.create_connection(("127.0.0.1", stack.port), timeout=20)
+    c = socket.create_connection(("127.0.0.1", stack.port), timeout=20)
+    try:
+        # The only slot: a request whose body the worker waits for.
+        blocker.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+        body = bytes(range(256)) * 1200          # 300 KiB, well inside the worker's window
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8000]), body[i:i + 8000])
+                          for i in range(0, len(body), 8000))
+        c.sendall(b"POST /echo?cb=131072 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + chunks + b"0\r\n\r\n")
+        blocker.sendall(b"cd")                   # frees the slot: the chunked request goes
+        assert _read_response(blocker).endswith(b"\r\n\r\nabcd")
+        r = _read_response(c)
+        assert r.startswith(b"HTTP/1.1 200"), r[:200]
+        assert r.endswith(b"\r\n\r\n" + body)
+    finally:
+        blocker.close()
+        c.close()
+        stack.close()

@@ -6,45 +6,61 @@
 # settings and trust tests share.
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
 	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust \
-	tests/unit/test_px_config
+	tests/unit/test_px_config tests/unit/test_px_idmap
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
 tests_unit_test_px_balance_SOURCES = tests/unit/test_px_balance.c
-tests_unit_test_px_balance_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_balance_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_balance_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 tests_unit_test_px_balance_LDADD = proxy/libpxcore.a $(CHECK_LIBS) -lpthread
 
 # The queue's bound is checked against the process-wide waiting count,
 # which px_balance.c keeps.
 tests_unit_test_px_queue_SOURCES = tests/unit/test_px_queue.c
-tests_unit_test_px_queue_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_queue_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_queue_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 tests_unit_test_px_queue_LDADD = proxy/libpxcore.a $(CHECK_LIBS) -lpthread
 
 tests_unit_test_px_hdr_SOURCES = tests/unit/test_px_hdr.c
-tests_unit_test_px_hdr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_hdr_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_hdr_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_prio_SOURCES = tests/unit/test_px_prio.c
-tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_prio_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_px_prio_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+tests_unit_test_px_prio_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_settings_SOURCES = tests/unit/test_px_settings.c tests/unit/px_check.h
-tests_unit_test_px_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_settings_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_settings_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_trust_SOURCES = tests/unit/test_px_trust.c tests/unit/px_check.h
-tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 # The config sources need appd's table too: a config file holds both daemons' names.
 tests_unit_test_px_config_SOURCES = tests/unit/test_px_config.c
-tests_unit_test_px_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
+tests_unit_test_px_config_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_config_LDADD = proxy/libpxcore.a appd/libappdcore.a common/libtandemcommon.a \
 	$(CHECK_LIBS)
+
+tests_unit_test_px_idmap_SOURCES = tests/unit/test_px_idmap.c
+tests_unit_test_px_idmap_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_idmap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+
+# A request's life (px_stream.c, px_dispatch.c) against fakes of the
+# protocol, the worker connection and the pool, on a real event loop.
+check_PROGRAMS += tests/unit/test_px_stream
+TESTS += tests/unit/test_px_stream
+tests_unit_test_px_stream_SOURCES = tests/unit/test_px_stream.c \
+	proxy/px_stream.c proxy/px_dispatch.c
+tests_unit_test_px_stream_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
+tests_unit_test_px_stream_LDADD = proxy/libpxcore.a protocol/libtandemproto.a \
+	common/libtandemcommon.a $(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread

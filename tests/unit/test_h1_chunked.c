@@ -1,5 +1,5 @@
 /* test_h1_chunked.c: Check tests for the chunked transfer-coding decoder
- * (proxy/h1_chunked.c): good and bad bodies under every split of the input,
+ * (proxy/h1/h1_chunked.c): good and bad bodies under every split of the input,
  * chunk sizes near 2^63, the done and error states, the size-line and
  * trailer-section limits, and a body that follows its head in one buffer. */
 #include <check.h>

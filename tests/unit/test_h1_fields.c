@@ -1,14 +1,18 @@
 /* test_h1_fields.c: Check tests for the field lines of an HTTP/1 request head
  * and the fields that decide framing and connection handling
- * (proxy/h1_fields.c, token characters from h1_lex.c): names, values, Host,
- * and the request-smuggling rules for Content-Length and Transfer-Encoding,
- * then Connection, Upgrade, Expect and TE. */
+ * (proxy/h1/h1_fields.c; character classes from h1_lex.c, held to
+ * common/tc_http's): names, values, Host, and the request-smuggling rules
+ * for Content-Length and Transfer-Encoding, then Connection, Upgrade,
+ * Expect and TE. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* before h1_check.h, whose globals would shadow h1_internal.h's parameters */
+#include "h1_internal.h"
 #include "h1_check.h"
+#include "tc_http.h"
 
 /* ---------- malformed field lines, with their exact status ---------- */
 
@@ -155,18 +159,17 @@ START_TEST(test_host)
 }
 END_TEST
 
-START_TEST(test_is_tchar)
+/* The parser's table repeats common/tc_http's classes so its loops read one
+ * table; it must agree with them on every byte.  (px_h1_is_tchar's own
+ * test moved to test_tc_http.c with the one definition.) */
+START_TEST(test_classes_match_tc_http)
 {
-    const char *yes = "!#$%&'*+-.^_`|~09AZaz";
-    const char *no = " \t\"(),/:;<=>?@[\\]{}\x7f";
-
-    for (const char *p = yes; *p; p++)
-        ck_assert_msg(px_h1_is_tchar((uint8_t)*p), "'%c' should be a tchar", *p);
-    for (const char *p = no; *p; p++)
-        ck_assert_msg(!px_h1_is_tchar((uint8_t)*p), "'%c' should not be a tchar", *p);
-    ck_assert(!px_h1_is_tchar(0));
-    ck_assert(!px_h1_is_tchar(0x80));
-    ck_assert(!px_h1_is_tchar(0xff));
+    for (int c = 0; c < 256; c++) {
+        uint8_t b = (uint8_t)c;
+        ck_assert_msg(px_h1_is(b, PX_H1_TCHAR) == tc_http_is_tchar(b), "TCHAR 0x%02x", c);
+        ck_assert_msg(px_h1_is(b, PX_H1_FVAL) == tc_http_is_value_char(b), "FVAL 0x%02x", c);
+        ck_assert_msg(px_h1_is(b, PX_H1_OWS) == tc_http_is_ows(b), "OWS 0x%02x", c);
+    }
 }
 END_TEST
 
@@ -311,7 +314,7 @@ static Suite *h1_fields_suite(void)
     tcase_add_loop_test(fl, test_bad_field_lines, 0, NELEM(bad_field_lines));
     tcase_add_test(fl, test_field_values);
     tcase_add_test(fl, test_field_names);
-    tcase_add_test(fl, test_is_tchar);
+    tcase_add_test(fl, test_classes_match_tc_http);
     tcase_add_test(fl, test_host);
     suite_add_tcase(s, fl);
 

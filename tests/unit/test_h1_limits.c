@@ -1,6 +1,6 @@
 /* test_h1_limits.c: Check tests for the HTTP/1 parser's limits
  * (limit_request_line, limit_request_fields, limit_request_field_size and
- * the head bound; proxy/h1_parser.c, h1_fields.c): each at its value and one
+ * the head bound; proxy/h1/h1_parser.c, h1_fields.c): each at its value and one
  * past, on complete and incomplete input, and 0 as unlimited. */
 #include <check.h>
 #include <stdint.h>

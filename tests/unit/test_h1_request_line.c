@@ -1,5 +1,5 @@
 /* test_h1_request_line.c: Check tests for finding an HTTP/1 request head and
- * parsing its request line (proxy/h1_parser.c): methods, the four target
+ * parsing its request line (proxy/h1/h1_parser.c): methods, the four target
  * forms, versions, the HTTP/2 preface, line endings, NUL and binary input
  * refused early, pipelining, and every split of the input. */
 #include <check.h>

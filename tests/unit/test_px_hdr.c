@@ -1,7 +1,8 @@
 /* test_px_hdr.c: Check tests for the header helpers the proxy's HTTP/1 and
- * HTTP/2 sides share (proxy/px_hdr.c): connection-specific and forbidden
- * trailer fields, list membership, base64url (HTTP2-Settings),
- * Content-Length, status reasons, dates and path/query splitting. */
+ * HTTP/2 sides share (proxy/px_hdr.c): a worker's field made ready for a
+ * client, h2 name lower-casing, base64url (HTTP2-Settings), status reasons,
+ * dates and path/query splitting.  The field rules themselves are
+ * common/tc_http's (test_tc_http.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,41 +11,38 @@
 
 #define S(x) (const uint8_t *)(x), strlen(x)
 
+/* The field rules (hop-by-hop, names, values, lists, trailers, Content-
+ * Length) moved to common/tc_http and their tests to test_tc_http.c. */
+static tp_header field(const char *n, const char *v)
+{
+    return (tp_header){ { (const uint8_t *)n, (uint32_t)strlen(n) },
+                        { (const uint8_t *)v, (uint32_t)strlen(v) } };
+}
+
 START_TEST(header_helpers)
 {
-    ck_assert(px_hdr_conn_specific(S("Connection")));
-    ck_assert(px_hdr_conn_specific(S("keep-alive")));
-    ck_assert(px_hdr_conn_specific(S("Transfer-Encoding")));
-    ck_assert(px_hdr_conn_specific(S("UPGRADE")));
-    ck_assert(px_hdr_conn_specific(S("Proxy-Connection")));
-    ck_assert(!px_hdr_conn_specific(S("content-type")));
-    ck_assert(!px_hdr_conn_specific(S("te")));
-    ck_assert(px_hdr_is(S("Content-Length"), "content-length"));
-    ck_assert(!px_hdr_is(S("Content-Lengt"), "content-length"));
     uint8_t buf[32];
     px_hdr_lower(buf, (const uint8_t *)"X-Custom-HEADER", 15);
     ck_assert_int_eq(memcmp(buf, "x-custom-header", 15), 0);
-    ck_assert(px_hdr_valid_response_field(S("X-Ok"), S("fine value")));
-    ck_assert(!px_hdr_valid_response_field(S("X-Bad"), S("a\r\nSet-Cookie: x")));
-    ck_assert(!px_hdr_valid_response_field(S("Bad Name"), S("v")));
-    ck_assert(!px_hdr_valid_response_field(S(""), S("v")));
-    ck_assert(px_hdr_list_has(S("gzip, trailers"), "trailers"));
-    ck_assert(px_hdr_list_has(S("Trailers;q=1"), "trailers"));
-    ck_assert(!px_hdr_list_has(S("trailersx"), "trailers"));
-    ck_assert(px_hdr_list_has(S("keep-alive, Close"), "close"));
-}
-END_TEST
-
-START_TEST(trailer_fields)
-{
-    const char *bad[] = { ":status", "Content-Length", "transfer-encoding", "Host", "TE",
-                          "connection", "Keep-Alive", "upgrade", "proxy-connection", "Trailer" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(px_hdr_forbidden_trailer(S(bad[i])), "%s allowed", bad[i]);
-    ck_assert(!px_hdr_forbidden_trailer(S("x-checksum")));
-    ck_assert(!px_hdr_forbidden_trailer(S("grpc-status")));
-    ck_assert(!px_hdr_forbidden_trailer(S("server-timing")));
-    ck_assert(!px_hdr_forbidden_trailer(S("tee")));
+    /* a worker's field: trimmed, then held to tc_http's rules */
+    tp_header f = field("X-Ok", " \tfine value\t ");
+    tp_str v;
+    ck_assert(px_hdr_response_field(&f, &v));
+    ck_assert_uint_eq(v.len, 10);
+    ck_assert_int_eq(memcmp(v.ptr, "fine value", 10), 0);
+    f = field("X-Empty", "  ");
+    ck_assert(px_hdr_response_field(&f, &v));
+    ck_assert_uint_eq(v.len, 0);
+    f = field("X-Bad", "a\r\nSet-Cookie: x");
+    ck_assert(!px_hdr_response_field(&f, &v));
+    f = field("X-Ctl", "a\x01b");
+    ck_assert(!px_hdr_response_field(&f, &v));
+    f = field("X-Del", "a\x7f");
+    ck_assert(!px_hdr_response_field(&f, &v));
+    f = field("Bad Name", "v");
+    ck_assert(!px_hdr_response_field(&f, &v));
+    f = field("", "v");
+    ck_assert(!px_hdr_response_field(&f, &v));
 }
 END_TEST
 
@@ -64,20 +62,6 @@ START_TEST(base64url)
     ck_assert_int_eq(px_base64url_decode(S("A"), out, sizeof out), -1);
     ck_assert_int_eq(px_base64url_decode(S("AAMA AAB"), out, sizeof out), -1);
     ck_assert_int_eq(px_base64url_decode(S("AAMAAABkAAQAAP__"), out, 11), -1); /* no room */
-}
-END_TEST
-
-START_TEST(content_length)
-{
-    uint64_t v;
-    ck_assert_int_eq(px_parse_content_length(S("0"), &v), 0);
-    ck_assert_uint_eq(v, 0);
-    ck_assert_int_eq(px_parse_content_length(S(" 1048576 "), &v), 0);
-    ck_assert_uint_eq(v, 1048576);
-    ck_assert_int_eq(px_parse_content_length(S("-1"), &v), -1);
-    ck_assert_int_eq(px_parse_content_length(S("1,1"), &v), -1);
-    ck_assert_int_eq(px_parse_content_length(S(""), &v), -1);
-    ck_assert_int_eq(px_parse_content_length(S("99999999999999999999"), &v), -1);
 }
 END_TEST
 
@@ -108,9 +92,7 @@ int main(void)
     Suite *su = suite_create("px_hdr");
     TCase *tc = tcase_create("hdr");
     tcase_add_test(tc, header_helpers);
-    tcase_add_test(tc, trailer_fields);
     tcase_add_test(tc, base64url);
-    tcase_add_test(tc, content_length);
     tcase_add_test(tc, status_date_path);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -87,7 +87,4 @@ void px_h1_chunked_init(px_h1_chunked *c);
 int px_h1_chunked_decode(px_h1_chunked *c, const uint8_t *in, size_t len, size_t *consumed,
                          size_t *data_off, size_t *data_len);
 
-/* Characters allowed by RFC 9110: token (method, field name) and field-value. */
-int px_h1_is_tchar(uint8_t c);
-
 #endif

@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <string.h>
 #include "h1_parser.h"
+#include "tc_http.h"
 
-/* Character classes, one bit each in px_h1_cc[] (h1_chars.c).  One table
- * lookup per byte is what keeps the hot loops branch-light. */
+/* Character classes, one bit each in px_h1_cc[] (h1_lex.c).  One table
+ * lookup per byte is what keeps the hot loops branch-light.  TCHAR, FVAL and
+ * OWS are common/tc_http's tchar, value byte and OWS classes (a unit test
+ * compares every byte); the others are the parser's own. */
 #define PX_H1_TCHAR 0x01   /* token (RFC 9110 §5.6.2): methods, field names, codings */
 #define PX_H1_FVAL 0x02    /* field-vchar / obs-text / SP / HTAB: anything in a field value */
 #define PX_H1_TARGET 0x04  /* request-target byte: VCHAR except '#' */
@@ -23,22 +26,6 @@ extern const uint8_t px_h1_cc[256];
 static inline int px_h1_is(uint8_t c, uint8_t cls)
 {
     return (px_h1_cc[c] & cls) != 0;
-}
-
-/* ASCII case-insensitive equality of a span with a lower-case literal of
- * length n; locale-free, unlike strncasecmp. */
-static inline int px_h1_ieq(const uint8_t *p, size_t plen, const char *lower, size_t n)
-{
-    if (plen != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if ((uint8_t)(c - 'A') < 26)
-            c |= 0x20;
-        if (c != (uint8_t)lower[i])
-            return 0;
-    }
-    return 1;
 }
 
 /* SWAR: non-zero when any of the 8 bytes in x is below n (n <= 128) or
@@ -75,7 +62,8 @@ static inline size_t px_h1_skip_fval(const uint8_t *p, size_t i, size_t limit)
     return i;
 }
 
-#define PX_H1_IEQ(p, len, lit) px_h1_ieq((p), (len), (lit), sizeof(lit) - 1)
+/* ASCII case-insensitive equality of a span with a lower-case literal. */
+#define PX_H1_IEQ(p, len, lit) tc_http_name_eq((p), (len), (lit), sizeof(lit) - 1)
 
 static inline int px_h1_fail(px_h1_request *req, int status, const char *why)
 {

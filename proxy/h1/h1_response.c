@@ -10,6 +10,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_thread.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* Head bytes are gathered here, then added to the output in one piece. */
@@ -63,10 +64,10 @@ void px_h1_send_info(px_stream *s, const tp_response_head *h)
     out_add(line, (size_t)n);
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
-        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len) ||
-            px_hdr_conn_specific(f->name.ptr, f->name.len))
+        tp_str v;
+        if (!px_hdr_response_field(f, &v) || tc_http_hop_by_hop(f->name.ptr, f->name.len))
             continue;
-        add_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len);
+        add_field(f->name.ptr, f->name.len, v.ptr, v.len);
     }
     out_add("\r\n", 2);
     out_commit(c);
@@ -79,7 +80,8 @@ typedef struct {
 } head_facts;
 
 /* Copies the app's fields a client may see, noting framing facts; drops
- * invalid ones and those whose framing is the proxy's business. */
+ * invalid ones and the hop-by-hop ones: framing and the connection are the
+ * proxy's business (the app's "Connection: close" is honoured). */
 static void add_app_fields(px_h1_conn *hc, const tp_response_head *h, int for_trailers,
                            head_facts *f)
 {
@@ -87,33 +89,30 @@ static void add_app_fields(px_h1_conn *hc, const tp_response_head *h, int for_tr
         const tp_header *fld = &h->headers[i];
         const uint8_t *nm = fld->name.ptr;
         size_t nl = fld->name.len;
-        if (!px_hdr_valid_response_field(nm, nl, fld->value.ptr, fld->value.len)) {
+        tp_str v;
+        if (!px_hdr_response_field(fld, &v)) {
             tc_warn("conn %u: dropped invalid response header from the app", hc->base.id);
             continue;
         }
-        if (px_hdr_is(nm, nl, "connection")) {
-            if (px_hdr_list_has(fld->value.ptr, fld->value.len, "close"))
+        if (tc_http_hop_by_hop(nm, nl)) {
+            if (tc_http_name_is(nm, nl, "connection") && tc_http_list_has(v.ptr, v.len, "close"))
                 hc->keep_alive = 0;
             continue;
         }
-        /* Framing is the proxy's: it knows what the client can parse. */
-        if (px_hdr_is(nm, nl, "transfer-encoding") || px_hdr_is(nm, nl, "keep-alive") ||
-            px_hdr_is(nm, nl, "proxy-connection"))
-            continue;
-        if (px_hdr_is(nm, nl, "content-length")) {
+        if (tc_http_name_is(nm, nl, "content-length")) {
             if (for_trailers)
                 continue;
-            if (f->has_cl || px_parse_content_length(fld->value.ptr, fld->value.len, &f->cl) < 0) {
+            if (f->has_cl || tc_http_content_length(v.ptr, v.len, &f->cl) < 0) {
                 tc_warn("conn %u: dropped a bad or repeated Content-Length from the app",
                         hc->base.id);
                 continue;
             }
             f->has_cl = 1;
-        } else if (px_hdr_is(nm, nl, "date"))
+        } else if (tc_http_name_is(nm, nl, "date"))
             f->has_date = 1;
-        else if (px_hdr_is(nm, nl, "server"))
+        else if (tc_http_name_is(nm, nl, "server"))
             f->has_server = 1;
-        add_field(nm, nl, fld->value.ptr, fld->value.len);
+        add_field(nm, nl, v.ptr, v.len);
     }
 }
 

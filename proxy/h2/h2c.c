@@ -1,11 +1,11 @@
 /* h2c.c: HTTP/1 turning into HTTP/2 without TLS (h2c.h). */
 #include "config.h"
-#include <string.h>
 #include <event2/buffer.h>
 #include "h2c.h"
 #include "h2_conn.h"
 #include "px_hdr.h"
 #include "px_listener.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* A SETTINGS payload is 6 bytes per setting; no real client sends more
@@ -41,14 +41,14 @@ int px_h2c_can_upgrade(const px_conn *c, const px_h1_request *r)
 }
 
 /* Fields that describe the HTTP/1 connection, not the request: gone on h2
- * (RFC 9113 §8.2.2), with HTTP2-Settings which was for us. */
+ * (RFC 9113 §8.2.2, TE: trailers excepted), with HTTP2-Settings which was
+ * for us. */
 static int hop_by_hop(const tp_header *f)
 {
     const uint8_t *n = f->name.ptr;
     size_t l = f->name.len;
-    if (px_hdr_is(n, l, "te"))
-        return !px_hdr_list_has(f->value.ptr, f->value.len, "trailers");
-    return px_hdr_conn_specific(n, l) || px_hdr_is(n, l, "http2-settings");
+    return tc_http_h2_request_drops(n, l, f->value.ptr, f->value.len) ||
+           tc_http_name_is(n, l, "http2-settings");
 }
 
 /* The decoded HTTP2-Settings of the request, or -1 when malformed. */
@@ -56,7 +56,7 @@ static long settings_of(const tp_request_head *h, uint8_t *out, size_t cap)
 {
     long len = -1;
     for (uint32_t i = 0; i < h->nheaders; i++)
-        if (px_hdr_is(h->headers[i].name.ptr, h->headers[i].name.len, "http2-settings"))
+        if (tc_http_name_is(h->headers[i].name.ptr, h->headers[i].name.len, "http2-settings"))
             len = px_base64url_decode(h->headers[i].value.ptr, h->headers[i].value.len, out, cap);
     return len < 0 || len % 6 != 0 ? -1 : len;
 }

@@ -11,6 +11,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_thread.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* Per-thread scratch for the header lists handed to nghttp2 (it copies them
@@ -127,17 +128,17 @@ static int build_nv(px_conn *c, const tp_response_head *h, int final)
     int has_date = 0, has_server = 0;
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
-        if (!px_hdr_valid_response_field(f->name.ptr, f->name.len, f->value.ptr, f->value.len) ||
-            px_hdr_conn_specific(f->name.ptr, f->name.len))
+        tp_str v;
+        if (!px_hdr_response_field(f, &v) || tc_http_hop_by_hop(f->name.ptr, f->name.len))
             continue; /* connection-specific fields are forbidden on h2 */
         uint8_t *ln = lower + lo;
         px_hdr_lower(ln, f->name.ptr, f->name.len);
         lo += f->name.len;
-        if (final && px_hdr_is(ln, f->name.len, "date"))
+        if (final && tc_http_name_is(ln, f->name.len, "date"))
             has_date = 1;
-        else if (final && px_hdr_is(ln, f->name.len, "server"))
+        else if (final && tc_http_name_is(ln, f->name.len, "server"))
             has_server = 1;
-        nv[1 + k++] = (nghttp2_nv){ ln, (uint8_t *)f->value.ptr, f->name.len, f->value.len,
+        nv[1 + k++] = (nghttp2_nv){ ln, (uint8_t *)v.ptr, f->name.len, v.len,
                                     NGHTTP2_NV_FLAG_NONE };
     }
     if (final && !has_server)

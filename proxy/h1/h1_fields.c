@@ -4,45 +4,27 @@
 
 #include <string.h>
 
-#define PX_H1_INT64_MAX UINT64_C(0x7fffffffffffffff)
-
-/* Content-Length: 1*DIGIT, or a list repeating the very same digits
- * (RFC 9110 §8.6 lets us reject or merge "42, 42"; we merge only byte-
- * identical copies, so "5, 05" is refused too: no downstream can read two
- * lengths out of what we passed as one).  Values above 2^63-1 are refused. */
-static int parse_cl_element(tp_str e, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (e.len == 0)
-        return -1;
-    for (uint32_t i = 0; i < e.len; i++) {
-        unsigned d = (unsigned)(e.ptr[i] - '0');
-        if (d > 9 || v > (PX_H1_INT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
+/* Content-Length: 1*DIGIT, or a list repeating the very same digits, in
+ * one field line or several (RFC 9110 §8.6, tc_http_content_length_list:
+ * "5, 05" is refused, values above 2^63-1 too). */
 static int on_content_length(px_h1_request *req, px_h1_fields *fs, tp_str value)
 {
-    px_h1_list l;
-    tp_str e;
+    const uint8_t *e;
+    size_t elen;
     uint64_t v;
+    int rc = tc_http_content_length_list(value.ptr, value.len, &v, &e, &elen);
 
-    px_h1_list_init(&l, value);
-    while (px_h1_list_next(&l, &e)) {
-        if (parse_cl_element(e, &v) < 0)
-            return px_h1_fail(req, 400, "invalid Content-Length");
-        if (!fs->cl_seen) {
-            fs->cl_seen = 1;
-            fs->cl_text = e;
-            fs->cl = v;
-        } else if (e.len != fs->cl_text.len || memcmp(e.ptr, fs->cl_text.ptr, e.len) != 0) {
-            return px_h1_fail(req, 400, "conflicting Content-Length values");
-        }
+    if (rc == TC_HTTP_CL_CONFLICT)
+        return px_h1_fail(req, 400, "conflicting Content-Length values");
+    if (rc < 0)
+        return px_h1_fail(req, 400, "invalid Content-Length");
+    if (!fs->cl_seen) {
+        fs->cl_seen = 1;
+        fs->cl_text.ptr = e;
+        fs->cl_text.len = (uint32_t)elen;
+        fs->cl = v;
+    } else if (elen != fs->cl_text.len || memcmp(e, fs->cl_text.ptr, elen) != 0) {
+        return px_h1_fail(req, 400, "conflicting Content-Length values");
     }
     return 0;
 }
@@ -134,18 +116,8 @@ static int on_expect(px_h1_request *req, px_h1_fields *fs, tp_str value)
 /* TE: t-codings with optional parameters; only "trailers" matters. */
 static int on_te(px_h1_fields *fs, tp_str value)
 {
-    px_h1_list l;
-    tp_str e;
-
-    px_h1_list_init(&l, value);
-    while (px_h1_list_next(&l, &e)) {
-        const uint8_t *semi = memchr(e.ptr, ';', e.len);
-        uint32_t n = semi ? (uint32_t)(semi - e.ptr) : e.len;
-        while (n > 0 && px_h1_is(e.ptr[n - 1], PX_H1_OWS))
-            n--;
-        if (PX_H1_IEQ(e.ptr, n, "trailers"))
-            fs->te_trailers = 1;
-    }
+    if (tc_http_list_has(value.ptr, value.len, "trailers"))
+        fs->te_trailers = 1;
     return 0;
 }
 

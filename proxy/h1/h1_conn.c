@@ -10,11 +10,11 @@
 #include "h1_conn.h"
 #include "h2c.h"
 #include "px_dispatch.h"
-#include "px_hdr.h"
 #include "px_limits.h"
 #include "px_prio.h"
 #include "px_thread.h"
 #include "px_upstream.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* ---- streams: plain px_streams on a per-thread free list ---- */
@@ -92,7 +92,7 @@ static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
     /* RFC 9218 applies to HTTP/1.1 too: urgency orders the wait queue.  The
      * RFC 7540 fields stay unset (no TP_REQ_HAS_PRIORITY): h2 only. */
     for (uint32_t i = 0; i < r->nheaders; i++)
-        if (px_hdr_is(r->headers[i].name.ptr, r->headers[i].name.len, "priority"))
+        if (tc_http_name_is(r->headers[i].name.ptr, r->headers[i].name.len, "priority"))
             px_prio_parse(r->headers[i].value.ptr, r->headers[i].value.len, &h->prio_urgency,
                           &h->prio_incremental);
 }
@@ -225,10 +225,12 @@ static void body_error(px_stream *s, const char *why)
     px_stream_local_response(s, 400, "Bad Request: malformed chunked body\n");
 }
 
-/* De-chunks into s->req (bounded), then forwards under the window. */
-static void pump_chunked(px_h1_conn *hc, px_stream *s)
+/* De-chunks what the input holds into s->req, up to PX_CHUNKED_HOLD.  The
+ * input bytes consumed, or -1 after answering a malformed body (s may be
+ * gone then). */
+static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
 {
-    struct evbuffer *in = px_conn_in(&hc->base);
+    long used = 0;
     while (!s->req_end && evbuffer_get_length(s->req) < PX_CHUNKED_HOLD) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
@@ -239,17 +241,37 @@ static void pump_chunked(px_h1_conn *hc, px_stream *s)
         int rc = px_h1_chunked_decode(&hc->chunked, p, n, &consumed, &off, &dlen);
         if (rc == PX_H1_ERROR) {
             body_error(s, hc->chunked.error);
-            return;
+            return -1;
         }
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);
+        used += (long)consumed;
         if (hc->chunked.done)
             s->req_end = 1;
         if (consumed == 0)
             break;
     }
-    px_stream_pump_request(s);
+    return used;
+}
+
+/* De-chunks and forwards under the window, round after round while both the
+ * window and the client's bytes last: the whole body may already sit in the
+ * input (read while the request waited for a worker), and no read event
+ * would come to move the rest -- a worker that credits in batches would
+ * then wait for bytes the proxy holds. */
+static void pump_chunked(px_h1_conn *hc, px_stream *s)
+{
+    struct evbuffer *in = px_conn_in(&hc->base);
+    for (;;) {
+        long used = dechunk(hc, s, in);
+        if (used < 0)
+            return;
+        px_stream_pump_request(s);
+        if (used == 0 || s->req_end_sent || s->send_window <= 0 ||
+            evbuffer_get_length(s->req) > 0)
+            return;
+    }
 }
 
 /* A Content-Length body goes from the client's input straight to the

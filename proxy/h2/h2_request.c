@@ -12,6 +12,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 /* ---- streams: px_h2_streams on a per-thread free list ---- */
@@ -112,13 +113,13 @@ static tp_str rcstr(nghttp2_rcbuf *r)
 
 static void pseudo_header(px_stream *s, tp_str n, tp_str v)
 {
-    if (px_hdr_is(n.ptr, n.len, ":method"))
+    if (tc_http_name_is(n.ptr, n.len, ":method"))
         s->head.method = v;
-    else if (px_hdr_is(n.ptr, n.len, ":scheme"))
+    else if (tc_http_name_is(n.ptr, n.len, ":scheme"))
         s->head.scheme = v;
-    else if (px_hdr_is(n.ptr, n.len, ":authority"))
+    else if (tc_http_name_is(n.ptr, n.len, ":authority"))
         s->head.authority = v;
-    else if (px_hdr_is(n.ptr, n.len, ":path")) {
+    else if (tc_http_name_is(n.ptr, n.len, ":path")) {
         size_t pl, ql;
         const uint8_t *q;
         px_split_path(v.ptr, v.len, &pl, &q, &ql);
@@ -143,13 +144,13 @@ static int regular_field(px_h2_stream *hs, nghttp2_rcbuf *name, nghttp2_rcbuf *v
     if (keep_rc(hs, name, value) < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     s->hdrs[s->head.nheaders++] = (tp_header){ n, v };
-    if (px_hdr_is(n.ptr, n.len, "cookie"))
+    if (tc_http_name_is(n.ptr, n.len, "cookie"))
         hs->ncookies++;
-    else if (px_hdr_is(n.ptr, n.len, "content-length")) {
+    else if (tc_http_name_is(n.ptr, n.len, "content-length")) {
         uint64_t cl;
-        if (px_parse_content_length(v.ptr, v.len, &cl) == 0)
+        if (tc_http_content_length(v.ptr, v.len, &cl) == 0)
             s->head.content_length = cl;
-    } else if (px_hdr_is(n.ptr, n.len, "priority") && !hs->prio_9218) {
+    } else if (tc_http_name_is(n.ptr, n.len, "priority") && !hs->prio_9218) {
         px_prio_parse(v.ptr, v.len, &s->head.prio_urgency, &s->head.prio_incremental);
     }
     return 0;
@@ -194,7 +195,7 @@ static void join_cookies(px_stream *s)
 {
     size_t total = 0;
     for (uint32_t i = 0; i < s->head.nheaders; i++)
-        if (px_hdr_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "cookie"))
+        if (tc_http_name_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "cookie"))
             total += s->hdrs[i].value.len + 2;
     s->hold.len = 0;
     if (tp_buf_reserve(&s->hold, total) != TP_OK)
@@ -203,7 +204,7 @@ static void join_cookies(px_stream *s)
     uint32_t w = 0, first = UINT32_MAX;
     for (uint32_t i = 0; i < s->head.nheaders; i++) {
         tp_header f = s->hdrs[i];
-        if (px_hdr_is(f.name.ptr, f.name.len, "cookie")) {
+        if (tc_http_name_is(f.name.ptr, f.name.len, "cookie")) {
             if (p != s->hold.data) {
                 *p++ = ';';
                 *p++ = ' ';
@@ -238,7 +239,7 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
     h->h2_stream_id = (uint32_t)hs->id;
     if (!h->authority.len) {
         for (uint32_t i = 0; i < h->nheaders; i++)
-            if (px_hdr_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "host"))
+            if (tc_http_name_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "host"))
                 h->authority = s->hdrs[i].value;
     }
     if (hs->ncookies > 1)
