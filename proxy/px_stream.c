@@ -139,9 +139,9 @@ void px_stream_free(px_stream *s)
 void px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
-    tp_str *strs[] = { &h->method, &h->scheme, &h->authority, &h->path, &h->query,
-                       &h->peer_addr, &h->local_addr, &h->tls_version, &h->tls_cipher,
-                       &h->alpn, &h->sni };
+    tp_str *strs[] = { &h->method,     &h->scheme,    &h->authority,  &h->path,
+                       &h->query,      &h->peer_addr, &h->local_addr, &h->tls_version,
+                       &h->tls_cipher, &h->alpn,      &h->sni };
     size_t nstr = sizeof strs / sizeof strs[0];
     size_t total = 0;
     for (size_t i = 0; i < nstr; i++)
@@ -160,12 +160,12 @@ void px_stream_keep_head(px_stream *s)
     if (tp_buf_reserve(&s->hold, total + 1) != TP_OK)
         return;
     uint8_t *p = s->hold.data;
-#define HOLD(str)                                 \
-    do {                                          \
-        if ((str).len)                            \
-            memcpy(p, (str).ptr, (str).len);      \
-        (str).ptr = p;                            \
-        p += (str).len;                           \
+#define HOLD(str)                            \
+    do {                                     \
+        if ((str).len)                       \
+            memcpy(p, (str).ptr, (str).len); \
+        (str).ptr = p;                       \
+        p += (str).len;                      \
     } while (0)
     for (size_t i = 0; i < nstr; i++)
         HOLD(*strs[i]);
@@ -293,8 +293,8 @@ void px_stream_client_gone(px_stream *s)
                  px_upstream_pid(s->up));
         s->req_end_sent = 1;
         s->cancelled = 1;
-        px_stream_set_timer(s, s->limits->tv_timeout ? s->limits->tv_timeout
-                                                     : s->limits->tv_linger);
+        px_stream_set_timer(s,
+                            s->limits->tv_timeout ? s->limits->tv_timeout : s->limits->tv_linger);
         return;
     }
     if (s->up || s->slot >= 0)
@@ -375,8 +375,8 @@ static void client_stalled(px_stream *s)
         px_stream_set_timer(s, s->limits->tv_timeout);
         return;
     }
-    tc_info("conn %u: client took no response bytes for %lld s: %s", c->id,
-            s->limits->timeout_s, what == PX_STALL_RESET ? "resetting the stream" : "closing");
+    tc_info("conn %u: client took no response bytes for %lld s: %s", c->id, s->limits->timeout_s,
+            what == PX_STALL_RESET ? "resetting the stream" : "closing");
     if (what == PX_STALL_RESET)
         s->ops->abort(s, s->resp_done ? PX_ABORT_DONE : PX_ABORT_CANCEL);
     else
@@ -388,8 +388,8 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
     px_stream *s = arg;
     if (s->state == PX_ST_QUEUED) {
         px_dispatch_unqueue(s);
-        tc_warn("conn %u: request waited %lld s for a free worker: 503",
-                s->conn ? s->conn->id : 0, s->limits->queue_timeout_s);
+        tc_warn("conn %u: request waited %lld s for a free worker: 503", s->conn ? s->conn->id : 0,
+                s->limits->queue_timeout_s);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return;
     }
@@ -490,8 +490,8 @@ static void keep_trailers(px_stream *s, const tp_response_head *h)
         const tp_header *f = &h->headers[i];
         int verdict = tc_http_trailer_check(f->name.ptr, f->name.len);
         if (verdict != TC_HTTP_TRL_OK) {
-            tc_warn("conn %u: worker pid %u sent trailer field '%.*s' (%s): dropped",
-                    s->conn->id, pid, printable(f->name) ? (int)f->name.len : 1,
+            tc_warn("conn %u: worker pid %u sent trailer field '%.*s' (%s): dropped", s->conn->id,
+                    pid, printable(f->name) ? (int)f->name.len : 1,
                     printable(f->name) ? (const char *)f->name.ptr : "?",
                     tc_http_trailer_why(verdict));
             continue;
@@ -533,8 +533,8 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         return;
     px_conn *c = s->conn;
     uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
-    if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent &&
-        s->retries < 3 && s->head_kept) {
+    if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent && s->retries < 3 &&
+        s->head_kept) {
         /* Never started: safe to run on another worker. */
         s->retries++;
         tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id, pid);

@@ -78,8 +78,7 @@ void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end
     }
     uint8_t hdr[TP_HEADER_SIZE];
     struct evbuffer *out = bufferevent_get_output(u->bev);
-    tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, end ? TP_FLAG_END_STREAM : 0,
-                   (uint32_t)n);
+    tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, end ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
     evbuffer_add(out, hdr, sizeof hdr);
     if (n)
         evbuffer_remove_buffer(src, out, n); /* moves chains, no copy when it can */
@@ -113,7 +112,8 @@ static void hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_upstream *u = arg;
     if (u->state == PX_UP_HELLO) {
-        tc_warn("no HELLO from tandem-appd within %d s; closing and dialing again", HELLO_TIMEOUT_S);
+        tc_warn("no HELLO from tandem-appd within %d s; closing and dialing again",
+                HELLO_TIMEOUT_S);
         px_upstream_close(u, NULL);
     }
 }
@@ -238,8 +238,7 @@ void px_upstream_free(px_upstream *u)
 
 /* ---- reader ---- */
 
-static int decode_head(px_pool *p, uint8_t type, const uint8_t *b, size_t len,
-                       tp_response_head *h)
+static int decode_head(px_pool *p, uint8_t type, const uint8_t *b, size_t len, tp_response_head *h)
 {
     for (;;) {
         if (!p->rh_cap) {
@@ -310,16 +309,16 @@ static int on_data(px_upstream *u, const tp_frame_header *fh, struct evbuffer *i
         return 0;
     }
     if (!s->head_in) {
-        tc_error("worker pid %u sent RESPONSE_DATA before RESPONSE_HEAD on stream %u",
-                 u->hello.pid, fh->stream);
+        tc_error("worker pid %u sent RESPONSE_DATA before RESPONSE_HEAD on stream %u", u->hello.pid,
+                 fh->stream);
         return -1;
     }
     if ((int64_t)fh->length > s->resp_window) {
         /* Unchecked, a worker that ignores CREDIT would grow s->resp
          * without bound while the client reads slowly. */
         tc_error("worker pid %u sent %u bytes on stream %u with a window of %lld: "
-                 "FLOW_CONTROL_ERROR", u->hello.pid, fh->length, fh->stream,
-                 (long long)s->resp_window);
+                 "FLOW_CONTROL_ERROR",
+                 u->hello.pid, fh->length, fh->stream, (long long)s->resp_window);
         evbuffer_drain(in, fh->length);
         px_stream_on_flow_error(s);
         return 0;
@@ -405,9 +404,7 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
         return -1;
     }
     switch (fh->type) {
-    case TP_FRAME_HELLO:
-        on_hello(u, b, fh->length);
-        break;
+    case TP_FRAME_HELLO: on_hello(u, b, fh->length); break;
     case TP_FRAME_RESPONSE_INFO:
     case TP_FRAME_RESPONSE_HEAD:
     case TP_FRAME_TRAILERS:
@@ -416,12 +413,8 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
             return -1;
         break;
     case TP_FRAME_RESET:
-    case TP_FRAME_CREDIT:
-        rc = on_stream_u32(u, fh, b);
-        break;
-    case TP_FRAME_PING:
-        on_ping(u, fh, b);
-        break;
+    case TP_FRAME_CREDIT: rc = on_stream_u32(u, fh, b); break;
+    case TP_FRAME_PING: on_ping(u, fh, b); break;
     case TP_FRAME_DRAIN:
         rc = tp_decode_u32(b, fh->length, &v);
         if (rc == TP_OK)
@@ -433,8 +426,8 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
         return -1;
     }
     if (rc != TP_OK) {
-        tc_error("bad %s frame from worker pid %u: %s", tp_frame_type_name(fh->type),
-                 u->hello.pid, tp_strerror(rc));
+        tc_error("bad %s frame from worker pid %u: %s", tp_frame_type_name(fh->type), u->hello.pid,
+                 tp_strerror(rc));
         return -1;
     }
     if (u->state != PX_UP_CLOSED)

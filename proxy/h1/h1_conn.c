@@ -62,7 +62,6 @@ static tp_header *fields_scratch(uint32_t need)
     return scratch;
 }
 
-
 static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
 {
     tp_request_head *h = &s->head;
@@ -141,7 +140,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     if (s->head_kept && px_h2c_can_upgrade(c, r)) {
         hc->cur = NULL;
         if (px_h2c_upgrade(c, s) == 0)
-            return; /* now stream 1 of an h2 session */
+            return;  /* now stream 1 of an h2 session */
         hc->cur = s; /* not upgraded: served as HTTP/1.1 */
     }
     px_dispatch_submit(s); /* may answer (and free s) at once */
@@ -268,8 +267,7 @@ static void pump_chunked(px_h1_conn *hc, px_stream *s)
         if (used < 0)
             return;
         px_stream_pump_request(s);
-        if (used == 0 || s->req_end_sent || s->send_window <= 0 ||
-            evbuffer_get_length(s->req) > 0)
+        if (used == 0 || s->req_end_sent || s->send_window <= 0 || evbuffer_get_length(s->req) > 0)
             return;
     }
 }

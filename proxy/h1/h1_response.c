@@ -59,7 +59,8 @@ void px_h1_send_info(px_stream *s, const tp_response_head *h)
     if (s->head.http_minor != 1 || h->status == 100 || h->status == 101)
         return;
     char line[64];
-    int n = snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\n", h->status, px_status_reason(h->status));
+    int n =
+        snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\n", h->status, px_status_reason(h->status));
     out.len = 0;
     out_add(line, (size_t)n);
     for (uint32_t i = 0; i < h->nheaders; i++) {

@@ -138,16 +138,16 @@ static int build_nv(px_conn *c, const tp_response_head *h, int final)
             has_date = 1;
         else if (final && tc_http_name_is(ln, f->name.len, "server"))
             has_server = 1;
-        nv[1 + k++] = (nghttp2_nv){ ln, (uint8_t *)v.ptr, f->name.len, v.len,
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ ln, (uint8_t *)v.ptr, f->name.len, v.len, NGHTTP2_NV_FLAG_NONE };
     }
     if (final && !has_server)
-        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"server", (uint8_t *)"tandem", 6, 6,
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ (uint8_t *)"server", (uint8_t *)"tandem", 6, 6, NGHTTP2_NV_FLAG_NONE };
     if (final && !has_date) {
         const char *d = px_thread_date(c->th);
-        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"date", (uint8_t *)d, 4, strlen(d),
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ (uint8_t *)"date", (uint8_t *)d, 4, strlen(d), NGHTTP2_NV_FLAG_NONE };
     }
     return (int)k + 1;
 }
@@ -237,8 +237,7 @@ void px_h2_abort(px_stream *s, enum px_abort why)
 /* The client's flow-control windows (stream and connection) let s send. */
 static int window_open(px_h2_conn *hc, px_h2_stream *hs)
 {
-    return hc->session &&
-           nghttp2_session_get_stream_remote_window_size(hc->session, hs->id) > 0 &&
+    return hc->session && nghttp2_session_get_stream_remote_window_size(hc->session, hs->id) > 0 &&
            nghttp2_session_get_remote_window_size(hc->session) > 0;
 }
 

@@ -37,18 +37,18 @@ static struct {
     unsigned status;
     enum px_abort why;
     char body[256];
-} cl;                               /* what the client side saw */
+} cl; /* what the client side saw */
 
 static struct {
     int attaches, resets, credits, data_frames, forgets;
     uint32_t reset_reason, credited;
     size_t data_bytes;
     int end_sent;
-} wk;                               /* what the worker side saw */
+} wk; /* what the worker side saw */
 
-static int attach_answer;           /* px_pool_attach's reply */
+static int attach_answer; /* px_pool_attach's reply */
 static enum px_stall stall_answer;
-static size_t out_len;              /* bytes "queued" to the client */
+static size_t out_len; /* bytes "queued" to the client */
 
 /* ---- fakes of the modules px_stream.c and px_dispatch.c call ---- */
 
@@ -57,7 +57,11 @@ px_thread *px_thread_at(int i) { return i == 0 ? &th : NULL; }
 void px_thread_schedule_flush(px_thread *t) { (void)t; }
 void px_thread_wake(px_thread *t) { (void)t; }
 
-size_t px_conn_out_len(px_conn *c) { (void)c; return out_len; }
+size_t px_conn_out_len(px_conn *c)
+{
+    (void)c;
+    return out_len;
+}
 void px_conn_close(px_conn *c, int how)
 {
     (void)c;
@@ -66,7 +70,11 @@ void px_conn_close(px_conn *c, int how)
 }
 
 uint32_t px_upstream_pid(const px_upstream *u) { return u->pid; }
-uint32_t px_upstream_max_frame(const px_upstream *u) { (void)u; return 16384; }
+uint32_t px_upstream_max_frame(const px_upstream *u)
+{
+    (void)u;
+    return 16384;
+}
 
 void px_upstream_send_reset(px_stream *s, uint32_t reason)
 {
@@ -120,12 +128,37 @@ int px_pool_attach(px_pool *p, px_stream *s)
 
 /* ---- the fake protocol ---- */
 
-static void f_dispatched(px_stream *s) { (void)s; cl.dispatched++; }
-static void f_pump(px_stream *s) { (void)s; cl.pump++; }
-static void f_consumed(px_stream *s, size_t n) { (void)s; cl.consumed += (int)n; }
-static void f_abandoned(px_stream *s) { (void)s; cl.abandoned++; }
-static void f_info(px_stream *s, const tp_response_head *h) { (void)s; (void)h; cl.info++; }
-static void f_data_ready(px_stream *s) { (void)s; cl.data_ready++; }
+static void f_dispatched(px_stream *s)
+{
+    (void)s;
+    cl.dispatched++;
+}
+static void f_pump(px_stream *s)
+{
+    (void)s;
+    cl.pump++;
+}
+static void f_consumed(px_stream *s, size_t n)
+{
+    (void)s;
+    cl.consumed += (int)n;
+}
+static void f_abandoned(px_stream *s)
+{
+    (void)s;
+    cl.abandoned++;
+}
+static void f_info(px_stream *s, const tp_response_head *h)
+{
+    (void)s;
+    (void)h;
+    cl.info++;
+}
+static void f_data_ready(px_stream *s)
+{
+    (void)s;
+    cl.data_ready++;
+}
 
 static void f_head(px_stream *s, const tp_response_head *h)
 {
@@ -232,11 +265,11 @@ static void head(px_stream *s, unsigned status, int end)
 }
 
 /* Runs the loop until cond holds, a bounded number of turns. */
-#define RUN_UNTIL(cond)                                                    \
-    do {                                                                   \
-        for (int turn_ = 0; turn_ < 1000 && !(cond); turn_++)              \
-            event_base_loop(base, EVLOOP_ONCE);                            \
-        ck_assert(cond);                                                   \
+#define RUN_UNTIL(cond)                                       \
+    do {                                                      \
+        for (int turn_ = 0; turn_ < 1000 && !(cond); turn_++) \
+            event_base_loop(base, EVLOOP_ONCE);               \
+        ck_assert(cond);                                      \
     } while (0)
 
 /* ---- to a worker, and back ---- */
