@@ -30,6 +30,7 @@
 #include "tc_addr.h"
 #include "tc_log.h"
 #include "tc_notify.h"
+#include "tc_pidfile.h"
 #include "tc_sdlisten.h"
 
 /* A worker process as the master sees it.  procs[] is indexed like the
@@ -431,32 +432,6 @@ static void on_signal(int sig)
 
 /* ---- start and stop ---- */
 
-static int write_pidfile(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (f) {
-        long old = 0;
-        if (fscanf(f, "%ld", &old) == 1 && old > 0 && old != (long)getpid() &&
-            kill((pid_t)old, 0) == 0) {
-            fclose(f);
-            snprintf(err, errlen, "pid file %s: already running on PID %ld", path, old);
-            return -1;
-        }
-        fclose(f);
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
-        rename(tmp, path) != 0) {
-        snprintf(err, errlen, "pid file %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    pidfile_written = 1;
-    return 0;
-}
-
 static void cleanup(void)
 {
     if (listen_fd >= 0)
@@ -472,15 +447,7 @@ static void cleanup(void)
         sock_is_ours = 0;
     }
     if (pidfile_written) {
-        FILE *f = fopen(S->pidfile, "r");
-        long pid = 0;
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
-            fclose(f);
-        }
-        if (pid == (long)getpid())
-            unlink(S->pidfile);
+        tc_pidfile_remove(S->pidfile);
         pidfile_written = 0;
     }
 }
@@ -523,8 +490,14 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
             sock_is_ours = 1;
     }
-    if (S->pidfile && *S->pidfile && write_pidfile(S->pidfile, err, errlen) != 0)
-        return AD_EXIT_FAILURE;
+    if (S->pidfile && *S->pidfile) {
+        char why[512];
+        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
+            snprintf(err, errlen, "pid file %s", why);
+            return AD_EXIT_FAILURE;
+        }
+        pidfile_written = 1;
+    }
     if (ad_scoreboard_create() != 0) {
         snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
         return AD_EXIT_FAILURE;

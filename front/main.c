@@ -20,6 +20,7 @@
 #include "fr_args.h"
 #include "fr_check.h"
 #include "tc_notify.h"
+#include "tc_pidfile.h"
 
 /* Heavy apps (Django) may take a while to import; a daemon that is neither
  * ready nor dead after this long is reported and stopped. */
@@ -249,9 +250,9 @@ static void install_signals(void)
 
 static int write_pidfile(const char *path)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "tandem: error: --pid %s: %s\n", path, strerror(errno));
+    char err[512];
+    if (tc_pidfile_write(path, err, sizeof err) != 0) {
+        fprintf(stderr, "tandem: error: --pid %s\n", err);
         return -1;
     }
     return 0;
@@ -311,7 +312,7 @@ static int run(fr_args *a, const char *config)
         return 1;
     if (make_rundir()) {
         if (a->pidfile)
-            unlink(a->pidfile);
+            tc_pidfile_remove(a->pidfile);
         return 1;
     }
     int rc = 1, by_signal = 0;
@@ -348,7 +349,7 @@ stop:
 out:
     cleanup(ds, 2);
     if (a->pidfile)
-        unlink(a->pidfile);
+        tc_pidfile_remove(a->pidfile);
     return rc;
 }
 
