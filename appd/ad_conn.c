@@ -180,6 +180,7 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
     if (why)
         tc_debug("proxy connection %u closed: %s", c->id, why);
     c->dead = 1;
+    W.wc->on_conn_closing(c);
     close(c->fd);
     c->fd = -1;
     /* Queued streams never reached the app: free them.  Running ones are

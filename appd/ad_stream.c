@@ -40,6 +40,7 @@ ad_stream *ad_stream_alloc_locked(void)
     s->cancel_reason = 0;
     s->waiting = 0;
     s->busy_since_ms = 0;
+    s->wc_data = NULL;
     return s;
 }
 
@@ -205,6 +206,15 @@ size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, 
         *st = AD_RD_EOF;
     pthread_mutex_unlock(&W.mu);
     return n;
+}
+
+int ad_stream_body_state(ad_stream *s, size_t *avail)
+{
+    pthread_mutex_lock(&W.mu);
+    *avail = s->body_wr - s->body_rd;
+    int st = s->cancelled ? AD_RD_RESET : *avail == 0 && s->req_ended ? AD_RD_EOF : AD_RD_MORE;
+    pthread_mutex_unlock(&W.mu);
+    return st;
 }
 
 void ad_stream_body_wait(ad_stream *s, uint32_t gen)

@@ -50,6 +50,7 @@ struct ad_stream {
     int waiting;
     pthread_cond_t cv;      /* an app thread blocked in a wait sleeps here */
     uint64_t busy_since_ms; /* app time start; 0 while waiting on the client */
+    void *wc_data;          /* (mu) the worker class's own state for s, or NULL */
 };
 
 /* Both directions ended (each side sent its final frame): the stream is
@@ -83,6 +84,10 @@ enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
  * stop_nl) and credits them back to the proxy; *st says what ended it.
  * Never blocks. */
 size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
+/* What the body holds now, without taking it: AD_RD_RESET (cancelled),
+ * AD_RD_EOF (ended, nothing left) or AD_RD_MORE with *avail bytes (0: wait
+ * for more).  Never blocks. */
+int ad_stream_body_state(ad_stream *s, size_t *avail);
 /* Blocks until body bytes, the body's end or a reset arrive, or s is
  * recycled (its request finished under a reader it outlived).  gen is the
  * s->gen the caller read while s was surely its own (a reader that drops

@@ -37,6 +37,7 @@
 #include "ad_settings.h"
 
 typedef struct ad_stream ad_stream;
+typedef struct ad_conn ad_conn;
 struct _object;
 
 typedef struct ad_wclass {
@@ -71,6 +72,10 @@ typedef struct ad_wclass {
     void (*on_writable)(ad_stream *s); /* credit or socket room: a blocked send may go on */
     void (*on_reset)(ad_stream *s);    /* s was cancelled: the proxy reset it, or its
                                          * connection or flow control failed */
+    /* c's descriptor is about to be closed (mu held, on the loop thread):
+     * a loop that registered it lets go now, before the number can be
+     * reused.  The only event that may call into the loop's own code. */
+    void (*on_conn_closing)(ad_conn *c);
 } ad_wclass;
 
 /* The class for a --worker-class name (canonical: "sync", "gthread"), or
@@ -79,5 +84,7 @@ const ad_wclass *ad_wclass_find(const char *name);
 
 /* ad_wclass_threads.c: the thread-pool classes. */
 extern const ad_wclass ad_wclass_sync, ad_wclass_gthread;
+/* ad_wclass_asgi.c: asyncio apps on the worker's event loop. */
+extern const ad_wclass ad_wclass_asgi;
 
 #endif

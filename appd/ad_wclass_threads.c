@@ -123,6 +123,9 @@ static void pool_on_queued(ad_stream *s)
  * and look again. */
 static void pool_wake(ad_stream *s) { ad_stream_wake_locked(s); }
 
+/* The poll set is rebuilt every turn: nothing to let go. */
+static void pool_conn_closing(ad_conn *c) { (void)c; }
+
 const ad_wclass ad_wclass_sync = {
     .name = "sync",
     .wire_class = TP_CLASS_SYNC,
@@ -134,6 +137,7 @@ const ad_wclass ad_wclass_sync = {
     .on_data = pool_wake,
     .on_writable = pool_wake,
     .on_reset = pool_wake,
+    .on_conn_closing = pool_conn_closing,
 };
 
 const ad_wclass ad_wclass_gthread = {
@@ -147,4 +151,5 @@ const ad_wclass ad_wclass_gthread = {
     .on_data = pool_wake,
     .on_writable = pool_wake,
     .on_reset = pool_wake,
+    .on_conn_closing = pool_conn_closing,
 };

@@ -278,6 +278,8 @@ static void fail_boot(int code, const char *line)
     _exit(code);
 }
 
+void ad_worker_fail_app(const char *line) { fail_boot(AD_EXIT_APP_LOAD, line); }
+
 static void setup_process(uint32_t board, int ctl, const ad_settings *s)
 {
     ctl_fd = ctl;

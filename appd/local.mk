@@ -37,7 +37,16 @@ appd_tandem_appd_SOURCES = \
 	appd/wsgi_start.c \
 	appd/wsgi_ext.c \
 	appd/wsgi_file.c \
-	appd/wsgi_errors.c
+	appd/wsgi_errors.c \
+	appd/ad_wclass_asgi.c \
+	appd/asgi.h appd/asgi_int.h \
+	appd/asgi_req.c \
+	appd/asgi_scope.c \
+	appd/asgi_recv.c \
+	appd/asgi_send.c \
+	appd/asgi_fields.c \
+	appd/asgi_done.c \
+	appd/asgi_glue.c
 appd_tandem_appd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)
 appd_tandem_appd_LDADD = appd/libappdcore.a proxy/libpxcore.a protocol/libtandemproto.a \
