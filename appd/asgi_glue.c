@@ -180,9 +180,13 @@ static int startup(int mode, PyObject *app3, PyObject **state)
     lifespan = PyObject_CallMethod(glue, "Lifespan", "Oi", app3, mode);
     PyObject *r = lifespan ? run(PyObject_CallMethod(lifespan, "startup", NULL)) : NULL;
     if (r == NULL) {
+        /* No API call with an exception pending: it may be lost. */
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
         PyObject *failed = PyObject_GetAttrString(glue, "LifespanFailed");
-        int app_said = failed && PyErr_ExceptionMatches(failed);
+        int app_said = failed && t && PyErr_GivenExceptionMatches(t, failed);
         Py_XDECREF(failed);
+        PyErr_Restore(t, v, tb);
         if (app_said) {
             char line[1024];
             ad_python_exc_line(line, sizeof line);
