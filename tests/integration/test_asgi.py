@@ -20,11 +20,12 @@ PROTOS = ["--http2", "--http1.1"]
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def asgi(certs, tmp_path_factory):
+@pytest.fixture(scope="module", params=["auto", "asyncio"])
+def asgi(request, certs, tmp_path_factory):
+    """auto is uvloop when python3-uvloop is installed: both loops are run."""
     log = tmp_path_factory.mktemp("asgi") / "probe.log"
-    s = Stack(app="asgi_probe:app", workers=1, appd_args=["-k", "asgi"], tls=certs,
-              env={"ASGI_PROBE_LOG": str(log)})
+    s = Stack(app="asgi_probe:app", workers=1, tls=certs, env={"ASGI_PROBE_LOG": str(log)},
+              appd_args=["-k", "asgi", "--asgi-loop", request.param])
     s.probe_log = str(log)
     yield s
     s.close()
@@ -162,7 +163,10 @@ def test_exception_after_head_resets_h2(asgi):
     finally:
         c.close()
     assert isinstance(evs[-1], h2.events.StreamReset) and evs[-1].error_code == 2
-    assert b"".join(e.data for e in evs if isinstance(e, h2.events.DataReceived)) == b"partial"
+    assert isinstance(evs[0], h2.events.ResponseReceived)
+    # A reset may overtake DATA the proxy had not written yet: a prefix at most.
+    assert b"partial".startswith(b"".join(e.data for e in evs
+                                          if isinstance(e, h2.events.DataReceived)))
 
 
 def test_exception_after_head_cuts_http11(asgi):
