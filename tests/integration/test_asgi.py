@@ -132,6 +132,24 @@ def test_disconnect_mid_body_h2(asgi):
     assert lines[-1] == "http.disconnect"
 
 
+def test_send_waits_for_a_slow_client(asgi):
+    """The client's window is full: the app's await send() waits (end-to-end
+    back-pressure), then the whole body arrives once the client reads."""
+    before = len(probe_lines(asgi))
+    total = 64 * MIB
+    c = H2(asgi.port)
+    try:
+        sid = c.open("GET", "/stream?n=%d&log=%d" % (total, MIB), end=True)
+        time.sleep(2)  # reading nothing: only the windows and buffers fill
+        sent = [int(ln.split()[1]) for ln in probe_lines(asgi)[before:] if ln.startswith("sent ")]
+        assert max(sent, default=0) <= 24 * MIB, sent[-1:]
+        evs = c.events(sid)
+    finally:
+        c.close()
+    assert sum(len(e.data) for e in evs if isinstance(e, h2.events.DataReceived)) == total
+    assert isinstance(evs[-1], h2.events.StreamEnded)
+
+
 def test_disconnect_mid_body_http11(asgi):
     before = len(probe_lines(asgi))
     ctx = ssl.create_default_context()
@@ -225,6 +243,25 @@ def test_1000_concurrent_sleepers_on_one_worker(certs):
         assert "1000 succeeded" in out and "1000 2xx" in out, out
         print("1000 sleepers of 1 s on one asgi worker: %.2f s" % took)
         assert took < 10
+    finally:
+        s.close()
+
+
+def test_disconnected_task_is_cancelled_after_the_grace_period(certs, tmp_path):
+    log = tmp_path / "probe.log"
+    s = Stack(app="asgi_probe:app", workers=1, tls=certs, env={"ASGI_PROBE_LOG": str(log)},
+              appd_args=["-k", "asgi", "--asgi-disconnect-grace-period", "1"])
+    try:
+        c = H2(s.port)
+        sid = c.open("GET", "/sleep?s=60", end=True)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        c.reset(sid)
+        wait_for(lambda: log.exists() and "sleep cancelled" in log.read_text(), 10,
+                 "the task's cancellation")
+        assert 0.8 < time.monotonic() - t0 < 5
+        c.close()
+        assert curl(s.url + "/").stdout == b"hello"
     finally:
         s.close()
 

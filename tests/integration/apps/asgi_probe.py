@@ -85,13 +85,17 @@ async def _echo(receive, send):
             return
 
 
-async def _stream(send, n):
+async def _stream(send, n, log_every=0):
     await send({"type": "http.response.start", "status": 200, "headers": []})
     block = b"y" * 65536
+    sent = 0
     while n > 0:
         piece = block if n >= len(block) else block[:n]
         n -= len(piece)
         await send({"type": "http.response.body", "body": piece, "more_body": n > 0})
+        sent += len(piece)
+        if log_every and sent % log_every == 0:
+            _log("sent %d" % sent)
 
 
 async def _watch(receive, send):
@@ -150,9 +154,13 @@ async def app(scope, receive, send):
     elif path == "/sha":
         await _reply(send, b"%s %d" % (hashlib.sha256(body).hexdigest().encode(), len(body)))
     elif path == "/stream":
-        await _stream(send, int(q.get("n", "0")))
+        await _stream(send, int(q.get("n", "0")), int(q.get("log", "0")))
     elif path == "/sleep":
-        await asyncio.sleep(float(q.get("s", "1")))
+        try:
+            await asyncio.sleep(float(q.get("s", "1")))
+        except asyncio.CancelledError:
+            _log("sleep cancelled")
+            raise
         await _reply(send, b"slept")
     elif path == "/state":
         await _reply(send, json.dumps(scope.get("state")).encode())
