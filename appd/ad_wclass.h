@@ -47,6 +47,11 @@ typedef struct ad_wclass {
     /* Streams one worker runs at once: the HELLO capacity. */
     uint32_t (*capacity)(const ad_settings *s);
 
+    /* Once per worker, after the fork, before the app is imported (GIL
+     * held): a green class patches the standard library here, as
+     * Gunicorn's gevent worker does.  0, or -1 after logging why. */
+    int (*prepare)(const ad_settings *s);
+
     /* Once per worker, after the fork, with the GIL held and app loaded:
      * set up the interface and whatever threads the class runs.  0, or -1
      * after logging why (the worker then exits as failing to boot). */
@@ -86,5 +91,7 @@ const ad_wclass *ad_wclass_find(const char *name);
 extern const ad_wclass ad_wclass_sync, ad_wclass_gthread;
 /* ad_wclass_asgi.c: asyncio apps on the worker's event loop. */
 extern const ad_wclass ad_wclass_asgi;
+/* ad_wclass_gevent.c: WSGI apps written for gevent, a greenlet per stream. */
+extern const ad_wclass ad_wclass_gevent;
 
 #endif

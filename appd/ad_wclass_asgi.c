@@ -208,6 +208,12 @@ static PyObject *on_ctl(PyObject *self, PyObject *fd)
 
 static uint32_t asgi_capacity(const ad_settings *s) { return (uint32_t)s->worker_connections; }
 
+static int asgi_prepare(const ad_settings *s)
+{
+    (void)s;
+    return 0;
+}
+
 static int asgi_class_init(const ad_settings *s, PyObject *app)
 {
     if (asgi_init(s, app) != 0)
@@ -273,6 +279,7 @@ const ad_wclass ad_wclass_asgi = {
     .name = "asgi",
     .wire_class = TP_CLASS_ASGI,
     .capacity = asgi_capacity,
+    .prepare = asgi_prepare,
     .init = asgi_class_init,
     .run = asgi_run,
     .shutdown = asgi_class_shutdown,

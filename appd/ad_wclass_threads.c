@@ -62,6 +62,12 @@ static void *app_thread(void *arg)
 
 static uint32_t pool_capacity(const ad_settings *s) { return (uint32_t)s->threads; }
 
+static int pool_prepare(const ad_settings *s)
+{
+    (void)s;
+    return 0;
+}
+
 static int pool_init(const ad_settings *s, PyObject *app)
 {
     the_app = app;
@@ -130,6 +136,7 @@ const ad_wclass ad_wclass_sync = {
     .name = "sync",
     .wire_class = TP_CLASS_SYNC,
     .capacity = pool_capacity,
+    .prepare = pool_prepare,
     .init = pool_init,
     .run = pool_run,
     .shutdown = pool_shutdown,
@@ -144,6 +151,7 @@ const ad_wclass ad_wclass_gthread = {
     .name = "gthread",
     .wire_class = TP_CLASS_GTHREAD,
     .capacity = pool_capacity,
+    .prepare = pool_prepare,
     .init = pool_init,
     .run = pool_run,
     .shutdown = pool_shutdown,

@@ -39,6 +39,7 @@ appd_tandem_appd_SOURCES = \
 	appd/wsgi_file.c \
 	appd/wsgi_errors.c \
 	appd/ad_wclass_asgi.c \
+	appd/ad_wclass_gevent.c \
 	appd/asgi.h appd/asgi_int.h \
 	appd/asgi_req.c \
 	appd/asgi_scope.c \

@@ -118,9 +118,16 @@ int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
     if (rc <= 0)
         return rc == 0 ? 0 : 1; /* nothing to send: finish() sends the head */
     ad_stream *s = r->s;
-    Py_BEGIN_ALLOW_THREADS while ((rc = ad_file_step(&f, s)) == AD_SEND_BLOCKED)
-        ad_stream_send_wait(s, &f.op);
-    Py_END_ALLOW_THREADS ad_file_end(&f, &r->resp, rc == AD_SEND_GONE);
+    if (wsgi_wait->green) {
+        while ((rc = ad_file_step(&f, s)) == AD_SEND_BLOCKED)
+            wsgi_wait->send_wait(s, &f.op);
+    } else {
+        /* pread and the waits both run without the GIL */
+        Py_BEGIN_ALLOW_THREADS while ((rc = ad_file_step(&f, s)) == AD_SEND_BLOCKED)
+            ad_stream_send_wait(s, &f.op);
+        Py_END_ALLOW_THREADS
+    }
+    ad_file_end(&f, &r->resp, rc == AD_SEND_GONE);
     return rc == AD_SEND_GONE ? -2 : 0;
 }
 

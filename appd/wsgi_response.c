@@ -39,8 +39,7 @@ int wsgi_response_write(wsgi_req *r, ad_send *op)
 {
     int rc;
     while ((rc = ad_stream_send_step(r->s, op)) == AD_SEND_BLOCKED) {
-        Py_BEGIN_ALLOW_THREADS ad_stream_send_wait(r->s, op);
-        Py_END_ALLOW_THREADS
+        wsgi_wait->send_wait(r->s, op);
     }
     return rc == AD_SEND_DONE ? 0 : -1;
 }
