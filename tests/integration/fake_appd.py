@@ -48,7 +48,7 @@ from urllib.parse import unquote_to_bytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # One Python codec for tandem-protocol(7) in the tests: appd_client's.
-from appd_client import (ACK, CREDIT, END_STREAM, PING, RESET, TRAILERS,  # noqa: E402
+from appd_client import (VERSION, ACK, CREDIT, END_STREAM, PING, RESET, TRAILERS,  # noqa: E402
                          HEADER as HDR, HELLO as HELLO_S, HELLO_T as HELLO,
                          REQ_FIXED, REQUEST_DATA as REQ_DATA, REQUEST_HEAD as REQ_HEAD,
                          RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
@@ -118,8 +118,8 @@ class Conn:
 
     async def run(self):
         w = self.worker
-        self.send(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, w.pid, w.capacity, w.index, w.count,
-                                               self.window, MAX_FRAME, 1, 0)))
+        self.send(frame(HELLO, 0, 0, HELLO_S.pack(VERSION, 2, 1, w.pid, w.capacity, w.index,
+                                                  w.count, self.window, MAX_FRAME, 1, 0)))
         try:
             hello = False
             while True:
