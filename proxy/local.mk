@@ -38,7 +38,8 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_tls.c proxy/px_tls.h \
 	proxy/px_proto.c proxy/px_proto.h \
 	proxy/px_conn.c proxy/px_conn.h \
-	proxy/px_stream.c proxy/px_stream.h \
+	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c \
+	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
 	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h \
@@ -46,7 +47,8 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \
 	proxy/h2/h2c.c proxy/h2/h2c.h \
-	proxy/ws/ws_handshake.c proxy/ws/ws_handshake.h
+	proxy/ws/ws_handshake.c proxy/ws/ws_handshake.h \
+	proxy/ws/ws_session.c proxy/ws/ws_session.h proxy/ws/ws_conn.c proxy/ws/ws_conn.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 proxy_tandem_proxy_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \

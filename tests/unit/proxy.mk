@@ -45,7 +45,7 @@ tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CH
 check_PROGRAMS += tests/unit/test_px_stream
 TESTS += tests/unit/test_px_stream
 tests_unit_test_px_stream_SOURCES = tests/unit/test_px_stream.c \
-	proxy/px_stream.c proxy/px_dispatch.c
+	proxy/px_stream.c proxy/px_stream_head.c proxy/px_dispatch.c
 tests_unit_test_px_stream_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 tests_unit_test_px_stream_LDADD = proxy/libpxcore.a protocol/libtandemproto.a \
