@@ -40,12 +40,12 @@ tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
-# A request's life (px_stream.c, px_dispatch.c) against fakes of the
+# A request's life (px_stream.c, px_tunnel.c, px_dispatch.c) against fakes of the
 # protocol, the worker connection and the pool, on a real event loop.
 check_PROGRAMS += tests/unit/test_px_stream
 TESTS += tests/unit/test_px_stream
 tests_unit_test_px_stream_SOURCES = tests/unit/test_px_stream.c \
-	proxy/px_stream.c proxy/px_stream_head.c proxy/px_dispatch.c
+	proxy/px_stream.c proxy/px_stream_head.c proxy/px_tunnel.c proxy/px_dispatch.c
 tests_unit_test_px_stream_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 tests_unit_test_px_stream_LDADD = proxy/libpxcore.a protocol/libtandemproto.a \

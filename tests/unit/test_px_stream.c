@@ -1,5 +1,6 @@
 /* test_px_stream.c: Check tests for a request's life in the proxy
- * (proxy/px_stream.c with the wait queue, proxy/px_dispatch.c), driven
+ * (proxy/px_stream.c with the wait queue, proxy/px_dispatch.c, and the
+ * tunnel a 101 opens, proxy/px_tunnel.c), driven
  * through fakes: a protocol that records what the stream asks of it, a
  * worker connection that records the frames sent to it, and a pool whose
  * answer each test chooses.  The worker capacity table (px_balance.c) and
@@ -34,13 +35,17 @@ static struct px_upstream up = { 4242 };
 
 static struct {
     int dispatched, pump, consumed, abandoned, info, head, data_ready, aborts, recycled, closes;
+    int messages, peer_closes;
+    unsigned msg_flags, peer_code;
+    size_t msg_bytes;
     unsigned status;
     enum px_abort why;
     char body[256];
 } cl;                               /* what the client side saw */
 
 static struct {
-    int attaches, resets, credits, data_frames, forgets;
+    int attaches, resets, credits, data_frames, forgets, ws_closes;
+    unsigned message_flags, ws_close_code;
     uint32_t reset_reason, credited;
     size_t data_bytes;
     int end_sent;
@@ -92,6 +97,25 @@ void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end
     wk.data_bytes += n;
     wk.end_sent |= end;
     (void)s;
+}
+
+void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags)
+{
+    evbuffer_drain(src, n);
+    wk.data_frames++;
+    wk.data_bytes += n;
+    wk.message_flags = flags;
+    (void)s;
+}
+
+void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reason, size_t len)
+{
+    (void)reason;
+    (void)len;
+    if (!s->up)
+        return;
+    wk.ws_closes++;
+    wk.ws_close_code = code;
 }
 
 void px_upstream_forget(px_stream *s)
@@ -160,7 +184,27 @@ static void f_recycle(px_stream *s)
     free(s);
 }
 
+/* A tunnel takes the worker's messages, and answers its close at once. */
+static void f_message(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
+{
+    (void)s;
+    evbuffer_drain(in, n);
+    cl.messages++;
+    cl.msg_bytes += n;
+    cl.msg_flags = flags;
+}
+
+static void f_peer_close(px_stream *s, unsigned code, tp_str reason)
+{
+    (void)reason;
+    cl.peer_closes++;
+    cl.peer_code = code;
+    px_stream_close_tunnel(s, code, NULL, 0);
+}
+
 static const px_stream_ops fake_ops = {
+    .message = f_message,
+    .peer_close = f_peer_close,
     .dispatched = f_dispatched,
     .pump_request = f_pump,
     .consumed = f_consumed,
@@ -608,6 +652,111 @@ START_TEST(local_response_to_a_head_request_has_no_body)
 }
 END_TEST
 
+/* ---- a tunnel (px_tunnel.c): after a 101 ---- */
+
+static px_stream *open_tunnel(void)
+{
+    px_stream *s = new_request();
+    s->head.flags |= TP_REQ_WEBSOCKET;
+    s->req_end = 0;
+    px_dispatch_submit(s);
+    ck_assert_int_eq(s->state, PX_ST_UP);
+    head(s, 101, 0);
+    ck_assert(s->tunnel);
+    return s;
+}
+
+START_TEST(tunnel_opens_on_101_without_timeout)
+{
+    px_stream *s = open_tunnel();
+    ck_assert_uint_eq(cl.status, 101);
+    /* kept alive by pings, not by --timeout; the slot stays held */
+    ck_assert(!event_pending(&s->timer, EV_TIMEOUT, NULL));
+    px_stream_progress(s);
+    ck_assert(!event_pending(&s->timer, EV_TIMEOUT, NULL));
+    ck_assert_uint_eq(px_worker_outstanding(slot), 1);
+    /* the worker's DATA is a message for the tunnel, flags and all */
+    struct evbuffer *in = evbuffer_new();
+    evbuffer_add(in, "hello", 5);
+    px_stream_on_data(s, in, 5, TP_FLAG_TEXT | TP_FLAG_MESSAGE_END);
+    ck_assert_int_eq(cl.messages, 1);
+    ck_assert_uint_eq(cl.msg_bytes, 5);
+    ck_assert_uint_eq(cl.msg_flags, TP_FLAG_TEXT | TP_FLAG_MESSAGE_END);
+    ck_assert_int_eq(cl.data_ready, 0);
+    /* and a message to the worker spends its window */
+    evbuffer_add(s->req, "abc", 3);
+    int64_t w = s->send_window;
+    px_stream_send_message(s, s->req, 3, TP_FLAG_MESSAGE_END);
+    ck_assert_int_eq(s->send_window, w - 3);
+    ck_assert_uint_eq(wk.message_flags, TP_FLAG_MESSAGE_END);
+    evbuffer_free(in);
+    px_stream_close_tunnel(s, 1000, NULL, 0);
+    tp_str none = { NULL, 0 };
+    px_stream_on_ws_close(s, 1000, none);
+    px_stream_client_gone(s);
+    ck_assert_int_eq(cl.recycled, 1);
+}
+END_TEST
+
+START_TEST(worker_close_is_answered_and_frees_the_slot)
+{
+    px_stream *s = open_tunnel();
+    tp_str reason = { (const uint8_t *)"bye", 3 };
+    px_stream_on_ws_close(s, 4002, reason);
+    ck_assert_int_eq(cl.peer_closes, 1);
+    ck_assert_uint_eq(cl.peer_code, 4002);
+    /* answered with the same code: both directions over, the worker free */
+    ck_assert_int_eq(wk.ws_closes, 1);
+    ck_assert_uint_eq(wk.ws_close_code, 4002);
+    ck_assert_uint_eq(px_worker_outstanding(slot), 0);
+    ck_assert_int_eq(s->state, PX_ST_DONE);
+    /* the client side finishes its close handshake on its own */
+    px_stream_client_gone(s);
+    ck_assert_int_eq(wk.resets, 0);
+    ck_assert_int_eq(cl.recycled, 1);
+}
+END_TEST
+
+START_TEST(client_gone_after_our_close_sends_no_reset)
+{
+    px_stream *s = open_tunnel();
+    px_stream_close_tunnel(s, 4001, NULL, 0);
+    ck_assert(s->req_end_sent);
+    ck_assert_uint_eq(px_worker_outstanding(slot), 1); /* until the worker answers */
+    px_stream_client_gone(s);
+    ck_assert_int_eq(wk.resets, 0);    /* the close said it all */
+    ck_assert_int_eq(cl.recycled, 0);
+    tp_str none = { NULL, 0 };
+    px_stream_on_ws_close(s, 4001, none); /* the answer frees it */
+    ck_assert_int_eq(cl.peer_closes, 0);
+    ck_assert_int_eq(cl.recycled, 1);
+    ck_assert_uint_eq(px_worker_outstanding(slot), 0);
+}
+END_TEST
+
+START_TEST(client_gone_from_an_open_tunnel_cancels)
+{
+    px_stream *s = open_tunnel();
+    px_stream_client_gone(s);
+    ck_assert_int_eq(wk.resets, 1);
+    ck_assert_uint_eq(wk.reset_reason, TP_RESET_CANCEL);
+    px_stream_on_reset(s, TP_RESET_CANCEL);
+    ck_assert_int_eq(cl.recycled, 1);
+}
+END_TEST
+
+START_TEST(worker_reset_after_101_aborts_the_tunnel)
+{
+    px_stream *s = open_tunnel();
+    px_stream_on_reset(s, TP_RESET_INTERNAL_ERROR);
+    ck_assert_int_eq(cl.aborts, 1);
+    ck_assert_int_eq(cl.why, PX_ABORT_INTERNAL);
+    ck_assert_uint_eq(px_worker_outstanding(slot), 0);
+    px_stream_client_gone(s);
+    ck_assert_int_eq(cl.recycled, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("px_stream");
@@ -635,6 +784,11 @@ int main(void)
     tcase_add_test(tc, stalled_client_reset_or_closed);
     tcase_add_test(tc, events_after_the_client_left);
     tcase_add_test(tc, local_response_to_a_head_request_has_no_body);
+    tcase_add_test(tc, tunnel_opens_on_101_without_timeout);
+    tcase_add_test(tc, worker_close_is_answered_and_frees_the_slot);
+    tcase_add_test(tc, client_gone_after_our_close_sends_no_reset);
+    tcase_add_test(tc, client_gone_from_an_open_tunnel_cancels);
+    tcase_add_test(tc, worker_reset_after_101_aborts_the_tunnel);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
