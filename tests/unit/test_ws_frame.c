@@ -22,7 +22,8 @@ static size_t client_frame_raw(uint8_t *out, uint8_t b0, int masked, uint8_t l7,
     size_t n = 0;
     out[n++] = b0;
     out[n++] = (uint8_t)((masked ? 0x80 : 0) | l7);
-    memcpy(out + n, ext, extlen);
+    if (extlen)
+        memcpy(out + n, ext, extlen);
     n += extlen;
     if (masked) {
         memcpy(out + n, mask, 4);
