@@ -219,7 +219,7 @@ void px_stream_client_gone(px_stream *s)
          * The worker answers with its own final frame; until then it still
          * runs the app, so the stream keeps its slot and capacity stays true. */
         /* A tunnel whose WS_CLOSE went already told the app all it needs
-         * (ASGI websocket.disconnect): it only has to answer. */
+         * (its disconnect, with the code): it only has to answer. */
         if (!(s->tunnel && s->req_end_sent)) {
             px_upstream_send_reset(s, TP_RESET_CANCEL);
             tc_debug("stream %u: client gone; RESET CANCEL sent to worker pid %u", s->up_id,
