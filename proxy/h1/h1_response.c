@@ -167,6 +167,12 @@ static void send_switching(px_h1_conn *hc, px_stream *s, const tp_response_head 
             tc_http_name_is(nm, nl, "sec-websocket-accept") ||
             tc_http_name_is(nm, nl, "sec-websocket-extensions"))
             continue;
+        if (tc_http_name_is(nm, nl, "sec-websocket-protocol") &&
+            !ws_subprotocol_offered(&s->head, v.ptr, v.len)) {
+            tc_warn("conn %u: the application chose a WebSocket subprotocol the client did "
+                    "not offer: dropped", c->id);
+            continue;
+        }
         add_field(nm, nl, v.ptr, v.len);
     }
     out_str("Server: tandem\r\nDate: ");

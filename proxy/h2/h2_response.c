@@ -8,6 +8,7 @@
 #include <string.h>
 #include <event2/buffer.h>
 #include "h2_conn.h"
+#include "ws_handshake.h"
 #include "ws_session.h"
 #include "px_hdr.h"
 #include "px_limits.h"
@@ -177,10 +178,17 @@ void px_h2_send_info(px_stream *s, const tp_response_head *h)
     px_conn_mark_dirty(&hc->base);
 }
 
-/* Fields a 2xx to CONNECT cannot carry (RFC 9110 §9.3.6), and the
- * handshake's, which are the proxy's. */
-static int tunnel_drops(const nghttp2_nv *f)
+/* Fields a 2xx to CONNECT cannot carry (RFC 9110 §9.3.6), the
+ * handshake's, which are the proxy's, and a subprotocol the client did not
+ * offer (it would fail the WebSocket). */
+static int tunnel_drops(const px_stream *s, const nghttp2_nv *f)
 {
+    if (tc_http_name_is(f->name, f->namelen, "sec-websocket-protocol") &&
+        !ws_subprotocol_offered(&s->head, f->value, f->valuelen)) {
+        tc_warn("conn %u: the application chose a WebSocket subprotocol the client did not "
+                "offer: dropped", s->conn->id);
+        return 1;
+    }
     return tc_http_name_is(f->name, f->namelen, "content-length") ||
            tc_http_name_is(f->name, f->namelen, "sec-websocket-accept") ||
            tc_http_name_is(f->name, f->namelen, "sec-websocket-extensions");
@@ -196,7 +204,7 @@ int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
         return -1;
     int k = 1;
     for (int i = 1; i < n; i++)
-        if (!tunnel_drops(&nv[i]))
+        if (!tunnel_drops(s, &nv[i]))
             nv[k++] = nv[i];
     char st[4];
     set_status(st, 200); /* RFC 8441 §5: the 101 of HTTP/1.1 is a 200 */

@@ -99,6 +99,37 @@ int ws_handshake_h2(const tp_header *h, uint32_t n, const char **why)
     return WS_HS_OK;
 }
 
+/* Is the token v[0..n) an element of the comma list l[0..ln)?  Elements
+ * are compared exactly (subprotocol names are case-sensitive). */
+static int list_has(const uint8_t *l, size_t ln, const uint8_t *v, size_t n)
+{
+    size_t i = 0;
+    while (i < ln) {
+        while (i < ln && (l[i] == ' ' || l[i] == '\t' || l[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < ln && l[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (l[end - 1] == ' ' || l[end - 1] == '\t'))
+            end--;
+        if (end > start && end - start == n && memcmp(l + start, v, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int ws_subprotocol_offered(const tp_request_head *h, const uint8_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (uint32_t i = 0; i < h->nheaders; i++)
+        if (named(&h->headers[i], "sec-websocket-protocol") &&
+            list_has(h->headers[i].value.ptr, h->headers[i].value.len, v, n))
+            return 1;
+    return 0;
+}
+
 int ws_field_dropped(const uint8_t *name, size_t len)
 {
     return tc_http_name_is(name, len, "upgrade") || tc_http_name_is(name, len, "connection") ||

@@ -30,6 +30,10 @@ int ws_handshake_h2(const tp_header *h, uint32_t n, const char **why);
 int ws_key_valid(const uint8_t *key, size_t len);
 /* Sec-WebSocket-Accept for key: base64(SHA-1(key GUID)), NUL-ended. */
 void ws_accept_value(const uint8_t *key, size_t len, char out[WS_ACCEPT_LEN + 1]);
+/* The subprotocol an application chose (the value of its
+ * Sec-WebSocket-Protocol) is one the request h offered: RFC 6455 §4.2.2
+ * lets a server pick only among those, and a client fails otherwise. */
+int ws_subprotocol_offered(const tp_request_head *h, const uint8_t *v, size_t n);
 /* A request field the worker does not see: upgrade, connection,
  * sec-websocket-key and sec-websocket-extensions (no extension is
  * negotiated, so the client's offer is dropped). */

@@ -27,8 +27,8 @@ Routes:  /            "Hello, World!\\n"
                       response fields (h), trailers (t) and 103 hint fields
                       (i) asked for, N and V percent-decoded to bytes (spell a
                       ':' in a name %3A): what a buggy worker could send
-         /ws          a WebSocket echo (tandem-protocol(7) WEBSOCKETS): accepts
-                      with 101, choosing the first subprotocol offered, and
+         /ws?proto=P  a WebSocket echo (tandem-protocol(7) WEBSOCKETS): accepts
+                      with 101, choosing P or the first subprotocol offered, and
                       echoes text and binary messages; the text message
                       "close:CODE:REASON" makes it close with that code; a
                       close from the proxy is answered with the same code
@@ -312,8 +312,10 @@ class Conn:
                    for p in v.split(b",")]
         hdrs = [(b"x-req-flags", str(s.head["flags"]).encode()),
                 (b"x-ws-fields", b",".join(n.lower() for n, _ in s.head["headers"]))]
-        if offered:
-            hdrs.append((b"sec-websocket-protocol", offered[0]))
+        forced = [kv[6:].encode() for kv in s.head["query"].decode().split("&")
+                  if kv.startswith("proto=")]
+        if forced or offered:
+            hdrs.append((b"sec-websocket-protocol", (forced or offered)[0]))
         self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 101) + hlist(hdrs)))
         s.ws = True
 

@@ -214,6 +214,22 @@ def test_h1_subprotocol_negotiation(fake):
     assert _run(go(["superchat", "chat"])) == "superchat"
     assert _run(go(None)) is None
 
+    # an application that picks one the client did not offer: the proxy
+    # drops it (the client would fail the WebSocket), and logs it
+    async def bad():
+        async with websockets.connect(_uri(fake, "/ws?proto=evil"), subprotocols=["chat"]) as ws:
+            await ws.send("still fine")
+            assert await ws.recv() == "still fine"
+            return ws.subprotocol
+    assert _run(bad()) is None
+    h = H2Conn(fake.port)
+    try:
+        w = H2WS(h, path="/ws?proto=evil", extra=[("sec-websocket-protocol", "chat")])
+        assert w.status == 200 and b"sec-websocket-protocol" not in w.headers
+    finally:
+        h.close()
+    assert "subprotocol the client did not offer" in fake.proxy.output()
+
 
 def test_h1_denial_with_403_and_its_body(fake):
     c = wc.H1(fake.port, path="/ws-deny")

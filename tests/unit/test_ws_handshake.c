@@ -100,6 +100,26 @@ START_TEST(test_dropped_fields)
 }
 END_TEST
 
+START_TEST(test_subprotocol_offered)
+{
+    tp_header f[3] = { field("Host", "x"), field("Sec-WebSocket-Protocol", "chat, super chat"),
+                       field("sec-websocket-protocol", "v2.json ,x") };
+    tp_request_head h = { 0 };
+    h.headers = f;
+    h.nheaders = 3;
+    ck_assert(ws_subprotocol_offered(&h, S("chat")));
+    ck_assert(ws_subprotocol_offered(&h, S("super chat")));
+    ck_assert(ws_subprotocol_offered(&h, S("v2.json")));
+    ck_assert(ws_subprotocol_offered(&h, S("x")));
+    ck_assert(!ws_subprotocol_offered(&h, S("Chat")));    /* case-sensitive */
+    ck_assert(!ws_subprotocol_offered(&h, S("cha")));
+    ck_assert(!ws_subprotocol_offered(&h, S("chat, super chat")));
+    ck_assert(!ws_subprotocol_offered(&h, S("")));
+    h.nheaders = 1;
+    ck_assert(!ws_subprotocol_offered(&h, S("chat")));
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("ws_handshake");
@@ -109,6 +129,7 @@ int main(void)
     tcase_add_test(tc, test_h1_rules);
     tcase_add_test(tc, test_h2_rules);
     tcase_add_test(tc, test_dropped_fields);
+    tcase_add_test(tc, test_subprotocol_offered);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
