@@ -1,7 +1,8 @@
 /* ad_conn.c: a connection from tandem-proxy inside a worker: HELLO exchange,
- * the frame reader (I/O thread), stream admission, and the shared output
- * path (any thread, W.mu held) that writes whole frames without copying when
- * the socket has room. */
+ * the frame reader (loop thread) that admits streams into the scheduler and
+ * tells the worker class what arrived for them, and the shared output path
+ * (any thread, W.mu held) that writes whole frames without copying when the
+ * socket has room. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,34 +13,9 @@
 #include "ad_conn.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
+#include "ad_wclass.h"
+#include "ad_worker.h"
 #include "tc_log.h"
-
-__thread int ad_on_io_thread;
-
-/* Wakes collected by the I/O thread while it holds W.mu (see ad_stream.h). */
-static pthread_cond_t *deferred[64];
-static int ndeferred;
-
-void ad_wake_defer(pthread_cond_t *cv)
-{
-    if (!ad_on_io_thread) {
-        pthread_cond_signal(cv);
-        return;
-    }
-    if (ndeferred == (int)(sizeof deferred / sizeof deferred[0])) {
-        pthread_cond_signal(cv);
-        return;
-    }
-    deferred[ndeferred++] = cv;
-}
-
-/* Call after releasing W.mu.  Stream objects are pooled, never freed, so a
- * late signal at worst wakes a waiter that re-checks and waits again. */
-void ad_wake_flush(void)
-{
-    for (int i = 0; i < ndeferred; i++) pthread_cond_signal(deferred[i]);
-    ndeferred = 0;
-}
 
 /* Reads take whatever the socket has, up to one largest frame plus slack so
  * many small frames arrive in one read(2). */
@@ -87,10 +63,10 @@ int ad_conn_flush_locked(ad_conn *c)
             c->out.len -= c->out_off;
             c->out_off = 0;
         }
-        if (!ad_on_io_thread) ad_worker_wake_locked();   /* it must watch POLLOUT */
+        if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();   /* it must watch POLLOUT */
     }
     if (before >= AD_OUT_HWM && ad_conn_pending(c) < AD_OUT_HWM)
-        for (ad_stream *s = c->streams; s; s = s->c_next) ad_stream_signal_locked(s);
+        for (ad_stream *s = c->streams; s; s = s->c_next) W.wc->on_writable(s);
     return 0;
 }
 
@@ -122,7 +98,7 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
         ad_worker_wake_locked();
         return -1;
     }
-    if (!ad_on_io_thread) ad_worker_wake_locked();
+    if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();
     return 0;
 }
 
@@ -145,7 +121,7 @@ ad_conn *ad_conn_new(int fd)
     tp_hello h = {
         .version = TP_VERSION,
         .role = TP_ROLE_WORKER,
-        .worker_class = (uint8_t)W.wclass,
+        .worker_class = W.wc->wire_class,
         .pid = (uint32_t)getpid(),
         .capacity = W.capacity,
         .worker_index = W.index,
@@ -168,6 +144,16 @@ void ad_conn_unref_locked(ad_conn *c)
     free(c);
 }
 
+static void detach_free_locked(ad_conn *c, ad_stream *s)
+{
+    if (s->c_prev) s->c_prev->c_next = s->c_next;
+    else c->streams = s->c_next;
+    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    c->nstreams--;
+    ad_stream_free_locked(s);
+    c->refs--;
+}
+
 void ad_conn_close_locked(ad_conn *c, const char *why)
 {
     if (c->dead) return;
@@ -176,31 +162,16 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
     close(c->fd);
     c->fd = -1;
     /* Queued streams never reached the app: free them.  Running ones are
-     * cancelled; their app thread detaches them (and drops the last ref). */
-    ad_stream **pp = &W.q_head;
-    W.q_tail = NULL;
-    while (*pp) {
-        ad_stream *s = *pp;
-        if (s->conn == c) {
-            *pp = s->q_next;
-            W.queued--;
-            continue;
-        }
-        W.q_tail = s;
-        pp = &s->q_next;
-    }
+     * cancelled; their worker class retires them (and drops the last ref). */
     ad_stream *s = c->streams;
     while (s) {
         ad_stream *next = s->c_next;
         if (s->state == AD_ST_QUEUED) {
-            if (s->c_prev) s->c_prev->c_next = s->c_next;
-            else c->streams = s->c_next;
-            if (s->c_next) s->c_next->c_prev = s->c_prev;
-            c->nstreams--;
-            ad_stream_free_locked(s);
-            c->refs--;
+            ad_sched_unqueue(&W.sched, s);
+            detach_free_locked(c, s);
         } else {
             ad_stream_cancel_locked(s, TP_RESET_CANCEL);
+            W.wc->on_reset(s);
         }
         s = next;
     }
@@ -220,29 +191,6 @@ void ad_conn_drain_locked(ad_conn *c)
     if (tp_encode_drain(&c->out, c->last_stream) == TP_OK) ad_conn_flush_locked(c);
 }
 
-static void unqueue_locked(ad_stream *s)
-{
-    ad_stream **pp = &W.q_head, *prev = NULL;
-    while (*pp && *pp != s) {
-        prev = *pp;
-        pp = &(*pp)->q_next;
-    }
-    if (*pp == NULL) return;
-    *pp = s->q_next;
-    if (W.q_tail == s) W.q_tail = prev;
-    W.queued--;
-}
-
-static void detach_free_locked(ad_conn *c, ad_stream *s)
-{
-    if (s->c_prev) s->c_prev->c_next = s->c_next;
-    else c->streams = s->c_next;
-    if (s->c_next) s->c_next->c_prev = s->c_prev;
-    c->nstreams--;
-    ad_stream_free_locked(s);
-    c->refs--;
-}
-
 static void send_reset_locked(ad_conn *c, uint32_t id, uint32_t reason)
 {
     tp_encode_reset(&c->out, id, reason);
@@ -257,11 +205,11 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
         return -1;
     }
     if (fh->stream > c->last_stream) c->last_stream = fh->stream;
-    if (ad_stream_find_locked(c, fh->stream)) {
+    if (ad_sched_find(&W.sched, c, fh->stream)) {
         tc_error("proxy connection %u: REQUEST_HEAD for open stream %u", c->id, fh->stream);
         return -1;
     }
-    if (W.stopping || c->drain_sent || W.running + W.queued >= W.capacity + W.queue_limit) {
+    if (c->drain_sent || !ad_sched_admits(&W.sched)) {
         send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
         return 0;
     }
@@ -288,18 +236,18 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
     s->req_ended = (fh->flags & TP_FLAG_END_STREAM) != 0;
     s->recv_window = W.initial_window;
     s->send_credit = c->peer_window;
+    if (ad_sched_enqueue(&W.sched, s) != 0) {
+        ad_stream_free_locked(s);
+        send_reset_locked(c, fh->stream, TP_RESET_REFUSED_STREAM);
+        return 0;
+    }
     s->c_prev = NULL;
     s->c_next = c->streams;
     if (c->streams) c->streams->c_prev = s;
     c->streams = s;
     c->nstreams++;
     c->refs++;
-    s->q_next = NULL;
-    if (W.q_tail) W.q_tail->q_next = s;
-    else W.q_head = s;
-    W.q_tail = s;
-    W.queued++;
-    ad_wake_defer(&W.work_cv);
+    W.wc->on_queued(s);
     return 0;
 }
 
@@ -328,14 +276,14 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         c->hello_ok = 1;
         c->peer_window = h.initial_window;
         c->peer_max_frame = h.max_frame;
-        if (W.stopping) ad_conn_drain_locked(c);
+        if (ad_sched_stopping(&W.sched)) ad_conn_drain_locked(c);
         return 0;
     }
     switch (fh->type) {
     case TP_FRAME_REQUEST_HEAD:
         return on_request_head(c, fh, p);
     case TP_FRAME_REQUEST_DATA:
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;   /* reset or finished: late bytes are dropped */
         if (s->req_ended) {
             tc_error("proxy connection %u: REQUEST_DATA after END_STREAM on stream %u", c->id,
@@ -351,12 +299,15 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
             s->resp_ended = s->reset_sent = 1;
             ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+            W.wc->on_reset(s);
+        } else {
+            W.wc->on_data(s);
         }
         return 0;
     case TP_FRAME_RESET:
         /* The client went away: the app is cancelled, and while our direction
          * is open RESET CANCEL is our final frame (tandem-protocol(7)). */
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;
         if (tp_decode_u32(p, fh->length, &v) != TP_OK) return -1;
         s->reset_recv = 1;
@@ -365,26 +316,28 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             s->resp_ended = s->reset_sent = 1;
         }
         if (s->state == AD_ST_QUEUED) {
-            unqueue_locked(s);
+            ad_sched_unqueue(&W.sched, s);
             detach_free_locked(c, s);
             return 0;
         }
         ad_stream_cancel_locked(s, v);
+        W.wc->on_reset(s);
         return 0;
     case TP_FRAME_CREDIT:
         if (tp_decode_credit(p, fh->length, &v) != TP_OK) {
             tc_error("proxy connection %u: bad CREDIT", c->id);
             return -1;
         }
-        s = ad_stream_find_locked(c, fh->stream);
+        s = ad_sched_find(&W.sched, c, fh->stream);
         if (s == NULL) return 0;
         s->send_credit += v;
         if (s->send_credit > (int64_t)TP_MAX_WINDOW && !s->resp_ended) {
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
             s->resp_ended = s->reset_sent = 1;
             ad_stream_cancel_locked(s, TP_RESET_FLOW_CONTROL_ERROR);
+            W.wc->on_reset(s);
         }
-        ad_stream_signal_locked(s);
+        W.wc->on_writable(s);
         return 0;
     case TP_FRAME_PING:
         if (!(fh->flags & TP_FLAG_ACK)) tp_encode_ping(&c->out, TP_FLAG_ACK, p);
@@ -435,8 +388,7 @@ int ad_conn_on_readable(ad_conn *c)
             off += TP_HEADER_SIZE + (size_t)fh.length;
         }
         if (rc == 0) ad_conn_flush_locked(c);
-        pthread_mutex_unlock(&W.mu);
-        ad_wake_flush();
+        ad_worker_unlock();
         if (rc != 0) return -1;
         if (off) {
             memmove(c->in, c->in + off, c->in_len - off);

@@ -1,6 +1,8 @@
-/* ad_conn.h: one connection from tandem-proxy, owned by the worker's I/O
- * thread: frame reader, output buffer, HELLO, and the per-connection stream
- * table.  App threads only append output (under W.mu). */
+/* ad_conn.h: one connection from tandem-proxy, owned by the worker's loop
+ * thread (the one that reads the proxy sockets: the I/O thread of sync and
+ * gthread workers): frame reader, output buffer, HELLO, and the
+ * per-connection stream list.  Other threads only append output (under
+ * W.mu). */
 #ifndef TANDEM_AD_CONN_H
 #define TANDEM_AD_CONN_H
 
@@ -9,13 +11,15 @@
 #include <sys/uio.h>
 
 #include "tp.h"
-#include "ad_worker.h"
+
+typedef struct ad_conn ad_conn;
+typedef struct ad_stream ad_stream;
 
 struct ad_conn {
     int fd;
     uint32_t id;                  /* worker-local number, for logs */
     int dead;                     /* (mu) fd closed; no more output */
-    int broken;                   /* (mu) a write failed: the I/O thread closes it */
+    int broken;                   /* (mu) a write failed: the loop closes it */
     int refs;                     /* (mu) 1 while open + 1 per stream object attached */
     int hello_ok;                 /* proxy's HELLO received and accepted */
     uint32_t peer_window;         /* proxy's initial_window: our DATA per stream */
@@ -23,7 +27,7 @@ struct ad_conn {
     int drain_recv;               /* proxy sent DRAIN: close once idle */
     int drain_sent;
     uint32_t last_stream;         /* highest stream id seen */
-    /* input: I/O thread only */
+    /* input: loop thread only */
     uint8_t *in;
     size_t in_len, in_cap;
     /* output: (mu) bytes out.data[out_off .. out.len) not yet written */
@@ -34,17 +38,17 @@ struct ad_conn {
     ad_conn *next;                /* (mu) W.conns */
 };
 
-/* Output high-water mark: an app thread waits while more than this is queued
- * for one connection (the proxy is not reading). */
+/* Output high-water mark: a sender waits while more than this is queued for
+ * one connection (the proxy is not reading). */
 #define AD_OUT_HWM (4u * 1024u * 1024u)
 
-/* I/O thread. */
+/* Loop thread. */
 ad_conn *ad_conn_new(int fd);                   /* sends our HELLO */
 /* Reads what the socket has and handles every complete frame.  Returns 0, or
  * -1 when the connection must close (EOF, error, protocol violation: logged). */
 int ad_conn_on_readable(ad_conn *c);
-/* Closes fd, cancels its streams, unlinks it (mu held).  Frees it unless an
- * app thread still holds one of its streams. */
+/* Closes fd, cancels its streams, unlinks it (mu held).  Frees it unless a
+ * running stream still holds it. */
 void ad_conn_close_locked(ad_conn *c, const char *why);
 void ad_conn_unref_locked(ad_conn *c);
 /* Starts a graceful stop on c: DRAIN(last stream). (mu held) */
@@ -55,14 +59,12 @@ static inline size_t ad_conn_pending(const ad_conn *c)
 {
     return c->out.len - c->out_off;
 }
-/* Writes queued output; on EAGAIN leaves it queued (and wakes the I/O thread
- * when called from an app thread, so it watches POLLOUT).  -1 when broken. */
+/* Writes queued output; on EAGAIN leaves it queued (and wakes the loop when
+ * called from another thread, so it watches POLLOUT).  -1 when broken. */
 int ad_conn_flush_locked(ad_conn *c);
 /* Writes iov (whole frames) after any queued output, without copying when
  * nothing is queued and the socket takes it; the rest is copied into the
  * output buffer.  -1 when the connection is dead. */
 int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt);
-
-extern __thread int ad_on_io_thread;
 
 #endif

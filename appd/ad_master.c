@@ -8,7 +8,6 @@
 #include <Python.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ad_ctl.h"
 #include "ad_exit.h"
-#include "ad_fdpass.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
@@ -31,6 +30,7 @@
 #include "tc_addr.h"
 #include "tc_log.h"
 #include "tc_notify.h"
+#include "tc_sdlisten.h"
 
 /* A worker process as the master sees it.  procs[] is indexed like the
  * scoreboard; a worker index (1..workers) maps to at most one non-retiring
@@ -488,7 +488,12 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         preloaded = ad_python_load_app(S->app_spec, err, errlen);
         return preloaded ? AD_EXIT_OK : AD_EXIT_APP_LOAD;
     }
-    if ((listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
+    /* Under socket activation systemd holds the socket and passes it. */
+    tc_sdlisten sd;
+    if (tc_sdlisten_take(&sd, err, errlen) != 0) return AD_EXIT_FAILURE;
+    tc_sdlisten_use(&sd, &bind_addr);
+    if (tc_sdlisten_unclaimed(&sd, err, errlen) != 0 ||
+        (listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
         return AD_EXIT_FAILURE;
     if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
         const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;

@@ -1,6 +1,7 @@
 /* ad_python.c: starts the embedded CPython the way `python3` would (same
  * sys.executable, site-packages, PYTHON* variables) minus its signal
- * handlers, imports the app, and turns exceptions into log lines. */
+ * handlers, imports the app, turns exceptions into log lines, and holds a
+ * worker's Python start and end. */
 #include "config.h"
 
 #include <Python.h>
@@ -13,7 +14,7 @@
 #include "ad_python.h"
 #include "tc_log.h"
 
-void ad_log_raw(const char *text, size_t n)
+void ad_python_log_raw(const char *text, size_t n)
 {
     int fd = tc_log_fd();
     while (n > 0) {
@@ -36,8 +37,9 @@ static int path_insert(PyObject *path, Py_ssize_t at, const char *dir)
     return rc;
 }
 
-int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_t errlen)
+int ad_python_start(int argc, char **argv, char *err, size_t errlen)
 {
+    if (Py_IsInitialized()) return 0;
     PyConfig config;
     PyStatus st;
     PyConfig_InitPythonConfig(&config);
@@ -55,6 +57,11 @@ int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_
                  st.func ? ": " : "", st.err_msg ? st.err_msg : "unknown error");
         return -1;
     }
+    return 0;
+}
+
+int ad_python_path_cwd(char *err, size_t errlen)
+{
     PyObject *path = PySys_GetObject("path");   /* borrowed */
     char cwd[4096];
     if (path == NULL || getcwd(cwd, sizeof cwd) == NULL || path_insert(path, 0, cwd) != 0) {
@@ -62,6 +69,38 @@ int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_
         snprintf(err, errlen, "cannot set sys.path");
         return -1;
     }
+    return 0;
+}
+
+/* A config file started Python before --env took effect: os.environ, read
+ * once at start-up, learns the variables too. */
+static int environ_sync(const tc_strlist *raw_env, char *err, size_t errlen)
+{
+    PyObject *os = raw_env->n ? PyImport_ImportModule("os") : NULL;
+    PyObject *environ = os ? PyObject_GetAttrString(os, "environ") : NULL;
+    int rc = raw_env->n && environ == NULL ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < raw_env->n; i++) {
+        const char *kv = raw_env->items[i], *eq = strchr(kv, '=');
+        PyObject *k = PyUnicode_DecodeFSDefaultAndSize(kv, eq - kv);
+        PyObject *v = PyUnicode_DecodeFSDefault(eq + 1);
+        rc = k && v ? PyObject_SetItem(environ, k, v) : -1;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+    }
+    Py_XDECREF(environ);
+    Py_XDECREF(os);
+    if (rc != 0) {
+        PyErr_Clear();
+        snprintf(err, errlen, "cannot set os.environ");
+    }
+    return rc;
+}
+
+int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_t errlen)
+{
+    if (ad_python_start(argc, argv, err, errlen) != 0) return -1;
+    if (ad_python_path_cwd(err, errlen) != 0) return -1;
+    PyObject *path = PySys_GetObject("path");   /* borrowed */
     for (size_t i = s->pythonpath.n; i-- > 0;) {
         if (path_insert(path, 0, s->pythonpath.items[i]) != 0) {
             PyErr_Clear();
@@ -69,7 +108,7 @@ int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_
             return -1;
         }
     }
-    return 0;
+    return environ_sync(&s->raw_env, err, errlen);
 }
 
 void ad_python_exc_line(char *buf, size_t len)
@@ -117,12 +156,12 @@ void ad_python_log_exception(int level, const char *fmt, ...)
     Py_ssize_t n;
     const char *utf8 = text ? PyUnicode_AsUTF8AndSize(text, &n) : NULL;
     if (utf8) {
-        ad_log_raw(utf8, (size_t)n);
+        ad_python_log_raw(utf8, (size_t)n);
     } else {
         PyErr_Clear();
         const char *tname = ((PyTypeObject *)type)->tp_name;
-        ad_log_raw(tname, strlen(tname));
-        ad_log_raw("\n", 1);
+        ad_python_log_raw(tname, strlen(tname));
+        ad_python_log_raw("\n", 1);
     }
     Py_XDECREF(text);
     Py_XDECREF(empty);
@@ -254,4 +293,26 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
         return NULL;
     }
     return obj;
+}
+
+PyObject *ad_python_worker_app(const char *spec, PyObject *preloaded, char *line, size_t len)
+{
+    if (preloaded == NULL) return ad_python_load_app(spec, line, len);
+    Py_INCREF(preloaded);
+    return preloaded;
+}
+
+void ad_python_enable_faulthandler(int fd)
+{
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    PyObject *rv = fh ? PyObject_CallMethod(fh, "enable", "iO", fd, Py_True) : NULL;
+    if (rv == NULL) PyErr_Clear();
+    Py_XDECREF(rv);
+    Py_XDECREF(fh);
+}
+
+void ad_python_finalize(PyObject *app)
+{
+    Py_XDECREF(app);
+    Py_FinalizeEx();
 }

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "ad_scoreboard.h"
-#include "ad_settings.h"
 
 ad_scoreboard *ad_board;
 

@@ -7,16 +7,19 @@
 #include <strings.h>
 
 #include "ad_settings.h"
+#include "px_settings.h"
 #include "tc_log.h"
 #include "tp.h"
 
 #define OFF(f) offsetof(ad_settings, f)
-#define INT_ROW(key, flag, sh, f, lo, hi, def, help) \
-    { key, flag, sh, TC_OPT_INT, OFF(f), lo, hi, def, "INT", help, NULL }
-#define STR_ROW(key, flag, sh, f, def, mv, help) \
-    { key, flag, sh, TC_OPT_STR, OFF(f), 0, 0, def, mv, help, NULL }
-#define BOOL_ROW(key, flag, f, help) \
-    { key, flag, 0, TC_OPT_BOOL, OFF(f), 0, 0, "false", NULL, help, NULL }
+#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
+      .max = hi, .def = d, .metavar = "INT", .help = h }
+#define STR_ROW(k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
+      .metavar = mv, .help = h }
+#define BOOL_ROW(k, fl, f, h) \
+    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = OFF(f), .def = "false", .help = h }
 
 /* Gunicorn's names, and its dotted class paths so existing command lines work. */
 static const struct {
@@ -36,6 +39,7 @@ static const struct {
     {"uvicorn.workers.UvicornWorker", "asgi", 0},
 };
 
+/* Stores the canonical name of v into field (a char *). */
 static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err,
                               size_t errlen)
 {
@@ -62,7 +66,8 @@ static int parse_worker_class(const tc_opt *o, void *field, const char *v, char 
     return -1;
 }
 
-/* raw_env values may contain commas ("-e LIST=a,b"), so no TC_OPT_LIST splitting. */
+/* One raw_env item: values may contain commas ("-e LIST=a,b"), so no
+ * splitting at commas as lists have. */
 static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err, size_t errlen)
 {
     const char *eq = strchr(v, '=');
@@ -78,12 +83,17 @@ static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err,
 }
 
 const tc_opt ad_settings_table[] = {
-    STR_ROW("bind", "--bind", 'b', bind, "unix:/run/tandem/app.sock", "ADDRESS",
-            "socket tandem-proxy connects to (unix:PATH, HOST:PORT)"),
+    /* A config file's bind, and GUNICORN_CMD_ARGS' --bind, are the public
+     * listener's (tandem-proxy's): this socket is given on the command line. */
+    { .key = "bind", .flag = "--bind", .short_flag = 'b', .type = TC_OPT_STR, .offset = OFF(bind),
+      .def = "unix:/run/tandem/app.sock", .metavar = "ADDRESS",
+      .help = "socket tandem-proxy connects to (unix:PATH, HOST:PORT)",
+      .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
     INT_ROW("workers", "--workers", 'w', workers, 1, AD_MAX_WORKERS, "1",
             "worker processes (default also from $WEB_CONCURRENCY)"),
-    { "worker_class", "--worker-class", 'k', TC_OPT_CUSTOM, OFF(worker_class), 0, 0, "sync",
-      "CLASS", "sync or gthread (asgi, gevent, eventlet: not yet)", parse_worker_class },
+    { .key = "worker_class", .flag = "--worker-class", .short_flag = 'k', .type = TC_OPT_STR,
+      .offset = OFF(worker_class), .def = "sync", .metavar = "CLASS",
+      .help = "sync or gthread (asgi, gevent, eventlet: not yet)", .parse = parse_worker_class },
     INT_ROW("threads", "--threads", 0, threads, 1, 1024, "1",
             "application threads per worker; > 1 makes a sync worker gthread"),
     INT_ROW("timeout", "--timeout", 't', timeout, 0, 2147483, "30",
@@ -92,29 +102,72 @@ const tc_opt ad_settings_table[] = {
     INT_ROW("graceful_timeout", "--graceful-timeout", 0, graceful_timeout, 0, 2147483, "30",
             "seconds workers get to finish in-flight requests after SIGTERM"),
     STR_ROW("chdir", "--chdir", 0, chdir, NULL, "DIR", "change to DIR before loading the app"),
-    { "pythonpath", "--pythonpath", 0, TC_OPT_LIST, OFF(pythonpath), 0, 0, "", "DIRS",
-      "comma-separated directories prepended to sys.path", NULL },
+    { .key = "pythonpath", .flag = "--pythonpath", .type = TC_OPT_LIST, .offset = OFF(pythonpath),
+      .def = "", .metavar = "DIRS", .help = "comma-separated directories prepended to sys.path" },
     BOOL_ROW("preload_app", "--preload", preload_app,
              "import the app in the master before forking the workers"),
-    INT_ROW("backlog", "--backlog", 0, backlog, 1, 65535, "2048", "listen(2) backlog"),
+    /* The public listen queue is the proxy's; this one is given on the command line. */
+    { .key = "backlog", .flag = "--backlog", .type = TC_OPT_INT, .offset = OFF(backlog),
+      .min = 1, .max = 65535, .def = "2048", .metavar = "INT", .help = "listen(2) backlog",
+      .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
     STR_ROW("loglevel", "--log-level", 0, loglevel, "info", "LEVEL",
             "debug, info, warning, error, critical"),
-    STR_ROW("errorlog", "--error-logfile", 0, errorlog, "-", "FILE",
-            "error log file ('-' = stderr)"),
-    STR_ROW("errorlog", "--log-file", 0, errorlog, NULL, "FILE", "same as --error-logfile"),
+    { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),
+      .def = "-", .metavar = "FILE", .help = "error log file ('-' = stderr)",
+      .aliases = "--log-file" },
     STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the master's pid to FILE"),
-    { "raw_env", "--env", 'e', TC_OPT_CUSTOM, OFF(raw_env), 0, 0, NULL, "KEY=VALUE",
-      "set an environment variable for the app; repeatable", parse_raw_env },
+    { .key = "raw_env", .flag = "--env", .short_flag = 'e', .type = TC_OPT_LIST,
+      .offset = OFF(raw_env), .metavar = "KEY=VALUE",
+      .help = "set an environment variable for the app; repeatable", .parse = parse_raw_env },
     STR_ROW("proc_name", "--name", 'n', proc_name, NULL, "NAME",
             "name shown in ps/top (process title)"),
     INT_ROW("max_requests", "--max-requests", 0, max_requests, 0, 2147483647LL, "0",
             "restart a worker after this many requests; 0 = never"),
     INT_ROW("max_requests_jitter", "--max-requests-jitter", 0, max_requests_jitter, 0,
             2147483647LL, "0", "add a random 0..N to max_requests per worker"),
-    BOOL_ROW("check_config", "--check-config", check_config,
-             "check the settings and import the app, then exit"),
-    BOOL_ROW("print_config", "--print-config", print_config, "print the settings, then exit"),
+    { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
+      .offset = OFF(check_config), .def = "false",
+      .help = "check the settings and import the app, then exit", .flags = TC_OPT_CLI_ONLY },
+    { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
+      .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
+      .flags = TC_OPT_CLI_ONLY },
+    { .key = "config", .flag = "--config", .short_flag = 'c', .type = TC_OPT_STR,
+      .offset = OFF(config), .metavar = "CONFIG",
+      .help = "run CONFIG (a gunicorn.conf.py, or python:MODULE) for settings and server hooks; "
+              "default ./gunicorn.conf.py when it exists", .flags = TC_OPT_CLI_ONLY },
+    { .key = "export_proxy_config", .flag = "--export-proxy-config", .type = TC_OPT_STR,
+      .offset = OFF(export_proxy_config), .metavar = "FILE",
+      .help = "write tandem-proxy's settings from CONFIG, evaluated, to FILE as literals "
+              "('-': to standard output, then exit)", .flags = TC_OPT_CLI_ONLY },
+    /* Gunicorn's: the app a config file names, for a command line without one. */
+    { .key = "wsgi_app", .type = TC_OPT_STR, .offset = OFF(wsgi_app), .metavar = "APP",
+      .help = "the app (MODULE:CALLABLE) when the command line names none" },
     TC_OPT_END
+};
+
+static int check_loglevel(const char *level, char *err, size_t errlen)
+{
+    if (tc_log_level_parse(level) >= 0) return 0;
+    snprintf(err, errlen,
+             "loglevel (--log-level): '%s' is not a level "
+             "(allowed: debug, info, warning, error, critical)", level);
+    return -1;
+}
+
+/* The log level, checked as a config file sets it, for the error's line. */
+static int check_key(const void *settings, const char *key, char *err, size_t errlen)
+{
+    const ad_settings *s = settings;
+    return strcmp(key, "loglevel") == 0 ? check_loglevel(s->loglevel, err, errlen) : 0;
+}
+
+const tc_conf_space ad_conf_space = {
+    .prog = "tandem-appd",
+    .table = ad_settings_table,
+    .other_prog = "tandem-proxy",
+    .other = px_settings_table,
+    .runs_hooks = 1,
+    .check = check_key,
 };
 
 const char *ad_worker_class_name(int wclass)
@@ -124,94 +177,110 @@ const char *ad_worker_class_name(int wclass)
 
 static const char usage_line[] = "usage: tandem-appd [options] module:callable";
 
-/* -h/-v anywhere before "--" win over everything, like argparse. */
-static int wants(int argc, char **argv, const char *s, const char *l)
+/* Gunicorn reads $WEB_CONCURRENCY as the default for --workers. */
+static int environment_defaults(ad_settings *s, char *err, size_t errlen)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) break;
-        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0) return 1;
-    }
+    const char *wc = getenv("WEB_CONCURRENCY");
+    if (wc == NULL || *wc == '\0') return 0;
+    char e2[256];
+    if (tc_opt_set(tc_opt_find_key(ad_settings_table, "workers"), s, wc, e2, sizeof e2) == 0)
+        return 0;
+    snprintf(err, errlen, "WEB_CONCURRENCY: %s", e2);
+    return -1;
+}
+
+/* Every source, lowest first; the positionals of the command line in pos. */
+static int load_sources(ad_settings *s, int argc, char **argv, ad_config_loader load, void *ctx,
+                        tc_conf_args args[3], char **pos, int *npos, char *err, size_t errlen)
+{
+    if (tc_conf_collect_cli(&ad_conf_space, argc, argv, &args[2], pos, 2, npos, err, errlen) ||
+        tc_conf_collect_env(&ad_conf_space, "GUNICORN_CMD_ARGS", &args[0], err, errlen) ||
+        tc_conf_collect_env(&ad_conf_space, "TANDEM_CMD_ARGS", &args[1], err, errlen))
+        return -1;
+    if (tc_opt_defaults(ad_settings_table, s, err, errlen) || environment_defaults(s, err, errlen))
+        return -1;
+    const char *location = tc_conf_location(&args[2], &args[0], &args[1]);
+    if (location && load && load(location, s, ctx, err, errlen)) return -1;
+    /* --print-config names the file even when it was found by default. */
+    if (location && load &&
+        tc_opt_set(tc_opt_find_key(ad_settings_table, "config"), s, location, err, errlen))
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (tc_conf_args_apply(&args[i], ad_settings_table, s, err, errlen)) return -1;
     return 0;
 }
 
-int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen)
+static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen);
+
+int ad_settings_load(ad_settings *s, int argc, char **argv, FILE *out, ad_config_loader load,
+                     void *ctx, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    if (wants(argc, argv, "-h", "--help")) {
+    if (tc_opt_asks(argc, argv, "-h", "--help")) {
         tc_opt_usage(out, usage_line, ad_settings_table);
         fprintf(out, "\nThe app is MODULE:CALLABLE (CALLABLE defaults to 'application';\n"
                      "'MODULE:factory()' calls a factory).  See tandem-appd(8).\n");
         return AD_PARSE_EXIT;
     }
-    if (wants(argc, argv, "-v", "--version")) {
+    if (tc_opt_asks(argc, argv, "-v", "--version")) {
         fprintf(out, "tandem-appd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         return AD_PARSE_EXIT;
     }
-    if (tc_opt_defaults(ad_settings_table, s, err, errlen) != 0) return AD_PARSE_ERROR;
-
-    /* Gunicorn reads $WEB_CONCURRENCY as the default for --workers. */
-    const char *wc = getenv("WEB_CONCURRENCY");
-    if (wc && *wc) {
-        char e2[256];
-        if (tc_opt_set(tc_opt_find_key(ad_settings_table, "workers"), s, wc, e2, sizeof e2) != 0) {
-            snprintf(err, errlen, "WEB_CONCURRENCY: %s", e2);
-            return AD_PARSE_ERROR;
-        }
-        s->workers_set = 1;
-    }
-
+    tc_conf_args args[3] = { { 0 } };
     char *pos[2];
     int npos = 0;
-    long long workers_before = s->workers;
-    s->workers = -1;
-    if (tc_opt_parse_argv(ad_settings_table, s, argc, argv, pos, 2, &npos, err, errlen) != 0)
-        return AD_PARSE_ERROR;
-    if (s->workers == -1)
-        s->workers = workers_before;
-    else
-        s->workers_set = 1;
+    int rc = load_sources(s, argc, argv, load, ctx, args, pos, &npos, err, errlen);
+    if (rc == 0) rc = derive(s, pos, npos, err, errlen);
+    for (int i = 0; i < 3; i++) tc_conf_args_free(&args[i]);
+    return rc ? AD_PARSE_ERROR : AD_PARSE_OK;
+}
 
-    if ((s->log_level = tc_log_level_parse(s->loglevel)) < 0) {
-        snprintf(err, errlen,
-                 "loglevel (--log-level): '%s' is not a level "
-                 "(allowed: debug, info, warning, error, critical)", s->loglevel);
-        return AD_PARSE_ERROR;
-    }
+int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+    return ad_settings_load(s, argc, argv, out, NULL, NULL, err, errlen);
+}
+
+/* Values made from the settings, and the app to run. */
+static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen)
+{
+    if (check_loglevel(s->loglevel, err, errlen)) return -1;
+    s->log_level = tc_log_level_parse(s->loglevel);
     if (strcmp(s->worker_class, "gthread") == 0 || s->threads > 1)
         s->wclass = TP_CLASS_GTHREAD;   /* Gunicorn: sync with --threads > 1 is gthread */
     else
         s->wclass = TP_CLASS_SYNC;
 
-    if (npos == 0) {
-        if (s->print_config) return AD_PARSE_OK;
-        snprintf(err, errlen, "no application given (%s)", usage_line);
-        return AD_PARSE_ERROR;
-    }
     if (npos > 1) {
         snprintf(err, errlen, "unexpected argument '%s' (one application only)", pos[1]);
-        return AD_PARSE_ERROR;
+        return -1;
     }
-    const char *colon = strchr(pos[0], ':');
-    if (pos[0][0] == '\0' || colon == pos[0]) {
-        snprintf(err, errlen, "'%s': no module name (expected module:callable)", pos[0]);
-        return AD_PARSE_ERROR;
+    /* The command line's app wins over the config file's wsgi_app. */
+    const char *app = npos ? pos[0] : s->wsgi_app;
+    if (app == NULL) {
+        int exporting = s->export_proxy_config && strcmp(s->export_proxy_config, "-") == 0;
+        if (s->print_config || exporting) return 0;
+        snprintf(err, errlen, "no application given (%s)", usage_line);
+        return -1;
+    }
+    const char *colon = strchr(app, ':');
+    if (app[0] == '\0' || colon == app) {
+        snprintf(err, errlen, "'%s': no module name (expected module:callable)", app);
+        return -1;
     }
     if (colon && colon[1] == '\0') {
-        snprintf(err, errlen, "'%s': no callable after ':' (expected module:callable)", pos[0]);
-        return AD_PARSE_ERROR;
+        snprintf(err, errlen, "'%s': no callable after ':' (expected module:callable)", app);
+        return -1;
     }
-    if ((s->app_spec = strdup(pos[0])) == NULL) {
+    if ((s->app_spec = strdup(app)) == NULL) {
         snprintf(err, errlen, "out of memory");
-        return AD_PARSE_ERROR;
+        return -1;
     }
-    return AD_PARSE_OK;
+    return 0;
 }
 
 void ad_settings_free(ad_settings *s)
 {
     tc_opt_free(ad_settings_table, s);
-    free(s->worker_class);
-    tc_strlist_free(&s->raw_env);
     free(s->app_spec);
     memset(s, 0, sizeof *s);
 }

@@ -1,10 +1,14 @@
-/* ad_settings.h: tandem-appd's settings (Gunicorn's names and flags) and the
- * command-line parser that fills them; pure C, unit-tested without Python. */
+/* ad_settings.h: tandem-appd's settings (Gunicorn's names and flags) and
+ * their loading from all sources in Gunicorn's order (tc_conf.h): defaults,
+ * $WEB_CONCURRENCY, the config file (run as Python by a loader the caller
+ * gives: ad_config.c), GUNICORN_CMD_ARGS, TANDEM_CMD_ARGS, the command line.
+ * Pure C, unit-tested without Python. */
 #ifndef TANDEM_AD_SETTINGS_H
 #define TANDEM_AD_SETTINGS_H
 
 #include <stddef.h>
 
+#include "tc_conf.h"
 #include "tc_opt.h"
 
 #define AD_MAX_WORKERS 1024
@@ -30,15 +34,19 @@ typedef struct {
     long long max_requests_jitter;
     int check_config;
     int print_config;
+    char *config;               /* -c: FILE or python:MODULE (command line only) */
+    char *export_proxy_config;  /* where the proxy's settings from the file go */
+    char *wsgi_app;             /* the app when the command line names none (file only) */
 
-    /* derived by ad_settings_parse */
+    /* derived by ad_settings_load */
     int wclass;          /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
     int log_level;       /* TC_LOG_* */
     char *app_spec;      /* "module:callable" (heap) */
-    int workers_set;     /* -w given (or WEB_CONCURRENCY) */
 } ad_settings;
 
 extern const tc_opt ad_settings_table[];
+/* tandem-appd among the names of both daemons: it runs the server hooks. */
+extern const tc_conf_space ad_conf_space;
 
 enum {
     AD_PARSE_OK = 0,     /* run */
@@ -46,8 +54,17 @@ enum {
     AD_PARSE_ERROR = -1, /* err holds one line: print "error: ..." and exit 2 */
 };
 
-/* Fills s (zeroed here) from WEB_CONCURRENCY and argv.  out receives --help
+/* Reads the config file at location (a path, or python:MODULE) into s;
+ * 0, or -1 with one line in err. */
+typedef int (*ad_config_loader)(const char *location, ad_settings *s, void *ctx, char *err,
+                                size_t errlen);
+
+/* Fills s (zeroed here) from every source; load (with ctx) reads the config
+ * file when there is one, and a NULL load reads none.  out receives --help
  * and --version text.  Returns AD_PARSE_*. */
+int ad_settings_load(ad_settings *s, int argc, char **argv, FILE *out, ad_config_loader load,
+                     void *ctx, char *err, size_t errlen);
+/* ad_settings_load without a config file. */
 int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen);
 void ad_settings_free(ad_settings *s);
 

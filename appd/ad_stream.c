@@ -1,18 +1,16 @@
-/* ad_stream.c: per-stream state shared by the I/O thread (which feeds request
- * bytes, credit and resets in) and the app thread running it (which reads the
- * body and sends the response under flow control).  See ad_stream.h. */
+/* ad_stream.c: per-stream state shared by the connection reader (which feeds
+ * request bytes, credit and resets in) and the code running the stream (which
+ * reads the body and sends the response under flow control).  No Python
+ * here: see ad_stream.h for who drops the GIL around the waits. */
 #include "config.h"
 
-#include <Python.h>
-
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ad_conn.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
-#include "tc_log.h"
+#include "ad_worker.h"
 
 /* Buffers above this are freed on recycle so one big upload does not pin
  * memory in an idle worker. */
@@ -23,13 +21,13 @@ ad_stream *ad_stream_alloc_locked(void)
 {
     ad_stream *s = W.free_streams;
     if (s) {
-        W.free_streams = s->q_next;
+        W.free_streams = s->free_next;
     } else {
         s = calloc(1, sizeof *s);
         if (s == NULL) return NULL;
         pthread_cond_init(&s->cv, NULL);
     }
-    s->q_next = s->c_next = s->c_prev = NULL;
+    s->q_prev = s->q_next = s->c_next = s->c_prev = s->free_next = NULL;
     s->conn = NULL;
     s->body_rd = s->body_wr = 0;
     s->req_ended = 0;
@@ -41,7 +39,6 @@ ad_stream *ad_stream_alloc_locked(void)
     s->cancel_reason = 0;
     s->waiting = 0;
     s->busy_since_ms = 0;
-    s->state = AD_ST_QUEUED;
     return s;
 }
 
@@ -50,7 +47,7 @@ void ad_stream_free_locked(ad_stream *s)
     /* A thread of the app still blocked in its wsgi.input (it outlived its
      * request) must let go now: the object is about to carry another
      * request's body.  It sees gen change and gives up (wsgi_input.c). */
-    if (s->waiting) ad_wake_defer(&s->cv);
+    if (s->waiting) ad_worker_cond_signal(&s->cv);
     s->gen++;
     s->state = AD_ST_FREE;
     s->conn = NULL;
@@ -64,18 +61,8 @@ void ad_stream_free_locked(ad_stream *s)
         s->raw = NULL;
         s->raw_cap = 0;
     }
-    s->q_next = W.free_streams;
+    s->free_next = W.free_streams;
     W.free_streams = s;
-}
-
-/* A stream both sides have ended (each sent its final frame) is closed on
- * the wire even while its app thread still runs close(): the proxy may reuse
- * its id, so lookups skip it. */
-ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id)
-{
-    for (ad_stream *s = c->streams; s; s = s->c_next)
-        if (s->id == id && !(s->resp_ended && (s->req_ended || s->reset_recv))) return s;
-    return NULL;
 }
 
 int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len)
@@ -126,7 +113,6 @@ int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end)
     s->body_wr += n;
     s->recv_window -= n;
     if (end) s->req_ended = 1;
-    ad_stream_signal_locked(s);
     return 0;
 }
 
@@ -136,25 +122,24 @@ void ad_stream_cancel_locked(ad_stream *s, uint32_t reason)
         s->cancelled = 1;
         s->cancel_reason = reason;
     }
-    ad_stream_signal_locked(s);
 }
 
-/* Blocks on s->cv (mu held on entry and exit).  The GIL is dropped first and
- * retaken only after W.mu is released, keeping the GIL -> mu order.  Time
- * spent here is time waiting on the client: it does not count toward
- * --timeout, so busy_since restarts afterwards. */
-static void wait_locked(ad_stream *s, int gil)
+void ad_stream_wake_locked(ad_stream *s)
 {
-    PyThreadState *ts = gil ? PyEval_SaveThread() : NULL;
+    if (s->waiting) ad_worker_cond_signal(&s->cv);
+}
+
+/* Blocks on s->cv (mu held on entry and exit).  Time spent here is time
+ * waiting on the client: it does not count toward --timeout, so busy_since
+ * restarts afterwards.  A caller that holds the GIL drops it before calling
+ * the public waits (the stream layer knows nothing of Python), which keeps
+ * the lock order GIL -> W.mu. */
+static void wait_locked(ad_stream *s)
+{
     s->busy_since_ms = 0;
     s->waiting = 1;
     pthread_cond_wait(&s->cv, &W.mu);
     s->waiting = 0;
-    if (gil) {
-        pthread_mutex_unlock(&W.mu);
-        PyEval_RestoreThread(ts);
-        pthread_mutex_lock(&W.mu);
-    }
     s->busy_since_ms = ad_now_ms();
 }
 
@@ -204,74 +189,95 @@ size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, 
     return n;
 }
 
-void ad_stream_body_wait(ad_stream *s, int gil)
+void ad_stream_body_wait(ad_stream *s, uint32_t gen)
 {
     pthread_mutex_lock(&W.mu);
-    uint32_t gen = s->gen;
     while (s->gen == gen && s->body_rd == s->body_wr && !s->req_ended && !s->cancelled)
-        wait_locked(s, gil);
+        wait_locked(s);
     pthread_mutex_unlock(&W.mu);
 }
 
-int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
-                   size_t len, int end, const uint8_t *post, size_t postlen, int gil)
+static int send_gone_locked(const ad_stream *s)
+{
+    const ad_conn *c = s->conn;
+    return s->cancelled || c->dead || c->broken || s->resp_ended;
+}
+
+/* DATA bytes the next frame of op may carry: the rest of the body, cut to
+ * the proxy's max_frame and to the credit left. */
+static size_t send_room_locked(const ad_stream *s, const ad_send *op)
+{
+    size_t left = op->len - op->off;
+    size_t n = left < s->conn->peer_max_frame ? left : s->conn->peer_max_frame;
+    if (s->send_credit < (int64_t)n) n = s->send_credit > 0 ? (size_t)s->send_credit : 0;
+    return n;
+}
+
+/* Writes the frames of op that fit now (W.mu held).  The head goes out
+ * alone when there is no credit yet, so the client sees it. */
+static int send_locked(ad_stream *s, ad_send *op)
 {
     ad_conn *c = s->conn;
-    size_t off = 0;
-    int rc = 0;
-    if (postlen) end = 1;
-    pthread_mutex_lock(&W.mu);
     for (;;) {
-        if (s->cancelled || c->dead || c->broken || s->resp_ended) {
-            rc = -1;
-            break;
-        }
-        if (ad_conn_pending(c) >= AD_OUT_HWM) {
-            wait_locked(s, gil);
-            continue;
-        }
-        size_t left = len - off;
-        size_t n = left < c->peer_max_frame ? left : c->peer_max_frame;
-        if (s->send_credit < (int64_t)n) n = s->send_credit > 0 ? (size_t)s->send_credit : 0;
+        if (send_gone_locked(s)) return AD_SEND_GONE;
+        if (ad_conn_pending(c) >= AD_OUT_HWM) return AD_SEND_BLOCKED;
+        size_t left = op->len - op->off;
+        size_t n = send_room_locked(s, op);
         if (n == 0 && left > 0) {
-            if (prelen) {
-                /* No credit yet: the head goes out alone so the client sees it. */
-                struct iovec iov = {(void *)pre, prelen};
-                if (ad_conn_writev_locked(c, &iov, 1) != 0) {
-                    rc = -1;
-                    break;
-                }
-                prelen = 0;
-                continue;
-            }
-            wait_locked(s, gil);
+            if (op->prelen == 0) return AD_SEND_BLOCKED;
+            struct iovec iov = {(void *)op->pre, op->prelen};
+            if (ad_conn_writev_locked(c, &iov, 1) != 0) return AD_SEND_GONE;
+            op->prelen = 0;
             continue;
         }
         struct iovec iov[4];
         int cnt = 0;
         uint8_t hdr[TP_HEADER_SIZE];
-        if (prelen) iov[cnt++] = (struct iovec){(void *)pre, prelen};
-        int last = off + n == len;
-        if (n > 0 || (end && prelen == 0 && postlen == 0)) {
+        int end = op->end || op->postlen;
+        if (op->prelen) iov[cnt++] = (struct iovec){(void *)op->pre, op->prelen};
+        int last = op->off + n == op->len;
+        if (n > 0 || (end && op->prelen == 0 && op->postlen == 0)) {
             tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id,
-                           last && end && postlen == 0 ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
+                           last && end && op->postlen == 0 ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
             iov[cnt++] = (struct iovec){hdr, TP_HEADER_SIZE};
-            if (n) iov[cnt++] = (struct iovec){(void *)(data + off), n};
+            if (n) iov[cnt++] = (struct iovec){(void *)(op->data + op->off), n};
         }
-        if (last && postlen) iov[cnt++] = (struct iovec){(void *)post, postlen};
-        if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0) {
-            rc = -1;
-            break;
-        }
-        prelen = 0;
+        if (last && op->postlen) iov[cnt++] = (struct iovec){(void *)op->post, op->postlen};
+        if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0) return AD_SEND_GONE;
+        op->prelen = 0;
         s->send_credit -= (int64_t)n;
-        off += n;
+        op->off += n;
         if (last) {
             if (end) s->resp_ended = 1;
-            break;
+            return AD_SEND_DONE;
         }
     }
+}
+
+int ad_stream_send_step(ad_stream *s, ad_send *op)
+{
+    pthread_mutex_lock(&W.mu);
+    int rc = send_locked(s, op);
     pthread_mutex_unlock(&W.mu);
+    return rc;
+}
+
+void ad_stream_send_wait(ad_stream *s, const ad_send *op)
+{
+    pthread_mutex_lock(&W.mu);
+    /* Re-checked under the lock: the credit or room may have come since the
+     * step returned, and its wake-up found nobody waiting. */
+    if (!send_gone_locked(s) &&
+        (ad_conn_pending(s->conn) >= AD_OUT_HWM ||
+         (op->prelen == 0 && op->off < op->len && send_room_locked(s, op) == 0)))
+        wait_locked(s);
+    pthread_mutex_unlock(&W.mu);
+}
+
+int ad_stream_send(ad_stream *s, ad_send *op)
+{
+    int rc;
+    while ((rc = ad_stream_send_step(s, op)) == AD_SEND_BLOCKED) ad_stream_send_wait(s, op);
     return rc;
 }
 
@@ -308,9 +314,9 @@ void ad_stream_done_locked(ad_stream *s)
     else c->streams = s->c_next;
     if (s->c_next) s->c_next->c_prev = s->c_prev;
     c->nstreams--;
-    W.running--;
+    ad_sched_retire(&W.sched, s);
     ad_stream_free_locked(s);
     ad_worker_request_done_locked();
-    if (W.stopping || c->drain_recv) ad_worker_wake_locked();
+    if (ad_sched_stopping(&W.sched) || c->drain_recv) ad_worker_wake_locked();
     ad_conn_unref_locked(c);
 }

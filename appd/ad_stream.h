@@ -1,7 +1,8 @@
 /* ad_stream.h: one request/response exchange on a proxy connection: the
  * decoded request head, the bounded request-body buffer with its credit, and
- * the response side's flow-control window.  The I/O thread feeds it; one app
- * thread consumes it; both under W.mu. */
+ * the response side's flow-control window.  The connection reader (the loop
+ * thread) feeds it; the worker class's code that runs it consumes it; both
+ * under W.mu. */
 #ifndef TANDEM_AD_STREAM_H
 #define TANDEM_AD_STREAM_H
 
@@ -10,17 +11,20 @@
 #include <stdint.h>
 
 #include "tp.h"
-#include "ad_worker.h"
+
+typedef struct ad_conn ad_conn;
+typedef struct ad_stream ad_stream;
 
 enum { AD_ST_FREE = 0, AD_ST_QUEUED, AD_ST_RUNNING };
 
 struct ad_stream {
     uint32_t id;
-    uint32_t gen;                  /* bumped on recycle: stale Python handles see a change */
+    uint32_t gen;                  /* bumped on recycle: stale handles see a change */
     int state;                     /* AD_ST_* (mu) */
     ad_conn *conn;
     ad_stream *c_next, *c_prev;    /* conn->streams (mu) */
-    ad_stream *q_next;             /* work queue / free list (mu) */
+    ad_stream *q_prev, *q_next;    /* the scheduler's queue or running list (mu) */
+    ad_stream *free_next;          /* W.free_streams (mu) */
 
     /* request head: a private copy of the frame payload, decoded in place */
     uint8_t *raw;
@@ -44,54 +48,86 @@ struct ad_stream {
     int cancelled;                 /* RESET from the proxy or the connection died */
     uint32_t cancel_reason;
     int waiting;
-    pthread_cond_t cv;             /* the app thread waits here (GIL released) */
+    pthread_cond_t cv;             /* an app thread blocked in a wait sleeps here */
     uint64_t busy_since_ms;        /* app time start; 0 while waiting on the client */
 };
 
-/* I/O thread, mu held. */
-ad_stream *ad_stream_alloc_locked(void);
-void ad_stream_free_locked(ad_stream *s);
-ad_stream *ad_stream_find_locked(ad_conn *c, uint32_t id);
-/* Copies and decodes a REQUEST_HEAD payload.  TP_OK or a TP_E_* code. */
-int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len);
-/* Appends request DATA; -1 when it exceeds the window we granted. */
-int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end);
-void ad_stream_cancel_locked(ad_stream *s, uint32_t reason);
-/* Wakes the app thread waiting on s.  From the I/O thread the wake is
- * deferred until W.mu is released (ad_wake_flush), so the woken thread does
- * not run straight into the mutex the I/O thread still holds. */
-void ad_wake_defer(pthread_cond_t *cv);
-void ad_wake_flush(void);
-static inline void ad_stream_signal_locked(ad_stream *s)
+/* Both directions ended (each side sent its final frame): the stream is
+ * closed on the wire, though its class may still run the app's close(). */
+static inline int ad_stream_wire_closed(const ad_stream *s)
 {
-    if (s->waiting) ad_wake_defer(&s->cv);
+    return s->resp_ended && (s->req_ended || s->reset_recv);
 }
 
-/* App thread.  Body reading never blocks here: take what is there, and wait
- * separately (without the GIL) when more is needed. */
+/* The connection reader, mu held. */
+ad_stream *ad_stream_alloc_locked(void);
+void ad_stream_free_locked(ad_stream *s);
+/* Copies and decodes a REQUEST_HEAD payload.  TP_OK or a TP_E_* code. */
+int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len);
+/* Appends request DATA; -1 when it exceeds the window we granted.  Wakes
+ * nobody: the caller tells the worker class (on_data). */
+int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end);
+/* Marks s cancelled; the caller tells the worker class (on_reset). */
+void ad_stream_cancel_locked(ad_stream *s, uint32_t reason);
+/* Wakes a thread blocked in one of the waits below on s (deferred until
+ * W.mu is released when called on the loop thread). */
+void ad_stream_wake_locked(ad_stream *s);
+
+/* App side.  Nothing here takes or knows the GIL: the non-blocking calls
+ * (body_take, send_step) are cheap enough to call with it held, and a caller
+ * that holds it releases it around the blocking waits (body_wait,
+ * send_wait, send) itself. */
+
 enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
+/* Takes up to max buffered body bytes (up to and including a newline when
+ * stop_nl) and credits them back to the proxy; *st says what ended it.
+ * Never blocks. */
 size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
 /* Blocks until body bytes, the body's end or a reset arrive, or s is
- * recycled (its request finished under a reader it outlived).  gil: the
- * caller holds the GIL (it is released while blocked). */
-void ad_stream_body_wait(ad_stream *s, int gil);
+ * recycled (its request finished under a reader it outlived).  gen is the
+ * s->gen the caller read while s was surely its own (a reader that drops
+ * the GIL before calling may otherwise find s already serving the next
+ * request, and wait on its body). */
+void ad_stream_body_wait(ad_stream *s, uint32_t gen);
 
-/* Sends pre (already-encoded frames: head, 103 hints; not flow-controlled)
- * then len bytes as RESPONSE_DATA frames within the credit and the proxy's
- * max_frame, END_STREAM on the last one when end (an empty DATA frame if
- * len is 0 and no pre frame carries it).  post, when postlen > 0, is an
- * encoded final frame (TRAILERS) written right after the last DATA, in the
- * same writev: it ends the stream, so no DATA frame carries END_STREAM.
- * Blocks for credit or socket space, releasing the GIL when gil.  data is
- * written straight from the caller's buffer when the socket takes it.  0, or
- * -1 when the stream is cancelled. */
-int ad_stream_send(ad_stream *s, const uint8_t *pre, size_t prelen, const uint8_t *data,
-                   size_t len, int end, const uint8_t *post, size_t postlen, int gil);
+/* One response write, in order: pre (already-encoded frames: head, 103
+ * hints; not flow-controlled), then len bytes of data as RESPONSE_DATA frames
+ * within the credit and the proxy's max_frame, END_STREAM on the last one
+ * when end (an empty DATA frame if len is 0 and no pre frame carries it),
+ * then post when postlen > 0: an encoded final frame (TRAILERS) written
+ * right after the last DATA, in the same writev; it ends the stream, so no
+ * DATA frame carries END_STREAM.  data is written straight from the
+ * caller's buffer when the socket takes it (only what it does not take is
+ * copied), so it must stay valid until the write is done.  off counts the
+ * data bytes sent so far; the caller zeroes it. */
+typedef struct {
+    const uint8_t *pre;
+    size_t prelen;
+    const uint8_t *data;
+    size_t len;
+    int end;
+    const uint8_t *post;
+    size_t postlen;
+    size_t off;
+} ad_send;
+
+enum { AD_SEND_GONE = -1, AD_SEND_DONE = 0, AD_SEND_BLOCKED = 1 };
+/* Writes what credit and socket room allow now, never blocking.
+ * AD_SEND_DONE: all of op is out; AD_SEND_BLOCKED: call again once
+ * ad_stream_send_wait returns (or, from an event loop, after the class's
+ * on_writable); AD_SEND_GONE: the stream was cancelled or ended, or its
+ * connection died. */
+int ad_stream_send_step(ad_stream *s, ad_send *op);
+/* Blocks until the step that returned AD_SEND_BLOCKED may go on. */
+void ad_stream_send_wait(ad_stream *s, const ad_send *op);
+/* Steps and waits until op is out: 0, or AD_SEND_GONE. */
+int ad_stream_send(ad_stream *s, ad_send *op);
 /* Aborts our side with RESET(reason) unless already ended/cancelled. */
 void ad_stream_reset(ad_stream *s, uint32_t reason);
 int ad_stream_is_cancelled(ad_stream *s);
-/* The app is done with s (W.mu held): detach it from its connection and
- * recycle it.  Its final frame went out already. */
+/* The class is done with s (W.mu held): retire it from the scheduler,
+ * detach it from its connection, count the request, recycle it.  Its final
+ * frame went out already (else a RESET INTERNAL_ERROR goes now). */
 void ad_stream_done_locked(ad_stream *s);
 
 #endif

@@ -1,13 +1,10 @@
-/* ad_worker.c: a worker process: app load (unless preloaded), the app
- * threads, and the I/O loop on the main thread: poll(2) over the master's
- * control socket, the proxy connections and a wake-up eventfd; heartbeats
- * into the scoreboard; graceful drain.  See ad_worker.h for the model. */
+/* ad_worker.c: a worker process: its set-up after the fork, the worker
+ * class that serves (ad_wclass.h), and the services every class's loop
+ * calls: heartbeats into the scoreboard, the master's control socket,
+ * signals, graceful drain.  See ad_worker.h for the model. */
 #include "config.h"
 
-#include <Python.h>
-
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,24 +12,21 @@
 #include <unistd.h>
 
 #include "ad_conn.h"
+#include "ad_ctl.h"
 #include "ad_exit.h"
-#include "ad_fdpass.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
 #include "ad_signal.h"
 #include "ad_stream.h"
+#include "ad_wclass.h"
 #include "ad_worker.h"
 #include "tc_log.h"
-#include "wsgi.h"
 
 ad_worker_state W;
 
-static PyObject *the_app;
 static int ctl_fd = -1;
 static ad_slot *slot;
-static pthread_t *thread_ids;
-static ad_stream **running;        /* (mu) per app thread: its current stream */
 static uint32_t closes_unreported;
 static int restart_requested;      /* (mu) max_requests reached */
 static uint64_t stop_deadline;     /* graceful drain ends here at the latest */
@@ -54,57 +48,49 @@ void ad_worker_request_done_locked(void)
 {
     W.requests++;
     AD_STORE(slot->requests, W.requests);
-    if (W.max_requests && W.requests >= W.max_requests && !W.stopping && !restart_requested) {
+    if (W.max_requests && W.requests >= W.max_requests && !ad_sched_stopping(&W.sched) &&
+        !restart_requested) {
         restart_requested = 1;
         ad_worker_wake_locked();
     }
 }
 
-/* ---- app threads ---- */
+/* ---- deferred wakes ---- */
 
-static void *app_thread(void *arg)
+static __thread int on_loop_thread;
+/* Wakes collected by the loop thread while it holds W.mu. */
+static pthread_cond_t *deferred[64];
+static int ndeferred;
+
+void ad_worker_set_loop_thread(void)
 {
-    uint32_t idx = (uint32_t)(uintptr_t)arg;
-    ad_req req;
-    memset(&req, 0, sizeof req);
-    tp_buf_init(&req.scratch);
-    PyGILState_STATE g = PyGILState_Ensure();
-    PyThreadState *ts = PyEval_SaveThread();
-    ad_stream *done = NULL;
-    for (;;) {
-        /* One lock round trip both retires the last stream and takes the next. */
-        pthread_mutex_lock(&W.mu);
-        if (done) {
-            running[idx] = NULL;
-            ad_stream_done_locked(done);
-        }
-        while (W.q_head == NULL && !W.quit) pthread_cond_wait(&W.work_cv, &W.mu);
-        ad_stream *s = W.q_head;
-        if (s == NULL) {
-            pthread_mutex_unlock(&W.mu);
-            break;
-        }
-        W.q_head = s->q_next;
-        if (W.q_head == NULL) W.q_tail = NULL;
-        W.queued--;
-        W.running++;
-        s->state = AD_ST_RUNNING;
-        s->busy_since_ms = ad_now_ms();
-        running[idx] = s;
-        pthread_mutex_unlock(&W.mu);
-
-        PyEval_RestoreThread(ts);
-        ad_wsgi_handle(&req, s, the_app);
-        ts = PyEval_SaveThread();
-        done = s;
-    }
-    PyEval_RestoreThread(ts);
-    ad_wsgi_req_free(&req);
-    PyGILState_Release(g);
-    return NULL;
+    on_loop_thread = 1;
 }
 
-/* ---- I/O thread ---- */
+int ad_worker_on_loop_thread(void)
+{
+    return on_loop_thread;
+}
+
+void ad_worker_cond_signal(pthread_cond_t *cv)
+{
+    if (!on_loop_thread || ndeferred == (int)(sizeof deferred / sizeof deferred[0])) {
+        pthread_cond_signal(cv);
+        return;
+    }
+    deferred[ndeferred++] = cv;
+}
+
+/* Stream objects are pooled, never freed, so a late signal at worst wakes a
+ * waiter that re-checks and waits again. */
+void ad_worker_unlock(void)
+{
+    pthread_mutex_unlock(&W.mu);
+    for (int i = 0; i < ndeferred; i++) pthread_cond_signal(deferred[i]);
+    ndeferred = 0;
+}
+
+/* ---- the loop's services ---- */
 
 static void heartbeat_locked(uint64_t now)
 {
@@ -112,9 +98,7 @@ static void heartbeat_locked(uint64_t now)
     const ad_stream *oldest = NULL;
     uint64_t since = 0;
     uint32_t inflight = 0;
-    for (uint32_t i = 0; i < W.capacity; i++) {
-        const ad_stream *s = running[i];
-        if (s == NULL) continue;
+    for (const ad_stream *s = ad_sched_first_running(&W.sched); s; s = s->q_next) {
         inflight++;
         if (s->busy_since_ms && (since == 0 || s->busy_since_ms < since)) {
             since = s->busy_since_ms;
@@ -136,7 +120,7 @@ static void heartbeat_locked(uint64_t now)
     AD_STORE(slot->inflight, inflight);
 }
 
-static void report_closes(void)
+void ad_worker_report_closes(void)
 {
     if (closes_unreported == 0 || ctl_fd < 0) return;
     uint8_t msg[5] = {AD_MSG_CLOSED};
@@ -144,7 +128,7 @@ static void report_closes(void)
     if (ad_ctl_send(ctl_fd, msg, sizeof msg, -1) == 0) closes_unreported = 0;
 }
 
-static void close_conn_locked(ad_conn *c, const char *why)
+void ad_worker_close_conn_locked(ad_conn *c, const char *why)
 {
     ad_conn_close_locked(c, why);
     closes_unreported++;
@@ -152,9 +136,9 @@ static void close_conn_locked(ad_conn *c, const char *why)
 
 static void start_graceful_locked(const char *why)
 {
-    if (W.stopping) return;
+    if (ad_sched_stopping(&W.sched)) return;
     if (why) tc_info("%s", why);
-    W.stopping = 1;
+    ad_sched_stop(&W.sched);
     stop_deadline = ad_now_ms() + (uint64_t)W.settings->graceful_timeout * 1000u;
     for (ad_conn *c = W.conns; c; c = c->next) ad_conn_drain_locked(c);
     if (ctl_fd >= 0) {
@@ -163,14 +147,53 @@ static void start_graceful_locked(const char *why)
     }
 }
 
-/* I/O thread: release W.mu, then deliver the wakes collected under it. */
-static void io_unlock(void)
+int ad_worker_tick_locked(uint64_t now)
 {
-    pthread_mutex_unlock(&W.mu);
-    ad_wake_flush();
+    W.wake_pending = 0;
+    heartbeat_locked(now);
+    if (restart_requested && !ad_sched_stopping(&W.sched))
+        start_graceful_locked("Autorestarting worker after current request.");
+    for (ad_conn *c = W.conns, *next; c; c = next) {
+        next = c->next;
+        if (c->broken) ad_worker_close_conn_locked(c, "write failed");
+        else if (c->drain_recv && c->nstreams == 0 && ad_conn_pending(c) == 0)
+            ad_worker_close_conn_locked(c, "drained by the proxy");
+    }
+    if (!ad_sched_stopping(&W.sched)) return AD_TICK_SERVE;
+    uint32_t left = ad_sched_running(&W.sched) + ad_sched_queued(&W.sched);
+    int idle = left == 0;
+    for (ad_conn *c = W.conns; c && idle; c = c->next)
+        if (ad_conn_pending(c)) idle = 0;
+    if (!idle && now < stop_deadline) return AD_TICK_SERVE;
+    if (left) tc_warn("graceful timeout: abandoning %u request(s)", ad_sched_running(&W.sched));
+    while (W.conns) ad_worker_close_conn_locked(W.conns, "worker stopping");
+    return left ? AD_TICK_ABANDON : AD_TICK_DONE;
 }
 
-static void on_ctl(void)
+int ad_worker_tick_interval(void)
+{
+    return ad_sched_stopping(&W.sched) ? 100 : 1000;
+}
+
+void ad_worker_ready(void)
+{
+    uint8_t ready = AD_MSG_READY;
+    ad_ctl_send(ctl_fd, &ready, 1, -1);
+}
+
+int ad_worker_ctl_fd(void)
+{
+    return ctl_fd;
+}
+
+void ad_worker_on_wake(void)
+{
+    uint64_t v;
+    ssize_t r = read(W.wakefd, &v, sizeof v);
+    (void)r;
+}
+
+void ad_worker_on_ctl(void)
 {
     for (;;) {
         uint8_t msg[64];
@@ -186,7 +209,7 @@ static void on_ctl(void)
             ctl_fd = -1;
             pthread_mutex_lock(&W.mu);
             start_graceful_locked("Master is gone, shutting down");
-            io_unlock();
+            ad_worker_unlock();
             return;
         }
         if (msg[0] != AD_MSG_CONN || fd < 0) {
@@ -204,8 +227,13 @@ static void on_ctl(void)
             tc_debug("proxy connection %u accepted", c->id);
             ad_conn_flush_locked(c);
         }
-        io_unlock();
+        ad_worker_unlock();
     }
+}
+
+int ad_worker_take_signals(void)
+{
+    return ad_signal_init(worker_signals);
 }
 
 static void on_signal(int sig)
@@ -214,7 +242,7 @@ static void on_signal(int sig)
     case SIGTERM:
         pthread_mutex_lock(&W.mu);
         start_graceful_locked(NULL);
-        io_unlock();
+        ad_worker_unlock();
         break;
     case SIGINT:
     case SIGQUIT:
@@ -229,120 +257,15 @@ static void on_signal(int sig)
     }
 }
 
-/* Returns when the worker should exit: 1 when every request finished, 0 when
- * the graceful timeout abandoned some (their threads are still busy). */
-static int io_loop(void)
+void ad_worker_on_signals(void)
 {
-    int clean = 1;
-    size_t cap = 16;
-    struct pollfd *pfd = malloc(cap * sizeof *pfd);
-    ad_conn **pc = malloc(cap * sizeof *pc);
-    int sigfd = ad_signal_init(worker_signals);
-    if (pfd == NULL || pc == NULL || sigfd < 0) {
-        tc_crit("worker setup failed: %s", strerror(errno));
-        _exit(AD_EXIT_BOOT);
-    }
-    ad_on_io_thread = 1;
-    for (;;) {
-        uint64_t now = ad_now_ms();
-        pthread_mutex_lock(&W.mu);
-        W.wake_pending = 0;
-        heartbeat_locked(now);
-        if (restart_requested && !W.stopping)
-            start_graceful_locked("Autorestarting worker after current request.");
-        for (ad_conn *c = W.conns, *next; c; c = next) {
-            next = c->next;
-            if (c->broken) close_conn_locked(c, "write failed");
-            else if (c->drain_recv && c->nstreams == 0 && ad_conn_pending(c) == 0)
-                close_conn_locked(c, "drained by the proxy");
-        }
-        if (W.stopping) {
-            int idle = W.running + W.queued == 0;
-            for (ad_conn *c = W.conns; c && idle; c = c->next)
-                if (ad_conn_pending(c)) idle = 0;
-            if (idle || now >= stop_deadline) {
-                if (W.running + W.queued) {
-                    tc_warn("graceful timeout: abandoning %u request(s)", W.running);
-                    clean = 0;
-                }
-                while (W.conns) close_conn_locked(W.conns, "worker stopping");
-                io_unlock();
-                break;
-            }
-        }
-        size_t n = 0, need = 3;
-        for (ad_conn *c = W.conns; c; c = c->next) need++;
-        if (need > cap) {
-            while (cap < need) cap *= 2;
-            struct pollfd *np = realloc(pfd, cap * sizeof *pfd);
-            ad_conn **npc = realloc(pc, cap * sizeof *pc);
-            if (np) pfd = np;
-            if (npc) pc = npc;
-            if (np == NULL || npc == NULL) {
-                tc_crit("out of memory");
-                _exit(AD_EXIT_BOOT);
-            }
-        }
-        pfd[n] = (struct pollfd){sigfd, POLLIN, 0};
-        pc[n++] = NULL;
-        pfd[n] = (struct pollfd){W.wakefd, POLLIN, 0};
-        pc[n++] = NULL;
-        if (ctl_fd >= 0) {
-            pfd[n] = (struct pollfd){ctl_fd, POLLIN, 0};
-            pc[n++] = NULL;
-        }
-        size_t first_conn = n;
-        for (ad_conn *c = W.conns; c; c = c->next) {
-            pfd[n] = (struct pollfd){c->fd, (short)(POLLIN | (ad_conn_pending(c) ? POLLOUT : 0)), 0};
-            pc[n++] = c;
-        }
-        io_unlock();
-
-        report_closes();
-        int timeout = W.stopping ? 100 : 1000;
-        int rc = poll(pfd, n, timeout);
-        if (rc < 0 && errno != EINTR) {
-            tc_crit("poll: %s", strerror(errno));
-            _exit(AD_EXIT_BOOT);
-        }
-        if (rc <= 0) continue;
-        if (pfd[0].revents) {
-            int sig;
-            while ((sig = ad_signal_next()) != 0) on_signal(sig);
-        }
-        if (pfd[1].revents) {
-            uint64_t v;
-            ssize_t r = read(W.wakefd, &v, sizeof v);
-            (void)r;
-        }
-        if (ctl_fd >= 0 && first_conn == 3 && pfd[2].revents) on_ctl();
-        for (size_t i = first_conn; i < n; i++) {
-            ad_conn *c = pc[i];
-            short ev = pfd[i].revents;
-            if (!ev) continue;
-            if (ev & (POLLIN | POLLHUP | POLLERR)) {
-                if (ad_conn_on_readable(c) != 0) {
-                    pthread_mutex_lock(&W.mu);
-                    close_conn_locked(c, "closed by the proxy or a protocol error");
-                    io_unlock();
-                    continue;
-                }
-            }
-            if (ev & POLLOUT) {
-                pthread_mutex_lock(&W.mu);
-                ad_conn_flush_locked(c);
-                io_unlock();
-            }
-        }
-    }
-    report_closes();
-    free(pfd);
-    free(pc);
-    return clean;
+    int sig;
+    while ((sig = ad_signal_next()) != 0) on_signal(sig);
 }
 
 /* ---- process ---- */
 
+static void fail_boot(int code, const char *line) __attribute__((noreturn));
 static void fail_boot(int code, const char *line)
 {
     if (line && ctl_fd >= 0) {
@@ -356,8 +279,7 @@ static void fail_boot(int code, const char *line)
     _exit(code);
 }
 
-void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ctl,
-                    PyObject *app)
+static void setup_process(uint32_t board, int ctl, const ad_settings *s)
 {
     ctl_fd = ctl;
     slot = &ad_board->slot[board];
@@ -365,8 +287,8 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     AD_STORE(slot->pid, (int32_t)getpid());
     AD_STORE(slot->alive_ms, ad_now_ms());
     ad_proctitle_set("worker", s->proc_name);
-    /* Until the I/O loop takes them over, signals act by default (TERM ends a
-     * worker still importing the app). */
+    /* Until the class's loop takes them over, signals act by default (TERM
+     * ends a worker still importing the app). */
     for (const int *sg = worker_signals; *sg; sg++) signal(*sg, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTTIN, SIG_IGN);   /* master-only signals: never stop a worker */
@@ -374,15 +296,19 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, NULL);
+}
 
+static void setup_state(const ad_settings *s, uint32_t index)
+{
     memset(&W, 0, sizeof W);
     W.settings = s;
     W.index = index;
-    W.wclass = (uint32_t)s->wclass;
-    W.capacity = (uint32_t)s->threads;
-    /* A few streams may wait for a thread so the proxy can pipeline; more are
-     * refused (REFUSED_STREAM) and retried elsewhere. */
-    W.queue_limit = W.capacity;
+    W.wc = ad_wclass_find(ad_worker_class_name(s->wclass));
+    if (W.wc == NULL) {
+        tc_crit("no worker class '%s' in this build", ad_worker_class_name(s->wclass));
+        fail_boot(AD_EXIT_BOOT, NULL);
+    }
+    W.capacity = W.wc->capacity(s);
     W.initial_window = TP_DEFAULT_WINDOW;
     W.max_frame = TP_DEFAULT_MAX_FRAME;
     if (s->max_requests > 0) {
@@ -394,70 +320,38 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
         W.max_requests = (uint64_t)s->max_requests + jitter;
     }
     pthread_mutex_init(&W.mu, NULL);
-    pthread_cond_init(&W.work_cv, NULL);
     W.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    running = calloc(W.capacity, sizeof *running);
-    thread_ids = calloc(W.capacity, sizeof *thread_ids);
-    if (W.wakefd < 0 || running == NULL || thread_ids == NULL) {
+    /* A few streams may wait for a thread so the proxy can pipeline; more are
+     * refused (REFUSED_STREAM) and retried elsewhere: queue limit = capacity. */
+    if (W.wakefd < 0 || ad_sched_init(&W.sched, W.capacity, W.capacity) != 0) {
         tc_crit("worker setup failed: %s", strerror(errno));
         fail_boot(AD_EXIT_BOOT, NULL);
     }
+}
 
-    if (app == NULL) {
-        char line[1024];
-        app = ad_python_load_app(s->app_spec, line, sizeof line);
-        if (app == NULL) fail_boot(AD_EXIT_APP_LOAD, line);
-    } else {
-        Py_INCREF(app);
-    }
-    the_app = app;
+void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ctl,
+                    struct _object *preloaded)
+{
+    setup_process(board, ctl, s);
+    setup_state(s, index);
 
+    char line[1024];
+    struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
+    if (app == NULL) fail_boot(AD_EXIT_APP_LOAD, line);
     /* On SIGABRT (the master's timeout kill) and crashes, every thread's
      * Python stack goes to the error log before the process dies. */
-    PyObject *fh = PyImport_ImportModule("faulthandler");
-    PyObject *rv = fh ? PyObject_CallMethod(fh, "enable", "iO", tc_log_fd(), Py_True) : NULL;
-    if (rv == NULL) PyErr_Clear();
-    Py_XDECREF(rv);
-    Py_XDECREF(fh);
+    ad_python_enable_faulthandler(tc_log_fd());
 
-    if (ad_wsgi_init(s) != 0) {
-        ad_python_log_exception(TC_LOG_CRITICAL, "cannot set up WSGI");
-        fail_boot(AD_EXIT_BOOT, NULL);
-    }
-
-    /* App threads get no signals: they all go to the I/O thread's self-pipe. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (uint32_t i = 0; i < W.capacity; i++) {
-        int e = pthread_create(&thread_ids[i], NULL, app_thread, (void *)(uintptr_t)i);
-        if (e != 0) {
-            tc_crit("cannot start app thread: %s", strerror(e));
-            fail_boot(AD_EXIT_BOOT, NULL);
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    PyThreadState *main_ts = PyEval_SaveThread();
-
-    uint8_t ready = AD_MSG_READY;
-    ad_ctl_send(ctl_fd, &ready, 1, -1);
-
-    if (!io_loop()) {
-        /* App threads are stuck in requests: joining them (or finalizing
+    if (W.wc->init(s, app) != 0) fail_boot(AD_EXIT_BOOT, NULL);
+    if (!W.wc->run()) {
+        /* Streams are stuck in the app: waiting for them (or finalizing
          * Python under them) could hang, so leave now. */
         tc_info("Worker exiting (pid: %d)", (int)getpid());
         _exit(0);
     }
-
-    pthread_mutex_lock(&W.mu);
-    W.quit = 1;
-    pthread_cond_broadcast(&W.work_cv);
-    pthread_mutex_unlock(&W.mu);
-    for (uint32_t i = 0; i < W.capacity; i++) pthread_join(thread_ids[i], NULL);
-    PyEval_RestoreThread(main_ts);
+    W.wc->shutdown();
     tc_info("Worker exiting (pid: %d)", (int)getpid());
-    Py_DECREF(the_app);
     /* atexit handlers run, as when a Gunicorn worker exits. */
-    Py_FinalizeEx();
+    ad_python_finalize(app);
     _exit(0);
 }

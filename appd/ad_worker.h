@@ -1,46 +1,47 @@
-/* ad_worker.h: one worker process: an I/O thread (the process's main thread)
- * that owns the proxy connections, and `threads` app threads that run the
- * WSGI app.  This header holds the state they share and its locking rules.
+/* ad_worker.h: one worker process: the state its parts share (W), its
+ * locking rules, and the services every worker class's loop calls: the
+ * per-turn tick (heartbeat, closing dead connections, graceful stop), the
+ * master's control socket, signals, and waking the loop.  How a stream
+ * flows through a worker is drawn in ad_wclass.h.
  *
- * Threading model (why): the I/O thread never takes the GIL, so it always
- * answers the proxy (credit, resets, pings, heartbeats) even while the app
- * computes; app threads hold the GIL for a whole request and drop it only to
- * wait for the client (body bytes, flow-control credit, socket space), so a
- * request costs one GIL acquisition, not one per chunk.
+ * Threading (why): the thread that reads the proxy sockets never takes the
+ * GIL (in sync and gthread workers: the I/O thread, the process's main
+ * thread), so it always answers the proxy (credit, resets, pings,
+ * heartbeats) even while the app computes; an app thread holds the GIL for
+ * a whole request and drops it only to wait for the client (body bytes,
+ * flow-control credit, socket space), so a request costs one GIL
+ * acquisition, not one per chunk.
  *
  * Locking: one mutex, W.mu, guards every ad_conn/ad_stream field marked
- * (mu) and the work queue.  Lock order is GIL -> W.mu: a thread holding W.mu
- * never waits for the GIL (waits drop W.mu before taking the GIL back), and
- * the I/O thread never touches the GIL at all.  Critical sections are short
- * (a memcpy or a non-blocking writev). */
+ * (mu) and the scheduler (W.sched).  Lock order is GIL -> W.mu: a thread
+ * holding W.mu never waits for the GIL (blocking waits release W.mu before
+ * the GIL is taken back).  Critical sections are short (a memcpy or a
+ * non-blocking writev). */
 #ifndef TANDEM_AD_WORKER_H
 #define TANDEM_AD_WORKER_H
 
 #include <pthread.h>
 #include <stdint.h>
 
+#include "ad_sched.h"
 #include "ad_settings.h"
 
 typedef struct ad_conn ad_conn;
 typedef struct ad_stream ad_stream;
+typedef struct ad_wclass ad_wclass;
 
 typedef struct {
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;        /* app threads wait here for streams */
-    ad_stream *q_head, *q_tail;    /* (mu) dispatched, not yet running */
-    uint32_t queued, running;      /* (mu) */
-    uint32_t capacity;             /* app threads (= HELLO capacity) */
-    uint32_t queue_limit;          /* streams beyond capacity that may wait */
-    int stopping;                  /* (mu) draining: no new streams */
-    int quit;                      /* (mu) app threads exit when the queue is empty */
-    int wakefd;                    /* eventfd: app threads -> I/O thread */
+    ad_sched sched;                /* (mu) queued and running streams, admission, stop */
+    const ad_wclass *wc;           /* the worker class */
+    uint32_t capacity;             /* streams run at once (= HELLO capacity) */
+    int wakefd;                    /* eventfd: other threads -> the loop */
     int wake_pending;              /* (mu) an unread wake is in the eventfd */
     ad_conn *conns;                /* (mu) live connections */
     ad_stream *free_streams;       /* (mu) recycled stream objects */
     uint64_t requests;             /* (mu) completed */
     uint64_t max_requests;         /* 0 = no limit */
     uint32_t index;                /* 1..N */
-    uint32_t wclass;
     uint32_t initial_window;       /* what we announce: request DATA per stream */
     uint32_t max_frame;            /* what we announce: largest payload we accept */
     uint32_t conn_seq;
@@ -49,11 +50,51 @@ typedef struct {
 
 extern ad_worker_state W;
 
-/* Wakes the I/O thread (mu held).  Cheap when a wake is already pending. */
+/* Wakes the loop (mu held).  Cheap when a wake is already pending. */
 void ad_worker_wake_locked(void);
-/* Called by app threads when a stream finished (mu held): counts requests,
- * starts the max-requests restart. */
+/* A stream finished (mu held): counts requests, starts the max-requests
+ * restart. */
 void ad_worker_request_done_locked(void);
+
+/* Wakes a thread blocked on cv under W.mu (mu held).  On the loop thread
+ * the wake is deferred until ad_worker_unlock, so the woken thread does not
+ * run straight into the mutex the loop still holds. */
+void ad_worker_cond_signal(pthread_cond_t *cv);
+/* Releases W.mu, then delivers the deferred wakes. */
+void ad_worker_unlock(void);
+/* Marks the calling thread as the loop thread (the one that reads the proxy
+ * sockets); ad_worker_on_loop_thread tells whether the caller is it. */
+void ad_worker_set_loop_thread(void);
+int ad_worker_on_loop_thread(void);
+
+/* ---- for the class's loop ---- */
+
+/* Tells the master the worker serves (once). */
+void ad_worker_ready(void);
+/* The descriptors a loop watches for reading besides the connections: the
+ * signal pipe (ad_worker_take_signals creates it: from then on TERM, INT,
+ * QUIT and USR1 arrive there), the wake eventfd, and the master's control
+ * socket (-1 once the master is gone). */
+int ad_worker_take_signals(void);
+int ad_worker_ctl_fd(void);
+/* Handles what those descriptors say. */
+void ad_worker_on_signals(void);
+void ad_worker_on_wake(void);
+void ad_worker_on_ctl(void);
+
+enum { AD_TICK_SERVE = 0, AD_TICK_DONE, AD_TICK_ABANDON };
+/* Once per loop turn and at least once per poll timeout (mu held):
+ * heartbeat, max-requests restart, closes broken and drained connections,
+ * and graceful-stop progress.  AD_TICK_SERVE: go on; AD_TICK_DONE: stopped,
+ * every stream finished; AD_TICK_ABANDON: the graceful timeout expired with
+ * streams still running.  Either way the connections are closed by then. */
+int ad_worker_tick_locked(uint64_t now);
+/* Milliseconds a loop may sleep between ticks. */
+int ad_worker_tick_interval(void);
+/* Closes c (mu held) and counts it for the master. */
+void ad_worker_close_conn_locked(ad_conn *c, const char *why);
+/* Tells the master about closed connections (mu not held). */
+void ad_worker_report_closes(void);
 
 struct _object;
 /* Runs the worker; never returns.  index: 1..workers (HELLO worker_index);

@@ -1,32 +1,43 @@
 # appd/local.mk: tandem-appd, the pre-fork WSGI application server.
-# libappdcore.a holds the parts without Python (settings, HTTP rules) so the
-# unit tests link them without libpython.
+# libappdcore.a holds the parts without Python (settings, HTTP rules, the
+# scheduler, the response rules) so the unit tests link them without
+# libpython.
 noinst_LIBRARIES += appd/libappdcore.a
 appd_libappdcore_a_SOURCES = \
 	appd/ad_settings.c appd/ad_settings.h \
-	appd/ad_http.c appd/ad_http.h
+	appd/ad_http.c appd/ad_http.h \
+	appd/ad_sched.c appd/ad_sched.h \
+	appd/ad_response.c appd/ad_response.h
+# ad_settings.c knows the proxy's table too: a config file holds both daemons' names.
+appd_libappdcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 
 sbin_PROGRAMS += appd/tandem-appd
 appd_tandem_appd_SOURCES = \
 	appd/main.c \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
-	appd/ad_fdpass.c appd/ad_fdpass.h \
+	appd/ad_ctl.c appd/ad_ctl.h \
 	appd/ad_signal.c appd/ad_signal.h \
 	appd/ad_scoreboard.c appd/ad_scoreboard.h \
 	appd/ad_proctitle.c appd/ad_proctitle.h \
 	appd/ad_worker.c appd/ad_worker.h \
+	appd/ad_wclass.c appd/ad_wclass.h \
+	appd/ad_wclass_threads.c \
+	appd/ad_ioloop.c appd/ad_ioloop.h \
 	appd/ad_conn.c appd/ad_conn.h \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_python.c appd/ad_python.h \
-	appd/wsgi.h \
+	appd/ad_config.c appd/ad_config.h \
+	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \
 	appd/wsgi_environ.c \
+	appd/wsgi_fields.c \
 	appd/wsgi_input.c \
 	appd/wsgi_response.c \
 	appd/wsgi_start.c \
 	appd/wsgi_ext.c \
 	appd/wsgi_file.c \
 	appd/wsgi_errors.c
+appd_tandem_appd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)
-appd_tandem_appd_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+appd_tandem_appd_LDADD = appd/libappdcore.a proxy/libpxcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(PYTHON_LIBS) -lpthread

@@ -11,7 +11,7 @@
 
 #include "ad_http.h"
 #include "tc_http.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
@@ -49,7 +49,7 @@ static PyObject *base_environ;
 static char *script_name;
 static size_t script_name_len;
 
-int ad_environ_init(const ad_settings *settings)
+int wsgi_environ_init(const ad_settings *settings)
 {
     for (int i = 0; i < K__COUNT; i++)
         if ((keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL) return -1;
@@ -82,7 +82,7 @@ int ad_environ_init(const ad_settings *settings)
 
     PyObject *d = PyDict_New();
     if (d == NULL) return -1;
-    PyObject *errors = ad_errors_new();
+    PyObject *errors = wsgi_errors_new();
     PyObject *version = Py_BuildValue("(ii)", 1, 0);
     PyObject *sn_obj = PyUnicode_DecodeLatin1(script_name, (Py_ssize_t)script_name_len, NULL);
     PyObject *software = PyUnicode_FromString(PACKAGE_NAME "/" PACKAGE_VERSION);
@@ -96,7 +96,7 @@ int ad_environ_init(const ad_settings *settings)
                              settings->workers > 1 ? Py_True : Py_False) == 0 &&
         PyDict_SetItemString(d, "wsgi.run_once", Py_False) == 0 &&
         PyDict_SetItemString(d, "wsgi.input_terminated", Py_True) == 0 &&
-        PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&ad_FileWrapperType) == 0 &&
+        PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&wsgi_FileWrapperType) == 0 &&
         PyDict_SetItem(d, keys[K_SCRIPT_NAME], sn_obj) == 0 &&
         PyDict_SetItemString(d, "SERVER_SOFTWARE", software) == 0)
         rc = 0;
@@ -274,7 +274,7 @@ static int set_priority(PyObject *env, const tp_request_head *h)
     return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
 }
 
-PyObject *ad_environ_build(ad_req *r)
+PyObject *wsgi_environ_build(wsgi_req *r)
 {
     const tp_request_head *h = &r->s->req;
     PyObject *env = PyDict_Copy(base_environ);
@@ -363,7 +363,7 @@ PyObject *ad_environ_build(ad_req *r)
     if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
         set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
         goto fail;
-    if (set(env, keys[K_INPUT], ad_input_for(r)) != 0) goto fail;
+    if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0) goto fail;
     if (set(env, keys[K_STREAM_ID], PyLong_FromUnsignedLong(r->s->id)) != 0) goto fail;
     if (h->h2_stream_id &&
         set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)

@@ -6,11 +6,11 @@
 #include <Python.h>
 
 #include "ad_python.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 typedef struct {
     PyObject_HEAD
-} ad_Errors;
+} wsgi_Errors;
 
 static PyObject *errors_write(PyObject *self, PyObject *arg)
 {
@@ -28,7 +28,7 @@ static PyObject *errors_write(PyObject *self, PyObject *arg)
                      Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    ad_log_raw(p, (size_t)n);
+    ad_python_log_raw(p, (size_t)n);
     return PyLong_FromSsize_t(n);
 }
 
@@ -63,17 +63,17 @@ static PyMethodDef errors_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject ad_ErrorsType = {
+static PyTypeObject wsgi_ErrorsType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tandem.ErrorStream",
-    .tp_basicsize = sizeof(ad_Errors),
+    .tp_basicsize = sizeof(wsgi_Errors),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "wsgi.errors: text written here goes to tandem-appd's error log",
     .tp_methods = errors_methods,
 };
 
-PyObject *ad_errors_new(void)
+PyObject *wsgi_errors_new(void)
 {
-    if (PyType_Ready(&ad_ErrorsType) != 0) return NULL;
-    return PyType_GenericAlloc(&ad_ErrorsType, 0);
+    if (PyType_Ready(&wsgi_ErrorsType) != 0) return NULL;
+    return PyType_GenericAlloc(&wsgi_ErrorsType, 0);
 }

@@ -5,13 +5,11 @@
 
 #include <Python.h>
 
-#include "ad_conn.h"
-#include "ad_http.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 static PyObject *key_hints, *key_trailers;
 
-int ad_ext_init(void)
+int wsgi_ext_init(void)
 {
     key_hints = PyUnicode_InternFromString("wsgi.early_hints");
     key_trailers = PyUnicode_InternFromString("gunicorn.http2.send_trailers");
@@ -28,63 +26,46 @@ int ad_ext_init(void)
  * Gunicorn, so apps need not check the protocol. */
 static PyObject *early_hints(PyObject *self, PyObject *headers)
 {
-    ad_req *r = ad_sr_req(self);
+    wsgi_req *r = wsgi_start_req(self);
     if (r == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "wsgi.early_hints called after its request finished");
         return NULL;
     }
     PyObject *list;
     uint64_t clen;
-    if (ad_check_headers(headers, AD_HDRS_HINTS, &list, &clen) != 0) return NULL;
-    if (r->head_sent || r->finishing) {
+    if (wsgi_fields_check(headers, WSGI_FIELDS_HINTS, &list, &clen) != 0) return NULL;
+    int verdict = ad_resp_hints_check(&r->resp, (uint32_t)PyList_GET_SIZE(list));
+    if (verdict == AD_RESP_LATE) {
         Py_DECREF(list);
         PyErr_SetString(PyExc_RuntimeError,
                         "wsgi.early_hints called after the response head was sent "
                         "(103 Early Hints must precede the final response)");
         return NULL;
     }
-    if (r->done || !(r->s->req.flags & TP_REQ_EARLY_HINTS) || PyList_GET_SIZE(list) == 0) {
+    if (verdict == AD_RESP_SKIP) {
         Py_DECREF(list);
         Py_RETURN_NONE;
     }
-    int k = ad_req_fill_headers(r, list, 0, NULL, 0);
-    tp_response_head head = {103, (uint32_t)(k < 0 ? 0 : k), r->th};
-    r->scratch.len = 0;
+    int k = wsgi_fields_fill(list, &r->hint_fields, &r->hint_cap, 0);
+    ad_resp_out out;
     int rc = k < 0 ? TP_E_NOMEM
-             : tp_response_head_size(TP_FRAME_RESPONSE_INFO, &head) > r->s->conn->peer_max_frame
-                 ? TP_E_TOO_BIG
-                 : tp_encode_response_info(&r->scratch, r->s->id, &head);
+                   : ad_resp_encode_hints(&r->resp, r->hint_fields, (uint32_t)k, &out);
     if (rc != TP_OK) {
         Py_DECREF(list);
         PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
         return NULL;
     }
-    rc = ad_stream_send(r->s, r->scratch.data, r->scratch.len, NULL, 0, 0, NULL, 0, 1);
-    Py_DECREF(list);   /* only now: th pointed into its strings */
+    ad_send op = {out.pre, out.prelen, NULL, 0, 0, NULL, 0, 0};
+    rc = wsgi_response_write(r, &op);
+    Py_DECREF(list);   /* only now: the frame was encoded from its strings */
     if (rc != 0) {
-        PyErr_SetString(ad_client_gone(), "client disconnected (response cancelled)");
+        PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");
         return NULL;
     }
     Py_RETURN_NONE;
 }
 
 /* ---- gunicorn.http2.send_trailers ---- */
-
-int ad_req_has_trailers(const ad_req *r)
-{
-    return r->trailers_ok && r->trailers && PyList_GET_SIZE(r->trailers) > 0 && !r->is_head &&
-           ad_status_has_body(r->status);
-}
-
-int ad_req_encode_trailers(ad_req *r)
-{
-    int k = ad_req_fill_headers(r, r->trailers, 0, NULL, 0);
-    if (k < 0) return TP_E_NOMEM;
-    tp_response_head h = {0, (uint32_t)k, r->th};
-    if (tp_response_head_size(TP_FRAME_TRAILERS, &h) > r->s->conn->peer_max_frame)
-        return TP_E_TOO_BIG;
-    return tp_encode_trailers(&r->scratch, r->s->id, (uint32_t)k, r->th);
-}
 
 /* environ["gunicorn.http2.send_trailers"](headers): queues trailer fields;
  * they leave as one TRAILERS frame ending the stream once the result
@@ -95,7 +76,7 @@ int ad_req_encode_trailers(ad_req *r)
  * runs after the stream ended, so a call from there raises. */
 static PyObject *send_trailers(PyObject *self, PyObject *headers)
 {
-    ad_req *r = ad_sr_req(self);
+    wsgi_req *r = wsgi_start_req(self);
     if (r == NULL) {
         PyErr_SetString(PyExc_RuntimeError,
                         "gunicorn.http2.send_trailers called after its request finished");
@@ -103,8 +84,10 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     }
     PyObject *list;
     uint64_t clen;
-    if (ad_check_headers(headers, AD_HDRS_TRAILERS, &list, &clen) != 0) return NULL;
-    if (r->finishing) {
+    if (wsgi_fields_check(headers, WSGI_FIELDS_TRAILERS, &list, &clen) != 0) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    int verdict = ad_resp_trailers_check(&r->resp, (uint32_t)n);
+    if (verdict == AD_RESP_LATE) {
         Py_DECREF(list);
         PyErr_SetString(PyExc_RuntimeError,
                         "gunicorn.http2.send_trailers called after the response was complete "
@@ -112,8 +95,7 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
                         "yield; close() is too late)");
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    if (!r->trailers_ok || n == 0) {
+    if (verdict == AD_RESP_SKIP) {
         Py_DECREF(list);
         Py_RETURN_NONE;
     }
@@ -127,18 +109,22 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     }
     /* Refuse what the proxy could not take now, while the app can still act
      * on the error, rather than resetting the stream at its end. */
-    int k = ad_req_fill_headers(r, r->trailers, 0, NULL, 0);
-    tp_response_head h = {0, (uint32_t)(k < 0 ? 0 : k), r->th};
-    uint64_t size = tp_response_head_size(TP_FRAME_TRAILERS, &h);
-    if (k < 0 || size > r->s->conn->peer_max_frame) {
+    int k = wsgi_fields_fill(r->trailers, &r->trailer_fields, &r->trailer_cap, 0);
+    uint64_t size = 0;
+    if (k < 0 || !ad_resp_trailers_fit(&r->resp, r->trailer_fields, (uint32_t)k, &size)) {
         Py_ssize_t total = PyList_GET_SIZE(r->trailers);
-        if (PyList_SetSlice(r->trailers, total - n, total, NULL) != 0) return NULL;
-        if (k < 0) return PyErr_NoMemory();
+        int cut = PyList_SetSlice(r->trailers, total - n, total, NULL);
+        /* The array may have moved: point the rules at what is still queued. */
+        k = wsgi_fields_fill(r->trailers, &r->trailer_fields, &r->trailer_cap, 0);
+        ad_resp_set_trailers(&r->resp, r->trailer_fields, k < 0 ? 0 : (uint32_t)k);
+        if (cut != 0) return NULL;
+        if (size == 0) return PyErr_NoMemory();
         PyErr_Format(PyExc_ValueError,
                      "trailers too large: %llu bytes encoded, the proxy accepts at most %u",
-                     (unsigned long long)size, r->s->conn->peer_max_frame);
+                     (unsigned long long)size, r->resp.max_frame);
         return NULL;
     }
+    ad_resp_set_trailers(&r->resp, r->trailer_fields, (uint32_t)k);
     Py_RETURN_NONE;
 }
 
@@ -148,17 +134,17 @@ static PyMethodDef trailers_def = {
     "send_trailers", send_trailers, METH_O,
     "send_trailers([(name, value), ...]): trailer fields sent after the body"};
 
-PyObject *ad_ext_hints_new(PyObject *sr)
+PyObject *wsgi_ext_hints_new(PyObject *sr)
 {
     return PyCFunction_New(&hints_def, sr);
 }
 
-PyObject *ad_ext_trailers_new(PyObject *sr)
+PyObject *wsgi_ext_trailers_new(PyObject *sr)
 {
     return PyCFunction_New(&trailers_def, sr);
 }
 
-int ad_ext_set(ad_req *r, PyObject *env)
+int wsgi_ext_set(wsgi_req *r, PyObject *env)
 {
     if (PyDict_SetItem(env, key_hints, r->hints_fn) != 0) return -1;
     return PyDict_SetItem(env, key_trailers, r->trailers_fn);

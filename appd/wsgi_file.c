@@ -10,12 +10,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ad_http.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 #define AD_FILEBUF (256u * 1024u)
 
@@ -25,12 +23,12 @@ typedef struct {
     PyObject_HEAD
     PyObject *filelike;
     Py_ssize_t blksize;
-} ad_FileWrapper;
+} wsgi_FileWrapper;
 
 static int fw_init(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"filelike", "block_size", NULL};
-    ad_FileWrapper *fw = (ad_FileWrapper *)self;
+    wsgi_FileWrapper *fw = (wsgi_FileWrapper *)self;
     PyObject *f;
     Py_ssize_t bs = 8192;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O|n:FileWrapper", kwlist, &f, &bs)) return -1;
@@ -42,13 +40,13 @@ static int fw_init(PyObject *self, PyObject *args, PyObject *kw)
 
 static void fw_dealloc(PyObject *self)
 {
-    Py_XDECREF(((ad_FileWrapper *)self)->filelike);
+    Py_XDECREF(((wsgi_FileWrapper *)self)->filelike);
     Py_TYPE(self)->tp_free(self);
 }
 
 static PyObject *fw_next(PyObject *self)
 {
-    ad_FileWrapper *fw = (ad_FileWrapper *)self;
+    wsgi_FileWrapper *fw = (wsgi_FileWrapper *)self;
     if (fw->filelike == NULL) return NULL;
     PyObject *data = PyObject_CallMethod(fw->filelike, "read", "n", fw->blksize);
     if (data == NULL) return NULL;
@@ -61,7 +59,7 @@ static PyObject *fw_next(PyObject *self)
 
 static PyObject *fw_close(PyObject *self, PyObject *unused)
 {
-    ad_FileWrapper *fw = (ad_FileWrapper *)self;
+    wsgi_FileWrapper *fw = (wsgi_FileWrapper *)self;
     if (fw->filelike && PyObject_HasAttr(fw->filelike, str_close))
         return PyObject_CallMethodNoArgs(fw->filelike, str_close);
     Py_RETURN_NONE;
@@ -72,10 +70,10 @@ static PyMethodDef fw_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject ad_FileWrapperType = {
+PyTypeObject wsgi_FileWrapperType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tandem.FileWrapper",
-    .tp_basicsize = sizeof(ad_FileWrapper),
+    .tp_basicsize = sizeof(wsgi_FileWrapper),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "wsgi.file_wrapper(filelike, block_size=8192): regular files are sent by the "
               "server without passing through Python",
@@ -90,10 +88,10 @@ PyTypeObject ad_FileWrapperType = {
 /* A FileWrapper around a regular file: read with pread(2) from its current
  * position, without the GIL, straight into RESPONSE_DATA.  1 = not
  * applicable (iterate instead), 0 = sent, -2 = client gone. */
-int ad_send_file(ad_req *r, PyObject *wrapper)
+int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
 {
-    ad_FileWrapper *fw = (ad_FileWrapper *)wrapper;
-    if (!r->started || r->done || fw->filelike == NULL) return 1;
+    wsgi_FileWrapper *fw = (wsgi_FileWrapper *)wrapper;
+    if (!r->started || r->resp.done || fw->filelike == NULL) return 1;
     PyObject *o = PyObject_CallMethodNoArgs(fw->filelike, str_fileno);
     long fd = o ? PyLong_AsLong(o) : -1;
     Py_XDECREF(o);
@@ -113,25 +111,19 @@ int ad_send_file(ad_req *r, PyObject *wrapper)
         if (off < 0) return 1;
     }
     uint64_t size = st.st_size > off ? (uint64_t)(st.st_size - off) : 0;
-    int nobody = r->is_head || !ad_status_has_body(r->status);
-    if (r->content_length == AD_NO_LENGTH && !r->head_sent && !nobody)
-        r->auto_length = r->sent + size;
-    uint64_t limit = r->content_length != AD_NO_LENGTH ? r->content_length : r->auto_length;
-    uint64_t n = size;
-    if (limit != AD_NO_LENGTH) n = limit > r->sent ? (limit - r->sent < size ? limit - r->sent : size) : 0;
-    if (nobody || n == 0) return 0;   /* finish() sends the head */
+    int ends;
+    uint64_t n = ad_resp_file_span(&r->resp, size, &ends);
+    if (n == 0) return 0;   /* finish() sends the head */
     if (r->filebuf == NULL && (r->filebuf = malloc(AD_FILEBUF)) == NULL) return 1;
 
     const uint8_t *pre = NULL;
     size_t prelen = 0;
-    /* With trailers queued, the end is theirs: finish() sends them. */
-    int ends = limit != AD_NO_LENGTH && r->sent + n == limit && !r->hold_end;
-    if (!r->head_sent) {
-        if (ad_req_encode_head(r, 0) != 0) return 1;
-        pre = r->scratch.data;
-        prelen = r->scratch.len;
-        r->head_sent = 1;
+    if (!r->resp.head_sent) {
+        if (ad_resp_encode_head(&r->resp, 0) != 0) return 1;
+        pre = r->resp.frames.data;
+        prelen = r->resp.frames.len;
     }
+    int head_out = prelen != 0;
     ad_stream *s = r->s;
     uint8_t *buf = r->filebuf;
     uint64_t left = n;
@@ -144,7 +136,8 @@ int ad_send_file(ad_req *r, PyObject *wrapper)
         if (k <= 0) break;   /* file shrank: finish() reports the shortfall */
         off += k;
         left -= (uint64_t)k;
-        if (ad_stream_send(s, pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0) != 0) {
+        ad_send op = {pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0};
+        if (ad_stream_send(s, &op) != 0) {
             gone = 1;
             break;
         }
@@ -152,22 +145,20 @@ int ad_send_file(ad_req *r, PyObject *wrapper)
         prelen = 0;
     }
     Py_END_ALLOW_THREADS
-    if (prelen) {   /* nothing read: still owe the head */
-        r->head_sent = 0;
-    }
-    r->sent += n - left;
+    if (prelen) head_out = 0;   /* nothing read: still owe the head */
+    ad_resp_file_sent(&r->resp, n - left, head_out, !gone && left == 0 && ends);
     if (gone) {
-        r->done = 1;
+        ad_resp_abort(&r->resp);
         return -2;
     }
-    if (left == 0 && ends) r->done = 1;
     return 0;
 }
 
-int ad_file_init(void)
+int wsgi_file_init(void)
 {
     str_close = PyUnicode_InternFromString("close");
     str_fileno = PyUnicode_InternFromString("fileno");
     str_tell = PyUnicode_InternFromString("tell");
-    return str_close && str_fileno && str_tell ? 0 : -1;
+    if (str_close == NULL || str_fileno == NULL || str_tell == NULL) return -1;
+    return PyType_Ready(&wsgi_FileWrapperType);
 }

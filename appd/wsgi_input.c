@@ -7,23 +7,19 @@
 #include <Python.h>
 
 #include "ad_stream.h"
-#include "wsgi.h"
+#include "wsgi_req.h"
 
 typedef struct {
     PyObject_HEAD
     ad_stream *s;            /* NULL once its request finished */
-    uint64_t length;         /* Content-Length, or AD_NO_LENGTH: sizes buffers */
+    uint32_t gen;            /* s->gen while s serves this request */
+    uint64_t length;         /* Content-Length, or WSGI_NO_LENGTH: sizes buffers */
     uint64_t consumed;
-} ad_Input;
-
-PyObject *ad_client_gone(void)
-{
-    return PyExc_ConnectionResetError;
-}
+} wsgi_Input;
 
 /* read(size) and readline(size): blocks until size bytes (or a newline when
  * nl), the end of the body, or a reset (ConnectionResetError). */
-static PyObject *read_impl(ad_Input *self, Py_ssize_t size, int nl)
+static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
 {
     ad_stream *s = self->s;
     if (s == NULL) {
@@ -36,7 +32,7 @@ static PyObject *read_impl(ad_Input *self, Py_ssize_t size, int nl)
     size_t hint;
     if (nl)
         hint = 256;
-    else if (self->length != AD_NO_LENGTH)
+    else if (self->length != WSGI_NO_LENGTH)
         hint = self->length > self->consumed ? (size_t)(self->length - self->consumed) : 0;
     else
         hint = 65536;
@@ -61,11 +57,13 @@ static PyObject *read_impl(ad_Input *self, Py_ssize_t size, int nl)
         if (st == AD_RD_NL || st == AD_RD_EOF) break;
         if (st == AD_RD_RESET) {
             Py_DECREF(buf);
-            PyErr_SetString(ad_client_gone(), "client disconnected (request body cancelled)");
+            PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (request body cancelled)");
             return NULL;
         }
         if (n > 0) continue;
-        ad_stream_body_wait(s, 1);
+        Py_BEGIN_ALLOW_THREADS
+        ad_stream_body_wait(s, self->gen);
+        Py_END_ALLOW_THREADS
         if (self->s != s) {
             /* Its request finished while we waited (another thread of the
              * app read on): the pooled stream may now be another request's. */
@@ -97,7 +95,7 @@ static PyObject *input_read(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_ssize_t size;
     if (size_arg(args, nargs, "read", &size) != 0) return NULL;
     if (size == 0) return PyBytes_FromStringAndSize(NULL, 0);
-    return read_impl((ad_Input *)self, size, 0);
+    return read_impl((wsgi_Input *)self, size, 0);
 }
 
 static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -105,7 +103,7 @@ static PyObject *input_readline(PyObject *self, PyObject *const *args, Py_ssize_
     Py_ssize_t size;
     if (size_arg(args, nargs, "readline", &size) != 0) return NULL;
     if (size == 0) return PyBytes_FromStringAndSize(NULL, 0);
-    return read_impl((ad_Input *)self, size, 1);
+    return read_impl((wsgi_Input *)self, size, 1);
 }
 
 static PyObject *input_readlines(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -116,7 +114,7 @@ static PyObject *input_readlines(PyObject *self, PyObject *const *args, Py_ssize
     if (list == NULL) return NULL;
     Py_ssize_t total = 0;
     for (;;) {
-        PyObject *line = read_impl((ad_Input *)self, -1, 1);
+        PyObject *line = read_impl((wsgi_Input *)self, -1, 1);
         if (line == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -140,7 +138,7 @@ static PyObject *input_readlines(PyObject *self, PyObject *const *args, Py_ssize
 
 static PyObject *input_iternext(PyObject *self)
 {
-    PyObject *line = read_impl((ad_Input *)self, -1, 1);
+    PyObject *line = read_impl((wsgi_Input *)self, -1, 1);
     if (line && PyBytes_GET_SIZE(line) == 0) {
         Py_DECREF(line);
         return NULL;   /* StopIteration */
@@ -158,10 +156,10 @@ static PyMethodDef input_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-PyTypeObject ad_InputType = {
+static PyTypeObject wsgi_InputType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "tandem.Input",
-    .tp_basicsize = sizeof(ad_Input),
+    .tp_basicsize = sizeof(wsgi_Input),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "wsgi.input: the request body, read as it arrives from the proxy",
     .tp_iter = PyObject_SelfIter,
@@ -169,28 +167,29 @@ PyTypeObject ad_InputType = {
     .tp_methods = input_methods,
 };
 
-int ad_input_ready(void)
+int wsgi_input_init(void)
 {
-    return PyType_Ready(&ad_InputType);
+    return PyType_Ready(&wsgi_InputType);
 }
 
-PyObject *ad_input_for(ad_req *r)
+PyObject *wsgi_input_for(wsgi_req *r)
 {
     if (r->input && Py_REFCNT(r->input) > 1) Py_CLEAR(r->input);   /* the app kept it */
     if (r->input == NULL) {
-        r->input = PyType_GenericAlloc(&ad_InputType, 0);
+        r->input = PyType_GenericAlloc(&wsgi_InputType, 0);
         if (r->input == NULL) return NULL;
     }
-    ad_Input *in = (ad_Input *)r->input;
+    wsgi_Input *in = (wsgi_Input *)r->input;
     in->s = r->s;
+    in->gen = r->s->gen;
     in->consumed = 0;
-    in->length = r->s->req.content_length == TP_LENGTH_UNKNOWN ? AD_NO_LENGTH
+    in->length = r->s->req.content_length == TP_LENGTH_UNKNOWN ? WSGI_NO_LENGTH
                                                                 : r->s->req.content_length;
     Py_INCREF(r->input);
     return r->input;
 }
 
-void ad_input_unbind(PyObject *input)
+void wsgi_input_unbind(PyObject *input)
 {
-    if (input) ((ad_Input *)input)->s = NULL;
+    if (input) ((wsgi_Input *)input)->s = NULL;
 }

@@ -1,9 +1,20 @@
-# common/local.mk: utilities shared by the daemons and the front (log, settings, addresses,
-# the HTTP field rules).
+# common/local.mk: utilities shared by the daemons and the front: log, settings
+# tables and their sources (config file reader, GUNICORN_CMD_ARGS, Gunicorn's
+# names), addresses, sd_notify and socket activation, the HTTP field rules,
+# name hints.
 noinst_LIBRARIES += common/libtandemcommon.a
 common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \
 	common/tc_opt.c common/tc_opt.h \
+	common/tc_pyval.c common/tc_pyval.h \
+	common/tc_pylex.c common/tc_pylex.h \
+	common/tc_pylit.c common/tc_pylit.h \
+	common/tc_pyconf.c common/tc_pyconf.h \
 	common/tc_addr.c common/tc_addr.h \
 	common/tc_notify.c common/tc_notify.h \
+	common/tc_suggest.c common/tc_suggest.h \
+	common/tc_shlex.c common/tc_shlex.h \
+	common/tc_conf.c common/tc_conf.h \
+	common/tc_gunicorn.c common/tc_gunicorn.h \
+	common/tc_sdlisten.c common/tc_sdlisten.h \
 	common/tc_http.c common/tc_http.h

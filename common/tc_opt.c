@@ -3,10 +3,11 @@
 #include "tc_opt.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "tc_pyval.h"
 
 #define FIELD(settings, opt) ((char *)(settings) + (opt)->offset)
 
@@ -119,10 +120,41 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+static int set_choice(const tc_opt *opt, void *field, const char *value, char *err,
+                      size_t errlen)
+{
+    for (int i = 0; opt->choices[i]; i++)
+        if (strcasecmp(value, opt->choices[i]) == 0) {
+            *(int *)field = i;
+            return 0;
+        }
+    char name[128];
+    opt_name(opt, name, sizeof name);
+    int k = snprintf(err, errlen, "%s: '%s' is not one of ", name, value);
+    for (int i = 0; opt->choices[i] && k > 0 && (size_t)k < errlen; i++)
+        k += snprintf(err + k, errlen - (size_t)k, "%s%s", i ? ", " : "", opt->choices[i]);
+    return -1;
+}
+
+static int set_list(const tc_opt *opt, tc_strlist *l, const char *value, char *err,
+                    size_t errlen)
+{
+    if (l->from_default) {
+        tc_strlist_free(l);
+        l->from_default = 0;
+    }
+    if (opt->parse) return opt->parse(opt, l, value, err, errlen);
+    if (strlist_add_csv(l, value) == 0) return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
 int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, size_t errlen)
 {
     void *field = FIELD(settings, opt);
     char name[128];
+    if (opt->type == TC_OPT_LIST) return set_list(opt, field, value, err, errlen);
+    if (opt->parse) return opt->parse(opt, field, value, err, errlen);
     switch (opt->type) {
     case TC_OPT_STR:
         return set_str(field, value, err, errlen);
@@ -133,21 +165,38 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
         opt_name(opt, name, sizeof name);
         snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
         return -1;
-    case TC_OPT_LIST: {
-        tc_strlist *l = field;
-        if (l->from_default) {
-            tc_strlist_free(l);
-            l->from_default = 0;
-        }
-        if (strlist_add_csv(l, value) == 0) return 0;
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    case TC_OPT_CUSTOM:
-        return opt->parse(opt, field, value, err, errlen);
+    case TC_OPT_CHOICE:
+        return set_choice(opt, field, value, err, errlen);
+    case TC_OPT_LIST:
+        break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
     return -1;
+}
+
+int tc_opt_unset(const tc_opt *opt, void *settings, char *err, size_t errlen)
+{
+    void *field = FIELD(settings, opt);
+    if (opt->type == TC_OPT_STR) {
+        free(*(char **)field);
+        *(char **)field = NULL;
+        return 0;
+    }
+    if (opt->type == TC_OPT_LIST) {
+        tc_strlist_free(field);
+        ((tc_strlist *)field)->from_default = 0;
+        return 0;
+    }
+    char name[128];
+    opt_name(opt, name, sizeof name);
+    snprintf(err, errlen, "%s: None is not allowed", name);
+    return -1;
+}
+
+void tc_opt_lists_replaceable(const tc_opt *table, void *settings)
+{
+    for (const tc_opt *o = table; o->key; o++)
+        if (o->type == TC_OPT_LIST) ((tc_strlist *)FIELD(settings, o))->from_default = 1;
 }
 
 int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errlen)
@@ -156,8 +205,8 @@ int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errle
         if (o->def == NULL) continue;
         if (o->type == TC_OPT_LIST && o->def[0] == '\0') continue;
         if (tc_opt_set(o, settings, o->def, err, errlen) != 0) return -1;
-        if (o->type == TC_OPT_LIST) ((tc_strlist *)FIELD(settings, o))->from_default = 1;
     }
+    tc_opt_lists_replaceable(table, settings);
     return 0;
 }
 
@@ -168,22 +217,49 @@ const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key)
     return NULL;
 }
 
+/* Whether arg (up to '=') is name. */
+static int same_flag(const char *arg, const char *name, size_t namelen)
+{
+    size_t n = strcspn(arg, "=");
+    return n == namelen && strncmp(arg, name, n) == 0;
+}
+
+static int spells_alias(const tc_opt *o, const char *arg)
+{
+    for (const char *p = o->aliases; p && *p;) {
+        size_t n = strcspn(p, " ");
+        if (n && same_flag(arg, p, n)) return 1;
+        p += n;
+        while (*p == ' ') p++;
+    }
+    return 0;
+}
+
+int tc_opt_spells(const tc_opt *o, const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0') return 0;
+    if (arg[1] != '-') return o->short_flag && o->short_flag == arg[1];
+    if (o->flag && same_flag(arg, o->flag, strlen(o->flag))) return 1;
+    return spells_alias(o, arg) ? 2 : 0;
+}
+
 const tc_opt *tc_opt_find_flag(const tc_opt *table, const char *arg)
 {
-    if (arg[0] != '-' || arg[1] == '\0') return NULL;
-    if (arg[1] != '-') {
-        for (const tc_opt *o = table; o->key; o++)
-            if (o->short_flag && o->short_flag == arg[1]) return o;
-        return NULL;
-    }
-    size_t n = strcspn(arg, "=");
     for (const tc_opt *o = table; o->key; o++)
-        if (o->flag && strlen(o->flag) == n && strncmp(o->flag, arg, n) == 0) return o;
+        if (tc_opt_spells(o, arg)) return o;
     return NULL;
 }
 
-/* The value of a flag: "--x=v", "-xv", or the next argument. */
-static int flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value,
+const tc_opt *tc_opt_find_shared_flag(const tc_opt *table, const char *arg)
+{
+    for (const tc_opt *o = table; o->key; o++) {
+        int how = tc_opt_spells(o, arg);
+        if (how == 2 || (how == 1 && !(o->flags & TC_OPT_OWN_FLAG))) return o;
+    }
+    return NULL;
+}
+
+int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value,
                       char *err, size_t errlen)
 {
     const char *arg = argv[*i];
@@ -229,8 +305,17 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
             return -1;
         }
         const char *value;
-        if (flag_value(o, argc, argv, &i, &value, err, errlen) != 0) return -1;
+        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0) return -1;
         if (tc_opt_set(o, settings, value, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+int tc_opt_asks(int argc, char **argv, const char *s, const char *l)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0) return 1;
     }
     return 0;
 }
@@ -243,6 +328,7 @@ void tc_opt_usage_row(FILE *out, const tc_opt *o)
     snprintf(left + n, sizeof left - (size_t)n, "%s%s%s", o->flag, o->metavar ? " " : "",
              o->metavar ? o->metavar : "");
     fprintf(out, "  %-38s %s", left, o->help ? o->help : "");
+    if (o->aliases) fprintf(out, " (also %s)", o->aliases);
     if (o->def && o->def[0] && o->type != TC_OPT_BOOL) fprintf(out, " [%s]", o->def);
     fputc('\n', out);
 }
@@ -261,28 +347,76 @@ void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table)
     tc_opt_usage_help_version(out);
 }
 
+static void write_list(FILE *out, char *const *items, size_t n)
+{
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        tc_py_write_str(out, items[i], strlen(items[i]));
+    }
+    fputc(']', out);
+}
+
+void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
+{
+    const char *field = (const char *)settings + o->offset;
+    switch (o->type) {
+    case TC_OPT_STR: {
+        const char *s = *(char *const *)field;
+        if (s) tc_py_write_str(out, s, strlen(s));
+        else fputs("None", out);
+        break;
+    }
+    case TC_OPT_INT: fprintf(out, "%lld", *(const long long *)field); break;
+    case TC_OPT_BOOL: fputs(*(const int *)field ? "True" : "False", out); break;
+    case TC_OPT_CHOICE: {
+        const char *s = o->choices[*(const int *)field];
+        tc_py_write_str(out, s, strlen(s));
+        break;
+    }
+    case TC_OPT_LIST: {
+        const tc_strlist *l = (const tc_strlist *)field;
+        write_list(out, l->items, l->n);
+        break;
+    }
+    }
+}
+
+void tc_opt_write_default(FILE *out, const tc_opt *o)
+{
+    const char *d = o->def;
+    switch (o->type) {
+    case TC_OPT_STR:
+    case TC_OPT_CHOICE:
+        if (d) tc_py_write_str(out, d, strlen(d));
+        else fputs("None", out);
+        break;
+    case TC_OPT_INT: fputs(d ? d : "None", out); break;
+    case TC_OPT_BOOL: {
+        int b = 0;
+        fputs(d && tc_parse_bool(d, &b) == 0 && b ? "True" : "False", out);
+        break;
+    }
+    case TC_OPT_LIST: {
+        const char *p = d ? d : "", *tok;
+        size_t n, k = 0;
+        fputc('[', out);
+        while (tc_csv_next(&p, &tok, &n)) {
+            if (k++) fputs(", ", out);
+            tc_py_write_str(out, tok, n);
+        }
+        fputc(']', out);
+        break;
+    }
+    }
+}
+
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings)
 {
     for (const tc_opt *o = table; o->key; o++) {
-        const char *field = (const char *)settings + o->offset;
         fprintf(out, "%-32s = ", o->key);
-        switch (o->type) {
-        case TC_OPT_STR: {
-            const char *s = *(char *const *)field;
-            fprintf(out, s ? "'%s'\n" : "None\n", s);
-            break;
-        }
-        case TC_OPT_INT: fprintf(out, "%lld\n", *(const long long *)field); break;
-        case TC_OPT_BOOL: fprintf(out, "%s\n", *(const int *)field ? "True" : "False"); break;
-        case TC_OPT_LIST: {
-            const tc_strlist *l = (const tc_strlist *)field;
-            fputc('[', out);
-            for (size_t i = 0; i < l->n; i++) fprintf(out, "%s'%s'", i ? ", " : "", l->items[i]);
-            fputs("]\n", out);
-            break;
-        }
-        case TC_OPT_CUSTOM: fprintf(out, "%s\n", o->def ? o->def : "?"); break;
-        }
+        tc_opt_write_value(out, o, settings);
+        fputc('\n', out);
     }
 }
 

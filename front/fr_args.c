@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "fr_flags.h"
+#include "tc_gunicorn.h"
+#include "tc_shlex.h"
 
 int fr_argv_push(fr_argv *a, char *s)
 {
@@ -63,10 +65,21 @@ static int push_flag(fr_argv *a, const char *flag, const fr_flag *f, char *arg, 
     return fr_argv_push(a, (char *)flag) || fr_argv_push(a, value);
 }
 
+/* tandem's own flags: what they set in out. */
+static void take_own(fr_args *out, const fr_flag *f, const char *value)
+{
+    int on = 1;
+    if (f->row->type == TC_OPT_BOOL && value && tc_parse_bool(value, &on) != 0) on = 1;
+    if (strcmp(f->row->key, "pidfile") == 0) out->pidfile = value;
+    else if (strcmp(f->row->key, "config") == 0) out->config = value;
+    else if (strcmp(f->row->key, "check_config") == 0) out->check_config = on;
+    else if (strcmp(f->row->key, "print_config") == 0) out->print_config = on;
+}
+
 static int route(fr_args *out, const fr_flag *f, char *arg, char *value)
 {
     if (f->front) {
-        out->pidfile = value;   /* --pid: tandem's only flag of its own */
+        take_own(out, f, value);
         return 0;
     }
     if (f->to_proxy && push_flag(&out->proxy, f->to_proxy, f, arg, value)) return -1;
@@ -76,6 +89,12 @@ static int route(fr_args *out, const fr_flag *f, char *arg, char *value)
 
 static int unknown_flag(const char *arg, char *err, size_t errlen)
 {
+    const tc_gunicorn_setting *g = tc_gunicorn_find_flag(arg);
+    if (g) {
+        snprintf(err, errlen, "option '%.*s' (%s) is a Gunicorn setting tandem does not support "
+                 "yet", (int)strcspn(arg, "="), arg, g->key);
+        return -1;
+    }
     const char *near = fr_flag_nearest(arg);
     snprintf(err, errlen, "unrecognized option '%s' (see tandem --help)%s%s%s", arg,
              near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
@@ -126,5 +145,50 @@ int fr_args_split(int argc, char **argv, fr_args *out, char *err, size_t errlen)
                                                  : take_flag(out, argc, argv, &i, err, errlen);
         if (rc) return -1;
     }
+    return 0;
+}
+
+/* One variable's words, split as tandem's command line would be. */
+static int env_words(const char *var, fr_args *env, char *err, size_t errlen)
+{
+    const char *s = getenv(var);
+    char msg[512], **words;
+    int n;
+    memset(env, 0, sizeof *env);
+    if (s == NULL || *s == '\0') return 0;
+    if (tc_shlex_split(s, &words, &n, msg, sizeof msg) == 0) {
+        /* fr_args_split skips argv[0]; the words are kept: env points into them. */
+        char **argv = malloc(((size_t)n + 2) * sizeof *argv);
+        if (argv == NULL) {
+            tc_shlex_free(words);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        argv[0] = (char *)var;
+        memcpy(argv + 1, words, ((size_t)n + 1) * sizeof *argv);
+        free(words);
+        if (fr_args_split(n + 1, argv, env, msg, sizeof msg) == 0) {
+            if (!env->has_app && !env->help && !env->version) return 0;
+            snprintf(msg, sizeof msg, "options only (no app, -h or -v)");
+        }
+    }
+    snprintf(err, errlen, "%s: %s", var, msg);
+    return -1;
+}
+
+int fr_args_env(fr_args *a, char *err, size_t errlen)
+{
+    static const char *const vars[] = { "GUNICORN_CMD_ARGS", "TANDEM_CMD_ARGS" };
+    const char *config = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        fr_args env;
+        int rc = env_words(vars[i], &env, err, errlen);
+        if (env.config) config = env.config;
+        a->check_config |= env.check_config;
+        a->print_config |= env.print_config;
+        fr_args_free(&env);
+        if (rc) return -1;
+    }
+    if (a->config == NULL) a->config = config;
     return 0;
 }

@@ -18,10 +18,18 @@ typedef struct {
     fr_argv proxy;     /* flags for tandem-proxy, without argv[0] */
     fr_argv appd;      /* flags and the app spec for tandem-appd */
     const char *pidfile;
+    const char *config;   /* -c: the config file or python:MODULE */
+    int check_config, print_config;
     int help, version, has_app;
 } fr_args;
 
 int fr_args_split(int argc, char **argv, fr_args *out, char *err, size_t errlen);
+/* Checks GUNICORN_CMD_ARGS and TANDEM_CMD_ARGS as tandem's command line
+ * (the daemons read them themselves, each its part), so that a mistake in
+ * them stops tandem before anything starts; takes from them what tandem
+ * acts on: -c (when a has none), --check-config, --print-config.  The
+ * words stay allocated until exit.  0, or -1 with err naming the variable. */
+int fr_args_env(fr_args *a, char *err, size_t errlen);
 int fr_argv_push(fr_argv *a, char *s);
 void fr_args_free(fr_args *a);
 /* tandem --help: the daemons' flags from their settings tables, and tandem's. */

@@ -11,8 +11,18 @@
  * describe: tandem keeps no settings struct, so offsets are unused. */
 static const tc_opt own_table[] = {
     /* The pid to signal is tandem's: it forwards signals to its children. */
-    { "pidfile", "--pid", 'p', TC_OPT_STR, 0, 0, 0, NULL, "FILE",
-      "write tandem's own pid to FILE (removed on exit)", NULL },
+    { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR, .metavar = "FILE",
+      .help = "write tandem's own pid to FILE (removed on exit)" },
+    /* tandem-appd runs the file; the proxy is given what it evaluated to. */
+    { .key = "config", .flag = "--config", .short_flag = 'c', .type = TC_OPT_STR,
+      .metavar = "CONFIG",
+      .help = "gunicorn.conf.py (or python:MODULE) for both daemons, evaluated once by "
+              "tandem-appd; default ./gunicorn.conf.py when it exists" },
+    /* Each daemon checks or prints its own part, labelled. */
+    { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
+      .help = "check both daemons' settings and import the app, then exit 0, or 1" },
+    { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
+      .help = "print both daemons' settings, then exit" },
     TC_OPT_END
 };
 
@@ -43,17 +53,12 @@ static const fr_decision decisions[] = {
     { "--graceful-timeout", "--graceful-timeout", "--graceful-timeout", FR_TO_APPD, NULL },
     { "--log-level", "--log-level", "--log-level", FR_TO_APPD, NULL },
     { "--error-logfile", "--error-logfile", "--error-logfile", FR_TO_APPD, NULL },
-    /* Gunicorn's other spelling of it; the proxy's table has only --error-logfile. */
-    { "--log-file", "--error-logfile", "--error-logfile", FR_TO_APPD, NULL },
     /* tandem connects the two daemons itself. */
     { "--upstream", NULL, NULL, FR_TO_PROXY,
       "is set by tandem (the private socket to tandem-appd)" },
-    /* appd would check or print and exit, which tandem takes for a failed
-     * start, and the proxy's settings would go unchecked. */
-    { "--check-config", NULL, NULL, FR_TO_APPD,
-      "is tandem-appd's own: run tandem-appd --check-config MODULE:CALLABLE" },
-    { "--print-config", NULL, NULL, FR_TO_APPD,
-      "is tandem-appd's own: run tandem-appd --print-config" },
+    /* tandem hands the proxy what appd evaluated itself. */
+    { "--export-proxy-config", NULL, NULL, FR_TO_APPD,
+      "is set by tandem (it hands tandem-proxy the config file's values itself)" },
 };
 
 #define N_DECISIONS (sizeof decisions / sizeof decisions[0])
@@ -117,8 +122,9 @@ static int from_decision(const fr_decision *d, fr_flag *f)
     return 0;
 }
 
-/* A flag no decision names: it goes to whichever daemon knows it.  appd's row
- * describes one both know, as Gunicorn's flags are the app server's. */
+/* A flag no decision names: it goes to whichever daemon knows it, under the
+ * row's own spelling (an alias such as --log-file arrives as --error-logfile).
+ * appd's row describes one both know, as Gunicorn's flags are the app server's. */
 static int from_tables(const char *name, fr_flag *f)
 {
     const tc_opt *p = tc_opt_find_flag(px_settings_table, name);

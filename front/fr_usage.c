@@ -1,5 +1,7 @@
 /* fr_usage.c: tandem --help, made from the daemons' settings tables and the
  * front's own, grouped by the daemon each flag goes to. */
+#include <string.h>
+
 #include "fr_args.h"
 #include "fr_flags.h"
 
@@ -19,7 +21,7 @@ typedef struct {
 } fr_section;
 
 /* The row under tandem's spelling: "--proxy-threads" shows the proxy's
- * "--threads" row, without its short letter. */
+ * "--threads" row, without its short letter or aliases. */
 static void print_flag(const fr_flag *f, void *ctx)
 {
     const fr_section *s = ctx;
@@ -27,6 +29,7 @@ static void print_flag(const fr_flag *f, void *ctx)
     tc_opt row = *f->row;
     row.flag = f->flag;
     row.short_flag = f->short_flag;
+    if (strcmp(f->flag, f->row->flag) != 0) row.aliases = NULL;
     tc_opt_usage_row(s->out, &row);
 }
 

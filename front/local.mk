@@ -10,7 +10,7 @@ front_libfrcore_a_SOURCES = \
 front_libfrcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 
 bin_PROGRAMS += front/tandem
-front_tandem_SOURCES = front/main.c
+front_tandem_SOURCES = front/main.c front/fr_check.c front/fr_check.h
 front_tandem_CPPFLAGS = $(AM_CPPFLAGS) -DSBINDIR='"$(sbindir)"'
 # The daemons' tables come from their core libraries: no libpython, libevent,
 # OpenSSL or nghttp2 in tandem.

@@ -1,6 +1,8 @@
-/* main.c (tandem): starts tandem-appd, waits until it is ready, starts
- * tandem-proxy in front of it on a private socket, forwards signals, and
- * exits when either daemon exits (with its status). */
+/* main.c (tandem): starts tandem-appd, which evaluates the config file,
+ * waits until it is ready, starts tandem-proxy in front of it on a private
+ * socket with what appd evaluated, forwards signals, and exits when either
+ * daemon exits (with its status).  --check-config and --print-config run
+ * each daemon once instead. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 
 #include "config.h"
 #include "fr_args.h"
+#include "fr_check.h"
 #include "tc_notify.h"
 
 /* Heavy apps (Django) may take a while to import; a daemon that is neither
@@ -40,6 +43,8 @@ static volatile sig_atomic_t any_pending;
 static int stop_asked;
 /* Short: it holds a Unix socket path, which must fit in sun_path (108). */
 static char rundir[80];
+/* In rundir: what tandem-appd evaluated the config file to, for the proxy. */
+#define PROXY_CONF "proxy.conf.py"
 
 static void on_signal(int sig)
 {
@@ -207,6 +212,8 @@ static void cleanup(fr_daemon *ds, int n)
     }
     snprintf(path, sizeof path, "%s/app.sock", rundir);
     unlink(path);
+    snprintf(path, sizeof path, "%s/%s", rundir, PROXY_CONF);
+    unlink(path);
     rmdir(rundir);
 }
 
@@ -228,35 +235,57 @@ static int write_pidfile(const char *path)
     return 0;
 }
 
-static int run(fr_args *a)
+/* The private run directory under $TMPDIR. */
+static int make_rundir(void)
 {
-    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
-    fr_daemon *appd = &ds[0], *proxy = &ds[1];
-    if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy")) return 1;
-    /* Before the run directory exists, so a bad --pid leaves nothing behind. */
-    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || *tmp == '\0') tmp = "/tmp";
     int len = snprintf(rundir, sizeof rundir, "%s/tandem-XXXXXX", tmp);
     if (len < 0 || (size_t)len >= sizeof rundir) {
         fprintf(stderr, "tandem: error: TMPDIR %s is too long for a socket directory "
                 "(at most %zu bytes)\n", tmp, sizeof rundir - sizeof "/tandem-XXXXXX");
-        if (a->pidfile) unlink(a->pidfile);
-        return 1;
+        return -1;
     }
     if (mkdtemp(rundir) == NULL) {
         fprintf(stderr, "tandem: error: mkdtemp %s: %s\n", rundir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* What tandem sets on each daemon's command line (after the user's flags,
+ * so it wins): the private socket; the config file for appd, and what appd
+ * evaluated it to for the proxy; and with tandem's own --pid, no pid file
+ * for appd (a config file's pidfile is appd's otherwise). */
+static int private_args(fr_args *a, const char *config)
+{
+    static char sock[sizeof rundir + 32], conf[sizeof rundir + 32];
+    snprintf(sock, sizeof sock, "unix:%s/app.sock", rundir);
+    snprintf(conf, sizeof conf, "%s/%s", rundir, PROXY_CONF);
+    int bad = fr_argv_push(&a->appd, "--bind") || fr_argv_push(&a->appd, sock) ||
+              fr_argv_push(&a->appd, "--export-proxy-config") || fr_argv_push(&a->appd, conf) ||
+              fr_argv_push(&a->proxy, "--upstream") || fr_argv_push(&a->proxy, sock) ||
+              fr_argv_push(&a->proxy, "--config") || fr_argv_push(&a->proxy, conf);
+    if (!bad && config)
+        bad = fr_argv_push(&a->appd, "--config") || fr_argv_push(&a->appd, (char *)config);
+    if (!bad && a->pidfile) bad = fr_argv_push(&a->appd, "--pid=");
+    if (bad) fprintf(stderr, "tandem: error: out of memory\n");
+    return bad ? -1 : 0;
+}
+
+static int run(fr_args *a, const char *config)
+{
+    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
+    fr_daemon *appd = &ds[0], *proxy = &ds[1];
+    if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy")) return 1;
+    /* Before the run directory exists, so a bad --pid leaves nothing behind. */
+    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
+    if (make_rundir()) {
         if (a->pidfile) unlink(a->pidfile);
         return 1;
     }
-    static char bind_arg[sizeof rundir + 32];
-    snprintf(bind_arg, sizeof bind_arg, "unix:%s/app.sock", rundir);
     int rc = 1, by_signal = 0;
-    if (fr_argv_push(&a->appd, "--bind") || fr_argv_push(&a->appd, bind_arg) ||
-        fr_argv_push(&a->proxy, "--upstream") || fr_argv_push(&a->proxy, bind_arg)) {
-        fprintf(stderr, "tandem: error: out of memory\n");
-        goto out;
-    }
+    if (private_args(a, config)) goto out;
     if (spawn(appd, &a->appd) || wait_ready(appd)) goto stop;
     if (spawn(proxy, &a->proxy) || wait_ready(proxy)) goto stop;
     /* Both serve: tell our own supervisor (systemd, a test) in turn.  The
@@ -286,10 +315,52 @@ out:
     return rc;
 }
 
+/* --check-config and --print-config: tandem-appd evaluates the config file
+ * and checks or prints its part; then tandem-proxy, given what appd
+ * evaluated, does the same.  Check: 0 when both pass, else 1. */
+static int inspect(fr_args *a, const char *config)
+{
+    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
+    if (find_daemon(&ds[0], "appd") || find_daemon(&ds[1], "proxy") || make_rundir()) return 1;
+    const char *what = a->check_config ? "--check-config" : "--print-config";
+    int rc[2] = { 1, 1 };
+    char conf[sizeof rundir + 32];
+    snprintf(conf, sizeof conf, "%s/%s", rundir, PROXY_CONF);
+    if (private_args(a, config) == 0 && fr_argv_push(&a->appd, (char *)what) == 0 &&
+        fr_argv_push(&a->proxy, (char *)what) == 0) {
+        fr_argv *argvs[2] = { &a->appd, &a->proxy };
+        for (int i = 0; i < 2; i++) {
+            argvs[i]->v[0] = ds[i].path;
+            if (i == 1 && access(conf, F_OK) != 0) {
+                fprintf(stderr, "tandem-proxy: not checked: tandem-appd could not evaluate the "
+                        "config file\n");
+                break;
+            }
+            if (a->print_config) printf("%s[%s]\n", i ? "\n" : "", ds[i].name);
+            rc[i] = fr_run_labelled(ds[i].name, argvs[i]->v);
+        }
+    }
+    cleanup(ds, 0);
+    if (a->check_config) return rc[0] || rc[1] ? 1 : 0;
+    return rc[0] ? rc[0] : rc[1];
+}
+
+/* The config file: -c, else ./gunicorn.conf.py when it exists (Gunicorn's
+ * default, named by its full path as the daemons name it), else none. */
+static const char *config_file(const fr_args *a)
+{
+    static char def[PATH_MAX];
+    char cwd[PATH_MAX - sizeof "/gunicorn.conf.py"];
+    if (a->config && *a->config) return a->config;
+    if (getcwd(cwd, sizeof cwd) == NULL) return NULL;
+    snprintf(def, sizeof def, "%s/gunicorn.conf.py", strcmp(cwd, "/") ? cwd : "");
+    return access(def, F_OK) == 0 ? def : NULL;
+}
+
 int main(int argc, char **argv)
 {
     fr_args a;
-    char err[256];
+    char err[1024];
     /* argv[0] slots for the daemons, filled with their paths at spawn */
     if (fr_args_split(argc, argv, &a, err, sizeof err) != 0) {
         fprintf(stderr, "tandem: error: %s\n", err);
@@ -297,7 +368,13 @@ int main(int argc, char **argv)
     }
     if (a.help) { fr_usage(stdout); return 0; }
     if (a.version) { printf("tandem %s\n", PACKAGE_VERSION); return 0; }
-    if (!a.has_app) {
+    if (fr_args_env(&a, err, sizeof err) != 0) {
+        fprintf(stderr, "tandem: error: %s\n", err);
+        return 2;
+    }
+    const char *config = config_file(&a);
+    /* A config file may name the app (wsgi_app): tandem-appd then says. */
+    if (!a.has_app && !a.print_config && config == NULL) {
         fprintf(stderr, "tandem: error: no app given: tandem [OPTIONS] MODULE:CALLABLE\n");
         return 2;
     }
@@ -308,8 +385,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < a.proxy.n; i++) fr_argv_push(&routed.proxy, a.proxy.v[i]);
     for (int i = 0; i < a.appd.n; i++) fr_argv_push(&routed.appd, a.appd.v[i]);
     routed.pidfile = a.pidfile;
-    install_signals();
-    int rc = run(&routed);
+    routed.check_config = a.check_config;
+    routed.print_config = a.print_config;
+    int rc;
+    if (a.check_config || a.print_config) {
+        rc = inspect(&routed, config);
+    } else {
+        install_signals();
+        rc = run(&routed, config);
+    }
     fr_args_free(&a);
     fr_args_free(&routed);
     return rc;

@@ -22,11 +22,14 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_trust.c proxy/px_trust.h \
 	proxy/px_prio.c proxy/px_prio.h \
 	proxy/px_settings.c proxy/px_settings.h \
+	proxy/px_config.c proxy/px_config.h \
 	proxy/px_queue.c proxy/px_queue.h \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
+	proxy/px_idmap.c proxy/px_idmap.h \
 	$(PX_H1_SOURCES) $(PX_WS_SOURCES)
-proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+# px_config.c reads appd's table too: a config file holds both daemons' names.
+proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread
 
 sbin_PROGRAMS += proxy/tandem-proxy
@@ -51,5 +54,6 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/ws/ws_session.c proxy/ws/ws_session.h proxy/ws/ws_conn.c proxy/ws/ws_conn.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
-proxy_tandem_proxy_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \
+proxy_tandem_proxy_LDADD = proxy/libpxcore.a appd/libappdcore.a protocol/libtandemproto.a \
+	common/libtandemcommon.a \
 	$(OPENSSL_LIBS) $(NGHTTP2_LIBS) $(LIBEVENT_LIBS) -lpthread

@@ -1,5 +1,6 @@
-/* main.c: tandem-proxy's entry: settings, log, TLS context, listening
- * sockets (every startup error is one line on stderr), then the threads. */
+/* main.c: tandem-proxy's entry: settings (px_config.c), log, TLS context,
+ * listening sockets (every startup error is one line on stderr), then the
+ * threads. */
 #include "config.h"
 #include <errno.h>
 #include <signal.h>
@@ -9,14 +10,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include "px_config.h"
 #include "px_listener.h"
 #include "px_server.h"
 #include "px_tls.h"
 #include "tc_log.h"
-
-static const char usage[] =
-    "usage: tandem-proxy [OPTIONS]\n"
-    "Terminates TLS, HTTP/2 and HTTP/1.1 and forwards requests to tandem-appd.";
 
 static void write_pidfile(const char *path)
 {
@@ -43,51 +41,51 @@ static int upstream_missing(const tc_addr *a)
     return 1;
 }
 
+/* --check-config: what start-up would check, short of listening and
+ * connecting: addresses, certificate and key. */
+static int check_config(const px_settings *cfg, char *err, size_t errlen)
+{
+    tc_addr a;
+    for (size_t i = 0; i < cfg->bind.n; i++)
+        if (tc_addr_parse(cfg->bind.items[i], 8000, &a, err, errlen) < 0)
+            return -1;
+    if (cfg->tls) {
+        SSL_CTX *ctx = px_tls_ctx_new(cfg, err, errlen);
+        if (!ctx)
+            return -1;
+        SSL_CTX_free(ctx);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static px_settings cfg;
     char err[1024];
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            tc_opt_usage(stdout, usage, px_settings_table);
-            return 0;
-        }
-        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--version")) {
-            printf("tandem-proxy %s\n", PACKAGE_VERSION);
-            return 0;
-        }
-        /* Gunicorn spells the error log flag two ways. */
-        if (!strcmp(argv[i], "--log-file"))
-            argv[i] = "--error-logfile";
-        else if (!strncmp(argv[i], "--log-file=", 11)) {
-            static char buf[4096];
-            snprintf(buf, sizeof buf, "--error-logfile=%s", argv[i] + 11);
-            argv[i] = buf;
-        }
-    }
-
-    memset(&cfg, 0, sizeof cfg);
-    if (px_settings_defaults(&cfg, err, sizeof err) < 0) {
+    int loaded = px_config_load(&cfg, argc, argv, stdout, err, sizeof err);
+    if (loaded == PX_LOAD_EXIT)
+        return 0;
+    if (loaded == PX_LOAD_ERROR || px_settings_validate(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 2;
     }
-    char *pos[1];
-    int npos = 0;
-    if (tc_opt_parse_argv(px_settings_table, &cfg, argc, argv, pos, 0, &npos, err, sizeof err) < 0) {
-        fprintf(stderr, "error: %s\n", err);
-        return 2;
-    }
-    if (px_settings_validate(&cfg, err, sizeof err) < 0) {
-        fprintf(stderr, "error: %s\n", err);
-        return 2;
+    if (cfg.print_config) {
+        tc_opt_print(stdout, px_settings_table, &cfg);
+        return 0;
     }
     static tc_addr upstream;
     if (tc_addr_parse(cfg.upstream, 0, &upstream, err, sizeof err) < 0) {
         fprintf(stderr, "error: --upstream %s\n", err);
         return 2;
+    }
+    if (cfg.check_config) {
+        if (check_config(&cfg, err, sizeof err) < 0) {
+            fprintf(stderr, "error: %s\n", err);
+            return 1;
+        }
+        printf("tandem-proxy: OK\n");
+        return 0;
     }
 
     if (tc_log_open(cfg.errorlog, cfg.log_level) < 0) {

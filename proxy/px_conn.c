@@ -3,7 +3,6 @@
  * table, timers, and closing (flush, then a lingering close so a response
  * is not lost to a TCP reset). */
 #include "config.h"
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

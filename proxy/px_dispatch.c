@@ -8,7 +8,6 @@
  * queue runs empty while others wait wakes them, so capacity left by a
  * deferral is never stranded. */
 #include "config.h"
-#include <event2/buffer.h>
 #include "px_dispatch.h"
 #include "px_balance.h"
 #include "px_conn.h"

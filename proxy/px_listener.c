@@ -15,6 +15,7 @@
 #include "px_conn.h"
 #include "px_thread.h"
 #include "tc_log.h"
+#include "tc_sdlisten.h"
 
 static px_listener *listeners;
 static size_t nlisteners;
@@ -43,13 +44,24 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Sockets systemd passed (socket activation) serve the --bind addresses
+     * they are bound to; the others are bound here. */
+    static tc_sdlisten inherited;
+    if (tc_sdlisten_take(&inherited, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < cfg->bind.n; i++) {
-        px_listener *l = &listeners[i];
         char e[512];
-        if (tc_addr_parse(cfg->bind.items[i], 8000, &l->addr, e, sizeof e) < 0) {
+        if (tc_addr_parse(cfg->bind.items[i], 8000, &listeners[i].addr, e, sizeof e) < 0) {
             snprintf(err, errlen, "--bind %s", e);
             return -1;
         }
+        tc_sdlisten_use(&inherited, &listeners[i].addr);
+    }
+    if (tc_sdlisten_unclaimed(&inherited, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < cfg->bind.n; i++) {
+        px_listener *l = &listeners[i];
+        char e[512];
         l->fd = tc_listen(&l->addr, (int)cfg->backlog, e, sizeof e);
         if (l->fd < 0) {
             /* tc_listen says "cannot listen on ADDRESS: cause". */

@@ -25,8 +25,9 @@ typedef struct px_listener {
     px_limits limits;           /* template: each thread keeps a copy with its own timers */
 } px_listener;
 
-/* Binds every --bind address of cfg.  ssl_ctx (borrowed, may be NULL) is
- * used by each.  0, or -1 with "cannot listen on ADDRESS: cause" in err. */
+/* Binds every --bind address of cfg, or takes the socket systemd passed for
+ * it (tc_sdlisten.h).  ssl_ctx (borrowed, may be NULL) is used by each.  0,
+ * or -1 with "cannot listen on ADDRESS: cause" or the LISTEN_FDS error in err. */
 int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_t errlen);
 size_t px_listener_count(void);
 const px_listener *px_listener_at(size_t i);

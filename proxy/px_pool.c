@@ -3,8 +3,6 @@
  * and the choice of worker for a new stream. */
 #include "config.h"
 #include <stdlib.h>
-#include <string.h>
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include "px_upstream_int.h"
 #include "px_balance.h"

@@ -1,6 +1,7 @@
 /* px_settings.c: the tc_opt table of tandem-proxy (one row per Gunicorn-named
  * setting) and the checks that need more than one row. */
 #include "config.h"
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
@@ -9,13 +10,19 @@
 #include "tc_log.h"
 
 #define OFF(f) offsetof(px_settings, f)
-#define INT_ROW(key, flag, sh, f, lo, hi, def, help) \
-    { key, flag, sh, TC_OPT_INT, OFF(f), lo, hi, def, "INT", help, NULL }
-#define STR_ROW(key, flag, sh, f, def, mv, help) \
-    { key, flag, sh, TC_OPT_STR, OFF(f), 0, 0, def, mv, help, NULL }
+#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
+      .max = hi, .def = d, .metavar = "INT", .help = h }
+#define STR_ROW(k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
+      .metavar = mv, .help = h }
+#define LIST_ROW(k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_LIST, .offset = OFF(f), .def = d, \
+      .metavar = mv, .help = h }
 /* An integer row that also records that it was given (see explicit_set). */
-#define H2_ROW(key, flag, f, lo, hi, def, help) \
-    { key, flag, 0, TC_OPT_CUSTOM, OFF(f), lo, hi, def, "INT", help, parse_h2_int }
+#define H2_ROW(k, fl, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
+      .def = d, .metavar = "INT", .help = h, .parse = parse_h2 }
 
 static const struct {
     const char *key;
@@ -41,12 +48,11 @@ static void mark_set(const tc_opt *opt, void *field)
             owner(opt, field)->explicit_set |= h2_keys[i].bit;
 }
 
-static int parse_h2_int(const tc_opt *opt, void *field, const char *value, char *err,
-                        size_t errlen)
+/* The row's own rule (range, or choice) checks the value and says what is
+ * allowed; then the setting is recorded as given. */
+static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
-    /* The plain integer row does the checking and says the range. */
     tc_opt row = *opt;
-    row.type = TC_OPT_INT;
     row.parse = NULL;
     if (tc_opt_set(&row, owner(opt, field), value, err, errlen) < 0)
         return -1;
@@ -54,39 +60,27 @@ static int parse_h2_int(const tc_opt *opt, void *field, const char *value, char 
     return 0;
 }
 
-static int parse_h2c(const tc_opt *opt, void *field, const char *value, char *err,
-                     size_t errlen)
-{
-    static const struct {
-        const char *name;
-        int mode;
-    } modes[] = { { "off", PX_H2C_OFF }, { "prior-knowledge", PX_H2C_PRIOR },
-                  { "upgrade", PX_H2C_UPGRADE }, { "both", PX_H2C_BOTH } };
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-        if (!strcasecmp(value, modes[i].name)) {
-            *(int *)field = modes[i].mode;
-            mark_set(opt, field);
-            return 0;
-        }
-    snprintf(err, errlen,
-             "http2_cleartext (--http2-cleartext): '%s' is not one of off, prior-knowledge, "
-             "upgrade, both", value);
-    return -1;
-}
+/* PX_H2C_* in order. */
+static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
 const tc_opt px_settings_table[] = {
-    { "bind", "--bind", 'b', TC_OPT_LIST, OFF(bind), 0, 0, "127.0.0.1:8000", "ADDRESS",
-      "address to listen on (HOST:PORT, [V6]:PORT, :PORT, unix:PATH); repeatable", NULL },
+    LIST_ROW("bind", "--bind", 'b', bind, "127.0.0.1:8000", "ADDRESS",
+             "address to listen on (HOST:PORT, [V6]:PORT, :PORT, unix:PATH); repeatable"),
     STR_ROW("upstream", "--upstream", 0, upstream, "unix:/run/tandem/app.sock", "ADDRESS",
             "tandem-appd's socket"),
     STR_ROW("certfile", "--certfile", 0, certfile, NULL, "FILE", "TLS certificate chain (PEM)"),
     STR_ROW("keyfile", "--keyfile", 0, keyfile, NULL, "FILE", "TLS private key (PEM)"),
-    { "http_protocols", "--http-protocols", 0, TC_OPT_LIST, OFF(http_protocols), 0, 0, "h2,h1",
-      "LIST", "protocols offered with ALPN, server preference first (h2, h1)", NULL },
-    INT_ROW("threads", "--threads", 0, threads, 0, 1024, "0",
-            "event-loop threads; 0 = one per CPU"),
-    INT_ROW("keepalive", "--keepalive", 0, keepalive, 0, 86400, "2",
-            "seconds an idle keep-alive connection (or an h2 one with no stream) stays open"),
+    LIST_ROW("http_protocols", "--http-protocols", 0, http_protocols, "h2,h1", "LIST",
+             "protocols offered with ALPN, server preference first (h2, h1)"),
+    /* Gunicorn's --threads and "threads" are the workers' (tandem-appd's). */
+    { .key = "proxy_threads", .flag = "--threads", .type = TC_OPT_INT, .offset = OFF(threads),
+      .min = 0, .max = 1024, .def = "0", .metavar = "INT",
+      .help = "event-loop threads; 0 = one per CPU", .aliases = "--proxy-threads",
+      .flags = TC_OPT_OWN_FLAG },
+    { .key = "keepalive", .flag = "--keep-alive", .type = TC_OPT_INT, .offset = OFF(keepalive),
+      .min = 0, .max = 86400, .def = "2", .metavar = "INT",
+      .help = "seconds an idle keep-alive connection (or an h2 one with no stream) stays open",
+      .aliases = "--keepalive" },
     INT_ROW("timeout", "--timeout", 't', timeout, 0, 86400, "30",
             "seconds a stream may make no progress (upstream response, request body); 0 = off"),
     INT_ROW("graceful_timeout", "--graceful-timeout", 0, graceful_timeout, 0, 86400, "30",
@@ -96,8 +90,11 @@ const tc_opt px_settings_table[] = {
             "longest HTTP/1 request line; 0 = unlimited"),
     INT_ROW("limit_request_fields", "--limit-request-fields", 0, limit_request_fields, 0, 32768,
             "100", "most header fields in a request"),
-    INT_ROW("limit_request_field_size", "--limit-request-field-size", 0, limit_request_field_size,
-            0, 1048576, "8190", "longest header field (name: value); 0 = unlimited"),
+    { .key = "limit_request_field_size", .flag = "--limit-request-field_size",
+      .type = TC_OPT_INT, .offset = OFF(limit_request_field_size), .min = 0, .max = 1048576,
+      .def = "8190", .metavar = "INT",
+      .help = "longest header field (name: value); 0 = unlimited",
+      .aliases = "--limit-request-field-size" },
     H2_ROW("http2_max_concurrent_streams", "--http2-max-concurrent-streams",
            http2_max_concurrent_streams, 1, 2147483647LL, "100",
            "SETTINGS_MAX_CONCURRENT_STREAMS; a client opening more is refused"),
@@ -109,12 +106,13 @@ const tc_opt px_settings_table[] = {
     H2_ROW("http2_max_header_list_size", "--http2-max-header-list-size",
            http2_max_header_list_size, 1, 4294967295LL, "65536",
            "SETTINGS_MAX_HEADER_LIST_SIZE; a larger request head is answered 431"),
-    { "http2_cleartext", "--http2-cleartext", 0, TC_OPT_CUSTOM, OFF(http2_cleartext), 0, 0, "off",
-      "MODE", "h2c without TLS for trusted peers: off, prior-knowledge, upgrade, both",
-      parse_h2c },
-    { "forwarded_allow_ips", "--forwarded-allow-ips", 0, TC_OPT_LIST, OFF(forwarded_allow_ips), 0,
-      0, "127.0.0.1,::1", "LIST",
-      "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are", NULL },
+    { .key = "http2_cleartext", .flag = "--http2-cleartext", .type = TC_OPT_CHOICE,
+      .offset = OFF(http2_cleartext), .def = "off", .metavar = "MODE",
+      .help = "h2c without TLS for trusted peers: off, prior-knowledge, upgrade, both",
+      .parse = parse_h2, .choices = h2c_modes },
+    LIST_ROW("forwarded_allow_ips", "--forwarded-allow-ips", 0, forwarded_allow_ips,
+             "127.0.0.1,::1", "LIST",
+             "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are"),
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -129,9 +127,23 @@ const tc_opt px_settings_table[] = {
             "seconds a WebSocket client has to answer a ping or a Close before it is dropped"),
     STR_ROW("loglevel", "--log-level", 0, loglevel, "info", "LEVEL",
             "debug, info, warning, error, critical"),
-    STR_ROW("errorlog", "--error-logfile", 0, errorlog, "-", "FILE",
-            "error log file ('-' = stderr); also --log-file"),
-    STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the process id to FILE"),
+    { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),
+      .def = "-", .metavar = "FILE", .help = "error log file ('-' = stderr)",
+      .aliases = "--log-file" },
+    /* A config file's pidfile, and GUNICORN_CMD_ARGS' --pid, are tandem-appd's. */
+    { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR,
+      .offset = OFF(pidfile), .metavar = "FILE", .help = "write the process id to FILE",
+      .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
+    { .key = "config", .flag = "--config", .short_flag = 'c', .type = TC_OPT_STR,
+      .offset = OFF(config), .metavar = "FILE",
+      .help = "read settings from FILE's literal assignments (a gunicorn.conf.py; default "
+              "./gunicorn.conf.py when it exists)", .flags = TC_OPT_CLI_ONLY },
+    { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
+      .offset = OFF(check_config), .def = "false",
+      .help = "check the settings, certificate and key, then exit", .flags = TC_OPT_CLI_ONLY },
+    { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
+      .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
+      .flags = TC_OPT_CLI_ONLY },
     TC_OPT_END
 };
 
@@ -196,9 +208,32 @@ int px_alpn_select(const uint8_t *protos, int nprotos, const unsigned char *in, 
     return PX_PROTO_NONE;
 }
 
+/* Gunicorn reads these defaults from the environment; a config file, the
+ * variables and the command line all override them. */
+static int environment_defaults(px_settings *s, char *err, size_t errlen)
+{
+    const char *port = getenv("PORT"), *trusted = getenv("FORWARDED_ALLOW_IPS");
+    if (port && *port) {
+        char bind[128];
+        snprintf(bind, sizeof bind, "0.0.0.0:%s", port);
+        tc_strlist_free(&s->bind);
+        if (tc_opt_set(tc_opt_find_key(px_settings_table, "bind"), s, bind, err, errlen) < 0)
+            return -1;
+    }
+    if (trusted && *trusted) {
+        tc_strlist_free(&s->forwarded_allow_ips);
+        if (tc_opt_set(tc_opt_find_key(px_settings_table, "forwarded_allow_ips"), s, trusted, err,
+                       errlen) < 0)
+            return -1;
+    }
+    tc_opt_lists_replaceable(px_settings_table, s);
+    return 0;
+}
+
 int px_settings_defaults(px_settings *s, char *err, size_t errlen)
 {
     int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
+    if (rc == 0) rc = environment_defaults(s, err, errlen);
     s->explicit_set = 0;
     return rc;
 }
@@ -224,6 +259,32 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
                            "negotiated with ALPN: ignored");
         return 1;
     }
+    return 0;
+}
+
+static int check_loglevel(const char *level, char *err, size_t errlen)
+{
+    if (tc_log_level_parse(level ? level : "info") >= 0)
+        return 0;
+    snprintf(err, errlen, "loglevel: '%s' is not one of debug, info, warning, error, critical",
+             level);
+    return -1;
+}
+
+int px_settings_check_key(const void *settings, const char *key, char *err, size_t errlen)
+{
+    const px_settings *s = settings;
+    if (strcmp(key, "http_protocols") == 0) {
+        uint8_t protos[2];
+        int n;
+        return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
+    }
+    if (strcmp(key, "forwarded_allow_ips") == 0) {
+        static __thread px_trust trust;   /* 2 KiB: not on the stack */
+        return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
+    }
+    if (strcmp(key, "loglevel") == 0)
+        return check_loglevel(s->loglevel, err, errlen);
     return 0;
 }
 
@@ -265,12 +326,9 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         snprintf(err, errlen, "bind: no address");
         return -1;
     }
-    s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
-    if (s->log_level < 0) {
-        snprintf(err, errlen, "loglevel: '%s' is not one of debug, info, warning, error, critical",
-                 s->loglevel);
+    if (check_loglevel(s->loglevel, err, errlen) < 0)
         return -1;
-    }
+    s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
     if (!s->upstream || !*s->upstream) {
         snprintf(err, errlen, "upstream: empty address");
         return -1;

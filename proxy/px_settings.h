@@ -53,6 +53,9 @@ typedef struct {
     char *loglevel;
     char *errorlog;
     char *pidfile;
+    char *config;             /* -c: the file these came from (command line only) */
+    int check_config;
+    int print_config;
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2];        /* PX_PROTO_* in server preference order */
@@ -74,12 +77,19 @@ static inline int px_h2c_mode(const px_settings *s)
     return !s->tls && s->h2 ? s->http2_cleartext : PX_H2C_OFF;
 }
 
-/* tc_opt_defaults, then forgets that the defaults were "set". */
+/* tc_opt_defaults and Gunicorn's defaults from the environment (bind
+ * 0.0.0.0:$PORT when PORT is set, $FORWARDED_ALLOW_IPS), then forgets that
+ * the defaults were "set". */
 int px_settings_defaults(px_settings *s, char *err, size_t errlen);
 
 /* Cross-field checks and derived values, after the table has been applied.
  * 0 or -1 with one line in err. */
 int px_settings_validate(px_settings *s, char *err, size_t errlen);
+
+/* The checks px_settings_validate makes of key's value alone (protocol
+ * names, trusted networks, log level), for a config file's line; 0 for a
+ * key without such checks. */
+int px_settings_check_key(const void *settings, const char *key, char *err, size_t errlen);
 
 /* After px_settings_validate: one line saying which explicitly given HTTP/2
  * settings can have no effect (no listener can negotiate h2, or h2c asked

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <openssl/err.h>
 #include "px_tls.h"
-#include "tc_log.h"
 
 static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                    const unsigned char *in, unsigned int inlen, void *arg)

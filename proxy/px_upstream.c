@@ -4,7 +4,6 @@
  * bufferevent), the map of its streams, and failing only its own streams
  * when it closes.  The pool (px_pool.c) dials and picks connections. */
 #include "config.h"
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <event2/event.h>
 #include "px_upstream_int.h"
 #include "px_balance.h"
+#include "px_idmap.h"
 #include "px_conn.h"
 #include "px_stream.h"
 #include "px_thread.h"
@@ -28,76 +28,6 @@ uint32_t px_upstream_pid(const px_upstream *u) { return u->hello.pid; }
 uint32_t px_upstream_max_frame(const px_upstream *u)
 {
     return u->hello.max_frame ? u->hello.max_frame : TP_DEFAULT_MAX_FRAME;
-}
-
-/* ---- stream id map (open addressing, linear probing, backward-shift delete) ---- */
-
-static inline uint32_t hslot(uint32_t id, uint32_t size) { return (id * 2654435761u) & (size - 1); }
-
-static int map_grow(px_upstream *u)
-{
-    uint32_t nsize = u->tab_size ? u->tab_size * 2 : 64;
-    px_stream **nt = calloc(nsize, sizeof *nt);
-    if (!nt)
-        return -1;
-    for (uint32_t i = 0; i < u->tab_size; i++) {
-        px_stream *s = u->tab[i];
-        if (!s)
-            continue;
-        uint32_t j = hslot(s->up_id, nsize);
-        while (nt[j])
-            j = (j + 1) & (nsize - 1);
-        nt[j] = s;
-    }
-    free(u->tab);
-    u->tab = nt;
-    u->tab_size = nsize;
-    return 0;
-}
-
-static int map_put(px_upstream *u, px_stream *s)
-{
-    if ((u->tab_used + 1) * 2 > u->tab_size && map_grow(u) < 0)
-        return -1;
-    uint32_t j = hslot(s->up_id, u->tab_size);
-    while (u->tab[j])
-        j = (j + 1) & (u->tab_size - 1);
-    u->tab[j] = s;
-    u->tab_used++;
-    return 0;
-}
-
-static px_stream *map_get(px_upstream *u, uint32_t id)
-{
-    if (!u->tab_size)
-        return NULL;
-    uint32_t j = hslot(id, u->tab_size);
-    while (u->tab[j]) {
-        if (u->tab[j]->up_id == id)
-            return u->tab[j];
-        j = (j + 1) & (u->tab_size - 1);
-    }
-    return NULL;
-}
-
-static void map_del(px_upstream *u, uint32_t id)
-{
-    uint32_t mask = u->tab_size - 1, j = hslot(id, u->tab_size);
-    while (u->tab[j] && u->tab[j]->up_id != id)
-        j = (j + 1) & mask;
-    if (!u->tab[j])
-        return;
-    u->tab[j] = NULL;
-    u->tab_used--;
-    /* Shift back the entries of the run that follows so lookups still find them. */
-    for (uint32_t k = (j + 1) & mask; u->tab[k]; k = (k + 1) & mask) {
-        uint32_t home = hslot(u->tab[k]->up_id, u->tab_size);
-        if (((k - home) & mask) > ((k - j) & mask)) {
-            u->tab[j] = u->tab[k];
-            u->tab[k] = NULL;
-            j = k;
-        }
-    }
 }
 
 /* ---- writers ---- */
@@ -251,7 +181,7 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
     s->send_window = u->hello.initial_window;
     s->resp_window = PX_RESP_WINDOW; /* our HELLO's initial_window */
     s->req_end_sent = 0;
-    if (map_put(u, s) < 0) {
+    if (px_idmap_put(&u->streams, s->up_id, s) < 0) {
         s->up = NULL;
         return -1;
     }
@@ -276,7 +206,7 @@ void px_upstream_forget(px_stream *s)
     px_upstream *u = s->up;
     if (!u)
         return;
-    map_del(u, s->up_id);
+    px_idmap_del(&u->streams, s->up_id);
     u->nstreams--;
     s->up = NULL;
     if (u->state == PX_UP_DRAINING && u->nstreams == 0)
@@ -299,13 +229,10 @@ void px_upstream_close(px_upstream *u, const char *why)
     if (u->hello_timer)
         evtimer_del(u->hello_timer);
     /* Fail only this connection's streams. */
-    for (uint32_t i = 0; i < u->tab_size; i++) {
-        px_stream *s = u->tab[i];
-        if (!s)
-            continue;
+    px_stream *s;
+    while ((s = px_idmap_any(&u->streams))) {
         px_upstream_forget(s);
         px_stream_on_up_lost(s);
-        i = (uint32_t)-1; /* the map changed: rescan from the start */
     }
     if (u->slot >= 0) {
         px_workers_unref(u->slot);
@@ -320,7 +247,7 @@ void px_upstream_free(px_upstream *u)
         event_free(u->hello_timer);
     if (u->bev)
         bufferevent_free(u->bev);
-    free(u->tab);
+    px_idmap_free(&u->streams);
     free(u);
 }
 
@@ -392,7 +319,7 @@ static void on_drain(px_upstream *u, uint32_t last)
 static int on_data(px_upstream *u, const tp_frame_header *fh, struct evbuffer *in)
 {
     evbuffer_drain(in, TP_HEADER_SIZE);
-    px_stream *s = map_get(u, fh->stream);
+    px_stream *s = px_idmap_get(&u->streams, fh->stream);
     if (!s) {
         evbuffer_drain(in, fh->length); /* a stream we reset: ignore */
         return 0;
@@ -439,7 +366,7 @@ static int on_head(px_upstream *u, const tp_frame_header *fh, const uint8_t *b)
     int rc = decode_head(u->pool, fh->type, b, fh->length, &h);
     if (rc != TP_OK)
         return rc;
-    px_stream *s = map_get(u, fh->stream);
+    px_stream *s = px_idmap_get(&u->streams, fh->stream);
     if (!s)
         return TP_OK;
     /* tandem-protocol(7): TRAILERS before RESPONSE_HEAD, or a second
@@ -480,7 +407,7 @@ static int on_stream_u32(px_upstream *u, const tp_frame_header *fh, const uint8_
                                          : tp_decode_u32(b, fh->length, &v);
     if (rc != TP_OK)
         return rc;
-    px_stream *s = map_get(u, fh->stream);
+    px_stream *s = px_idmap_get(&u->streams, fh->stream);
     if (!s)
         return TP_OK;
     if (fh->type == TP_FRAME_RESET)
@@ -498,7 +425,7 @@ static int on_ws_close(px_upstream *u, const tp_frame_header *fh, const uint8_t 
     int rc = tp_decode_ws_close(b, fh->length, &code, &reason);
     if (rc != TP_OK)
         return rc;
-    px_stream *s = map_get(u, fh->stream);
+    px_stream *s = px_idmap_get(&u->streams, fh->stream);
     if (!s)
         return TP_OK;
     if (!s->tunnel || s->resp_end) {

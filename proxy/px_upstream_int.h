@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include "tp.h"
 #include "tc_addr.h"
+#include "px_idmap.h"
 #include "px_pool.h"
 #include "px_upstream.h"
 
@@ -30,8 +31,7 @@ struct px_upstream {
     uint32_t nstreams;
     uint32_t last_ok;           /* DRAIN: streams above this never started */
     struct event *hello_timer;  /* a worker that never says HELLO is dropped */
-    px_stream **tab;            /* open-addressing map stream id -> stream */
-    uint32_t tab_size, tab_used;
+    px_idmap streams;           /* stream id -> px_stream */
     px_upstream *reap_next;
 };
 

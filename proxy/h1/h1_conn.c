@@ -10,7 +10,6 @@
 #include "h1_conn.h"
 #include "h2c.h"
 #include "px_dispatch.h"
-#include "px_hdr.h"
 #include "px_limits.h"
 #include "px_prio.h"
 #include "px_thread.h"

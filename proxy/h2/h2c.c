@@ -1,6 +1,5 @@
 /* h2c.c: HTTP/1 turning into HTTP/2 without TLS (h2c.h). */
 #include "config.h"
-#include <string.h>
 #include <event2/buffer.h>
 #include "h2c.h"
 #include "h2_conn.h"

@@ -67,3 +67,25 @@ tests_fuzz_fuzz_ws_CFLAGS = $(AM_CFLAGS) $(FUZZ_WS_SAN)
 tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_WS_SAN)
 endif
 # ---- end ws ---------------------------------------------------------------
+
+# ---- pyconf: the config file reader (common/tc_py*.c) ---------------------
+# The replay links the reader from common/libtandemcommon.a; the libFuzzer
+# binary compiles its sources itself, so coverage instrumentation sees them.
+FUZZ_PYCONF_SOURCES = common/tc_pyconf.c common/tc_pyconf.h common/tc_pylit.c \
+	common/tc_pylit.h common/tc_pylex.c common/tc_pylex.h common/tc_pyval.c common/tc_pyval.h
+FUZZ_PYCONF_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_pyconf_replay
+TESTS += tests/fuzz/fuzz_pyconf_replay
+tests_fuzz_fuzz_pyconf_replay_SOURCES = tests/fuzz/fuzz_pyconf.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_pyconf_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/pyconf"'
+tests_fuzz_fuzz_pyconf_replay_LDADD = common/libtandemcommon.a
+EXTRA_DIST += tests/fuzz/corpus/pyconf
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_pyconf
+tests_fuzz_fuzz_pyconf_SOURCES = tests/fuzz/fuzz_pyconf.c tests/fuzz/fuzz.h $(FUZZ_PYCONF_SOURCES)
+tests_fuzz_fuzz_pyconf_CFLAGS = $(AM_CFLAGS) $(FUZZ_PYCONF_SAN)
+tests_fuzz_fuzz_pyconf_LDFLAGS = $(FUZZ_PYCONF_SAN)
+endif
+# ---- end pyconf -----------------------------------------------------------

@@ -31,7 +31,7 @@ def test_help_flags_in_man_page(prog):
     assert not missing, "%s lacks %s" % (PAGES[prog], missing)
 
 
-@pytest.mark.parametrize("page", ["tandem.1", "tandem-proxy.8", "tandem-appd.8",
+@pytest.mark.parametrize("page", ["tandem.1", "tandem.conf.5", "tandem-proxy.8", "tandem-appd.8",
                                   "tandem-protocol.7"])
 def test_man_page_renders_clean(page):
     r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, "man", page)],

@@ -15,5 +15,21 @@ tests_unit_test_ad_http_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 tests_unit_test_ad_settings_SOURCES = tests/unit/test_ad_settings.c
 tests_unit_test_ad_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
 tests_unit_test_ad_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_ad_settings_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+tests_unit_test_ad_settings_LDADD = appd/libappdcore.a proxy/libpxcore.a protocol/libtandemproto.a \
+	common/libtandemcommon.a $(CHECK_LIBS)
+
+# The worker's scheduler (ad_sched.c), with fake streams and connections.
+AD_UNIT_TESTS += tests/unit/test_ad_sched
+tests_unit_test_ad_sched_SOURCES = tests/unit/test_ad_sched.c
+tests_unit_test_ad_sched_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
+tests_unit_test_ad_sched_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ad_sched_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
+	common/libtandemcommon.a $(CHECK_LIBS)
+
+# The response rules (ad_response.c), over C values and decoded frames.
+AD_UNIT_TESTS += tests/unit/test_ad_response
+tests_unit_test_ad_response_SOURCES = tests/unit/test_ad_response.c
+tests_unit_test_ad_response_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
+tests_unit_test_ad_response_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ad_response_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(CHECK_LIBS)

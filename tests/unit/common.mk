@@ -1,8 +1,10 @@
 # tests/unit/common.mk: Check tests for common/, one program per module
 # (test_tc_MODULE.c): settings tables, bind addresses, log levels, HTTP field
-# rules.
+# rules, socket activation, name hints, the config file reader, the sources of
+# settings and their order.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
-	tests/unit/test_tc_http
+	tests/unit/test_tc_http tests/unit/test_tc_sdlisten tests/unit/test_tc_suggest \
+	tests/unit/test_tc_pyconf tests/unit/test_tc_conf
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -18,6 +20,22 @@ tests_unit_test_tc_log_SOURCES = tests/unit/test_tc_log.c
 tests_unit_test_tc_log_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_log_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 
+tests_unit_test_tc_suggest_SOURCES = tests/unit/test_tc_suggest.c
+tests_unit_test_tc_suggest_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_suggest_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_pyconf_SOURCES = tests/unit/test_tc_pyconf.c
+tests_unit_test_tc_pyconf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_pyconf_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_conf_SOURCES = tests/unit/test_tc_conf.c
+tests_unit_test_tc_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_conf_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
 tests_unit_test_tc_http_SOURCES = tests/unit/test_tc_http.c
 tests_unit_test_tc_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_http_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_sdlisten_SOURCES = tests/unit/test_tc_sdlisten.c
+tests_unit_test_tc_sdlisten_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_sdlisten_LDADD = common/libtandemcommon.a $(CHECK_LIBS)

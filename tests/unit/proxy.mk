@@ -1,10 +1,12 @@
 # tests/unit/proxy.mk: Check tests for tandem-proxy's pure parts, one program
 # per module (test_px_MODULE.c), linked from proxy/libpxcore.a: the balancer
 # and worker table, the wait queue, header helpers, priority signals, the
-# settings (with ALPN) and trusted peers; px_check.h holds the settings
-# fixture the last two share.
+# settings (with ALPN) and trusted peers, and the settings' sources (config
+# file, variables, command line); px_check.h holds the settings fixture the
+# settings and trust tests share.
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
-	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust
+	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust \
+	tests/unit/test_px_config tests/unit/test_px_idmap
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
@@ -39,6 +41,18 @@ tests_unit_test_px_trust_SOURCES = tests/unit/test_px_trust.c tests/unit/px_chec
 tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
+
+# The config sources need appd's table too: a config file holds both daemons' names.
+tests_unit_test_px_config_SOURCES = tests/unit/test_px_config.c
+tests_unit_test_px_config_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_config_LDADD = proxy/libpxcore.a appd/libappdcore.a common/libtandemcommon.a \
+	$(CHECK_LIBS)
+
+tests_unit_test_px_idmap_SOURCES = tests/unit/test_px_idmap.c
+tests_unit_test_px_idmap_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_idmap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
 
 # A request's life (px_stream.c, px_tunnel.c, px_dispatch.c) against fakes of the
 # protocol, the worker connection and the pool, on a real event loop.

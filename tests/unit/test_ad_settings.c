@@ -1,7 +1,9 @@
 /* test_ad_settings.c: Check tests for tandem-appd's command line
  * (appd/ad_settings.c): defaults, Gunicorn flag names, derived values
- * (gthread), $WEB_CONCURRENCY, and error texts that name the flag and the
- * allowed values. */
+ * (gthread), $WEB_CONCURRENCY, error texts that name the flag and the
+ * allowed values, and the order of the sources: defaults, the config file
+ * (through a loader standing in for Python), GUNICORN_CMD_ARGS,
+ * TANDEM_CMD_ARGS, the command line. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@ static void teardown(void)
 {
     ad_settings_free(&s);
     unsetenv("WEB_CONCURRENCY");
+    unsetenv("GUNICORN_CMD_ARGS");
+    unsetenv("TANDEM_CMD_ARGS");
 }
 
 START_TEST(defaults)
@@ -163,6 +167,84 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+/* A config file as ad_config.c would read it: settings by key. */
+static char loaded_from[256];
+static int fake_file(const char *location, ad_settings *st, void *ctx, char *e, size_t len)
+{
+    const char *const *kv = ctx;
+    snprintf(loaded_from, sizeof loaded_from, "%s", location);
+    for (; kv[0]; kv += 2)
+        if (tc_opt_set(tc_opt_find_key(ad_settings_table, kv[0]), st, kv[1], e, len)) return -1;
+    return 0;
+}
+
+static int run_with_file(const char *const *kv, int argc, char **argv)
+{
+    FILE *out = fopen("/dev/null", "w");
+    err[0] = loaded_from[0] = '\0';
+    ad_settings_free(&s);
+    int rc = ad_settings_load(&s, argc, argv, out, fake_file, (void *)kv, err, sizeof err);
+    fclose(out);
+    return rc;
+}
+
+#define RUN_FILE(kv, ...) run_with_file(kv, sizeof((char *[]){__VA_ARGS__}) / sizeof(char *), \
+                                        (char *[]){__VA_ARGS__})
+
+START_TEST(sources_in_gunicorns_order)
+{
+    static const char *const file[] = { "workers", "2", "threads", "2", "timeout", "2",
+                                        "raw_env", "F=1", "wsgi_app", "site:app", NULL };
+    setenv("WEB_CONCURRENCY", "9", 1);
+    setenv("GUNICORN_CMD_ARGS", "-w 3 --threads 3 -e G=1 --bind 0.0.0.0:80 --keep-alive 5", 1);
+    setenv("TANDEM_CMD_ARGS", "-w 4 -e T=1 -e T=2", 1);
+    ck_assert_int_eq(RUN_FILE(file, "tandem-appd", "-c", "g.py", "-w", "5", "a:b"), AD_PARSE_OK);
+    ck_assert_str_eq(loaded_from, "g.py");
+    ck_assert_int_eq(s.workers, 5);         /* command line */
+    ck_assert_int_eq(s.threads, 3);         /* GUNICORN_CMD_ARGS over the file */
+    ck_assert_int_eq(s.timeout, 2);         /* the file over the default */
+    ck_assert_uint_eq(s.raw_env.n, 2);      /* TANDEM_CMD_ARGS' list replaces the others' */
+    ck_assert_str_eq(s.raw_env.items[0], "T=1");
+    /* the variables' --bind is the public listener's (the proxy's) */
+    ck_assert_str_eq(s.bind, "unix:/run/tandem/app.sock");
+    ck_assert_str_eq(s.app_spec, "a:b");
+    ck_assert_str_eq(s.config, "g.py");
+    unsetenv("GUNICORN_CMD_ARGS");
+    unsetenv("TANDEM_CMD_ARGS");
+    /* the file over $WEB_CONCURRENCY; its wsgi_app when the command line names none */
+    ck_assert_int_eq(RUN_FILE(file, "tandem-appd", "--config=g.py"), AD_PARSE_OK);
+    ck_assert_int_eq(s.workers, 2);
+    ck_assert_str_eq(s.app_spec, "site:app");
+    ck_assert_int_eq(RUN_FILE(file + 10, "tandem-appd", "-c", "g.py", "a:b"), AD_PARSE_OK);
+    ck_assert_int_eq(s.workers, 9);
+}
+END_TEST
+
+START_TEST(source_errors)
+{
+    static const char *const bad[] = { "workers", "0", NULL };
+    ck_assert_int_eq(RUN_FILE(bad, "tandem-appd", "-c", "g.py", "a:b"), AD_PARSE_ERROR);
+    ck_assert_str_eq(err, "workers (--workers): 0 is out of range (allowed: 1..1024)");
+    static const char *const none[] = { NULL };
+    setenv("GUNICORN_CMD_ARGS", "--workers=x", 1);
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "a:b"), AD_PARSE_ERROR);
+    ck_assert_str_eq(err, "GUNICORN_CMD_ARGS: workers (--workers): 'x' is not an integer "
+                          "(allowed: 1..1024)");
+    setenv("GUNICORN_CMD_ARGS", "--max-queue 3 --upstream unix:/x --proxy-threads=2", 1);
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "a:b"), AD_PARSE_OK);   /* the proxy's */
+    ck_assert_ptr_null(loaded_from[0] ? loaded_from : NULL);   /* no file, none read */
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "--max-queue", "3", "a:b"), AD_PARSE_ERROR);
+    ck_assert_str_eq(err, "option '--max-queue' is tandem-proxy's, not tandem-appd's (see "
+                          "tandem-proxy(8), or run both with tandem)");
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "--wokers", "3", "a:b"), AD_PARSE_ERROR);
+    ck_assert_str_eq(err, "unrecognized option '--wokers' (see --help); did you mean --workers?");
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "-w", "2"), AD_PARSE_ERROR);
+    ck_assert_ptr_nonnull(strstr(err, "no application given"));
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "--export-proxy-config", "-"), AD_PARSE_OK);
+    ck_assert_ptr_null(s.app_spec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("ad_settings");
@@ -174,6 +256,8 @@ int main(void)
     tcase_add_test(tc, web_concurrency);
     tcase_add_test(tc, errors_name_the_flag);
     tcase_add_test(tc, help_and_version);
+    tcase_add_test(tc, sources_in_gunicorns_order);
+    tcase_add_test(tc, source_errors);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -8,6 +8,7 @@
 
 #include "ad_settings.h"
 #include "fr_args.h"
+#include "tc_gunicorn.h"
 #include "fr_flags.h"
 #include "px_settings.h"
 
@@ -109,10 +110,55 @@ START_TEST(backlog_is_the_public_listeners)
 }
 END_TEST
 
-START_TEST(check_and_print_config_are_refused)
+/* tandem checks and prints both daemons itself, and hands each its part
+ * of the config file; what appd evaluated for the proxy is tandem's to pass. */
+START_TEST(config_flags_are_tandems)
 {
-    FAILS("option '--check-config' is tandem-appd's own", "--check-config", "a:b");
-    FAILS("option '--print-config' is tandem-appd's own", "--print-config=true", "a:b");
+    ck_assert_int_eq(SPLIT("--check-config", "-c", "g.py", "a:b"), 0);
+    ROUTES("", "a:b");
+    ck_assert_int_eq(a.check_config, 1);
+    ck_assert_int_eq(a.print_config, 0);
+    ck_assert_str_eq(a.config, "g.py");
+    ck_assert_int_eq(SPLIT("--print-config=true", "--config=python:site.conf"), 0);
+    ck_assert_int_eq(a.print_config, 1);
+    ck_assert_str_eq(a.config, "python:site.conf");
+    ck_assert_int_eq(SPLIT("--print-config=false", "-cx.py", "a:b"), 0);
+    ck_assert_int_eq(a.print_config, 0);
+    ck_assert_str_eq(a.config, "x.py");
+    FAILS("option '--export-proxy-config' is set by tandem", "--export-proxy-config", "-", "a:b");
+}
+END_TEST
+
+/* GUNICORN_CMD_ARGS and TANDEM_CMD_ARGS are checked as tandem's command
+ * line before anything starts; -c comes from them when the command line
+ * has none (TANDEM_CMD_ARGS after GUNICORN_CMD_ARGS). */
+START_TEST(environment_arguments)
+{
+    setenv("GUNICORN_CMD_ARGS", "-w 3 --keep-alive 5 -c 'g u.py' --check-config", 1);
+    setenv("TANDEM_CMD_ARGS", "--proxy-threads=2 --config t.py", 1);
+    ck_assert_int_eq(SPLIT("a:b"), 0);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), 0);
+    ck_assert_str_eq(a.config, "t.py");
+    ck_assert_int_eq(a.check_config, 1);
+    ROUTES("", "a:b");   /* the daemons read the variables themselves */
+    ck_assert_int_eq(SPLIT("-c", "cli.py", "a:b"), 0);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), 0);
+    ck_assert_str_eq(a.config, "cli.py");
+    unsetenv("TANDEM_CMD_ARGS");
+    ck_assert_int_eq(SPLIT("a:b"), 0);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), 0);
+    ck_assert_str_eq(a.config, "g u.py");
+    setenv("GUNICORN_CMD_ARGS", "--wrokers 3", 1);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), -1);
+    ck_assert_str_eq(err, "GUNICORN_CMD_ARGS: unrecognized option '--wrokers' (see tandem "
+                          "--help); did you mean --workers?");
+    setenv("GUNICORN_CMD_ARGS", "-w 2 app:app", 1);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), -1);
+    ck_assert_str_eq(err, "GUNICORN_CMD_ARGS: options only (no app, -h or -v)");
+    setenv("GUNICORN_CMD_ARGS", "--name 'unclosed", 1);
+    ck_assert_int_eq(fr_args_env(&a, err, sizeof err), -1);
+    ck_assert_str_eq(err, "GUNICORN_CMD_ARGS: no closing quotation");
+    unsetenv("GUNICORN_CMD_ARGS");
 }
 END_TEST
 
@@ -121,7 +167,7 @@ START_TEST(proxy_only_flags)
     ck_assert_int_eq(SPLIT("--http2-max-frame-size", "20000", "--certfile", "c.pem",
                            "--keepalive=5", "--http2-cleartext", "both", "--max-queue", "3",
                            "a:b"), 0);
-    ROUTES("--http2-max-frame-size 20000 --certfile c.pem --keepalive 5 --http2-cleartext both "
+    ROUTES("--http2-max-frame-size 20000 --certfile c.pem --keep-alive 5 --http2-cleartext both "
            "--max-queue 3", "a:b");
 }
 END_TEST
@@ -298,7 +344,36 @@ START_TEST(each_flag_listed_once)
     ck_assert_ptr_nonnull(strstr(seen, "|--proxy-threads|"));
     ck_assert_ptr_nonnull(strstr(seen, "|--pid|"));
     ck_assert_ptr_null(strstr(seen, "|--upstream|"));
-    ck_assert_ptr_null(strstr(seen, "|--check-config|"));
+    ck_assert_ptr_null(strstr(seen, "|--export-proxy-config|"));
+    ck_assert_ptr_nonnull(strstr(seen, "|--check-config|"));
+    ck_assert_ptr_nonnull(strstr(seen, "|--print-config|"));
+    ck_assert_ptr_nonnull(strstr(seen, "|--config|"));
+}
+END_TEST
+
+/* A Gunicorn user's flags work: every flag Gunicorn 26 has for a setting
+ * tandem supports is accepted, by tandem and by the daemon that owns it. */
+START_TEST(gunicorns_flags_for_every_supported_key)
+{
+    int checked = 0;
+    for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++) {
+        const tc_opt *p = tc_opt_find_key(px_settings_table, g->key);
+        const tc_opt *ap = tc_opt_find_key(ad_settings_table, g->key);
+        if ((p == NULL && ap == NULL) || g->flags == NULL) continue;
+        for (const char *f = g->flags; *f;) {
+            char flag[64];
+            size_t n = strcspn(f, " ");
+            snprintf(flag, sizeof flag, "%.*s", (int)n, f);
+            fr_flag ff;
+            ck_assert_msg(fr_flag_find(flag, &ff) == 0 && ff.refused == NULL,
+                          "tandem does not take Gunicorn's %s (%s)", flag, g->key);
+            ck_assert_msg((p && tc_opt_spells(p, flag)) || (ap && tc_opt_spells(ap, flag)),
+                          "no daemon spells Gunicorn's %s (%s)", flag, g->key);
+            checked++;
+            f += n + (f[n] == ' ');
+        }
+    }
+    ck_assert_int_ge(checked, 30);
 }
 END_TEST
 
@@ -339,8 +414,14 @@ START_TEST(help_comes_from_the_tables)
     ck_assert_ptr_nonnull(help_line(help, "--preload ", line, sizeof line));
     ck_assert_ptr_nonnull(help_line(help, "-h, --help ", line, sizeof line));
     ck_assert_ptr_null(strstr(help, "--upstream"));
-    ck_assert_ptr_null(strstr(help, "--check-config"));
-    ck_assert_ptr_null(strstr(help, "--print-config"));
+    ck_assert_ptr_null(strstr(help, "--export-proxy-config"));
+    ck_assert_ptr_nonnull(help_line(help, "-c, --config CONFIG ", line, sizeof line));
+    ck_assert_ptr_nonnull(help_line(help, "--check-config ", line, sizeof line));
+    ck_assert_ptr_nonnull(help_line(help, "--print-config ", line, sizeof line));
+    /* Gunicorn's spelling, the earlier one listed once after it */
+    ck_assert_ptr_nonnull(help_line(help, "--keep-alive INT ", line, sizeof line));
+    ck_assert_ptr_nonnull(strstr(line, "(also --keepalive) [2]"));
+    ck_assert_ptr_null(help_line(help, "--keepalive", line, sizeof line));
     free(help);
 }
 END_TEST
@@ -357,7 +438,8 @@ int main(void)
     tcase_add_test(tc, timeouts_and_logs_go_to_both);
     tcase_add_test(tc, log_file_is_error_logfile_for_both);
     tcase_add_test(tc, backlog_is_the_public_listeners);
-    tcase_add_test(tc, check_and_print_config_are_refused);
+    tcase_add_test(tc, config_flags_are_tandems);
+    tcase_add_test(tc, environment_arguments);
     tcase_add_test(tc, proxy_only_flags);
     tcase_add_test(tc, appd_only_flags);
     tcase_add_test(tc, value_forms);
@@ -373,6 +455,7 @@ int main(void)
     tcase_add_test(tables, both_daemons_share_a_default);
     tcase_add_test(tables, each_flag_listed_once);
     tcase_add_test(tables, help_comes_from_the_tables);
+    tcase_add_test(tables, gunicorns_flags_for_every_supported_key);
     suite_add_tcase(su, tables);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -62,7 +62,7 @@ START_TEST(other_ranges)
     ck_assert_int_eq(set("limit_request_line", "8191"), -1);
     ck_assert_ptr_nonnull(strstr(err, "0..8190"));
     ck_assert_int_eq(set("limit_request_fields", "32769"), -1);
-    ck_assert_int_eq(set("threads", "abc"), -1);
+    ck_assert_int_eq(set("proxy_threads", "abc"), -1);
     ck_assert_ptr_nonnull(strstr(err, "threads"));
 }
 END_TEST
@@ -280,6 +280,30 @@ START_TEST(alpn_select_order)
 }
 END_TEST
 
+/* Gunicorn's spellings, and tandem's earlier ones kept as aliases. */
+START_TEST(gunicorn_spellings)
+{
+    char *argv[] = { "tandem-proxy", "--keep-alive", "7", "--limit-request-field_size=100",
+                     "--log-file", "/tmp/x.log", "--proxy-threads", "3", NULL };
+    char *pos[1];
+    int npos = 0;
+    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err,
+                                       sizeof err), 0);
+    ck_assert_int_eq(s.keepalive, 7);
+    ck_assert_int_eq(s.limit_request_field_size, 100);
+    ck_assert_str_eq(s.errorlog, "/tmp/x.log");
+    ck_assert_int_eq(s.threads, 3);
+    char *old[] = { "tandem-proxy", "--keepalive=8", "--limit-request-field-size", "200",
+                    "--error-logfile=-", "--threads=4", NULL };
+    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 6, old, pos, 0, &npos, err,
+                                       sizeof err), 0);
+    ck_assert_int_eq(s.keepalive, 8);
+    ck_assert_int_eq(s.limit_request_field_size, 200);
+    ck_assert_str_eq(s.errorlog, "-");
+    ck_assert_int_eq(s.threads, 4);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("px_settings");
@@ -301,6 +325,7 @@ int main(void)
     tcase_add_test(tc, h2c_tls_ignores_cleartext);
     tcase_add_test(tc, h2_settings_unused_warning);
     tcase_add_test(tc, h2_int_rows_still_checked);
+    tcase_add_test(tc, gunicorn_spellings);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

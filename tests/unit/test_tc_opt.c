@@ -1,6 +1,7 @@
 /* test_tc_opt.c: Check tests for the settings tables (common/tc_opt.c):
  * defaults and flags, lists replacing their default, errors that name the
- * setting, "--", number and boolean parsing, and the comma-list walker. */
+ * setting, "--", number and boolean parsing, the comma-list walker, alias
+ * rows, choices, and values and defaults printed as Python literals. */
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -13,13 +14,32 @@ struct demo {
     char *chdir;
     int preload;
     tc_strlist bind;
+    long long keepalive;
+    int mode;
+    long long threads;
 };
 
+static const char *const modes[] = {"off", "prior-knowledge", "both", NULL};
+
 static const tc_opt demo_table[] = {
-    {"workers", "--workers", 'w', TC_OPT_INT, offsetof(struct demo, workers), 1, 1024, "1", "INT", "workers", NULL},
-    {"chdir", "--chdir", 0, TC_OPT_STR, offsetof(struct demo, chdir), 0, 0, NULL, "DIR", "dir", NULL},
-    {"preload_app", "--preload", 0, TC_OPT_BOOL, offsetof(struct demo, preload), 0, 0, "false", NULL, "preload", NULL},
-    {"bind", "--bind", 'b', TC_OPT_LIST, offsetof(struct demo, bind), 0, 0, "127.0.0.1:8000", "ADDRESS", "bind", NULL},
+    {.key = "workers", .flag = "--workers", .short_flag = 'w', .type = TC_OPT_INT,
+     .offset = offsetof(struct demo, workers), .min = 1, .max = 1024, .def = "1", .metavar = "INT",
+     .help = "workers"},
+    {.key = "chdir", .flag = "--chdir", .type = TC_OPT_STR, .offset = offsetof(struct demo, chdir),
+     .metavar = "DIR", .help = "dir"},
+    {.key = "preload_app", .flag = "--preload", .type = TC_OPT_BOOL,
+     .offset = offsetof(struct demo, preload), .def = "false", .help = "preload"},
+    {.key = "bind", .flag = "--bind", .short_flag = 'b', .type = TC_OPT_LIST,
+     .offset = offsetof(struct demo, bind), .def = "127.0.0.1:8000", .metavar = "ADDRESS",
+     .help = "bind"},
+    {.key = "keepalive", .flag = "--keep-alive", .type = TC_OPT_INT,
+     .offset = offsetof(struct demo, keepalive), .min = 0, .max = 60, .def = "2", .metavar = "INT",
+     .help = "idle seconds", .aliases = "--keepalive --keep_alive"},
+    {.key = "mode", .flag = "--mode", .type = TC_OPT_CHOICE, .offset = offsetof(struct demo, mode),
+     .def = "off", .metavar = "MODE", .help = "mode", .choices = modes},
+    {.key = "proxy_threads", .flag = "--threads", .type = TC_OPT_INT,
+     .offset = offsetof(struct demo, threads), .max = 8, .def = "0", .metavar = "INT",
+     .help = "loops", .aliases = "--proxy-threads", .flags = TC_OPT_OWN_FLAG},
     TC_OPT_END,
 };
 
@@ -148,6 +168,143 @@ START_TEST(csv_walk)
 }
 END_TEST
 
+START_TEST(aliases_reach_their_row)
+{
+    struct demo d;
+    char err[256], *pos[2];
+    int npos;
+    char *argv[] = {"prog", "--keepalive", "5"};
+    ck_assert_int_eq(parse(&d, err, 3, argv, pos, &npos), 0);
+    ck_assert_int_eq(d.keepalive, 5);
+    char *argv2[] = {"prog", "--keep_alive=7", "--keep-alive", "9", "--proxy-threads=3"};
+    ck_assert_int_eq(parse(&d, err, 5, argv2, pos, &npos), 0);
+    ck_assert_int_eq(d.keepalive, 9);
+    ck_assert_int_eq(d.threads, 3);
+    /* a prefix of an alias is not the alias */
+    char *argv3[] = {"prog", "--keep"};
+    ck_assert_int_eq(parse(&d, err, 2, argv3, pos, &npos), -1);
+    const tc_opt *ka = tc_opt_find_key(demo_table, "keepalive");
+    ck_assert_int_eq(tc_opt_spells(ka, "--keep-alive=1"), 1);
+    ck_assert_int_eq(tc_opt_spells(ka, "--keepalive"), 2);
+    ck_assert_int_eq(tc_opt_spells(ka, "--keepalives"), 0);
+    ck_assert_int_eq(tc_opt_spells(tc_opt_find_key(demo_table, "workers"), "-w3"), 1);
+    tc_opt_free(demo_table, &d);
+}
+END_TEST
+
+START_TEST(shared_spelling_skips_own_flags)
+{
+    /* GUNICORN_CMD_ARGS' --threads is another setting; --proxy-threads is this one. */
+    ck_assert_ptr_null(tc_opt_find_shared_flag(demo_table, "--threads"));
+    ck_assert_ptr_eq(tc_opt_find_flag(demo_table, "--threads=2"),
+                     tc_opt_find_key(demo_table, "proxy_threads"));
+    ck_assert_ptr_eq(tc_opt_find_shared_flag(demo_table, "--proxy-threads"),
+                     tc_opt_find_key(demo_table, "proxy_threads"));
+    ck_assert_ptr_eq(tc_opt_find_shared_flag(demo_table, "-w"),
+                     tc_opt_find_key(demo_table, "workers"));
+}
+END_TEST
+
+START_TEST(choices)
+{
+    struct demo d;
+    char err[256], *pos[2];
+    int npos;
+    char *argv[] = {"prog", "--mode", "Prior-Knowledge"};
+    ck_assert_int_eq(parse(&d, err, 3, argv, pos, &npos), 0);
+    ck_assert_int_eq(d.mode, 1);
+    char *bad[] = {"prog", "--mode=sometimes"};
+    ck_assert_int_eq(parse(&d, err, 2, bad, pos, &npos), -1);
+    ck_assert_str_eq(err, "mode (--mode): 'sometimes' is not one of off, prior-knowledge, both");
+    tc_opt_free(demo_table, &d);
+}
+END_TEST
+
+START_TEST(unset_and_replaceable_lists)
+{
+    struct demo d;
+    char err[256], *pos[2];
+    int npos;
+    char *argv[] = {"prog", "--chdir", "/srv", "-b", "a:1"};
+    ck_assert_int_eq(parse(&d, err, 5, argv, pos, &npos), 0);
+    ck_assert_int_eq(tc_opt_unset(tc_opt_find_key(demo_table, "chdir"), &d, err, sizeof err), 0);
+    ck_assert_ptr_null(d.chdir);
+    ck_assert_int_eq(tc_opt_unset(tc_opt_find_key(demo_table, "workers"), &d, err, sizeof err), -1);
+    ck_assert_str_eq(err, "workers (--workers): None is not allowed");
+    /* a later source replaces the list rather than adding to it */
+    const tc_opt *bind = tc_opt_find_key(demo_table, "bind");
+    ck_assert_int_eq(tc_opt_set(bind, &d, "b:2", err, sizeof err), 0);
+    ck_assert_uint_eq(d.bind.n, 2);
+    tc_opt_lists_replaceable(demo_table, &d);
+    ck_assert_int_eq(tc_opt_set(bind, &d, "c:3", err, sizeof err), 0);
+    ck_assert_int_eq(tc_opt_set(bind, &d, "d:4", err, sizeof err), 0);
+    ck_assert_uint_eq(d.bind.n, 2);
+    ck_assert_str_eq(d.bind.items[0], "c:3");
+    tc_opt_free(demo_table, &d);
+}
+END_TEST
+
+static char *printed(void (*fn)(FILE *, const void *), const void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(f, arg);
+    fclose(f);
+    return buf;
+}
+
+static const struct demo *shown;
+static void print_demo(FILE *f, const void *arg)
+{
+    (void)arg;
+    tc_opt_print(f, demo_table, shown);
+}
+
+static void print_defaults(FILE *f, const void *arg)
+{
+    (void)arg;
+    for (const tc_opt *o = demo_table; o->key; o++) {
+        tc_opt_write_default(f, o);
+        fputc(';', f);
+    }
+}
+
+START_TEST(print_writes_python_literals)
+{
+    struct demo d;
+    char err[256], *pos[2];
+    int npos;
+    char *argv[] = {"prog", "--chdir", "it's\\n", "-b", "a:1,b:2", "--preload", "--mode=both"};
+    ck_assert_int_eq(parse(&d, err, 7, argv, pos, &npos), 0);
+    shown = &d;
+    char *out = printed(print_demo, NULL);
+    ck_assert_int_eq(strncmp(out, "workers                          = 1\n", 37), 0);
+    ck_assert_ptr_nonnull(strstr(out, "chdir                            = 'it\\'s\\\\n'\n"));
+    ck_assert_ptr_nonnull(strstr(out, "preload_app                      = True\n"));
+    ck_assert_ptr_nonnull(strstr(out, "bind                             = ['a:1', 'b:2']\n"));
+    ck_assert_ptr_nonnull(strstr(out, "mode                             = 'both'\n"));
+    free(out);
+    out = printed(print_defaults, NULL);
+    ck_assert_str_eq(out, "1;None;False;['127.0.0.1:8000'];2;'off';0;");
+    free(out);
+    tc_opt_free(demo_table, &d);
+}
+END_TEST
+
+START_TEST(usage_lists_aliases_once)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    tc_opt_usage_row(f, tc_opt_find_key(demo_table, "keepalive"));
+    fclose(f);
+    ck_assert_str_eq(buf, "  --keep-alive INT                       idle seconds "
+                          "(also --keepalive --keep_alive) [2]\n");
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("tc_opt");
@@ -158,6 +315,12 @@ int main(void)
     tcase_add_test(tc, double_dash_ends_options);
     tcase_add_test(tc, parse_numbers_and_bools);
     tcase_add_test(tc, csv_walk);
+    tcase_add_test(tc, aliases_reach_their_row);
+    tcase_add_test(tc, shared_spelling_skips_own_flags);
+    tcase_add_test(tc, choices);
+    tcase_add_test(tc, unset_and_replaceable_lists);
+    tcase_add_test(tc, print_writes_python_literals);
+    tcase_add_test(tc, usage_lists_aliases_once);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

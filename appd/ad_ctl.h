@@ -1,8 +1,8 @@
-/* ad_fdpass.h: the master <-> worker control channel, a SOCK_SEQPACKET
+/* ad_ctl.h: the master <-> worker control channel, a SOCK_SEQPACKET
  * socketpair per worker.  The master hands accepted proxy connections over it
  * (SCM_RIGHTS); the worker answers with small typed messages. */
-#ifndef TANDEM_AD_FDPASS_H
-#define TANDEM_AD_FDPASS_H
+#ifndef TANDEM_AD_CTL_H
+#define TANDEM_AD_CTL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* ad_fdpass.c: SCM_RIGHTS over SOCK_SEQPACKET (see ad_fdpass.h).  Seqpacket
+/* ad_ctl.c: SCM_RIGHTS over SOCK_SEQPACKET (see ad_ctl.h).  Seqpacket
  * keeps message boundaries, so a message and its fd always arrive together. */
 #include "config.h"
 
@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ad_fdpass.h"
+#include "ad_ctl.h"
 
 int ad_ctl_pair(int sv[2])
 {

@@ -1,0 +1,84 @@
+/* wsgi.c: the WSGI layer's entry points (wsgi.h): per-worker set-up, the
+ * per-thread request state, and one request from environ to final frame. */
+#include "config.h"
+
+#include <Python.h>
+
+#include <stdlib.h>
+#include "ad_conn.h"
+#include "ad_python.h"
+#include "tc_log.h"
+#include "wsgi_req.h"
+
+int wsgi_init(const ad_settings *s)
+{
+    if (wsgi_response_init() != 0 || wsgi_start_init() != 0 || wsgi_input_init() != 0 ||
+        wsgi_file_init() != 0 || wsgi_ext_init() != 0)
+        return -1;
+    return wsgi_environ_init(s);
+}
+
+wsgi_req *wsgi_req_new(void)
+{
+    wsgi_req *r = calloc(1, sizeof *r);
+    if (r) ad_resp_init(&r->resp);
+    return r;
+}
+
+void wsgi_req_free(wsgi_req *r)
+{
+    if (r == NULL) return;
+    Py_CLEAR(r->hints_fn);
+    Py_CLEAR(r->trailers_fn);
+    Py_CLEAR(r->trailers);
+    Py_CLEAR(r->held);
+    Py_CLEAR(r->sr);
+    Py_CLEAR(r->input);
+    Py_CLEAR(r->headers);
+    ad_resp_free(&r->resp);
+    free(r->head_fields);
+    free(r->trailer_fields);
+    free(r->hint_fields);
+    free(r->filebuf);
+    free(r);
+}
+
+static void begin(wsgi_req *r, ad_stream *s)
+{
+    r->s = s;
+    r->started = 0;
+    ad_resp_begin(&r->resp, &s->req, s->id, s->conn->peer_max_frame);
+    /* Until the result iterable is exhausted, app code may queue trailers. */
+    r->resp.hold_end = r->resp.trailers_ok;
+}
+
+void wsgi_handle(wsgi_req *r, ad_stream *s, PyObject *app)
+{
+    begin(r, s);
+    PyObject *result = NULL;
+    PyObject *env = wsgi_environ_build(r);
+    PyObject *sr = env ? wsgi_start_for(r) : NULL;
+    if (sr == NULL || wsgi_ext_set(r, env) != 0) {
+        wsgi_response_error(r, "Error preparing request");
+        goto out;
+    }
+    PyObject *args[2] = {env, sr};
+    result = PyObject_Vectorcall(app, args, 2, NULL);
+    if (result == NULL) {
+        r->resp.finishing = 1;
+        wsgi_response_error(r, "Error handling request");
+        goto out;
+    }
+    wsgi_response_run(r, result);
+out:
+    if (PyErr_Occurred()) ad_python_log_exception(TC_LOG_ERROR, "Error after request");
+    wsgi_start_unbind(r->sr);
+    wsgi_input_unbind(r->input);
+    Py_XDECREF(result);
+    Py_XDECREF(env);
+    Py_CLEAR(r->headers);
+    Py_CLEAR(r->trailers);
+    Py_CLEAR(r->held);
+    if (!r->resp.done) ad_stream_reset(s, TP_RESET_INTERNAL_ERROR);
+    r->s = NULL;
+}
