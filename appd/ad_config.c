@@ -29,11 +29,11 @@ typedef struct {
 } proxy_value;
 
 static struct {
-    char *location;         /* as given: a path or python:MODULE */
-    char *path;             /* the file its lines are in */
-    PyObject *globals;      /* the file's namespace (owned) */
-    PyObject *hooks;        /* name -> callable */
-    proxy_value *proxy;     /* the proxy's settings, in file order */
+    char *location;     /* as given: a path or python:MODULE */
+    char *path;         /* the file its lines are in */
+    PyObject *globals;  /* the file's namespace (owned) */
+    PyObject *hooks;    /* name -> callable */
+    proxy_value *proxy; /* the proxy's settings, in file order */
     size_t nproxy;
 } conf;
 
@@ -51,7 +51,8 @@ static int traceback_line(PyObject *tb, const char *path)
         const char *f = file && PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
         if (f && strcmp(f, path) == 0) {
             PyObject *n = PyObject_GetAttrString(tb, "tb_lineno");
-            if (n) line = (int)PyLong_AsLong(n);
+            if (n)
+                line = (int)PyLong_AsLong(n);
             Py_XDECREF(n);
         }
         PyObject *next = PyObject_GetAttrString(tb, "tb_next");
@@ -95,8 +96,10 @@ static void exception_line(const char *path, char *err, size_t errlen)
         syntax_error(value, path, err, errlen);
     } else {
         int line = traceback_line(tb, path);
-        if (line > 0) snprintf(err, errlen, "%s:%d: %s", path, line, what);
-        else snprintf(err, errlen, "%s: %s", path, what);
+        if (line > 0)
+            snprintf(err, errlen, "%s:%d: %s", path, line, what);
+        else
+            snprintf(err, errlen, "%s: %s", path, what);
     }
     Py_XDECREF(type);
     Py_XDECREF(value);
@@ -167,14 +170,17 @@ static tc_pyval *to_pyval(PyObject *o, int depth, const char **why);
 static tc_pyval *items_to_pyval(PyObject *o, tc_py_kind kind, int depth, const char **why)
 {
     tc_pyval *seq = tc_pyval_new(kind);
-    if (seq == NULL) return NULL;
+    if (seq == NULL)
+        return NULL;
     if (kind == TC_PY_DICT) {
         PyObject *k, *v;
         Py_ssize_t pos = 0;
         while (PyDict_Next(o, &pos, &k, &v)) {
-            tc_pyval *pk = to_pyval(k, depth + 1, why), *pv = pk ? to_pyval(v, depth + 1, why) : NULL;
+            tc_pyval *pk = to_pyval(k, depth + 1, why),
+                     *pv = pk ? to_pyval(v, depth + 1, why) : NULL;
             if (pv == NULL || tc_pyval_append(seq, pk) || tc_pyval_append(seq, pv)) {
-                if (pv == NULL) tc_pyval_free(pk);
+                if (pv == NULL)
+                    tc_pyval_free(pk);
                 tc_pyval_free(seq);
                 return NULL;
             }
@@ -212,7 +218,8 @@ static tc_pyval *int_to_pyval(PyObject *o)
 {
     int overflow;
     tc_pyval *v = tc_pyval_new(TC_PY_INT);
-    if (v == NULL) return NULL;
+    if (v == NULL)
+        return NULL;
     v->i = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) {
         /* Kept as its decimal text, as the literal reader keeps it. */
@@ -241,13 +248,16 @@ static tc_pyval *to_pyval(PyObject *o, int depth, const char **why)
     } else if (o == Py_None) {
         v = tc_pyval_new(TC_PY_NONE);
     } else if (PyBool_Check(o)) {
-        if ((v = tc_pyval_new(TC_PY_BOOL))) v->i = o == Py_True;
+        if ((v = tc_pyval_new(TC_PY_BOOL)))
+            v->i = o == Py_True;
     } else if (PyLong_Check(o)) {
         v = int_to_pyval(o);
     } else if (PyFloat_Check(o)) {
         double f = PyFloat_AsDouble(o);
-        if (isnan(f)) *why = "nan, which no literal spells";
-        else if ((v = tc_pyval_new(TC_PY_FLOAT))) v->f = f;
+        if (isnan(f))
+            *why = "nan, which no literal spells";
+        else if ((v = tc_pyval_new(TC_PY_FLOAT)))
+            v->f = f;
     } else if (PyUnicode_Check(o)) {
         v = str_to_pyval(o, why);
     } else if (PyList_Check(o) || PyTuple_Check(o)) {
@@ -257,7 +267,8 @@ static tc_pyval *to_pyval(PyObject *o, int depth, const char **why)
     } else {
         *why = "not a value";
     }
-    if (v == NULL && *why == NULL) *why = "out of memory";
+    if (v == NULL && *why == NULL)
+        *why = "out of memory";
     return v;
 }
 
@@ -266,9 +277,11 @@ static tc_pyval *to_pyval(PyObject *o, int depth, const char **why)
 static int keep_for_proxy(const char *key, tc_pyval *v, int line)
 {
     proxy_value *p = realloc(conf.proxy, (conf.nproxy + 1) * sizeof *p);
-    if (p == NULL) return -1;
+    if (p == NULL)
+        return -1;
     conf.proxy = p;
-    if ((p[conf.nproxy].key = strdup(key)) == NULL) return -1;
+    if ((p[conf.nproxy].key = strdup(key)) == NULL)
+        return -1;
     p[conf.nproxy].line = line;
     p[conf.nproxy++].value = v;
     return 0;
@@ -286,22 +299,25 @@ static int take(ad_settings *s, const char *name, int line, PyObject *value, cha
         tc_conf_key_error(&ad_conf_space, name, kind, err, errlen);
         return -1;
     }
-    if ((kind & TC_KEY_MINE) && row == NULL) return 0;   /* a server hook: see take_hooks */
+    if ((kind & TC_KEY_MINE) && row == NULL)
+        return 0; /* a server hook: see take_hooks */
     const char *why;
     tc_pyval *v = to_pyval(value, 0, &why);
     if (v == NULL) {
         if (strcmp(why, "not a value") == 0)
-            snprintf(err, errlen, "%s: a %s is not a setting value", name,
-                     Py_TYPE(value)->tp_name);
+            snprintf(err, errlen, "%s: a %s is not a setting value", name, Py_TYPE(value)->tp_name);
         else
             snprintf(err, errlen, "%s: the value is %s", name, why);
         return -1;
     }
     int rc = 0;
-    if (row) rc = tc_conf_set_value(row, s, v, err, errlen);
-    if (row && rc == 0 && ad_conf_space.check) rc = ad_conf_space.check(s, name, err, errlen);
+    if (row)
+        rc = tc_conf_set_value(row, s, v, err, errlen);
+    if (row && rc == 0 && ad_conf_space.check)
+        rc = ad_conf_space.check(s, name, err, errlen);
     if (rc == 0 && (kind & TC_KEY_OTHERS)) {
-        if (keep_for_proxy(name, v, line) == 0) return 0;
+        if (keep_for_proxy(name, v, line) == 0)
+            return 0;
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
@@ -316,9 +332,11 @@ static int take_assigned(ad_settings *s, const tc_pyconf *scan, const char *path
     char msg[1024];
     for (size_t i = 0; i < scan->n; i++) {
         const tc_pyassign *a = &scan->v[i];
-        if (a->name[0] == '_' || !tc_pyconf_is_last(scan, a)) continue;
-        PyObject *value = PyDict_GetItemString(conf.globals, a->name);   /* borrowed */
-        if (value == NULL) continue;   /* deleted again */
+        if (a->name[0] == '_' || !tc_pyconf_is_last(scan, a))
+            continue;
+        PyObject *value = PyDict_GetItemString(conf.globals, a->name); /* borrowed */
+        if (value == NULL)
+            continue; /* deleted again */
         if (take(s, a->name, a->line, value, msg, sizeof msg)) {
             snprintf(err, errlen, "%s:%d: %s", path, a->line, msg);
             return -1;
@@ -335,7 +353,8 @@ static int take_namespace(ad_settings *s, const char *path, char *err, size_t er
     char msg[1024];
     while (PyDict_Next(conf.globals, &pos, &k, &v)) {
         const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-        if (name == NULL || name[0] == '_' || PyType_Check(v)) continue;
+        if (name == NULL || name[0] == '_' || PyType_Check(v))
+            continue;
         if (take(s, name, 0, v, msg, sizeof msg)) {
             snprintf(err, errlen, "%s: %s", path, msg);
             return -1;
@@ -348,18 +367,22 @@ static int take_namespace(ad_settings *s, const char *path, char *err, size_t er
 static int take_hooks(const tc_pyconf *scan, const char *path, char *err, size_t errlen)
 {
     conf.hooks = PyDict_New();
-    if (conf.hooks == NULL) goto oom;
+    if (conf.hooks == NULL)
+        goto oom;
     for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++) {
-        if (!g->hook) continue;
-        PyObject *fn = PyDict_GetItemString(conf.globals, g->key);   /* borrowed */
-        if (fn == NULL) continue;
+        if (!g->hook)
+            continue;
+        PyObject *fn = PyDict_GetItemString(conf.globals, g->key); /* borrowed */
+        if (fn == NULL)
+            continue;
         if (!PyCallable_Check(fn)) {
             const tc_pyassign *a = scan ? tc_pyconf_find(scan, g->key) : NULL;
             snprintf(err, errlen, "%s:%d: %s: a server hook must be callable, not '%s'", path,
                      a ? a->line : 0, g->key, Py_TYPE(fn)->tp_name);
             return -1;
         }
-        if (PyDict_SetItemString(conf.hooks, g->key, fn) != 0) goto oom;
+        if (PyDict_SetItemString(conf.hooks, g->key, fn) != 0)
+            goto oom;
     }
     return 0;
 oom:
@@ -378,8 +401,10 @@ static int run(const char *location, char **src, char **path, char *err, size_t 
     *path = NULL;
     if (tc_conf_is_module(location)) {
         conf.globals = import_module(location, path, err, errlen);
-        if (conf.globals == NULL) return -1;
-        if (*path) *src = tc_pyconf_slurp(*path, &len);
+        if (conf.globals == NULL)
+            return -1;
+        if (*path)
+            *src = tc_pyconf_slurp(*path, &len);
         return 0;
     }
     if ((*src = tc_pyconf_slurp(location, &len)) == NULL) {
@@ -411,15 +436,16 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
     int rc = run(location, &src, &path, err, errlen);
     tc_pyconf scan = { 0 };
     char msg[8];
-    int line, scanned = rc == 0 && src && tc_pyconf_parse(src, strlen(src), &scan, &line, msg,
-                                                          sizeof msg) == 0;
+    int line, scanned = rc == 0 && src &&
+                        tc_pyconf_parse(src, strlen(src), &scan, &line, msg, sizeof msg) == 0;
     const char *shown = path ? path : location;
     free(conf.path);
     conf.path = strdup(shown);
     if (rc == 0)
         rc = scanned ? take_assigned(s, &scan, shown, err, errlen)
                      : take_namespace(s, shown, err, errlen);
-    if (rc == 0) rc = take_hooks(scanned ? &scan : NULL, shown, err, errlen);
+    if (rc == 0)
+        rc = take_hooks(scanned ? &scan : NULL, shown, err, errlen);
     tc_pyconf_free(&scan);
     free(src);
     free(path);
@@ -440,9 +466,10 @@ static int check_for_proxy(const proxy_value *p, char *err, size_t errlen)
     memset(&scratch, 0, sizeof scratch);
     int rc = px_settings_defaults(&scratch, err, errlen);
     if (rc == 0)
-        rc = tc_conf_set_value(tc_opt_find_key(px_settings_table, p->key), &scratch, p->value,
-                               err, errlen);
-    if (rc == 0) rc = px_settings_check_key(&scratch, p->key, err, errlen);
+        rc = tc_conf_set_value(tc_opt_find_key(px_settings_table, p->key), &scratch, p->value, err,
+                               errlen);
+    if (rc == 0)
+        rc = px_settings_check_key(&scratch, p->key, err, errlen);
     tc_opt_free(px_settings_table, &scratch);
     return rc;
 }
@@ -451,7 +478,8 @@ int ad_config_check_proxy(char *err, size_t errlen)
 {
     char msg[1024];
     for (size_t i = 0; i < conf.nproxy; i++) {
-        if (check_for_proxy(&conf.proxy[i], msg, sizeof msg) == 0) continue;
+        if (check_for_proxy(&conf.proxy[i], msg, sizeof msg) == 0)
+            continue;
         if (conf.proxy[i].line > 0)
             snprintf(err, errlen, "%s:%d: %s", conf.path, conf.proxy[i].line, msg);
         else
@@ -476,7 +504,8 @@ static int write_export(FILE *f)
 int ad_config_export(const char *path, char *err, size_t errlen)
 {
     if (strcmp(path, "-") == 0) {
-        if (write_export(stdout) == 0 && fflush(stdout) == 0) return 0;
+        if (write_export(stdout) == 0 && fflush(stdout) == 0)
+            return 0;
         snprintf(err, errlen, "export_proxy_config: standard output: %s", strerror(errno));
         return -1;
     }
@@ -484,7 +513,8 @@ int ad_config_export(const char *path, char *err, size_t errlen)
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     int rc = f ? write_export(f) : -1;
-    if (f && fclose(f) != 0) rc = -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
     if (rc != 0 || rename(tmp, path) != 0) {
         snprintf(err, errlen, "export_proxy_config (--export-proxy-config): %s: %s", path,
                  strerror(errno));

@@ -33,20 +33,24 @@ static int out_append(ad_conn *c, const struct iovec *iov, int iovcnt, size_t sk
         p += skip;
         n -= skip;
         skip = 0;
-        if (tp_buf_append(&c->out, p, n) != TP_OK) return -1;
+        if (tp_buf_append(&c->out, p, n) != TP_OK)
+            return -1;
     }
     return 0;
 }
 
 int ad_conn_flush_locked(ad_conn *c)
 {
-    if (c->dead || c->broken) return -1;
+    if (c->dead || c->broken)
+        return -1;
     size_t before = ad_conn_pending(c);
     while (ad_conn_pending(c)) {
         ssize_t n = write(c->fd, c->out.data + c->out_off, ad_conn_pending(c));
         if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
             tc_debug("proxy connection %u: write: %s", c->id, strerror(errno));
             c->broken = 1;
             ad_worker_wake_locked();
@@ -63,18 +67,22 @@ int ad_conn_flush_locked(ad_conn *c)
             c->out.len -= c->out_off;
             c->out_off = 0;
         }
-        if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();   /* it must watch POLLOUT */
+        if (!ad_worker_on_loop_thread())
+            ad_worker_wake_locked(); /* it must watch POLLOUT */
     }
     if (before >= AD_OUT_HWM && ad_conn_pending(c) < AD_OUT_HWM)
-        for (ad_stream *s = c->streams; s; s = s->c_next) W.wc->on_writable(s);
+        for (ad_stream *s = c->streams; s; s = s->c_next)
+            W.wc->on_writable(s);
     return 0;
 }
 
 int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
 {
-    if (c->dead || c->broken) return -1;
+    if (c->dead || c->broken)
+        return -1;
     size_t total = 0, done = 0;
-    for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
     if (ad_conn_pending(c) == 0) {
         for (;;) {
             ssize_t n = writev(c->fd, iov, iovcnt);
@@ -82,14 +90,17 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
                 done = (size_t)n;
                 break;
             }
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
             tc_debug("proxy connection %u: writev: %s", c->id, strerror(errno));
             c->broken = 1;
             ad_worker_wake_locked();
             return -1;
         }
-        if (done == total) return 0;
+        if (done == total)
+            return 0;
     }
     /* Frames must stay whole on the wire: the unsent rest is copied, behind
      * anything already queued, before W.mu is released. */
@@ -98,14 +109,16 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
         ad_worker_wake_locked();
         return -1;
     }
-    if (!ad_worker_on_loop_thread()) ad_worker_wake_locked();
+    if (!ad_worker_on_loop_thread())
+        ad_worker_wake_locked();
     return 0;
 }
 
 ad_conn *ad_conn_new(int fd)
 {
     ad_conn *c = calloc(1, sizeof *c);
-    if (c == NULL) return NULL;
+    if (c == NULL)
+        return NULL;
     c->in_cap = (size_t)W.max_frame + TP_HEADER_SIZE + AD_IN_EXTRA;
     c->in = malloc(c->in_cap);
     if (c->in == NULL) {
@@ -130,15 +143,18 @@ ad_conn *ad_conn_new(int fd)
         .max_frame = W.max_frame,
         .generation = AD_LOAD(ad_board->generation),
     };
-    if (h.worker_count < h.worker_index) h.worker_count = h.worker_index;
+    if (h.worker_count < h.worker_index)
+        h.worker_count = h.worker_index;
     int rc = tp_encode_hello(&c->out, &h);
-    if (rc != TP_OK) tc_error("HELLO: %s", tp_strerror(rc));
+    if (rc != TP_OK)
+        tc_error("HELLO: %s", tp_strerror(rc));
     return c;
 }
 
 void ad_conn_unref_locked(ad_conn *c)
 {
-    if (--c->refs > 0) return;
+    if (--c->refs > 0)
+        return;
     tp_buf_free(&c->out);
     free(c->in);
     free(c);
@@ -146,9 +162,12 @@ void ad_conn_unref_locked(ad_conn *c)
 
 static void detach_free_locked(ad_conn *c, ad_stream *s)
 {
-    if (s->c_prev) s->c_prev->c_next = s->c_next;
-    else c->streams = s->c_next;
-    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    if (s->c_prev)
+        s->c_prev->c_next = s->c_next;
+    else
+        c->streams = s->c_next;
+    if (s->c_next)
+        s->c_next->c_prev = s->c_prev;
     c->nstreams--;
     ad_stream_free_locked(s);
     c->refs--;
@@ -156,8 +175,10 @@ static void detach_free_locked(ad_conn *c, ad_stream *s)
 
 void ad_conn_close_locked(ad_conn *c, const char *why)
 {
-    if (c->dead) return;
-    if (why) tc_debug("proxy connection %u closed: %s", c->id, why);
+    if (c->dead)
+        return;
+    if (why)
+        tc_debug("proxy connection %u closed: %s", c->id, why);
     c->dead = 1;
     close(c->fd);
     c->fd = -1;
@@ -186,9 +207,11 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
 
 void ad_conn_drain_locked(ad_conn *c)
 {
-    if (c->dead || c->drain_sent || !c->hello_ok) return;
+    if (c->dead || c->drain_sent || !c->hello_ok)
+        return;
     c->drain_sent = 1;
-    if (tp_encode_drain(&c->out, c->last_stream) == TP_OK) ad_conn_flush_locked(c);
+    if (tp_encode_drain(&c->out, c->last_stream) == TP_OK)
+        ad_conn_flush_locked(c);
 }
 
 static void send_reset_locked(ad_conn *c, uint32_t id, uint32_t reason)
@@ -204,7 +227,8 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
         tc_error("proxy connection %u: REQUEST_HEAD after the proxy's DRAIN", c->id);
         return -1;
     }
-    if (fh->stream > c->last_stream) c->last_stream = fh->stream;
+    if (fh->stream > c->last_stream)
+        c->last_stream = fh->stream;
     if (ad_sched_find(&W.sched, c, fh->stream)) {
         tc_error("proxy connection %u: REQUEST_HEAD for open stream %u", c->id, fh->stream);
         return -1;
@@ -223,8 +247,9 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
         ad_stream_free_locked(s);
         if (rc == TP_E_TOO_MANY || rc == TP_E_NOMEM) {
             /* The link is still in sync: only this stream fails. */
-            send_reset_locked(c, fh->stream, rc == TP_E_TOO_MANY ? TP_RESET_PROTOCOL_ERROR
-                                                                 : TP_RESET_REFUSED_STREAM);
+            send_reset_locked(c, fh->stream,
+                              rc == TP_E_TOO_MANY ? TP_RESET_PROTOCOL_ERROR
+                                                  : TP_RESET_REFUSED_STREAM);
             return 0;
         }
         tc_error("proxy connection %u: bad REQUEST_HEAD on stream %u: %s", c->id, fh->stream,
@@ -243,7 +268,8 @@ static int on_request_head(ad_conn *c, const tp_frame_header *fh, const uint8_t 
     }
     s->c_prev = NULL;
     s->c_next = c->streams;
-    if (c->streams) c->streams->c_prev = s;
+    if (c->streams)
+        c->streams->c_prev = s;
     c->streams = s;
     c->nstreams++;
     c->refs++;
@@ -276,22 +302,24 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         c->hello_ok = 1;
         c->peer_window = h.initial_window;
         c->peer_max_frame = h.max_frame;
-        if (ad_sched_stopping(&W.sched)) ad_conn_drain_locked(c);
+        if (ad_sched_stopping(&W.sched))
+            ad_conn_drain_locked(c);
         return 0;
     }
     switch (fh->type) {
-    case TP_FRAME_REQUEST_HEAD:
-        return on_request_head(c, fh, p);
+    case TP_FRAME_REQUEST_HEAD: return on_request_head(c, fh, p);
     case TP_FRAME_REQUEST_DATA:
         s = ad_sched_find(&W.sched, c, fh->stream);
-        if (s == NULL) return 0;   /* reset or finished: late bytes are dropped */
+        if (s == NULL)
+            return 0; /* reset or finished: late bytes are dropped */
         if (s->req_ended) {
             tc_error("proxy connection %u: REQUEST_DATA after END_STREAM on stream %u", c->id,
                      s->id);
             return -1;
         }
-        if (s->reset_sent) {   /* in flight when we reset it: discarded */
-            if (fh->flags & TP_FLAG_END_STREAM) s->req_ended = 1;
+        if (s->reset_sent) { /* in flight when we reset it: discarded */
+            if (fh->flags & TP_FLAG_END_STREAM)
+                s->req_ended = 1;
             return 0;
         }
         if (ad_stream_feed_locked(s, p, fh->length, fh->flags & TP_FLAG_END_STREAM) != 0) {
@@ -308,8 +336,10 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         /* The client went away: the app is cancelled, and while our direction
          * is open RESET CANCEL is our final frame (tandem-protocol(7)). */
         s = ad_sched_find(&W.sched, c, fh->stream);
-        if (s == NULL) return 0;
-        if (tp_decode_u32(p, fh->length, &v) != TP_OK) return -1;
+        if (s == NULL)
+            return 0;
+        if (tp_decode_u32(p, fh->length, &v) != TP_OK)
+            return -1;
         s->reset_recv = 1;
         if (!s->resp_ended) {
             send_reset_locked(c, s->id, TP_RESET_CANCEL);
@@ -329,7 +359,8 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             return -1;
         }
         s = ad_sched_find(&W.sched, c, fh->stream);
-        if (s == NULL) return 0;
+        if (s == NULL)
+            return 0;
         s->send_credit += v;
         if (s->send_credit > (int64_t)TP_MAX_WINDOW && !s->resp_ended) {
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
@@ -340,11 +371,10 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         W.wc->on_writable(s);
         return 0;
     case TP_FRAME_PING:
-        if (!(fh->flags & TP_FLAG_ACK)) tp_encode_ping(&c->out, TP_FLAG_ACK, p);
+        if (!(fh->flags & TP_FLAG_ACK))
+            tp_encode_ping(&c->out, TP_FLAG_ACK, p);
         return 0;
-    case TP_FRAME_DRAIN:
-        c->drain_recv = 1;
-        return 0;
+    case TP_FRAME_DRAIN: c->drain_recv = 1; return 0;
     case TP_FRAME_WS_CLOSE:
         /* Only ever after a 101, which a WSGI worker never sends (its apps
          * answer a WebSocket request as an ordinary one): nothing to close. */
@@ -363,12 +393,15 @@ int ad_conn_on_readable(ad_conn *c)
         size_t space = c->in_cap - c->in_len;
         ssize_t n = read(c->fd, c->in + c->in_len, space);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
             tc_debug("proxy connection %u: read: %s", c->id, strerror(errno));
             return -1;
         }
-        if (n == 0) return -1;
+        if (n == 0)
+            return -1;
         c->in_len += (size_t)n;
 
         size_t off = 0;
@@ -377,19 +410,23 @@ int ad_conn_on_readable(ad_conn *c)
         while (rc == 0) {
             tp_frame_header fh;
             int d = tp_frame_header_decode(c->in + off, c->in_len - off, W.max_frame, &fh);
-            if (d == TP_E_AGAIN) break;
+            if (d == TP_E_AGAIN)
+                break;
             if (d != TP_OK) {
                 tc_error("proxy connection %u: bad frame header: %s", c->id, tp_strerror(d));
                 rc = -1;
                 break;
             }
-            if (c->in_len - off < TP_HEADER_SIZE + (size_t)fh.length) break;
+            if (c->in_len - off < TP_HEADER_SIZE + (size_t)fh.length)
+                break;
             rc = on_frame(c, &fh, c->in + off + TP_HEADER_SIZE);
             off += TP_HEADER_SIZE + (size_t)fh.length;
         }
-        if (rc == 0) ad_conn_flush_locked(c);
+        if (rc == 0)
+            ad_conn_flush_locked(c);
         ad_worker_unlock();
-        if (rc != 0) return -1;
+        if (rc != 0)
+            return -1;
         if (off) {
             memmove(c->in, c->in + off, c->in_len - off);
             c->in_len -= off;
@@ -397,6 +434,7 @@ int ad_conn_on_readable(ad_conn *c)
         /* A short read means the socket is drained for now (poll is level-
          * triggered, so returning early is always safe).  A full buffer always
          * holds a whole frame, since in_cap exceeds the largest one. */
-        if ((size_t)n < space) return 0;
+        if ((size_t)n < space)
+            return 0;
     }
 }

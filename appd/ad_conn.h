@@ -17,25 +17,25 @@ typedef struct ad_stream ad_stream;
 
 struct ad_conn {
     int fd;
-    uint32_t id;                  /* worker-local number, for logs */
-    int dead;                     /* (mu) fd closed; no more output */
-    int broken;                   /* (mu) a write failed: the loop closes it */
-    int refs;                     /* (mu) 1 while open + 1 per stream object attached */
-    int hello_ok;                 /* proxy's HELLO received and accepted */
-    uint32_t peer_window;         /* proxy's initial_window: our DATA per stream */
-    uint32_t peer_max_frame;      /* proxy's max_frame: our largest payload */
-    int drain_recv;               /* proxy sent DRAIN: close once idle */
+    uint32_t id;             /* worker-local number, for logs */
+    int dead;                /* (mu) fd closed; no more output */
+    int broken;              /* (mu) a write failed: the loop closes it */
+    int refs;                /* (mu) 1 while open + 1 per stream object attached */
+    int hello_ok;            /* proxy's HELLO received and accepted */
+    uint32_t peer_window;    /* proxy's initial_window: our DATA per stream */
+    uint32_t peer_max_frame; /* proxy's max_frame: our largest payload */
+    int drain_recv;          /* proxy sent DRAIN: close once idle */
     int drain_sent;
-    uint32_t last_stream;         /* highest stream id seen */
+    uint32_t last_stream; /* highest stream id seen */
     /* input: loop thread only */
     uint8_t *in;
     size_t in_len, in_cap;
     /* output: (mu) bytes out.data[out_off .. out.len) not yet written */
     tp_buf out;
     size_t out_off;
-    ad_stream *streams;           /* (mu) open streams (queued or running) */
+    ad_stream *streams; /* (mu) open streams (queued or running) */
     uint32_t nstreams;
-    ad_conn *next;                /* (mu) W.conns */
+    ad_conn *next; /* (mu) W.conns */
 };
 
 /* Output high-water mark: a sender waits while more than this is queued for
@@ -43,7 +43,7 @@ struct ad_conn {
 #define AD_OUT_HWM (4u * 1024u * 1024u)
 
 /* Loop thread. */
-ad_conn *ad_conn_new(int fd);                   /* sends our HELLO */
+ad_conn *ad_conn_new(int fd); /* sends our HELLO */
 /* Reads what the socket has and handles every complete frame.  Returns 0, or
  * -1 when the connection must close (EOF, error, protocol violation: logged). */
 int ad_conn_on_readable(ad_conn *c);
@@ -55,10 +55,7 @@ void ad_conn_unref_locked(ad_conn *c);
 void ad_conn_drain_locked(ad_conn *c);
 
 /* Any thread, mu held. */
-static inline size_t ad_conn_pending(const ad_conn *c)
-{
-    return c->out.len - c->out_off;
-}
+static inline size_t ad_conn_pending(const ad_conn *c) { return c->out.len - c->out_off; }
 /* Writes queued output; on EAGAIN leaves it queued (and wakes the loop when
  * called from another thread, so it watches POLLOUT).  -1 when broken. */
 int ad_conn_flush_locked(ad_conn *c);

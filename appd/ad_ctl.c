@@ -17,7 +17,7 @@ int ad_ctl_pair(int sv[2])
 
 int ad_ctl_send(int sock, const void *msg, size_t len, int fd)
 {
-    struct iovec iov = {(void *)msg, len};
+    struct iovec iov = { (void *)msg, len };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -45,7 +45,7 @@ int ad_ctl_send(int sock, const void *msg, size_t len, int fd)
 
 long ad_ctl_recv(int sock, void *buf, size_t cap, int *fd)
 {
-    struct iovec iov = {buf, cap};
+    struct iovec iov = { buf, cap };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -61,7 +61,8 @@ long ad_ctl_recv(int sock, void *buf, size_t cap, int *fd)
     do {
         n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) return -1;
+    if (n < 0)
+        return -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
             c->cmsg_len >= CMSG_LEN(sizeof(int))) {
@@ -70,8 +71,10 @@ long ad_ctl_recv(int sock, void *buf, size_t cap, int *fd)
             for (size_t i = 0; i < nfds; i++) {
                 int f;
                 memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-                if (*fd < 0) *fd = f;
-                else close(f);
+                if (*fd < 0)
+                    *fd = f;
+                else
+                    close(f);
             }
         }
     }

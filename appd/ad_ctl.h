@@ -9,11 +9,11 @@
 
 /* Message types (first byte). */
 enum {
-    AD_MSG_CONN = 'F',      /* master -> worker: one fd attached */
-    AD_MSG_READY = 'R',     /* worker -> master: app loaded, serving */
-    AD_MSG_CLOSED = 'C',    /* worker -> master: u32 count of connections closed */
-    AD_MSG_LOADERR = 'E',   /* worker -> master: one-line app load error text */
-    AD_MSG_STOPPING = 'S',  /* worker -> master: draining (max-requests, lost master) */
+    AD_MSG_CONN = 'F',     /* master -> worker: one fd attached */
+    AD_MSG_READY = 'R',    /* worker -> master: app loaded, serving */
+    AD_MSG_CLOSED = 'C',   /* worker -> master: u32 count of connections closed */
+    AD_MSG_LOADERR = 'E',  /* worker -> master: one-line app load error text */
+    AD_MSG_STOPPING = 'S', /* worker -> master: draining (max-requests, lost master) */
 };
 
 /* Creates the pair (CLOEXEC, non-blocking).  0 or -1/errno. */

@@ -9,9 +9,12 @@
 
 static int hexval(uint8_t c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -32,25 +35,30 @@ size_t ad_pct_decode(const uint8_t *in, size_t n, uint8_t *out)
     return o;
 }
 
-static uint8_t lower(uint8_t c)
-{
-    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
+static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c; }
 
 int ad_env_key(const uint8_t *name, size_t n, char *key, size_t cap, size_t *keylen)
 {
-    if (n == 0) return AD_HK_DROP;
+    if (n == 0)
+        return AD_HK_DROP;
     for (size_t i = 0; i < n; i++)
-        if (!tc_http_is_tchar(name[i]) || name[i] == '_') return AD_HK_DROP;
-    if (tc_http_name_is(name, n, "content-type")) return AD_HK_CONTENT_TYPE;
-    if (tc_http_name_is(name, n, "content-length")) return AD_HK_CONTENT_LENGTH;
-    if (tc_http_name_is(name, n, "host")) return AD_HK_HOST;
-    if (n + 6 > cap) return AD_HK_DROP;
+        if (!tc_http_is_tchar(name[i]) || name[i] == '_')
+            return AD_HK_DROP;
+    if (tc_http_name_is(name, n, "content-type"))
+        return AD_HK_CONTENT_TYPE;
+    if (tc_http_name_is(name, n, "content-length"))
+        return AD_HK_CONTENT_LENGTH;
+    if (tc_http_name_is(name, n, "host"))
+        return AD_HK_HOST;
+    if (n + 6 > cap)
+        return AD_HK_DROP;
     memcpy(key, "HTTP_", 5);
     for (size_t i = 0; i < n; i++) {
         uint8_t c = name[i];
-        if (c >= 'a' && c <= 'z') c = (uint8_t)(c - 32);
-        else if (c == '-') c = '_';
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 32);
+        else if (c == '-')
+            c = '_';
         key[5 + i] = (char)c;
     }
     key[5 + n] = '\0';
@@ -60,9 +68,11 @@ int ad_env_key(const uint8_t *name, size_t n, char *key, size_t cap, size_t *key
 
 static int name_eq(tp_str a, tp_str b)
 {
-    if (a.len != b.len) return 0;
+    if (a.len != b.len)
+        return 0;
     for (uint32_t i = 0; i < a.len; i++)
-        if (lower(a.ptr[i]) != lower(b.ptr[i])) return 0;
+        if (lower(a.ptr[i]) != lower(b.ptr[i]))
+            return 0;
     return 1;
 }
 
@@ -93,9 +103,11 @@ size_t ad_hdr_join(const tp_header *h, uint32_t n, const uint32_t *group, uint32
     size_t seplen = strlen(sep), len = 0;
     int any = 0;
     for (uint32_t i = first; i < n; i++) {
-        if (group[i] != first) continue;
+        if (group[i] != first)
+            continue;
         if (any) {
-            if (len + seplen <= cap) memcpy(out + len, sep, seplen);
+            if (len + seplen <= cap)
+                memcpy(out + len, sep, seplen);
             len += seplen;
         }
         if (h[i].value.len && len + h[i].value.len <= cap)
@@ -113,12 +125,15 @@ int ad_split_authority(const uint8_t *a, size_t n, const uint8_t **host, size_t 
     *portlen = 0;
     if (n > 0 && a[0] == '[') {
         const uint8_t *close = memchr(a, ']', n);
-        if (close == NULL) return -1;
+        if (close == NULL)
+            return -1;
         *host = a;
         *hostlen = (size_t)(close - a) + 1;
         size_t rest = n - *hostlen;
-        if (rest == 0) return 0;
-        if (close[1] != ':') return -1;
+        if (rest == 0)
+            return 0;
+        if (close[1] != ':')
+            return -1;
         *port = close + 2;
         *portlen = rest - 1;
     } else {
@@ -131,7 +146,8 @@ int ad_split_authority(const uint8_t *a, size_t n, const uint8_t **host, size_t 
         }
     }
     for (size_t i = 0; i < *portlen; i++)
-        if ((*port)[i] < '0' || (*port)[i] > '9') return -1;
+        if ((*port)[i] < '0' || (*port)[i] > '9')
+            return -1;
     return 0;
 }
 
@@ -147,7 +163,8 @@ int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why)
             return -1;
         }
     }
-    unsigned c = (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 + (unsigned)(s[2] - '0');
+    unsigned c =
+        (unsigned)(s[0] - '0') * 100 + (unsigned)(s[1] - '0') * 10 + (unsigned)(s[2] - '0');
     if (c < 100) {
         *why = "code must be 100..999";
         return -1;
@@ -163,7 +180,4 @@ int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why)
     return 0;
 }
 
-int ad_status_has_body(unsigned code)
-{
-    return !(code < 200 || code == 204 || code == 304);
-}
+int ad_status_has_body(unsigned code) { return !(code < 200 || code == 204 || code == 304); }

@@ -18,11 +18,11 @@ size_t ad_pct_decode(const uint8_t *in, size_t n, uint8_t *out);
 
 /* What a request header becomes in the environ. */
 enum ad_hkind {
-    AD_HK_DROP = 0,         /* name holds '_' or a non-token byte: dropped (anti-spoofing) */
-    AD_HK_HTTP,             /* HTTP_<NAME> */
-    AD_HK_CONTENT_TYPE,     /* CONTENT_TYPE, not HTTP_CONTENT_TYPE (CGI) */
-    AD_HK_CONTENT_LENGTH,   /* CONTENT_LENGTH */
-    AD_HK_HOST,             /* HTTP_HOST, taken from the authority instead */
+    AD_HK_DROP = 0,       /* name holds '_' or a non-token byte: dropped (anti-spoofing) */
+    AD_HK_HTTP,           /* HTTP_<NAME> */
+    AD_HK_CONTENT_TYPE,   /* CONTENT_TYPE, not HTTP_CONTENT_TYPE (CGI) */
+    AD_HK_CONTENT_LENGTH, /* CONTENT_LENGTH */
+    AD_HK_HOST,           /* HTTP_HOST, taken from the authority instead */
 };
 
 /* Classifies name and, for AD_HK_HTTP, writes "HTTP_" + upper-cased name with

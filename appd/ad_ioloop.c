@@ -19,7 +19,7 @@
 
 typedef struct {
     struct pollfd *pfd;
-    ad_conn **conn;      /* conn[i] for pfd[i], NULL for the worker's own fds */
+    ad_conn **conn; /* conn[i] for pfd[i], NULL for the worker's own fds */
     size_t cap, n, first_conn;
 } poll_set;
 
@@ -31,20 +31,25 @@ static void die(const char *what)
 
 static void reserve(poll_set *ps, size_t need)
 {
-    if (need <= ps->cap) return;
+    if (need <= ps->cap)
+        return;
     size_t cap = ps->cap ? ps->cap : 16;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     struct pollfd *np = realloc(ps->pfd, cap * sizeof *np);
-    if (np) ps->pfd = np;
+    if (np)
+        ps->pfd = np;
     ad_conn **nc = realloc(ps->conn, cap * sizeof *nc);
-    if (nc) ps->conn = nc;
-    if (np == NULL || nc == NULL) die("out of memory");
+    if (nc)
+        ps->conn = nc;
+    if (np == NULL || nc == NULL)
+        die("out of memory");
     ps->cap = cap;
 }
 
 static void add(poll_set *ps, int fd, short events, ad_conn *c)
 {
-    ps->pfd[ps->n] = (struct pollfd){fd, events, 0};
+    ps->pfd[ps->n] = (struct pollfd){ fd, events, 0 };
     ps->conn[ps->n++] = c;
 }
 
@@ -53,12 +58,14 @@ static void add(poll_set *ps, int fd, short events, ad_conn *c)
 static void build_locked(poll_set *ps, int sigfd)
 {
     size_t need = 3;
-    for (ad_conn *c = W.conns; c; c = c->next) need++;
+    for (ad_conn *c = W.conns; c; c = c->next)
+        need++;
     reserve(ps, need);
     ps->n = 0;
     add(ps, sigfd, POLLIN, NULL);
     add(ps, W.wakefd, POLLIN, NULL);
-    if (ad_worker_ctl_fd() >= 0) add(ps, ad_worker_ctl_fd(), POLLIN, NULL);
+    if (ad_worker_ctl_fd() >= 0)
+        add(ps, ad_worker_ctl_fd(), POLLIN, NULL);
     ps->first_conn = ps->n;
     for (ad_conn *c = W.conns; c; c = c->next)
         add(ps, c->fd, (short)(POLLIN | (ad_conn_pending(c) ? POLLOUT : 0)), c);
@@ -83,18 +90,23 @@ static void on_conn(ad_conn *c, short ev)
 
 static void dispatch(poll_set *ps)
 {
-    if (ps->pfd[0].revents) ad_worker_on_signals();
-    if (ps->pfd[1].revents) ad_worker_on_wake();
-    if (ps->first_conn == 3 && ps->pfd[2].revents && ad_worker_ctl_fd() >= 0) ad_worker_on_ctl();
+    if (ps->pfd[0].revents)
+        ad_worker_on_signals();
+    if (ps->pfd[1].revents)
+        ad_worker_on_wake();
+    if (ps->first_conn == 3 && ps->pfd[2].revents && ad_worker_ctl_fd() >= 0)
+        ad_worker_on_ctl();
     for (size_t i = ps->first_conn; i < ps->n; i++)
-        if (ps->pfd[i].revents) on_conn(ps->conn[i], ps->pfd[i].revents);
+        if (ps->pfd[i].revents)
+            on_conn(ps->conn[i], ps->pfd[i].revents);
 }
 
 int ad_ioloop_run(void)
 {
-    poll_set ps = {0};
+    poll_set ps = { 0 };
     int sigfd = ad_worker_take_signals();
-    if (sigfd < 0) die("worker setup failed");
+    if (sigfd < 0)
+        die("worker setup failed");
     ad_worker_set_loop_thread();
     int tick;
     for (;;) {
@@ -110,8 +122,10 @@ int ad_ioloop_run(void)
 
         ad_worker_report_closes();
         int rc = poll(ps.pfd, ps.n, ad_worker_tick_interval());
-        if (rc < 0 && errno != EINTR) die("poll");
-        if (rc > 0) dispatch(&ps);
+        if (rc < 0 && errno != EINTR)
+            die("poll");
+        if (rc > 0)
+            dispatch(&ps);
     }
     ad_worker_report_closes();
     free(ps.pfd);

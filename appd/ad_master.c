@@ -30,42 +30,43 @@
 #include "tc_addr.h"
 #include "tc_log.h"
 #include "tc_notify.h"
+#include "tc_pidfile.h"
 #include "tc_sdlisten.h"
 
 /* A worker process as the master sees it.  procs[] is indexed like the
  * scoreboard; a worker index (1..workers) maps to at most one non-retiring
  * proc at a time. */
 typedef struct {
-    pid_t pid;                 /* 0: free entry */
-    uint32_t index;            /* HELLO worker_index */
-    int ctl;                   /* master's end of the control socketpair */
-    int ready;                 /* app loaded, serving */
-    int retiring;              /* told to stop (TERM) or stopping by itself */
-    int conns;                 /* proxy connections handed and not yet closed */
+    pid_t pid;      /* 0: free entry */
+    uint32_t index; /* HELLO worker_index */
+    int ctl;        /* master's end of the control socketpair */
+    int ready;      /* app loaded, serving */
+    int retiring;   /* told to stop (TERM) or stopping by itself */
+    int conns;      /* proxy connections handed and not yet closed */
     uint64_t spawned_ms;
-    uint64_t abort_ms;         /* timeout: SIGABRT sent at */
-    int killed;                /* SIGKILL sent */
-    char loaderr[1024];        /* AD_MSG_LOADERR text */
+    uint64_t abort_ms;  /* timeout: SIGABRT sent at */
+    int killed;         /* SIGKILL sent */
+    char loaderr[1024]; /* AD_MSG_LOADERR text */
 } ad_proc;
 
-static const int master_signals[] = {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN,
-                                     SIGTTOU, SIGUSR1, SIGWINCH, 0};
+static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
+                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGWINCH, 0 };
 
 static ad_settings *S;
 static ad_proc procs[AD_BOARD_SLOTS];
-static uint64_t respawn_after[AD_MAX_WORKERS + 1];   /* per index: backoff after a quick death */
+static uint64_t respawn_after[AD_MAX_WORKERS + 1]; /* per index: backoff after a quick death */
 static uint32_t nworkers;
 static int listen_fd = -1;
 static tc_addr bind_addr;
-static struct stat sock_stat;      /* our Unix socket file, to unlink only ours */
+static struct stat sock_stat; /* our Unix socket file, to unlink only ours */
 static int sock_is_ours;
 static int pidfile_written;
 static PyObject *preloaded;
-static int stopping;               /* 0 running, 1 graceful, 2 fast */
+static int stopping; /* 0 running, 1 graceful, 2 fast */
 static uint64_t stop_deadline;
 static int halt_code;
 static char halt_line[1024];
-static int boot_failures;          /* consecutive deaths before READY */
+static int boot_failures; /* consecutive deaths before READY */
 static int notified;
 
 static const char *sig_abbrev(int sig)
@@ -85,7 +86,8 @@ static const char *sig_abbrev(int sig)
 static ad_proc *active_for(uint32_t index)
 {
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid && !procs[i].retiring && procs[i].index == index) return &procs[i];
+        if (procs[i].pid && !procs[i].retiring && procs[i].index == index)
+            return &procs[i];
     return NULL;
 }
 
@@ -93,7 +95,8 @@ static int live_procs(void)
 {
     int n = 0;
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid) n++;
+        if (procs[i].pid)
+            n++;
     return n;
 }
 
@@ -105,8 +108,8 @@ static void spawn(uint32_t index)
     if (b == AD_BOARD_SLOTS) {
         /* Every slot holds a worker still draining (reloads faster than the
          * graceful timeout): say so, or capacity silently stays short. */
-        tc_error("cannot start worker %u: all %d worker slots are taken by draining workers",
-                 index, AD_BOARD_SLOTS);
+        tc_error("cannot start worker %u: all %d worker slots are taken by draining workers", index,
+                 AD_BOARD_SLOTS);
         return;
     }
     /* Stale heartbeats of the slot's previous worker must not count. */
@@ -129,9 +132,11 @@ static void spawn(uint32_t index)
     if (pid == 0) {
         PyOS_AfterFork_Child();
         close(sv[0]);
-        if (listen_fd >= 0) close(listen_fd);
+        if (listen_fd >= 0)
+            close(listen_fd);
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && procs[i].ctl >= 0) close(procs[i].ctl);
+            if (procs[i].pid && procs[i].ctl >= 0)
+                close(procs[i].ctl);
         ad_signal_reset(master_signals);
         ad_worker_main(S, index, (uint32_t)b, sv[1], preloaded);
     }
@@ -156,18 +161,21 @@ static void spawn(uint32_t index)
 static void retire(ad_proc *p, int sig)
 {
     p->retiring = 1;
-    if (p->pid) kill(p->pid, sig);
+    if (p->pid)
+        kill(p->pid, sig);
 }
 
 static void halt(int code, const char *line)
 {
-    if (halt_code) return;
+    if (halt_code)
+        return;
     halt_code = code;
     snprintf(halt_line, sizeof halt_line, "%s", line);
     stopping = 2;
     stop_deadline = ad_now_ms() + 2000;
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid) retire(&procs[i], SIGTERM);
+        if (procs[i].pid)
+            retire(&procs[i], SIGTERM);
 }
 
 static void on_ctl_message(ad_proc *p)
@@ -176,8 +184,10 @@ static void on_ctl_message(ad_proc *p)
         char msg[sizeof p->loaderr + 1];
         int fd;
         long n = ad_ctl_recv(p->ctl, msg, sizeof msg - 1, &fd);
-        if (fd >= 0) close(fd);
-        if (n <= 0) return;   /* EAGAIN, or EOF: SIGCHLD tells the rest */
+        if (fd >= 0)
+            close(fd);
+        if (n <= 0)
+            return; /* EAGAIN, or EOF: SIGCHLD tells the rest */
         msg[n] = '\0';
         switch (msg[0]) {
         case AD_MSG_READY:
@@ -192,14 +202,13 @@ static void on_ctl_message(ad_proc *p)
             }
             break;
         case AD_MSG_LOADERR:
-            memcpy(p->loaderr, msg + 1, (size_t)n);   /* n - 1 bytes + NUL */
+            memcpy(p->loaderr, msg + 1, (size_t)n); /* n - 1 bytes + NUL */
             break;
         case AD_MSG_STOPPING:
             /* max-requests or similar: a replacement boots now, no gap. */
             p->retiring = 1;
             break;
-        default:
-            break;
+        default: break;
         }
     }
 }
@@ -211,16 +220,19 @@ static void reap(void)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         ad_proc *p = NULL;
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid == pid) p = &procs[i];
-        if (p == NULL) continue;
-        on_ctl_message(p);   /* a load error may still be queued */
+            if (procs[i].pid == pid)
+                p = &procs[i];
+        if (p == NULL)
+            continue;
+        on_ctl_message(p); /* a load error may still be queued */
         uint64_t now = ad_now_ms();
         int was_ready = p->ready;
         if (WIFEXITED(status)) {
             int code = WEXITSTATUS(status);
             if (code == AD_EXIT_APP_LOAD) {
                 tc_error("Worker (pid:%d) failed to load the application", (int)pid);
-                halt(AD_EXIT_APP_LOAD, p->loaderr[0] ? p->loaderr : "the application failed to load");
+                halt(AD_EXIT_APP_LOAD,
+                     p->loaderr[0] ? p->loaderr : "the application failed to load");
             } else if (code == AD_EXIT_BOOT) {
                 tc_error("Worker (pid:%d) failed to boot", (int)pid);
                 halt(AD_EXIT_BOOT, "a worker failed to boot (see the error log)");
@@ -247,7 +259,7 @@ static void reap(void)
                 halt(AD_EXIT_BOOT, "workers keep dying while booting (see the error log)");
         }
         if (!p->retiring && p->index <= AD_MAX_WORKERS && now < p->spawned_ms + 1000)
-            respawn_after[p->index] = now + 1000;   /* crash loop: one fork per second */
+            respawn_after[p->index] = now + 1000; /* crash loop: one fork per second */
         close(p->ctl);
         memset(p, 0, sizeof *p);
         p->ctl = -1;
@@ -256,9 +268,11 @@ static void reap(void)
 
 static void manage_workers(uint64_t now)
 {
-    if (stopping || halt_code) return;
+    if (stopping || halt_code)
+        return;
     for (uint32_t idx = 1; idx <= nworkers; idx++)
-        if (active_for(idx) == NULL && now >= respawn_after[idx]) spawn(idx);
+        if (active_for(idx) == NULL && now >= respawn_after[idx])
+            spawn(idx);
     /* TTOU: indexes above the target retire. */
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
         if (procs[i].pid && !procs[i].retiring && procs[i].index > nworkers)
@@ -266,7 +280,8 @@ static void manage_workers(uint64_t now)
     if (!notified) {
         uint32_t ready = 0;
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && procs[i].ready && !procs[i].retiring) ready++;
+            if (procs[i].pid && procs[i].ready && !procs[i].retiring)
+                ready++;
         if (ready >= nworkers) {
             notified = 1;
             tc_notify("READY=1");
@@ -282,7 +297,8 @@ static void murder_workers(uint64_t now)
     uint64_t limit = (uint64_t)S->timeout * 1000u;
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
         ad_proc *p = &procs[i];
-        if (!p->pid) continue;
+        if (!p->pid)
+            continue;
         if (stopping && now >= stop_deadline && !p->killed) {
             kill(p->pid, SIGKILL);
             p->killed = 1;
@@ -295,13 +311,15 @@ static void murder_workers(uint64_t now)
             }
             continue;
         }
-        if (limit == 0) continue;
+        if (limit == 0)
+            continue;
         ad_slot *sl = &ad_board->slot[i];
         uint64_t busy = AD_LOAD(sl->busy_since_ms), alive = AD_LOAD(sl->alive_ms);
         const char *why = NULL;
         char path[AD_SLOT_PATH];
         if (!p->ready) {
-            if (now > p->spawned_ms && now - p->spawned_ms > limit) why = "while booting";
+            if (now > p->spawned_ms && now - p->spawned_ms > limit)
+                why = "while booting";
         } else if (busy && now > busy && now - busy > limit) {
             memcpy(path, sl->req_path, sizeof path);
             path[sizeof path - 1] = '\0';
@@ -325,7 +343,8 @@ static ad_proc *least_loaded(void)
     ad_proc *best = NULL;
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
         ad_proc *p = &procs[i];
-        if (!p->pid || !p->ready || p->retiring) continue;
+        if (!p->pid || !p->ready || p->retiring)
+            continue;
         if (best == NULL || p->conns < best->conns ||
             (p->conns == best->conns && p->index < best->index))
             best = p;
@@ -337,11 +356,11 @@ static void accept_and_hand_off(void)
 {
     for (int k = 0; k < 64; k++) {
         ad_proc *p = least_loaded();
-        if (p == NULL) return;   /* stays in the backlog until a worker is ready */
+        if (p == NULL)
+            return; /* stays in the backlog until a worker is ready */
         int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 tc_error("accept: %s", strerror(errno));
             return;
         }
@@ -351,10 +370,9 @@ static void accept_and_hand_off(void)
             tc_debug("connection handed to worker %u (pid:%d, %d connections)", p->index,
                      (int)p->pid, p->conns);
         } else {
-            tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid,
-                    strerror(errno));
+            tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid, strerror(errno));
         }
-        close(fd);   /* the worker has its own descriptor now */
+        close(fd); /* the worker has its own descriptor now */
     }
 }
 
@@ -362,87 +380,62 @@ static void accept_and_hand_off(void)
 
 static void begin_stop(int how)
 {
-    if (stopping >= how) return;
+    if (stopping >= how)
+        return;
     stopping = how;
     stop_deadline = ad_now_ms() + (uint64_t)S->graceful_timeout * 1000u;
     if (listen_fd >= 0) {
-        close(listen_fd);   /* new dials fail fast; in-flight streams finish */
+        close(listen_fd); /* new dials fail fast; in-flight streams finish */
         listen_fd = -1;
     }
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid) retire(&procs[i], how == 1 ? SIGTERM : SIGQUIT);
+        if (procs[i].pid)
+            retire(&procs[i], how == 1 ? SIGTERM : SIGQUIT);
 }
 
 static void on_signal(int sig)
 {
-    if (sig != SIGCHLD) tc_info("Handling signal: %s", ad_signal_name(sig));
+    if (sig != SIGCHLD)
+        tc_info("Handling signal: %s", ad_signal_name(sig));
     switch (sig) {
-    case SIGCHLD:
-        reap();
-        break;
-    case SIGTERM:
-        begin_stop(1);
-        break;
+    case SIGCHLD: reap(); break;
+    case SIGTERM: begin_stop(1); break;
     case SIGINT:
-    case SIGQUIT:
-        begin_stop(2);
-        break;
+    case SIGQUIT: begin_stop(2); break;
     case SIGHUP:
         /* Fresh workers (re-importing the app unless --preload), old ones drain. */
         tc_info("Hang up: Master");
         AD_STORE(ad_board->generation, AD_LOAD(ad_board->generation) + 1);
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && !procs[i].retiring) retire(&procs[i], SIGTERM);
+            if (procs[i].pid && !procs[i].retiring)
+                retire(&procs[i], SIGTERM);
         break;
     case SIGTTIN:
-        if (nworkers < AD_MAX_WORKERS) nworkers++;
+        if (nworkers < AD_MAX_WORKERS)
+            nworkers++;
         AD_STORE(ad_board->nworkers, nworkers);
         break;
     case SIGTTOU:
-        if (nworkers > 1) nworkers--;
+        if (nworkers > 1)
+            nworkers--;
         AD_STORE(ad_board->nworkers, nworkers);
         break;
     case SIGUSR1:
         tc_log_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid) kill(procs[i].pid, SIGUSR1);
+            if (procs[i].pid)
+                kill(procs[i].pid, SIGUSR1);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 /* ---- start and stop ---- */
 
-static int write_pidfile(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (f) {
-        long old = 0;
-        if (fscanf(f, "%ld", &old) == 1 && old > 0 && old != (long)getpid() &&
-            kill((pid_t)old, 0) == 0) {
-            fclose(f);
-            snprintf(err, errlen, "pid file %s: already running on PID %ld", path, old);
-            return -1;
-        }
-        fclose(f);
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0 ||
-        rename(tmp, path) != 0) {
-        snprintf(err, errlen, "pid file %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    pidfile_written = 1;
-    return 0;
-}
-
 static void cleanup(void)
 {
-    if (listen_fd >= 0) close(listen_fd);
+    if (listen_fd >= 0)
+        close(listen_fd);
     listen_fd = -1;
     if (sock_is_ours) {
         const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
@@ -454,13 +447,7 @@ static void cleanup(void)
         sock_is_ours = 0;
     }
     if (pidfile_written) {
-        FILE *f = fopen(S->pidfile, "r");
-        long pid = 0;
-        if (f) {
-            if (fscanf(f, "%ld", &pid) != 1) pid = 0;
-            fclose(f);
-        }
-        if (pid == (long)getpid()) unlink(S->pidfile);
+        tc_pidfile_remove(S->pidfile);
         pidfile_written = 0;
     }
 }
@@ -481,39 +468,51 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "chdir (--chdir): %s: %s", S->chdir, strerror(errno));
         return AD_EXIT_FAILURE;
     }
-    if (tc_addr_parse(S->bind, 8000, &bind_addr, err, errlen) != 0) return AD_EXIT_USAGE;
+    if (tc_addr_parse(S->bind, 8000, &bind_addr, err, errlen) != 0)
+        return AD_EXIT_USAGE;
     if (S->check_config) {
         /* Gunicorn's --check-config: settings and app import only, no socket. */
-        if (ad_python_init(S, argc, argv, err, errlen) != 0) return AD_EXIT_FAILURE;
+        if (ad_python_init(S, argc, argv, err, errlen) != 0)
+            return AD_EXIT_FAILURE;
         preloaded = ad_python_load_app(S->app_spec, err, errlen);
         return preloaded ? AD_EXIT_OK : AD_EXIT_APP_LOAD;
     }
     /* Under socket activation systemd holds the socket and passes it. */
     tc_sdlisten sd;
-    if (tc_sdlisten_take(&sd, err, errlen) != 0) return AD_EXIT_FAILURE;
+    if (tc_sdlisten_take(&sd, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
     tc_sdlisten_use(&sd, &bind_addr);
     if (tc_sdlisten_unclaimed(&sd, err, errlen) != 0 ||
         (listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
         return AD_EXIT_FAILURE;
     if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
         const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
-        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0) sock_is_ours = 1;
+        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
+            sock_is_ours = 1;
     }
-    if (S->pidfile && *S->pidfile && write_pidfile(S->pidfile, err, errlen) != 0)
-        return AD_EXIT_FAILURE;
+    if (S->pidfile && *S->pidfile) {
+        char why[512];
+        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
+            snprintf(err, errlen, "pid file %s", why);
+            return AD_EXIT_FAILURE;
+        }
+        pidfile_written = 1;
+    }
     if (ad_scoreboard_create() != 0) {
         snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
         return AD_EXIT_FAILURE;
     }
     nworkers = (uint32_t)S->workers;
     AD_STORE(ad_board->nworkers, nworkers);
-    if (ad_python_init(S, argc, argv, err, errlen) != 0) return AD_EXIT_FAILURE;
+    if (ad_python_init(S, argc, argv, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
     if (S->preload_app) {
         /* With --preload the workers inherit the imported app (copy-on-write);
          * otherwise each worker imports it after fork (fresh state, HUP reloads
          * code) and the master halts on the first load error. */
         preloaded = ad_python_load_app(S->app_spec, err, errlen);
-        if (preloaded == NULL) return AD_EXIT_APP_LOAD;
+        if (preloaded == NULL)
+            return AD_EXIT_APP_LOAD;
     }
     return AD_EXIT_OK;
 }
@@ -522,7 +521,8 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
 {
     S = s;
     err[0] = '\0';
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) procs[i].ctl = -1;
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
+        procs[i].ctl = -1;
     int rc = setup(argc, argv, err, errlen);
     if (rc != AD_EXIT_OK || s->check_config) {
         cleanup();
@@ -546,20 +546,22 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
         reap();
         manage_workers(now);
         murder_workers(now);
-        if (stopping && live_procs() == 0) break;
+        if (stopping && live_procs() == 0)
+            break;
 
         nfds_t n = 0;
-        pfd[n] = (struct pollfd){sigfd, POLLIN, 0};
+        pfd[n] = (struct pollfd){ sigfd, POLLIN, 0 };
         pp[n++] = NULL;
         size_t lidx = (size_t)-1;
         if (listen_fd >= 0 && !stopping && least_loaded()) {
             lidx = n;
-            pfd[n] = (struct pollfd){listen_fd, POLLIN, 0};
+            pfd[n] = (struct pollfd){ listen_fd, POLLIN, 0 };
             pp[n++] = NULL;
         }
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
-            if (!procs[i].pid) continue;
-            pfd[n] = (struct pollfd){procs[i].ctl, POLLIN, 0};
+            if (!procs[i].pid)
+                continue;
+            pfd[n] = (struct pollfd){ procs[i].ctl, POLLIN, 0 };
             pp[n++] = &procs[i];
         }
         int timeout = stopping ? 100 : 1000;
@@ -571,20 +573,24 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
             tc_crit("poll: %s", strerror(errno));
             begin_stop(2);
         }
-        if (r <= 0) continue;
+        if (r <= 0)
+            continue;
         if (pfd[0].revents) {
             int sig;
-            while ((sig = ad_signal_next()) != 0) on_signal(sig);
+            while ((sig = ad_signal_next()) != 0)
+                on_signal(sig);
         }
-        if (lidx != (size_t)-1 && pfd[lidx].revents && listen_fd >= 0) accept_and_hand_off();
+        if (lidx != (size_t)-1 && pfd[lidx].revents && listen_fd >= 0)
+            accept_and_hand_off();
         for (nfds_t i = 1; i < n; i++)
-            if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN)) on_ctl_message(pp[i]);
+            if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
+                on_ctl_message(pp[i]);
     }
     tc_info("Shutting down: Master");
     cleanup();
     if (halt_code) {
-        tc_info("Reason: %s", halt_code == AD_EXIT_APP_LOAD ? "App failed to load."
-                                                           : "Worker failed to boot.");
+        tc_info("Reason: %s",
+                halt_code == AD_EXIT_APP_LOAD ? "App failed to load." : "Worker failed to boot.");
         snprintf(err, errlen, "%s", halt_line);
         return halt_code;
     }

@@ -15,10 +15,12 @@ static char default_name[256];
 
 void ad_proctitle_init(int argc, char **argv, const char *name)
 {
-    if (argc <= 0) return;
+    if (argc <= 0)
+        return;
     char *end = argv[0] + strlen(argv[0]);
     for (int i = 1; i < argc; i++) {
-        if (argv[i] != end + 1) break;   /* not contiguous: stop there */
+        if (argv[i] != end + 1)
+            break; /* not contiguous: stop there */
         end = argv[i] + strlen(argv[i]);
     }
     area = argv[0];
@@ -28,12 +30,14 @@ void ad_proctitle_init(int argc, char **argv, const char *name)
 
 void ad_proctitle_set(const char *role, const char *name)
 {
-    if (name == NULL || *name == '\0') name = default_name;
+    if (name == NULL || *name == '\0')
+        name = default_name;
     if (area && area_len > 0) {
         char title[512];
         int n = snprintf(title, sizeof title, "tandem-appd: %s [%s]", role, name);
         size_t len = n < 0 ? 0 : (size_t)n;
-        if (len > area_len) len = area_len;
+        if (len > area_len)
+            len = area_len;
         memcpy(area, title, len);
         memset(area + len, 0, area_len - len + 1);
     }

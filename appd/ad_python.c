@@ -20,7 +20,8 @@ void ad_python_log_raw(const char *text, size_t n)
     while (n > 0) {
         ssize_t w = write(fd, text, n);
         if (w < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             return;
         }
         text += w;
@@ -31,7 +32,8 @@ void ad_python_log_raw(const char *text, size_t n)
 static int path_insert(PyObject *path, Py_ssize_t at, const char *dir)
 {
     PyObject *s = PyUnicode_DecodeFSDefault(dir);
-    if (s == NULL) return -1;
+    if (s == NULL)
+        return -1;
     int rc = PyList_Insert(path, at, s);
     Py_DECREF(s);
     return rc;
@@ -39,7 +41,8 @@ static int path_insert(PyObject *path, Py_ssize_t at, const char *dir)
 
 int ad_python_start(int argc, char **argv, char *err, size_t errlen)
 {
-    if (Py_IsInitialized()) return 0;
+    if (Py_IsInitialized())
+        return 0;
     PyConfig config;
     PyStatus st;
     PyConfig_InitPythonConfig(&config);
@@ -49,8 +52,10 @@ int ad_python_start(int argc, char **argv, char *err, size_t errlen)
     /* sys.executable = the python3 matching libpython, so subprocesses
      * (multiprocessing, sys.executable -m ...) run the same interpreter. */
     st = PyConfig_SetBytesString(&config, &config.program_name, TANDEM_PYTHON);
-    if (!PyStatus_Exception(st)) st = PyConfig_SetBytesArgv(&config, argc, argv);
-    if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(st)) {
         snprintf(err, errlen, "cannot start Python: %s%s%s", st.func ? st.func : "",
@@ -62,7 +67,7 @@ int ad_python_start(int argc, char **argv, char *err, size_t errlen)
 
 int ad_python_path_cwd(char *err, size_t errlen)
 {
-    PyObject *path = PySys_GetObject("path");   /* borrowed */
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
     char cwd[4096];
     if (path == NULL || getcwd(cwd, sizeof cwd) == NULL || path_insert(path, 0, cwd) != 0) {
         PyErr_Clear();
@@ -98,9 +103,11 @@ static int environ_sync(const tc_strlist *raw_env, char *err, size_t errlen)
 
 int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_t errlen)
 {
-    if (ad_python_start(argc, argv, err, errlen) != 0) return -1;
-    if (ad_python_path_cwd(err, errlen) != 0) return -1;
-    PyObject *path = PySys_GetObject("path");   /* borrowed */
+    if (ad_python_start(argc, argv, err, errlen) != 0)
+        return -1;
+    if (ad_python_path_cwd(err, errlen) != 0)
+        return -1;
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
     for (size_t i = s->pythonpath.n; i-- > 0;) {
         if (path_insert(path, 0, s->pythonpath.items[i]) != 0) {
             PyErr_Clear();
@@ -118,15 +125,18 @@ void ad_python_exc_line(char *buf, size_t len)
     PyErr_NormalizeException(&type, &value, &tb);
     const char *tname = type ? ((PyTypeObject *)type)->tp_name : "Exception";
     const char *dot = strrchr(tname, '.');
-    if (dot) tname = dot + 1;
+    if (dot)
+        tname = dot + 1;
     PyObject *str = value ? PyObject_Str(value) : NULL;
     const char *msg = str ? PyUnicode_AsUTF8(str) : NULL;
     if (msg == NULL) {
         PyErr_Clear();
         msg = "";
     }
-    if (*msg) snprintf(buf, len, "%s: %s", tname, msg);
-    else snprintf(buf, len, "%s", tname);
+    if (*msg)
+        snprintf(buf, len, "%s: %s", tname, msg);
+    else
+        snprintf(buf, len, "%s", tname);
     Py_XDECREF(str);
     PyErr_Restore(type, value, tb);
 }
@@ -135,15 +145,18 @@ void ad_python_log_exception(int level, const char *fmt, ...)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    if (type == NULL) return;
+    if (type == NULL)
+        return;
     PyErr_NormalizeException(&type, &value, &tb);
-    if (tb && value) PyException_SetTraceback(value, tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
 
     va_list ap;
     va_start(ap, fmt);
     tc_vlog(level, fmt, ap);
     va_end(ap);
-    if (level < tc_log_get_level()) goto out;
+    if (level < tc_log_get_level())
+        goto out;
 
     /* traceback.format_exception gives exactly what Python would print,
      * chained causes included; it goes out raw (one write) after the line. */
@@ -175,7 +188,8 @@ out:
 
 static int is_identifier(const char *p, size_t n)
 {
-    if (n == 0 || (p[0] >= '0' && p[0] <= '9')) return 0;
+    if (n == 0 || (p[0] >= '0' && p[0] <= '9'))
+        return 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -189,7 +203,8 @@ static int is_identifier(const char *p, size_t n)
  * it all and a traceback through importlib would only be noise. */
 static int missing_module_itself(const char *module)
 {
-    if (!PyErr_ExceptionMatches(PyExc_ModuleNotFoundError)) return 0;
+    if (!PyErr_ExceptionMatches(PyExc_ModuleNotFoundError))
+        return 0;
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
@@ -224,31 +239,37 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
     if (obj == NULL) {
         char exc[768];
         ad_python_exc_line(exc, sizeof exc);
-        if (missing_module_itself(module)) PyErr_Clear();
-        else ad_python_log_exception(TC_LOG_ERROR, "Exception while importing '%s'", module);
+        if (missing_module_itself(module))
+            PyErr_Clear();
+        else
+            ad_python_log_exception(TC_LOG_ERROR, "Exception while importing '%s'", module);
         snprintf(line, len, "cannot import '%s': %s", module, exc);
         return NULL;
     }
 
     size_t el = strlen(expr);
     int call = el > 2 && strcmp(expr + el - 2, "()") == 0;
-    if (call) expr[el -= 2] = '\0';
+    if (call)
+        expr[el -= 2] = '\0';
     for (char *p = expr;;) {
         char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
         if (!is_identifier(p, n)) {
-            snprintf(line, len,
-                     "'%s': '%s' is not a name, a dotted name or a factory call like 'create_app()'",
-                     spec, colon ? colon + 1 : "");
+            snprintf(
+                line, len,
+                "'%s': '%s' is not a name, a dotted name or a factory call like 'create_app()'",
+                spec, colon ? colon + 1 : "");
             Py_DECREF(obj);
             return NULL;
         }
-        if (!dot) break;
+        if (!dot)
+            break;
         p = dot + 1;
     }
     for (char *p = expr; p;) {
         char *dot = strchr(p, '.');
-        if (dot) *dot = '\0';
+        if (dot)
+            *dot = '\0';
         PyObject *next = PyObject_GetAttrString(obj, p);
         Py_DECREF(obj);
         if (next == NULL) {
@@ -288,7 +309,8 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
         obj = made;
     }
     if (!PyCallable_Check(obj)) {
-        snprintf(line, len, "'%s' is not callable (it is a %s object)", spec, Py_TYPE(obj)->tp_name);
+        snprintf(line, len, "'%s' is not callable (it is a %s object)", spec,
+                 Py_TYPE(obj)->tp_name);
         Py_DECREF(obj);
         return NULL;
     }
@@ -297,7 +319,8 @@ PyObject *ad_python_load_app(const char *spec, char *line, size_t len)
 
 PyObject *ad_python_worker_app(const char *spec, PyObject *preloaded, char *line, size_t len)
 {
-    if (preloaded == NULL) return ad_python_load_app(spec, line, len);
+    if (preloaded == NULL)
+        return ad_python_load_app(spec, line, len);
     Py_INCREF(preloaded);
     return preloaded;
 }
@@ -306,7 +329,8 @@ void ad_python_enable_faulthandler(int fd)
 {
     PyObject *fh = PyImport_ImportModule("faulthandler");
     PyObject *rv = fh ? PyObject_CallMethod(fh, "enable", "iO", fd, Py_True) : NULL;
-    if (rv == NULL) PyErr_Clear();
+    if (rv == NULL)
+        PyErr_Clear();
     Py_XDECREF(rv);
     Py_XDECREF(fh);
 }

@@ -29,30 +29,30 @@
 
 typedef struct {
     /* the request (ad_resp_begin) */
-    const tp_request_head *req;   /* borrowed from the stream: rules and logs */
+    const tp_request_head *req; /* borrowed from the stream: rules and logs */
     uint32_t stream_id;
-    uint32_t max_frame;           /* the proxy's: no head or trailers frame beyond it */
-    int is_head;                  /* HEAD request: no body bytes */
-    int trailers_ok;              /* the client takes trailers: h2, or HTTP/1.1 with TE: trailers */
+    uint32_t max_frame; /* the proxy's: no head or trailers frame beyond it */
+    int is_head;        /* HEAD request: no body bytes */
+    int trailers_ok;    /* the client takes trailers: h2, or HTTP/1.1 with TE: trailers */
     /* the final head (ad_resp_set_head) */
-    unsigned status;              /* 0 until set */
-    uint64_t content_length;      /* the app's, or AD_RESP_NO_LENGTH */
-    tp_header *fields;            /* the app's fields, with room for one more */
+    unsigned status;         /* 0 until set */
+    uint64_t content_length; /* the app's, or AD_RESP_NO_LENGTH */
+    tp_header *fields;       /* the app's fields, with room for one more */
     uint32_t nfields;
-    uint64_t auto_length;         /* the body's size as the server knows it, or AD_RESP_NO_LENGTH */
+    uint64_t auto_length; /* the body's size as the server knows it, or AD_RESP_NO_LENGTH */
     /* trailers queued so far (ad_resp_set_trailers) */
     const tp_header *trailers;
     uint32_t ntrailers;
     /* set by the caller */
-    int hold_end;                 /* app code may still queue trailers: the stream does
+    int hold_end;  /* app code may still queue trailers: the stream does
                                    * not end when the body reaches its length */
-    int finishing;                /* the app is done producing: too late for hints, trailers */
+    int finishing; /* the app is done producing: too late for hints, trailers */
     /* progress */
-    uint64_t sent;                /* body bytes accepted from the app */
-    int head_sent;                /* the head (or the 500 replacing it) is out */
-    int done;                     /* the stream's final frame is out, or it was given up */
+    uint64_t sent; /* body bytes accepted from the app */
+    int head_sent; /* the head (or the 500 replacing it) is out */
+    int done;      /* the stream's final frame is out, or it was given up */
     int truncated_logged;
-    tp_buf frames;                /* the frames the current step encoded */
+    tp_buf frames; /* the frames the current step encoded */
 } ad_resp;
 
 /* What a step asks the caller to do.  When write: write pre, then len bytes
@@ -77,8 +77,7 @@ void ad_resp_free(ad_resp *r);
 
 /* A new response for stream_id answering req (borrowed until the response is
  * done); max_frame: the proxy's.  Clears every other field but frames. */
-void ad_resp_begin(ad_resp *r, const tp_request_head *req, uint32_t stream_id,
-                   uint32_t max_frame);
+void ad_resp_begin(ad_resp *r, const tp_request_head *req, uint32_t stream_id, uint32_t max_frame);
 
 /* The final head: status 200..999, the Content-Length the fields carry (or
  * AD_RESP_NO_LENGTH), and the fields, in an array with room for nfields + 1
@@ -134,8 +133,8 @@ void ad_resp_abort(ad_resp *r);
 
 /* What to do with interim (103) hints or trailers the app gives now. */
 enum {
-    AD_RESP_LATE = -1,   /* too late: an error for the app */
-    AD_RESP_SKIP = 0,    /* accepted but not sent: the client cannot take them, or none */
+    AD_RESP_LATE = -1, /* too late: an error for the app */
+    AD_RESP_SKIP = 0,  /* accepted but not sent: the client cannot take them, or none */
     AD_RESP_SEND = 1,
 };
 /* 103 hints go before the head, to clients that take 1xx. */

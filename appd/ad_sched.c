@@ -22,17 +22,20 @@ static uint32_t home_slot(uint32_t bits, const ad_conn *c, uint32_t id)
 static void tab_put(ad_stream **tab, uint32_t bits, ad_stream *s)
 {
     uint32_t mask = (1u << bits) - 1, j = home_slot(bits, s->conn, s->id);
-    while (tab[j]) j = (j + 1) & mask;
+    while (tab[j])
+        j = (j + 1) & mask;
     tab[j] = s;
 }
 
 static int tab_resize(ad_sched *q, uint32_t bits)
 {
     ad_stream **nt = calloc((size_t)1 << bits, sizeof *nt);
-    if (nt == NULL) return -1;
+    if (nt == NULL)
+        return -1;
     uint32_t old = q->tab ? 1u << q->tab_bits : 0;
     for (uint32_t i = 0; i < old; i++)
-        if (q->tab[i]) tab_put(nt, bits, q->tab[i]);
+        if (q->tab[i])
+            tab_put(nt, bits, q->tab[i]);
     free(q->tab);
     q->tab = nt;
     q->tab_bits = bits;
@@ -45,7 +48,8 @@ static void tab_del(ad_sched *q, const ad_stream *s)
 {
     uint32_t mask = (1u << q->tab_bits) - 1, j = home_slot(q->tab_bits, s->conn, s->id);
     while (q->tab[j] != s) {
-        if (q->tab[j] == NULL) return;
+        if (q->tab[j] == NULL)
+            return;
         j = (j + 1) & mask;
     }
     q->tab[j] = NULL;
@@ -63,17 +67,18 @@ static void tab_del(ad_sched *q, const ad_stream *s)
 
 int ad_sched_init(ad_sched *q, uint32_t capacity, uint32_t queue_limit)
 {
-    *q = (ad_sched){.capacity = capacity, .queue_limit = queue_limit};
+    *q = (ad_sched){ .capacity = capacity, .queue_limit = queue_limit };
     uint64_t want = 2 * ((uint64_t)capacity + queue_limit);
     uint32_t bits = MIN_TAB_BITS;
-    while (bits < 31 && ((uint64_t)1 << bits) < want) bits++;
+    while (bits < 31 && ((uint64_t)1 << bits) < want)
+        bits++;
     return tab_resize(q, bits);
 }
 
 void ad_sched_free(ad_sched *q)
 {
     free(q->tab);
-    *q = (ad_sched){0};
+    *q = (ad_sched){ 0 };
 }
 
 int ad_sched_admits(const ad_sched *q)
@@ -84,10 +89,14 @@ int ad_sched_admits(const ad_sched *q)
 
 static void list_unlink(ad_stream **head, ad_stream **tail, ad_stream *s)
 {
-    if (s->q_prev) s->q_prev->q_next = s->q_next;
-    else *head = s->q_next;
-    if (s->q_next) s->q_next->q_prev = s->q_prev;
-    else if (tail) *tail = s->q_prev;
+    if (s->q_prev)
+        s->q_prev->q_next = s->q_next;
+    else
+        *head = s->q_next;
+    if (s->q_next)
+        s->q_next->q_prev = s->q_prev;
+    else if (tail)
+        *tail = s->q_prev;
     s->q_prev = s->q_next = NULL;
 }
 
@@ -99,8 +108,10 @@ int ad_sched_enqueue(ad_sched *q, ad_stream *s)
     q->tab_used++;
     s->q_next = NULL;
     s->q_prev = q->q_tail;
-    if (q->q_tail) q->q_tail->q_next = s;
-    else q->q_head = s;
+    if (q->q_tail)
+        q->q_tail->q_next = s;
+    else
+        q->q_head = s;
     q->q_tail = s;
     q->queued++;
     s->state = AD_ST_QUEUED;
@@ -110,11 +121,13 @@ int ad_sched_enqueue(ad_sched *q, ad_stream *s)
 ad_stream *ad_sched_next(ad_sched *q)
 {
     ad_stream *s = q->q_head;
-    if (s == NULL) return NULL;
+    if (s == NULL)
+        return NULL;
     list_unlink(&q->q_head, &q->q_tail, s);
     q->queued--;
     s->q_next = q->r_head;
-    if (q->r_head) q->r_head->q_prev = s;
+    if (q->r_head)
+        q->r_head->q_prev = s;
     q->r_head = s;
     q->running++;
     s->state = AD_ST_RUNNING;
@@ -140,15 +153,13 @@ ad_stream *ad_sched_find(const ad_sched *q, const ad_conn *c, uint32_t id)
     uint32_t mask = (1u << q->tab_bits) - 1;
     for (uint32_t j = home_slot(q->tab_bits, c, id); q->tab[j]; j = (j + 1) & mask) {
         ad_stream *s = q->tab[j];
-        if (s->id == id && s->conn == c && !ad_stream_wire_closed(s)) return s;
+        if (s->id == id && s->conn == c && !ad_stream_wire_closed(s))
+            return s;
     }
     return NULL;
 }
 
-void ad_sched_stop(ad_sched *q)
-{
-    q->stopping = 1;
-}
+void ad_sched_stop(ad_sched *q) { q->stopping = 1; }
 
 void ad_sched_quit(ad_sched *q)
 {

@@ -25,13 +25,13 @@ typedef struct ad_stream ad_stream;
 typedef struct ad_conn ad_conn;
 
 typedef struct ad_sched {
-    ad_stream *q_head, *q_tail;   /* queued, oldest first */
-    ad_stream *r_head;            /* running, newest first */
+    ad_stream *q_head, *q_tail; /* queued, oldest first */
+    ad_stream *r_head;          /* running, newest first */
     uint32_t queued, running;
-    uint32_t capacity;            /* streams run at once (HELLO capacity) */
-    uint32_t queue_limit;         /* streams beyond capacity that may wait */
-    int stopping;                 /* graceful stop: nothing more is admitted */
-    int quit;                     /* consumers leave once the queue is empty */
+    uint32_t capacity;    /* streams run at once (HELLO capacity) */
+    uint32_t queue_limit; /* streams beyond capacity that may wait */
+    int stopping;         /* graceful stop: nothing more is admitted */
+    int quit;             /* consumers leave once the queue is empty */
     /* (conn, id) -> stream: open addressing, linear probing, load <= 1/2 */
     ad_stream **tab;
     uint32_t tab_bits, tab_used;

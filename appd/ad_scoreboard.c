@@ -13,7 +13,8 @@ int ad_scoreboard_create(void)
     size_t size = sizeof(ad_scoreboard) + AD_BOARD_SLOTS * sizeof(ad_slot);
     /* Anonymous + shared: inherited by every fork, gone when the last process exits. */
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return -1;
+    if (p == MAP_FAILED)
+        return -1;
     ad_board = p;
     return 0;
 }

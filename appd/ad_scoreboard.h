@@ -17,17 +17,17 @@
  * read of req_path only garbles a log line. */
 typedef struct {
     int32_t pid;
-    uint32_t inflight;        /* streams running in app threads */
-    uint64_t alive_ms;        /* CLOCK_MONOTONIC ms of the I/O loop's last turn */
-    uint64_t busy_since_ms;   /* oldest running request's app-time start, 0 idle */
-    uint64_t requests;        /* completed requests */
+    uint32_t inflight;           /* streams running in app threads */
+    uint64_t alive_ms;           /* CLOCK_MONOTONIC ms of the I/O loop's last turn */
+    uint64_t busy_since_ms;      /* oldest running request's app-time start, 0 idle */
+    uint64_t requests;           /* completed requests */
     char req_path[AD_SLOT_PATH]; /* "METHOD /path" of that request */
 } ad_slot;
 
 typedef struct {
-    uint32_t nworkers;        /* the master's current --workers (HELLO worker_count) */
+    uint32_t nworkers; /* the master's current --workers (HELLO worker_count) */
     uint32_t generation;
-    ad_slot slot[];           /* AD_BOARD_SLOTS */
+    ad_slot slot[]; /* AD_BOARD_SLOTS */
 } ad_scoreboard;
 
 extern ad_scoreboard *ad_board;

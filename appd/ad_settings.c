@@ -12,6 +12,8 @@
 #include "tp.h"
 
 #define OFF(f) offsetof(ad_settings, f)
+/* One row per setting, laid out by hand. */
+/* clang-format off */
 #define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
       .max = hi, .def = d, .metavar = "INT", .help = h }
@@ -20,35 +22,37 @@
       .metavar = mv, .help = h }
 #define BOOL_ROW(k, fl, f, h) \
     { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = OFF(f), .def = "false", .help = h }
+/* clang-format on */
 
 /* Gunicorn's names, and its dotted class paths so existing command lines work. */
 static const struct {
     const char *name;
     const char *canon;
-    int wclass;          /* TP_CLASS_*, or 0 when not supported yet */
+    int wclass; /* TP_CLASS_*, or 0 when not supported yet */
 } worker_classes[] = {
-    {"sync", "sync", TP_CLASS_SYNC},
-    {"gthread", "gthread", TP_CLASS_GTHREAD},
-    {"asgi", "asgi", 0},
-    {"gevent", "gevent", 0},
-    {"eventlet", "eventlet", 0},
-    {"gunicorn.workers.sync.SyncWorker", "sync", TP_CLASS_SYNC},
-    {"gunicorn.workers.gthread.ThreadWorker", "gthread", TP_CLASS_GTHREAD},
-    {"gunicorn.workers.ggevent.GeventWorker", "gevent", 0},
-    {"gunicorn.workers.geventlet.EventletWorker", "eventlet", 0},
-    {"uvicorn.workers.UvicornWorker", "asgi", 0},
+    { "sync", "sync", TP_CLASS_SYNC },
+    { "gthread", "gthread", TP_CLASS_GTHREAD },
+    { "asgi", "asgi", 0 },
+    { "gevent", "gevent", 0 },
+    { "eventlet", "eventlet", 0 },
+    { "gunicorn.workers.sync.SyncWorker", "sync", TP_CLASS_SYNC },
+    { "gunicorn.workers.gthread.ThreadWorker", "gthread", TP_CLASS_GTHREAD },
+    { "gunicorn.workers.ggevent.GeventWorker", "gevent", 0 },
+    { "gunicorn.workers.geventlet.EventletWorker", "eventlet", 0 },
+    { "uvicorn.workers.UvicornWorker", "asgi", 0 },
 };
 
 /* Stores the canonical name of v into field (a char *). */
-static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err,
-                              size_t errlen)
+static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof worker_classes / sizeof worker_classes[0]; i++) {
-        if (strcasecmp(v, worker_classes[i].name) != 0) continue;
+        if (strcasecmp(v, worker_classes[i].name) != 0)
+            continue;
         if (worker_classes[i].wclass == 0) {
             snprintf(err, errlen,
                      "worker_class (--worker-class): '%s' is not supported yet "
-                     "(supported now: sync, gthread)", v);
+                     "(supported now: sync, gthread)",
+                     v);
             return -1;
         }
         char *copy = strdup(worker_classes[i].canon);
@@ -62,7 +66,8 @@ static int parse_worker_class(const tc_opt *o, void *field, const char *v, char 
     }
     snprintf(err, errlen,
              "worker_class (--worker-class): '%s' is not a worker class "
-             "(choose from sync, gthread, asgi, gevent, eventlet)", v);
+             "(choose from sync, gthread, asgi, gevent, eventlet)",
+             v);
     return -1;
 }
 
@@ -82,6 +87,8 @@ static int parse_raw_env(const tc_opt *o, void *field, const char *v, char *err,
     return 0;
 }
 
+/* One row per setting, laid out by hand. */
+/* clang-format off */
 const tc_opt ad_settings_table[] = {
     /* A config file's bind, and GUNICORN_CMD_ARGS' --bind, are the public
      * listener's (tandem-proxy's): this socket is given on the command line. */
@@ -144,13 +151,16 @@ const tc_opt ad_settings_table[] = {
       .help = "the app (MODULE:CALLABLE) when the command line names none" },
     TC_OPT_END
 };
+/* clang-format on */
 
 static int check_loglevel(const char *level, char *err, size_t errlen)
 {
-    if (tc_log_level_parse(level) >= 0) return 0;
+    if (tc_log_level_parse(level) >= 0)
+        return 0;
     snprintf(err, errlen,
              "loglevel (--log-level): '%s' is not a level "
-             "(allowed: debug, info, warning, error, critical)", level);
+             "(allowed: debug, info, warning, error, critical)",
+             level);
     return -1;
 }
 
@@ -181,7 +191,8 @@ static const char usage_line[] = "usage: tandem-appd [options] module:callable";
 static int environment_defaults(ad_settings *s, char *err, size_t errlen)
 {
     const char *wc = getenv("WEB_CONCURRENCY");
-    if (wc == NULL || *wc == '\0') return 0;
+    if (wc == NULL || *wc == '\0')
+        return 0;
     char e2[256];
     if (tc_opt_set(tc_opt_find_key(ad_settings_table, "workers"), s, wc, e2, sizeof e2) == 0)
         return 0;
@@ -200,13 +211,15 @@ static int load_sources(ad_settings *s, int argc, char **argv, ad_config_loader 
     if (tc_opt_defaults(ad_settings_table, s, err, errlen) || environment_defaults(s, err, errlen))
         return -1;
     const char *location = tc_conf_location(&args[2], &args[0], &args[1]);
-    if (location && load && load(location, s, ctx, err, errlen)) return -1;
+    if (location && load && load(location, s, ctx, err, errlen))
+        return -1;
     /* --print-config names the file even when it was found by default. */
     if (location && load &&
         tc_opt_set(tc_opt_find_key(ad_settings_table, "config"), s, location, err, errlen))
         return -1;
     for (int i = 0; i < 3; i++)
-        if (tc_conf_args_apply(&args[i], ad_settings_table, s, err, errlen)) return -1;
+        if (tc_conf_args_apply(&args[i], ad_settings_table, s, err, errlen))
+            return -1;
     return 0;
 }
 
@@ -230,8 +243,10 @@ int ad_settings_load(ad_settings *s, int argc, char **argv, FILE *out, ad_config
     char *pos[2];
     int npos = 0;
     int rc = load_sources(s, argc, argv, load, ctx, args, pos, &npos, err, errlen);
-    if (rc == 0) rc = derive(s, pos, npos, err, errlen);
-    for (int i = 0; i < 3; i++) tc_conf_args_free(&args[i]);
+    if (rc == 0)
+        rc = derive(s, pos, npos, err, errlen);
+    for (int i = 0; i < 3; i++)
+        tc_conf_args_free(&args[i]);
     return rc ? AD_PARSE_ERROR : AD_PARSE_OK;
 }
 
@@ -243,10 +258,11 @@ int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *er
 /* Values made from the settings, and the app to run. */
 static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen)
 {
-    if (check_loglevel(s->loglevel, err, errlen)) return -1;
+    if (check_loglevel(s->loglevel, err, errlen))
+        return -1;
     s->log_level = tc_log_level_parse(s->loglevel);
     if (strcmp(s->worker_class, "gthread") == 0 || s->threads > 1)
-        s->wclass = TP_CLASS_GTHREAD;   /* Gunicorn: sync with --threads > 1 is gthread */
+        s->wclass = TP_CLASS_GTHREAD; /* Gunicorn: sync with --threads > 1 is gthread */
     else
         s->wclass = TP_CLASS_SYNC;
 
@@ -258,7 +274,8 @@ static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen
     const char *app = npos ? pos[0] : s->wsgi_app;
     if (app == NULL) {
         int exporting = s->export_proxy_config && strcmp(s->export_proxy_config, "-") == 0;
-        if (s->print_config || exporting) return 0;
+        if (s->print_config || exporting)
+            return 0;
         snprintf(err, errlen, "no application given (%s)", usage_line);
         return -1;
     }

@@ -34,14 +34,14 @@ typedef struct {
     long long max_requests_jitter;
     int check_config;
     int print_config;
-    char *config;               /* -c: FILE or python:MODULE (command line only) */
-    char *export_proxy_config;  /* where the proxy's settings from the file go */
-    char *wsgi_app;             /* the app when the command line names none (file only) */
+    char *config;              /* -c: FILE or python:MODULE (command line only) */
+    char *export_proxy_config; /* where the proxy's settings from the file go */
+    char *wsgi_app;            /* the app when the command line names none (file only) */
 
     /* derived by ad_settings_load */
-    int wclass;          /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
-    int log_level;       /* TC_LOG_* */
-    char *app_spec;      /* "module:callable" (heap) */
+    int wclass;     /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
+    int log_level;  /* TC_LOG_* */
+    char *app_spec; /* "module:callable" (heap) */
 } ad_settings;
 
 extern const tc_opt ad_settings_table[];

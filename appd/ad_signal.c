@@ -10,14 +10,14 @@
 
 #include "ad_signal.h"
 
-static int sig_pipe[2] = {-1, -1};
+static int sig_pipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
 {
     int saved = errno;
     unsigned char b = (unsigned char)sig;
     ssize_t r = write(sig_pipe[1], &b, 1);
-    (void)r;   /* a full pipe already holds wake-ups; dropping one is fine */
+    (void)r; /* a full pipe already holds wake-ups; dropping one is fine */
     errno = saved;
 }
 
@@ -27,13 +27,15 @@ int ad_signal_init(const int *sigs)
         close(sig_pipe[0]);
         close(sig_pipe[1]);
     }
-    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (const int *s = sigs; *s; s++) sigaction(*s, &sa, NULL);
+    for (const int *s = sigs; *s; s++)
+        sigaction(*s, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     return sig_pipe[0];
 }
@@ -50,7 +52,8 @@ int ad_signal_next(void)
 
 void ad_signal_reset(const int *sigs)
 {
-    for (const int *s = sigs; *s; s++) signal(*s, SIG_DFL);
+    for (const int *s = sigs; *s; s++)
+        signal(*s, SIG_DFL);
     if (sig_pipe[0] >= 0) {
         close(sig_pipe[0]);
         close(sig_pipe[1]);

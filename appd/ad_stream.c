@@ -24,7 +24,8 @@ ad_stream *ad_stream_alloc_locked(void)
         W.free_streams = s->free_next;
     } else {
         s = calloc(1, sizeof *s);
-        if (s == NULL) return NULL;
+        if (s == NULL)
+            return NULL;
         pthread_cond_init(&s->cv, NULL);
     }
     s->q_prev = s->q_next = s->c_next = s->c_prev = s->free_next = NULL;
@@ -47,7 +48,8 @@ void ad_stream_free_locked(ad_stream *s)
     /* A thread of the app still blocked in its wsgi.input (it outlived its
      * request) must let go now: the object is about to carry another
      * request's body.  It sees gen change and gives up (wsgi_input.c). */
-    if (s->waiting) ad_worker_cond_signal(&s->cv);
+    if (s->waiting)
+        ad_worker_cond_signal(&s->cv);
     s->gen++;
     s->state = AD_ST_FREE;
     s->conn = NULL;
@@ -69,22 +71,27 @@ int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len)
 {
     if (s->raw_cap < len) {
         uint8_t *p = realloc(s->raw, len);
-        if (p == NULL) return TP_E_NOMEM;
+        if (p == NULL)
+            return TP_E_NOMEM;
         s->raw = p;
         s->raw_cap = len;
     }
-    if (len) memcpy(s->raw, payload, len);
+    if (len)
+        memcpy(s->raw, payload, len);
     s->raw_len = len;
     if (s->hdr_cap == 0) {
         s->hdrs = malloc(64 * sizeof *s->hdrs);
-        if (s->hdrs == NULL) return TP_E_NOMEM;
+        if (s->hdrs == NULL)
+            return TP_E_NOMEM;
         s->hdr_cap = 64;
     }
     for (;;) {
         int rc = tp_decode_request_head(s->raw, len, &s->req, s->hdrs, s->hdr_cap);
-        if (rc != TP_E_TOO_MANY || s->hdr_cap >= AD_MAX_HDRS) return rc;
+        if (rc != TP_E_TOO_MANY || s->hdr_cap >= AD_MAX_HDRS)
+            return rc;
         tp_header *h = realloc(s->hdrs, (size_t)s->hdr_cap * 4 * sizeof *h);
-        if (h == NULL) return TP_E_NOMEM;
+        if (h == NULL)
+            return TP_E_NOMEM;
         s->hdrs = h;
         s->hdr_cap *= 4;
     }
@@ -92,7 +99,8 @@ int ad_stream_set_head(ad_stream *s, const uint8_t *payload, uint32_t len)
 
 int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end)
 {
-    if (n > s->recv_window) return -1;
+    if (n > s->recv_window)
+        return -1;
     if (s->body_wr + n > s->body_cap) {
         size_t have = s->body_wr - s->body_rd;
         if (s->body_rd) {
@@ -102,17 +110,21 @@ int ad_stream_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, int end)
         }
         if (have + n > s->body_cap) {
             size_t cap = s->body_cap ? s->body_cap : 16384;
-            while (cap < have + n) cap *= 2;
+            while (cap < have + n)
+                cap *= 2;
             uint8_t *b = realloc(s->body, cap);
-            if (b == NULL) return -1;
+            if (b == NULL)
+                return -1;
             s->body = b;
             s->body_cap = cap;
         }
     }
-    if (n) memcpy(s->body + s->body_wr, p, n);
+    if (n)
+        memcpy(s->body + s->body_wr, p, n);
     s->body_wr += n;
     s->recv_window -= n;
-    if (end) s->req_ended = 1;
+    if (end)
+        s->req_ended = 1;
     return 0;
 }
 
@@ -126,7 +138,8 @@ void ad_stream_cancel_locked(ad_stream *s, uint32_t reason)
 
 void ad_stream_wake_locked(ad_stream *s)
 {
-    if (s->waiting) ad_worker_cond_signal(&s->cv);
+    if (s->waiting)
+        ad_worker_cond_signal(&s->cv);
 }
 
 /* Blocks on s->cv (mu held on entry and exit).  Time spent here is time
@@ -149,9 +162,12 @@ static void credit_locked(ad_stream *s, size_t consumed)
 {
     ad_conn *c = s->conn;
     s->unacked += (uint32_t)consumed;
-    if (s->req_ended || s->cancelled || c->dead) return;
-    if (s->unacked < W.initial_window / 4 && s->recv_window != 0) return;
-    if (s->unacked == 0) return;
+    if (s->req_ended || s->cancelled || c->dead)
+        return;
+    if (s->unacked < W.initial_window / 4 && s->recv_window != 0)
+        return;
+    if (s->unacked == 0)
+        return;
     if (tp_encode_credit(&c->out, s->id, s->unacked) == TP_OK) {
         s->recv_window += s->unacked;
         s->unacked = 0;
@@ -181,10 +197,12 @@ size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, 
     if (n) {
         memcpy(dst, s->body + s->body_rd, n);
         s->body_rd += n;
-        if (s->body_rd == s->body_wr) s->body_rd = s->body_wr = 0;
+        if (s->body_rd == s->body_wr)
+            s->body_rd = s->body_wr = 0;
         credit_locked(s, n);
     }
-    if (*st == AD_RD_MORE && s->body_rd == s->body_wr && s->req_ended) *st = AD_RD_EOF;
+    if (*st == AD_RD_MORE && s->body_rd == s->body_wr && s->req_ended)
+        *st = AD_RD_EOF;
     pthread_mutex_unlock(&W.mu);
     return n;
 }
@@ -209,7 +227,8 @@ static size_t send_room_locked(const ad_stream *s, const ad_send *op)
 {
     size_t left = op->len - op->off;
     size_t n = left < s->conn->peer_max_frame ? left : s->conn->peer_max_frame;
-    if (s->send_credit < (int64_t)n) n = s->send_credit > 0 ? (size_t)s->send_credit : 0;
+    if (s->send_credit < (int64_t)n)
+        n = s->send_credit > 0 ? (size_t)s->send_credit : 0;
     return n;
 }
 
@@ -219,14 +238,18 @@ static int send_locked(ad_stream *s, ad_send *op)
 {
     ad_conn *c = s->conn;
     for (;;) {
-        if (send_gone_locked(s)) return AD_SEND_GONE;
-        if (ad_conn_pending(c) >= AD_OUT_HWM) return AD_SEND_BLOCKED;
+        if (send_gone_locked(s))
+            return AD_SEND_GONE;
+        if (ad_conn_pending(c) >= AD_OUT_HWM)
+            return AD_SEND_BLOCKED;
         size_t left = op->len - op->off;
         size_t n = send_room_locked(s, op);
         if (n == 0 && left > 0) {
-            if (op->prelen == 0) return AD_SEND_BLOCKED;
-            struct iovec iov = {(void *)op->pre, op->prelen};
-            if (ad_conn_writev_locked(c, &iov, 1) != 0) return AD_SEND_GONE;
+            if (op->prelen == 0)
+                return AD_SEND_BLOCKED;
+            struct iovec iov = { (void *)op->pre, op->prelen };
+            if (ad_conn_writev_locked(c, &iov, 1) != 0)
+                return AD_SEND_GONE;
             op->prelen = 0;
             continue;
         }
@@ -234,21 +257,26 @@ static int send_locked(ad_stream *s, ad_send *op)
         int cnt = 0;
         uint8_t hdr[TP_HEADER_SIZE];
         int end = op->end || op->postlen;
-        if (op->prelen) iov[cnt++] = (struct iovec){(void *)op->pre, op->prelen};
+        if (op->prelen)
+            iov[cnt++] = (struct iovec){ (void *)op->pre, op->prelen };
         int last = op->off + n == op->len;
         if (n > 0 || (end && op->prelen == 0 && op->postlen == 0)) {
             tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id,
                            last && end && op->postlen == 0 ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
-            iov[cnt++] = (struct iovec){hdr, TP_HEADER_SIZE};
-            if (n) iov[cnt++] = (struct iovec){(void *)(op->data + op->off), n};
+            iov[cnt++] = (struct iovec){ hdr, TP_HEADER_SIZE };
+            if (n)
+                iov[cnt++] = (struct iovec){ (void *)(op->data + op->off), n };
         }
-        if (last && op->postlen) iov[cnt++] = (struct iovec){(void *)op->post, op->postlen};
-        if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0) return AD_SEND_GONE;
+        if (last && op->postlen)
+            iov[cnt++] = (struct iovec){ (void *)op->post, op->postlen };
+        if (cnt && ad_conn_writev_locked(c, iov, cnt) != 0)
+            return AD_SEND_GONE;
         op->prelen = 0;
         s->send_credit -= (int64_t)n;
         op->off += n;
         if (last) {
-            if (end) s->resp_ended = 1;
+            if (end)
+                s->resp_ended = 1;
             return AD_SEND_DONE;
         }
     }
@@ -277,7 +305,8 @@ void ad_stream_send_wait(ad_stream *s, const ad_send *op)
 int ad_stream_send(ad_stream *s, ad_send *op)
 {
     int rc;
-    while ((rc = ad_stream_send_step(s, op)) == AD_SEND_BLOCKED) ad_stream_send_wait(s, op);
+    while ((rc = ad_stream_send_step(s, op)) == AD_SEND_BLOCKED)
+        ad_stream_send_wait(s, op);
     return rc;
 }
 
@@ -286,7 +315,8 @@ void ad_stream_reset(ad_stream *s, uint32_t reason)
     ad_conn *c = s->conn;
     pthread_mutex_lock(&W.mu);
     if (!s->resp_ended && !s->cancelled && !c->dead) {
-        if (tp_encode_reset(&c->out, s->id, reason) == TP_OK) ad_conn_flush_locked(c);
+        if (tp_encode_reset(&c->out, s->id, reason) == TP_OK)
+            ad_conn_flush_locked(c);
         s->reset_sent = 1;
     }
     s->resp_ended = 1;
@@ -310,13 +340,17 @@ void ad_stream_done_locked(ad_stream *s)
     if (!s->resp_ended && !s->cancelled && !c->dead &&
         tp_encode_reset(&c->out, s->id, TP_RESET_INTERNAL_ERROR) == TP_OK)
         ad_conn_flush_locked(c);
-    if (s->c_prev) s->c_prev->c_next = s->c_next;
-    else c->streams = s->c_next;
-    if (s->c_next) s->c_next->c_prev = s->c_prev;
+    if (s->c_prev)
+        s->c_prev->c_next = s->c_next;
+    else
+        c->streams = s->c_next;
+    if (s->c_next)
+        s->c_next->c_prev = s->c_prev;
     c->nstreams--;
     ad_sched_retire(&W.sched, s);
     ad_stream_free_locked(s);
     ad_worker_request_done_locked();
-    if (ad_sched_stopping(&W.sched) || c->drain_recv) ad_worker_wake_locked();
+    if (ad_sched_stopping(&W.sched) || c->drain_recv)
+        ad_worker_wake_locked();
     ad_conn_unref_locked(c);
 }

@@ -19,12 +19,12 @@ enum { AD_ST_FREE = 0, AD_ST_QUEUED, AD_ST_RUNNING };
 
 struct ad_stream {
     uint32_t id;
-    uint32_t gen;                  /* bumped on recycle: stale handles see a change */
-    int state;                     /* AD_ST_* (mu) */
+    uint32_t gen; /* bumped on recycle: stale handles see a change */
+    int state;    /* AD_ST_* (mu) */
     ad_conn *conn;
-    ad_stream *c_next, *c_prev;    /* conn->streams (mu) */
-    ad_stream *q_prev, *q_next;    /* the scheduler's queue or running list (mu) */
-    ad_stream *free_next;          /* W.free_streams (mu) */
+    ad_stream *c_next, *c_prev; /* conn->streams (mu) */
+    ad_stream *q_prev, *q_next; /* the scheduler's queue or running list (mu) */
+    ad_stream *free_next;       /* W.free_streams (mu) */
 
     /* request head: a private copy of the frame payload, decoded in place */
     uint8_t *raw;
@@ -36,20 +36,20 @@ struct ad_stream {
     /* request body (mu) */
     uint8_t *body;
     size_t body_rd, body_wr, body_cap;
-    int req_ended;                 /* END_STREAM seen */
-    int reset_recv;                /* RESET from the proxy: its direction is over */
-    uint32_t recv_window;          /* bytes the proxy may still send */
-    uint32_t unacked;              /* consumed, not yet credited back */
+    int req_ended;        /* END_STREAM seen */
+    int reset_recv;       /* RESET from the proxy: its direction is over */
+    uint32_t recv_window; /* bytes the proxy may still send */
+    uint32_t unacked;     /* consumed, not yet credited back */
 
     /* response (mu) */
-    int64_t send_credit;           /* DATA bytes we may still send */
-    int resp_ended;                /* our END_STREAM (or RESET) went out */
-    int reset_sent;                /* our final frame was a RESET: late DATA is dropped */
-    int cancelled;                 /* RESET from the proxy or the connection died */
+    int64_t send_credit; /* DATA bytes we may still send */
+    int resp_ended;      /* our END_STREAM (or RESET) went out */
+    int reset_sent;      /* our final frame was a RESET: late DATA is dropped */
+    int cancelled;       /* RESET from the proxy or the connection died */
     uint32_t cancel_reason;
     int waiting;
-    pthread_cond_t cv;             /* an app thread blocked in a wait sleeps here */
-    uint64_t busy_since_ms;        /* app time start; 0 while waiting on the client */
+    pthread_cond_t cv;      /* an app thread blocked in a wait sleeps here */
+    uint64_t busy_since_ms; /* app time start; 0 while waiting on the client */
 };
 
 /* Both directions ended (each side sent its final frame): the stream is

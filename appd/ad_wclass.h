@@ -40,8 +40,8 @@ typedef struct ad_stream ad_stream;
 struct _object;
 
 typedef struct ad_wclass {
-    const char *name;        /* as --worker-class names it */
-    uint8_t wire_class;      /* TP_CLASS_*, announced in HELLO */
+    const char *name;   /* as --worker-class names it */
+    uint8_t wire_class; /* TP_CLASS_*, announced in HELLO */
 
     /* Streams one worker runs at once: the HELLO capacity. */
     uint32_t (*capacity)(const ad_settings *s);
@@ -66,10 +66,10 @@ typedef struct ad_wclass {
      * sockets (on_writable also on any thread that flushed a connection).
      * They must not block, take the GIL or release W.mu; work they start
      * runs later, elsewhere. */
-    void (*on_queued)(ad_stream *s);    /* s waits in the scheduler: run it */
-    void (*on_data)(ad_stream *s);      /* request body bytes or its end arrived */
-    void (*on_writable)(ad_stream *s);  /* credit or socket room: a blocked send may go on */
-    void (*on_reset)(ad_stream *s);     /* s was cancelled: the proxy reset it, or its
+    void (*on_queued)(ad_stream *s);   /* s waits in the scheduler: run it */
+    void (*on_data)(ad_stream *s);     /* request body bytes or its end arrived */
+    void (*on_writable)(ad_stream *s); /* credit or socket room: a blocked send may go on */
+    void (*on_reset)(ad_stream *s);    /* s was cancelled: the proxy reset it, or its
                                          * connection or flow control failed */
 } ad_wclass;
 

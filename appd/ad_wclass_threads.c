@@ -23,10 +23,10 @@
 #include "wsgi.h"
 
 static PyObject *the_app;
-static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;   /* idle app threads wait here */
+static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER; /* idle app threads wait here */
 static pthread_t *thread_ids;
 static uint32_t nthreads;
-static PyThreadState *main_ts;   /* the main thread's, while it serves without the GIL */
+static PyThreadState *main_ts; /* the main thread's, while it serves without the GIL */
 
 static void *app_thread(void *arg)
 {
@@ -37,7 +37,8 @@ static void *app_thread(void *arg)
     for (;;) {
         /* One lock round trip both retires the last stream and takes the next. */
         pthread_mutex_lock(&W.mu);
-        if (done) ad_stream_done_locked(done);
+        if (done)
+            ad_stream_done_locked(done);
         ad_stream *s;
         while ((s = ad_sched_next(&W.sched)) == NULL && !ad_sched_quitting(&W.sched))
             pthread_cond_wait(&work_cv, &W.mu);
@@ -59,10 +60,7 @@ static void *app_thread(void *arg)
     return NULL;
 }
 
-static uint32_t pool_capacity(const ad_settings *s)
-{
-    return (uint32_t)s->threads;
-}
+static uint32_t pool_capacity(const ad_settings *s) { return (uint32_t)s->threads; }
 
 static int pool_init(const ad_settings *s, PyObject *app)
 {
@@ -108,7 +106,8 @@ static void pool_shutdown(void)
     ad_sched_quit(&W.sched);
     pthread_cond_broadcast(&work_cv);
     pthread_mutex_unlock(&W.mu);
-    for (uint32_t i = 0; i < nthreads; i++) pthread_join(thread_ids[i], NULL);
+    for (uint32_t i = 0; i < nthreads; i++)
+        pthread_join(thread_ids[i], NULL);
     free(thread_ids);
     thread_ids = NULL;
     PyEval_RestoreThread(main_ts);
@@ -122,10 +121,7 @@ static void pool_on_queued(ad_stream *s)
 
 /* Data, room and resets all mean the same to a blocked app thread: wake up
  * and look again. */
-static void pool_wake(ad_stream *s)
-{
-    ad_stream_wake_locked(s);
-}
+static void pool_wake(ad_stream *s) { ad_stream_wake_locked(s); }
 
 const ad_wclass ad_wclass_sync = {
     .name = "sync",

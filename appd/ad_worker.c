@@ -33,15 +33,16 @@ static uint64_t stop_deadline;     /* graceful drain ends here at the latest */
 static const ad_stream *published; /* scoreboard's current oldest request... */
 static uint32_t published_gen;     /* ...and its generation (streams are pooled) */
 
-static const int worker_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGWINCH, 0};
+static const int worker_signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGWINCH, 0 };
 
 void ad_worker_wake_locked(void)
 {
-    if (W.wake_pending) return;
+    if (W.wake_pending)
+        return;
     W.wake_pending = 1;
     uint64_t one = 1;
     ssize_t r = write(W.wakefd, &one, sizeof one);
-    (void)r;   /* EAGAIN only when the counter is huge: a wake is pending anyway */
+    (void)r; /* EAGAIN only when the counter is huge: a wake is pending anyway */
 }
 
 void ad_worker_request_done_locked(void)
@@ -62,15 +63,9 @@ static __thread int on_loop_thread;
 static pthread_cond_t *deferred[64];
 static int ndeferred;
 
-void ad_worker_set_loop_thread(void)
-{
-    on_loop_thread = 1;
-}
+void ad_worker_set_loop_thread(void) { on_loop_thread = 1; }
 
-int ad_worker_on_loop_thread(void)
-{
-    return on_loop_thread;
-}
+int ad_worker_on_loop_thread(void) { return on_loop_thread; }
 
 void ad_worker_cond_signal(pthread_cond_t *cv)
 {
@@ -86,7 +81,8 @@ void ad_worker_cond_signal(pthread_cond_t *cv)
 void ad_worker_unlock(void)
 {
     pthread_mutex_unlock(&W.mu);
-    for (int i = 0; i < ndeferred; i++) pthread_cond_signal(deferred[i]);
+    for (int i = 0; i < ndeferred; i++)
+        pthread_cond_signal(deferred[i]);
     ndeferred = 0;
 }
 
@@ -122,10 +118,12 @@ static void heartbeat_locked(uint64_t now)
 
 void ad_worker_report_closes(void)
 {
-    if (closes_unreported == 0 || ctl_fd < 0) return;
-    uint8_t msg[5] = {AD_MSG_CLOSED};
+    if (closes_unreported == 0 || ctl_fd < 0)
+        return;
+    uint8_t msg[5] = { AD_MSG_CLOSED };
     memcpy(msg + 1, &closes_unreported, 4);
-    if (ad_ctl_send(ctl_fd, msg, sizeof msg, -1) == 0) closes_unreported = 0;
+    if (ad_ctl_send(ctl_fd, msg, sizeof msg, -1) == 0)
+        closes_unreported = 0;
 }
 
 void ad_worker_close_conn_locked(ad_conn *c, const char *why)
@@ -136,11 +134,14 @@ void ad_worker_close_conn_locked(ad_conn *c, const char *why)
 
 static void start_graceful_locked(const char *why)
 {
-    if (ad_sched_stopping(&W.sched)) return;
-    if (why) tc_info("%s", why);
+    if (ad_sched_stopping(&W.sched))
+        return;
+    if (why)
+        tc_info("%s", why);
     ad_sched_stop(&W.sched);
     stop_deadline = ad_now_ms() + (uint64_t)W.settings->graceful_timeout * 1000u;
-    for (ad_conn *c = W.conns; c; c = c->next) ad_conn_drain_locked(c);
+    for (ad_conn *c = W.conns; c; c = c->next)
+        ad_conn_drain_locked(c);
     if (ctl_fd >= 0) {
         uint8_t m = AD_MSG_STOPPING;
         ad_ctl_send(ctl_fd, &m, 1, -1);
@@ -155,25 +156,28 @@ int ad_worker_tick_locked(uint64_t now)
         start_graceful_locked("Autorestarting worker after current request.");
     for (ad_conn *c = W.conns, *next; c; c = next) {
         next = c->next;
-        if (c->broken) ad_worker_close_conn_locked(c, "write failed");
+        if (c->broken)
+            ad_worker_close_conn_locked(c, "write failed");
         else if (c->drain_recv && c->nstreams == 0 && ad_conn_pending(c) == 0)
             ad_worker_close_conn_locked(c, "drained by the proxy");
     }
-    if (!ad_sched_stopping(&W.sched)) return AD_TICK_SERVE;
+    if (!ad_sched_stopping(&W.sched))
+        return AD_TICK_SERVE;
     uint32_t left = ad_sched_running(&W.sched) + ad_sched_queued(&W.sched);
     int idle = left == 0;
     for (ad_conn *c = W.conns; c && idle; c = c->next)
-        if (ad_conn_pending(c)) idle = 0;
-    if (!idle && now < stop_deadline) return AD_TICK_SERVE;
-    if (left) tc_warn("graceful timeout: abandoning %u request(s)", ad_sched_running(&W.sched));
-    while (W.conns) ad_worker_close_conn_locked(W.conns, "worker stopping");
+        if (ad_conn_pending(c))
+            idle = 0;
+    if (!idle && now < stop_deadline)
+        return AD_TICK_SERVE;
+    if (left)
+        tc_warn("graceful timeout: abandoning %u request(s)", ad_sched_running(&W.sched));
+    while (W.conns)
+        ad_worker_close_conn_locked(W.conns, "worker stopping");
     return left ? AD_TICK_ABANDON : AD_TICK_DONE;
 }
 
-int ad_worker_tick_interval(void)
-{
-    return ad_sched_stopping(&W.sched) ? 100 : 1000;
-}
+int ad_worker_tick_interval(void) { return ad_sched_stopping(&W.sched) ? 100 : 1000; }
 
 void ad_worker_ready(void)
 {
@@ -181,10 +185,7 @@ void ad_worker_ready(void)
     ad_ctl_send(ctl_fd, &ready, 1, -1);
 }
 
-int ad_worker_ctl_fd(void)
-{
-    return ctl_fd;
-}
+int ad_worker_ctl_fd(void) { return ctl_fd; }
 
 void ad_worker_on_wake(void)
 {
@@ -200,7 +201,8 @@ void ad_worker_on_ctl(void)
         int fd;
         long n = ad_ctl_recv(ctl_fd, msg, sizeof msg, &fd);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
             n = 0;
         }
         if (n == 0) {
@@ -213,7 +215,8 @@ void ad_worker_on_ctl(void)
             return;
         }
         if (msg[0] != AD_MSG_CONN || fd < 0) {
-            if (fd >= 0) close(fd);
+            if (fd >= 0)
+                close(fd);
             continue;
         }
         pthread_mutex_lock(&W.mu);
@@ -231,10 +234,7 @@ void ad_worker_on_ctl(void)
     }
 }
 
-int ad_worker_take_signals(void)
-{
-    return ad_signal_init(worker_signals);
-}
+int ad_worker_take_signals(void) { return ad_signal_init(worker_signals); }
 
 static void on_signal(int sig)
 {
@@ -249,18 +249,16 @@ static void on_signal(int sig)
         /* Fast stop: in-flight requests are abandoned, like Gunicorn's QUIT. */
         tc_info("Worker exiting (pid: %d)", (int)getpid());
         _exit(0);
-    case SIGUSR1:
-        tc_log_reopen();
-        break;
-    default:
-        break;   /* HUP and WINCH mean nothing to a worker */
+    case SIGUSR1: tc_log_reopen(); break;
+    default: break; /* HUP and WINCH mean nothing to a worker */
     }
 }
 
 void ad_worker_on_signals(void)
 {
     int sig;
-    while ((sig = ad_signal_next()) != 0) on_signal(sig);
+    while ((sig = ad_signal_next()) != 0)
+        on_signal(sig);
 }
 
 /* ---- process ---- */
@@ -272,7 +270,8 @@ static void fail_boot(int code, const char *line)
         char msg[1024];
         msg[0] = AD_MSG_LOADERR;
         size_t n = strlen(line);
-        if (n > sizeof msg - 1) n = sizeof msg - 1;
+        if (n > sizeof msg - 1)
+            n = sizeof msg - 1;
         memcpy(msg + 1, line, n);
         ad_ctl_send(ctl_fd, msg, n + 1, -1);
     }
@@ -289,9 +288,10 @@ static void setup_process(uint32_t board, int ctl, const ad_settings *s)
     ad_proctitle_set("worker", s->proc_name);
     /* Until the class's loop takes them over, signals act by default (TERM
      * ends a worker still importing the app). */
-    for (const int *sg = worker_signals; *sg; sg++) signal(*sg, SIG_DFL);
+    for (const int *sg = worker_signals; *sg; sg++)
+        signal(*sg, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGTTIN, SIG_IGN);   /* master-only signals: never stop a worker */
+    signal(SIGTTIN, SIG_IGN); /* master-only signals: never stop a worker */
     signal(SIGTTOU, SIG_IGN);
     sigset_t none;
     sigemptyset(&none);
@@ -337,12 +337,14 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
 
     char line[1024];
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
-    if (app == NULL) fail_boot(AD_EXIT_APP_LOAD, line);
+    if (app == NULL)
+        fail_boot(AD_EXIT_APP_LOAD, line);
     /* On SIGABRT (the master's timeout kill) and crashes, every thread's
      * Python stack goes to the error log before the process dies. */
     ad_python_enable_faulthandler(tc_log_fd());
 
-    if (W.wc->init(s, app) != 0) fail_boot(AD_EXIT_BOOT, NULL);
+    if (W.wc->init(s, app) != 0)
+        fail_boot(AD_EXIT_BOOT, NULL);
     if (!W.wc->run()) {
         /* Streams are stuck in the app: waiting for them (or finalizing
          * Python under them) could hang, so leave now. */

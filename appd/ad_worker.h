@@ -32,18 +32,18 @@ typedef struct ad_wclass ad_wclass;
 
 typedef struct {
     pthread_mutex_t mu;
-    ad_sched sched;                /* (mu) queued and running streams, admission, stop */
-    const ad_wclass *wc;           /* the worker class */
-    uint32_t capacity;             /* streams run at once (= HELLO capacity) */
-    int wakefd;                    /* eventfd: other threads -> the loop */
-    int wake_pending;              /* (mu) an unread wake is in the eventfd */
-    ad_conn *conns;                /* (mu) live connections */
-    ad_stream *free_streams;       /* (mu) recycled stream objects */
-    uint64_t requests;             /* (mu) completed */
-    uint64_t max_requests;         /* 0 = no limit */
-    uint32_t index;                /* 1..N */
-    uint32_t initial_window;       /* what we announce: request DATA per stream */
-    uint32_t max_frame;            /* what we announce: largest payload we accept */
+    ad_sched sched;          /* (mu) queued and running streams, admission, stop */
+    const ad_wclass *wc;     /* the worker class */
+    uint32_t capacity;       /* streams run at once (= HELLO capacity) */
+    int wakefd;              /* eventfd: other threads -> the loop */
+    int wake_pending;        /* (mu) an unread wake is in the eventfd */
+    ad_conn *conns;          /* (mu) live connections */
+    ad_stream *free_streams; /* (mu) recycled stream objects */
+    uint64_t requests;       /* (mu) completed */
+    uint64_t max_requests;   /* 0 = no limit */
+    uint32_t index;          /* 1..N */
+    uint32_t initial_window; /* what we announce: request DATA per stream */
+    uint32_t max_frame;      /* what we announce: largest payload we accept */
     uint32_t conn_seq;
     const ad_settings *settings;
 } ad_worker_state;

@@ -27,7 +27,8 @@ static int before_start(ad_settings *s, char *err, size_t errlen)
             fprintf(stderr, "error: %s\n", err);
             return AD_EXIT_FAILURE;
         }
-        if (strcmp(s->export_proxy_config, "-") == 0) return AD_EXIT_OK;
+        if (strcmp(s->export_proxy_config, "-") == 0)
+            return AD_EXIT_OK;
     }
     if (s->print_config) {
         tc_opt_print(stdout, ad_settings_table, s);
@@ -42,7 +43,8 @@ int main(int argc, char **argv)
     char err[1400];
     ad_config_argv args = { argc, argv };
     int rc = ad_settings_load(&s, argc, argv, stdout, ad_config_load, &args, err, sizeof err);
-    if (rc == AD_PARSE_EXIT) return AD_EXIT_OK;
+    if (rc == AD_PARSE_EXIT)
+        return AD_EXIT_OK;
     if (rc == AD_PARSE_ERROR) {
         fprintf(stderr, "error: %s\n", err);
         ad_settings_free(&s);
@@ -60,8 +62,10 @@ int main(int argc, char **argv)
     }
     ad_proctitle_init(argc, argv, s.app_spec);
     rc = ad_master_run(&s, argc, argv, err, sizeof err);
-    if (rc != AD_EXIT_OK && err[0]) fprintf(stderr, "error: %s\n", err);
-    if (rc == AD_EXIT_OK && s.check_config) printf("%s: OK\n", s.app_spec);
+    if (rc != AD_EXIT_OK && err[0])
+        fprintf(stderr, "error: %s\n", err);
+    if (rc == AD_EXIT_OK && s.check_config)
+        printf("%s: OK\n", s.app_spec);
     ad_settings_free(&s);
     return rc;
 }

@@ -21,13 +21,15 @@ int wsgi_init(const ad_settings *s)
 wsgi_req *wsgi_req_new(void)
 {
     wsgi_req *r = calloc(1, sizeof *r);
-    if (r) ad_resp_init(&r->resp);
+    if (r)
+        ad_resp_init(&r->resp);
     return r;
 }
 
 void wsgi_req_free(wsgi_req *r)
 {
-    if (r == NULL) return;
+    if (r == NULL)
+        return;
     Py_CLEAR(r->hints_fn);
     Py_CLEAR(r->trailers_fn);
     Py_CLEAR(r->trailers);
@@ -62,7 +64,7 @@ void wsgi_handle(wsgi_req *r, ad_stream *s, PyObject *app)
         wsgi_response_error(r, "Error preparing request");
         goto out;
     }
-    PyObject *args[2] = {env, sr};
+    PyObject *args[2] = { env, sr };
     result = PyObject_Vectorcall(app, args, 2, NULL);
     if (result == NULL) {
         r->resp.finishing = 1;
@@ -71,7 +73,8 @@ void wsgi_handle(wsgi_req *r, ad_stream *s, PyObject *app)
     }
     wsgi_response_run(r, result);
 out:
-    if (PyErr_Occurred()) ad_python_log_exception(TC_LOG_ERROR, "Error after request");
+    if (PyErr_Occurred())
+        ad_python_log_exception(TC_LOG_ERROR, "Error after request");
     wsgi_start_unbind(r->sr);
     wsgi_input_unbind(r->input);
     Py_XDECREF(result);
@@ -79,6 +82,7 @@ out:
     Py_CLEAR(r->headers);
     Py_CLEAR(r->trailers);
     Py_CLEAR(r->held);
-    if (!r->resp.done) ad_stream_reset(s, TP_RESET_INTERNAL_ERROR);
+    if (!r->resp.done)
+        ad_stream_reset(s, TP_RESET_INTERNAL_ERROR);
     r->s = NULL;
 }

@@ -13,6 +13,8 @@
 #include "tc_http.h"
 #include "wsgi_req.h"
 
+/* Tables laid out by hand. */
+/* clang-format off */
 enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
     K_CONTENT_LENGTH, K_SERVER_NAME, K_SERVER_PORT, K_SERVER_PROTOCOL, K_REMOTE_ADDR,
@@ -38,11 +40,11 @@ static const char *const common_headers[] = {
     "x-forwarded-host", "x-real-ip", "x-request-id", "x-requested-with", "forwarded",
     "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform",
 };
+/* clang-format on */
 #define N_COMMON (sizeof common_headers / sizeof common_headers[0])
 static PyObject *common_keys[N_COMMON];
 
-static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS",
-                                      "PATCH"};
+static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH" };
 static PyObject *method_objs[7];
 static PyObject *proto10, *proto11, *proto20, *scheme_http, *scheme_https, *empty_str;
 static PyObject *base_environ;
@@ -52,16 +54,20 @@ static size_t script_name_len;
 int wsgi_environ_init(const ad_settings *settings)
 {
     for (int i = 0; i < K__COUNT; i++)
-        if ((keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL) return -1;
+        if ((keys[i] = PyUnicode_InternFromString(key_names[i])) == NULL)
+            return -1;
     for (size_t i = 0; i < N_COMMON; i++) {
         char k[64];
         size_t kl;
         const char *h = common_headers[i];
-        if (ad_env_key((const uint8_t *)h, strlen(h), k, sizeof k, &kl) != AD_HK_HTTP) continue;
-        if ((common_keys[i] = PyUnicode_InternFromString(k)) == NULL) return -1;
+        if (ad_env_key((const uint8_t *)h, strlen(h), k, sizeof k, &kl) != AD_HK_HTTP)
+            continue;
+        if ((common_keys[i] = PyUnicode_InternFromString(k)) == NULL)
+            return -1;
     }
     for (size_t i = 0; i < 7; i++)
-        if ((method_objs[i] = PyUnicode_InternFromString(methods[i])) == NULL) return -1;
+        if ((method_objs[i] = PyUnicode_InternFromString(methods[i])) == NULL)
+            return -1;
     proto10 = PyUnicode_InternFromString("HTTP/1.0");
     proto11 = PyUnicode_InternFromString("HTTP/1.1");
     proto20 = PyUnicode_InternFromString("HTTP/2.0");
@@ -75,13 +81,15 @@ int wsgi_environ_init(const ad_settings *settings)
      * Gunicorn does; PATH_INFO then loses that prefix. */
     const char *sn = getenv("SCRIPT_NAME");
     script_name = strdup(sn ? sn : "");
-    if (script_name == NULL) return -1;
+    if (script_name == NULL)
+        return -1;
     script_name_len = strlen(script_name);
     while (script_name_len && script_name[script_name_len - 1] == '/')
         script_name[--script_name_len] = '\0';
 
     PyObject *d = PyDict_New();
-    if (d == NULL) return -1;
+    if (d == NULL)
+        return -1;
     PyObject *errors = wsgi_errors_new();
     PyObject *version = Py_BuildValue("(ii)", 1, 0);
     PyObject *sn_obj = PyUnicode_DecodeLatin1(script_name, (Py_ssize_t)script_name_len, NULL);
@@ -90,10 +98,10 @@ int wsgi_environ_init(const ad_settings *settings)
     if (errors && version && sn_obj && software &&
         PyDict_SetItemString(d, "wsgi.version", version) == 0 &&
         PyDict_SetItemString(d, "wsgi.errors", errors) == 0 &&
-        PyDict_SetItemString(d, "wsgi.multithread",
-                             settings->threads > 1 ? Py_True : Py_False) == 0 &&
-        PyDict_SetItemString(d, "wsgi.multiprocess",
-                             settings->workers > 1 ? Py_True : Py_False) == 0 &&
+        PyDict_SetItemString(d, "wsgi.multithread", settings->threads > 1 ? Py_True : Py_False) ==
+            0 &&
+        PyDict_SetItemString(d, "wsgi.multiprocess", settings->workers > 1 ? Py_True : Py_False) ==
+            0 &&
         PyDict_SetItemString(d, "wsgi.run_once", Py_False) == 0 &&
         PyDict_SetItemString(d, "wsgi.input_terminated", Py_True) == 0 &&
         PyDict_SetItemString(d, "wsgi.file_wrapper", (PyObject *)&wsgi_FileWrapperType) == 0 &&
@@ -124,7 +132,8 @@ static PyObject *latin1(const uint8_t *p, size_t n)
 /* Steals value. */
 static int set(PyObject *env, PyObject *key, PyObject *value)
 {
-    if (value == NULL) return -1;
+    if (value == NULL)
+        return -1;
     int rc = PyDict_SetItem(env, key, value);
     Py_DECREF(value);
     return rc;
@@ -163,7 +172,8 @@ static PyObject *header_key(tp_str name, const char *k, size_t kl)
  * element, which int() can read.  Anything else stays as the client sent it. */
 static PyObject *content_length_value(PyObject *value)
 {
-    if (value == NULL) return NULL;
+    if (value == NULL)
+        return NULL;
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(value, &n);
     if (s == NULL) {
@@ -174,7 +184,8 @@ static PyObject *content_length_value(PyObject *value)
     size_t elen;
     uint64_t v;
     int rc = tc_http_content_length_list((const uint8_t *)s, (size_t)n, &v, &e, &elen);
-    if (rc != 0 || elen == (size_t)n) return value;
+    if (rc != 0 || elen == (size_t)n)
+        return value;
     PyObject *one = PyUnicode_FromStringAndSize((const char *)e, (Py_ssize_t)elen);
     Py_DECREF(value);
     return one;
@@ -198,12 +209,14 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
     ad_hdr_group(h->headers, n, group);
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
-        if (group[i] != i) continue;   /* joined into its first occurrence */
+        if (group[i] != i)
+            continue; /* joined into its first occurrence */
         const tp_header *hd = &h->headers[i];
         char k[256];
         size_t kl = 0;
         int kind = ad_env_key(hd->name.ptr, hd->name.len, k, sizeof k, &kl);
-        if (kind == AD_HK_DROP) continue;
+        if (kind == AD_HK_DROP)
+            continue;
         int dup = 0;
         for (uint32_t j = i + 1; j < n; j++)
             if (group[j] == i) {
@@ -252,7 +265,8 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         }
         }
     }
-    if (group != small) free(group);
+    if (group != small)
+        free(group);
     return rc;
 }
 
@@ -270,7 +284,8 @@ static int set_priority(PyObject *env, const tp_request_head *h)
                 PyLong_FromUnsignedLong(has ? h->prio_depends_on : 0)) != 0)
             return -1;
     }
-    if (set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0) return -1;
+    if (set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0)
+        return -1;
     return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
 }
 
@@ -278,9 +293,11 @@ PyObject *wsgi_environ_build(wsgi_req *r)
 {
     const tp_request_head *h = &r->s->req;
     PyObject *env = PyDict_Copy(base_environ);
-    if (env == NULL) return NULL;
+    if (env == NULL)
+        return NULL;
 
-    if (set(env, keys[K_REQUEST_METHOD], method_obj(h->method)) != 0) goto fail;
+    if (set(env, keys[K_REQUEST_METHOD], method_obj(h->method)) != 0)
+        goto fail;
 
     /* PATH_INFO: percent-decoded bytes as latin-1 (PEP 3333), SCRIPT_NAME
      * prefix removed when the path carries it. */
@@ -298,10 +315,13 @@ PyObject *wsgi_environ_build(wsgi_req *r)
             (dl == script_name_len || dec[script_name_len] == '/'))
             skip = script_name_len;
         PyObject *pi = latin1(dec + skip, dl - skip);
-        if (dec != small) free(dec);
-        if (set(env, keys[K_PATH_INFO], pi) != 0) goto fail;
+        if (dec != small)
+            free(dec);
+        if (set(env, keys[K_PATH_INFO], pi) != 0)
+            goto fail;
     }
-    if (set(env, keys[K_QUERY_STRING], latin1(h->query.ptr, h->query.len)) != 0) goto fail;
+    if (set(env, keys[K_QUERY_STRING], latin1(h->query.ptr, h->query.len)) != 0)
+        goto fail;
     {
         PyObject *raw;
         if (h->query.len) {
@@ -319,42 +339,52 @@ PyObject *wsgi_environ_build(wsgi_req *r)
         } else {
             raw = latin1(h->path.ptr, h->path.len);
         }
-        if (set(env, keys[K_RAW_URI], raw) != 0) goto fail;
+        if (set(env, keys[K_RAW_URI], raw) != 0)
+            goto fail;
     }
     PyObject *proto = h->http_major >= 2 ? proto20 : h->http_minor == 0 ? proto10 : proto11;
-    if (set_borrowed(env, keys[K_SERVER_PROTOCOL], proto) != 0) goto fail;
+    if (set_borrowed(env, keys[K_SERVER_PROTOCOL], proto) != 0)
+        goto fail;
 
-    tp_str host_hdr = {NULL, 0};
-    if (set_headers(env, h, &host_hdr) != 0) goto fail;
+    tp_str host_hdr = { NULL, 0 };
+    if (set_headers(env, h, &host_hdr) != 0)
+        goto fail;
     /* CONTENT_LENGTH: the client's header; else what the proxy measured. */
     if (h->content_length != TP_LENGTH_UNKNOWN && h->content_length > 0 &&
         PyDict_GetItemWithError(env, keys[K_CONTENT_LENGTH]) == NULL) {
-        if (PyErr_Occurred()) goto fail;
+        if (PyErr_Occurred())
+            goto fail;
         char b[32];
         snprintf(b, sizeof b, "%llu", (unsigned long long)h->content_length);
-        if (set(env, keys[K_CONTENT_LENGTH], PyUnicode_FromString(b)) != 0) goto fail;
+        if (set(env, keys[K_CONTENT_LENGTH], PyUnicode_FromString(b)) != 0)
+            goto fail;
     }
 
     int tls = (h->flags & TP_REQ_TLS) != 0;
     PyObject *scheme;
-    if (tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0)) scheme = scheme_https;
+    if (tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0))
+        scheme = scheme_https;
     else if (h->scheme.len == 0 || (h->scheme.len == 4 && memcmp(h->scheme.ptr, "http", 4) == 0))
         scheme = scheme_http;
-    else scheme = NULL;
+    else
+        scheme = NULL;
     if (scheme ? set_borrowed(env, keys[K_URL_SCHEME], scheme)
                : set(env, keys[K_URL_SCHEME], latin1(h->scheme.ptr, h->scheme.len)))
         goto fail;
 
     /* HTTP_HOST from :authority (h2) or Host; SERVER_NAME/PORT from it too. */
     tp_str auth = h->authority.len ? h->authority : host_hdr;
-    if (auth.len && set(env, keys[K_HTTP_HOST], latin1(auth.ptr, auth.len)) != 0) goto fail;
+    if (auth.len && set(env, keys[K_HTTP_HOST], latin1(auth.ptr, auth.len)) != 0)
+        goto fail;
     const uint8_t *hp, *pp;
     size_t hl, pl;
     if (auth.len && ad_split_authority(auth.ptr, auth.len, &hp, &hl, &pp, &pl) == 0 && hl) {
-        if (set(env, keys[K_SERVER_NAME], latin1(hp, hl)) != 0) goto fail;
-        PyObject *port = pl ? latin1(pp, pl)
-                            : PyUnicode_FromString(scheme == scheme_https ? "443" : "80");
-        if (set(env, keys[K_SERVER_PORT], port) != 0) goto fail;
+        if (set(env, keys[K_SERVER_NAME], latin1(hp, hl)) != 0)
+            goto fail;
+        PyObject *port =
+            pl ? latin1(pp, pl) : PyUnicode_FromString(scheme == scheme_https ? "443" : "80");
+        if (set(env, keys[K_SERVER_PORT], port) != 0)
+            goto fail;
     } else {
         if (set(env, keys[K_SERVER_NAME], latin1(h->local_addr.ptr, h->local_addr.len)) != 0 ||
             set(env, keys[K_SERVER_PORT], port_str(h->local_port)) != 0)
@@ -363,12 +393,15 @@ PyObject *wsgi_environ_build(wsgi_req *r)
     if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
         set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
         goto fail;
-    if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0) goto fail;
-    if (set(env, keys[K_STREAM_ID], PyLong_FromUnsignedLong(r->s->id)) != 0) goto fail;
+    if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0)
+        goto fail;
+    if (set(env, keys[K_STREAM_ID], PyLong_FromUnsignedLong(r->s->id)) != 0)
+        goto fail;
     if (h->h2_stream_id &&
         set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)
         goto fail;
-    if (set_priority(env, h) != 0) goto fail;
+    if (set_priority(env, h) != 0)
+        goto fail;
     return env;
 fail:
     Py_DECREF(env);

@@ -18,7 +18,8 @@ static PyObject *errors_write(PyObject *self, PyObject *arg)
     const char *p;
     if (PyUnicode_Check(arg)) {
         p = PyUnicode_AsUTF8AndSize(arg, &n);
-        if (p == NULL) return NULL;
+        if (p == NULL)
+            return NULL;
     } else if (PyBytes_Check(arg)) {
         /* Not text, but common enough in the wild to accept. */
         p = PyBytes_AS_STRING(arg);
@@ -35,7 +36,8 @@ static PyObject *errors_write(PyObject *self, PyObject *arg)
 static PyObject *errors_writelines(PyObject *self, PyObject *seq)
 {
     PyObject *it = PyObject_GetIter(seq);
-    if (it == NULL) return NULL;
+    if (it == NULL)
+        return NULL;
     PyObject *item;
     while ((item = PyIter_Next(it)) != NULL) {
         PyObject *r = errors_write(self, item);
@@ -47,25 +49,25 @@ static PyObject *errors_writelines(PyObject *self, PyObject *seq)
         Py_DECREF(r);
     }
     Py_DECREF(it);
-    if (PyErr_Occurred()) return NULL;
+    if (PyErr_Occurred())
+        return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *errors_flush(PyObject *self, PyObject *unused)
 {
-    Py_RETURN_NONE;   /* every write is already a write(2) */
+    Py_RETURN_NONE; /* every write is already a write(2) */
 }
 
 static PyMethodDef errors_methods[] = {
-    {"write", errors_write, METH_O, "write(str) -> int: append to the error log"},
-    {"writelines", errors_writelines, METH_O, "writelines(iterable of str)"},
-    {"flush", errors_flush, METH_NOARGS, "no-op: writes are unbuffered"},
-    {NULL, NULL, 0, NULL},
+    { "write", errors_write, METH_O, "write(str) -> int: append to the error log" },
+    { "writelines", errors_writelines, METH_O, "writelines(iterable of str)" },
+    { "flush", errors_flush, METH_NOARGS, "no-op: writes are unbuffered" },
+    { NULL, NULL, 0, NULL },
 };
 
 static PyTypeObject wsgi_ErrorsType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tandem.ErrorStream",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tandem.ErrorStream",
     .tp_basicsize = sizeof(wsgi_Errors),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "wsgi.errors: text written here goes to tandem-appd's error log",
@@ -74,6 +76,7 @@ static PyTypeObject wsgi_ErrorsType = {
 
 PyObject *wsgi_errors_new(void)
 {
-    if (PyType_Ready(&wsgi_ErrorsType) != 0) return NULL;
+    if (PyType_Ready(&wsgi_ErrorsType) != 0)
+        return NULL;
     return PyType_GenericAlloc(&wsgi_ErrorsType, 0);
 }

@@ -33,7 +33,8 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
     }
     PyObject *list;
     uint64_t clen;
-    if (wsgi_fields_check(headers, WSGI_FIELDS_HINTS, &list, &clen) != 0) return NULL;
+    if (wsgi_fields_check(headers, WSGI_FIELDS_HINTS, &list, &clen) != 0)
+        return NULL;
     int verdict = ad_resp_hints_check(&r->resp, (uint32_t)PyList_GET_SIZE(list));
     if (verdict == AD_RESP_LATE) {
         Py_DECREF(list);
@@ -48,16 +49,15 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
     }
     int k = wsgi_fields_fill(list, &r->hint_fields, &r->hint_cap, 0);
     ad_resp_out out;
-    int rc = k < 0 ? TP_E_NOMEM
-                   : ad_resp_encode_hints(&r->resp, r->hint_fields, (uint32_t)k, &out);
+    int rc = k < 0 ? TP_E_NOMEM : ad_resp_encode_hints(&r->resp, r->hint_fields, (uint32_t)k, &out);
     if (rc != TP_OK) {
         Py_DECREF(list);
         PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
         return NULL;
     }
-    ad_send op = {out.pre, out.prelen, NULL, 0, 0, NULL, 0, 0};
+    ad_send op = { out.pre, out.prelen, NULL, 0, 0, NULL, 0, 0 };
     rc = wsgi_response_write(r, &op);
-    Py_DECREF(list);   /* only now: the frame was encoded from its strings */
+    Py_DECREF(list); /* only now: the frame was encoded from its strings */
     if (rc != 0) {
         PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");
         return NULL;
@@ -84,7 +84,8 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     }
     PyObject *list;
     uint64_t clen;
-    if (wsgi_fields_check(headers, WSGI_FIELDS_TRAILERS, &list, &clen) != 0) return NULL;
+    if (wsgi_fields_check(headers, WSGI_FIELDS_TRAILERS, &list, &clen) != 0)
+        return NULL;
     Py_ssize_t n = PyList_GET_SIZE(list);
     int verdict = ad_resp_trailers_check(&r->resp, (uint32_t)n);
     if (verdict == AD_RESP_LATE) {
@@ -105,7 +106,8 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
         Py_ssize_t had = PyList_GET_SIZE(r->trailers);
         int rc = PyList_SetSlice(r->trailers, had, had, list);
         Py_DECREF(list);
-        if (rc != 0) return NULL;
+        if (rc != 0)
+            return NULL;
     }
     /* Refuse what the proxy could not take now, while the app can still act
      * on the error, rather than resetting the stream at its end. */
@@ -117,8 +119,10 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
         /* The array may have moved: point the rules at what is still queued. */
         k = wsgi_fields_fill(r->trailers, &r->trailer_fields, &r->trailer_cap, 0);
         ad_resp_set_trailers(&r->resp, r->trailer_fields, k < 0 ? 0 : (uint32_t)k);
-        if (cut != 0) return NULL;
-        if (size == 0) return PyErr_NoMemory();
+        if (cut != 0)
+            return NULL;
+        if (size == 0)
+            return PyErr_NoMemory();
         PyErr_Format(PyExc_ValueError,
                      "trailers too large: %llu bytes encoded, the proxy accepts at most %u",
                      (unsigned long long)size, r->resp.max_frame);
@@ -128,24 +132,20 @@ static PyObject *send_trailers(PyObject *self, PyObject *headers)
     Py_RETURN_NONE;
 }
 
-static PyMethodDef hints_def = {"early_hints", early_hints, METH_O,
-                                "early_hints([(name, value), ...]): send 103 Early Hints now"};
+static PyMethodDef hints_def = { "early_hints", early_hints, METH_O,
+                                 "early_hints([(name, value), ...]): send 103 Early Hints now" };
 static PyMethodDef trailers_def = {
     "send_trailers", send_trailers, METH_O,
-    "send_trailers([(name, value), ...]): trailer fields sent after the body"};
+    "send_trailers([(name, value), ...]): trailer fields sent after the body"
+};
 
-PyObject *wsgi_ext_hints_new(PyObject *sr)
-{
-    return PyCFunction_New(&hints_def, sr);
-}
+PyObject *wsgi_ext_hints_new(PyObject *sr) { return PyCFunction_New(&hints_def, sr); }
 
-PyObject *wsgi_ext_trailers_new(PyObject *sr)
-{
-    return PyCFunction_New(&trailers_def, sr);
-}
+PyObject *wsgi_ext_trailers_new(PyObject *sr) { return PyCFunction_New(&trailers_def, sr); }
 
 int wsgi_ext_set(wsgi_req *r, PyObject *env)
 {
-    if (PyDict_SetItem(env, key_hints, r->hints_fn) != 0) return -1;
+    if (PyDict_SetItem(env, key_hints, r->hints_fn) != 0)
+        return -1;
     return PyDict_SetItem(env, key_trailers, r->trailers_fn);
 }

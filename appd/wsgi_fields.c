@@ -16,12 +16,14 @@
  * encoding, so headers are sent from the str objects without encoding. */
 int wsgi_fields_latin1(PyObject *o, const uint8_t **p, size_t *n)
 {
-    if (!PyUnicode_Check(o)) return -1;
-    if (PyUnicode_READY(o) != 0) {   /* legacy strings from old C extensions */
+    if (!PyUnicode_Check(o))
+        return -1;
+    if (PyUnicode_READY(o) != 0) { /* legacy strings from old C extensions */
         PyErr_Clear();
         return -2;
     }
-    if (PyUnicode_KIND(o) != PyUnicode_1BYTE_KIND) return -2;
+    if (PyUnicode_KIND(o) != PyUnicode_1BYTE_KIND)
+        return -2;
     *p = PyUnicode_1BYTE_DATA(o);
     *n = (size_t)PyUnicode_GET_LENGTH(o);
     return 0;
@@ -48,8 +50,7 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
          * a checksum) must not vanish silently. */
         int v = tc_http_trailer_check(np, nl);
         if (v != TC_HTTP_TRL_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name,
-                         tc_http_trailer_why(v));
+            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, tc_http_trailer_why(v));
             return -1;
         }
     }
@@ -64,8 +65,7 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
         return -1;
     }
     if (rc == -2) {
-        PyErr_Format(PyExc_ValueError, "header %R: value %R is not latin-1 encodable", name,
-                     value);
+        PyErr_Format(PyExc_ValueError, "header %R: value %R is not latin-1 encodable", name, value);
         return -1;
     }
     /* Blanks around the value are not part of it (RFC 9110 5.5): stripped
@@ -87,7 +87,8 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
         if (!hop_warned) {
             hop_warned = 1;
             tc_warn("dropping hop-by-hop response header %.*s (the proxy manages "
-                    "connections; warned once per worker)", (int)nl, (const char *)np);
+                    "connections; warned once per worker)",
+                    (int)nl, (const char *)np);
         }
         return 0;
     }
@@ -98,8 +99,7 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
             return -1;
         }
         uint64_t v;
-        if (tc_http_content_length(tp, tl, &v) != 0 ||
-            (*clen != WSGI_NO_LENGTH && *clen != v)) {
+        if (tc_http_content_length(tp, tl, &v) != 0 || (*clen != WSGI_NO_LENGTH && *clen != v)) {
             PyErr_Format(PyExc_ValueError, "invalid Content-Length %R", value);
             return -1;
         }
@@ -112,12 +112,13 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
         Py_XDECREF(sv);
     } else if (PyTuple_CheckExact(item) && PyUnicode_CheckExact(name) &&
                PyUnicode_CheckExact(value)) {
-        Py_INCREF(item);   /* immutable all the way down: keep the app's tuple */
+        Py_INCREF(item); /* immutable all the way down: keep the app's tuple */
         t = item;
     } else {
         t = PyTuple_Pack(2, name, value);
     }
-    if (t == NULL) return -1;
+    if (t == NULL)
+        return -1;
     rc = PyList_Append(list, t);
     Py_DECREF(t);
     return rc;
@@ -126,10 +127,12 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
 int wsgi_fields_check(PyObject *headers, int kind, PyObject **out, uint64_t *clen)
 {
     PyObject *seq = PySequence_Fast(headers, "headers must be a list of (name, value) tuples");
-    if (seq == NULL) return -1;
+    if (seq == NULL)
+        return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *list = PyList_New(0);
-    if (list == NULL) goto fail;
+    if (list == NULL)
+        goto fail;
     *clen = WSGI_NO_LENGTH;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
@@ -137,7 +140,8 @@ int wsgi_fields_check(PyObject *headers, int kind, PyObject **out, uint64_t *cle
         if (!PyTuple_Check(item) && !PyUnicode_Check(item) && !PyBytes_Check(item)) {
             /* PEP 3333 says tuples; Gunicorn takes any pair, and so do we. */
             pair = PySequence_Tuple(item);
-            if (pair == NULL) PyErr_Clear();
+            if (pair == NULL)
+                PyErr_Clear();
         }
         PyObject *tup = pair ? pair : item;
         if (!PyTuple_Check(tup) || PyTuple_GET_SIZE(tup) != 2) {
@@ -146,10 +150,11 @@ int wsgi_fields_check(PyObject *headers, int kind, PyObject **out, uint64_t *cle
                          i, Py_TYPE(item)->tp_name);
             goto fail;
         }
-        int rc = add_header(list, kind, tup, PyTuple_GET_ITEM(tup, 0), PyTuple_GET_ITEM(tup, 1),
-                            clen);
+        int rc =
+            add_header(list, kind, tup, PyTuple_GET_ITEM(tup, 0), PyTuple_GET_ITEM(tup, 1), clen);
         Py_XDECREF(pair);
-        if (rc != 0) goto fail;
+        if (rc != 0)
+            goto fail;
     }
     Py_DECREF(seq);
     *out = list;
@@ -160,7 +165,6 @@ fail:
     return -1;
 }
 
-
 /* Points (*arr)[0..] at the latin-1 bytes of a checked field list (no
  * copies; valid while list lives), growing *arr to hold the fields plus
  * spare more.  Returns the count, or -1 when out of memory. */
@@ -170,7 +174,8 @@ int wsgi_fields_fill(PyObject *list, tp_header **arr, uint32_t *cap, uint32_t sp
     uint32_t need = (uint32_t)n + spare;
     if (*cap < need) {
         tp_header *t = realloc(*arr, need * sizeof *t);
-        if (t == NULL) return -1;
+        if (t == NULL)
+            return -1;
         *arr = t;
         *cap = need;
     }
@@ -180,8 +185,8 @@ int wsgi_fields_fill(PyObject *list, tp_header **arr, uint32_t *cap, uint32_t sp
         const uint8_t *np, *vp;
         wsgi_fields_latin1(PyTuple_GET_ITEM(t, 0), &np, &nl);
         wsgi_fields_latin1(PyTuple_GET_ITEM(t, 1), &vp, &vl);
-        (*arr)[i].name = (tp_str){np, (uint32_t)nl};
-        (*arr)[i].value = (tp_str){vp, (uint32_t)vl};
+        (*arr)[i].name = (tp_str){ np, (uint32_t)nl };
+        (*arr)[i].value = (tp_str){ vp, (uint32_t)vl };
     }
     return (int)n;
 }

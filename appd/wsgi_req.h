@@ -20,22 +20,22 @@
 /* One per app thread, reused request after request. */
 struct wsgi_req {
     ad_stream *s;
-    ad_resp resp;              /* the response rules' state: head, length, progress */
-    int started;               /* start_response called */
-    PyObject *headers;         /* validated list of (name, value) str tuples... */
-    tp_header *head_fields;    /* ...and their bytes, as resp's head fields */
+    ad_resp resp;           /* the response rules' state: head, length, progress */
+    int started;            /* start_response called */
+    PyObject *headers;      /* validated list of (name, value) str tuples... */
+    tp_header *head_fields; /* ...and their bytes, as resp's head fields */
     uint32_t head_cap;
     PyObject *trailers;        /* queued trailer (name, value) tuples, or NULL... */
     tp_header *trailer_fields; /* ...and their bytes, as resp's trailers */
     uint32_t trailer_cap;
-    tp_header *hint_fields;    /* wsgi.early_hints' fields while encoding */
+    tp_header *hint_fields; /* wsgi.early_hints' fields while encoding */
     uint32_t hint_cap;
-    uint8_t *filebuf;          /* wsgi.file_wrapper reads */
-    PyObject *held;            /* bytes completing the body, held back while resp.hold_end */
-    PyObject *sr;              /* reusable start_response object... */
-    PyObject *hints_fn;        /* ...and the environ callables bound to it */
+    uint8_t *filebuf;   /* wsgi.file_wrapper reads */
+    PyObject *held;     /* bytes completing the body, held back while resp.hold_end */
+    PyObject *sr;       /* reusable start_response object... */
+    PyObject *hints_fn; /* ...and the environ callables bound to it */
     PyObject *trailers_fn;
-    PyObject *input;           /* reusable wsgi.input object */
+    PyObject *input; /* reusable wsgi.input object */
 };
 
 /* wsgi_environ.c */
@@ -67,7 +67,7 @@ int wsgi_fields_fill(PyObject *list, tp_header **arr, uint32_t *cap, uint32_t sp
 int wsgi_start_init(void);
 PyObject *wsgi_start_for(wsgi_req *r);
 void wsgi_start_unbind(PyObject *sr);
-wsgi_req *wsgi_start_req(PyObject *sr);       /* NULL once its request finished */
+wsgi_req *wsgi_start_req(PyObject *sr); /* NULL once its request finished */
 
 /* wsgi_response.c: the result iterable and what it sends. */
 int wsgi_response_init(void);
@@ -85,9 +85,9 @@ void wsgi_response_error(wsgi_req *r, const char *what);
 /* wsgi_ext.c: environ callables beyond PEP 3333, under Gunicorn's names:
  * wsgi.early_hints and gunicorn.http2.send_trailers. */
 int wsgi_ext_init(void);
-PyObject *wsgi_ext_hints_new(PyObject *sr);     /* new references, bound to sr */
+PyObject *wsgi_ext_hints_new(PyObject *sr); /* new references, bound to sr */
 PyObject *wsgi_ext_trailers_new(PyObject *sr);
-int wsgi_ext_set(wsgi_req *r, PyObject *env);   /* puts r's callables into env */
+int wsgi_ext_set(wsgi_req *r, PyObject *env); /* puts r's callables into env */
 
 /* wsgi_file.c: wsgi.file_wrapper */
 extern PyTypeObject wsgi_FileWrapperType;

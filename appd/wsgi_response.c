@@ -39,8 +39,7 @@ int wsgi_response_write(wsgi_req *r, ad_send *op)
 {
     int rc;
     while ((rc = ad_stream_send_step(r->s, op)) == AD_SEND_BLOCKED) {
-        Py_BEGIN_ALLOW_THREADS
-        ad_stream_send_wait(r->s, op);
+        Py_BEGIN_ALLOW_THREADS ad_stream_send_wait(r->s, op);
         Py_END_ALLOW_THREADS
     }
     return rc == AD_SEND_DONE ? 0 : -1;
@@ -52,11 +51,12 @@ static int apply(wsgi_req *r, const ad_resp_out *out)
 {
     int rc = 0;
     if (out->write) {
-        ad_send op = {out->pre, out->prelen, out->data, out->len, out->end, out->post,
-                      out->postlen, 0};
+        ad_send op = { out->pre, out->prelen, out->data,    out->len,
+                       out->end, out->post,   out->postlen, 0 };
         rc = wsgi_response_write(r, &op);
     }
-    if (out->reset && rc == 0) ad_stream_reset(r->s, TP_RESET_INTERNAL_ERROR);
+    if (out->reset && rc == 0)
+        ad_stream_reset(r->s, TP_RESET_INTERNAL_ERROR);
     ad_resp_written(&r->resp, out, rc == 0);
     return rc;
 }
@@ -68,7 +68,8 @@ static int apply(wsgi_req *r, const ad_resp_out *out)
 int wsgi_response_send(wsgi_req *r, const uint8_t *p, size_t n, int end)
 {
     ad_resp_out out;
-    if (!ad_resp_body(&r->resp, p, n, end, &out)) return 0;
+    if (!ad_resp_body(&r->resp, p, n, end, &out))
+        return 0;
     return apply(r, &out);
 }
 
@@ -109,7 +110,8 @@ void wsgi_response_error(wsgi_req *r, const char *what)
         send_held(r, 1);
     }
     ad_resp_out out;
-    if (ad_resp_error(&r->resp, &out)) apply(r, &out);
+    if (ad_resp_error(&r->resp, &out))
+        apply(r, &out);
 }
 
 /* ---- the request ---- */
@@ -133,10 +135,12 @@ static int send_item(wsgi_req *r, PyObject *item)
     if (PyBytes_CheckExact(item)) {
         Py_ssize_t n = PyBytes_GET_SIZE(item);
         if (r->held) {
-            if (n == 0) return 0;
+            if (n == 0)
+                return 0;
             /* More after the declared length: send what was held without
              * the end; the rules drop and log the excess. */
-            if (send_held(r, 0) != 0) return -2;
+            if (send_held(r, 0) != 0)
+                return -2;
         } else if (r->resp.hold_end && !r->resp.done && n > 0 &&
                    ad_resp_completes(&r->resp, (uint64_t)n)) {
             Py_INCREF(item);
@@ -146,9 +150,11 @@ static int send_item(wsgi_req *r, PyObject *item)
         const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(item);
         return wsgi_response_send(r, p, (size_t)n, 0) ? -2 : 0;
     }
-    if (r->held && send_held(r, 0) != 0) return -2;
+    if (r->held && send_held(r, 0) != 0)
+        return -2;
     Py_buffer view;
-    if (wsgi_response_body_view(item, &view) != 0) return -1;
+    if (wsgi_response_body_view(item, &view) != 0)
+        return -1;
     int rc = wsgi_response_send(r, view.buf, (size_t)view.len, 0);
     PyBuffer_Release(&view);
     return rc ? -2 : 0;
@@ -168,17 +174,20 @@ static int iterate(wsgi_req *r, PyObject *result)
             Py_ssize_t i;
             for (i = 0; i < n; i++) {
                 PyObject *it = PySequence_Fast_GET_ITEM(result, i);
-                if (!PyBytes_CheckExact(it)) break;
+                if (!PyBytes_CheckExact(it))
+                    break;
                 total += (uint64_t)PyBytes_GET_SIZE(it);
             }
-            if (i == n) ad_resp_known_rest(&r->resp, total);
+            if (i == n)
+                ad_resp_known_rest(&r->resp, total);
         }
         for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(result); i++) {
             PyObject *item = PySequence_Fast_GET_ITEM(result, i);
-            Py_INCREF(item);   /* other threads may run while we wait for credit */
+            Py_INCREF(item); /* other threads may run while we wait for credit */
             int rc = send_item(r, item);
             Py_DECREF(item);
-            if (rc) return rc;
+            if (rc)
+                return rc;
         }
         return 0;
     }
@@ -186,24 +195,28 @@ static int iterate(wsgi_req *r, PyObject *result)
         /* Sent from C: as for lists, no app code runs meanwhile. */
         r->resp.hold_end = ad_resp_has_trailers(&r->resp);
         int rc = wsgi_file_send(r, result);
-        if (rc != 1) return rc;
+        if (rc != 1)
+            return rc;
         r->resp.hold_end = r->resp.trailers_ok;
     }
     PyObject *it = PyObject_GetIter(result);
-    if (it == NULL) return -1;
+    if (it == NULL)
+        return -1;
     PyObject *item;
     int rc = 0;
     while ((item = PyIter_Next(it)) != NULL) {
         rc = send_item(r, item);
         Py_DECREF(item);
-        if (rc) break;
+        if (rc)
+            break;
         if (r->resp.done && ad_stream_is_cancelled(r->s)) {
             rc = -2;
             break;
         }
     }
     Py_DECREF(it);
-    if (rc == 0 && PyErr_Occurred()) rc = -1;
+    if (rc == 0 && PyErr_Occurred())
+        rc = -1;
     return rc;
 }
 
@@ -212,18 +225,20 @@ static int iterate(wsgi_req *r, PyObject *result)
 static void finish(wsgi_req *r)
 {
     r->resp.hold_end = 0;
-    if (r->resp.done) return;
+    if (r->resp.done)
+        return;
     if (!r->started) {
         PyErr_SetString(PyExc_AssertionError, "the app returned without calling start_response()");
         wsgi_response_error(r, "Error handling request");
         return;
     }
-    if (r->held) {   /* it completes the length by construction */
+    if (r->held) { /* it completes the length by construction */
         send_held(r, 1);
         return;
     }
     ad_resp_out out;
-    if (ad_resp_end(&r->resp, &out)) apply(r, &out);
+    if (ad_resp_end(&r->resp, &out))
+        apply(r, &out);
 }
 
 static void close_result(wsgi_req *r, PyObject *result)
@@ -248,10 +263,13 @@ static void close_result(wsgi_req *r, PyObject *result)
 void wsgi_response_run(wsgi_req *r, PyObject *result)
 {
     int rc = iterate(r, result);
-    r->resp.finishing = 1;   /* trailers queued from now on would never be sent */
-    if (rc == -1) wsgi_response_error(r, "Error handling request");
-    else if (rc == -2) ad_resp_abort(&r->resp);
-    else finish(r);
+    r->resp.finishing = 1; /* trailers queued from now on would never be sent */
+    if (rc == -1)
+        wsgi_response_error(r, "Error handling request");
+    else if (rc == -2)
+        ad_resp_abort(&r->resp);
+    else
+        finish(r);
     close_result(r, result);
 }
 

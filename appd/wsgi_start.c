@@ -9,17 +9,16 @@
 #include "wsgi_req.h"
 
 typedef struct {
-    PyObject_HEAD
-    wsgi_req *r;      /* NULL once the request finished */
+    PyObject_HEAD wsgi_req *r; /* NULL once the request finished */
 } wsgi_SR;
 
 static PyObject *sr_write(PyObject *self, PyObject *data);
-static PyMethodDef write_def = {"write", sr_write, METH_O,
-                                "write(bytes): send body bytes now (PEP 3333 write callable)"};
+static PyMethodDef write_def = { "write", sr_write, METH_O,
+                                 "write(bytes): send body bytes now (PEP 3333 write callable)" };
 
 static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"status", "headers", "exc_info", NULL};
+    static char *kwlist[] = { "status", "headers", "exc_info", NULL };
     PyObject *status, *headers, *exc_info = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:start_response", kwlist, &status, &headers,
                                      &exc_info))
@@ -33,7 +32,8 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
         if (r->resp.head_sent) {
             /* Too late to change the response: re-raise (PEP 3333). */
             if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) != 3) {
-                PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
+                PyErr_SetString(PyExc_TypeError,
+                                "exc_info must be a (type, value, traceback) tuple");
                 return NULL;
             }
             PyObject *t = PyTuple_GET_ITEM(exc_info, 0), *v = PyTuple_GET_ITEM(exc_info, 1),
@@ -55,7 +55,8 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
     }
     Py_ssize_t sl;
     const char *sp = PyUnicode_AsUTF8AndSize(status, &sl);
-    if (sp == NULL) return NULL;
+    if (sp == NULL)
+        return NULL;
     unsigned code;
     const char *why;
     if (ad_status_parse(sp, (size_t)sl, &code, &why) != 0) {
@@ -63,13 +64,16 @@ static PyObject *sr_call(PyObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     if (code < 200) {
-        PyErr_Format(PyExc_ValueError, "invalid status %R: a final status must be 200..999 "
-                                       "(1xx are sent by the server)", status);
+        PyErr_Format(PyExc_ValueError,
+                     "invalid status %R: a final status must be 200..999 "
+                     "(1xx are sent by the server)",
+                     status);
         return NULL;
     }
     PyObject *list;
     uint64_t clen;
-    if (wsgi_fields_check(headers, WSGI_FIELDS_FINAL, &list, &clen) != 0) return NULL;
+    if (wsgi_fields_check(headers, WSGI_FIELDS_FINAL, &list, &clen) != 0)
+        return NULL;
     int k = wsgi_fields_fill(list, &r->head_fields, &r->head_cap, 1);
     if (k < 0) {
         Py_DECREF(list);
@@ -95,7 +99,8 @@ static PyObject *sr_write(PyObject *self, PyObject *data)
         return NULL;
     }
     Py_buffer view;
-    if (wsgi_response_body_view(data, &view) != 0) return NULL;
+    if (wsgi_response_body_view(data, &view) != 0)
+        return NULL;
     int rc = wsgi_response_send(r, view.buf, (size_t)view.len, 0);
     PyBuffer_Release(&view);
     if (rc != 0) {
@@ -106,8 +111,7 @@ static PyObject *sr_write(PyObject *self, PyObject *data)
 }
 
 static PyTypeObject wsgi_StartResponseType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tandem.StartResponse",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tandem.StartResponse",
     .tp_basicsize = sizeof(wsgi_SR),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "start_response(status, headers, exc_info=None) -> write",
@@ -120,14 +124,15 @@ static PyTypeObject wsgi_StartResponseType = {
  * stored one must find it unbound, not pointing at a later request. */
 PyObject *wsgi_start_for(wsgi_req *r)
 {
-    if (r->sr && (Py_REFCNT(r->sr) > 3 || Py_REFCNT(r->hints_fn) > 1 ||
-                  Py_REFCNT(r->trailers_fn) > 1)) {
+    if (r->sr &&
+        (Py_REFCNT(r->sr) > 3 || Py_REFCNT(r->hints_fn) > 1 || Py_REFCNT(r->trailers_fn) > 1)) {
         Py_CLEAR(r->hints_fn);
         Py_CLEAR(r->trailers_fn);
         Py_CLEAR(r->sr);
     }
     if (r->sr == NULL) {
-        if ((r->sr = PyType_GenericAlloc(&wsgi_StartResponseType, 0)) == NULL) return NULL;
+        if ((r->sr = PyType_GenericAlloc(&wsgi_StartResponseType, 0)) == NULL)
+            return NULL;
         r->hints_fn = wsgi_ext_hints_new(r->sr);
         r->trailers_fn = wsgi_ext_trailers_new(r->sr);
         if (r->hints_fn == NULL || r->trailers_fn == NULL) {
@@ -143,15 +148,10 @@ PyObject *wsgi_start_for(wsgi_req *r)
 
 void wsgi_start_unbind(PyObject *sr)
 {
-    if (sr) ((wsgi_SR *)sr)->r = NULL;
+    if (sr)
+        ((wsgi_SR *)sr)->r = NULL;
 }
 
-wsgi_req *wsgi_start_req(PyObject *sr)
-{
-    return ((wsgi_SR *)sr)->r;
-}
+wsgi_req *wsgi_start_req(PyObject *sr) { return ((wsgi_SR *)sr)->r; }
 
-int wsgi_start_init(void)
-{
-    return PyType_Ready(&wsgi_StartResponseType);
-}
+int wsgi_start_init(void) { return PyType_Ready(&wsgi_StartResponseType); }

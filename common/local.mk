@@ -12,6 +12,7 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_pyconf.c common/tc_pyconf.h \
 	common/tc_addr.c common/tc_addr.h \
 	common/tc_notify.c common/tc_notify.h \
+	common/tc_pidfile.c common/tc_pidfile.h \
 	common/tc_suggest.c common/tc_suggest.h \
 	common/tc_shlex.c common/tc_shlex.h \
 	common/tc_conf.c common/tc_conf.h \

@@ -81,7 +81,8 @@ static int split_host_port(const char *spec, char *host, size_t hostlen, const c
         return -1;
     }
     snprintf(host, hostlen, "%.*s", (int)(colon - spec), spec);
-    if (host[0] == '\0') snprintf(host, hostlen, "0.0.0.0");
+    if (host[0] == '\0')
+        snprintf(host, hostlen, "0.0.0.0");
     *port = colon + 1;
     return 0;
 }
@@ -91,13 +92,15 @@ static int parse_inet(const char *spec, int default_port, tc_addr *out, char *er
     char host[256];
     const char *port_text;
     long long port = default_port;
-    if (split_host_port(spec, host, sizeof host, &port_text, err, errlen) != 0) return -1;
+    if (split_host_port(spec, host, sizeof host, &port_text, err, errlen) != 0)
+        return -1;
     if (port_text && (tc_parse_ll(port_text, &port) != 0 || port < 0 || port > 65535)) {
         snprintf(err, errlen, "%s: port must be a number from 0 to 65535", spec);
         return -1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE };
     struct addrinfo *res;
     char portbuf[8];
     snprintf(portbuf, sizeof portbuf, "%lld", port);
@@ -112,7 +115,8 @@ static int parse_inet(const char *spec, int default_port, tc_addr *out, char *er
     char ip[INET6_ADDRSTRLEN];
     unsigned p;
     tc_sockaddr_text((struct sockaddr *)&out->ss, ip, sizeof ip, &p);
-    snprintf(out->text, sizeof out->text, out->ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, p);
+    snprintf(out->text, sizeof out->text, out->ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+             p);
     return 0;
 }
 
@@ -120,17 +124,22 @@ int tc_addr_parse(const char *spec, int default_port, tc_addr *out, char *err, s
 {
     memset(out, 0, sizeof *out);
     out->fd = -1;
-    if (strncmp(spec, "unix:", 5) == 0) return parse_unix(spec + 5, out, err, errlen);
-    if (strncmp(spec, "unix://", 7) == 0) return parse_unix(spec + 7, out, err, errlen);
-    if (strncmp(spec, "fd://", 5) == 0) return parse_fd(spec + 5, out, err, errlen);
-    if (spec[0] == '/') return parse_unix(spec, out, err, errlen);
+    if (strncmp(spec, "unix:", 5) == 0)
+        return parse_unix(spec + 5, out, err, errlen);
+    if (strncmp(spec, "unix://", 7) == 0)
+        return parse_unix(spec + 7, out, err, errlen);
+    if (strncmp(spec, "fd://", 5) == 0)
+        return parse_fd(spec + 5, out, err, errlen);
+    if (spec[0] == '/')
+        return parse_unix(spec, out, err, errlen);
     return parse_inet(spec, default_port, out, err, errlen);
 }
 
 void tc_sockaddr_text(const struct sockaddr *sa, char *ip, size_t iplen, unsigned *port)
 {
     *port = 0;
-    if (iplen) ip[0] = '\0';
+    if (iplen)
+        ip[0] = '\0';
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
@@ -147,13 +156,15 @@ static int clear_stale_unix(const tc_addr *a, char *err, size_t errlen)
 {
     const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->ss;
     struct stat st;
-    if (lstat(sun->sun_path, &st) != 0) return 0;
+    if (lstat(sun->sun_path, &st) != 0)
+        return 0;
     if (!S_ISSOCK(st.st_mode)) {
         snprintf(err, errlen, "cannot listen on %s: file exists and is not a socket", a->text);
         return -1;
     }
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe < 0) return 0;
+    if (probe < 0)
+        return 0;
     int live = connect(probe, (const struct sockaddr *)&a->ss, a->len) == 0;
     close(probe);
     if (live) {
@@ -175,15 +186,18 @@ int tc_listen(const tc_addr *a, int backlog, char *err, size_t errlen)
         return a->fd;
     }
     int family = a->ss.ss_family;
-    if (family == AF_UNIX && clear_stale_unix(a, err, errlen) != 0) return -1;
+    if (family == AF_UNIX && clear_stale_unix(a, err, errlen) != 0)
+        return -1;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "cannot listen on %s: socket: %s", a->text, strerror(errno));
         return -1;
     }
     int one = 1;
-    if (family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (family != AF_UNIX)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 || listen(fd, backlog) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", a->text, strerror(errno));
         close(fd);

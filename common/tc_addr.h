@@ -11,8 +11,8 @@
 typedef struct {
     struct sockaddr_storage ss;
     socklen_t len;
-    int fd;                 /* fd://N: an inherited descriptor, else -1 */
-    char text[300];         /* canonical text for logs */
+    int fd;         /* fd://N: an inherited descriptor, else -1 */
+    char text[300]; /* canonical text for logs */
 } tc_addr;
 
 /* default_port is used for "HOST" alone. */

@@ -21,11 +21,11 @@
 
 /* What one daemon knows of the names around it. */
 typedef struct {
-    const char *prog;          /* "tandem-proxy", for messages */
-    const tc_opt *table;       /* its settings */
-    const char *other_prog;    /* "tandem-appd" */
-    const tc_opt *other;       /* the other daemon's settings, left to it */
-    int runs_hooks;            /* Gunicorn's server hooks are this daemon's (tandem-appd) */
+    const char *prog;       /* "tandem-proxy", for messages */
+    const tc_opt *table;    /* its settings */
+    const char *other_prog; /* "tandem-appd" */
+    const tc_opt *other;    /* the other daemon's settings, left to it */
+    int runs_hooks;         /* Gunicorn's server hooks are this daemon's (tandem-appd) */
     /* Optional: the checks the daemon makes of one key's value alone at
      * start-up, made as the file sets it so that the error has its line. */
     int (*check)(const void *settings, const char *key, char *err, size_t errlen);
@@ -33,10 +33,10 @@ typedef struct {
 
 /* What a config key is to a daemon: bits. */
 enum {
-    TC_KEY_MINE = 1,           /* one of its rows (or a server hook: row NULL) */
-    TC_KEY_OTHERS = 2,         /* the other daemon's (both bits: each takes it) */
-    TC_KEY_CLI_ONLY = 4,       /* a command-line setting: not for a file */
-    TC_KEY_UNSUPPORTED = 8,    /* a Gunicorn setting tandem does not support yet */
+    TC_KEY_MINE = 1,        /* one of its rows (or a server hook: row NULL) */
+    TC_KEY_OTHERS = 2,      /* the other daemon's (both bits: each takes it) */
+    TC_KEY_CLI_ONLY = 4,    /* a command-line setting: not for a file */
+    TC_KEY_UNSUPPORTED = 8, /* a Gunicorn setting tandem does not support yet */
     TC_KEY_UNKNOWN = 16,
 };
 
@@ -69,7 +69,7 @@ typedef struct {
 typedef struct {
     tc_conf_arg *v;
     size_t n;
-    const char *source;        /* "GUNICORN_CMD_ARGS" for messages; NULL: the command line */
+    const char *source; /* "GUNICORN_CMD_ARGS" for messages; NULL: the command line */
 } tc_conf_args;
 
 /* This daemon's own command line, argv[1..argc): its flags and aliases;

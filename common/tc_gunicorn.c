@@ -132,7 +132,8 @@ const tc_gunicorn_setting tc_gunicorn_settings[] = {
 const tc_gunicorn_setting *tc_gunicorn_find_key(const char *key)
 {
     for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++)
-        if (strcmp(g->key, key) == 0) return g;
+        if (strcmp(g->key, key) == 0)
+            return g;
     return NULL;
 }
 
@@ -143,18 +144,22 @@ static int has_flag(const char *list, const char *arg)
     size_t want = arg[1] == '-' ? strcspn(arg, "=") : 2;
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, " ");
-        if (n == want && strncmp(p, arg, n) == 0) return 1;
+        if (n == want && strncmp(p, arg, n) == 0)
+            return 1;
         p += n;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     return 0;
 }
 
 const tc_gunicorn_setting *tc_gunicorn_find_flag(const char *arg)
 {
-    if (arg[0] != '-' || arg[1] == '\0') return NULL;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
     for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++)
-        if (g->flags && has_flag(g->flags, arg)) return g;
+        if (g->flags && has_flag(g->flags, arg))
+            return g;
     return NULL;
 }
 

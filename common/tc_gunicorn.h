@@ -5,9 +5,9 @@
 #define TANDEM_TC_GUNICORN_H
 
 typedef struct {
-    const char *key;     /* config key, e.g. "accesslog" */
-    const char *flags;   /* its flags, space-separated ("-D --daemon"); NULL = config file only */
-    int hook;            /* a server hook: a callable in the config file (post_fork...) */
+    const char *key;   /* config key, e.g. "accesslog" */
+    const char *flags; /* its flags, space-separated ("-D --daemon"); NULL = config file only */
+    int hook;          /* a server hook: a callable in the config file (post_fork...) */
 } tc_gunicorn_setting;
 
 /* Every setting, in gunicorn/config.py's order; ends with a NULL key. */

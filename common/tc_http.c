@@ -15,6 +15,8 @@
 #define OB TC_HTTP_VCHAR
 #define OB16 OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB, OB
 
+/* One class byte per character, sixteen to a line. */
+/* clang-format off */
 const uint8_t tc_http_class[256] = {
     /* 0x00      HT */
     CT, CT, CT, CT, CT, CT, CT, CT, CT, WS, CT, CT, CT, CT, CT, CT,
@@ -35,6 +37,7 @@ const uint8_t tc_http_class[256] = {
     /* 0x80-0xff */
     OB16, OB16, OB16, OB16, OB16, OB16, OB16, OB16,
 };
+/* clang-format on */
 
 #undef CT
 #undef WS
@@ -174,26 +177,43 @@ int tc_http_h2_request_drops(const uint8_t *name, size_t nlen, const uint8_t *va
  * response controls and content metadata.  Request-only fields (Expect,
  * Range...) are here too: a response never needs them and an intermediary
  * might act on them. */
-#define TRL(lit, verdict) { lit, sizeof lit - 1, verdict }
+#define TRL(lit, verdict)            \
+    {                                \
+        lit, sizeof lit - 1, verdict \
+    }
 static const struct {
     const char *name;
     size_t len;
     int verdict;
 } trailer_refused[] = {
-    TRL("content-length", TC_HTTP_TRL_FRAMING),     TRL("transfer-encoding", TC_HTTP_TRL_FRAMING),
-    TRL("trailer", TC_HTTP_TRL_FRAMING),            TRL("te", TC_HTTP_TRL_FRAMING),
-    TRL("connection", TC_HTTP_TRL_CONNECTION),      TRL("keep-alive", TC_HTTP_TRL_CONNECTION),
-    TRL("proxy-connection", TC_HTTP_TRL_CONNECTION), TRL("upgrade", TC_HTTP_TRL_CONNECTION),
-    TRL("host", TC_HTTP_TRL_ROUTING),               TRL("max-forwards", TC_HTTP_TRL_ROUTING),
-    TRL("authorization", TC_HTTP_TRL_AUTH),         TRL("proxy-authorization", TC_HTTP_TRL_AUTH),
-    TRL("www-authenticate", TC_HTTP_TRL_AUTH),      TRL("proxy-authenticate", TC_HTTP_TRL_AUTH),
-    TRL("set-cookie", TC_HTTP_TRL_AUTH),            TRL("cookie", TC_HTTP_TRL_AUTH),
-    TRL("cache-control", TC_HTTP_TRL_CONTROL),      TRL("expires", TC_HTTP_TRL_CONTROL),
-    TRL("age", TC_HTTP_TRL_CONTROL),                TRL("date", TC_HTTP_TRL_CONTROL),
-    TRL("location", TC_HTTP_TRL_CONTROL),           TRL("retry-after", TC_HTTP_TRL_CONTROL),
-    TRL("vary", TC_HTTP_TRL_CONTROL),               TRL("pragma", TC_HTTP_TRL_CONTROL),
-    TRL("expect", TC_HTTP_TRL_CONTROL),             TRL("range", TC_HTTP_TRL_CONTROL),
-    TRL("content-type", TC_HTTP_TRL_CONTENT),       TRL("content-encoding", TC_HTTP_TRL_CONTENT),
+    TRL("content-length", TC_HTTP_TRL_FRAMING),
+    TRL("transfer-encoding", TC_HTTP_TRL_FRAMING),
+    TRL("trailer", TC_HTTP_TRL_FRAMING),
+    TRL("te", TC_HTTP_TRL_FRAMING),
+    TRL("connection", TC_HTTP_TRL_CONNECTION),
+    TRL("keep-alive", TC_HTTP_TRL_CONNECTION),
+    TRL("proxy-connection", TC_HTTP_TRL_CONNECTION),
+    TRL("upgrade", TC_HTTP_TRL_CONNECTION),
+    TRL("host", TC_HTTP_TRL_ROUTING),
+    TRL("max-forwards", TC_HTTP_TRL_ROUTING),
+    TRL("authorization", TC_HTTP_TRL_AUTH),
+    TRL("proxy-authorization", TC_HTTP_TRL_AUTH),
+    TRL("www-authenticate", TC_HTTP_TRL_AUTH),
+    TRL("proxy-authenticate", TC_HTTP_TRL_AUTH),
+    TRL("set-cookie", TC_HTTP_TRL_AUTH),
+    TRL("cookie", TC_HTTP_TRL_AUTH),
+    TRL("cache-control", TC_HTTP_TRL_CONTROL),
+    TRL("expires", TC_HTTP_TRL_CONTROL),
+    TRL("age", TC_HTTP_TRL_CONTROL),
+    TRL("date", TC_HTTP_TRL_CONTROL),
+    TRL("location", TC_HTTP_TRL_CONTROL),
+    TRL("retry-after", TC_HTTP_TRL_CONTROL),
+    TRL("vary", TC_HTTP_TRL_CONTROL),
+    TRL("pragma", TC_HTTP_TRL_CONTROL),
+    TRL("expect", TC_HTTP_TRL_CONTROL),
+    TRL("range", TC_HTTP_TRL_CONTROL),
+    TRL("content-type", TC_HTTP_TRL_CONTENT),
+    TRL("content-encoding", TC_HTTP_TRL_CONTENT),
     TRL("content-range", TC_HTTP_TRL_CONTENT),
 };
 #undef TRL

@@ -18,34 +18,22 @@
 
 /* ---- Character classes: one bit each in tc_http_class[] ---------------- */
 
-#define TC_HTTP_TCHAR 0x01  /* tchar (RFC 9110 §5.6.2): names, methods, codings */
-#define TC_HTTP_VCHAR 0x02  /* field-vchar (RFC 9110 §5.5): VCHAR 0x21-0x7e, obs-text 0x80-0xff */
-#define TC_HTTP_OWS 0x04    /* SP and HTAB (RFC 9110 §5.6.3) */
-#define TC_HTTP_DIGIT 0x08  /* DIGIT */
+#define TC_HTTP_TCHAR 0x01 /* tchar (RFC 9110 §5.6.2): names, methods, codings */
+#define TC_HTTP_VCHAR 0x02 /* field-vchar (RFC 9110 §5.5): VCHAR 0x21-0x7e, obs-text 0x80-0xff */
+#define TC_HTTP_OWS 0x04   /* SP and HTAB (RFC 9110 §5.6.3) */
+#define TC_HTTP_DIGIT 0x08 /* DIGIT */
 
 /* The one definition of those classes.  NUL, CR, LF, every other CTL and
  * DEL are in none, so a loop that scans for a class stops on them. */
 extern const uint8_t tc_http_class[256];
 
-static inline int tc_http_is_tchar(uint8_t c)
-{
-    return (tc_http_class[c] & TC_HTTP_TCHAR) != 0;
-}
+static inline int tc_http_is_tchar(uint8_t c) { return (tc_http_class[c] & TC_HTTP_TCHAR) != 0; }
 
-static inline int tc_http_is_vchar(uint8_t c)
-{
-    return (tc_http_class[c] & TC_HTTP_VCHAR) != 0;
-}
+static inline int tc_http_is_vchar(uint8_t c) { return (tc_http_class[c] & TC_HTTP_VCHAR) != 0; }
 
-static inline int tc_http_is_ows(uint8_t c)
-{
-    return (tc_http_class[c] & TC_HTTP_OWS) != 0;
-}
+static inline int tc_http_is_ows(uint8_t c) { return (tc_http_class[c] & TC_HTTP_OWS) != 0; }
 
-static inline int tc_http_is_digit(uint8_t c)
-{
-    return (tc_http_class[c] & TC_HTTP_DIGIT) != 0;
-}
+static inline int tc_http_is_digit(uint8_t c) { return (tc_http_class[c] & TC_HTTP_DIGIT) != 0; }
 
 /* A byte that may appear inside a field value: field-vchar, SP or HTAB. */
 static inline int tc_http_is_value_char(uint8_t c)
@@ -122,8 +110,8 @@ static inline int tc_http_field_ok(const uint8_t *name, size_t nlen, const uint8
  * curl, Python's int64 APIs) can hold.  Larger is refused, never wrapped. */
 #define TC_HTTP_LENGTH_MAX UINT64_C(0x7fffffffffffffff)
 
-#define TC_HTTP_CL_INVALID (-1)   /* not 1*DIGIT, empty, or above TC_HTTP_LENGTH_MAX */
-#define TC_HTTP_CL_CONFLICT (-2)  /* a list whose elements are not the same bytes */
+#define TC_HTTP_CL_INVALID (-1)  /* not 1*DIGIT, empty, or above TC_HTTP_LENGTH_MAX */
+#define TC_HTTP_CL_CONFLICT (-2) /* a list whose elements are not the same bytes */
 
 /* One value: OWS around it is trimmed, then 1*DIGIT (leading zeros are
  * fine; no sign, no list, nothing else).  0 with *out set, or
@@ -164,14 +152,14 @@ int tc_http_h2_request_drops(const uint8_t *name, size_t nlen, const uint8_t *va
  * trailers and logs the same words. */
 enum tc_http_trailer_verdict {
     TC_HTTP_TRL_OK = 0,
-    TC_HTTP_TRL_PSEUDO,      /* ":status", ":path"...: pseudo-headers only open a header block */
-    TC_HTTP_TRL_SYNTAX,      /* empty, or not a token */
-    TC_HTTP_TRL_FRAMING,     /* content-length, transfer-encoding, trailer, te */
-    TC_HTTP_TRL_CONNECTION,  /* connection, keep-alive, proxy-connection, upgrade */
-    TC_HTTP_TRL_ROUTING,     /* host, max-forwards */
-    TC_HTTP_TRL_AUTH,        /* authorization, www-authenticate, set-cookie, cookie... */
-    TC_HTTP_TRL_CONTROL,     /* cache-control, expires, date, location, vary, range... */
-    TC_HTTP_TRL_CONTENT,     /* content-type, content-encoding, content-range */
+    TC_HTTP_TRL_PSEUDO,     /* ":status", ":path"...: pseudo-headers only open a header block */
+    TC_HTTP_TRL_SYNTAX,     /* empty, or not a token */
+    TC_HTTP_TRL_FRAMING,    /* content-length, transfer-encoding, trailer, te */
+    TC_HTTP_TRL_CONNECTION, /* connection, keep-alive, proxy-connection, upgrade */
+    TC_HTTP_TRL_ROUTING,    /* host, max-forwards */
+    TC_HTTP_TRL_AUTH,       /* authorization, www-authenticate, set-cookie, cookie... */
+    TC_HTTP_TRL_CONTROL,    /* cache-control, expires, date, location, vary, range... */
+    TC_HTTP_TRL_CONTENT,    /* content-type, content-encoding, content-range */
 };
 
 /* Classifies a trailer field name (any case): TC_HTTP_TRL_OK or why not. */

@@ -18,10 +18,14 @@ static char *log_path;
 
 static const char *level_name(int level)
 {
-    if (level >= TC_LOG_CRITICAL) return "CRITICAL";
-    if (level >= TC_LOG_ERROR) return "ERROR";
-    if (level >= TC_LOG_WARNING) return "WARNING";
-    if (level >= TC_LOG_INFO) return "INFO";
+    if (level >= TC_LOG_CRITICAL)
+        return "CRITICAL";
+    if (level >= TC_LOG_ERROR)
+        return "ERROR";
+    if (level >= TC_LOG_WARNING)
+        return "WARNING";
+    if (level >= TC_LOG_INFO)
+        return "INFO";
     return "DEBUG";
 }
 
@@ -40,14 +44,16 @@ int tc_log_open(const char *path, int level)
         return 0;
     }
     int fd = open_path(path);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     char *copy = strdup(path);
     if (copy == NULL) {
         close(fd);
         errno = ENOMEM;
         return -1;
     }
-    if (log_fd > 2) close(log_fd);
+    if (log_fd > 2)
+        close(log_fd);
     free(log_path);
     log_path = copy;
     log_fd = fd;
@@ -56,9 +62,11 @@ int tc_log_open(const char *path, int level)
 
 int tc_log_reopen(void)
 {
-    if (log_path == NULL) return 0;
+    if (log_path == NULL)
+        return 0;
     int fd = open_path(log_path);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     /* dup2 keeps the descriptor number, so other threads never see a closed fd. */
     if (dup2(fd, log_fd) < 0) {
         int saved = errno;
@@ -76,18 +84,23 @@ int tc_log_fd(void) { return log_fd; }
 
 int tc_log_level_parse(const char *name)
 {
-    static const struct { const char *name; int level; } names[] = {
-        {"debug", TC_LOG_DEBUG}, {"info", TC_LOG_INFO}, {"warning", TC_LOG_WARNING},
-        {"warn", TC_LOG_WARNING}, {"error", TC_LOG_ERROR}, {"critical", TC_LOG_CRITICAL},
+    static const struct {
+        const char *name;
+        int level;
+    } names[] = {
+        { "debug", TC_LOG_DEBUG },  { "info", TC_LOG_INFO },   { "warning", TC_LOG_WARNING },
+        { "warn", TC_LOG_WARNING }, { "error", TC_LOG_ERROR }, { "critical", TC_LOG_CRITICAL },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcasecmp(name, names[i].name) == 0) return names[i].level;
+        if (strcasecmp(name, names[i].name) == 0)
+            return names[i].level;
     return -1;
 }
 
 void tc_vlog(int level, const char *fmt, va_list ap)
 {
-    if (level < tc_log_get_level()) return;
+    if (level < tc_log_get_level())
+        return;
     char line[4096];
     struct timespec ts;
     struct tm tm;
@@ -95,10 +108,13 @@ void tc_vlog(int level, const char *fmt, va_list ap)
     localtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(line, sizeof line, "[%Y-%m-%d %H:%M:%S %z] ", &tm);
     int w = snprintf(line + n, sizeof line - n, "[%ld] [%s] ", (long)getpid(), level_name(level));
-    if (w > 0) n += (size_t)w;
+    if (w > 0)
+        n += (size_t)w;
     w = vsnprintf(line + n, sizeof line - n, fmt, ap);
-    if (w > 0) n += (size_t)w;
-    if (n > sizeof line - 2) n = sizeof line - 2; /* truncated: keep the newline */
+    if (w > 0)
+        n += (size_t)w;
+    if (n > sizeof line - 2)
+        n = sizeof line - 2; /* truncated: keep the newline */
     line[n++] = '\n';
     ssize_t r;
     do {

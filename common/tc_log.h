@@ -31,7 +31,11 @@ int tc_log_fd(void);
 void tc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tc_vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
-#define tc_debug(...) do { if (tc_log_get_level() <= TC_LOG_DEBUG) tc_log(TC_LOG_DEBUG, __VA_ARGS__); } while (0)
+#define tc_debug(...)                           \
+    do {                                        \
+        if (tc_log_get_level() <= TC_LOG_DEBUG) \
+            tc_log(TC_LOG_DEBUG, __VA_ARGS__);  \
+    } while (0)
 #define tc_info(...) tc_log(TC_LOG_INFO, __VA_ARGS__)
 #define tc_warn(...) tc_log(TC_LOG_WARNING, __VA_ARGS__)
 #define tc_error(...) tc_log(TC_LOG_ERROR, __VA_ARGS__)

@@ -19,7 +19,8 @@ static int notify_addr(const char *path, struct sockaddr_un *sun, socklen_t *len
     memset(sun, 0, sizeof *sun);
     sun->sun_family = AF_UNIX;
     memcpy(sun->sun_path, path, n);
-    if (path[0] == '@') sun->sun_path[0] = '\0';
+    if (path[0] == '@')
+        sun->sun_path[0] = '\0';
     *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
     return 0;
 }
@@ -27,12 +28,15 @@ static int notify_addr(const char *path, struct sockaddr_un *sun, socklen_t *len
 int tc_notify(const char *state)
 {
     const char *path = getenv("NOTIFY_SOCKET");
-    if (path == NULL) return 0;
+    if (path == NULL)
+        return 0;
     struct sockaddr_un sun;
     socklen_t len;
-    if (notify_addr(path, &sun, &len) != 0) return -1;
+    if (notify_addr(path, &sun, &len) != 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     ssize_t r = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
     int saved = errno;
     close(fd);
@@ -44,9 +48,11 @@ int tc_notify_listen(const char *path)
 {
     struct sockaddr_un sun;
     socklen_t len;
-    if (notify_addr(path, &sun, &len) != 0) return -1;
+    if (notify_addr(path, &sun, &len) != 0)
+        return -1;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     if (bind(fd, (struct sockaddr *)&sun, len) != 0) {
         int saved = errno;
         close(fd);
@@ -59,7 +65,8 @@ int tc_notify_listen(const char *path)
 int tc_notify_recv(int fd, char *buf, size_t len)
 {
     ssize_t r = recv(fd, buf, len - 1, 0);
-    if (r < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    if (r < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
     buf[r] = '\0';
     return (int)r;
 }

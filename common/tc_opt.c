@@ -13,22 +13,30 @@
 
 int tc_parse_ll(const char *s, long long *out)
 {
-    if (s == NULL || *s == '\0') return -1;
+    if (s == NULL || *s == '\0')
+        return -1;
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || end == s) return -1;
+    if (errno != 0 || *end != '\0' || end == s)
+        return -1;
     *out = v;
     return 0;
 }
 
 int tc_parse_bool(const char *s, int *out)
 {
-    static const char *yes[] = {"1", "true", "yes", "on"};
-    static const char *no[] = {"0", "false", "no", "off"};
+    static const char *yes[] = { "1", "true", "yes", "on" };
+    static const char *no[] = { "0", "false", "no", "off" };
     for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) { *out = 1; return 0; }
-        if (strcasecmp(s, no[i]) == 0) { *out = 0; return 0; }
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
     }
     return -1;
 }
@@ -36,16 +44,19 @@ int tc_parse_bool(const char *s, int *out)
 int tc_strlist_add(tc_strlist *l, const char *item)
 {
     char **items = realloc(l->items, (l->n + 1) * sizeof *items);
-    if (items == NULL) return -1;
+    if (items == NULL)
+        return -1;
     l->items = items;
-    if ((l->items[l->n] = strdup(item)) == NULL) return -1;
+    if ((l->items[l->n] = strdup(item)) == NULL)
+        return -1;
     l->n++;
     return 0;
 }
 
 void tc_strlist_free(tc_strlist *l)
 {
-    for (size_t i = 0; i < l->n; i++) free(l->items[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
     free(l->items);
     l->items = NULL;
     l->n = 0;
@@ -54,11 +65,14 @@ void tc_strlist_free(tc_strlist *l)
 int tc_csv_next(const char **p, const char **tok, size_t *len)
 {
     const char *s = *p;
-    while (*s == ' ' || *s == '\t' || *s == ',') s++;
+    while (*s == ' ' || *s == '\t' || *s == ',')
+        s++;
     const char *start = s;
-    while (*s && *s != ',') s++;
+    while (*s && *s != ',')
+        s++;
     size_t n = (size_t)(s - start);
-    while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t')) n--;
+    while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
+        n--;
     *p = s;
     *tok = start;
     *len = n;
@@ -120,8 +134,7 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
-static int set_choice(const tc_opt *opt, void *field, const char *value, char *err,
-                      size_t errlen)
+static int set_choice(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
     for (int i = 0; opt->choices[i]; i++)
         if (strcasecmp(value, opt->choices[i]) == 0) {
@@ -136,15 +149,16 @@ static int set_choice(const tc_opt *opt, void *field, const char *value, char *e
     return -1;
 }
 
-static int set_list(const tc_opt *opt, tc_strlist *l, const char *value, char *err,
-                    size_t errlen)
+static int set_list(const tc_opt *opt, tc_strlist *l, const char *value, char *err, size_t errlen)
 {
     if (l->from_default) {
         tc_strlist_free(l);
         l->from_default = 0;
     }
-    if (opt->parse) return opt->parse(opt, l, value, err, errlen);
-    if (strlist_add_csv(l, value) == 0) return 0;
+    if (opt->parse)
+        return opt->parse(opt, l, value, err, errlen);
+    if (strlist_add_csv(l, value) == 0)
+        return 0;
     snprintf(err, errlen, "out of memory");
     return -1;
 }
@@ -153,22 +167,21 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
 {
     void *field = FIELD(settings, opt);
     char name[128];
-    if (opt->type == TC_OPT_LIST) return set_list(opt, field, value, err, errlen);
-    if (opt->parse) return opt->parse(opt, field, value, err, errlen);
+    if (opt->type == TC_OPT_LIST)
+        return set_list(opt, field, value, err, errlen);
+    if (opt->parse)
+        return opt->parse(opt, field, value, err, errlen);
     switch (opt->type) {
-    case TC_OPT_STR:
-        return set_str(field, value, err, errlen);
-    case TC_OPT_INT:
-        return set_int(opt, field, value, err, errlen);
+    case TC_OPT_STR: return set_str(field, value, err, errlen);
+    case TC_OPT_INT: return set_int(opt, field, value, err, errlen);
     case TC_OPT_BOOL:
-        if (tc_parse_bool(value, (int *)field) == 0) return 0;
+        if (tc_parse_bool(value, (int *)field) == 0)
+            return 0;
         opt_name(opt, name, sizeof name);
         snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
         return -1;
-    case TC_OPT_CHOICE:
-        return set_choice(opt, field, value, err, errlen);
-    case TC_OPT_LIST:
-        break;
+    case TC_OPT_CHOICE: return set_choice(opt, field, value, err, errlen);
+    case TC_OPT_LIST: break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
     return -1;
@@ -196,15 +209,19 @@ int tc_opt_unset(const tc_opt *opt, void *settings, char *err, size_t errlen)
 void tc_opt_lists_replaceable(const tc_opt *table, void *settings)
 {
     for (const tc_opt *o = table; o->key; o++)
-        if (o->type == TC_OPT_LIST) ((tc_strlist *)FIELD(settings, o))->from_default = 1;
+        if (o->type == TC_OPT_LIST)
+            ((tc_strlist *)FIELD(settings, o))->from_default = 1;
 }
 
 int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errlen)
 {
     for (const tc_opt *o = table; o->key; o++) {
-        if (o->def == NULL) continue;
-        if (o->type == TC_OPT_LIST && o->def[0] == '\0') continue;
-        if (tc_opt_set(o, settings, o->def, err, errlen) != 0) return -1;
+        if (o->def == NULL)
+            continue;
+        if (o->type == TC_OPT_LIST && o->def[0] == '\0')
+            continue;
+        if (tc_opt_set(o, settings, o->def, err, errlen) != 0)
+            return -1;
     }
     tc_opt_lists_replaceable(table, settings);
     return 0;
@@ -213,7 +230,8 @@ int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errle
 const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key)
 {
     for (const tc_opt *o = table; o->key; o++)
-        if (strcmp(o->key, key) == 0) return o;
+        if (strcmp(o->key, key) == 0)
+            return o;
     return NULL;
 }
 
@@ -228,25 +246,31 @@ static int spells_alias(const tc_opt *o, const char *arg)
 {
     for (const char *p = o->aliases; p && *p;) {
         size_t n = strcspn(p, " ");
-        if (n && same_flag(arg, p, n)) return 1;
+        if (n && same_flag(arg, p, n))
+            return 1;
         p += n;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     return 0;
 }
 
 int tc_opt_spells(const tc_opt *o, const char *arg)
 {
-    if (arg[0] != '-' || arg[1] == '\0') return 0;
-    if (arg[1] != '-') return o->short_flag && o->short_flag == arg[1];
-    if (o->flag && same_flag(arg, o->flag, strlen(o->flag))) return 1;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return 0;
+    if (arg[1] != '-')
+        return o->short_flag && o->short_flag == arg[1];
+    if (o->flag && same_flag(arg, o->flag, strlen(o->flag)))
+        return 1;
     return spells_alias(o, arg) ? 2 : 0;
 }
 
 const tc_opt *tc_opt_find_flag(const tc_opt *table, const char *arg)
 {
     for (const tc_opt *o = table; o->key; o++)
-        if (tc_opt_spells(o, arg)) return o;
+        if (tc_opt_spells(o, arg))
+            return o;
     return NULL;
 }
 
@@ -254,13 +278,14 @@ const tc_opt *tc_opt_find_shared_flag(const tc_opt *table, const char *arg)
 {
     for (const tc_opt *o = table; o->key; o++) {
         int how = tc_opt_spells(o, arg);
-        if (how == 2 || (how == 1 && !(o->flags & TC_OPT_OWN_FLAG))) return o;
+        if (how == 2 || (how == 1 && !(o->flags & TC_OPT_OWN_FLAG)))
+            return o;
     }
     return NULL;
 }
 
-int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value,
-                      char *err, size_t errlen)
+int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value, char *err,
+                      size_t errlen)
 {
     const char *arg = argv[*i];
     const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
@@ -272,8 +297,14 @@ int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char
         }
         return 0;
     }
-    if (eq) { *value = eq + 1; return 0; }
-    if (arg[1] != '-' && arg[2] != '\0') { *value = arg + 2; return 0; }
+    if (eq) {
+        *value = eq + 1;
+        return 0;
+    }
+    if (arg[1] != '-' && arg[2] != '\0') {
+        *value = arg + 2;
+        return 0;
+    }
     if (*i + 1 >= argc) {
         snprintf(err, errlen, "option '%s' requires a value (%s)", arg,
                  o->metavar ? o->metavar : "VALUE");
@@ -290,7 +321,10 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
     *npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (!options_done && strcmp(arg, "--") == 0) { options_done = 1; continue; }
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = 1;
+            continue;
+        }
         if (options_done || arg[0] != '-' || arg[1] == '\0') {
             if (*npos >= max_pos) {
                 snprintf(err, errlen, "unexpected argument '%s'", arg);
@@ -305,8 +339,10 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
             return -1;
         }
         const char *value;
-        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0) return -1;
-        if (tc_opt_set(o, settings, value, err, errlen) != 0) return -1;
+        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0)
+            return -1;
+        if (tc_opt_set(o, settings, value, err, errlen) != 0)
+            return -1;
     }
     return 0;
 }
@@ -314,8 +350,10 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
 int tc_opt_asks(int argc, char **argv, const char *s, const char *l)
 {
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) break;
-        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0) return 1;
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], s) == 0 || strcmp(argv[i], l) == 0)
+            return 1;
     }
     return 0;
 }
@@ -324,12 +362,15 @@ void tc_opt_usage_row(FILE *out, const tc_opt *o)
 {
     char left[96];
     int n = 0;
-    if (o->short_flag) n = snprintf(left, sizeof left, "-%c, ", o->short_flag);
+    if (o->short_flag)
+        n = snprintf(left, sizeof left, "-%c, ", o->short_flag);
     snprintf(left + n, sizeof left - (size_t)n, "%s%s%s", o->flag, o->metavar ? " " : "",
              o->metavar ? o->metavar : "");
     fprintf(out, "  %-38s %s", left, o->help ? o->help : "");
-    if (o->aliases) fprintf(out, " (also %s)", o->aliases);
-    if (o->def && o->def[0] && o->type != TC_OPT_BOOL) fprintf(out, " [%s]", o->def);
+    if (o->aliases)
+        fprintf(out, " (also %s)", o->aliases);
+    if (o->def && o->def[0] && o->type != TC_OPT_BOOL)
+        fprintf(out, " [%s]", o->def);
     fputc('\n', out);
 }
 
@@ -343,7 +384,8 @@ void tc_opt_usage(FILE *out, const char *usage, const tc_opt *table)
 {
     fprintf(out, "%s\n\noptions:\n", usage);
     for (const tc_opt *o = table; o->key; o++)
-        if (o->flag) tc_opt_usage_row(out, o);
+        if (o->flag)
+            tc_opt_usage_row(out, o);
     tc_opt_usage_help_version(out);
 }
 
@@ -351,7 +393,8 @@ static void write_list(FILE *out, char *const *items, size_t n)
 {
     fputc('[', out);
     for (size_t i = 0; i < n; i++) {
-        if (i) fputs(", ", out);
+        if (i)
+            fputs(", ", out);
         tc_py_write_str(out, items[i], strlen(items[i]));
     }
     fputc(']', out);
@@ -363,8 +406,10 @@ void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
     switch (o->type) {
     case TC_OPT_STR: {
         const char *s = *(char *const *)field;
-        if (s) tc_py_write_str(out, s, strlen(s));
-        else fputs("None", out);
+        if (s)
+            tc_py_write_str(out, s, strlen(s));
+        else
+            fputs("None", out);
         break;
     }
     case TC_OPT_INT: fprintf(out, "%lld", *(const long long *)field); break;
@@ -388,8 +433,10 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
     switch (o->type) {
     case TC_OPT_STR:
     case TC_OPT_CHOICE:
-        if (d) tc_py_write_str(out, d, strlen(d));
-        else fputs("None", out);
+        if (d)
+            tc_py_write_str(out, d, strlen(d));
+        else
+            fputs("None", out);
         break;
     case TC_OPT_INT: fputs(d ? d : "None", out); break;
     case TC_OPT_BOOL: {
@@ -402,7 +449,8 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
         size_t n, k = 0;
         fputc('[', out);
         while (tc_csv_next(&p, &tok, &n)) {
-            if (k++) fputs(", ", out);
+            if (k++)
+                fputs(", ", out);
             tc_py_write_str(out, tok, n);
         }
         fputc(']', out);

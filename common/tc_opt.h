@@ -16,11 +16,11 @@
 
 /* The C type of a row's field, which also says what a value may be. */
 typedef enum {
-    TC_OPT_STR,      /* char *; NULL = unset (None) */
-    TC_OPT_INT,      /* long long, checked against [min, max] */
-    TC_OPT_BOOL,     /* int 0/1; flag takes no argument (sets 1); values true/false/1/0/yes/no/on/off */
-    TC_OPT_LIST,     /* tc_strlist; flag repeatable, each value may be a comma list */
-    TC_OPT_CHOICE,   /* int: the index of the value in choices[] (any case) */
+    TC_OPT_STR,  /* char *; NULL = unset (None) */
+    TC_OPT_INT,  /* long long, checked against [min, max] */
+    TC_OPT_BOOL, /* int 0/1; flag takes no argument (sets 1); values true/false/1/0/yes/no/on/off */
+    TC_OPT_LIST, /* tc_strlist; flag repeatable, each value may be a comma list */
+    TC_OPT_CHOICE, /* int: the index of the value in choices[] (any case) */
 } tc_opt_type;
 
 /* Where a row may be given, beyond its own program's command line. */
@@ -45,25 +45,28 @@ typedef struct {
 
 typedef struct tc_opt tc_opt;
 struct tc_opt {
-    const char *key;        /* config key, e.g. "http2_max_frame_size" */
-    const char *flag;       /* long flag, e.g. "--http2-max-frame-size"; NULL = none */
-    char short_flag;        /* e.g. 'b'; 0 = none */
+    const char *key;  /* config key, e.g. "http2_max_frame_size" */
+    const char *flag; /* long flag, e.g. "--http2-max-frame-size"; NULL = none */
+    char short_flag;  /* e.g. 'b'; 0 = none */
     tc_opt_type type;
-    size_t offset;          /* offsetof(settings struct, field) */
-    long long min, max;     /* TC_OPT_INT range */
-    const char *def;        /* default as text ("" for empty string/list, NULL = unset) */
-    const char *metavar;    /* "INT", "ADDRESS", ...; NULL for BOOL */
-    const char *help;       /* one line for --help */
+    size_t offset;       /* offsetof(settings struct, field) */
+    long long min, max;  /* TC_OPT_INT range */
+    const char *def;     /* default as text ("" for empty string/list, NULL = unset) */
+    const char *metavar; /* "INT", "ADDRESS", ...; NULL for BOOL */
+    const char *help;    /* one line for --help */
     /* Optional: converts one value instead of the type's own rule (for a
      * LIST, one item, not split at commas); it stores into field itself. */
     int (*parse)(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen);
-    const char *aliases;    /* more long flags, space-separated ("--keepalive"); NULL = none */
-    const char *const *choices;   /* TC_OPT_CHOICE: the names, NULL-terminated */
-    unsigned flags;         /* TC_OPT_CLI_ONLY, TC_OPT_OWN_KEY, TC_OPT_OWN_FLAG */
+    const char *aliases;        /* more long flags, space-separated ("--keepalive"); NULL = none */
+    const char *const *choices; /* TC_OPT_CHOICE: the names, NULL-terminated */
+    unsigned flags;             /* TC_OPT_CLI_ONLY, TC_OPT_OWN_KEY, TC_OPT_OWN_FLAG */
 };
-#define TC_OPT_END { .key = NULL }
+#define TC_OPT_END  \
+    {               \
+        .key = NULL \
+    }
 
-int tc_strlist_add(tc_strlist *l, const char *item);  /* copies item */
+int tc_strlist_add(tc_strlist *l, const char *item); /* copies item */
 void tc_strlist_free(tc_strlist *l);
 
 /* Sets every row's default into settings (zeroed by the caller first). */
@@ -87,8 +90,8 @@ const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key);
 
 /* The value of the flag at argv[*i] ("--x=v", "-xv", or the next argument,
  * then *i moves past it); a boolean's is "true" unless "--x=v" says. */
-int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value,
-                      char *err, size_t errlen);
+int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value, char *err,
+                      size_t errlen);
 /* Parses argv[1..argc).  Options and positionals may mix (like Gunicorn's
  * argparse); "--" ends options.  Positionals are returned in order in
  * positionals (caller's array of max_pos; more is an error).  "-h/--help" and
@@ -122,7 +125,7 @@ void tc_opt_free(const tc_opt *table, void *settings);
 int tc_csv_next(const char **p, const char **tok, size_t *len);
 
 /* Helpers for parse functions and callers. */
-int tc_parse_bool(const char *s, int *out);                 /* 0 or -1 */
-int tc_parse_ll(const char *s, long long *out);             /* whole string, base 10; 0 or -1 */
+int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */
+int tc_parse_ll(const char *s, long long *out); /* whole string, base 10; 0 or -1 */
 
 #endif

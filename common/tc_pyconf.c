@@ -20,7 +20,7 @@
 
 typedef struct {
     int indent;
-    int func;           /* a def or class body: not module level */
+    int func; /* a def or class body: not module level */
 } block;
 
 typedef struct {
@@ -48,12 +48,14 @@ static int record(reader *R, const tc_tok *name, int line, tc_pyval *value, cons
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         tc_pyassign *v = realloc(c->v, cap * sizeof *v);
-        if (v == NULL) goto fail;
+        if (v == NULL)
+            goto fail;
         c->v = v;
         c->cap = cap;
     }
     char *copy = strndup(name->p, name->len);
-    if (copy == NULL) goto fail;
+    if (copy == NULL)
+        goto fail;
     c->v[c->n++] = (tc_pyassign){ copy, line, value, function, why };
     return 0;
 fail:
@@ -76,7 +78,8 @@ static size_t find_top(const tc_tok *t, size_t b, size_t e, const char *s)
 {
     int depth = 0;
     for (size_t i = b; i < e; i++) {
-        if (depth == 0 && tc_tok_is(&t[i], s)) return i;
+        if (depth == 0 && tc_tok_is(&t[i], s))
+            return i;
         depth += is_open(&t[i]) - is_close(&t[i]);
     }
     return e;
@@ -84,10 +87,11 @@ static size_t find_top(const tc_tok *t, size_t b, size_t e, const char *s)
 
 static int is_augmented(const tc_tok *t)
 {
-    static const char *const ops[] = { "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=",
-                                       "<<=", "&=", "^=", "|=", "@=", NULL };
+    static const char *const ops[] = { "+=",  "-=",  "*=", "/=", "//=", "%=", "**=",
+                                       ">>=", "<<=", "&=", "^=", "|=",  "@=", NULL };
     for (size_t i = 0; ops[i]; i++)
-        if (tc_tok_is(t, ops[i])) return 1;
+        if (tc_tok_is(t, ops[i]))
+            return 1;
     return 0;
 }
 
@@ -102,7 +106,8 @@ static size_t skip_target(const reader *R, size_t i, size_t e, const char *close
 {
     int depth = 0;
     for (; i < e; i++) {
-        if (depth == 0 && (at(R, i, e, ",") || (close && at(R, i, e, close)))) break;
+        if (depth == 0 && (at(R, i, e, ",") || (close && at(R, i, e, close))))
+            break;
         depth += is_open(&R->t[i]) - is_close(&R->t[i]);
     }
     return i;
@@ -111,25 +116,30 @@ static size_t skip_target(const reader *R, size_t i, size_t e, const char *close
 /* The names a tuple or list target binds ("a, (b, *c), d.e = ..."), from i
  * up to close (NULL: to e): each is computed, as unpacking is not a literal
  * assignment. */
-static int unpacked_names(reader *R, int line, size_t *i, size_t e, const char *close,
-                          int depth)
+static int unpacked_names(reader *R, int line, size_t *i, size_t e, const char *close, int depth)
 {
     while (*i < e && !(close && at(R, *i, e, close))) {
-        while (at(R, *i, e, "*")) ++*i;
+        while (at(R, *i, e, "*"))
+            ++*i;
         const tc_tok *t = &R->t[*i];
         if (depth < 32 && (at(R, *i, e, "(") || at(R, *i, e, "["))) {
             ++*i;
-            if (unpacked_names(R, line, i, e, t->p[0] == '(' ? ")" : "]", depth + 1)) return -1;
-            if (*i < e) ++*i;
+            if (unpacked_names(R, line, i, e, t->p[0] == '(' ? ")" : "]", depth + 1))
+                return -1;
+            if (*i < e)
+                ++*i;
         } else if (*i < e && t->kind == TC_TK_NAME &&
                    (*i + 1 == e || at(R, *i + 1, e, ",") || (close && at(R, *i + 1, e, close)))) {
-            if (record(R, t, line, NULL, NULL, 0)) return -1;
+            if (record(R, t, line, NULL, NULL, 0))
+                return -1;
             ++*i;
         } else {
             *i = skip_target(R, *i + (*i < e), e, close);
         }
-        if (at(R, *i, e, ",")) ++*i;
-        else if (!(close && at(R, *i, e, close))) *i = skip_target(R, *i, e, close);
+        if (at(R, *i, e, ","))
+            ++*i;
+        else if (!(close && at(R, *i, e, close)))
+            *i = skip_target(R, *i, e, close);
     }
     return 0;
 }
@@ -142,11 +152,14 @@ static int assignment(reader *R, size_t b, size_t e, int cond)
     int depth = 0;
     for (size_t i = b; i < e && k < 64; i++) {
         /* A lambda's defaults ("f = lambda x=1: x") are not assignments. */
-        if (depth == 0 && tc_tok_is(&t[i], "lambda")) break;
-        if (depth == 0 && tc_tok_is(&t[i], "=")) eq[k++] = i;
+        if (depth == 0 && tc_tok_is(&t[i], "lambda"))
+            break;
+        if (depth == 0 && tc_tok_is(&t[i], "="))
+            eq[k++] = i;
         depth += is_open(&t[i]) - is_close(&t[i]);
     }
-    if (k == 0) return 0;
+    if (k == 0)
+        return 0;
     size_t vb = eq[k - 1] + 1;
     int function = vb < e && tc_tok_is(&t[vb], "lambda");
     for (size_t j = 0, tb = b; j < k; tb = eq[j++] + 1) {
@@ -157,13 +170,16 @@ static int assignment(reader *R, size_t b, size_t e, int cond)
             te = tb + 1;
         } else {
             size_t i = tb;
-            if (unpacked_names(R, t[b].line, &i, te, NULL, 0)) return -1;
+            if (unpacked_names(R, t[b].line, &i, te, NULL, 0))
+                return -1;
             continue;
         }
         const char *why = NULL;
         tc_pyval *v = cond ? NULL : tc_pylit_parse(t, vb, e, &why);
-        if (v == NULL && why && strcmp(why, "out of memory") == 0) return oom(R, t[tb].line);
-        if (record(R, &t[tb], t[b].line, v, v ? NULL : why, function)) return -1;
+        if (v == NULL && why && strcmp(why, "out of memory") == 0)
+            return oom(R, t[tb].line);
+        if (record(R, &t[tb], t[b].line, v, v ? NULL : why, function))
+            return -1;
     }
     return 0;
 }
@@ -171,7 +187,8 @@ static int assignment(reader *R, size_t b, size_t e, int cond)
 static int simple_statement(reader *R, size_t b, size_t e, int cond)
 {
     const tc_tok *t = R->t;
-    if (b == e) return 0;
+    if (b == e)
+        return 0;
     if (t[b].kind == TC_TK_NAME && b + 1 < e && is_augmented(&t[b + 1]))
         return record(R, &t[b], t[b].line, NULL, NULL, 0);
     return assignment(R, b, e, cond);
@@ -180,10 +197,12 @@ static int simple_statement(reader *R, size_t b, size_t e, int cond)
 /* Statements separated by ";" on one line. */
 static int simple_statements(reader *R, size_t b, size_t e, int func, int cond)
 {
-    if (func) return 0;
+    if (func)
+        return 0;
     while (b < e) {
         size_t semi = find_top(R->t, b, e, ";");
-        if (simple_statement(R, b, semi, cond)) return -1;
+        if (simple_statement(R, b, semi, cond))
+            return -1;
         b = semi + 1;
     }
     return 0;
@@ -194,13 +213,16 @@ static int simple_statements(reader *R, size_t b, size_t e, int func, int cond)
 static int compound(const tc_tok *t, size_t b, size_t e)
 {
     static const char *const funcs[] = { "def", "class", NULL };
-    static const char *const conds[] = { "if", "elif", "else", "for", "while", "with", "try",
-                                         "except", "finally", NULL };
+    static const char *const conds[] = { "if",   "elif", "else",   "for",     "while",
+                                         "with", "try",  "except", "finally", NULL };
     for (size_t i = 0; funcs[i]; i++)
-        if (tc_tok_is(&t[b], funcs[i])) return 1;
-    if (tc_tok_is(&t[b], "async") && b + 1 < e) return tc_tok_is(&t[b + 1], "def") ? 1 : 2;
+        if (tc_tok_is(&t[b], funcs[i]))
+            return 1;
+    if (tc_tok_is(&t[b], "async") && b + 1 < e)
+        return tc_tok_is(&t[b + 1], "def") ? 1 : 2;
     for (size_t i = 0; conds[i]; i++)
-        if (tc_tok_is(&t[b], conds[i])) return 2;
+        if (tc_tok_is(&t[b], conds[i]))
+            return 2;
     /* Soft keywords: "match x:" is a statement, "match = 1" an assignment. */
     if ((tc_tok_is(&t[b], "match") || tc_tok_is(&t[b], "case")) && e - b > 2 &&
         tc_tok_is(&t[e - 1], ":") && find_top(t, b, e, "=") == e)
@@ -212,15 +234,19 @@ static int logical_line(reader *R, size_t b, size_t e)
 {
     const tc_tok *t = R->t;
     int indent = t[b].indent;
-    while (R->depth > 0 && R->stack[R->depth - 1].indent >= indent) R->depth--;
+    while (R->depth > 0 && R->stack[R->depth - 1].indent >= indent)
+        R->depth--;
     int func = 0;
-    for (int i = 0; i < R->depth; i++) func |= R->stack[i].func;
+    for (int i = 0; i < R->depth; i++)
+        func |= R->stack[i].func;
     int cond = R->depth > 0;
-    if (tc_tok_is(&t[b], "@")) return 0;   /* a decorator */
+    if (tc_tok_is(&t[b], "@"))
+        return 0; /* a decorator */
     int kind = compound(t, b, e);
-    if (kind == 0) return simple_statements(R, b, e, func, cond);
+    if (kind == 0)
+        return simple_statements(R, b, e, func, cond);
     size_t colon = find_top(t, b, e, ":");
-    if (colon + 1 < e)   /* "if x: y = 1" */
+    if (colon + 1 < e) /* "if x: y = 1" */
         return simple_statements(R, colon + 1, e, func || kind == 1, 1);
     if (R->depth == MAX_BLOCKS) {
         *R->line = t[b].line;
@@ -244,33 +270,39 @@ int tc_pyconf_parse(const char *src, size_t len, tc_pyconf *out, int *line, char
     reader R = { .t = toks.v, .out = out, .line = line, .err = err, .errlen = errlen };
     int rc = 0;
     for (size_t b = 0, i = 0; i < toks.n && rc == 0; i++) {
-        if (toks.v[i].kind != TC_TK_NEWLINE) continue;
-        if (i > b) rc = logical_line(&R, b, i);
+        if (toks.v[i].kind != TC_TK_NEWLINE)
+            continue;
+        if (i > b)
+            rc = logical_line(&R, b, i);
         b = i + 1;
     }
     tc_toks_free(&toks);
-    if (rc) tc_pyconf_free(out);
+    if (rc)
+        tc_pyconf_free(out);
     return rc;
 }
 
 char *tc_pyconf_slurp(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
+    if (fd < 0)
+        return NULL;
     struct stat st;
     char *buf = NULL;
-    if (fstat(fd, &st) != 0) goto out;
+    if (fstat(fd, &st) != 0)
+        goto out;
     if (S_ISDIR(st.st_mode)) {
         errno = EISDIR;
         goto out;
     }
     buf = malloc(TC_PYCONF_MAX_SIZE + 1);
-    if (buf == NULL) goto out;
+    if (buf == NULL)
+        goto out;
     size_t n = 0;
     ssize_t r;
-    while (n <= TC_PYCONF_MAX_SIZE &&
-           (r = read(fd, buf + n, TC_PYCONF_MAX_SIZE + 1 - n)) != 0) {
-        if (r < 0 && errno == EINTR) continue;
+    while (n <= TC_PYCONF_MAX_SIZE && (r = read(fd, buf + n, TC_PYCONF_MAX_SIZE + 1 - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r < 0) {
             free(buf);
             buf = NULL;
@@ -306,7 +338,8 @@ int tc_pyconf_read(const char *path, tc_pyconf *out, char *err, size_t errlen)
     char msg[512];
     int line;
     int rc = tc_pyconf_parse(src, len, out, &line, msg, sizeof msg);
-    if (rc) snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+    if (rc)
+        snprintf(err, errlen, "%s:%d: %s", path, line, msg);
     free(src);
     return rc;
 }
@@ -324,7 +357,8 @@ void tc_pyconf_free(tc_pyconf *c)
 const tc_pyassign *tc_pyconf_find(const tc_pyconf *c, const char *name)
 {
     for (size_t i = c->n; i-- > 0;)
-        if (strcmp(c->v[i].name, name) == 0) return &c->v[i];
+        if (strcmp(c->v[i].name, name) == 0)
+            return &c->v[i];
     return NULL;
 }
 

@@ -21,15 +21,15 @@
 
 typedef struct {
     char *name;
-    int line;           /* where the statement starts */
-    tc_pyval *value;    /* the literal; NULL when computed */
-    int function;       /* computed: a lambda (a function, not a setting value) */
-    const char *why;    /* computed: a static phrase when it looks like a literal tandem
+    int line;        /* where the statement starts */
+    tc_pyval *value; /* the literal; NULL when computed */
+    int function;    /* computed: a lambda (a function, not a setting value) */
+    const char *why; /* computed: a static phrase when it looks like a literal tandem
                            cannot hold ("a str with a NUL character"), else NULL */
 } tc_pyassign;
 
 typedef struct {
-    tc_pyassign *v;     /* in source order */
+    tc_pyassign *v; /* in source order */
     size_t n, cap;
 } tc_pyconf;
 

@@ -12,17 +12,17 @@
 typedef enum {
     TC_TK_NAME,
     TC_TK_NUMBER,
-    TC_TK_STRING,    /* the whole literal, prefix and quotes included */
-    TC_TK_OP,        /* punctuation: "=", "+=", "(", ",", "->", ... */
-    TC_TK_NEWLINE,   /* end of a logical line */
+    TC_TK_STRING,  /* the whole literal, prefix and quotes included */
+    TC_TK_OP,      /* punctuation: "=", "+=", "(", ",", "->", ... */
+    TC_TK_NEWLINE, /* end of a logical line */
 } tc_tk_kind;
 
 typedef struct {
     tc_tk_kind kind;
     const char *p;
     size_t len;
-    int line;        /* physical line (from 1) where the token starts */
-    int indent;      /* first token of a logical line: its column (tabs to multiples of 8) */
+    int line;   /* physical line (from 1) where the token starts */
+    int indent; /* first token of a logical line: its column (tabs to multiples of 8) */
 } tc_tok;
 
 typedef struct {

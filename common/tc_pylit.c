@@ -14,9 +14,11 @@ static int put(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
 {
     if (*len + n + 1 > *cap) {
         size_t c = *cap ? *cap : 32;
-        while (c < *len + n + 1) c *= 2;
+        while (c < *len + n + 1)
+            c *= 2;
         char *b = realloc(*buf, c);
-        if (b == NULL) return -1;
+        if (b == NULL)
+            return -1;
         *buf = b;
         *cap = c;
     }
@@ -54,9 +56,12 @@ static int put_utf8(char **buf, size_t *len, size_t *cap, unsigned long cp)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -64,10 +69,12 @@ static int hexval(char c)
 static long hex_digits(const char *p, const char *end, int n)
 {
     long v = 0;
-    if (end - p < n) return -1;
+    if (end - p < n)
+        return -1;
     for (int i = 0; i < n; i++) {
         int h = hexval(p[i]);
-        if (h < 0) return -1;
+        if (h < 0)
+            return -1;
         v = v * 16 + h;
     }
     return v;
@@ -92,7 +99,8 @@ static long escape(const char **pp, const char *end, const char **why)
     if (*p >= '0' && *p <= '7') {
         long v = 0;
         int n = 0;
-        while (n < 3 && p < end && *p >= '0' && *p <= '7') v = v * 8 + (*p++ - '0'), n++;
+        while (n < 3 && p < end && *p >= '0' && *p <= '7')
+            v = v * 8 + (*p++ - '0'), n++;
         *pp = p;
         return v;
     }
@@ -118,12 +126,17 @@ static int valid_utf8(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
-        size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        if (k == 0 || i + k > n || (k == 2 && c < 0xc2)) return 0;
+        size_t k = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        if (k == 0 || i + k > n || (k == 2 && c < 0xc2))
+            return 0;
         unsigned long cp = k == 1 ? c : c & (0x7f >> k);
         for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
             cp = cp << 6 | (s[i + j] & 0x3f);
         }
         if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
@@ -142,7 +155,8 @@ static int decode_body(const char *p, const char *end, int raw, char **buf, size
     while (p < end) {
         if (*p == '\r') {
             p += p + 1 < end && p[1] == '\n' ? 2 : 1;
-            if (put(buf, len, cap, "\n", 1)) return -1;
+            if (put(buf, len, cap, "\n", 1))
+                return -1;
             continue;
         }
         if (*p == '\0') {
@@ -150,16 +164,20 @@ static int decode_body(const char *p, const char *end, int raw, char **buf, size
             return 1;
         }
         if (*p != '\\' || raw || p + 1 >= end) {
-            if (put(buf, len, cap, p, 1)) return -1;
+            if (put(buf, len, cap, p, 1))
+                return -1;
             p++;
             continue;
         }
         p++;
         long cp = escape(&p, end, why);
-        if (cp == -3) return 1;
-        if (cp == -2) continue;
+        if (cp == -3)
+            return 1;
+        if (cp == -2)
+            continue;
         if (cp == -1) {
-            if (put(buf, len, cap, "\\", 1)) return -1;
+            if (put(buf, len, cap, "\\", 1))
+                return -1;
             continue;
         }
         if (cp == 0) {
@@ -170,7 +188,8 @@ static int decode_body(const char *p, const char *end, int raw, char **buf, size
             *why = "a str with a lone surrogate";
             return 1;
         }
-        if (put_utf8(buf, len, cap, (unsigned long)cp)) return -1;
+        if (put_utf8(buf, len, cap, (unsigned long)cp))
+            return -1;
     }
     return 0;
 }
@@ -181,16 +200,19 @@ int tc_pylit_string(const tc_tok *t, char **buf, size_t *len, const char **why)
     int raw = 0;
     for (; *p != '\'' && *p != '"'; p++) {
         char c = (char)(*p | 0x20);
-        if (c == 'f') return 1;      /* an f-string is an expression */
+        if (c == 'f')
+            return 1; /* an f-string is an expression */
         if (c == 'b') {
             *why = "bytes, not a str";
             return 1;
         }
-        if (c == 'r') raw = 1;
+        if (c == 'r')
+            raw = 1;
     }
     size_t q = p + 2 < end && p[1] == *p && p[2] == *p && end - p >= 6 ? 3 : 1;
     size_t cap = *buf ? *len + 1 : 0, start = *len;
-    if (*buf == NULL && put(buf, len, &cap, "", 0)) return -1;
+    if (*buf == NULL && put(buf, len, &cap, "", 0))
+        return -1;
     int rc = decode_body(p + q, end - q, raw, buf, len, &cap, why);
     if (rc == 0 && !valid_utf8((const unsigned char *)*buf + start, *len - start)) {
         *why = "a str that is not valid UTF-8";
@@ -209,10 +231,12 @@ static int strip_underscores(const char *p, size_t n, char *out, size_t cap)
     for (size_t i = 0; i < n; i++) {
         if (p[i] == '_') {
             int after_digit = i > 0 && p[i - 1] != '_' && p[i - 1] != '.';
-            if (!after_digit || i + 1 == n || p[i + 1] == '_') return -1;
+            if (!after_digit || i + 1 == n || p[i + 1] == '_')
+                return -1;
             continue;
         }
-        if (k + 1 >= cap) return -1;
+        if (k + 1 >= cap)
+            return -1;
         out[k++] = p[i];
     }
     out[k] = '\0';
@@ -222,7 +246,8 @@ static int strip_underscores(const char *p, size_t n, char *out, size_t cap)
 static tc_pyval *make_int(const char *text, int base, int negative)
 {
     tc_pyval *v = tc_pyval_new(TC_PY_INT);
-    if (v == NULL) return NULL;
+    if (v == NULL)
+        return NULL;
     char *end;
     errno = 0;
     unsigned long long u = strtoull(text, &end, base);
@@ -241,7 +266,11 @@ static tc_pyval *make_int(const char *text, int base, int negative)
             return NULL;
         }
         snprintf(v->s, n, "%s%s%s", negative ? "-" : "",
-                 base == 16 ? "0x" : base == 8 ? "0o" : base == 2 ? "0b" : "", text);
+                 base == 16  ? "0x"
+                 : base == 8 ? "0o"
+                 : base == 2 ? "0b"
+                             : "",
+                 text);
         v->len = strlen(v->s);
         return v;
     }
@@ -254,7 +283,8 @@ static tc_pyval *parse_number(const tc_tok *t, int negative)
     char text[128];
     const char *p = t->p;
     size_t n = t->len;
-    if (n >= sizeof text || p[n - 1] == 'j' || p[n - 1] == 'J') return NULL;   /* complex */
+    if (n >= sizeof text || p[n - 1] == 'j' || p[n - 1] == 'J')
+        return NULL; /* complex */
     int base = 10;
     if (n > 2 && p[0] == '0') {
         char b = (char)(p[1] | 0x20);
@@ -268,22 +298,27 @@ static tc_pyval *parse_number(const tc_tok *t, int negative)
             return NULL;
         return make_int(text, base, negative);
     }
-    if (strip_underscores(p, n, text, sizeof text)) return NULL;
+    if (strip_underscores(p, n, text, sizeof text))
+        return NULL;
     if (strpbrk(text, ".eE")) {
         char *end;
         tc_pyval *v = tc_pyval_new(TC_PY_FLOAT);
-        if (v == NULL) return NULL;
+        if (v == NULL)
+            return NULL;
         v->f = strtod(text, &end);
         if (*end != '\0' || strpbrk(text, "xXnNiIpP")) {
             tc_pyval_free(v);
             return NULL;
         }
-        if (negative) v->f = -v->f;
+        if (negative)
+            v->f = -v->f;
         return v;
     }
     /* Python refuses leading zeros ("0123"), except in zero itself. */
-    if (text[0] == '0' && text[strspn(text, "0")] != '\0') return NULL;
-    if (strspn(text, "0123456789") != strlen(text)) return NULL;
+    if (text[0] == '0' && text[strspn(text, "0")] != '\0')
+        return NULL;
+    if (strspn(text, "0123456789") != strlen(text))
+        return NULL;
     return make_int(text, 10, negative);
 }
 
@@ -296,10 +331,7 @@ typedef struct {
     const char *why;
 } lit;
 
-static int at(const lit *L, const char *s)
-{
-    return L->i < L->end && tc_tok_is(&L->t[L->i], s);
-}
+static int at(const lit *L, const char *s) { return L->i < L->end && tc_tok_is(&L->t[L->i], s); }
 
 static tc_pyval *value(lit *L);
 
@@ -311,7 +343,8 @@ static tc_pyval *strings(lit *L)
     while (rc == 0 && L->i < L->end && L->t[L->i].kind == TC_TK_STRING)
         rc = tc_pylit_string(&L->t[L->i++], &buf, &len, &L->why);
     tc_pyval *v = rc == 0 ? tc_pyval_str(buf, len) : NULL;
-    if (rc < 0 || (rc == 0 && v == NULL)) L->why = "out of memory";
+    if (rc < 0 || (rc == 0 && v == NULL))
+        L->why = "out of memory";
     free(buf);
     return v;
 }
@@ -319,8 +352,10 @@ static tc_pyval *strings(lit *L)
 static tc_pyval *signed_number(lit *L)
 {
     int negative = 0;
-    while (at(L, "-") || at(L, "+")) negative ^= L->t[L->i++].p[0] == '-';
-    if (L->i >= L->end || L->t[L->i].kind != TC_TK_NUMBER) return NULL;
+    while (at(L, "-") || at(L, "+"))
+        negative ^= L->t[L->i++].p[0] == '-';
+    if (L->i >= L->end || L->t[L->i].kind != TC_TK_NUMBER)
+        return NULL;
     return parse_number(&L->t[L->i++], negative);
 }
 
@@ -331,14 +366,19 @@ static tc_pyval *items(lit *L, tc_pyval *seq, const char *close, int *commas)
     *commas = 0;
     while (!at(L, close)) {
         tc_pyval *v = value(L);
-        if (v == NULL || tc_pyval_append(seq, v)) goto bad;
+        if (v == NULL || tc_pyval_append(seq, v))
+            goto bad;
         if (seq->kind == TC_PY_DICT) {
-            if (!at(L, ":")) goto bad;
+            if (!at(L, ":"))
+                goto bad;
             L->i++;
-            if ((v = value(L)) == NULL || tc_pyval_append(seq, v)) goto bad;
+            if ((v = value(L)) == NULL || tc_pyval_append(seq, v))
+                goto bad;
         }
-        if (at(L, close)) break;
-        if (!at(L, ",")) goto bad;
+        if (at(L, close))
+            break;
+        if (!at(L, ","))
+            goto bad;
         L->i++;
         ++*commas;
     }
@@ -378,18 +418,24 @@ static tc_pyval *container(lit *L)
 
 static tc_pyval *value(lit *L)
 {
-    if (L->i >= L->end) return NULL;
+    if (L->i >= L->end)
+        return NULL;
     const tc_tok *t = &L->t[L->i];
-    if (t->kind == TC_TK_STRING) return strings(L);
-    if (t->kind == TC_TK_NUMBER || at(L, "-") || at(L, "+")) return signed_number(L);
-    if (at(L, "(") || at(L, "[") || at(L, "{")) return container(L);
+    if (t->kind == TC_TK_STRING)
+        return strings(L);
+    if (t->kind == TC_TK_NUMBER || at(L, "-") || at(L, "+"))
+        return signed_number(L);
+    if (at(L, "(") || at(L, "[") || at(L, "{"))
+        return container(L);
     static const char *const consts[] = { "None", "False", "True" };
     for (int k = 0; k < 3; k++)
         if (at(L, consts[k])) {
             L->i++;
             tc_pyval *v = tc_pyval_new(k ? TC_PY_BOOL : TC_PY_NONE);
-            if (v) v->i = k == 2;
-            else L->why = "out of memory";
+            if (v)
+                v->i = k == 2;
+            else
+                L->why = "out of memory";
             return v;
         }
     return NULL;
@@ -410,7 +456,8 @@ tc_pyval *tc_pylit_parse(const tc_tok *toks, size_t begin, size_t end, const cha
         v = tuple;
         while (v && at(&L, ",")) {
             L.i++;
-            if (L.i == L.end) break;
+            if (L.i == L.end)
+                break;
             tc_pyval *item = value(&L);
             if (item == NULL || tc_pyval_append(v, item)) {
                 tc_pyval_free(v);

@@ -9,14 +9,16 @@
 tc_pyval *tc_pyval_new(tc_py_kind kind)
 {
     tc_pyval *v = calloc(1, sizeof *v);
-    if (v) v->kind = kind;
+    if (v)
+        v->kind = kind;
     return v;
 }
 
 tc_pyval *tc_pyval_str(const char *s, size_t len)
 {
     tc_pyval *v = tc_pyval_new(TC_PY_STR);
-    if (v == NULL) return NULL;
+    if (v == NULL)
+        return NULL;
     v->s = malloc(len + 1);
     if (v->s == NULL) {
         free(v);
@@ -46,8 +48,10 @@ int tc_pyval_append(tc_pyval *seq, tc_pyval *item)
 
 void tc_pyval_free(tc_pyval *v)
 {
-    if (v == NULL) return;
-    for (size_t i = 0; i < v->n; i++) tc_pyval_free(v->items[i]);
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < v->n; i++)
+        tc_pyval_free(v->items[i]);
     free(v->items);
     free(v->s);
     free(v);
@@ -55,8 +59,8 @@ void tc_pyval_free(tc_pyval *v)
 
 const char *tc_pyval_type(const tc_pyval *v)
 {
-    static const char *const names[] = { "NoneType", "bool", "int", "float",
-                                         "str", "list", "tuple", "dict" };
+    static const char *const names[] = { "NoneType", "bool", "int",   "float",
+                                         "str",      "list", "tuple", "dict" };
     return names[v->kind];
 }
 
@@ -93,17 +97,20 @@ static void write_float(FILE *out, double f)
     }
     snprintf(buf, sizeof buf, "%.17g", f);
     fputs(buf, out);
-    if (strpbrk(buf, ".eEn") == NULL) fputs(".0", out);
+    if (strpbrk(buf, ".eEn") == NULL)
+        fputs(".0", out);
 }
 
 static void write_items(FILE *out, const tc_pyval *v, const char *open, const char *close)
 {
     fputs(open, out);
     for (size_t i = 0; i < v->n; i++) {
-        if (i) fputs(v->kind == TC_PY_DICT && i % 2 ? ": " : ", ", out);
+        if (i)
+            fputs(v->kind == TC_PY_DICT && i % 2 ? ": " : ", ", out);
         tc_pyval_write(out, v->items[i]);
     }
-    if (v->kind == TC_PY_TUPLE && v->n == 1) fputc(',', out);
+    if (v->kind == TC_PY_TUPLE && v->n == 1)
+        fputc(',', out);
     fputs(close, out);
 }
 
@@ -113,8 +120,10 @@ void tc_pyval_write(FILE *out, const tc_pyval *v)
     case TC_PY_NONE: fputs("None", out); break;
     case TC_PY_BOOL: fputs(v->i ? "True" : "False", out); break;
     case TC_PY_INT:
-        if (v->big) fputs(v->s, out);
-        else fprintf(out, "%lld", v->i);
+        if (v->big)
+            fputs(v->s, out);
+        else
+            fprintf(out, "%lld", v->i);
         break;
     case TC_PY_FLOAT: write_float(out, v->f); break;
     case TC_PY_STR: tc_py_write_str(out, v->s, v->len); break;
@@ -126,18 +135,21 @@ void tc_pyval_write(FILE *out, const tc_pyval *v)
 
 int tc_pyval_equal(const tc_pyval *a, const tc_pyval *b)
 {
-    if (a->kind != b->kind || a->n != b->n) return 0;
+    if (a->kind != b->kind || a->n != b->n)
+        return 0;
     switch (a->kind) {
     case TC_PY_NONE: return 1;
     case TC_PY_BOOL: return a->i == b->i;
     case TC_PY_INT:
-        if (a->big != b->big) return 0;
+        if (a->big != b->big)
+            return 0;
         return a->big ? strcmp(a->s, b->s) == 0 : a->i == b->i;
     case TC_PY_FLOAT: return memcmp(&a->f, &b->f, sizeof a->f) == 0 || (isnan(a->f) && isnan(b->f));
     case TC_PY_STR: return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
     default:
         for (size_t i = 0; i < a->n; i++)
-            if (!tc_pyval_equal(a->items[i], b->items[i])) return 0;
+            if (!tc_pyval_equal(a->items[i], b->items[i]))
+                return 0;
         return 1;
     }
 }

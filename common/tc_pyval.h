@@ -11,19 +11,19 @@
 
 typedef enum {
     TC_PY_NONE,
-    TC_PY_BOOL,      /* i: 0 or 1 */
-    TC_PY_INT,       /* i, or big with the digits in s */
-    TC_PY_FLOAT,     /* f */
-    TC_PY_STR,       /* s, len */
-    TC_PY_LIST,      /* items[0..n) */
-    TC_PY_TUPLE,     /* items[0..n) */
-    TC_PY_DICT,      /* items[0..n): key, value, key, value... (n even) */
+    TC_PY_BOOL,  /* i: 0 or 1 */
+    TC_PY_INT,   /* i, or big with the digits in s */
+    TC_PY_FLOAT, /* f */
+    TC_PY_STR,   /* s, len */
+    TC_PY_LIST,  /* items[0..n) */
+    TC_PY_TUPLE, /* items[0..n) */
+    TC_PY_DICT,  /* items[0..n): key, value, key, value... (n even) */
 } tc_py_kind;
 
 typedef struct tc_pyval tc_pyval;
 struct tc_pyval {
     tc_py_kind kind;
-    int big;             /* TC_PY_INT beyond long long: s holds its decimal text */
+    int big; /* TC_PY_INT beyond long long: s holds its decimal text */
     long long i;
     double f;
     char *s;

@@ -15,14 +15,14 @@
 
 #include "tc_addr.h"
 
-#define TC_SDLISTEN_FIRST_FD 3  /* SD_LISTEN_FDS_START */
+#define TC_SDLISTEN_FIRST_FD 3 /* SD_LISTEN_FDS_START */
 #define TC_SDLISTEN_MAX 64
 
 typedef struct {
     int fd;
-    struct sockaddr_storage ss;   /* getsockname() */
+    struct sockaddr_storage ss; /* getsockname() */
     socklen_t len;
-    int v6only;                   /* AF_INET6 with IPV6_V6ONLY: no IPv4 peers */
+    int v6only; /* AF_INET6 with IPV6_V6ONLY: no IPv4 peers */
     int claimed;
 } tc_sdsock;
 

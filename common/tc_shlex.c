@@ -19,7 +19,8 @@ static int put(words *w, char c)
     if (w->len + 2 > w->wcap) {
         size_t cap = w->wcap ? w->wcap * 2 : 32;
         char *b = realloc(w->word, cap);
-        if (b == NULL) return -1;
+        if (b == NULL)
+            return -1;
         w->word = b;
         w->wcap = cap;
     }
@@ -31,16 +32,19 @@ static int put(words *w, char c)
 
 static int end_word(words *w)
 {
-    if (!w->in_word) return 0;
+    if (!w->in_word)
+        return 0;
     if (w->n + 2 > w->cap) {
         int cap = w->cap ? w->cap * 2 : 8;
         char **v = realloc(w->v, (size_t)cap * sizeof *v);
-        if (v == NULL) return -1;
+        if (v == NULL)
+            return -1;
         w->v = v;
         w->cap = cap;
     }
     w->v[w->n] = strndup(w->word ? w->word : "", w->len);
-    if (w->v[w->n] == NULL) return -1;
+    if (w->v[w->n] == NULL)
+        return -1;
     w->v[++w->n] = NULL;
     w->len = 0;
     w->in_word = 0;
@@ -52,11 +56,13 @@ static int quoted(words *w, const char **pp, char *err, size_t errlen)
 {
     const char *p = *pp;
     char q = *p++;
-    w->in_word = 1;   /* '' is an empty word */
+    w->in_word = 1; /* '' is an empty word */
     for (; *p && *p != q; p++) {
         /* Inside "...", a backslash escapes only " and itself. */
-        if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
-        if (put(w, *p)) return -1;
+        if (q == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
+            p++;
+        if (put(w, *p))
+            return -1;
     }
     if (*p != q) {
         snprintf(err, errlen, "no closing quotation");
@@ -89,14 +95,17 @@ int tc_shlex_split(const char *s, char ***argv, int *n, char *err, size_t errlen
             rc = put(&w, *p++);
         }
     }
-    if (rc == 0) rc = end_word(&w);
+    if (rc == 0)
+        rc = end_word(&w);
     free(w.word);
     if (rc == 0 && w.v == NULL) {
         w.v = calloc(1, sizeof *w.v);
-        if (w.v == NULL) rc = -1;
+        if (w.v == NULL)
+            rc = -1;
     }
     if (rc != 0) {
-        if (err[0] == '\0') snprintf(err, errlen, "out of memory");
+        if (err[0] == '\0')
+            snprintf(err, errlen, "out of memory");
         tc_shlex_free(w.v);
         return -1;
     }
@@ -107,6 +116,7 @@ int tc_shlex_split(const char *s, char ***argv, int *n, char *err, size_t errlen
 
 void tc_shlex_free(char **argv)
 {
-    for (char **p = argv; p && *p; p++) free(*p);
+    for (char **p = argv; p && *p; p++)
+        free(*p);
     free(argv);
 }

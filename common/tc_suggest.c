@@ -13,8 +13,10 @@ static size_t min3(size_t a, size_t b, size_t c)
 size_t tc_edit_distance(const char *a, size_t al, const char *b, size_t bl)
 {
     unsigned char d[TC_NEAR_MAX_LEN + 1][TC_NEAR_MAX_LEN + 1];
-    for (size_t i = 0; i <= al; i++) d[i][0] = (unsigned char)i;
-    for (size_t j = 0; j <= bl; j++) d[0][j] = (unsigned char)j;
+    for (size_t i = 0; i <= al; i++)
+        d[i][0] = (unsigned char)i;
+    for (size_t j = 0; j <= bl; j++)
+        d[0][j] = (unsigned char)j;
     for (size_t i = 1; i <= al; i++) {
         for (size_t j = 1; j <= bl; j++) {
             size_t cost = a[i - 1] != b[j - 1];
@@ -44,15 +46,19 @@ int tc_near_init(tc_near *n, const char *typed, size_t len)
 
 void tc_near_consider_len(tc_near *n, const char *name, size_t len, size_t skip)
 {
-    if (n->len == 0 || len < skip || len - skip >= TC_NEAR_MAX_LEN) return;
+    if (n->len == 0 || len < skip || len - skip >= TC_NEAR_MAX_LEN)
+        return;
     /* The same name under two spellings (a flag and its row) is one candidate. */
-    if (n->best && n->best_len == len && memcmp(n->best, name, len) == 0) return;
+    if (n->best && n->best_len == len && memcmp(n->best, name, len) == 0)
+        return;
     const char *s = name + skip;
     size_t slen = len - skip;
     size_t dist = tc_edit_distance(n->typed, n->len, s, slen);
     int cut_short = slen > n->len && strncmp(s, n->typed, n->len) == 0;
-    if (dist > n->limit && !cut_short) return;
-    if (n->best && dist == n->best_dist) n->tied = 1;
+    if (dist > n->limit && !cut_short)
+        return;
+    if (n->best && dist == n->best_dist)
+        n->tied = 1;
     if (n->best == NULL || dist < n->best_dist) {
         n->best = name;
         n->best_len = len;
@@ -66,7 +72,4 @@ void tc_near_consider(tc_near *n, const char *name, size_t skip)
     tc_near_consider_len(n, name, strlen(name), skip);
 }
 
-const char *tc_near_best(const tc_near *n)
-{
-    return n->best && !n->tied ? n->best : NULL;
-}
+const char *tc_near_best(const tc_near *n) { return n->best && !n->tied ? n->best : NULL; }

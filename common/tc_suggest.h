@@ -12,13 +12,13 @@
 #define TC_NEAR_MAX_LEN 64
 
 typedef struct {
-    const char *typed;   /* the name as typed, without "--" or "=value" */
+    const char *typed; /* the name as typed, without "--" or "=value" */
     size_t len;
-    size_t limit;        /* most edits that still look like a typo */
-    const char *best;    /* the nearest candidate so far, as given */
-    size_t best_len;     /* its length */
+    size_t limit;     /* most edits that still look like a typo */
+    const char *best; /* the nearest candidate so far, as given */
+    size_t best_len;  /* its length */
     size_t best_dist;
-    int tied;            /* another candidate is as near as best */
+    int tied; /* another candidate is as near as best */
 } tc_near;
 
 /* Starts a search for typed[0..len).  Returns -1 (and nothing will be

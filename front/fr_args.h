@@ -15,10 +15,10 @@ typedef struct {
 } fr_argv;
 
 typedef struct {
-    fr_argv proxy;     /* flags for tandem-proxy, without argv[0] */
-    fr_argv appd;      /* flags and the app spec for tandem-appd */
+    fr_argv proxy; /* flags for tandem-proxy, without argv[0] */
+    fr_argv appd;  /* flags and the app spec for tandem-appd */
     const char *pidfile;
-    const char *config;   /* -c: the config file or python:MODULE */
+    const char *config; /* -c: the config file or python:MODULE */
     int check_config, print_config;
     int help, version, has_app;
 } fr_args;

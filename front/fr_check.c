@@ -39,11 +39,14 @@ int fr_run_labelled(const char *label, char **argv)
     while (in && getline(&line, &cap, in) > 0)
         fprintf(stderr, "%s: %s%s", label, line, strchr(line, '\n') ? "" : "\n");
     free(line);
-    if (in) fclose(in);
-    else close(pfd[0]);
+    if (in)
+        fclose(in);
+    else
+        close(pfd[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }

@@ -9,6 +9,8 @@
 
 /* tandem's own flags, looked up before the daemons' tables.  The rows only
  * describe: tandem keeps no settings struct, so offsets are unused. */
+/* A settings table laid out by hand. */
+/* clang-format off */
 static const tc_opt own_table[] = {
     /* The pid to signal is tandem's: it forwards signals to its children. */
     { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR, .metavar = "FILE",
@@ -25,13 +27,14 @@ static const tc_opt own_table[] = {
       .help = "print both daemons' settings, then exit" },
     TC_OPT_END
 };
+/* clang-format on */
 
 typedef struct {
-    const char *flag;       /* tandem's spelling */
-    const char *to_proxy;   /* the flag tandem-proxy gets; NULL = not sent */
-    const char *to_appd;    /* the flag tandem-appd gets; NULL = not sent */
-    int help_from;          /* FR_TO_PROXY or FR_TO_APPD: that daemon's row describes it */
-    const char *refused;    /* why tandem refuses it; NULL = accepted */
+    const char *flag;     /* tandem's spelling */
+    const char *to_proxy; /* the flag tandem-proxy gets; NULL = not sent */
+    const char *to_appd;  /* the flag tandem-appd gets; NULL = not sent */
+    int help_from;        /* FR_TO_PROXY or FR_TO_APPD: that daemon's row describes it */
+    const char *refused;  /* why tandem refuses it; NULL = accepted */
 } fr_decision;
 
 /* The flags both daemons' tables know, or that tandem spells its own way,
@@ -74,12 +77,15 @@ static int spells(const char *arg, const char *flag)
  * with that letter (the front's, then the daemons'); NULL for none. */
 static const char *long_spelling(const char *arg)
 {
-    if (arg[0] != '-' || arg[1] == '\0') return NULL;
-    if (arg[1] == '-') return arg;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    if (arg[1] == '-')
+        return arg;
     const tc_opt *tables[] = { own_table, px_settings_table, ad_settings_table };
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         const tc_opt *o = tc_opt_find_flag(tables[i], arg);
-        if (o) return o->flag;
+        if (o)
+            return o->flag;
     }
     return NULL;
 }
@@ -87,7 +93,8 @@ static const char *long_spelling(const char *arg)
 static const fr_decision *find_decision(const char *name)
 {
     for (size_t i = 0; i < N_DECISIONS; i++)
-        if (spells(name, decisions[i].flag)) return &decisions[i];
+        if (spells(name, decisions[i].flag))
+            return &decisions[i];
     return NULL;
 }
 
@@ -113,7 +120,8 @@ static int from_decision(const fr_decision *d, fr_flag *f)
 {
     const tc_opt *row = decision_row(d);
     memset(f, 0, sizeof *f);
-    if (row == NULL) return -1;   /* a daemon's row went away: the unit tests say which */
+    if (row == NULL)
+        return -1; /* a daemon's row went away: the unit tests say which */
     describe(f, d->flag, row);
     f->to_proxy = d->to_proxy;
     f->to_appd = d->to_appd;
@@ -129,7 +137,8 @@ static int from_tables(const char *name, fr_flag *f)
 {
     const tc_opt *p = tc_opt_find_flag(px_settings_table, name);
     const tc_opt *a = tc_opt_find_flag(ad_settings_table, name);
-    if (p == NULL && a == NULL) return -1;
+    if (p == NULL && a == NULL)
+        return -1;
     describe(f, a ? a->flag : p->flag, a ? a : p);
     f->to_proxy = p ? p->flag : NULL;
     f->to_appd = a ? a->flag : NULL;
@@ -140,7 +149,8 @@ int fr_flag_find(const char *arg, fr_flag *f)
 {
     memset(f, 0, sizeof *f);
     const char *name = long_spelling(arg);
-    if (name == NULL) return -1;
+    if (name == NULL)
+        return -1;
     const tc_opt *own = tc_opt_find_flag(own_table, name);
     if (own) {
         describe(f, own->flag, own);
@@ -153,7 +163,8 @@ int fr_flag_find(const char *arg, fr_flag *f)
 
 int fr_flag_dest(const fr_flag *f)
 {
-    if (f->front) return FR_TO_FRONT;
+    if (f->front)
+        return FR_TO_FRONT;
     return (f->to_proxy ? FR_TO_PROXY : 0) | (f->to_appd ? FR_TO_APPD : 0);
 }
 
@@ -161,8 +172,10 @@ int fr_flag_dest(const fr_flag *f)
  * own, or one of appd's rows that the proxy's table (walked first) has. */
 static int listed_elsewhere(const tc_opt *table, const char *flag)
 {
-    if (find_decision(flag)) return 1;
-    if (table != own_table && tc_opt_find_flag(own_table, flag)) return 1;
+    if (find_decision(flag))
+        return 1;
+    if (table != own_table && tc_opt_find_flag(own_table, flag))
+        return 1;
     return table == ad_settings_table && tc_opt_find_flag(px_settings_table, flag);
 }
 

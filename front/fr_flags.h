@@ -12,14 +12,14 @@
 enum { FR_TO_PROXY = 1, FR_TO_APPD = 2, FR_TO_BOTH = 3, FR_TO_FRONT = 4 };
 
 typedef struct {
-    const char *flag;      /* as tandem spells it, e.g. "--proxy-threads" */
-    const tc_opt *row;     /* the row describing it: type, metavar, help, default */
-    char short_flag;       /* tandem's short spelling of it; 0 = none */
-    const char *to_proxy;  /* the flag tandem-proxy is given; NULL = not sent */
-    const char *to_appd;   /* the flag tandem-appd is given; NULL = not sent */
-    int front;             /* tandem's own (row is in the front's table) */
-    int decided;           /* routed by the front's table, not by the daemons' */
-    const char *refused;   /* why tandem refuses it ("is set by tandem..."); NULL = accepted */
+    const char *flag;     /* as tandem spells it, e.g. "--proxy-threads" */
+    const tc_opt *row;    /* the row describing it: type, metavar, help, default */
+    char short_flag;      /* tandem's short spelling of it; 0 = none */
+    const char *to_proxy; /* the flag tandem-proxy is given; NULL = not sent */
+    const char *to_appd;  /* the flag tandem-appd is given; NULL = not sent */
+    int front;            /* tandem's own (row is in the front's table) */
+    int decided;          /* routed by the front's table, not by the daemons' */
+    const char *refused;  /* why tandem refuses it ("is set by tandem..."); NULL = accepted */
 } fr_flag;
 
 /* Resolves "--flag", "--flag=value", "-x" or "-xVALUE".  0 with *f filled

@@ -25,11 +25,13 @@ typedef struct {
 static void print_flag(const fr_flag *f, void *ctx)
 {
     const fr_section *s = ctx;
-    if (fr_flag_dest(f) != s->dest) return;
+    if (fr_flag_dest(f) != s->dest)
+        return;
     tc_opt row = *f->row;
     row.flag = f->flag;
     row.short_flag = f->short_flag;
-    if (strcmp(f->flag, f->row->flag) != 0) row.aliases = NULL;
+    if (strcmp(f->flag, f->row->flag) != 0)
+        row.aliases = NULL;
     tc_opt_usage_row(s->out, &row);
 }
 

@@ -20,17 +20,18 @@
 #include "fr_args.h"
 #include "fr_check.h"
 #include "tc_notify.h"
+#include "tc_pidfile.h"
 
 /* Heavy apps (Django) may take a while to import; a daemon that is neither
  * ready nor dead after this long is reported and stopped. */
 #define READY_TIMEOUT_MS 60000
 
 typedef struct {
-    const char *name;   /* "tandem-appd" */
+    const char *name; /* "tandem-appd" */
     char path[PATH_MAX];
     pid_t pid;
     int notify_fd;
-    int status;         /* wait status once exited */
+    int status; /* wait status once exited */
     int exited;
 } fr_daemon;
 
@@ -71,19 +72,24 @@ static int find_daemon(fr_daemon *d, const char *subdir)
     const char *env = getenv("TANDEM_SBINDIR");
     if (env) {
         snprintf(d->path, sizeof d->path, "%s/%s", env, d->name);
-        if (access(d->path, X_OK) == 0) return 0;
+        if (access(d->path, X_OK) == 0)
+            return 0;
     }
     if (n > 0) {
         self[n] = '\0';
         char *slash = strrchr(self, '/');
-        if (slash) *slash = '\0';
+        if (slash)
+            *slash = '\0';
         snprintf(d->path, sizeof d->path, "%s/../%s/%s", self, subdir, d->name);
-        if (access(d->path, X_OK) == 0) return 0;
+        if (access(d->path, X_OK) == 0)
+            return 0;
         snprintf(d->path, sizeof d->path, "%s/../sbin/%s", self, d->name);
-        if (access(d->path, X_OK) == 0) return 0;
+        if (access(d->path, X_OK) == 0)
+            return 0;
     }
     snprintf(d->path, sizeof d->path, "%s/%s", SBINDIR, d->name);
-    if (access(d->path, X_OK) == 0) return 0;
+    if (access(d->path, X_OK) == 0)
+        return 0;
     fprintf(stderr, "tandem: error: cannot find %s (set TANDEM_SBINDIR)\n", d->name);
     return -1;
 }
@@ -117,16 +123,20 @@ static int spawn(fr_daemon *d, fr_argv *args)
 
 static int reap(fr_daemon *d)
 {
-    if (d->pid <= 0 || d->exited) return d->exited;
+    if (d->pid <= 0 || d->exited)
+        return d->exited;
     pid_t r = waitpid(d->pid, &d->status, WNOHANG);
-    if (r == d->pid) d->exited = 1;
+    if (r == d->pid)
+        d->exited = 1;
     return d->exited;
 }
 
 static int exit_code(const fr_daemon *d)
 {
-    if (WIFEXITED(d->status)) return WEXITSTATUS(d->status);
-    if (WIFSIGNALED(d->status)) return 128 + WTERMSIG(d->status);
+    if (WIFEXITED(d->status))
+        return WEXITSTATUS(d->status);
+    if (WIFSIGNALED(d->status))
+        return 128 + WTERMSIG(d->status);
     return 1;
 }
 
@@ -143,14 +153,15 @@ static int wait_ready(fr_daemon *d)
         }
         int r;
         while ((r = tc_notify_recv(d->notify_fd, msg, sizeof msg)) > 0)
-            if (strstr(msg, "READY=1")) return 0;
+            if (strstr(msg, "READY=1"))
+                return 0;
         long long left = deadline - now_ms();
         if (left <= 0) {
             fprintf(stderr, "tandem: error: %s not ready after %d s\n", d->name,
                     READY_TIMEOUT_MS / 1000);
             return -1;
         }
-        struct pollfd p = {.fd = d->notify_fd, .events = POLLIN};
+        struct pollfd p = { .fd = d->notify_fd, .events = POLLIN };
         /* Short polls: child exit is noticed by waitpid, not by the fd. */
         poll(&p, 1, left < 50 ? (int)left : 50);
     }
@@ -159,18 +170,23 @@ static int wait_ready(fr_daemon *d)
 
 static void stop(fr_daemon *d, int sig)
 {
-    if (d->pid > 0 && !reap(d)) kill(d->pid, sig);
+    if (d->pid > 0 && !reap(d))
+        kill(d->pid, sig);
 }
 
 static void forward_pending(fr_daemon *ds, int n)
 {
-    if (!any_pending) return;
+    if (!any_pending)
+        return;
     any_pending = 0;
     for (int sig = 1; sig < NSIG; sig++) {
-        if (!pending[sig]) continue;
+        if (!pending[sig])
+            continue;
         pending[sig] = 0;
-        if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) stop_asked = 1;
-        for (int i = 0; i < n; i++) stop(&ds[i], sig);
+        if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+            stop_asked = 1;
+        for (int i = 0; i < n; i++)
+            stop(&ds[i], sig);
     }
 }
 
@@ -184,18 +200,23 @@ static void wait_all(fr_daemon *ds, int n)
         int alive = 0;
         const fr_daemon *gone = NULL;
         for (int i = 0; i < n; i++) {
-            if (ds[i].pid <= 0) continue;
-            if (reap(&ds[i])) gone = gone ? gone : &ds[i];
-            else alive++;
+            if (ds[i].pid <= 0)
+                continue;
+            if (reap(&ds[i]))
+                gone = gone ? gone : &ds[i];
+            else
+                alive++;
         }
-        if (!alive) return;
+        if (!alive)
+            return;
         forward_pending(ds, n);
         if (gone && !stopping_rest) {
             stopping_rest = 1;
             if (!stop_asked)
                 fprintf(stderr, "tandem: %s exited (status %d); stopping the other daemon\n",
                         gone->name, exit_code(gone));
-            for (int i = 0; i < n; i++) stop(&ds[i], SIGTERM);
+            for (int i = 0; i < n; i++)
+                stop(&ds[i], SIGTERM);
         }
         struct pollfd none;
         poll(&none, 0, 50);
@@ -206,7 +227,8 @@ static void cleanup(fr_daemon *ds, int n)
 {
     char path[PATH_MAX];
     for (int i = 0; i < n; i++) {
-        if (ds[i].notify_fd > 0) close(ds[i].notify_fd);
+        if (ds[i].notify_fd > 0)
+            close(ds[i].notify_fd);
         snprintf(path, sizeof path, "%s/%s.notify", rundir, ds[i].name);
         unlink(path);
     }
@@ -219,17 +241,18 @@ static void cleanup(fr_daemon *ds, int n)
 
 static void install_signals(void)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
+    struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
 }
 
 static int write_pidfile(const char *path)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "tandem: error: --pid %s: %s\n", path, strerror(errno));
+    char err[512];
+    if (tc_pidfile_write(path, err, sizeof err) != 0) {
+        fprintf(stderr, "tandem: error: --pid %s\n", err);
         return -1;
     }
     return 0;
@@ -239,11 +262,14 @@ static int write_pidfile(const char *path)
 static int make_rundir(void)
 {
     const char *tmp = getenv("TMPDIR");
-    if (tmp == NULL || *tmp == '\0') tmp = "/tmp";
+    if (tmp == NULL || *tmp == '\0')
+        tmp = "/tmp";
     int len = snprintf(rundir, sizeof rundir, "%s/tandem-XXXXXX", tmp);
     if (len < 0 || (size_t)len >= sizeof rundir) {
-        fprintf(stderr, "tandem: error: TMPDIR %s is too long for a socket directory "
-                "(at most %zu bytes)\n", tmp, sizeof rundir - sizeof "/tandem-XXXXXX");
+        fprintf(stderr,
+                "tandem: error: TMPDIR %s is too long for a socket directory "
+                "(at most %zu bytes)\n",
+                tmp, sizeof rundir - sizeof "/tandem-XXXXXX");
         return -1;
     }
     if (mkdtemp(rundir) == NULL) {
@@ -268,35 +294,44 @@ static int private_args(fr_args *a, const char *config)
               fr_argv_push(&a->proxy, "--config") || fr_argv_push(&a->proxy, conf);
     if (!bad && config)
         bad = fr_argv_push(&a->appd, "--config") || fr_argv_push(&a->appd, (char *)config);
-    if (!bad && a->pidfile) bad = fr_argv_push(&a->appd, "--pid=");
-    if (bad) fprintf(stderr, "tandem: error: out of memory\n");
+    if (!bad && a->pidfile)
+        bad = fr_argv_push(&a->appd, "--pid=");
+    if (bad)
+        fprintf(stderr, "tandem: error: out of memory\n");
     return bad ? -1 : 0;
 }
 
 static int run(fr_args *a, const char *config)
 {
-    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
+    fr_daemon ds[2] = { { .name = "tandem-appd" }, { .name = "tandem-proxy" } };
     fr_daemon *appd = &ds[0], *proxy = &ds[1];
-    if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy")) return 1;
+    if (find_daemon(appd, "appd") || find_daemon(proxy, "proxy"))
+        return 1;
     /* Before the run directory exists, so a bad --pid leaves nothing behind. */
-    if (a->pidfile && write_pidfile(a->pidfile)) return 1;
+    if (a->pidfile && write_pidfile(a->pidfile))
+        return 1;
     if (make_rundir()) {
-        if (a->pidfile) unlink(a->pidfile);
+        if (a->pidfile)
+            tc_pidfile_remove(a->pidfile);
         return 1;
     }
     int rc = 1, by_signal = 0;
-    if (private_args(a, config)) goto out;
-    if (spawn(appd, &a->appd) || wait_ready(appd)) goto stop;
-    if (spawn(proxy, &a->proxy) || wait_ready(proxy)) goto stop;
+    if (private_args(a, config))
+        goto out;
+    if (spawn(appd, &a->appd) || wait_ready(appd))
+        goto stop;
+    if (spawn(proxy, &a->proxy) || wait_ready(proxy))
+        goto stop;
     /* Both serve: tell our own supervisor (systemd, a test) in turn.  The
      * children had NOTIFY_SOCKET replaced only in their own environment. */
     if (tc_notify("READY=1") < 0)
         fprintf(stderr, "tandem: warning: NOTIFY_SOCKET: %s\n", strerror(errno));
-    wait_all(ds, 2);   /* until one exits; then the other is told to stop */
+    wait_all(ds, 2); /* until one exits; then the other is told to stop */
     rc = 0;
     for (int i = 0; i < 2; i++) {
         int code = exit_code(&ds[i]);
-        if (code != 0 && rc == 0) rc = code;
+        if (code != 0 && rc == 0)
+            rc = code;
     }
     goto out;
 stop:
@@ -307,11 +342,14 @@ stop:
     stop(appd, SIGTERM);
     stop(proxy, SIGTERM);
     wait_all(ds, 2);
-    rc = appd->exited && exit_code(appd) ? exit_code(appd)
-         : proxy->exited && exit_code(proxy) ? exit_code(proxy) : by_signal ? 0 : 1;
+    rc = appd->exited && exit_code(appd)     ? exit_code(appd)
+         : proxy->exited && exit_code(proxy) ? exit_code(proxy)
+         : by_signal                         ? 0
+                                             : 1;
 out:
     cleanup(ds, 2);
-    if (a->pidfile) unlink(a->pidfile);
+    if (a->pidfile)
+        tc_pidfile_remove(a->pidfile);
     return rc;
 }
 
@@ -320,8 +358,9 @@ out:
  * evaluated, does the same.  Check: 0 when both pass, else 1. */
 static int inspect(fr_args *a, const char *config)
 {
-    fr_daemon ds[2] = {{.name = "tandem-appd"}, {.name = "tandem-proxy"}};
-    if (find_daemon(&ds[0], "appd") || find_daemon(&ds[1], "proxy") || make_rundir()) return 1;
+    fr_daemon ds[2] = { { .name = "tandem-appd" }, { .name = "tandem-proxy" } };
+    if (find_daemon(&ds[0], "appd") || find_daemon(&ds[1], "proxy") || make_rundir())
+        return 1;
     const char *what = a->check_config ? "--check-config" : "--print-config";
     int rc[2] = { 1, 1 };
     char conf[sizeof rundir + 32];
@@ -333,15 +372,17 @@ static int inspect(fr_args *a, const char *config)
             argvs[i]->v[0] = ds[i].path;
             if (i == 1 && access(conf, F_OK) != 0) {
                 fprintf(stderr, "tandem-proxy: not checked: tandem-appd could not evaluate the "
-                        "config file\n");
+                                "config file\n");
                 break;
             }
-            if (a->print_config) printf("%s[%s]\n", i ? "\n" : "", ds[i].name);
+            if (a->print_config)
+                printf("%s[%s]\n", i ? "\n" : "", ds[i].name);
             rc[i] = fr_run_labelled(ds[i].name, argvs[i]->v);
         }
     }
     cleanup(ds, 0);
-    if (a->check_config) return rc[0] || rc[1] ? 1 : 0;
+    if (a->check_config)
+        return rc[0] || rc[1] ? 1 : 0;
     return rc[0] ? rc[0] : rc[1];
 }
 
@@ -351,8 +392,10 @@ static const char *config_file(const fr_args *a)
 {
     static char def[PATH_MAX];
     char cwd[PATH_MAX - sizeof "/gunicorn.conf.py"];
-    if (a->config && *a->config) return a->config;
-    if (getcwd(cwd, sizeof cwd) == NULL) return NULL;
+    if (a->config && *a->config)
+        return a->config;
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return NULL;
     snprintf(def, sizeof def, "%s/gunicorn.conf.py", strcmp(cwd, "/") ? cwd : "");
     return access(def, F_OK) == 0 ? def : NULL;
 }
@@ -366,8 +409,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "tandem: error: %s\n", err);
         return 2;
     }
-    if (a.help) { fr_usage(stdout); return 0; }
-    if (a.version) { printf("tandem %s\n", PACKAGE_VERSION); return 0; }
+    if (a.help) {
+        fr_usage(stdout);
+        return 0;
+    }
+    if (a.version) {
+        printf("tandem %s\n", PACKAGE_VERSION);
+        return 0;
+    }
     if (fr_args_env(&a, err, sizeof err) != 0) {
         fprintf(stderr, "tandem: error: %s\n", err);
         return 2;
@@ -378,12 +427,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "tandem: error: no app given: tandem [OPTIONS] MODULE:CALLABLE\n");
         return 2;
     }
-    fr_args routed = {0};
+    fr_args routed = { 0 };
     /* Rebuild with argv[0] placeholders first. */
     if (fr_argv_push(&routed.proxy, "tandem-proxy") || fr_argv_push(&routed.appd, "tandem-appd"))
         return 1;
-    for (int i = 0; i < a.proxy.n; i++) fr_argv_push(&routed.proxy, a.proxy.v[i]);
-    for (int i = 0; i < a.appd.n; i++) fr_argv_push(&routed.appd, a.appd.v[i]);
+    for (int i = 0; i < a.proxy.n; i++)
+        fr_argv_push(&routed.proxy, a.proxy.v[i]);
+    for (int i = 0; i < a.appd.n; i++)
+        fr_argv_push(&routed.appd, a.appd.v[i]);
     routed.pidfile = a.pidfile;
     routed.check_config = a.check_config;
     routed.print_config = a.print_config;

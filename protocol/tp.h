@@ -32,24 +32,25 @@
 #define TP_DEFAULT_WINDOW (1024u * 1024u)
 
 enum tp_frame_type {
-    TP_FRAME_HELLO = 0x01,          /* stream 0: version, role, pid, capacity... */
-    TP_FRAME_REQUEST_HEAD = 0x02,   /* proxy -> worker: opens a stream */
-    TP_FRAME_REQUEST_DATA = 0x03,   /* proxy -> worker: body bytes */
-    TP_FRAME_RESPONSE_INFO = 0x04,  /* worker -> proxy: 1xx (103 Early Hints) */
-    TP_FRAME_RESPONSE_HEAD = 0x05,  /* worker -> proxy: final status + headers */
-    TP_FRAME_RESPONSE_DATA = 0x06,  /* worker -> proxy: body bytes */
-    TP_FRAME_TRAILERS = 0x07,       /* worker -> proxy: trailer fields; ends the stream */
-    TP_FRAME_RESET = 0x08,          /* either way: abort one stream, u32 reason */
-    TP_FRAME_CREDIT = 0x09,         /* either way: u32 more bytes of DATA allowed */
-    TP_FRAME_PING = 0x0a,           /* either way, stream 0: 8 opaque bytes, ACK flag */
-    TP_FRAME_DRAIN = 0x0b,          /* either way, stream 0: no new streams, finish the open ones */
-    TP_FRAME_WS_CLOSE = 0x0c,       /* either way, after a 101: u16 code, reason; ends a direction */
+    TP_FRAME_HELLO = 0x01,         /* stream 0: version, role, pid, capacity... */
+    TP_FRAME_REQUEST_HEAD = 0x02,  /* proxy -> worker: opens a stream */
+    TP_FRAME_REQUEST_DATA = 0x03,  /* proxy -> worker: body bytes */
+    TP_FRAME_RESPONSE_INFO = 0x04, /* worker -> proxy: 1xx (103 Early Hints) */
+    TP_FRAME_RESPONSE_HEAD = 0x05, /* worker -> proxy: final status + headers */
+    TP_FRAME_RESPONSE_DATA = 0x06, /* worker -> proxy: body bytes */
+    TP_FRAME_TRAILERS = 0x07,      /* worker -> proxy: trailer fields; ends the stream */
+    TP_FRAME_RESET = 0x08,         /* either way: abort one stream, u32 reason */
+    TP_FRAME_CREDIT = 0x09,        /* either way: u32 more bytes of DATA allowed */
+    TP_FRAME_PING = 0x0a,          /* either way, stream 0: 8 opaque bytes, ACK flag */
+    TP_FRAME_DRAIN = 0x0b,         /* either way, stream 0: no new streams, finish the open ones */
+    TP_FRAME_WS_CLOSE = 0x0c,      /* either way, after a 101: u16 code, reason; ends a direction */
     TP_FRAME_MAX_ = 0x0c
 };
 
 enum tp_flag {
-    TP_FLAG_END_STREAM = 0x01,  /* REQUEST_HEAD/REQUEST_DATA/RESPONSE_HEAD/RESPONSE_DATA: last frame of this direction */
-    TP_FLAG_ACK = 0x02,         /* PING: this is the answer */
+    TP_FLAG_END_STREAM =
+        0x01, /* REQUEST_HEAD/REQUEST_DATA/RESPONSE_HEAD/RESPONSE_DATA: last frame of this direction */
+    TP_FLAG_ACK = 0x02, /* PING: this is the answer */
     /* REQUEST_DATA/RESPONSE_DATA after a 101 (WebSocket messages): */
     TP_FLAG_TEXT = 0x04,        /* on every frame of a text message */
     TP_FLAG_MESSAGE_END = 0x08, /* this frame completes a message */
@@ -60,17 +61,17 @@ enum tp_flag {
 enum tp_reset_reason {
     TP_RESET_NO_ERROR = 0x0,
     TP_RESET_PROTOCOL_ERROR = 0x1,
-    TP_RESET_INTERNAL_ERROR = 0x2,   /* app raised after the head was sent */
+    TP_RESET_INTERNAL_ERROR = 0x2, /* app raised after the head was sent */
     TP_RESET_FLOW_CONTROL_ERROR = 0x3,
-    TP_RESET_REFUSED_STREAM = 0x7,   /* worker never started it: safe to retry elsewhere */
-    TP_RESET_CANCEL = 0x8,           /* client went away / reset the stream */
-    TP_RESET_TIMEOUT = 0x100,        /* worker timed out (tandem-specific) */
+    TP_RESET_REFUSED_STREAM = 0x7, /* worker never started it: safe to retry elsewhere */
+    TP_RESET_CANCEL = 0x8,         /* client went away / reset the stream */
+    TP_RESET_TIMEOUT = 0x100,      /* worker timed out (tandem-specific) */
 };
 
 enum tp_role { TP_ROLE_PROXY = 1, TP_ROLE_WORKER = 2 };
 
 enum tp_worker_class {
-    TP_CLASS_NONE = 0,   /* sent by the proxy */
+    TP_CLASS_NONE = 0, /* sent by the proxy */
     TP_CLASS_SYNC = 1,
     TP_CLASS_GTHREAD = 2,
     TP_CLASS_ASGI = 3,
@@ -80,20 +81,20 @@ enum tp_worker_class {
 
 enum tp_error {
     TP_OK = 0,
-    TP_E_AGAIN = -1,       /* not enough bytes yet: read more and call again */
-    TP_E_TOO_BIG = -2,     /* length beyond the allowed maximum */
-    TP_E_TYPE = -3,        /* unknown frame type */
-    TP_E_STREAM = -4,      /* stream id 0 where >0 is required, or the reverse */
-    TP_E_TRUNCATED = -5,   /* payload shorter than its fields say */
-    TP_E_TRAILING = -6,    /* payload longer than its fields say */
-    TP_E_RESERVED = -7,    /* reserved bits set / bad flags for the type */
-    TP_E_VALUE = -8,       /* a field out of its range (bad version, status, count) */
-    TP_E_TOO_MANY = -9,    /* more headers than the caller's array holds */
-    TP_E_NOMEM = -10,      /* tp_buf could not grow */
+    TP_E_AGAIN = -1,     /* not enough bytes yet: read more and call again */
+    TP_E_TOO_BIG = -2,   /* length beyond the allowed maximum */
+    TP_E_TYPE = -3,      /* unknown frame type */
+    TP_E_STREAM = -4,    /* stream id 0 where >0 is required, or the reverse */
+    TP_E_TRUNCATED = -5, /* payload shorter than its fields say */
+    TP_E_TRAILING = -6,  /* payload longer than its fields say */
+    TP_E_RESERVED = -7,  /* reserved bits set / bad flags for the type */
+    TP_E_VALUE = -8,     /* a field out of its range (bad version, status, count) */
+    TP_E_TOO_MANY = -9,  /* more headers than the caller's array holds */
+    TP_E_NOMEM = -10,    /* tp_buf could not grow */
 };
 
 const char *tp_strerror(int err);
-const char *tp_frame_type_name(uint8_t type);   /* "HELLO", ..., "UNKNOWN" */
+const char *tp_frame_type_name(uint8_t type); /* "HELLO", ..., "UNKNOWN" */
 
 /* A byte string referenced, not owned. */
 typedef struct {
@@ -102,7 +103,7 @@ typedef struct {
 } tp_str;
 
 typedef struct {
-    tp_str name;   /* lower-case for HTTP/2 clients; as received for HTTP/1 */
+    tp_str name; /* lower-case for HTTP/2 clients; as received for HTTP/1 */
     tp_str value;
 } tp_header;
 
@@ -130,25 +131,25 @@ typedef struct {
 
 void tp_buf_init(tp_buf *b);
 void tp_buf_free(tp_buf *b);
-int tp_buf_reserve(tp_buf *b, size_t extra);         /* TP_OK or TP_E_NOMEM */
+int tp_buf_reserve(tp_buf *b, size_t extra); /* TP_OK or TP_E_NOMEM */
 int tp_buf_append(tp_buf *b, const void *p, size_t n);
-void tp_buf_consume(tp_buf *b, size_t n);            /* drop n bytes from the front */
+void tp_buf_consume(tp_buf *b, size_t n); /* drop n bytes from the front */
 
 /* ---- HELLO (stream 0), fixed 36 bytes ----
  * Sent first by both sides; a peer that sees a version other than its own
  * sends nothing more and closes. */
 typedef struct {
-    uint16_t version;         /* TP_VERSION */
-    uint8_t role;             /* TP_ROLE_* */
-    uint8_t worker_class;     /* TP_CLASS_* (workers) */
+    uint16_t version;     /* TP_VERSION */
+    uint8_t role;         /* TP_ROLE_* */
+    uint8_t worker_class; /* TP_CLASS_* (workers) */
     uint32_t pid;
-    uint32_t capacity;        /* streams this worker runs at once (0 from proxy) */
-    uint32_t worker_index;    /* 1..worker_count (0 from proxy) */
-    uint32_t worker_count;    /* workers the master runs now (0 from proxy) */
-    uint32_t initial_window;  /* DATA bytes the peer may send per stream before CREDIT */
-    uint32_t max_frame;       /* largest payload the sender accepts, <= TP_MAX_PAYLOAD */
-    uint32_t generation;      /* appd: bumped on reload; proxy: 0 */
-    uint32_t reserved;        /* 0 */
+    uint32_t capacity;       /* streams this worker runs at once (0 from proxy) */
+    uint32_t worker_index;   /* 1..worker_count (0 from proxy) */
+    uint32_t worker_count;   /* workers the master runs now (0 from proxy) */
+    uint32_t initial_window; /* DATA bytes the peer may send per stream before CREDIT */
+    uint32_t max_frame;      /* largest payload the sender accepts, <= TP_MAX_PAYLOAD */
+    uint32_t generation;     /* appd: bumped on reload; proxy: 0 */
+    uint32_t reserved;       /* 0 */
 } tp_hello;
 #define TP_HELLO_SIZE 36
 
@@ -167,35 +168,35 @@ enum tp_req_flag {
     TP_REQ_EXPECT_CONTINUE = 0x04, /* client waits for 100-continue (proxy answers it) */
     TP_REQ_TE_TRAILERS = 0x08,     /* client accepts trailers */
     TP_REQ_EARLY_HINTS = 0x10,     /* client can receive 1xx (HTTP/1.1 or h2) */
-    TP_REQ_WEBSOCKET = 0x20,       /* the client asked for a WebSocket (Upgrade or extended CONNECT) */
+    TP_REQ_WEBSOCKET = 0x20, /* the client asked for a WebSocket (Upgrade or extended CONNECT) */
 };
 
 typedef struct {
-    uint8_t http_major, http_minor;   /* 1.0, 1.1, 2.0 */
-    uint16_t flags;                   /* TP_REQ_* */
-    uint64_t content_length;          /* TP_LENGTH_UNKNOWN when chunked/unknown */
+    uint8_t http_major, http_minor; /* 1.0, 1.1, 2.0 */
+    uint16_t flags;                 /* TP_REQ_* */
+    uint64_t content_length;        /* TP_LENGTH_UNKNOWN when chunked/unknown */
     /* priority: RFC 7540 (weight 1..256, default 16) and RFC 9218 */
     uint16_t prio_weight;
     uint32_t prio_depends_on;
     uint8_t prio_exclusive;
-    uint8_t prio_urgency;             /* 0..7, default 3 */
-    uint8_t prio_incremental;         /* 0/1 */
+    uint8_t prio_urgency;     /* 0..7, default 3 */
+    uint8_t prio_incremental; /* 0/1 */
     uint16_t peer_port, local_port;
-    uint32_t conn_id;                 /* proxy's connection number (logs) */
-    uint32_t h2_stream_id;            /* client's stream id on h2, 0 on HTTP/1 */
+    uint32_t conn_id;      /* proxy's connection number (logs) */
+    uint32_t h2_stream_id; /* client's stream id on h2, 0 on HTTP/1 */
     tp_str method;
-    tp_str scheme;                    /* "http"/"https" */
-    tp_str authority;                 /* :authority or Host */
-    tp_str path;                      /* raw, percent-encoded, without '?query' */
-    tp_str query;                     /* raw, after the first '?', without '?' */
-    tp_str peer_addr;                 /* textual IP, "" for a Unix listener */
+    tp_str scheme;    /* "http"/"https" */
+    tp_str authority; /* :authority or Host */
+    tp_str path;      /* raw, percent-encoded, without '?query' */
+    tp_str query;     /* raw, after the first '?', without '?' */
+    tp_str peer_addr; /* textual IP, "" for a Unix listener */
     tp_str local_addr;
-    tp_str tls_version;               /* "TLSv1.3" or "" */
+    tp_str tls_version; /* "TLSv1.3" or "" */
     tp_str tls_cipher;
-    tp_str alpn;                      /* "h2", "http/1.1" or "" */
+    tp_str alpn; /* "h2", "http/1.1" or "" */
     tp_str sni;
     uint32_t nheaders;
-    tp_header *headers;               /* encode: input array; decode: caller's array */
+    tp_header *headers; /* encode: input array; decode: caller's array */
 } tp_request_head;
 
 int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_request_head *h);
@@ -217,8 +218,8 @@ int tp_encode_response_info(tp_buf *b, uint32_t stream, const tp_response_head *
 int tp_encode_response_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_response_head *h);
 int tp_encode_trailers(tp_buf *b, uint32_t stream, uint32_t nheaders, const tp_header *headers);
 /* type is the frame's type (INFO, HEAD or TRAILERS), checked against status. */
-int tp_decode_response_head(uint8_t type, const uint8_t *payload, size_t len,
-                            tp_response_head *out, tp_header *hdrs, uint32_t max_hdrs);
+int tp_decode_response_head(uint8_t type, const uint8_t *payload, size_t len, tp_response_head *out,
+                            tp_header *hdrs, uint32_t max_hdrs);
 
 /* ---- DATA (request or response) ----
  * Appends a header only; the caller appends/writev's the n body bytes after

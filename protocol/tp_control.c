@@ -9,8 +9,8 @@
 static int tp_hello_role_ok(const tp_hello *h)
 {
     if (h->role == TP_ROLE_PROXY)
-        return h->worker_class == TP_CLASS_NONE && h->capacity == 0 &&
-               h->worker_index == 0 && h->worker_count == 0 && h->generation == 0;
+        return h->worker_class == TP_CLASS_NONE && h->capacity == 0 && h->worker_index == 0 &&
+               h->worker_count == 0 && h->generation == 0;
     if (h->role != TP_ROLE_WORKER)
         return 0;
     return h->worker_class >= TP_CLASS_SYNC && h->worker_class <= TP_CLASS_EVENTLET &&
@@ -34,7 +34,7 @@ static int tp_hello_check(const tp_hello *h)
 
 int tp_encode_hello(tp_buf *b, const tp_hello *h)
 {
-    tp_frame_header fh = {TP_HELLO_SIZE, TP_FRAME_HELLO, 0, 0};
+    tp_frame_header fh = { TP_HELLO_SIZE, TP_FRAME_HELLO, 0, 0 };
     uint8_t *p;
     int rc = tp_hello_check(h);
 
@@ -82,7 +82,7 @@ int tp_decode_hello(const uint8_t *payload, size_t len, tp_hello *out)
 
 static int tp_encode_u32(tp_buf *b, uint8_t type, uint32_t stream, uint32_t v)
 {
-    tp_frame_header fh = {4, type, 0, stream};
+    tp_frame_header fh = { 4, type, 0, stream };
     uint8_t *p;
     int rc = tp_frame_start(b, &fh, &p);
 
@@ -134,7 +134,7 @@ int tp_decode_credit(const uint8_t *payload, size_t len, uint32_t *out)
 int tp_encode_ping(tp_buf *b, uint8_t flags, const uint8_t opaque[8])
 {
     static const uint8_t zero[8];
-    tp_frame_header fh = {8, TP_FRAME_PING, flags, 0};
+    tp_frame_header fh = { 8, TP_FRAME_PING, flags, 0 };
     uint8_t *p;
     int rc = tp_frame_start(b, &fh, &p);
 
@@ -147,7 +147,7 @@ int tp_encode_ping(tp_buf *b, uint8_t flags, const uint8_t opaque[8])
 
 int tp_encode_data_header(tp_buf *b, uint8_t type, uint32_t stream, uint8_t flags, uint32_t n)
 {
-    tp_frame_header fh = {n, type, flags, stream};
+    tp_frame_header fh = { n, type, flags, stream };
     int rc;
 
     if (type != TP_FRAME_REQUEST_DATA && type != TP_FRAME_RESPONSE_DATA)
@@ -166,7 +166,7 @@ int tp_encode_data_header(tp_buf *b, uint8_t type, uint32_t stream, uint8_t flag
 void tp_data_header(uint8_t out[TP_HEADER_SIZE], uint8_t type, uint32_t stream, uint8_t flags,
                     uint32_t n)
 {
-    tp_frame_header fh = {n, type, flags, stream};
+    tp_frame_header fh = { n, type, flags, stream };
 
     tp_frame_header_encode(out, &fh);
 }
@@ -175,15 +175,12 @@ void tp_data_header(uint8_t out[TP_HEADER_SIZE], uint8_t type, uint32_t stream, 
 
 /* Codes a close may carry on the wire: RFC 6455's range.  Which of them a
  * WebSocket peer may see is the proxy's business (1005 says "no code"). */
-static int tp_ws_code_ok(uint16_t code)
-{
-    return code >= 1000 && code <= 4999;
-}
+static int tp_ws_code_ok(uint16_t code) { return code >= 1000 && code <= 4999; }
 
 int tp_encode_ws_close(tp_buf *b, uint32_t stream, uint16_t code, const uint8_t *reason,
                        uint32_t len)
 {
-    tp_frame_header fh = {2 + len, TP_FRAME_WS_CLOSE, 0, stream};
+    tp_frame_header fh = { 2 + len, TP_FRAME_WS_CLOSE, 0, stream };
     uint8_t *p;
     int rc;
 

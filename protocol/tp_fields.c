@@ -75,10 +75,7 @@ uint8_t *tp_store_headers(uint8_t *p, uint32_t n, const tp_header *headers)
     return p;
 }
 
-int tp_str_check(tp_str s)
-{
-    return s.len && !s.ptr ? TP_E_VALUE : TP_OK;
-}
+int tp_str_check(tp_str s) { return s.len && !s.ptr ? TP_E_VALUE : TP_OK; }
 
 int tp_headers_check(uint32_t n, const tp_header *headers)
 {

@@ -8,24 +8,24 @@
 
 struct tp_type_rule {
     const char *name;
-    uint8_t flags;      /* flags allowed for the type */
-    uint8_t on_conn;    /* 1: stream must be 0; 0: stream must be > 0 */
-    uint8_t size;       /* exact payload size, 0 for variable */
+    uint8_t flags;   /* flags allowed for the type */
+    uint8_t on_conn; /* 1: stream must be 0; 0: stream must be > 0 */
+    uint8_t size;    /* exact payload size, 0 for variable */
 };
 
 static const struct tp_type_rule tp_rules[TP_FRAME_MAX_ + 1] = {
-    [TP_FRAME_HELLO] = {"HELLO", 0, 1, TP_HELLO_SIZE},
-    [TP_FRAME_REQUEST_HEAD] = {"REQUEST_HEAD", TP_FLAG_END_STREAM, 0, 0},
-    [TP_FRAME_REQUEST_DATA] = {"REQUEST_DATA", TP_DATA_FLAGS, 0, 0},
-    [TP_FRAME_RESPONSE_INFO] = {"RESPONSE_INFO", 0, 0, 0},
-    [TP_FRAME_RESPONSE_HEAD] = {"RESPONSE_HEAD", TP_FLAG_END_STREAM, 0, 0},
-    [TP_FRAME_RESPONSE_DATA] = {"RESPONSE_DATA", TP_DATA_FLAGS, 0, 0},
-    [TP_FRAME_TRAILERS] = {"TRAILERS", 0, 0, 0},
-    [TP_FRAME_RESET] = {"RESET", 0, 0, 4},
-    [TP_FRAME_CREDIT] = {"CREDIT", 0, 0, 4},
-    [TP_FRAME_PING] = {"PING", TP_FLAG_ACK, 1, 8},
-    [TP_FRAME_DRAIN] = {"DRAIN", 0, 1, 4},
-    [TP_FRAME_WS_CLOSE] = {"WS_CLOSE", 0, 0, 0},
+    [TP_FRAME_HELLO] = { "HELLO", 0, 1, TP_HELLO_SIZE },
+    [TP_FRAME_REQUEST_HEAD] = { "REQUEST_HEAD", TP_FLAG_END_STREAM, 0, 0 },
+    [TP_FRAME_REQUEST_DATA] = { "REQUEST_DATA", TP_DATA_FLAGS, 0, 0 },
+    [TP_FRAME_RESPONSE_INFO] = { "RESPONSE_INFO", 0, 0, 0 },
+    [TP_FRAME_RESPONSE_HEAD] = { "RESPONSE_HEAD", TP_FLAG_END_STREAM, 0, 0 },
+    [TP_FRAME_RESPONSE_DATA] = { "RESPONSE_DATA", TP_DATA_FLAGS, 0, 0 },
+    [TP_FRAME_TRAILERS] = { "TRAILERS", 0, 0, 0 },
+    [TP_FRAME_RESET] = { "RESET", 0, 0, 4 },
+    [TP_FRAME_CREDIT] = { "CREDIT", 0, 0, 4 },
+    [TP_FRAME_PING] = { "PING", TP_FLAG_ACK, 1, 8 },
+    [TP_FRAME_DRAIN] = { "DRAIN", 0, 1, 4 },
+    [TP_FRAME_WS_CLOSE] = { "WS_CLOSE", 0, 0, 0 },
 };
 
 static const struct tp_type_rule *tp_rule(uint8_t type)
@@ -56,8 +56,7 @@ int tp_frame_check(const tp_frame_header *h, uint32_t max_payload)
     return TP_OK;
 }
 
-int tp_frame_header_decode(const uint8_t *p, size_t len, uint32_t max_payload,
-                           tp_frame_header *out)
+int tp_frame_header_decode(const uint8_t *p, size_t len, uint32_t max_payload, tp_frame_header *out)
 {
     if (len < TP_HEADER_SIZE)
         return TP_E_AGAIN;

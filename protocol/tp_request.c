@@ -4,20 +4,20 @@
 
 #include "tp_wire.h"
 
-#define TP_REQ_KNOWN_FLAGS                                                     \
-    (TP_REQ_TLS | TP_REQ_HAS_PRIORITY | TP_REQ_EXPECT_CONTINUE |               \
-     TP_REQ_TE_TRAILERS | TP_REQ_EARLY_HINTS | TP_REQ_WEBSOCKET)
+#define TP_REQ_KNOWN_FLAGS                                                            \
+    (TP_REQ_TLS | TP_REQ_HAS_PRIORITY | TP_REQ_EXPECT_CONTINUE | TP_REQ_TE_TRAILERS | \
+     TP_REQ_EARLY_HINTS | TP_REQ_WEBSOCKET)
 /* RFC 7540 stream ids, and so dependencies, are 31 bits. */
 #define TP_H2_MAX_STREAM 0x7fffffffu
 
 /* The strings in wire order, which is struct order (tandem-protocol(7)).
  * A table keeps encoder, decoder and size in the same order by construction. */
 static const size_t tp_req_str_off[TP_REQUEST_NSTRINGS] = {
-    offsetof(tp_request_head, method),      offsetof(tp_request_head, scheme),
-    offsetof(tp_request_head, authority),   offsetof(tp_request_head, path),
-    offsetof(tp_request_head, query),       offsetof(tp_request_head, peer_addr),
-    offsetof(tp_request_head, local_addr),  offsetof(tp_request_head, tls_version),
-    offsetof(tp_request_head, tls_cipher),  offsetof(tp_request_head, alpn),
+    offsetof(tp_request_head, method),     offsetof(tp_request_head, scheme),
+    offsetof(tp_request_head, authority),  offsetof(tp_request_head, path),
+    offsetof(tp_request_head, query),      offsetof(tp_request_head, peer_addr),
+    offsetof(tp_request_head, local_addr), offsetof(tp_request_head, tls_version),
+    offsetof(tp_request_head, tls_cipher), offsetof(tp_request_head, alpn),
     offsetof(tp_request_head, sni),
 };
 
@@ -47,8 +47,7 @@ static int tp_req_prio_ok(const tp_request_head *h)
         return 0;
     if (!(h->flags & TP_REQ_HAS_PRIORITY))
         return 1;
-    return h->prio_weight >= 1 && h->prio_weight <= 256 &&
-           h->prio_depends_on <= TP_H2_MAX_STREAM;
+    return h->prio_weight >= 1 && h->prio_weight <= 256 && h->prio_depends_on <= TP_H2_MAX_STREAM;
 }
 
 /* What a worker may rely on after a successful decode. */
@@ -118,7 +117,7 @@ static void tp_req_load_fixed(const uint8_t *p, tp_request_head *h)
 
 int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_request_head *h)
 {
-    tp_frame_header fh = {0, TP_FRAME_REQUEST_HEAD, flags, stream};
+    tp_frame_header fh = { 0, TP_FRAME_REQUEST_HEAD, flags, stream };
     uint64_t size;
     uint8_t *p;
     unsigned i;
@@ -148,7 +147,7 @@ int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_r
 int tp_decode_request_head(const uint8_t *payload, size_t len, tp_request_head *out,
                            tp_header *hdrs, uint32_t max_hdrs)
 {
-    tp_reader r = {payload, len};
+    tp_reader r = { payload, len };
     const uint8_t *fixed = tp_take(&r, TP_REQUEST_FIXED_SIZE);
     unsigned i;
     int rc;

@@ -2,10 +2,7 @@
  * one layout: a status (absent in TRAILERS) and a header list. */
 #include "tp_wire.h"
 
-static int tp_resp_has_status(uint8_t type)
-{
-    return type != TP_FRAME_TRAILERS;
-}
+static int tp_resp_has_status(uint8_t type) { return type != TP_FRAME_TRAILERS; }
 
 /* The status range is what tells the proxy whether a head is interim or
  * final, so it is enforced on both ends of the wire. */
@@ -61,30 +58,30 @@ static int tp_resp_encode(tp_buf *b, tp_frame_header fh, uint16_t status, uint32
 
 int tp_encode_response_info(tp_buf *b, uint32_t stream, const tp_response_head *h)
 {
-    tp_frame_header fh = {0, TP_FRAME_RESPONSE_INFO, 0, stream};
+    tp_frame_header fh = { 0, TP_FRAME_RESPONSE_INFO, 0, stream };
 
     return tp_resp_encode(b, fh, h->status, h->nheaders, h->headers);
 }
 
 int tp_encode_response_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_response_head *h)
 {
-    tp_frame_header fh = {0, TP_FRAME_RESPONSE_HEAD, flags, stream};
+    tp_frame_header fh = { 0, TP_FRAME_RESPONSE_HEAD, flags, stream };
 
     return tp_resp_encode(b, fh, h->status, h->nheaders, h->headers);
 }
 
 int tp_encode_trailers(tp_buf *b, uint32_t stream, uint32_t nheaders, const tp_header *headers)
 {
-    tp_frame_header fh = {0, TP_FRAME_TRAILERS, 0, stream};
+    tp_frame_header fh = { 0, TP_FRAME_TRAILERS, 0, stream };
 
     return tp_resp_encode(b, fh, 0, nheaders, headers);
 }
 
 /* As for requests, a malformed payload is reported before a bad status. */
-int tp_decode_response_head(uint8_t type, const uint8_t *payload, size_t len,
-                            tp_response_head *out, tp_header *hdrs, uint32_t max_hdrs)
+int tp_decode_response_head(uint8_t type, const uint8_t *payload, size_t len, tp_response_head *out,
+                            tp_header *hdrs, uint32_t max_hdrs)
 {
-    tp_reader r = {payload, len};
+    tp_reader r = { payload, len };
     const uint8_t *p;
     int rc;
 

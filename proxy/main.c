@@ -15,17 +15,7 @@
 #include "px_server.h"
 #include "px_tls.h"
 #include "tc_log.h"
-
-static void write_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "error: --pid %s: %s\n", path, strerror(errno));
-        exit(1);
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
-}
+#include "tc_pidfile.h"
 
 /* A Unix socket path that does not exist at start-up is most likely a typo
  * or appd not started: say so now.  Once running, appd going away is a 502
@@ -110,12 +100,14 @@ int main(int argc, char **argv)
     }
     if (upstream_missing(&upstream))
         return 1;
-    if (cfg.pidfile && *cfg.pidfile)
-        write_pidfile(cfg.pidfile);
+    if (cfg.pidfile && *cfg.pidfile && tc_pidfile_write(cfg.pidfile, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --pid %s\n", err);
+        return 1;
+    }
 
     int rc = px_server_run(&cfg, &upstream);
     if (cfg.pidfile && *cfg.pidfile)
-        unlink(cfg.pidfile);
+        tc_pidfile_remove(cfg.pidfile);
     if (ssl_ctx)
         SSL_CTX_free(ssl_ctx);
     tc_opt_free(px_settings_table, &cfg);

@@ -20,8 +20,8 @@ int px_balance_pick(const px_balance_cand *c, size_t n)
         /* a.out/a.cap < b.out/b.cap without division. */
         uint64_t lhs = (uint64_t)c[i].outstanding * b->capacity;
         uint64_t rhs = (uint64_t)b->outstanding * c[i].capacity;
-        if (lhs < rhs || (lhs == rhs && c[i].capacity - c[i].outstanding >
-                                            b->capacity - b->outstanding))
+        if (lhs < rhs ||
+            (lhs == rhs && c[i].capacity - c[i].outstanding > b->capacity - b->outstanding))
             best = (int)i;
     }
     return best;
@@ -82,7 +82,10 @@ void px_workers_unref(int slot)
     pthread_mutex_unlock(&workers_lock);
 }
 
-uint32_t px_worker_outstanding(int slot) { return atomic_load_explicit(&workers[slot].outstanding, memory_order_relaxed); }
+uint32_t px_worker_outstanding(int slot)
+{
+    return atomic_load_explicit(&workers[slot].outstanding, memory_order_relaxed);
+}
 uint32_t px_worker_capacity(int slot) { return workers[slot].capacity; }
 
 int px_worker_try_acquire(int slot)

@@ -24,7 +24,7 @@ int px_balance_pick(const px_balance_cand *c, size_t n);
 /* The shared table.  A slot is held by every upstream connection to that
  * worker (refcount), so a worker reached from several threads is one slot. */
 void px_workers_init(void);
-int px_workers_ref(uint32_t pid, uint32_t capacity);   /* slot or -1 when full */
+int px_workers_ref(uint32_t pid, uint32_t capacity); /* slot or -1 when full */
 void px_workers_unref(int slot);
 uint32_t px_worker_outstanding(int slot);
 uint32_t px_worker_capacity(int slot);

@@ -27,16 +27,21 @@ static int read_file(px_settings *s, const char *path, char *err, size_t errlen)
 {
     char hint[1024];
     if (tc_conf_is_module(path)) {
-        snprintf(err, errlen, "config '%s': tandem-proxy reads files, not modules (it never "
+        snprintf(err, errlen,
+                 "config '%s': tandem-proxy reads files, not modules (it never "
                  "runs Python): run both daemons with tandem -c %s, or write its values with "
-                 "tandem-appd -c %s --export-proxy-config - > proxy.conf.py", path, path, path);
+                 "tandem-appd -c %s --export-proxy-config - > proxy.conf.py",
+                 path, path, path);
         return -1;
     }
-    snprintf(hint, sizeof hint, "run both daemons with tandem -c %s, or have tandem-appd "
+    snprintf(hint, sizeof hint,
+             "run both daemons with tandem -c %s, or have tandem-appd "
              "evaluate it: tandem-appd -c %s --export-proxy-config - > proxy.conf.py, then "
-             "tandem-proxy -c proxy.conf.py", path, path);
+             "tandem-proxy -c proxy.conf.py",
+             path, path);
     tc_pyconf file;
-    if (tc_pyconf_read(path, &file, err, errlen)) return -1;
+    if (tc_pyconf_read(path, &file, err, errlen))
+        return -1;
     int rc = tc_conf_apply_file(&px_conf_space, s, path, &file, hint, err, errlen);
     tc_pyconf_free(&file);
     return rc;
@@ -51,14 +56,17 @@ static int load(px_settings *s, int argc, char **argv, tc_conf_args args[3], cha
         tc_conf_collect_env(&px_conf_space, "GUNICORN_CMD_ARGS", &args[0], err, errlen) ||
         tc_conf_collect_env(&px_conf_space, "TANDEM_CMD_ARGS", &args[1], err, errlen))
         return -1;
-    if (px_settings_defaults(s, err, errlen)) return -1;
+    if (px_settings_defaults(s, err, errlen))
+        return -1;
     const char *path = tc_conf_location(&args[2], &args[0], &args[1]);
-    if (path && read_file(s, path, err, errlen)) return -1;
+    if (path && read_file(s, path, err, errlen))
+        return -1;
     /* --print-config names the file even when it was found by default. */
     if (path && tc_opt_set(tc_opt_find_key(px_settings_table, "config"), s, path, err, errlen))
         return -1;
     for (int i = 0; i < 3; i++)
-        if (tc_conf_args_apply(&args[i], px_settings_table, s, err, errlen)) return -1;
+        if (tc_conf_args_apply(&args[i], px_settings_table, s, err, errlen))
+            return -1;
     return 0;
 }
 
@@ -75,6 +83,7 @@ int px_config_load(px_settings *s, int argc, char **argv, FILE *out, char *err, 
     }
     tc_conf_args args[3] = { { 0 } };
     int rc = load(s, argc, argv, args, err, errlen);
-    for (int i = 0; i < 3; i++) tc_conf_args_free(&args[i]);
+    for (int i = 0; i < 3; i++)
+        tc_conf_args_free(&args[i]);
     return rc ? PX_LOAD_ERROR : PX_LOAD_OK;
 }

@@ -15,9 +15,9 @@
 extern const tc_conf_space px_conf_space;
 
 enum {
-    PX_LOAD_OK = 0,       /* settings loaded: validate them next */
-    PX_LOAD_EXIT = 1,     /* --help or --version printed to out: exit 0 */
-    PX_LOAD_ERROR = -1,   /* err holds one line: print "error: ..." and exit 2 */
+    PX_LOAD_OK = 0,     /* settings loaded: validate them next */
+    PX_LOAD_EXIT = 1,   /* --help or --version printed to out: exit 0 */
+    PX_LOAD_ERROR = -1, /* err holds one line: print "error: ..." and exit 2 */
 };
 
 /* Fills s (zeroed here; free with tc_opt_free).  Returns PX_LOAD_*. */

@@ -322,8 +322,8 @@ void px_conn_close(px_conn *c, int how)
             linger_start(c);
         else
             /* Bound the flush too: a client that never reads is dropped. */
-            px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout
-                                                       : c->limits->tv_linger);
+            px_conn_set_timer(c,
+                              c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_linger);
         return;
     }
     c->closing = PX_CLOSE_NOW;
@@ -386,7 +386,8 @@ void px_conn_read_later(px_conn *c)
 
 static tp_str cstr(const char *s)
 {
-    return s ? (tp_str){ (const uint8_t *)s, (uint32_t)strlen(s) } : (tp_str){ (const uint8_t *)"", 0 };
+    return s ? (tp_str){ (const uint8_t *)s, (uint32_t)strlen(s) }
+             : (tp_str){ (const uint8_t *)"", 0 };
 }
 
 void px_conn_fill_head(px_conn *c, tp_request_head *h)

@@ -29,42 +29,42 @@ struct bufferevent;
 struct ssl_st;
 
 typedef struct px_conn_ops {
-    const char *name;                 /* "HTTP/1.1", "HTTP/2": for logs */
+    const char *name; /* "HTTP/1.1", "HTTP/2": for logs */
     /* The protocol takes the connection (its area is zeroed): set up and
      * handle what is already buffered.  May close c. */
     void (*start)(px_conn *c);
-    void (*on_read)(px_conn *c);      /* input arrived */
-    void (*on_write)(px_conn *c);     /* output fell below the low mark */
-    void (*on_timeout)(px_conn *c);   /* the connection timer fired */
-    void (*shutdown)(px_conn *c);     /* graceful stop: finish what runs, take nothing new */
-    void (*flush)(px_conn *c);        /* end of turn after px_conn_mark_dirty */
-    void (*detach)(px_conn *c);       /* closing: every stream loses its client */
-    void (*release)(px_conn *c);      /* the protocol lets go (closed, or switching) */
+    void (*on_read)(px_conn *c);    /* input arrived */
+    void (*on_write)(px_conn *c);   /* output fell below the low mark */
+    void (*on_timeout)(px_conn *c); /* the connection timer fired */
+    void (*shutdown)(px_conn *c);   /* graceful stop: finish what runs, take nothing new */
+    void (*flush)(px_conn *c);      /* end of turn after px_conn_mark_dirty */
+    void (*detach)(px_conn *c);     /* closing: every stream loses its client */
+    void (*release)(px_conn *c);    /* the protocol lets go (closed, or switching) */
 } px_conn_ops;
 
 enum px_close { PX_CLOSE_NONE = 0, PX_CLOSE_FLUSH, PX_CLOSE_LINGER, PX_CLOSE_NOW };
 
 struct px_conn {
-    const px_conn_ops *ops;     /* the handshake's until a protocol is chosen */
-    px_conn *next, *prev;       /* thread's connection list / free list */
+    const px_conn_ops *ops; /* the handshake's until a protocol is chosen */
+    px_conn *next, *prev;   /* thread's connection list / free list */
     px_thread *th;
-    const px_listener *lis;     /* accepted on it */
-    const px_limits *limits;    /* the listener's, with this thread's timers */
-    struct bufferevent *bev;    /* socket or TLS: use px_conn_in/px_conn_out */
+    const px_listener *lis;  /* accepted on it */
+    const px_limits *limits; /* the listener's, with this thread's timers */
+    struct bufferevent *bev; /* socket or TLS: use px_conn_in/px_conn_out */
     struct ssl_st *ssl;
     int fd;
     uint32_t id;
     uint8_t tls;
-    uint8_t closing;            /* PX_CLOSE_* */
-    uint8_t dirty;              /* on the thread's dirty list */
+    uint8_t closing; /* PX_CLOSE_* */
+    uint8_t dirty;   /* on the thread's dirty list */
     uint8_t reaped;
     uint8_t read_paused;
-    uint8_t trusted;            /* peer in forwarded_allow_ips (may use h2c) */
+    uint8_t trusted; /* peer in forwarded_allow_ips (may use h2c) */
     char peer_ip[64], local_ip[64];
     uint16_t peer_port, local_port;
     const char *alpn;
     const char *sni;
-    struct event timer;         /* idle / keep-alive / linger */
+    struct event timer; /* idle / keep-alive / linger */
     px_conn *dirty_next;
 };
 

@@ -135,8 +135,8 @@ void px_dispatch_submit(px_stream *s)
         return;
     }
     s->q.urgency = s->head.prio_urgency;
-    s->q.weight = (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight
-                                                        : PX_PRIO_WEIGHT_DEFAULT;
+    s->q.weight =
+        (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight : PX_PRIO_WEIGHT_DEFAULT;
     /* Others wait already, here or more urgent elsewhere: the queue decides. */
     if (px_queue_len(&th->queue) ||
         more_urgent_elsewhere(th, px_queue_key_last(s->q.urgency, s->q.weight))) {

@@ -13,12 +13,12 @@
 
 typedef struct {
     uint32_t id;
-    void *val;                  /* NULL: free slot */
+    void *val; /* NULL: free slot */
 } px_idmap_slot;
 
 typedef struct {
     px_idmap_slot *tab;
-    uint32_t size;              /* a power of two, or 0 before the first put */
+    uint32_t size; /* a power of two, or 0 before the first put */
     uint32_t used;
 } px_idmap;
 

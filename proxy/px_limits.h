@@ -24,10 +24,10 @@
 
 typedef struct px_limits {
     /* Seconds as configured (0 = off), for messages and arithmetic. */
-    long long timeout_s;        /* a stream makes no progress; a client takes no bytes */
-    long long keepalive_s;      /* an idle connection stays open */
-    long long queue_timeout_s;  /* a request waits for a free worker */
-    size_t max_queue;           /* requests that may wait, counted process-wide */
+    long long timeout_s;       /* a stream makes no progress; a client takes no bytes */
+    long long keepalive_s;     /* an idle connection stays open */
+    long long queue_timeout_s; /* a request waits for a free worker */
+    size_t max_queue;          /* requests that may wait, counted process-wide */
     /* The same as timers of the owning thread's event base (NULL = off),
      * filled by px_limits_bind (libevent common timeouts: O(1) insertion). */
     const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger;
@@ -50,10 +50,10 @@ typedef struct px_limits {
     uint32_t max_field_size;
 
     /* WebSockets */
-    uint64_t ws_max_message;    /* a client message's payload, bytes */
+    uint64_t ws_max_message; /* a client message's payload, bytes */
     long long ws_ping_interval_s, ws_ping_timeout_s;
-    const struct timeval *tv_ws_ping;     /* silence before a ping (NULL = off) */
-    const struct timeval *tv_ws_answer;   /* a ping's or a Close's answer */
+    const struct timeval *tv_ws_ping;   /* silence before a ping (NULL = off) */
+    const struct timeval *tv_ws_answer; /* a ping's or a Close's answer */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

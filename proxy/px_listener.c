@@ -90,7 +90,7 @@ typedef struct {
 struct px_accepting {
     acceptor *acc;
     size_t n;
-    struct event *resume_ev;    /* out of fds: accepting pauses until this fires */
+    struct event *resume_ev; /* out of fds: accepting pauses until this fires */
 };
 
 /* Out of descriptors or memory, the pending connection stays in the
@@ -130,8 +130,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
     for (int i = 0; i < 64 && !th->stopping; i++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-                errno == ECONNABORTED)
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
                 return;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 accept_pause(th, errno);
@@ -161,8 +160,8 @@ int px_listener_attach(px_thread *th)
         if (px_limits_bind(&th->limits[i], th->base) < 0)
             return -1;
         a->acc[i] = (acceptor){ th, i, NULL };
-        a->acc[i].ev = event_new(th->base, listeners[i].fd, EV_READ | EV_PERSIST, accept_cb,
-                                 &a->acc[i]);
+        a->acc[i].ev =
+            event_new(th->base, listeners[i].fd, EV_READ | EV_PERSIST, accept_cb, &a->acc[i]);
         if (!a->acc[i].ev || event_add(a->acc[i].ev, NULL) < 0)
             return -1;
     }

@@ -203,8 +203,8 @@ void px_pool_on_closing(px_pool *p, int was, const char *why)
         p->nconnecting--;
         if (why) {
             if (!p->dial_failed && p->th->index == 0)
-                tc_warn("cannot reach tandem-appd at %s: %s (retrying with backoff)",
-                        p->addr->text, why);
+                tc_warn("cannot reach tandem-appd at %s: %s (retrying with backoff)", p->addr->text,
+                        why);
             note_failure(p);
         }
     } else if (was == PX_UP_READY) {

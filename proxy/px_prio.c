@@ -14,7 +14,7 @@ enum { T_NONE, T_INT, T_BOOL, T_OTHER };
 
 typedef struct {
     int type;
-    long long num;     /* T_INT value, T_BOOL 0/1 */
+    long long num; /* T_INT value, T_BOOL 0/1 */
 } item;
 
 static int lcalpha(uint8_t c) { return c >= 'a' && c <= 'z'; }
@@ -220,19 +220,19 @@ int px_prio_parse(const uint8_t *v, size_t len, uint8_t *urgency, uint8_t *incre
         if (r.p == r.end)
             return -1; /* trailing comma */
     }
-    *urgency = u.type == T_INT && u.num >= 0 && u.num <= 7 ? (uint8_t)u.num
-                                                          : PX_PRIO_URGENCY_DEFAULT;
+    *urgency =
+        u.type == T_INT && u.num >= 0 && u.num <= 7 ? (uint8_t)u.num : PX_PRIO_URGENCY_DEFAULT;
     *incremental = inc.type == T_BOOL ? (uint8_t)inc.num : 0;
     return 0;
 }
 
-int px_prio_update_decode(const uint8_t *p, size_t len, uint32_t *stream_id,
-                          const uint8_t **value, size_t *value_len)
+int px_prio_update_decode(const uint8_t *p, size_t len, uint32_t *stream_id, const uint8_t **value,
+                          size_t *value_len)
 {
     if (len < 4)
         return -1;
-    *stream_id = ((uint32_t)(p[0] & 0x7f) << 24) | ((uint32_t)p[1] << 16) |
-                 ((uint32_t)p[2] << 8) | p[3];
+    *stream_id =
+        ((uint32_t)(p[0] & 0x7f) << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
     *value = p + 4;
     *value_len = len - 4;
     return 0;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define PX_PRIO_URGENCY_DEFAULT 3
-#define PX_PRIO_WEIGHT_DEFAULT 16   /* RFC 7540 §5.3.5 */
+#define PX_PRIO_WEIGHT_DEFAULT 16 /* RFC 7540 §5.3.5 */
 
 /* Parses a Priority field value.  A value that is not a valid Structured
  * Fields dictionary is ignored as a whole (returns -1, outputs untouched).
@@ -20,7 +20,7 @@ int px_prio_parse(const uint8_t *v, size_t len, uint8_t *urgency, uint8_t *incre
 
 /* The PRIORITY_UPDATE payload (RFC 9218 §7.1): a 31-bit prioritized
  * stream id, then the field value.  0, or -1 when shorter than 4 bytes. */
-int px_prio_update_decode(const uint8_t *p, size_t len, uint32_t *stream_id,
-                          const uint8_t **value, size_t *value_len);
+int px_prio_update_decode(const uint8_t *p, size_t len, uint32_t *stream_id, const uint8_t **value,
+                          size_t *value_len);
 
 #endif

@@ -11,7 +11,7 @@
 static const struct {
     const px_conn_ops *ops;
     size_t conn_size;
-    const char *alpn;           /* the ALPN id selecting it */
+    const char *alpn; /* the ALPN id selecting it */
 } protocols[] = {
     [PX_PROTO_H1] = { &px_h1_conn_ops, sizeof(px_h1_conn), "http/1.1" },
     [PX_PROTO_H2] = { &px_h2_conn_ops, sizeof(px_h2_conn), "h2" },

@@ -19,8 +19,7 @@ uint64_t px_queue_key(uint8_t urgency, uint16_t weight, uint64_t seq)
         weight = 1;
     if (weight > 256)
         weight = 256;
-    return ((uint64_t)urgency << 61) | ((uint64_t)(256 - weight) << 53) |
-           (seq & PX_QUEUE_SEQ_MASK);
+    return ((uint64_t)urgency << 61) | ((uint64_t)(256 - weight) << 53) | (seq & PX_QUEUE_SEQ_MASK);
 }
 
 void px_queue_init(px_queue *q)
@@ -109,10 +108,7 @@ void px_queue_update(px_queue *q, px_queue_link *l)
     reposition(q, l->pos);
 }
 
-px_queue_link *px_queue_peek(const px_queue *q)
-{
-    return q->len ? q->heap[0] : NULL;
-}
+px_queue_link *px_queue_peek(const px_queue *q) { return q->len ? q->heap[0] : NULL; }
 
 void px_queue_remove(px_queue *q, px_queue_link *l)
 {

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 typedef struct px_queue_link {
-    uint64_t key;         /* set by push: priority bits, then arrival order */
-    uint32_t pos;         /* index in the heap while queued */
-    uint16_t weight;      /* RFC 7540 weight 1..256 (16 when the client gave none) */
-    uint8_t urgency;      /* RFC 9218 urgency 0..7 (3 when the client gave none) */
+    uint64_t key;    /* set by push: priority bits, then arrival order */
+    uint32_t pos;    /* index in the heap while queued */
+    uint16_t weight; /* RFC 7540 weight 1..256 (16 when the client gave none) */
+    uint8_t urgency; /* RFC 9218 urgency 0..7 (3 when the client gave none) */
     uint8_t queued;
 } px_queue_link;
 

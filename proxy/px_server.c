@@ -23,8 +23,8 @@
 
 static px_thread *threads;
 static int nthreads;
-static int *wake_fds;        /* one eventfd per thread */
-static int main_efd = -1;    /* threads tell the main loop they have ended */
+static int *wake_fds;     /* one eventfd per thread */
+static int main_efd = -1; /* threads tell the main loop they have ended */
 static atomic_int threads_done;
 static atomic_int stopping;
 static struct event_base *main_base;
@@ -56,10 +56,7 @@ void px_thread_schedule_flush(px_thread *th)
     }
 }
 
-static int has_reaped(px_thread *th)
-{
-    return th->reap_conns || px_pool_has_reaped(th->pool);
-}
+static int has_reaped(px_thread *th) { return th->reap_conns || px_pool_has_reaped(th->pool); }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -190,8 +187,7 @@ static void stop_threads(int how)
 
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
-    tc_warn("graceful timeout (%lld s) reached: closing remaining connections",
-            graceful_timeout_s);
+    tc_warn("graceful timeout (%lld s) reached: closing remaining connections", graceful_timeout_s);
     stop_threads(2);
 }
 
@@ -214,9 +210,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     switch (sig) {
     case SIGTERM:
-    case SIGINT:
-        graceful_stop((int)sig);
-        break;
+    case SIGINT: graceful_stop((int)sig); break;
     case SIGQUIT:
         tc_info("Handling signal: quit");
         atomic_store(&stopping, 1);

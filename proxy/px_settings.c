@@ -10,6 +10,8 @@
 #include "tc_log.h"
 
 #define OFF(f) offsetof(px_settings, f)
+/* One row per setting, laid out by hand. */
+/* clang-format off */
 #define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
       .max = hi, .def = d, .metavar = "INT", .help = h }
@@ -23,6 +25,7 @@
 #define H2_ROW(k, fl, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
       .def = d, .metavar = "INT", .help = h, .parse = parse_h2 }
+/* clang-format on */
 
 static const struct {
     const char *key;
@@ -63,6 +66,8 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
 /* PX_H2C_* in order. */
 static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
+/* One row per setting, laid out by hand. */
+/* clang-format off */
 const tc_opt px_settings_table[] = {
     LIST_ROW("bind", "--bind", 'b', bind, "127.0.0.1:8000", "ADDRESS",
              "address to listen on (HOST:PORT, [V6]:PORT, :PORT, unix:PATH); repeatable"),
@@ -146,6 +151,7 @@ const tc_opt px_settings_table[] = {
       .flags = TC_OPT_CLI_ONLY },
     TC_OPT_END
 };
+/* clang-format on */
 
 static int tok_eq(const char *a, size_t alen, const char *b)
 {
@@ -233,7 +239,8 @@ static int environment_defaults(px_settings *s, char *err, size_t errlen)
 int px_settings_defaults(px_settings *s, char *err, size_t errlen)
 {
     int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
-    if (rc == 0) rc = environment_defaults(s, err, errlen);
+    if (rc == 0)
+        rc = environment_defaults(s, err, errlen);
     s->explicit_set = 0;
     return rc;
 }
@@ -255,8 +262,9 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
         return 1;
     }
     if (s->tls && (set & PX_SET_H2_CLEARTEXT) && s->http2_cleartext != PX_H2C_OFF) {
-        snprintf(msg, len, "http2_cleartext set, but every listener uses TLS, where h2 is "
-                           "negotiated with ALPN: ignored");
+        snprintf(msg, len,
+                 "http2_cleartext set, but every listener uses TLS, where h2 is "
+                 "negotiated with ALPN: ignored");
         return 1;
     }
     return 0;
@@ -280,7 +288,7 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
         return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
     }
     if (strcmp(key, "forwarded_allow_ips") == 0) {
-        static __thread px_trust trust;   /* 2 KiB: not on the stack */
+        static __thread px_trust trust; /* 2 KiB: not on the stack */
         return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
     }
     if (strcmp(key, "loglevel") == 0)
@@ -311,9 +319,10 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         /* Cleartext listeners serve HTTP/1.x to everyone, and h2c to the
          * trusted peers only when http2_cleartext allows it. */
         if (!s->h1) {
-            snprintf(err, errlen, "http_protocols: h2 alone needs TLS (--certfile/--keyfile); "
-                                  "without TLS h1 must be listed (h2c is for trusted peers "
-                                  "only, see --http2-cleartext)");
+            snprintf(err, errlen,
+                     "http_protocols: h2 alone needs TLS (--certfile/--keyfile); "
+                     "without TLS h1 must be listed (h2c is for trusted peers "
+                     "only, see --http2-cleartext)");
             return -1;
         }
         s->h2 = s->h2_listed && s->http2_cleartext != PX_H2C_OFF;

@@ -43,7 +43,7 @@ typedef struct {
     long long http2_initial_window_size;
     long long http2_max_frame_size;
     long long http2_max_header_list_size;
-    int http2_cleartext;      /* PX_H2C_* */
+    int http2_cleartext; /* PX_H2C_* */
     tc_strlist forwarded_allow_ips;
     long long max_queue;
     long long queue_timeout;
@@ -53,20 +53,20 @@ typedef struct {
     char *loglevel;
     char *errorlog;
     char *pidfile;
-    char *config;             /* -c: the file these came from (command line only) */
+    char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
 
     /* Derived by px_settings_validate. */
-    uint8_t protos[2];        /* PX_PROTO_* in server preference order */
+    uint8_t protos[2]; /* PX_PROTO_* in server preference order */
     int nprotos;
-    int h1, h2;               /* enabled; h2 without TLS only as h2c */
-    int h2_listed;            /* "h2" is in http_protocols */
+    int h1, h2;    /* enabled; h2 without TLS only as h2c */
+    int h2_listed; /* "h2" is in http_protocols */
     int tls;
-    px_trust trust;           /* forwarded_allow_ips, parsed */
-    unsigned explicit_set;    /* PX_SET_* bits; cleared by px_settings_defaults */
+    px_trust trust;        /* forwarded_allow_ips, parsed */
+    unsigned explicit_set; /* PX_SET_* bits; cleared by px_settings_defaults */
     int log_level;
-    int nthreads;             /* threads resolved (0 -> CPUs) */
+    int nthreads; /* threads resolved (0 -> CPUs) */
 } px_settings;
 
 extern const tc_opt px_settings_table[];

@@ -227,8 +227,8 @@ void px_stream_client_gone(px_stream *s)
         }
         s->req_end_sent = 1;
         s->cancelled = 1;
-        px_stream_set_timer(s, s->limits->tv_timeout ? s->limits->tv_timeout
-                                                     : s->limits->tv_linger);
+        px_stream_set_timer(s,
+                            s->limits->tv_timeout ? s->limits->tv_timeout : s->limits->tv_linger);
         return;
     }
     if (s->up || s->slot >= 0)
@@ -255,8 +255,7 @@ static void client_notify_data(px_stream *s)
         s->ops->data_ready(s);
 }
 
-static void local_response(px_stream *s, unsigned status, const char *body,
-                           const tp_header *extra)
+static void local_response(px_stream *s, unsigned status, const char *body, const tp_header *extra)
 {
     if (s->up || s->slot >= 0)
         px_stream_detach_upstream(s);
@@ -323,8 +322,8 @@ static void client_stalled(px_stream *s)
         px_stream_set_timer(s, s->limits->tv_timeout);
         return;
     }
-    tc_info("conn %u: client took no response bytes for %lld s: %s", c->id,
-            s->limits->timeout_s, what == PX_STALL_RESET ? "resetting the stream" : "closing");
+    tc_info("conn %u: client took no response bytes for %lld s: %s", c->id, s->limits->timeout_s,
+            what == PX_STALL_RESET ? "resetting the stream" : "closing");
     if (what == PX_STALL_RESET)
         s->ops->abort(s, s->resp_done ? PX_ABORT_DONE : PX_ABORT_CANCEL);
     else
@@ -336,8 +335,8 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
     px_stream *s = arg;
     if (s->state == PX_ST_QUEUED) {
         px_dispatch_unqueue(s);
-        tc_warn("conn %u: request waited %lld s for a free worker: 503",
-                s->conn ? s->conn->id : 0, s->limits->queue_timeout_s);
+        tc_warn("conn %u: request waited %lld s for a free worker: 503", s->conn ? s->conn->id : 0,
+                s->limits->queue_timeout_s);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return;
     }
@@ -449,8 +448,8 @@ static void keep_trailers(px_stream *s, const tp_response_head *h)
         const tp_header *f = &h->headers[i];
         int verdict = tc_http_trailer_check(f->name.ptr, f->name.len);
         if (verdict != TC_HTTP_TRL_OK) {
-            tc_warn("conn %u: worker pid %u sent trailer field '%.*s' (%s): dropped",
-                    s->conn->id, pid, printable(f->name) ? (int)f->name.len : 1,
+            tc_warn("conn %u: worker pid %u sent trailer field '%.*s' (%s): dropped", s->conn->id,
+                    pid, printable(f->name) ? (int)f->name.len : 1,
                     printable(f->name) ? (const char *)f->name.ptr : "?",
                     tc_http_trailer_why(verdict));
             continue;
@@ -492,8 +491,8 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         return;
     px_conn *c = s->conn;
     uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
-    if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent &&
-        s->retries < 3 && s->head_kept) {
+    if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent && s->retries < 3 &&
+        s->head_kept) {
         /* Never started: safe to run on another worker. */
         s->retries++;
         tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id, pid);

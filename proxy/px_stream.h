@@ -30,18 +30,18 @@ typedef struct px_limits px_limits;
 struct evbuffer;
 
 enum px_stream_state {
-    PX_ST_IDLE = 0,    /* collecting the request head */
-    PX_ST_QUEUED,      /* waiting for worker capacity or a first upstream connection */
-    PX_ST_UP,          /* attached to a worker */
-    PX_ST_DONE,        /* worker side finished (or never reached); client side drains */
+    PX_ST_IDLE = 0, /* collecting the request head */
+    PX_ST_QUEUED,   /* waiting for worker capacity or a first upstream connection */
+    PX_ST_UP,       /* attached to a worker */
+    PX_ST_DONE,     /* worker side finished (or never reached); client side drains */
 };
 
 /* Why a response that has started cannot complete (the protocol maps it:
  * RST_STREAM codes on h2, a close without the framing's end on HTTP/1). */
 enum px_abort {
-    PX_ABORT_INTERNAL = 0,  /* the worker failed or timed out */
-    PX_ABORT_CANCEL,        /* nobody wants the rest */
-    PX_ABORT_DONE,          /* the response was complete; the client did not take it */
+    PX_ABORT_INTERNAL = 0, /* the worker failed or timed out */
+    PX_ABORT_CANCEL,       /* nobody wants the rest */
+    PX_ABORT_DONE,         /* the response was complete; the client did not take it */
 };
 
 /* What to do with a client that took no response byte for --timeout. */
@@ -82,23 +82,23 @@ typedef struct px_stream_ops {
 } px_stream_ops;
 
 struct px_stream {
-    px_queue_link q;            /* first: px_queue links point here */
+    px_queue_link q; /* first: px_queue links point here */
     const px_stream_ops *ops;
-    px_stream *free_next;       /* the protocol's free list */
+    px_stream *free_next; /* the protocol's free list */
     px_thread *th;
-    px_conn *conn;              /* NULL once the client side is gone */
-    const px_limits *limits;    /* the connection's */
-    px_upstream *up;            /* worker connection while state == PX_ST_UP */
+    px_conn *conn;           /* NULL once the client side is gone */
+    const px_limits *limits; /* the connection's */
+    px_upstream *up;         /* worker connection while state == PX_ST_UP */
     uint32_t up_id;
-    int slot;                   /* worker table slot held, -1 none */
+    int slot; /* worker table slot held, -1 none */
     uint8_t state;
-    unsigned is_head : 1;       /* HEAD request: no response body to the client */
-    unsigned req_end : 1;       /* client finished the request body */
-    unsigned req_end_sent : 1;  /* END_STREAM sent to the worker */
-    unsigned resp_head : 1;     /* response head sent to the client */
-    unsigned head_in : 1;       /* the worker's RESPONSE_HEAD arrived */
-    unsigned resp_end : 1;      /* worker finished the response */
-    unsigned resp_done : 1;     /* client side: last byte queued to the client */
+    unsigned is_head : 1;      /* HEAD request: no response body to the client */
+    unsigned req_end : 1;      /* client finished the request body */
+    unsigned req_end_sent : 1; /* END_STREAM sent to the worker */
+    unsigned resp_head : 1;    /* response head sent to the client */
+    unsigned head_in : 1;      /* the worker's RESPONSE_HEAD arrived */
+    unsigned resp_end : 1;     /* worker finished the response */
+    unsigned resp_done : 1;    /* client side: last byte queued to the client */
     unsigned has_trailers : 1;
     unsigned head_kept : 1;     /* the head outlives the client's input: it can wait or retry */
     unsigned req_data_sent : 1; /* some body bytes went to a worker (no retry) */
@@ -108,18 +108,18 @@ struct px_stream {
                                    the no-progress timeout is off (the tunnel pings) */
     unsigned retries : 3;
     uint16_t status;
-    int64_t send_window;        /* REQUEST_DATA the worker allows now */
-    int64_t resp_window;        /* RESPONSE_DATA the worker may still send */
-    uint32_t credit_pending;    /* response bytes passed on, not yet credited */
-    struct evbuffer *req;       /* body bytes waiting for the worker's window */
-    struct evbuffer *resp;      /* response body waiting for the client */
-    struct event timer;         /* queue wait / no-progress timeout */
-    struct timeval since;       /* dispatch time (tells 504 from 502) */
+    int64_t send_window;     /* REQUEST_DATA the worker allows now */
+    int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
+    uint32_t credit_pending; /* response bytes passed on, not yet credited */
+    struct evbuffer *req;    /* body bytes waiting for the worker's window */
+    struct evbuffer *resp;   /* response body waiting for the client */
+    struct event timer;      /* queue wait / no-progress timeout */
+    struct timeval since;    /* dispatch time (tells 504 from 502) */
     tp_request_head head;
-    tp_header *hdrs;            /* the head's fields when kept here */
+    tp_header *hdrs; /* the head's fields when kept here */
     uint32_t hdr_cap;
-    tp_buf hold;                /* copies: a queued HTTP/1 head, joined cookies */
-    tp_buf trailers;            /* response trailers: (u32 name len, u32 value len, bytes)* */
+    tp_buf hold;     /* copies: a queued HTTP/1 head, joined cookies */
+    tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
 };
 

@@ -35,9 +35,9 @@ void px_stream_move_request(px_stream *dst, px_stream *src)
 void px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
-    tp_str *strs[] = { &h->method, &h->scheme, &h->authority, &h->path, &h->query,
-                       &h->peer_addr, &h->local_addr, &h->tls_version, &h->tls_cipher,
-                       &h->alpn, &h->sni };
+    tp_str *strs[] = { &h->method,     &h->scheme,    &h->authority,  &h->path,
+                       &h->query,      &h->peer_addr, &h->local_addr, &h->tls_version,
+                       &h->tls_cipher, &h->alpn,      &h->sni };
     size_t nstr = sizeof strs / sizeof strs[0];
     size_t total = 0;
     for (size_t i = 0; i < nstr; i++)
@@ -56,12 +56,12 @@ void px_stream_keep_head(px_stream *s)
     if (tp_buf_reserve(&s->hold, total + 1) != TP_OK)
         return;
     uint8_t *p = s->hold.data;
-#define HOLD(str)                                 \
-    do {                                          \
-        if ((str).len)                            \
-            memcpy(p, (str).ptr, (str).len);      \
-        (str).ptr = p;                            \
-        p += (str).len;                           \
+#define HOLD(str)                            \
+    do {                                     \
+        if ((str).len)                       \
+            memcpy(p, (str).ptr, (str).len); \
+        (str).ptr = p;                       \
+        p += (str).len;                      \
     } while (0)
     for (size_t i = 0; i < nstr; i++)
         HOLD(*strs[i]);

@@ -25,10 +25,10 @@ struct px_thread {
     pthread_t tid;
     struct event_base *base;
     struct px_accepting *accepting; /* px_listener.c: this thread's accept events */
-    px_limits *limits;          /* one per listener, with this thread's timers */
-    struct event *wake_ev;      /* another thread freed capacity or asked us to stop */
-    struct event *flush_ev;     /* end of turn: flush dirty connections, free closed objects */
-    atomic_int wake_stop;       /* 1 graceful stop, 2 stop now */
+    px_limits *limits;              /* one per listener, with this thread's timers */
+    struct event *wake_ev;          /* another thread freed capacity or asked us to stop */
+    struct event *flush_ev;         /* end of turn: flush dirty connections, free closed objects */
+    atomic_int wake_stop;           /* 1 graceful stop, 2 stop now */
     int flush_scheduled;
     int stopping;
     /* client connections (px_conn.c) */
@@ -36,11 +36,11 @@ struct px_thread {
     uint32_t nconns;
     uint32_t conn_seq;
     px_conn *free_conns;
-    px_conn *dirty;             /* have output to produce at the end of the turn */
-    px_conn *reap_conns;        /* closed this turn, freed at its end */
+    px_conn *dirty;      /* have output to produce at the end of the turn */
+    px_conn *reap_conns; /* closed this turn, freed at its end */
     /* streams waiting for a worker (px_dispatch.c) */
     px_queue queue;
-    atomic_int waiting;         /* requests in this thread's queue (read by others) */
+    atomic_int waiting;          /* requests in this thread's queue (read by others) */
     _Atomic uint64_t queue_best; /* px_queue_best of queue, read by other threads */
     /* connections to appd workers (px_pool.c) */
     px_pool *pool;

@@ -52,8 +52,7 @@ static int parse_item(const char *s, size_t len, px_trust *t, char *err, size_t 
     t->n++;
     return 0;
 bad:
-    snprintf(err, errlen,
-             "forwarded_allow_ips: '%.*s' is not an IP address, a CIDR network or '*'",
+    snprintf(err, errlen, "forwarded_allow_ips: '%.*s' is not an IP address, a CIDR network or '*'",
              (int)(len > 80 ? 80 : len), s);
     return -1;
 }

@@ -12,13 +12,13 @@
 #define PX_TRUST_MAX 128
 
 typedef struct {
-    uint8_t family;       /* AF_INET or AF_INET6 */
-    uint8_t prefix;       /* bits that must match */
+    uint8_t family; /* AF_INET or AF_INET6 */
+    uint8_t prefix; /* bits that must match */
     uint8_t addr[16];
 } px_trust_net;
 
 typedef struct {
-    int any;              /* "*": every peer */
+    int any; /* "*": every peer */
     int n;
     px_trust_net nets[PX_TRUST_MAX];
 } px_trust;

@@ -81,8 +81,8 @@ void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reaso
         return;
     if (len > TP_WS_REASON_MAX)
         len = TP_WS_REASON_MAX;
-    commit_if(u, tp_encode_ws_close(&u->pool->out, s->up_id, (uint16_t)code, reason,
-                                    (uint32_t)len));
+    commit_if(u,
+              tp_encode_ws_close(&u->pool->out, s->up_id, (uint16_t)code, reason, (uint32_t)len));
 }
 
 void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags)
@@ -128,7 +128,8 @@ static void hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_upstream *u = arg;
     if (u->state == PX_UP_HELLO) {
-        tc_warn("no HELLO from tandem-appd within %d s; closing and dialing again", HELLO_TIMEOUT_S);
+        tc_warn("no HELLO from tandem-appd within %d s; closing and dialing again",
+                HELLO_TIMEOUT_S);
         px_upstream_close(u, NULL);
     }
 }
@@ -253,8 +254,7 @@ void px_upstream_free(px_upstream *u)
 
 /* ---- reader ---- */
 
-static int decode_head(px_pool *p, uint8_t type, const uint8_t *b, size_t len,
-                       tp_response_head *h)
+static int decode_head(px_pool *p, uint8_t type, const uint8_t *b, size_t len, tp_response_head *h)
 {
     for (;;) {
         if (!p->rh_cap) {
@@ -325,16 +325,16 @@ static int on_data(px_upstream *u, const tp_frame_header *fh, struct evbuffer *i
         return 0;
     }
     if (!s->head_in) {
-        tc_error("worker pid %u sent RESPONSE_DATA before RESPONSE_HEAD on stream %u",
-                 u->hello.pid, fh->stream);
+        tc_error("worker pid %u sent RESPONSE_DATA before RESPONSE_HEAD on stream %u", u->hello.pid,
+                 fh->stream);
         return -1;
     }
     if ((int64_t)fh->length > s->resp_window) {
         /* Unchecked, a worker that ignores CREDIT would grow s->resp
          * without bound while the client reads slowly. */
         tc_error("worker pid %u sent %u bytes on stream %u with a window of %lld: "
-                 "FLOW_CONTROL_ERROR", u->hello.pid, fh->length, fh->stream,
-                 (long long)s->resp_window);
+                 "FLOW_CONTROL_ERROR",
+                 u->hello.pid, fh->length, fh->stream, (long long)s->resp_window);
         evbuffer_drain(in, fh->length);
         px_stream_on_flow_error(s);
         return 0;
@@ -343,8 +343,8 @@ static int on_data(px_upstream *u, const tp_frame_header *fh, struct evbuffer *i
     unsigned msg = fh->flags & (TP_FLAG_TEXT | TP_FLAG_MESSAGE_END);
     if (s->tunnel ? (fh->flags & TP_FLAG_END_STREAM) != 0 : msg != 0) {
         tc_error("worker pid %u sent RESPONSE_DATA with flags 0x%x on stream %u, %s a 101: "
-                 "PROTOCOL_ERROR", u->hello.pid, fh->flags, fh->stream,
-                 s->tunnel ? "after" : "without");
+                 "PROTOCOL_ERROR",
+                 u->hello.pid, fh->flags, fh->stream, s->tunnel ? "after" : "without");
         evbuffer_drain(in, fh->length);
         px_stream_on_worker_error(s, TP_RESET_PROTOCOL_ERROR);
         return 0;
@@ -381,9 +381,9 @@ static int on_head(px_upstream *u, const tp_frame_header *fh, const uint8_t *b)
     if (fh->type == TP_FRAME_RESPONSE_HEAD && h.status == 101 &&
         (!(s->head.flags & TP_REQ_WEBSOCKET) || (fh->flags & TP_FLAG_END_STREAM))) {
         /* A 101 accepts a WebSocket request, and opens a tunnel. */
-        tc_error("worker pid %u answered 101 to %s on stream %u: PROTOCOL_ERROR, 502",
-                 u->hello.pid, (fh->flags & TP_FLAG_END_STREAM) ? "end the stream"
-                                                                : "a request that is no WebSocket",
+        tc_error("worker pid %u answered 101 to %s on stream %u: PROTOCOL_ERROR, 502", u->hello.pid,
+                 (fh->flags & TP_FLAG_END_STREAM) ? "end the stream"
+                                                  : "a request that is no WebSocket",
                  fh->stream);
         s->head_in = 1;
         px_stream_on_worker_error(s, TP_RESET_PROTOCOL_ERROR);
@@ -462,9 +462,7 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
         return -1;
     }
     switch (fh->type) {
-    case TP_FRAME_HELLO:
-        on_hello(u, b, fh->length);
-        break;
+    case TP_FRAME_HELLO: on_hello(u, b, fh->length); break;
     case TP_FRAME_RESPONSE_INFO:
     case TP_FRAME_RESPONSE_HEAD:
     case TP_FRAME_TRAILERS:
@@ -473,15 +471,9 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
             return -1;
         break;
     case TP_FRAME_RESET:
-    case TP_FRAME_CREDIT:
-        rc = on_stream_u32(u, fh, b);
-        break;
-    case TP_FRAME_PING:
-        on_ping(u, fh, b);
-        break;
-    case TP_FRAME_WS_CLOSE:
-        rc = on_ws_close(u, fh, b);
-        break;
+    case TP_FRAME_CREDIT: rc = on_stream_u32(u, fh, b); break;
+    case TP_FRAME_PING: on_ping(u, fh, b); break;
+    case TP_FRAME_WS_CLOSE: rc = on_ws_close(u, fh, b); break;
     case TP_FRAME_DRAIN:
         rc = tp_decode_u32(b, fh->length, &v);
         if (rc == TP_OK)
@@ -493,8 +485,8 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
         return -1;
     }
     if (rc != TP_OK) {
-        tc_error("bad %s frame from worker pid %u: %s", tp_frame_type_name(fh->type),
-                 u->hello.pid, tp_strerror(rc));
+        tc_error("bad %s frame from worker pid %u: %s", tp_frame_type_name(fh->type), u->hello.pid,
+                 tp_strerror(rc));
         return -1;
     }
     if (u->state != PX_UP_CLOSED)

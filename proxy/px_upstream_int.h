@@ -15,23 +15,23 @@ struct bufferevent;
 struct event;
 
 #define PX_UP_MAX_FRAME TP_DEFAULT_MAX_FRAME
-#define PX_READ_CHUNK (256 * 1024)    /* one read(2) from appd takes up to this */
+#define PX_READ_CHUNK (256 * 1024) /* one read(2) from appd takes up to this */
 
 enum px_up_state { PX_UP_CONNECTING = 1, PX_UP_HELLO, PX_UP_READY, PX_UP_DRAINING, PX_UP_CLOSED };
 
 struct px_upstream {
-    px_upstream *next;          /* the pool's list */
+    px_upstream *next; /* the pool's list */
     px_pool *pool;
     struct bufferevent *bev;
-    uint8_t state;              /* PX_UP_* */
-    uint8_t ping_out;           /* a liveness PING is unanswered */
-    int slot;                   /* worker table slot once HELLO arrived */
+    uint8_t state;    /* PX_UP_* */
+    uint8_t ping_out; /* a liveness PING is unanswered */
+    int slot;         /* worker table slot once HELLO arrived */
     tp_hello hello;
     uint32_t next_id;
     uint32_t nstreams;
-    uint32_t last_ok;           /* DRAIN: streams above this never started */
-    struct event *hello_timer;  /* a worker that never says HELLO is dropped */
-    px_idmap streams;           /* stream id -> px_stream */
+    uint32_t last_ok;          /* DRAIN: streams above this never started */
+    struct event *hello_timer; /* a worker that never says HELLO is dropped */
+    px_idmap streams;          /* stream id -> px_stream */
     px_upstream *reap_next;
 };
 
@@ -40,15 +40,15 @@ struct px_pool {
     const tc_addr *addr;
     px_upstream *ups;
     int nups, nready, nconnecting;
-    uint32_t worker_count;      /* from HELLO: how many distinct workers to reach */
+    uint32_t worker_count; /* from HELLO: how many distinct workers to reach */
     struct event *dial_ev;
-    struct event *ping_ev;      /* periodic liveness check of idle connections */
+    struct event *ping_ev; /* periodic liveness check of idle connections */
     int backoff_ms;
-    int dial_failed;            /* last attempt failed and nothing is connected */
+    int dial_failed; /* last attempt failed and nothing is connected */
     struct timeval last_fail;
-    px_upstream *reap;          /* closed this turn, freed at its end */
-    tp_buf out;                 /* frames encoded before one evbuffer_add */
-    tp_header *rh;              /* decoded response headers */
+    px_upstream *reap; /* closed this turn, freed at its end */
+    tp_buf out;        /* frames encoded before one evbuffer_add */
+    tp_header *rh;     /* decoded response headers */
     uint32_t rh_cap;
 };
 

@@ -11,20 +11,20 @@
 
 /* Zero is the initial state, so a zeroed struct is ready to use. */
 enum {
-    CH_SIZE0 = 0,   /* first HEXDIG of chunk-size */
-    CH_SIZE,        /* more HEXDIG, ';' or CR */
-    CH_EXT_NAME0,   /* first tchar of a chunk-ext-name */
-    CH_EXT_NAME,    /* more tchar, '=', ';' or CR */
-    CH_EXT_VAL0,    /* token or quoted-string after '=' */
+    CH_SIZE0 = 0, /* first HEXDIG of chunk-size */
+    CH_SIZE,      /* more HEXDIG, ';' or CR */
+    CH_EXT_NAME0, /* first tchar of a chunk-ext-name */
+    CH_EXT_NAME,  /* more tchar, '=', ';' or CR */
+    CH_EXT_VAL0,  /* token or quoted-string after '=' */
     CH_EXT_TOKEN,
     CH_EXT_QUOTED,
-    CH_EXT_QESC,    /* after '\\' in a quoted-string */
-    CH_EXT_END,     /* after a closing quote: ';' or CR */
+    CH_EXT_QESC, /* after '\\' in a quoted-string */
+    CH_EXT_END,  /* after a closing quote: ';' or CR */
     CH_SIZE_LF,
     CH_DATA,
     CH_DATA_CR,
     CH_DATA_LF,
-    CH_TRL_START,   /* start of a trailer line or the final CRLF */
+    CH_TRL_START, /* start of a trailer line or the final CRLF */
     CH_TRL_NAME,
     CH_TRL_VALUE,
     CH_TRL_LF,
@@ -57,7 +57,7 @@ static int size_line_end(px_h1_chunked *c, uint8_t b)
     }
     if (b == '\n')
         return fail(c, "bare LF in chunk-size line");
-    return -2;   /* not a line end: the caller decides */
+    return -2; /* not a line end: the caller decides */
 }
 
 /* chunk-size = 1*HEXDIG, at most 2^63-1.  No whitespace anywhere in the
@@ -120,8 +120,7 @@ static int step_ext(px_h1_chunked *c, uint8_t b)
             return fail(c, "invalid quoted-pair in chunk extension");
         c->state = CH_EXT_QUOTED;
         return 0;
-    default:
-        break;
+    default: break;
     }
     /* CH_EXT_NAME, CH_EXT_TOKEN, CH_EXT_END */
     if (c->state != CH_EXT_END && px_h1_is(b, PX_H1_TCHAR))
@@ -204,7 +203,7 @@ static int count_byte(px_h1_chunked *c, uint8_t b)
         return 0;
     if (++c->line_len > max_line)
         return fail(c, c->state >= CH_TRL_START ? "trailer field too long"
-                                                 : "chunk-size line too long");
+                                                : "chunk-size line too long");
     return 0;
 }
 
@@ -214,13 +213,12 @@ static int step(px_h1_chunked *c, uint8_t b)
         return -1;
     switch (c->state) {
     case CH_SIZE0:
-    case CH_SIZE:
-        return step_size(c, b);
-    case CH_SIZE_LF:
-        return step_size_lf(c, b);
+    case CH_SIZE: return step_size(c, b);
+    case CH_SIZE_LF: return step_size_lf(c, b);
     case CH_DATA_CR:
         if (b != '\r')
-            return fail(c, b == '\n' ? "bare LF after chunk data" : "missing CRLF after chunk data");
+            return fail(c,
+                        b == '\n' ? "bare LF after chunk data" : "missing CRLF after chunk data");
         c->state = CH_DATA_LF;
         return 0;
     case CH_DATA_LF:
@@ -236,10 +234,7 @@ static int step(px_h1_chunked *c, uint8_t b)
     }
 }
 
-void px_h1_chunked_init(px_h1_chunked *c)
-{
-    memset(c, 0, sizeof *c);
-}
+void px_h1_chunked_init(px_h1_chunked *c) { memset(c, 0, sizeof *c); }
 
 int px_h1_chunked_decode(px_h1_chunked *c, const uint8_t *in, size_t len, size_t *consumed,
                          size_t *data_off, size_t *data_len)

@@ -62,7 +62,6 @@ static tp_header *fields_scratch(uint32_t need)
     return scratch;
 }
 
-
 static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
 {
     tp_request_head *h = &s->head;
@@ -135,9 +134,10 @@ static int websocket_request(px_h1_conn *hc, px_stream *s, const px_h1_request *
     hc->keep_alive = 0; /* whatever the answer, this connection serves nothing after it */
     if (rc != WS_HS_OK) {
         tc_debug("conn %u: WebSocket handshake refused (%d): %s", hc->base.id, rc, why);
-        px_stream_local_response_field(s, (unsigned)rc, rc == WS_HS_VERSION
-                                       ? "Upgrade Required: WebSocket version 13\n"
-                                       : "Bad Request: malformed WebSocket handshake\n",
+        px_stream_local_response_field(s, (unsigned)rc,
+                                       rc == WS_HS_VERSION
+                                           ? "Upgrade Required: WebSocket version 13\n"
+                                           : "Bad Request: malformed WebSocket handshake\n",
                                        rc == WS_HS_VERSION ? &want13 : NULL);
         return -1;
     }
@@ -171,7 +171,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     if (s->head_kept && px_h2c_can_upgrade(c, r)) {
         hc->cur = NULL;
         if (px_h2c_upgrade(c, s) == 0)
-            return; /* now stream 1 of an h2 session */
+            return;  /* now stream 1 of an h2 session */
         hc->cur = s; /* not upgraded: served as HTTP/1.1 */
     }
     if (r->ws_upgrade && s->head_kept && websocket_request(hc, s, r) < 0)
@@ -300,8 +300,7 @@ static void pump_chunked(px_h1_conn *hc, px_stream *s)
         if (used < 0)
             return;
         px_stream_pump_request(s);
-        if (used == 0 || s->req_end_sent || s->send_window <= 0 ||
-            evbuffer_get_length(s->req) > 0)
+        if (used == 0 || s->req_end_sent || s->send_window <= 0 || evbuffer_get_length(s->req) > 0)
             return;
     }
 }

@@ -138,16 +138,11 @@ static int on_host(px_h1_request *req, px_h1_fields *fs, tp_str value)
 static int on_field(px_h1_request *req, px_h1_fields *fs, tp_str n, tp_str v)
 {
     switch (n.len) {
-    case 2:
-        return PX_H1_IEQ(n.ptr, n.len, "te") ? on_te(fs, v) : 0;
-    case 4:
-        return PX_H1_IEQ(n.ptr, n.len, "host") ? on_host(req, fs, v) : 0;
-    case 6:
-        return PX_H1_IEQ(n.ptr, n.len, "expect") ? on_expect(req, fs, v) : 0;
-    case 7:
-        return PX_H1_IEQ(n.ptr, n.len, "upgrade") ? on_upgrade(fs, v) : 0;
-    case 10:
-        return PX_H1_IEQ(n.ptr, n.len, "connection") ? on_connection(fs, v) : 0;
+    case 2: return PX_H1_IEQ(n.ptr, n.len, "te") ? on_te(fs, v) : 0;
+    case 4: return PX_H1_IEQ(n.ptr, n.len, "host") ? on_host(req, fs, v) : 0;
+    case 6: return PX_H1_IEQ(n.ptr, n.len, "expect") ? on_expect(req, fs, v) : 0;
+    case 7: return PX_H1_IEQ(n.ptr, n.len, "upgrade") ? on_upgrade(fs, v) : 0;
+    case 10: return PX_H1_IEQ(n.ptr, n.len, "connection") ? on_connection(fs, v) : 0;
     case 14:
         if (PX_H1_IEQ(n.ptr, n.len, "content-length"))
             return on_content_length(req, fs, v);
@@ -156,8 +151,7 @@ static int on_field(px_h1_request *req, px_h1_fields *fs, tp_str n, tp_str v)
         return 0;
     case 17:
         return PX_H1_IEQ(n.ptr, n.len, "transfer-encoding") ? on_transfer_encoding(req, fs, v) : 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

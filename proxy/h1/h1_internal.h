@@ -13,20 +13,17 @@
  * lookup per byte is what keeps the hot loops branch-light.  TCHAR, FVAL and
  * OWS are common/tc_http's tchar, value byte and OWS classes (a unit test
  * compares every byte); the others are the parser's own. */
-#define PX_H1_TCHAR 0x01   /* token (RFC 9110 §5.6.2): methods, field names, codings */
-#define PX_H1_FVAL 0x02    /* field-vchar / obs-text / SP / HTAB: anything in a field value */
-#define PX_H1_TARGET 0x04  /* request-target byte: VCHAR except '#' */
-#define PX_H1_HEX 0x08     /* HEXDIG */
-#define PX_H1_HOST 0x10    /* uri-host / port: unreserved, sub-delims, '%', ':', '[', ']' */
-#define PX_H1_OWS 0x20     /* SP / HTAB */
-#define PX_H1_QDTEXT 0x40  /* quoted-string content (RFC 9110 §5.6.4), without '\\' */
+#define PX_H1_TCHAR 0x01  /* token (RFC 9110 §5.6.2): methods, field names, codings */
+#define PX_H1_FVAL 0x02   /* field-vchar / obs-text / SP / HTAB: anything in a field value */
+#define PX_H1_TARGET 0x04 /* request-target byte: VCHAR except '#' */
+#define PX_H1_HEX 0x08    /* HEXDIG */
+#define PX_H1_HOST 0x10   /* uri-host / port: unreserved, sub-delims, '%', ':', '[', ']' */
+#define PX_H1_OWS 0x20    /* SP / HTAB */
+#define PX_H1_QDTEXT 0x40 /* quoted-string content (RFC 9110 §5.6.4), without '\\' */
 
 extern const uint8_t px_h1_cc[256];
 
-static inline int px_h1_is(uint8_t c, uint8_t cls)
-{
-    return (px_h1_cc[c] & cls) != 0;
-}
+static inline int px_h1_is(uint8_t c, uint8_t cls) { return (px_h1_cc[c] & cls) != 0; }
 
 /* SWAR: non-zero when any of the 8 bytes in x is below n (n <= 128) or
  * equal to b.  Exact as a yes/no answer (bit-twiddling hacks, "hasless"). */
@@ -91,12 +88,12 @@ typedef struct {
     uint32_t host_count;
     tp_str host;
     uint8_t cl_seen;
-    tp_str cl_text;            /* first Content-Length element, for the identity check */
+    tp_str cl_text; /* first Content-Length element, for the identity check */
     uint64_t cl;
     uint8_t te_seen;
-    uint8_t te_unknown;        /* a transfer coding other than chunked */
-    uint8_t te_last_chunked;   /* the final coding is chunked */
-    uint32_t te_chunked;       /* times chunked was listed */
+    uint8_t te_unknown;      /* a transfer coding other than chunked */
+    uint8_t te_last_chunked; /* the final coding is chunked */
+    uint32_t te_chunked;     /* times chunked was listed */
     uint8_t conn_close, conn_keep_alive, conn_upgrade;
     uint8_t upgrade_hdr, upgrade_h2c, upgrade_websocket;
     uint32_t settings_count;

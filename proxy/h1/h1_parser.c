@@ -19,15 +19,15 @@
 
 /* Where the head's lines are: found by one memchr pass before parsing. */
 typedef struct {
-    size_t start;      /* request line (after skipped empty lines) */
-    size_t line_end;   /* the request line's CR */
-    size_t fields;     /* first field line */
-    size_t end;        /* the final empty line's CR */
+    size_t start;    /* request line (after skipped empty lines) */
+    size_t line_end; /* the request line's CR */
+    size_t fields;   /* first field line */
+    size_t end;      /* the final empty line's CR */
 } px_h1_scan;
 
 /* What the request line told us beyond px_h1_request. */
 typedef struct {
-    int authority;     /* absolute-form or authority-form: host comes from here */
+    int authority; /* absolute-form or authority-form: host comes from here */
     int major;
 } px_h1_line;
 
@@ -136,7 +136,7 @@ static int parse_version(const uint8_t *v, size_t n, px_h1_line *rl, px_h1_reque
         return px_h1_fail(req, 400, "malformed HTTP version");
     rl->major = (int)major;
     if (major == 2 && minor == 0)
-        return 0;   /* only as the h2 preface; checked by the caller */
+        return 0; /* only as the h2 preface; checked by the caller */
     /* HTTP/1.2+ is refused rather than downgraded: we only speak what we
      * can frame for sure. */
     if (major != 1 || minor > 1)
@@ -249,8 +249,8 @@ static int parse_request_line(const uint8_t *line, size_t n, px_h1_line *rl, px_
  * speak over HTTP/1. */
 static int check_preface(const px_h1_scan *sc, px_h1_request *req)
 {
-    if (req->method.len != 3 || memcmp(req->method.ptr, "PRI", 3) != 0 ||
-        req->target.len != 1 || req->target.ptr[0] != '*')
+    if (req->method.len != 3 || memcmp(req->method.ptr, "PRI", 3) != 0 || req->target.len != 1 ||
+        req->target.ptr[0] != '*')
         return px_h1_fail(req, 505, "HTTP version not supported");
     if (sc->fields != sc->end)
         return px_h1_fail(req, 400, "malformed HTTP/2 preface");
@@ -277,7 +277,7 @@ static void resolve_limits(const px_h1_limits *in, px_h1_limits *out)
 static int parse_head(const uint8_t *buf, const px_h1_scan *sc, const px_h1_limits *lim,
                       uint32_t max_hdrs, px_h1_request *req)
 {
-    px_h1_line rl = {0, 0};
+    px_h1_line rl = { 0, 0 };
     px_h1_fields fs;
 
     if (parse_request_line(buf + sc->start, sc->line_end - sc->start, &rl, req) < 0)
@@ -293,11 +293,10 @@ static int parse_head(const uint8_t *buf, const px_h1_scan *sc, const px_h1_limi
 }
 
 int px_h1_parse_request(const uint8_t *buf, size_t len, const px_h1_limits *limits,
-                        px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs,
-                        size_t *consumed)
+                        px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs, size_t *consumed)
 {
     px_h1_limits lim;
-    px_h1_scan sc = {0, 0, 0, 0};
+    px_h1_scan sc = { 0, 0, 0, 0 };
     uint32_t max_fields;
     int r;
 

@@ -15,38 +15,38 @@
 #include "tp.h"
 
 typedef struct {
-    uint32_t max_request_line;   /* limit_request_line: 0 = unlimited, default 4094 */
-    uint32_t max_fields;         /* limit_request_fields: default 100 */
-    uint32_t max_field_size;     /* limit_request_field_size: default 8190, name+": "+value */
-    uint32_t max_head;           /* whole head in bytes; bounds memory per connection */
+    uint32_t max_request_line; /* limit_request_line: 0 = unlimited, default 4094 */
+    uint32_t max_fields;       /* limit_request_fields: default 100 */
+    uint32_t max_field_size;   /* limit_request_field_size: default 8190, name+": "+value */
+    uint32_t max_head;         /* whole head in bytes; bounds memory per connection */
 } px_h1_limits;
 
 enum px_h1_result {
-    PX_H1_OK = 0,        /* a complete head was parsed; *consumed bytes of it */
-    PX_H1_AGAIN = -1,    /* head incomplete and within limits: read more */
-    PX_H1_ERROR = -2,    /* see req->error_status / req->error */
+    PX_H1_OK = 0,     /* a complete head was parsed; *consumed bytes of it */
+    PX_H1_AGAIN = -1, /* head incomplete and within limits: read more */
+    PX_H1_ERROR = -2, /* see req->error_status / req->error */
 };
 
 typedef struct {
     tp_str method;
-    tp_str target;            /* request-target as sent */
-    tp_str path;              /* origin-form path, or the path of an absolute-form target */
-    tp_str query;             /* after the first '?', without it; len 0 when none */
-    tp_str host;              /* Host header value (or absolute-form authority) */
-    uint8_t http_minor;       /* 0 or 1 */
-    uint8_t keep_alive;       /* after Connection: close/keep-alive and version rules */
-    uint8_t chunked;          /* Transfer-Encoding: chunked */
-    uint8_t expect_continue;  /* Expect: 100-continue */
-    uint8_t te_trailers;      /* TE contains "trailers" */
-    uint8_t upgrade;          /* Upgrade header present (Connection: upgrade) */
-    uint8_t h2c_upgrade;      /* Upgrade: h2c with HTTP2-Settings */
-    uint8_t ws_upgrade;       /* Upgrade: websocket (the rest of RFC 6455 §4.2.1 is ws_handshake's) */
-    uint8_t h2_preface;       /* the bytes are the HTTP/2 connection preface "PRI * HTTP/2.0";
+    tp_str target;           /* request-target as sent */
+    tp_str path;             /* origin-form path, or the path of an absolute-form target */
+    tp_str query;            /* after the first '?', without it; len 0 when none */
+    tp_str host;             /* Host header value (or absolute-form authority) */
+    uint8_t http_minor;      /* 0 or 1 */
+    uint8_t keep_alive;      /* after Connection: close/keep-alive and version rules */
+    uint8_t chunked;         /* Transfer-Encoding: chunked */
+    uint8_t expect_continue; /* Expect: 100-continue */
+    uint8_t te_trailers;     /* TE contains "trailers" */
+    uint8_t upgrade;         /* Upgrade header present (Connection: upgrade) */
+    uint8_t h2c_upgrade;     /* Upgrade: h2c with HTTP2-Settings */
+    uint8_t ws_upgrade;      /* Upgrade: websocket (the rest of RFC 6455 §4.2.1: ws_handshake) */
+    uint8_t h2_preface;      /* the bytes are the HTTP/2 connection preface "PRI * HTTP/2.0";
                                  then *consumed counts only empty lines before it, so the
                                  preface reaches the HTTP/2 session whole */
-    uint64_t content_length;  /* TP_LENGTH_UNKNOWN when chunked; 0 when no body */
+    uint64_t content_length; /* TP_LENGTH_UNKNOWN when chunked; 0 when no body */
     uint32_t nheaders;
-    tp_header *headers;       /* caller's array, filled in order received */
+    tp_header *headers; /* caller's array, filled in order received */
     int error_status;
     const char *error;
 } px_h1_request;
@@ -60,18 +60,17 @@ typedef struct {
  * enforced on incomplete input too (a 5000-byte request line with no CRLF yet
  * fails with 414 as soon as it exceeds the limit). */
 int px_h1_parse_request(const uint8_t *buf, size_t len, const px_h1_limits *limits,
-                        px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs,
-                        size_t *consumed);
+                        px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs, size_t *consumed);
 
 /* Incremental chunked-body decoder.  Zero-initialise (or px_h1_chunked_init). */
 typedef struct {
     int state;
-    uint64_t remaining;        /* bytes left in the current chunk */
-    uint32_t line_len;         /* bytes of the current size/trailer line seen */
-    uint32_t trailer_bytes;    /* bytes of trailer section seen (bounded) */
-    uint32_t max_line;         /* chunk-size line and trailer line limit; 0 = 4096 */
-    uint32_t max_trailers;     /* trailer section total; 0 = 8192 */
-    uint8_t done;              /* last-chunk and trailer section consumed */
+    uint64_t remaining;     /* bytes left in the current chunk */
+    uint32_t line_len;      /* bytes of the current size/trailer line seen */
+    uint32_t trailer_bytes; /* bytes of trailer section seen (bounded) */
+    uint32_t max_line;      /* chunk-size line and trailer line limit; 0 = 4096 */
+    uint32_t max_trailers;  /* trailer section total; 0 = 8192 */
+    uint8_t done;           /* last-chunk and trailer section consumed */
     const char *error;
 } px_h1_chunked;
 

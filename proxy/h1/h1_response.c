@@ -61,7 +61,8 @@ void px_h1_send_info(px_stream *s, const tp_response_head *h)
     if (s->head.http_minor != 1 || h->status == 100 || h->status == 101)
         return;
     char line[64];
-    int n = snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\n", h->status, px_status_reason(h->status));
+    int n =
+        snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\n", h->status, px_status_reason(h->status));
     out.len = 0;
     out_add(line, (size_t)n);
     for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -170,7 +171,8 @@ static void send_switching(px_h1_conn *hc, px_stream *s, const tp_response_head 
         if (tc_http_name_is(nm, nl, "sec-websocket-protocol") &&
             !ws_subprotocol_offered(&s->head, v.ptr, v.len)) {
             tc_warn("conn %u: the application chose a WebSocket subprotocol the client did "
-                    "not offer: dropped", c->id);
+                    "not offer: dropped",
+                    c->id);
             continue;
         }
         add_field(nm, nl, v.ptr, v.len);

@@ -18,16 +18,16 @@ typedef struct px_h2_stream {
     px_stream base;
     struct px_h2_stream *next, *prev; /* the connection's open streams */
     int32_t id;
-    unsigned deferred : 1;      /* the data provider waits for bytes */
-    unsigned body_seen : 1;     /* DATA received */
-    unsigned prio_9218 : 1;     /* a PRIORITY_UPDATE set urgency: the header no longer does */
-    unsigned ws_done : 1;       /* the WebSocket is over: END_STREAM after its output */
-    tp_str protocol;            /* :protocol of an extended CONNECT (RFC 8441) */
-    struct ws_session *ws;      /* after a 101: the WebSocket this stream carries */
-    uint32_t unconsumed;        /* body bytes received, not yet consumed */
-    uint32_t window_open;       /* window 0: body bytes the client may still send */
-    uint64_t header_bytes;      /* header list size so far (RFC 9113 §6.5.2) */
-    nghttp2_rcbuf **rc;         /* references keeping header bytes alive */
+    unsigned deferred : 1;  /* the data provider waits for bytes */
+    unsigned body_seen : 1; /* DATA received */
+    unsigned prio_9218 : 1; /* a PRIORITY_UPDATE set urgency: the header no longer does */
+    unsigned ws_done : 1;   /* the WebSocket is over: END_STREAM after its output */
+    tp_str protocol;        /* :protocol of an extended CONNECT (RFC 8441) */
+    struct ws_session *ws;  /* after a 101: the WebSocket this stream carries */
+    uint32_t unconsumed;    /* body bytes received, not yet consumed */
+    uint32_t window_open;   /* window 0: body bytes the client may still send */
+    uint64_t header_bytes;  /* header list size so far (RFC 9113 §6.5.2) */
+    nghttp2_rcbuf **rc;     /* references keeping header bytes alive */
     uint32_t nrc, rc_cap;
     uint32_t ncookies;
 } px_h2_stream;
@@ -36,7 +36,7 @@ typedef struct px_h2_stream {
  * stream, RFC 9218 PRIORITY_UPDATE before the HEADERS): a few, the oldest
  * forgotten first, as RFC 9218 §7.1 allows. */
 typedef struct px_h2_prio_early {
-    int32_t id;                 /* 0: free */
+    int32_t id; /* 0: free */
     uint8_t has_7540, has_9218;
     uint8_t exclusive, urgency, incremental;
     uint16_t weight;
@@ -50,12 +50,12 @@ typedef struct px_h2_conn {
     nghttp2_session *session;
     px_h2_stream *streams;
     uint32_t nstreams;
-    uint8_t goaway;             /* GOAWAY sent: close once the streams are done */
-    uint8_t manual_window;      /* stream windows opened per worker credit (window 0) */
+    uint8_t goaway;        /* GOAWAY sent: close once the streams are done */
+    uint8_t manual_window; /* stream windows opened per worker credit (window 0) */
     px_h2_prio_early prio_early[PX_H2_PRIO_EARLY];
     uint8_t prio_early_next;
-    uint16_t ext_len;           /* PRIORITY_UPDATE payload collected so far */
-    uint8_t ext_drop;           /* ...too long or malformed: ignored */
+    uint16_t ext_len; /* PRIORITY_UPDATE payload collected so far */
+    uint8_t ext_drop; /* ...too long or malformed: ignored */
     uint8_t ext_buf[260];
 } px_h2_conn;
 

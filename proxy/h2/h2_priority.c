@@ -151,8 +151,8 @@ static void priority_update(px_h2_conn *hc, const nghttp2_frame_hd *hd)
             s->base.head.prio_incremental = inc;
             s->prio_9218 = 1;
             px_dispatch_reprioritize(&s->base);
-            tc_debug("conn %u: stream %u: PRIORITY_UPDATE u=%u i=%u before dispatch",
-                     hc->base.id, id, urg, inc);
+            tc_debug("conn %u: stream %u: PRIORITY_UPDATE u=%u i=%u before dispatch", hc->base.id,
+                     id, urg, inc);
         }
         nghttp2_extpri e = { urg, inc };
         (void)nghttp2_session_change_extpri_stream_priority(hc->session, (int32_t)id, &e, 0);
@@ -164,8 +164,7 @@ static void priority_update(px_h2_conn *hc, const nghttp2_frame_hd *hd)
     }
 }
 
-int px_h2_unpack_ext(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd,
-                     void *ud)
+int px_h2_unpack_ext(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd, void *ud)
 {
     px_h2_conn *hc = px_h2_of(ud);
     if (hd->type == PRIORITY_UPDATE && !hc->ext_drop)

@@ -296,16 +296,13 @@ int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
         /* Padding used the client's window too (the data was counted in
          * px_h2_on_data_chunk): never believe it has window it has not. */
         if (frame->data.padlen)
-            s->window_open -= frame->data.padlen < s->window_open ? (uint32_t)frame->data.padlen
-                                                                  : s->window_open;
+            s->window_open -=
+                frame->data.padlen < s->window_open ? (uint32_t)frame->data.padlen : s->window_open;
         if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
             body_end(s);
         break;
-    case NGHTTP2_PRIORITY:
-        px_h2_on_priority(hc, frame);
-        break;
-    default:
-        break;
+    case NGHTTP2_PRIORITY: px_h2_on_priority(hc, frame); break;
+    default: break;
     }
     return 0;
 }
@@ -381,8 +378,8 @@ static void open_window(px_h2_conn *hc, px_h2_stream *hs)
         room = 0x7fffffff - (int64_t)hs->window_open;
     int rv = nghttp2_submit_window_update(hc->session, NGHTTP2_FLAG_NONE, hs->id, (int32_t)room);
     if (rv != 0) {
-        tc_debug("conn %u: stream %d: WINDOW_UPDATE %lld: %s", hc->base.id, hs->id,
-                 (long long)room, nghttp2_strerror(rv));
+        tc_debug("conn %u: stream %d: WINDOW_UPDATE %lld: %s", hc->base.id, hs->id, (long long)room,
+                 nghttp2_strerror(rv));
         return;
     }
     hs->window_open += (uint32_t)room;

@@ -143,16 +143,16 @@ static int build_nv(px_conn *c, const tp_response_head *h, int final)
             has_date = 1;
         else if (final && tc_http_name_is(ln, f->name.len, "server"))
             has_server = 1;
-        nv[1 + k++] = (nghttp2_nv){ ln, (uint8_t *)v.ptr, f->name.len, v.len,
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ ln, (uint8_t *)v.ptr, f->name.len, v.len, NGHTTP2_NV_FLAG_NONE };
     }
     if (final && !has_server)
-        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"server", (uint8_t *)"tandem", 6, 6,
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ (uint8_t *)"server", (uint8_t *)"tandem", 6, 6, NGHTTP2_NV_FLAG_NONE };
     if (final && !has_date) {
         const char *d = px_thread_date(c->th);
-        nv[1 + k++] = (nghttp2_nv){ (uint8_t *)"date", (uint8_t *)d, 4, strlen(d),
-                                    NGHTTP2_NV_FLAG_NONE };
+        nv[1 + k++] =
+            (nghttp2_nv){ (uint8_t *)"date", (uint8_t *)d, 4, strlen(d), NGHTTP2_NV_FLAG_NONE };
     }
     return (int)k + 1;
 }
@@ -186,7 +186,8 @@ static int tunnel_drops(const px_stream *s, const nghttp2_nv *f)
     if (tc_http_name_is(f->name, f->namelen, "sec-websocket-protocol") &&
         !ws_subprotocol_offered(&s->head, f->value, f->valuelen)) {
         tc_warn("conn %u: the application chose a WebSocket subprotocol the client did not "
-                "offer: dropped", s->conn->id);
+                "offer: dropped",
+                s->conn->id);
         return 1;
     }
     return tc_http_name_is(f->name, f->namelen, "content-length") ||
@@ -214,8 +215,8 @@ int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
     prd.read_callback = read_cb;
     int rv = nghttp2_submit_response(hc->session, hs->id, nv, (size_t)k, &prd);
     if (rv != 0)
-        tc_debug("conn %u: stream %d: cannot submit the WebSocket's 200: %s", hc->base.id,
-                 hs->id, nghttp2_strerror(rv));
+        tc_debug("conn %u: stream %d: cannot submit the WebSocket's 200: %s", hc->base.id, hs->id,
+                 nghttp2_strerror(rv));
     px_conn_mark_dirty(&hc->base);
     return rv ? -1 : 0;
 }
@@ -284,8 +285,7 @@ void px_h2_abort(px_stream *s, enum px_abort why)
 /* The client's flow-control windows (stream and connection) let s send. */
 static int window_open(px_h2_conn *hc, px_h2_stream *hs)
 {
-    return hc->session &&
-           nghttp2_session_get_stream_remote_window_size(hc->session, hs->id) > 0 &&
+    return hc->session && nghttp2_session_get_stream_remote_window_size(hc->session, hs->id) > 0 &&
            nghttp2_session_get_remote_window_size(hc->session) > 0;
 }
 

@@ -35,9 +35,10 @@ int px_h2_ws_request(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
     if (rc != WS_HS_OK) {
         tc_debug("conn %u: stream %d: WebSocket refused (%d): %s", hc->base.id, hs->id, rc,
                  end_stream ? "END_STREAM on the CONNECT" : why);
-        px_stream_local_response_field(s, (unsigned)rc, rc == WS_HS_VERSION
-                                       ? "Upgrade Required: WebSocket version 13\n"
-                                       : "Bad Request: malformed WebSocket CONNECT\n",
+        px_stream_local_response_field(s, (unsigned)rc,
+                                       rc == WS_HS_VERSION
+                                           ? "Upgrade Required: WebSocket version 13\n"
+                                           : "Bad Request: malformed WebSocket CONNECT\n",
                                        rc == WS_HS_VERSION ? &want13 : NULL);
         return -1;
     }
@@ -99,8 +100,7 @@ static const ws_io h2_io = {
  * has not ended its side by then is told the stream is over (RST_STREAM
  * NO_ERROR, as after any response that ends before its request). */
 static ssize_t tunnel_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
-                              size_t length, uint32_t *flags, nghttp2_data_source *source,
-                              void *ud)
+                              size_t length, uint32_t *flags, nghttp2_data_source *source, void *ud)
 {
     px_h2_stream *hs = source->ptr;
     size_t len = evbuffer_get_length(hs->base.resp);
@@ -195,7 +195,7 @@ static void ws_peer_close(px_stream *s, unsigned code, tp_str reason)
 }
 
 const px_stream_ops px_h2_ws_stream_ops = {
-    .dispatched = ws_nothing,   /* nothing moves before the 101 */
+    .dispatched = ws_nothing, /* nothing moves before the 101 */
     .pump_request = ws_pump,
     .consumed = px_h2_consumed,
     .body_abandoned = px_h2_body_abandoned,

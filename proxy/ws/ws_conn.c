@@ -94,7 +94,7 @@ static const px_stream_ops tunnel_stream_ops = {
     .data_ready = st_worker_ended,
     .abort = st_abort,
     .stalled = st_stalled,
-    .recycle = px_h1_stream_recycle,  /* the stream came from HTTP/1's free list */
+    .recycle = px_h1_stream_recycle, /* the stream came from HTTP/1's free list */
     .message = st_message,
     .peer_close = st_peer_close,
 };

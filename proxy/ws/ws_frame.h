@@ -31,51 +31,51 @@ enum ws_close_code {
     WS_CLOSE_NORMAL = 1000,
     WS_CLOSE_GOING_AWAY = 1001,
     WS_CLOSE_PROTOCOL = 1002,
-    WS_CLOSE_NO_STATUS = 1005,     /* never sent: a Close without a code */
-    WS_CLOSE_ABNORMAL = 1006,      /* never sent: no Close at all */
+    WS_CLOSE_NO_STATUS = 1005, /* never sent: a Close without a code */
+    WS_CLOSE_ABNORMAL = 1006,  /* never sent: no Close at all */
     WS_CLOSE_INVALID_DATA = 1007,
     WS_CLOSE_TOO_BIG = 1009,
     WS_CLOSE_INTERNAL = 1011,
 };
 
-#define WS_CONTROL_MAX 125          /* payload of a control frame */
-#define WS_REASON_MAX 123           /* a close reason: the control payload less the code */
-#define WS_HEADER_MAX 14            /* 2 + 8 (length) + 4 (mask) */
+#define WS_CONTROL_MAX 125 /* payload of a control frame */
+#define WS_REASON_MAX 123  /* a close reason: the control payload less the code */
+#define WS_HEADER_MAX 14   /* 2 + 8 (length) + 4 (mask) */
 
 typedef struct {
     int state;
     uint8_t hdr[WS_HEADER_MAX];
-    uint8_t hlen;               /* header bytes collected */
+    uint8_t hlen; /* header bytes collected */
     uint8_t fin, opcode;
     uint8_t mask[4];
-    uint8_t mask_off;           /* payload offset of the next byte, mod 4 */
-    uint64_t left;              /* payload bytes of the current frame still to come */
-    uint8_t in_message;         /* a fragmented data message is open */
-    uint8_t msg_opcode;         /* its opcode (TEXT or BINARY) */
-    uint64_t msg_len;           /* bytes of it so far, with the current frame's */
-    uint64_t max_message;       /* 0: no bound */
-    ws_utf8 utf8;               /* of the open text message */
+    uint8_t mask_off;     /* payload offset of the next byte, mod 4 */
+    uint64_t left;        /* payload bytes of the current frame still to come */
+    uint8_t in_message;   /* a fragmented data message is open */
+    uint8_t msg_opcode;   /* its opcode (TEXT or BINARY) */
+    uint64_t msg_len;     /* bytes of it so far, with the current frame's */
+    uint64_t max_message; /* 0: no bound */
+    ws_utf8 utf8;         /* of the open text message */
     uint8_t ctl[WS_CONTROL_MAX];
     uint8_t ctl_len;
-    uint16_t error_code;        /* once failed: the code and rule, repeated */
+    uint16_t error_code; /* once failed: the code and rule, repeated */
     const char *error;
 } ws_parser;
 
 enum ws_ev {
-    WS_EV_AGAIN = 0,    /* every byte given was used; nothing to report yet */
-    WS_EV_DATA,         /* message bytes (maybe 0 of them, at the end of a message) */
-    WS_EV_CONTROL,      /* a whole ping, pong or close frame */
-    WS_EV_ERROR,        /* fail the connection with ev->code; the parser stays failed */
+    WS_EV_AGAIN = 0, /* every byte given was used; nothing to report yet */
+    WS_EV_DATA,      /* message bytes (maybe 0 of them, at the end of a message) */
+    WS_EV_CONTROL,   /* a whole ping, pong or close frame */
+    WS_EV_ERROR,     /* fail the connection with ev->code; the parser stays failed */
 };
 
 typedef struct {
-    int type;           /* WS_EV_* */
-    uint8_t opcode;     /* DATA: the message's (TEXT, BINARY); CONTROL: the frame's */
-    uint8_t msg_end;    /* DATA: these bytes complete the message */
-    uint8_t *data;      /* DATA: unmasked, in the caller's buffer; CONTROL: the parser's */
+    int type;        /* WS_EV_* */
+    uint8_t opcode;  /* DATA: the message's (TEXT, BINARY); CONTROL: the frame's */
+    uint8_t msg_end; /* DATA: these bytes complete the message */
+    uint8_t *data;   /* DATA: unmasked, in the caller's buffer; CONTROL: the parser's */
     size_t len;
-    uint16_t code;      /* CLOSE: the code (1005 when none); ERROR: the code to close with */
-    const char *why;    /* ERROR: the rule broken, for the log */
+    uint16_t code;   /* CLOSE: the code (1005 when none); ERROR: the code to close with */
+    const char *why; /* ERROR: the rule broken, for the log */
 } ws_event;
 
 /* max_message bounds a message's payload (0: no bound). */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "tp.h"
 
-#define WS_ACCEPT_LEN 28            /* base64 of a SHA-1 */
+#define WS_ACCEPT_LEN 28 /* base64 of a SHA-1 */
 
 /* What a request that asked for a WebSocket gets: WS_HS_OK, or the status
  * that refuses it (400 malformed, 426 another version: the answer then

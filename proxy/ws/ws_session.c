@@ -19,10 +19,7 @@ enum { T_OFF = 0, T_IDLE, T_PING, T_CLOSE };
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
-static uint32_t conn_id(const ws_session *ws)
-{
-    return ws->s && ws->s->conn ? ws->s->conn->id : 0;
-}
+static uint32_t conn_id(const ws_session *ws) { return ws->s && ws->s->conn ? ws->s->conn->id : 0; }
 
 static void arm(ws_session *ws, int mode)
 {
@@ -41,10 +38,7 @@ static void arm(ws_session *ws, int mode)
 
 /* ---- toward the client ---- */
 
-static size_t out_len(ws_session *ws)
-{
-    return evbuffer_get_length(ws->io->output(ws));
-}
+static size_t out_len(ws_session *ws) { return evbuffer_get_length(ws->io->output(ws)); }
 
 static void put_control(ws_session *ws, unsigned op, const uint8_t *p, size_t n)
 {
@@ -152,8 +146,9 @@ static void pump_up(ws_session *ws)
         if (n == 0 && !done)
             break;
         if (n || m->complete)
-            px_stream_send_message(s, ws->up, n, (m->text ? TP_FLAG_TEXT : 0) |
-                                                     (m->complete && done ? TP_FLAG_MESSAGE_END : 0));
+            px_stream_send_message(s, ws->up, n,
+                                   (m->text ? TP_FLAG_TEXT : 0) |
+                                       (m->complete && done ? TP_FLAG_MESSAGE_END : 0));
         m->left -= (uint32_t)n;
         if (!done)
             continue;
@@ -215,8 +210,8 @@ static void on_control(ws_session *ws, const ws_event *ev)
 
 static void on_client_fault(ws_session *ws, const ws_event *ev)
 {
-    tc_debug("conn %u: WebSocket client broke RFC 6455 (%s): closing with %u", conn_id(ws),
-             ev->why, ev->code);
+    tc_debug("conn %u: WebSocket client broke RFC 6455 (%s): closing with %u", conn_id(ws), ev->why,
+             ev->code);
     ws->failed = 1;
     send_close(ws, ev->code, (const uint8_t *)ev->why, strlen(ev->why));
     queue_up_close(ws, ev->code, NULL, 0);
@@ -404,8 +399,8 @@ void ws_session_on_message(ws_session *ws, struct evbuffer *in, size_t n, unsign
         worker_broke(ws, in, n, "a message both text and binary");
         return;
     }
-    if (text && (!utf8_feed_buffer(&ws->down_utf8, in, n) ||
-                 (end && !ws_utf8_complete(&ws->down_utf8)))) {
+    if (text &&
+        (!utf8_feed_buffer(&ws->down_utf8, in, n) || (end && !ws_utf8_complete(&ws->down_utf8)))) {
         worker_broke(ws, in, n, "a text message that is not UTF-8");
         return;
     }
@@ -429,7 +424,8 @@ static void worker_closed(ws_session *ws, unsigned code, tp_str reason)
     unsigned to_client = code;
     if (code != WS_CLOSE_NO_STATUS && !ws_close_code_valid(code)) {
         tc_warn("conn %u: the application closed a WebSocket with code %u, which a client "
-                "may not receive: sent as 1011", conn_id(ws), code);
+                "may not receive: sent as 1011",
+                conn_id(ws), code);
         to_client = WS_CLOSE_INTERNAL;
     }
     if (!ws_utf8_valid(reason.ptr, reason.len))

@@ -31,16 +31,16 @@ struct evbuffer;
 
 /* How a carrier ends the WebSocket. */
 enum ws_end {
-    WS_END_CLEAN = 1,   /* after the output already queued (h1: close; h2: END_STREAM) */
-    WS_END_ABORT,       /* at once (h1: close; h2: RST_STREAM) */
+    WS_END_CLEAN = 1, /* after the output already queued (h1: close; h2: END_STREAM) */
+    WS_END_ABORT,     /* at once (h1: close; h2: RST_STREAM) */
 };
 
 typedef struct ws_io {
-    struct evbuffer *(*input)(ws_session *ws);     /* the client's bytes, unparsed */
-    void (*consumed)(ws_session *ws, size_t n);    /* n of them were parsed */
-    struct evbuffer *(*output)(ws_session *ws);    /* frames toward the client */
-    void (*wrote)(ws_session *ws);                 /* frames were appended */
-    void (*end)(ws_session *ws, enum ws_end how);  /* called once */
+    struct evbuffer *(*input)(ws_session *ws);    /* the client's bytes, unparsed */
+    void (*consumed)(ws_session *ws, size_t n);   /* n of them were parsed */
+    struct evbuffer *(*output)(ws_session *ws);   /* frames toward the client */
+    void (*wrote)(ws_session *ws);                /* frames were appended */
+    void (*end)(ws_session *ws, enum ws_end how); /* called once */
 } ws_io;
 
 /* Client messages held for the worker, and their boundaries. */
@@ -48,32 +48,32 @@ typedef struct ws_io {
 #define WS_UP_MSGS 32
 
 typedef struct {
-    uint32_t left;              /* bytes of it in up, not sent yet */
+    uint32_t left; /* bytes of it in up, not sent yet */
     uint8_t text;
-    uint8_t complete;           /* its last byte arrived */
+    uint8_t complete; /* its last byte arrived */
 } ws_up_msg;
 
 struct ws_session {
     const ws_io *io;
-    px_stream *s;               /* the worker's side; NULL once stopped */
-    void *carrier;              /* the carrier's own pointer (its connection or stream) */
+    px_stream *s;  /* the worker's side; NULL once stopped */
+    void *carrier; /* the carrier's own pointer (its connection or stream) */
     struct event timer;
     uint8_t timer_mode;
     uint8_t started;
     ws_parser parser;
-    struct evbuffer *up;        /* unmasked client messages for the worker */
+    struct evbuffer *up; /* unmasked client messages for the worker */
     ws_up_msg msgs[WS_UP_MSGS];
     uint8_t msg_first, msg_count;
-    uint64_t owed;              /* worker bytes framed, not credited yet */
-    ws_utf8 down_utf8;          /* the worker's text message being sent */
-    unsigned down_open : 1;     /* a worker message is partly sent */
+    uint64_t owed;          /* worker bytes framed, not credited yet */
+    ws_utf8 down_utf8;      /* the worker's text message being sent */
+    unsigned down_open : 1; /* a worker message is partly sent */
     unsigned down_text : 1;
-    unsigned pong_due : 1;      /* a ping waits for room to be answered */
-    unsigned close_sent : 1;    /* our Close frame went to the client */
-    unsigned close_recv : 1;    /* the client's Close arrived */
-    unsigned failed : 1;        /* we failed the WebSocket (the client broke a rule, or it is dead) */
-    unsigned up_close_due : 1;  /* WS_CLOSE owed to the worker once up is drained */
-    unsigned ended : 1;         /* io->end was called */
+    unsigned pong_due : 1;   /* a ping waits for room to be answered */
+    unsigned close_sent : 1; /* our Close frame went to the client */
+    unsigned close_recv : 1; /* the client's Close arrived */
+    unsigned failed : 1;     /* we failed the WebSocket (the client broke a rule, or it is dead) */
+    unsigned up_close_due : 1; /* WS_CLOSE owed to the worker once up is drained */
+    unsigned ended : 1;        /* io->end was called */
     uint16_t up_close_code;
     uint8_t up_reason_len;
     uint8_t pong_len;

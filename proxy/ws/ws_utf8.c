@@ -6,10 +6,7 @@
 #include <string.h>
 #include "ws_utf8.h"
 
-void ws_utf8_init(ws_utf8 *u)
-{
-    memset(u, 0, sizeof *u);
-}
+void ws_utf8_init(ws_utf8 *u) { memset(u, 0, sizeof *u); }
 
 /* A lead byte: sets what must follow; -1 for a byte no character starts with. */
 static int lead(ws_utf8 *u, uint8_t c)
@@ -79,10 +76,7 @@ bad:
     return -1;
 }
 
-int ws_utf8_complete(const ws_utf8 *u)
-{
-    return !u->bad && u->need == 0;
-}
+int ws_utf8_complete(const ws_utf8 *u) { return !u->bad && u->need == 0; }
 
 int ws_utf8_valid(const uint8_t *p, size_t n)
 {

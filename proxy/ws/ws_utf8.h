@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 typedef struct {
-    uint8_t need;       /* continuation bytes still expected */
-    uint8_t lo, hi;     /* the range the next continuation byte must fall in */
-    uint8_t bad;        /* an invalid byte was seen: stays invalid */
+    uint8_t need;   /* continuation bytes still expected */
+    uint8_t lo, hi; /* the range the next continuation byte must fall in */
+    uint8_t bad;    /* an invalid byte was seen: stays invalid */
 } ws_utf8;
 
 void ws_utf8_init(ws_utf8 *u);

@@ -12,16 +12,16 @@
 
 #define FUZZ_MAXH 128
 
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            fprintf(stderr, "fuzz_h1: %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
-            abort();                                                              \
-        }                                                                         \
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "fuzz_h1: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                            \
+        }                                                                       \
     } while (0)
 
 /* Tight limits reach the 414/431 paths with small inputs. */
-static const px_h1_limits tight = {64, 8, 96, 512};
+static const px_h1_limits tight = { 64, 8, 96, 512 };
 
 static int inside(const uint8_t *p, size_t n, const uint8_t *buf, size_t len)
 {
@@ -65,7 +65,7 @@ static void check_ok(const px_h1_request *req, const uint8_t *buf, size_t len, s
         CHECK(req->nheaders == 0);
         return;
     }
-    CHECK(used >= 16);   /* "A / HTTP/1.0" CRLF CRLF is the shortest */
+    CHECK(used >= 16); /* "A / HTTP/1.0" CRLF CRLF is the shortest */
     CHECK(memcmp(buf + used - 4, "\r\n\r\n", 4) == 0);
     CHECK(inside(req->method.ptr, req->method.len, buf, used) && req->method.len > 0);
     CHECK(inside(req->target.ptr, req->target.len, buf, used) && req->target.len > 0);
@@ -121,8 +121,8 @@ static int parse_copy(const uint8_t *buf, size_t n, px_h1_request *req, tp_heade
 
 /* Decodes in[0..len) fed in pieces of `step` bytes; collects the body.
  * Returns the final result; *end is where decoding stopped. */
-static int decode(const uint8_t *in, size_t len, size_t step, uint32_t max_line,
-                  uint8_t *body, size_t *blen, size_t *end, int *done)
+static int decode(const uint8_t *in, size_t len, size_t step, uint32_t max_line, uint8_t *body,
+                  size_t *blen, size_t *end, int *done)
 {
     px_h1_chunked c;
     size_t pos = 0, lim = step < len ? step : len;
@@ -130,7 +130,7 @@ static int decode(const uint8_t *in, size_t len, size_t step, uint32_t max_line,
 
     px_h1_chunked_init(&c);
     c.max_line = max_line;
-    c.max_trailers = max_line * 4;   /* 0 (the default) with the default line */
+    c.max_trailers = max_line * 4; /* 0 (the default) with the default line */
     *blen = 0;
     for (;;) {
         size_t u, off, dl;
@@ -186,8 +186,8 @@ static void check_chunked(const uint8_t *in, size_t len, uint32_t max_line)
 
 /* A complete head does not depend on the bytes after it; one byte short
  * it is incomplete; tighter limits never accept what defaults refuse. */
-static void check_consistency(const uint8_t *data, size_t size, int r, size_t used,
-                              int preface, tp_header *hdrs)
+static void check_consistency(const uint8_t *data, size_t size, int r, size_t used, int preface,
+                              tp_header *hdrs)
 {
     px_h1_request req2;
     size_t used2;

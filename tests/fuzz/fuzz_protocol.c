@@ -206,7 +206,7 @@ static int has_headers(uint8_t type)
 /* Every payload decoder over the raw input, whatever a header would say. */
 static void fuzz_payloads(const uint8_t *data, size_t size)
 {
-    tp_frame_header fh = {0};
+    tp_frame_header fh = { 0 };
     uint8_t type;
 
     if (size > TP_MAX_PAYLOAD)
@@ -214,8 +214,8 @@ static void fuzz_payloads(const uint8_t *data, size_t size)
     fh.length = (uint32_t)size;
     for (type = 1; type <= TP_FRAME_MAX_; type++) {
         fh.type = type;
-        fh.stream = type == TP_FRAME_HELLO || type == TP_FRAME_PING || type == TP_FRAME_DRAIN
-                        ? 0 : 1;
+        fh.stream =
+            type == TP_FRAME_HELLO || type == TP_FRAME_PING || type == TP_FRAME_DRAIN ? 0 : 1;
         roundtrip(&fh, data, size);
         if (has_headers(type))
             fuzz_small_arrays(type, data, size);

@@ -11,12 +11,12 @@
 #include "fuzz.h"
 #include "tc_pyconf.h"
 
-#define CHECK(cond)                                                                \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        if (!(cond)) {                                                              \
             fprintf(stderr, "fuzz_pyconf: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                               \
-        }                                                                          \
+            abort();                                                                \
+        }                                                                           \
     } while (0)
 
 static int lines_in(const uint8_t *data, size_t size)
@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* An exact-size copy, so ASan sees any read past the end. */
     char *src = calloc(1, size ? size : 1);
     CHECK(src != NULL);
-    if (size) memcpy(src, data, size);
+    if (size)
+        memcpy(src, data, size);
     tc_pyconf c;
     char err[512];
     int line = -1;
@@ -68,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const tc_pyassign *a = &c.v[i];
         CHECK(a->name[0] != '\0' && a->line >= 1 && a->line <= nlines);
         CHECK(!(a->value && a->why));
-        if (a->value) check_round_trip(a->value);
+        if (a->value)
+            check_round_trip(a->value);
         CHECK(tc_pyconf_find(&c, a->name) != NULL);
     }
     tc_pyconf_free(&c);

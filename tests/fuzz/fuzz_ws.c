@@ -12,12 +12,12 @@
 #include "fuzz.h"
 #include "ws_frame.h"
 
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            fprintf(stderr, "fuzz_ws: %s:%d: %s\n", __FILE__, __LINE__, #cond);   \
-            abort();                                                              \
-        }                                                                         \
+#define CHECK(cond)                                                             \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "fuzz_ws: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                            \
+        }                                                                       \
     } while (0)
 
 #define MAX_MESSAGE 4096
@@ -42,7 +42,7 @@ static uint8_t msg[MAX_MESSAGE];
  * copies, so ASan sees an overread). */
 static outcome run(const uint8_t *data, size_t size, size_t step)
 {
-    outcome o = {14695981039346656037u, 0, 0};
+    outcome o = { 14695981039346656037u, 0, 0 };
     ws_parser p;
     size_t msglen = 0;
     ws_parser_init(&p, MAX_MESSAGE);
@@ -53,7 +53,7 @@ static outcome run(const uint8_t *data, size_t size, size_t step)
         memcpy(piece, data + off, n);
         size_t pos = 0;
         for (unsigned spins = 0;; spins++) {
-            CHECK(spins <= n + 2);   /* every call makes progress or reports */
+            CHECK(spins <= n + 2); /* every call makes progress or reports */
             ws_event ev;
             size_t used;
             int rc = ws_parse(&p, piece + pos, n - pos, &used, &ev);

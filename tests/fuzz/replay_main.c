@@ -16,7 +16,7 @@
 
 #include "fuzz.h"
 
-#define REPLAY_MAX_INPUT (1u << 20)   /* a corpus file larger than this is a mistake */
+#define REPLAY_MAX_INPUT (1u << 20) /* a corpus file larger than this is a mistake */
 #define REPLAY_MAX_SEEDS 256
 #define REPLAY_MUTANT_CAP 4096
 
@@ -57,8 +57,7 @@ static void load_file(const char *path)
     }
     n = fread(buf, 1, sizeof buf, f);
     if (ferror(f) || n > REPLAY_MAX_INPUT) {
-        fprintf(stderr, "replay: %s: read error or larger than %u bytes\n", path,
-                REPLAY_MAX_INPUT);
+        fprintf(stderr, "replay: %s: read error or larger than %u bytes\n", path, REPLAY_MAX_INPUT);
         exit(2);
     }
     fclose(f);
@@ -112,15 +111,14 @@ static uint64_t rng(void)
     return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-static size_t rng_below(size_t n)
-{
-    return n ? (size_t)(rng() % n) : 0;
-}
+static size_t rng_below(size_t n) { return n ? (size_t)(rng() % n) : 0; }
 
 /* Values that sit on the edges of length and range checks. */
-static const uint32_t interesting[] = {0, 1, 2, 4, 7, 8, 12, 16, 33, 36, 100, 127, 128, 255, 256,
-                                       1000, 16383, 16384, 65535, 65536, 0x7fffffff, 0x80000000u,
-                                       0xfffffffeu, 0xffffffffu, 0x01000000, 0x01000001};
+static const uint32_t interesting[] = {
+    0,     1,     2,          4,           7,           8,           12,         16,        33,
+    36,    100,   127,        128,         255,         256,         1000,       16383,     16384,
+    65535, 65536, 0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu, 0x01000000, 0x01000001
+};
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -137,15 +135,24 @@ static void mutate_once(uint8_t *buf, size_t *len, size_t cap)
     const struct seed *other;
 
     switch (rng_below(8)) {
-    case 0: if (n) buf[at] ^= (uint8_t)(1u << rng_below(8)); break;
-    case 1: if (n) buf[at] = (uint8_t)rng(); break;
-    case 2: if (n) buf[at] = (uint8_t)interesting[rng_below(sizeof interesting / 4)]; break;
+    case 0:
+        if (n)
+            buf[at] ^= (uint8_t)(1u << rng_below(8));
+        break;
+    case 1:
+        if (n)
+            buf[at] = (uint8_t)rng();
+        break;
+    case 2:
+        if (n)
+            buf[at] = (uint8_t)interesting[rng_below(sizeof interesting / 4)];
+        break;
     case 3:
         if (n >= 4)
             put_be32(buf + rng_below(n - 3), interesting[rng_below(sizeof interesting / 4)]);
         break;
-    case 4: *len = rng_below(n + 1); break;                         /* truncate */
-    case 5:                                                         /* insert random bytes */
+    case 4: *len = rng_below(n + 1); break; /* truncate */
+    case 5:                                 /* insert random bytes */
         k = 1 + rng_below(8);
         if (n + k > cap)
             break;
@@ -154,13 +161,13 @@ static void mutate_once(uint8_t *buf, size_t *len, size_t cap)
             buf[at + i] = (uint8_t)rng();
         *len = n + k;
         break;
-    case 6:                                                         /* append another seed */
+    case 6: /* append another seed */
         other = &seeds[rng_below(nseeds)];
         k = other->len < cap - n ? other->len : cap - n;
         memcpy(buf + n, other->data, k);
         *len = n + k;
         break;
-    default:                                                        /* drop a chunk */
+    default: /* drop a chunk */
         k = rng_below(n - at + 1);
         memmove(buf + at, buf + at + k, n - at - k);
         *len = n - k;

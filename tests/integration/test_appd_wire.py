@@ -4,6 +4,7 @@ ways under flow control, WSGI semantics, reachability of every worker,
 failures (app errors, killed and hung workers), signals and start-up errors."""
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -241,11 +242,14 @@ def test_environ_h2_tls_and_percent_decoding(conn):
 
 
 def test_script_name_from_env_and_pidfile():
-    a = Appd("-e", "SCRIPT_NAME=/mount/", "--pid", "PIDFILE", workers=1, wait=False)
+    first = tempfile.mkdtemp(prefix="tandem-pid-")
+    placeholder = os.path.join(first, "appd.pid")
+    a = Appd("-e", "SCRIPT_NAME=/mount/", "--pid", placeholder, workers=1, wait=False)
     a.proc.kill()   # restart with the pid file inside its own temp dir
     a.proc.wait()
+    shutil.rmtree(first, ignore_errors=True)
     pidfile = os.path.join(a.tmp, "appd.pid")
-    a.argv[a.argv.index("PIDFILE")] = pidfile
+    a.argv[a.argv.index(placeholder)] = pidfile
     a.proc = subprocess.Popen(a.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     a.pid = a.proc.pid
     try:

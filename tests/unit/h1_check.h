@@ -26,10 +26,7 @@ static inline int parse_lim(const void *s, size_t n, const px_h1_limits *lim)
     return px_h1_parse_request(s, n, lim, &req, hdrs, MAXH, &used);
 }
 
-static inline int parse_n(const void *s, size_t n)
-{
-    return parse_lim(s, n, NULL);
-}
+static inline int parse_n(const void *s, size_t n) { return parse_lim(s, n, NULL); }
 
 #define PARSE(lit) parse_n(lit, sizeof(lit) - 1)
 
@@ -38,19 +35,19 @@ static inline int span_is(tp_str s, const char *want)
     return s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
 }
 
-#define ck_assert_span(s, want) \
+#define ck_assert_span(s, want)                                                    \
     ck_assert_msg(span_is((s), (want)), "span is '%.*s', want '%s'", (int)(s).len, \
                   (const char *)(s).ptr, (want))
 
-#define ck_assert_ok(r) \
+#define ck_assert_ok(r)                                                          \
     ck_assert_msg((r) == PX_H1_OK, "r=%d status=%d (%s)", (r), req.error_status, \
                   req.error ? req.error : "")
 
-#define ck_assert_status(r, st)                                                       \
-    do {                                                                              \
-        ck_assert_int_eq((r), PX_H1_ERROR);                                           \
-        ck_assert_int_eq(req.error_status, (st));                                     \
-        ck_assert_ptr_nonnull(req.error);                                             \
+#define ck_assert_status(r, st)                   \
+    do {                                          \
+        ck_assert_int_eq((r), PX_H1_ERROR);       \
+        ck_assert_int_eq(req.error_status, (st)); \
+        ck_assert_ptr_nonnull(req.error);         \
     } while (0)
 
 /* A request the parser must refuse with exactly this status. */
@@ -60,7 +57,10 @@ struct bad_case {
     int status;
 };
 
-#define BAD(lit, st) { lit, sizeof(lit) - 1, st }
+#define BAD(lit, st)             \
+    {                            \
+        lit, sizeof(lit) - 1, st \
+    }
 
 /* Case i of a table of bad requests: refused with its status and a reason
  * for the log, and nothing consumed. */

@@ -22,12 +22,12 @@ START_TEST(pct_decode)
 {
     ck_assert_str_eq(decode("/a%20b"), "/a b");
     ck_assert_str_eq(decode("/caf%C3%A9"), "/caf\xc3\xa9");
-    ck_assert_str_eq(decode("/x%2Fy%2fz"), "/x/y/z");          /* like Gunicorn's unquote */
+    ck_assert_str_eq(decode("/x%2Fy%2fz"), "/x/y/z"); /* like Gunicorn's unquote */
     ck_assert_str_eq(decode("%"), "%");
     ck_assert_str_eq(decode("%4"), "%4");
-    ck_assert_str_eq(decode("a%zz%4g"), "a%zz%4g");            /* malformed stays */
+    ck_assert_str_eq(decode("a%zz%4g"), "a%zz%4g"); /* malformed stays */
     ck_assert_str_eq(decode("%41%42"), "AB");
-    ck_assert_str_eq(decode("+"), "+");                        /* not a form: '+' stays */
+    ck_assert_str_eq(decode("+"), "+"); /* not a form: '+' stays */
     ck_assert_str_eq(decode(""), "");
     /* NUL and high bytes decode to themselves */
     uint8_t out[8];
@@ -46,7 +46,8 @@ static int key(const char *name, char *out)
 {
     size_t kl = 0;
     int k = ad_env_key(B(name), strlen(name), out, 64, &kl);
-    if (k == AD_HK_HTTP) ck_assert_uint_eq(kl, strlen(out));
+    if (k == AD_HK_HTTP)
+        ck_assert_uint_eq(kl, strlen(out));
     return k;
 }
 
@@ -78,14 +79,14 @@ END_TEST
 
 static tp_header H(const char *n, const char *v)
 {
-    tp_header h = {{B(n), (uint32_t)strlen(n)}, {B(v), (uint32_t)strlen(v)}};
+    tp_header h = { { B(n), (uint32_t)strlen(n) }, { B(v), (uint32_t)strlen(v) } };
     return h;
 }
 
 START_TEST(duplicates_joined)
 {
-    tp_header h[] = {H("Accept", "a"), H("cookie", "x=1"), H("accept", "b"), H("X-One", "1"),
-                     H("Cookie", "y=2"), H("ACCEPT", "c"), H("x-empty", "")};
+    tp_header h[] = { H("Accept", "a"),   H("cookie", "x=1"), H("accept", "b"), H("X-One", "1"),
+                      H("Cookie", "y=2"), H("ACCEPT", "c"),   H("x-empty", "") };
     uint32_t n = sizeof h / sizeof h[0], g[7];
     ad_hdr_group(h, n, g);
     ck_assert_uint_eq(g[0], 0);
@@ -101,7 +102,7 @@ START_TEST(duplicates_joined)
     ck_assert_mem_eq(out, "a,b,c", 5);
     len = ad_hdr_join(h, n, g, 1, out, sizeof out);
     ck_assert_uint_eq(len, 8);
-    ck_assert_mem_eq(out, "x=1; y=2", 8);                  /* Cookie joins with "; " */
+    ck_assert_mem_eq(out, "x=1; y=2", 8); /* Cookie joins with "; " */
     len = ad_hdr_join(h, n, g, 3, out, sizeof out);
     ck_assert_uint_eq(len, 1);
     /* sizing call: the full length is reported even when cap is too small */
@@ -117,11 +118,13 @@ static void split(const char *a, int rc, const char *host, const char *port)
     const uint8_t *hp, *pp;
     size_t hl, pl;
     ck_assert_int_eq(ad_split_authority(B(a), strlen(a), &hp, &hl, &pp, &pl), rc);
-    if (rc != 0) return;
+    if (rc != 0)
+        return;
     ck_assert_uint_eq(hl, strlen(host));
     ck_assert_mem_eq(hp, host, hl);
     ck_assert_uint_eq(pl, strlen(port));
-    if (pl) ck_assert_mem_eq(pp, port, pl);
+    if (pl)
+        ck_assert_mem_eq(pp, port, pl);
 }
 
 START_TEST(authority)
@@ -142,7 +145,8 @@ static int status(const char *s, unsigned *code)
 {
     const char *why = NULL;
     int rc = ad_status_parse(s, strlen(s), code, &why);
-    if (rc != 0) ck_assert_ptr_nonnull(why);
+    if (rc != 0)
+        ck_assert_ptr_nonnull(why);
     return rc;
 }
 
@@ -153,8 +157,8 @@ START_TEST(status_lines)
     ck_assert_uint_eq(c, 200);
     ck_assert_int_eq(status("404 Not Found", &c), 0);
     ck_assert_uint_eq(c, 404);
-    ck_assert_int_eq(status("599 ", &c), 0);               /* empty reason is legal */
-    ck_assert_int_eq(status("103 Early Hints", &c), 0);   /* range is start_response's job */
+    ck_assert_int_eq(status("599 ", &c), 0);            /* empty reason is legal */
+    ck_assert_int_eq(status("103 Early Hints", &c), 0); /* range is start_response's job */
     ck_assert_int_eq(status("999 Max", &c), 0);
     ck_assert_int_eq(status("200 Tab\there", &c), 0);
     ck_assert_int_eq(status("200", &c), -1);
@@ -165,7 +169,7 @@ START_TEST(status_lines)
     ck_assert_int_eq(status("099 Low", &c), -1);
     ck_assert_int_eq(status("200 OK\r\nX: y", &c), -1);
     ck_assert_int_eq(status("200 OK\n", &c), -1);
-    ck_assert_int_eq(ad_status_parse("200 O\0K", 7, &c, &(const char *){NULL}), -1);
+    ck_assert_int_eq(ad_status_parse("200 O\0K", 7, &c, &(const char *){ NULL }), -1);
     ck_assert_int_eq(status("", &c), -1);
 }
 END_TEST

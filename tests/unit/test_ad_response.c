@@ -11,7 +11,7 @@
 #include "ad_response.h"
 #include "tc_log.h"
 
-#define S(lit) ((tp_str){(const uint8_t *)(lit), sizeof(lit) - 1})
+#define S(lit) ((tp_str){ (const uint8_t *)(lit), sizeof(lit) - 1 })
 #define MAX_FRAME (256u * 1024u)
 
 /* ---- fixtures ---- */
@@ -20,7 +20,7 @@ static tp_request_head req_of(const char *method, int major, int minor, uint16_t
 {
     tp_request_head h;
     memset(&h, 0, sizeof h);
-    h.method = (tp_str){(const uint8_t *)method, (uint32_t)strlen(method)};
+    h.method = (tp_str){ (const uint8_t *)method, (uint32_t)strlen(method) };
     h.path = S("/p");
     h.http_major = (uint8_t)major;
     h.http_minor = (uint8_t)minor;
@@ -32,7 +32,7 @@ static tp_request_head req_of(const char *method, int major, int minor, uint16_t
 typedef struct {
     tp_request_head req;
     ad_resp r;
-    tp_header fields[4];   /* room for the rules' Content-Length */
+    tp_header fields[4]; /* room for the rules' Content-Length */
 } fixture;
 
 static void start(fixture *f, const char *method, int major, int minor, uint16_t flags)
@@ -47,17 +47,14 @@ static void start(fixture *f, const char *method, int major, int minor, uint16_t
 static void head(fixture *f, unsigned status, uint64_t clen, const char *clen_text)
 {
     uint32_t n = 0;
-    f->fields[n++] = (tp_header){S("content-type"), S("text/plain")};
+    f->fields[n++] = (tp_header){ S("content-type"), S("text/plain") };
     if (clen_text)
-        f->fields[n++] = (tp_header){S("content-length"),
-                                     {(const uint8_t *)clen_text, (uint32_t)strlen(clen_text)}};
+        f->fields[n++] = (tp_header){ S("content-length"),
+                                      { (const uint8_t *)clen_text, (uint32_t)strlen(clen_text) } };
     ad_resp_set_head(&f->r, status, clen, f->fields, n);
 }
 
-static void finish(fixture *f)
-{
-    ad_resp_free(&f->r);
-}
+static void finish(fixture *f) { ad_resp_free(&f->r); }
 
 /* ---- decoding what a step encoded ---- */
 
@@ -76,9 +73,9 @@ static frame decode_one(const uint8_t *p, size_t len)
     ck_assert_int_eq(tp_frame_header_decode(p, len, TP_MAX_PAYLOAD, &f.fh), TP_OK);
     ck_assert_uint_eq(len, TP_HEADER_SIZE + f.fh.length);
     ck_assert_uint_eq(f.fh.stream, 7);
-    ck_assert_int_eq(tp_decode_response_head(f.fh.type, p + TP_HEADER_SIZE, f.fh.length, &f.head,
-                                             f.hdrs, 8),
-                     TP_OK);
+    ck_assert_int_eq(
+        tp_decode_response_head(f.fh.type, p + TP_HEADER_SIZE, f.fh.length, &f.head, f.hdrs, 8),
+        TP_OK);
     return f;
 }
 
@@ -87,7 +84,7 @@ static const char *field(const frame *f, const char *name)
 {
     static char buf[64];
     for (uint32_t i = 0; i < f->head.nheaders; i++) {
-        const tp_header *h = &f->hdrs[i];   /* head.headers points into decode_one's copy */
+        const tp_header *h = &f->hdrs[i]; /* head.headers points into decode_one's copy */
         if (h->name.len == strlen(name) && memcmp(h->name.ptr, name, h->name.len) == 0) {
             ck_assert_uint_lt(h->value.len, sizeof buf);
             memcpy(buf, h->value.ptr, h->value.len);
@@ -108,7 +105,7 @@ START_TEST(head_goes_with_the_first_chunk)
     start(&f, "GET", 2, 0, 0);
     head(&f, 200, 5, "5");
     ad_resp_out out;
-    ck_assert_int_eq(ad_resp_body(&f.r, NULL, 0, 0, &out), 0);   /* nothing yet */
+    ck_assert_int_eq(ad_resp_body(&f.r, NULL, 0, 0, &out), 0); /* nothing yet */
     ck_assert(!f.r.head_sent);
     ck_assert_int_eq(ad_resp_body(&f.r, BODY("hel"), 0, &out), 1);
     ck_assert(out.write && !out.reset && !out.end);
@@ -177,7 +174,7 @@ START_TEST(end_without_length)
     ad_resp_written(&f.r, &out, 1);
     ck_assert_int_eq(ad_resp_end(&f.r, &out), 1);
     ck_assert(out.write && out.end && !out.reset);
-    ck_assert_uint_eq(out.len, 0);   /* an empty DATA frame carries END_STREAM */
+    ck_assert_uint_eq(out.len, 0); /* an empty DATA frame carries END_STREAM */
     ck_assert_uint_eq(out.prelen, 0);
     finish(&f);
 }
@@ -210,8 +207,8 @@ START_TEST(head_request_sends_no_body)
     ck_assert_uint_eq(out.len, 0);
     ck_assert(out.end);
     frame h = decode_one(out.pre, out.prelen);
-    ck_assert_uint_eq(h.fh.flags, TP_FLAG_END_STREAM);   /* the head ends the stream */
-    ck_assert_str_eq(field(&h, "content-length"), "5");  /* the app's length stays */
+    ck_assert_uint_eq(h.fh.flags, TP_FLAG_END_STREAM);  /* the head ends the stream */
+    ck_assert_str_eq(field(&h, "content-length"), "5"); /* the app's length stays */
     ck_assert_uint_eq(f.r.sent, 5);
     finish(&f);
 }
@@ -219,7 +216,7 @@ END_TEST
 
 START_TEST(no_body_statuses)
 {
-    static const unsigned codes[] = {204, 304};
+    static const unsigned codes[] = { 204, 304 };
     for (size_t i = 0; i < 2; i++) {
         fixture f;
         start(&f, "GET", 2, 0, 0);
@@ -279,7 +276,7 @@ START_TEST(unsendable_head_becomes_500)
     ad_resp_begin(&f.r, &f.req, 7, TP_MIN_MAX_FRAME);
     static char big[TP_MIN_MAX_FRAME];
     memset(big, 'a', sizeof big);
-    f.fields[0] = (tp_header){S("x-big"), {(const uint8_t *)big, sizeof big}};
+    f.fields[0] = (tp_header){ S("x-big"), { (const uint8_t *)big, sizeof big } };
     ad_resp_set_head(&f.r, 200, AD_RESP_NO_LENGTH, f.fields, 1);
     ad_resp_out out;
     ck_assert_int_eq(ad_resp_body(&f.r, BODY("abc"), 0, &out), 1);
@@ -308,13 +305,14 @@ START_TEST(who_takes_trailers)
     ck_assert(!f.r.trailers_ok);
     ck_assert_int_eq(ad_resp_trailers_check(&f.r, 1), AD_RESP_SKIP);
     finish(&f);
-    start(&f, "GET", 1, 0, TP_REQ_TE_TRAILERS);   /* HTTP/1.0 has no chunked body */
+    start(&f, "GET", 1, 0, TP_REQ_TE_TRAILERS); /* HTTP/1.0 has no chunked body */
     ck_assert(!f.r.trailers_ok);
     finish(&f);
 }
 END_TEST
 
-static tp_header trailer[1] = {{{(const uint8_t *)"grpc-status", 11}, {(const uint8_t *)"0", 1}}};
+static tp_header trailer[1] = { { { (const uint8_t *)"grpc-status", 11 },
+                                  { (const uint8_t *)"0", 1 } } };
 
 START_TEST(trailers_end_the_stream)
 {
@@ -394,7 +392,7 @@ START_TEST(trailers_late_or_too_big)
     ad_resp_begin(&f.r, &f.req, 7, TP_MIN_MAX_FRAME);
     static char big[TP_MIN_MAX_FRAME];
     memset(big, 'b', sizeof big);
-    tp_header t = {S("x-sum"), {(const uint8_t *)big, sizeof big}};
+    tp_header t = { S("x-sum"), { (const uint8_t *)big, sizeof big } };
     uint64_t size;
     ck_assert(!ad_resp_trailers_fit(&f.r, &t, 1, &size));
     ck_assert_uint_gt(size, TP_MIN_MAX_FRAME);
@@ -409,7 +407,7 @@ END_TEST
 START_TEST(hints_rules)
 {
     fixture f;
-    tp_header link = {S("link"), S("</s.css>; rel=preload")};
+    tp_header link = { S("link"), S("</s.css>; rel=preload") };
     start(&f, "GET", 2, 0, TP_REQ_EARLY_HINTS);
     ck_assert_int_eq(ad_resp_hints_check(&f.r, 1), AD_RESP_SEND);
     ck_assert_int_eq(ad_resp_hints_check(&f.r, 0), AD_RESP_SKIP);
@@ -426,7 +424,7 @@ START_TEST(hints_rules)
     ck_assert_int_eq(ad_resp_hints_check(&f.r, 1), AD_RESP_LATE);
     finish(&f);
 
-    start(&f, "GET", 1, 0, 0);   /* HTTP/1.0: no 1xx */
+    start(&f, "GET", 1, 0, 0); /* HTTP/1.0: no 1xx */
     ck_assert_int_eq(ad_resp_hints_check(&f.r, 1), AD_RESP_SKIP);
     f.r.finishing = 1;
     ck_assert_int_eq(ad_resp_hints_check(&f.r, 1), AD_RESP_LATE);
@@ -437,7 +435,7 @@ START_TEST(hints_rules)
     ad_resp_begin(&f.r, &f.req, 7, TP_MIN_MAX_FRAME);
     static char big[TP_MIN_MAX_FRAME];
     memset(big, 'c', sizeof big);
-    tp_header huge = {S("link"), {(const uint8_t *)big, sizeof big}};
+    tp_header huge = { S("link"), { (const uint8_t *)big, sizeof big } };
     ck_assert_int_eq(ad_resp_encode_hints(&f.r, &huge, 1, &out), TP_E_TOO_BIG);
     finish(&f);
 }
@@ -462,7 +460,7 @@ START_TEST(error_before_head_is_a_500)
     ck_assert_str_eq(field(&h, "content-length"), len);
     ck_assert(f.r.head_sent);
     ad_resp_written(&f.r, &out, 1);
-    ck_assert_int_eq(ad_resp_error(&f.r, &out), 0);   /* done: nothing more */
+    ck_assert_int_eq(ad_resp_error(&f.r, &out), 0); /* done: nothing more */
     finish(&f);
 
     start(&f, "HEAD", 1, 1, 0);
@@ -514,7 +512,7 @@ START_TEST(file_spans)
     head(&f, 200, AD_RESP_NO_LENGTH, NULL);
     ck_assert_uint_eq(ad_resp_file_span(&f.r, 100, &ends), 100);
     ck_assert(ends);
-    ck_assert_uint_eq(f.r.auto_length, 100);   /* the head announces the size */
+    ck_assert_uint_eq(f.r.auto_length, 100); /* the head announces the size */
     ad_resp_file_sent(&f.r, 100, 1, 1);
     ck_assert(f.r.done && f.r.head_sent);
     ck_assert_uint_eq(f.r.sent, 100);
@@ -522,7 +520,7 @@ START_TEST(file_spans)
 
     start(&f, "GET", 2, 0, 0);
     head(&f, 200, 50, "50");
-    f.r.hold_end = 1;   /* trailers may come: the end is theirs */
+    f.r.hold_end = 1; /* trailers may come: the end is theirs */
     ck_assert_uint_eq(ad_resp_file_span(&f.r, 100, &ends), 50);
     ck_assert(!ends);
     finish(&f);
@@ -547,7 +545,7 @@ END_TEST
 
 int main(void)
 {
-    tc_log_set_level(TC_LOG_CRITICAL);   /* the rules log what they drop: not here */
+    tc_log_set_level(TC_LOG_CRITICAL); /* the rules log what they drop: not here */
     Suite *su = suite_create("ad_response");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, head_goes_with_the_first_chunk);

@@ -60,7 +60,8 @@ START_TEST(fifo_order)
     ck_assert_ptr_eq(ad_sched_next(&q), v);
     ck_assert_ptr_null(ad_sched_next(&q));
     ad_sched_free(&q);
-    for (int i = 0; i < 3; i++) free(s[i]);
+    for (int i = 0; i < 3; i++)
+        free(s[i]);
     free(t);
     free(u);
     free(v);
@@ -69,7 +70,8 @@ END_TEST
 
 static void expect_order(ad_sched *q, ad_stream **want, int n)
 {
-    for (int i = 0; i < n; i++) ck_assert_ptr_eq(ad_sched_next(q), want[i]);
+    for (int i = 0; i < n; i++)
+        ck_assert_ptr_eq(ad_sched_next(q), want[i]);
     ck_assert_ptr_null(ad_sched_next(q));
 }
 
@@ -82,9 +84,9 @@ START_TEST(remove_anywhere)
         s[i] = fake(CONN_A, (uint32_t)i + 1);
         ad_sched_enqueue(&q, s[i]);
     }
-    ad_sched_unqueue(&q, s[2]);   /* middle */
-    ad_sched_unqueue(&q, s[0]);   /* head */
-    ad_sched_unqueue(&q, s[5]);   /* tail */
+    ad_sched_unqueue(&q, s[2]); /* middle */
+    ad_sched_unqueue(&q, s[0]); /* head */
+    ad_sched_unqueue(&q, s[5]); /* tail */
     ck_assert_uint_eq(ad_sched_queued(&q), 3);
     ck_assert_ptr_null(ad_sched_find(&q, CONN_A, 1));
     ck_assert_ptr_null(ad_sched_find(&q, CONN_A, 3));
@@ -93,7 +95,7 @@ START_TEST(remove_anywhere)
     /* The tail moved back correctly: a new stream lands after s[4]. */
     ad_stream *late = fake(CONN_A, 7);
     ad_sched_enqueue(&q, late);
-    ad_stream *want[] = {s[1], s[3], s[4], late};
+    ad_stream *want[] = { s[1], s[3], s[4], late };
     expect_order(&q, want, 4);
     ck_assert_uint_eq(ad_sched_running(&q), 4);
 
@@ -117,7 +119,8 @@ START_TEST(remove_anywhere)
     ck_assert_int_eq(seen, 3);
     ck_assert_uint_eq(ad_sched_running(&q), 3);
     ad_sched_free(&q);
-    for (int i = 0; i < 6; i++) free(s[i]);
+    for (int i = 0; i < 6; i++)
+        free(s[i]);
     free(late);
     free(only);
 }
@@ -133,16 +136,16 @@ START_TEST(admission_limits)
         s[i] = fake(CONN_A, (uint32_t)i + 1);
         ad_sched_enqueue(&q, s[i]);
     }
-    ck_assert(!ad_sched_admits(&q));   /* 2 running + 1 waiting, or 3 waiting: full */
+    ck_assert(!ad_sched_admits(&q)); /* 2 running + 1 waiting, or 3 waiting: full */
     ad_sched_next(&q);
     ad_sched_next(&q);
-    ck_assert(!ad_sched_admits(&q));   /* running ones still count */
+    ck_assert(!ad_sched_admits(&q)); /* running ones still count */
     ad_sched_retire(&q, s[0]);
     ck_assert(ad_sched_admits(&q));
     s[3] = fake(CONN_A, 4);
     ad_sched_enqueue(&q, s[3]);
     ck_assert(!ad_sched_admits(&q));
-    ad_sched_unqueue(&q, s[3]);        /* a queued stream reset by the proxy frees a place */
+    ad_sched_unqueue(&q, s[3]); /* a queued stream reset by the proxy frees a place */
     ck_assert(ad_sched_admits(&q));
 
     /* No capacity at all admits nothing. */
@@ -151,7 +154,8 @@ START_TEST(admission_limits)
     ck_assert(!ad_sched_admits(&z));
     ad_sched_free(&z);
     ad_sched_free(&q);
-    for (int i = 0; i < 4; i++) free(s[i]);
+    for (int i = 0; i < 4; i++)
+        free(s[i]);
 }
 END_TEST
 
@@ -166,14 +170,14 @@ START_TEST(stop_and_quit)
     ad_sched_stop(&q);
     ck_assert(ad_sched_stopping(&q));
     ck_assert(!ad_sched_quitting(&q));
-    ck_assert(!ad_sched_admits(&q));   /* a graceful stop admits nothing new... */
-    ck_assert_ptr_eq(ad_sched_next(&q), a);   /* ...but what was admitted still runs */
+    ck_assert(!ad_sched_admits(&q));        /* a graceful stop admits nothing new... */
+    ck_assert_ptr_eq(ad_sched_next(&q), a); /* ...but what was admitted still runs */
     ck_assert_ptr_eq(ad_sched_find(&q, CONN_A, 2), b);
 
     ad_sched_quit(&q);
     ck_assert(ad_sched_quitting(&q));
     ck_assert(ad_sched_stopping(&q));
-    ck_assert_ptr_eq(ad_sched_next(&q), b);   /* consumers drain the queue before leaving */
+    ck_assert_ptr_eq(ad_sched_next(&q), b); /* consumers drain the queue before leaving */
     ck_assert_ptr_null(ad_sched_next(&q));
     ck_assert(!ad_sched_admits(&q));
 
@@ -247,18 +251,22 @@ START_TEST(lookup_after_many_inserts_and_removals)
         if ((op < 5 || nlive == 0) && nlive < N) {
             ad_conn *c = rnd(2) ? CONN_A : CONN_B;
             uint32_t id = rnd(IDS) + 1;
-            if (ad_sched_find(&q, c, id)) continue;   /* ids are unique among open streams */
+            if (ad_sched_find(&q, c, id))
+                continue; /* ids are unique among open streams */
             ad_stream *s = fake(c, id);
             ck_assert_int_eq(ad_sched_enqueue(&q, s), 0);
             live[nlive++] = s;
         } else if (op < 7) {
             ad_stream *s = ad_sched_next(&q);
-            if (s) ck_assert_int_eq(s->state, AD_ST_RUNNING);
+            if (s)
+                ck_assert_int_eq(s->state, AD_ST_RUNNING);
         } else {
             uint32_t i = rnd(nlive);
             ad_stream *s = live[i];
-            if (s->state == AD_ST_QUEUED) ad_sched_unqueue(&q, s);
-            else ad_sched_retire(&q, s);
+            if (s->state == AD_ST_QUEUED)
+                ad_sched_unqueue(&q, s);
+            else
+                ad_sched_retire(&q, s);
             free(s);
             live[i] = live[--nlive];
         }
@@ -274,7 +282,8 @@ START_TEST(lookup_after_many_inserts_and_removals)
             ck_assert_uint_eq(ad_sched_queued(&q) + ad_sched_running(&q), nlive);
         }
     }
-    for (uint32_t i = 0; i < nlive; i++) free(live[i]);
+    for (uint32_t i = 0; i < nlive; i++)
+        free(live[i]);
     free(live);
     ad_sched_free(&q);
 }
@@ -293,14 +302,18 @@ START_TEST(colliding_ids_survive_removal)
         s[i] = fake((ad_conn *)(void *)&conns[i], 1);
         ad_sched_enqueue(&q, s[i]);
     }
-    for (int i = 0; i < N; i += 3) ad_sched_unqueue(&q, s[i]);
+    for (int i = 0; i < N; i += 3)
+        ad_sched_unqueue(&q, s[i]);
     for (int i = 0; i < N; i++) {
         ad_stream *f = ad_sched_find(&q, (ad_conn *)(void *)&conns[i], 1);
-        if (i % 3 == 0) ck_assert_ptr_null(f);
-        else ck_assert_ptr_eq(f, s[i]);
+        if (i % 3 == 0)
+            ck_assert_ptr_null(f);
+        else
+            ck_assert_ptr_eq(f, s[i]);
     }
     ad_sched_free(&q);
-    for (int i = 0; i < N; i++) free(s[i]);
+    for (int i = 0; i < N; i++)
+        free(s[i]);
 }
 END_TEST
 

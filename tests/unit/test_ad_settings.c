@@ -25,7 +25,7 @@ static int run(int argc, char **argv)
     return rc;
 }
 
-#define RUN(...) run(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *), (char *[]){__VA_ARGS__})
+#define RUN(...) run(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *), (char *[]){ __VA_ARGS__ })
 
 static void teardown(void)
 {
@@ -80,7 +80,7 @@ START_TEST(gunicorn_flags)
     ck_assert_str_eq(s.errorlog, "/tmp/log");
     ck_assert_str_eq(s.pidfile, "/tmp/pid");
     ck_assert_uint_eq(s.raw_env.n, 2);
-    ck_assert_str_eq(s.raw_env.items[0], "A=1,2");          /* commas are not split */
+    ck_assert_str_eq(s.raw_env.items[0], "A=1,2"); /* commas are not split */
     ck_assert_str_eq(s.raw_env.items[1], "B=x=y");
     ck_assert_str_eq(s.proc_name, "mine");
     ck_assert_int_eq(s.max_requests, 100);
@@ -109,7 +109,7 @@ START_TEST(web_concurrency)
     ck_assert_int_eq(RUN("tandem-appd", "a:b"), AD_PARSE_OK);
     ck_assert_int_eq(s.workers, 6);
     ad_settings_free(&s);
-    ck_assert_int_eq(RUN("tandem-appd", "-w", "3", "a:b"), AD_PARSE_OK);   /* flag wins */
+    ck_assert_int_eq(RUN("tandem-appd", "-w", "3", "a:b"), AD_PARSE_OK); /* flag wins */
     ck_assert_int_eq(s.workers, 3);
     ad_settings_free(&s);
     setenv("WEB_CONCURRENCY", "lots", 1);
@@ -125,8 +125,9 @@ static void expect_error(int argc, char **argv, const char *needle)
     ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
     ad_settings_free(&s);
 }
-#define ERR(needle, ...) \
-    expect_error(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *), (char *[]){__VA_ARGS__}, needle)
+#define ERR(needle, ...)                                                                        \
+    expect_error(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *), (char *[]){ __VA_ARGS__ }, \
+                 needle)
 
 START_TEST(errors_name_the_flag)
 {
@@ -145,8 +146,7 @@ START_TEST(errors_name_the_flag)
     ERR("timeout (--timeout): -1 is out of range", "tandem-appd", "-t", "-1", "a:b");
     ERR("loglevel (--log-level): 'loud' is not a level", "tandem-appd", "--log-level", "loud",
         "a:b");
-    ERR("raw_env (-e/--env): 'NOEQUALS' is not KEY=VALUE", "tandem-appd", "-e", "NOEQUALS",
-        "a:b");
+    ERR("raw_env (-e/--env): 'NOEQUALS' is not KEY=VALUE", "tandem-appd", "-e", "NOEQUALS", "a:b");
     ERR("option '--bind' requires a value", "tandem-appd", "a:b", "--bind");
     ERR("no application given", "tandem-appd", "-w", "2");
     ERR("unexpected argument 'c:d'", "tandem-appd", "a:b", "c:d");
@@ -174,7 +174,8 @@ static int fake_file(const char *location, ad_settings *st, void *ctx, char *e, 
     const char *const *kv = ctx;
     snprintf(loaded_from, sizeof loaded_from, "%s", location);
     for (; kv[0]; kv += 2)
-        if (tc_opt_set(tc_opt_find_key(ad_settings_table, kv[0]), st, kv[1], e, len)) return -1;
+        if (tc_opt_set(tc_opt_find_key(ad_settings_table, kv[0]), st, kv[1], e, len))
+            return -1;
     return 0;
 }
 
@@ -188,22 +189,22 @@ static int run_with_file(const char *const *kv, int argc, char **argv)
     return rc;
 }
 
-#define RUN_FILE(kv, ...) run_with_file(kv, sizeof((char *[]){__VA_ARGS__}) / sizeof(char *), \
-                                        (char *[]){__VA_ARGS__})
+#define RUN_FILE(kv, ...) \
+    run_with_file(kv, sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *), (char *[]){ __VA_ARGS__ })
 
 START_TEST(sources_in_gunicorns_order)
 {
-    static const char *const file[] = { "workers", "2", "threads", "2", "timeout", "2",
+    static const char *const file[] = { "workers", "2",   "threads",  "2",        "timeout", "2",
                                         "raw_env", "F=1", "wsgi_app", "site:app", NULL };
     setenv("WEB_CONCURRENCY", "9", 1);
     setenv("GUNICORN_CMD_ARGS", "-w 3 --threads 3 -e G=1 --bind 0.0.0.0:80 --keep-alive 5", 1);
     setenv("TANDEM_CMD_ARGS", "-w 4 -e T=1 -e T=2", 1);
     ck_assert_int_eq(RUN_FILE(file, "tandem-appd", "-c", "g.py", "-w", "5", "a:b"), AD_PARSE_OK);
     ck_assert_str_eq(loaded_from, "g.py");
-    ck_assert_int_eq(s.workers, 5);         /* command line */
-    ck_assert_int_eq(s.threads, 3);         /* GUNICORN_CMD_ARGS over the file */
-    ck_assert_int_eq(s.timeout, 2);         /* the file over the default */
-    ck_assert_uint_eq(s.raw_env.n, 2);      /* TANDEM_CMD_ARGS' list replaces the others' */
+    ck_assert_int_eq(s.workers, 5);    /* command line */
+    ck_assert_int_eq(s.threads, 3);    /* GUNICORN_CMD_ARGS over the file */
+    ck_assert_int_eq(s.timeout, 2);    /* the file over the default */
+    ck_assert_uint_eq(s.raw_env.n, 2); /* TANDEM_CMD_ARGS' list replaces the others' */
     ck_assert_str_eq(s.raw_env.items[0], "T=1");
     /* the variables' --bind is the public listener's (the proxy's) */
     ck_assert_str_eq(s.bind, "unix:/run/tandem/app.sock");
@@ -231,8 +232,8 @@ START_TEST(source_errors)
     ck_assert_str_eq(err, "GUNICORN_CMD_ARGS: workers (--workers): 'x' is not an integer "
                           "(allowed: 1..1024)");
     setenv("GUNICORN_CMD_ARGS", "--max-queue 3 --upstream unix:/x --proxy-threads=2", 1);
-    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "a:b"), AD_PARSE_OK);   /* the proxy's */
-    ck_assert_ptr_null(loaded_from[0] ? loaded_from : NULL);   /* no file, none read */
+    ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "a:b"), AD_PARSE_OK); /* the proxy's */
+    ck_assert_ptr_null(loaded_from[0] ? loaded_from : NULL);             /* no file, none read */
     ck_assert_int_eq(RUN_FILE(none, "tandem-appd", "--max-queue", "3", "a:b"), AD_PARSE_ERROR);
     ck_assert_str_eq(err, "option '--max-queue' is tandem-proxy's, not tandem-appd's (see "
                           "tandem-proxy(8), or run both with tandem)");

@@ -35,21 +35,21 @@ static int split(int argc, char **argv)
     return rc;
 }
 
-#define SPLIT(...) split(sizeof((char *[]){"tandem", __VA_ARGS__}) / sizeof(char *), \
-                         (char *[]){"tandem", __VA_ARGS__})
-#define ROUTES(p, ap) do { \
-    ck_assert_str_eq(to_proxy, p); \
-    ck_assert_str_eq(to_appd, ap); \
-} while (0)
-#define FAILS(msg, ...) do { \
-    ck_assert_int_eq(SPLIT(__VA_ARGS__), -1); \
-    ck_assert_msg(strstr(err, msg) != NULL, "'%s' not in '%s'", msg, err); \
-} while (0)
+#define SPLIT(...)                                                      \
+    split(sizeof((char *[]){ "tandem", __VA_ARGS__ }) / sizeof(char *), \
+          (char *[]){ "tandem", __VA_ARGS__ })
+#define ROUTES(p, ap)                  \
+    do {                               \
+        ck_assert_str_eq(to_proxy, p); \
+        ck_assert_str_eq(to_appd, ap); \
+    } while (0)
+#define FAILS(msg, ...)                                                        \
+    do {                                                                       \
+        ck_assert_int_eq(SPLIT(__VA_ARGS__), -1);                              \
+        ck_assert_msg(strstr(err, msg) != NULL, "'%s' not in '%s'", msg, err); \
+    } while (0)
 
-static void teardown(void)
-{
-    fr_args_free(&a);
-}
+static void teardown(void) { fr_args_free(&a); }
 
 START_TEST(bind_is_the_proxys)
 {
@@ -87,8 +87,9 @@ END_TEST
 
 START_TEST(timeouts_and_logs_go_to_both)
 {
-    ck_assert_int_eq(SPLIT("-t5", "--graceful-timeout", "7", "--log-level=debug",
-                           "--error-logfile", "/l", "a:b"), 0);
+    ck_assert_int_eq(SPLIT("-t5", "--graceful-timeout", "7", "--log-level=debug", "--error-logfile",
+                           "/l", "a:b"),
+                     0);
     ROUTES("--timeout 5 --graceful-timeout 7 --log-level debug --error-logfile /l",
            "--timeout 5 --graceful-timeout 7 --log-level debug --error-logfile /l a:b");
     ck_assert_int_eq(SPLIT("--timeout=0", "-t", "9", "a:b"), 0);
@@ -140,7 +141,7 @@ START_TEST(environment_arguments)
     ck_assert_int_eq(fr_args_env(&a, err, sizeof err), 0);
     ck_assert_str_eq(a.config, "t.py");
     ck_assert_int_eq(a.check_config, 1);
-    ROUTES("", "a:b");   /* the daemons read the variables themselves */
+    ROUTES("", "a:b"); /* the daemons read the variables themselves */
     ck_assert_int_eq(SPLIT("-c", "cli.py", "a:b"), 0);
     ck_assert_int_eq(fr_args_env(&a, err, sizeof err), 0);
     ck_assert_str_eq(a.config, "cli.py");
@@ -165,17 +166,19 @@ END_TEST
 START_TEST(proxy_only_flags)
 {
     ck_assert_int_eq(SPLIT("--http2-max-frame-size", "20000", "--certfile", "c.pem",
-                           "--keepalive=5", "--http2-cleartext", "both", "--max-queue", "3",
-                           "a:b"), 0);
+                           "--keepalive=5", "--http2-cleartext", "both", "--max-queue", "3", "a:b"),
+                     0);
     ROUTES("--http2-max-frame-size 20000 --certfile c.pem --keep-alive 5 --http2-cleartext both "
-           "--max-queue 3", "a:b");
+           "--max-queue 3",
+           "a:b");
 }
 END_TEST
 
 START_TEST(appd_only_flags)
 {
-    ck_assert_int_eq(SPLIT("--max-requests", "10", "-kgthread", "-e", "A=1,2", "--chdir=/srv",
-                           "-n", "site", "a:b"), 0);
+    ck_assert_int_eq(SPLIT("--max-requests", "10", "-kgthread", "-e", "A=1,2", "--chdir=/srv", "-n",
+                           "site", "a:b"),
+                     0);
     ROUTES("", "--max-requests 10 --worker-class gthread --env A=1,2 --chdir /srv --name site a:b");
 }
 END_TEST
@@ -216,7 +219,8 @@ START_TEST(unknown_flags)
     FAILS("unrecognized option '--wrokers' (see tandem --help); did you mean --workers?",
           "--wrokers", "2", "a:b");
     FAILS("unrecognized option '--http2-max-frame=1' (see tandem --help); "
-          "did you mean --http2-max-frame-size?", "--http2-max-frame=1", "a:b");
+          "did you mean --http2-max-frame-size?",
+          "--http2-max-frame=1", "a:b");
     FAILS("unrecognized option '-x' (see tandem --help)", "-x", "a:b");
     FAILS("unrecognized option '--' (see tandem --help)", "--", "a:b");
 }
@@ -230,8 +234,8 @@ START_TEST(nearest_flag)
     ck_assert_str_eq(fr_flag_nearest("--pre"), "--preload");
     ck_assert_str_eq(fr_flag_nearest("--http2-max"), "--http2-max-frame-size");
     ck_assert_str_eq(fr_flag_nearest("--worker-clas=gthread"), "--worker-class");
-    ck_assert_ptr_null(fr_flag_nearest("--bid"));   /* --bind or --pid */
-    ck_assert_ptr_null(fr_flag_nearest("--upstream"));   /* refused: not offered */
+    ck_assert_ptr_null(fr_flag_nearest("--bid"));      /* --bind or --pid */
+    ck_assert_ptr_null(fr_flag_nearest("--upstream")); /* refused: not offered */
     ck_assert_ptr_null(fr_flag_nearest("--nothing-like-it"));
     ck_assert_ptr_null(fr_flag_nearest("-W"));
     ck_assert_ptr_null(fr_flag_nearest("--"));
@@ -265,7 +269,8 @@ END_TEST
 START_TEST(every_shared_flag_is_decided)
 {
     for (const tc_opt *o = px_settings_table; o->key; o++) {
-        if (o->flag == NULL || tc_opt_find_flag(ad_settings_table, o->flag) == NULL) continue;
+        if (o->flag == NULL || tc_opt_find_flag(ad_settings_table, o->flag) == NULL)
+            continue;
         fr_flag f;
         ck_assert_int_eq(fr_flag_find(o->flag, &f), 0);
         ck_assert_msg(f.decided || f.front, "%s is in both tables but not decided", o->flag);
@@ -278,14 +283,15 @@ static void each_table_flag_is_known(const tc_opt *table)
 {
     for (const tc_opt *o = table; o->key; o++) {
         fr_flag f;
-        if (o->flag == NULL) continue;
+        if (o->flag == NULL)
+            continue;
         ck_assert_msg(fr_flag_find(o->flag, &f) == 0, "%s unknown to tandem", o->flag);
         ck_assert_ptr_nonnull(f.row);
         if (o->short_flag) {
             char s[3] = { '-', o->short_flag, '\0' };
             ck_assert_int_eq(fr_flag_find(s, &f), 0);
-            ck_assert_msg(strcmp(f.flag, o->flag) == 0, "%s is %s for tandem, %s for a daemon",
-                          s, f.flag, o->flag);
+            ck_assert_msg(strcmp(f.flag, o->flag) == 0, "%s is %s for tandem, %s for a daemon", s,
+                          f.flag, o->flag);
         }
     }
 }
@@ -301,7 +307,8 @@ END_TEST
 static void defaults_agree(const fr_flag *f, void *ctx)
 {
     (void)ctx;
-    if (fr_flag_dest(f) != FR_TO_BOTH) return;
+    if (fr_flag_dest(f) != FR_TO_BOTH)
+        return;
     const tc_opt *p = tc_opt_find_flag(px_settings_table, f->to_proxy);
     const tc_opt *ap = tc_opt_find_flag(ad_settings_table, f->to_appd);
     ck_assert_ptr_nonnull(p);
@@ -311,10 +318,7 @@ static void defaults_agree(const fr_flag *f, void *ctx)
                   ap->def ? ap->def : "none");
 }
 
-START_TEST(both_daemons_share_a_default)
-{
-    fr_flag_each(defaults_agree, NULL);
-}
+START_TEST(both_daemons_share_a_default) { fr_flag_each(defaults_agree, NULL); }
 END_TEST
 
 /* Each listed flag once, found again by its name with the same owners; a
@@ -359,7 +363,8 @@ START_TEST(gunicorns_flags_for_every_supported_key)
     for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++) {
         const tc_opt *p = tc_opt_find_key(px_settings_table, g->key);
         const tc_opt *ap = tc_opt_find_key(ad_settings_table, g->key);
-        if ((p == NULL && ap == NULL) || g->flags == NULL) continue;
+        if ((p == NULL && ap == NULL) || g->flags == NULL)
+            continue;
         for (const char *f = g->flags; *f;) {
             char flag[64];
             size_t n = strcspn(f, " ");
@@ -383,14 +388,15 @@ static const char *help_line(const char *help, const char *start, char *line, si
     char key[96];
     snprintf(key, sizeof key, "\n  %s", start);
     const char *p = strstr(help, key);
-    if (p == NULL) return NULL;
+    if (p == NULL)
+        return NULL;
     p += 1;
     size_t n = strcspn(p, "\n");
     snprintf(line, len, "%.*s", (int)n, p);
     return line;
 }
 
-#define ENDS_WITH(s, tail) \
+#define ENDS_WITH(s, tail)                                                                  \
     ck_assert_msg(strlen(s) >= strlen(tail) && !strcmp(s + strlen(s) - strlen(tail), tail), \
                   "'%s' does not end with '%s'", s, tail)
 

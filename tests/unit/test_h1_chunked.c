@@ -13,8 +13,8 @@
 /* Feeds in[0..n) first up to `first` bytes, then `step` more at a time,
  * the way a socket would; collects the body.  Returns the last result;
  * *end is where decoding stopped (just past the last chunk when done). */
-static int decode(px_h1_chunked *c, const char *in, size_t n, size_t first, size_t step,
-                  char *body, size_t *body_len, size_t *end)
+static int decode(px_h1_chunked *c, const char *in, size_t n, size_t first, size_t step, char *body,
+                  size_t *body_len, size_t *end)
 {
     size_t pos = 0, lim = first < n ? first : n;
 
@@ -57,14 +57,19 @@ static int decode(px_h1_chunked *c, const char *in, size_t n, size_t first, size
 struct chunk_case {
     const char *in;
     size_t len;
-    const char *body;   /* NULL: decoding must fail */
+    const char *body; /* NULL: decoding must fail */
     size_t body_len;
-    size_t end;         /* bytes of chunked body (rest is the next request) */
+    size_t end; /* bytes of chunked body (rest is the next request) */
 };
 
-#define CHUNK_OK(lit, body, tail) \
-    { lit tail, sizeof(lit tail) - 1, body, sizeof(body) - 1, sizeof(lit) - 1 }
-#define CHUNK_BAD(lit) { lit, sizeof(lit) - 1, NULL, 0, 0 }
+#define CHUNK_OK(lit, body, tail)                                               \
+    {                                                                           \
+        lit tail, sizeof(lit tail) - 1, body, sizeof(body) - 1, sizeof(lit) - 1 \
+    }
+#define CHUNK_BAD(lit)                   \
+    {                                    \
+        lit, sizeof(lit) - 1, NULL, 0, 0 \
+    }
 
 static const struct chunk_case chunk_cases[] = {
     CHUNK_OK("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", "hello world", "GET / HTTP/1.1\r\n"),
@@ -160,8 +165,9 @@ START_TEST(test_chunked_huge_size)
     ck_assert_uint_eq(u, sizeof(big) - 1);
     ck_assert_uint_eq(c.remaining, UINT64_C(0x7fffffffffffffff) - 3);
     px_h1_chunked_init(&c);
-    ck_assert_int_eq(px_h1_chunked_decode(&c, (const uint8_t *)"8000000000000000", 16, &u, &off, &dl),
-                     PX_H1_ERROR);
+    ck_assert_int_eq(
+        px_h1_chunked_decode(&c, (const uint8_t *)"8000000000000000", 16, &u, &off, &dl),
+        PX_H1_ERROR);
     ck_assert_ptr_nonnull(c.error);
 }
 END_TEST
@@ -178,8 +184,8 @@ START_TEST(test_chunked_done_and_sticky)
     ck_assert_uint_eq(dl, 1);
     ck_assert_uint_eq(off, 3);
     ck_assert_uint_eq(u, 4);
-    ck_assert_int_eq(px_h1_chunked_decode(&c, (const uint8_t *)in + 4, sizeof(in) - 5, &u, &off, &dl),
-                     PX_H1_OK);
+    ck_assert_int_eq(
+        px_h1_chunked_decode(&c, (const uint8_t *)in + 4, sizeof(in) - 5, &u, &off, &dl), PX_H1_OK);
     ck_assert_uint_eq(c.done, 1);
     ck_assert_uint_eq(dl, 0);
     ck_assert_uint_eq(4 + u, sizeof(in) - 1 - 4);
@@ -297,7 +303,4 @@ static Suite *h1_chunked_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(h1_chunked_suite());
-}
+int main(void) { return run_suite(h1_chunked_suite()); }

@@ -28,8 +28,12 @@ static const struct bad_case bad_field_lines[] = {
     BAD("GET / HTTP/1.1\r\n" H "X: a\r\n b\r\n\r\n", 400),
     BAD("GET / HTTP/1.1\r\n" H "X: a\r\n\tb\r\n\r\n", 400),
     BAD("GET / HTTP/1.1\r\n X: a\r\n" H "\r\n", 400),
-    BAD("GET / HTTP/1.1\r\n" H "X: a\x01" "b\r\n\r\n", 400),
-    BAD("GET / HTTP/1.1\r\n" H "X: a\x7f" "b\r\n\r\n", 400),
+    BAD("GET / HTTP/1.1\r\n" H "X: a\x01"
+        "b\r\n\r\n",
+        400),
+    BAD("GET / HTTP/1.1\r\n" H "X: a\x7f"
+        "b\r\n\r\n",
+        400),
     BAD("GET / HTTP/1.1\r\n" H "X: \x1b[0m\r\n\r\n", 400),
     /* Host */
     BAD("GET / HTTP/1.1\r\n\r\n", 400),
@@ -47,10 +51,7 @@ static const struct bad_case bad_field_lines[] = {
     BAD("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
 };
 
-START_TEST(test_bad_field_lines)
-{
-    check_bad_case(&bad_field_lines[_i], _i);
-}
+START_TEST(test_bad_field_lines) { check_bad_case(&bad_field_lines[_i], _i); }
 END_TEST
 
 /* ---------- framing that could smuggle a request, with its exact status ---------- */
@@ -74,9 +75,11 @@ static const struct bad_case bad_framing[] = {
     BAD("POST / HTTP/1.1\r\n" H "Content-Length: 99999999999999999999999\r\n\r\n", 400),
     /* Transfer-Encoding */
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked, chunked\r\n\r\n", 400),
-    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400),
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: gzip, chunked\r\n\r\n", 501),
-    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
+    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        501),
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked, gzip\r\n\r\n", 501),
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: identity\r\n\r\n", 501),
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunkedx\r\n\r\n", 501),
@@ -95,7 +98,9 @@ static const struct bad_case bad_framing[] = {
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding:\r\n chunked\r\n\r\n", 400),
     BAD("POST / HTTP/1.1\r\n" H "X: y\r\n Transfer-Encoding: chunked\r\n\r\n", 400),
     BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\0\r\n\r\n", 400),
-    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: \x0b" "chunked\r\n\r\n", 400),
+    BAD("POST / HTTP/1.1\r\n" H "Transfer-Encoding: \x0b"
+        "chunked\r\n\r\n",
+        400),
     /* Expect */
     BAD("POST / HTTP/1.1\r\n" H "Expect: foo\r\n\r\n", 417),
     BAD("POST / HTTP/1.1\r\n" H "Expect: 100-continue, foo\r\n\r\n", 417),
@@ -103,10 +108,7 @@ static const struct bad_case bad_framing[] = {
     BAD("POST / HTTP/1.1\r\n" H "Expect: 100-continue;a=b\r\n\r\n", 417),
 };
 
-START_TEST(test_bad_framing)
-{
-    check_bad_case(&bad_framing[_i], _i);
-}
+START_TEST(test_bad_framing) { check_bad_case(&bad_framing[_i], _i); }
 END_TEST
 
 /* ---------- field lines ---------- */
@@ -193,7 +195,8 @@ START_TEST(test_content_length)
     ck_assert_uint_eq(req.content_length, 5);
     ck_assert_ok(PARSE("POST / HTTP/1.1\r\n" H "Content-Length: 9223372036854775807\r\n\r\n"));
     ck_assert_uint_eq(req.content_length, UINT64_C(9223372036854775807));
-    ck_assert_status(PARSE("POST / HTTP/1.1\r\n" H "Content-Length: 9223372036854775808\r\n\r\n"), 400);
+    ck_assert_status(PARSE("POST / HTTP/1.1\r\n" H "Content-Length: 9223372036854775808\r\n\r\n"),
+                     400);
     ck_assert_ok(PARSE("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n"));
     ck_assert_uint_eq(req.content_length, 3);
 }
@@ -210,7 +213,9 @@ START_TEST(test_transfer_encoding)
     ck_assert_uint_eq(req.chunked, 1);
     ck_assert_ok(PARSE("POST / HTTP/1.1\r\n" H "Transfer-Encoding: Chunked\r\n\r\n"));
     ck_assert_uint_eq(req.chunked, 1);
-    ck_assert_status(PARSE("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n"), 400);
+    ck_assert_status(
+        PARSE("POST / HTTP/1.1\r\n" H "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n"),
+        400);
     ck_assert_status(PARSE("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
     /* a name that only looks like it (no smuggling through near misses) */
     ck_assert_ok(PARSE("POST / HTTP/1.1\r\n" H "Transfer_Encoding: chunked\r\n\r\n"));
@@ -329,7 +334,4 @@ static Suite *h1_fields_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(h1_fields_suite());
-}
+int main(void) { return run_suite(h1_fields_suite()); }

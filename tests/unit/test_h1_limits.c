@@ -13,7 +13,7 @@
 /* A request whose request line is exactly n bytes (without CRLF). */
 static size_t make_line(char *buf, size_t n, const char *rest)
 {
-    size_t tlen = n - 13;   /* "GET " + target + " HTTP/1.1" */
+    size_t tlen = n - 13; /* "GET " + target + " HTTP/1.1" */
 
     memcpy(buf, "GET /", 5);
     memset(buf + 5, 'a', tlen - 1);
@@ -44,7 +44,7 @@ START_TEST(test_limit_request_line)
     ck_assert_status(parse_n(buf, 5000), 414);
     /* 0 = unlimited */
     {
-        px_h1_limits lim = {0, 100, 8190, 0};
+        px_h1_limits lim = { 0, 100, 8190, 0 };
         n = make_line(buf, 10000, "\r\n" H "\r\n");
         ck_assert_ok(parse_lim(buf, n, &lim));
         lim.max_request_line = 9999;
@@ -77,7 +77,7 @@ START_TEST(test_limit_fields)
     /* too many fields is seen before the head is complete */
     ck_assert_status(parse_n(buf, n - 2), 431);
     {
-        px_h1_limits lim = {4094, 3, 8190, 65536};
+        px_h1_limits lim = { 4094, 3, 8190, 65536 };
         n = make_fields(buf, 3);
         ck_assert_ok(parse_lim(buf, n, &lim));
         n = make_fields(buf, 4);
@@ -118,7 +118,7 @@ START_TEST(test_limit_field_size)
     n = make_field_size(buf, 8190, "   \t  ");
     ck_assert_ok(parse_n(buf, n));
     {
-        px_h1_limits lim = {4094, 100, 0, 0};
+        px_h1_limits lim = { 4094, 100, 0, 0 };
         n = make_field_size(buf, 15000, " ");
         ck_assert_ok(parse_lim(buf, n, &lim));
     }
@@ -128,7 +128,7 @@ END_TEST
 START_TEST(test_limit_head)
 {
     static char buf[300];
-    px_h1_limits lim = {4094, 100, 8190, 100};
+    px_h1_limits lim = { 4094, 100, 8190, 100 };
     /* 16 + 9 + 2 + "X: " + value + 2 = 100 */
     size_t base = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n" H "X: ");
     size_t vlen = 100 - base - 4;
@@ -173,7 +173,4 @@ static Suite *h1_limits_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(h1_limits_suite());
-}
+int main(void) { return run_suite(h1_limits_suite()); }

@@ -41,9 +41,15 @@ static const struct bad_case bad_request_lines[] = {
     BAD("PRI * HTTP/2.0\r\nX: y\r\n\r\n", 400),
     BAD("PRI * HTTP/1.1\r\n" H "\r\n", 400),
     /* request-target */
-    BAD("GET /a\x01" "b HTTP/1.1\r\n" H "\r\n", 400),
-    BAD("GET /a\x7f" "b HTTP/1.1\r\n" H "\r\n", 400),
-    BAD("GET /a\x80" "b HTTP/1.1\r\n" H "\r\n", 400),
+    BAD("GET /a\x01"
+        "b HTTP/1.1\r\n" H "\r\n",
+        400),
+    BAD("GET /a\x7f"
+        "b HTTP/1.1\r\n" H "\r\n",
+        400),
+    BAD("GET /a\x80"
+        "b HTTP/1.1\r\n" H "\r\n",
+        400),
     BAD("GET /\xff HTTP/1.1\r\n" H "\r\n", 400),
     BAD("GET /a#frag HTTP/1.1\r\n" H "\r\n", 400),
     BAD("GET * HTTP/1.1\r\n" H "\r\n", 400),
@@ -83,10 +89,7 @@ static const struct bad_case bad_request_lines[] = {
     BAD("GET / HTTP/1.1\r\n" H "\0\r\n\r\n", 400),
 };
 
-START_TEST(test_bad_request_lines)
-{
-    check_bad_case(&bad_request_lines[_i], _i);
-}
+START_TEST(test_bad_request_lines) { check_bad_case(&bad_request_lines[_i], _i); }
 END_TEST
 
 /* ---------- request line and target forms ---------- */
@@ -258,7 +261,7 @@ START_TEST(test_binary_fails_early)
     ck_assert_status(PARSE("GET\t"), 400);
     ck_assert_status(PARSE("GET\t/ HTTP/1.1\r\nHost: a\r\n"), 400);
     ck_assert_int_eq(PARSE("GET"), PX_H1_AGAIN);
-    ck_assert_int_eq(PARSE("GET /\x01"), PX_H1_AGAIN);   /* the target is judged whole */
+    ck_assert_int_eq(PARSE("GET /\x01"), PX_H1_AGAIN); /* the target is judged whole */
 }
 END_TEST
 
@@ -267,7 +270,8 @@ END_TEST
 START_TEST(test_pipelined)
 {
     static const char first[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\n";
-    static const char both[] = "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b?c HTTP/1.1\r\nHost: b\r\n\r\n";
+    static const char both[] =
+        "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b?c HTTP/1.1\r\nHost: b\r\n\r\n";
     size_t off;
 
     ck_assert_ok(PARSE(both));
@@ -359,7 +363,4 @@ static Suite *h1_request_line_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(h1_request_line_suite());
-}
+int main(void) { return run_suite(h1_request_line_suite()); }

@@ -34,9 +34,9 @@ static void teardown(void)
     ck_assert_int_eq(chdir(old), 0);
     rmdir(dir);
     memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
-    const char *vars[] = { "GUNICORN_CMD_ARGS", "TANDEM_CMD_ARGS", "PORT",
-                           "FORWARDED_ALLOW_IPS" };
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) unsetenv(vars[i]);
+    const char *vars[] = { "GUNICORN_CMD_ARGS", "TANDEM_CMD_ARGS", "PORT", "FORWARDED_ALLOW_IPS" };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
 }
 
 static void write_file(const char *name, const char *text)
@@ -56,8 +56,9 @@ static int load(int argc, char **argv)
     return rc;
 }
 
-#define LOAD(...) load(sizeof((char *[]){"tandem-proxy", __VA_ARGS__}) / sizeof(char *), \
-                       (char *[]){"tandem-proxy", __VA_ARGS__})
+#define LOAD(...)                                                            \
+    load(sizeof((char *[]){ "tandem-proxy", __VA_ARGS__ }) / sizeof(char *), \
+         (char *[]){ "tandem-proxy", __VA_ARGS__ })
 
 START_TEST(defaults_from_the_environment)
 {
@@ -80,18 +81,17 @@ END_TEST
 
 START_TEST(file_then_variables_then_command_line)
 {
-    write_file("gunicorn.conf.py",
-               "import os\n"
-               "workers = os.cpu_count() * 2 + 1   # appd's: never read here\n"
-               "threads = 8                        # the workers' threads\n"
-               "def post_fork(server, worker): pass\n"
-               "bind = ['127.0.0.1:1', '127.0.0.1:2']\n"
-               "keepalive = 1\n"
-               "timeout = 1\n"
-               "graceful_timeout = 1\n"
-               "proxy_threads = 1\n"
-               "http_protocols = ['h1']\n"
-               "limit_request_field_size = 1_024\n");
+    write_file("gunicorn.conf.py", "import os\n"
+                                   "workers = os.cpu_count() * 2 + 1   # appd's: never read here\n"
+                                   "threads = 8                        # the workers' threads\n"
+                                   "def post_fork(server, worker): pass\n"
+                                   "bind = ['127.0.0.1:1', '127.0.0.1:2']\n"
+                                   "keepalive = 1\n"
+                                   "timeout = 1\n"
+                                   "graceful_timeout = 1\n"
+                                   "proxy_threads = 1\n"
+                                   "http_protocols = ['h1']\n"
+                                   "limit_request_field_size = 1_024\n");
     setenv("GUNICORN_CMD_ARGS", "--keep-alive 2 --timeout 2 --threads 16 -b 127.0.0.1:3", 1);
     setenv("TANDEM_CMD_ARGS", "--keep-alive 3 --proxy-threads 3", 1);
     ck_assert_int_eq(LOAD("--keepalive", "4"), PX_LOAD_OK);
@@ -103,7 +103,7 @@ START_TEST(file_then_variables_then_command_line)
     ck_assert_str_eq(s.bind.items[0], "127.0.0.1:3");
     ck_assert_uint_eq(s.http_protocols.n, 1);
     ck_assert_int_eq(s.limit_request_field_size, 1024);
-    ck_assert_ptr_nonnull(strstr(s.config, "/gunicorn.conf.py"));   /* found by default */
+    ck_assert_ptr_nonnull(strstr(s.config, "/gunicorn.conf.py")); /* found by default */
     unsetenv("GUNICORN_CMD_ARGS");
     unsetenv("TANDEM_CMD_ARGS");
     ck_assert_int_eq(LOAD("--timeout=9"), PX_LOAD_OK);

@@ -48,8 +48,8 @@ START_TEST(idmap_delete_keeps_runs_reachable)
             if (id == victim)
                 ck_assert_ptr_null(px_idmap_get(&m, id));
             else
-                ck_assert_msg(px_idmap_get(&m, id) == &vals[id], "id %u lost after deleting %u",
-                              id, victim);
+                ck_assert_msg(px_idmap_get(&m, id) == &vals[id], "id %u lost after deleting %u", id,
+                              victim);
         }
         px_idmap_free(&m);
     }

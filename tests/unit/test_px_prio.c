@@ -54,15 +54,16 @@ START_TEST(priority_field)
     ck_assert_int_eq(prio("u=1, u=9", &u, &i), 0);
     ck_assert_int_eq(u, 3);
     /* Unknown members of every type, and parameters, are skipped. */
-    ck_assert_int_eq(prio("x=\"a,\\\"b\", u=4;p=1, y=(1 2 tok);q, z=:AAE=:, w=?1, t=a/b:c, i",
-                          &u, &i), 0);
+    ck_assert_int_eq(
+        prio("x=\"a,\\\"b\", u=4;p=1, y=(1 2 tok);q, z=:AAE=:, w=?1, t=a/b:c, i", &u, &i), 0);
     ck_assert_int_eq(u, 4);
     ck_assert_int_eq(i, 1);
     /* Not a dictionary at all: the whole field is ignored. */
     u = i = 42;
     uint8_t uu = 5, ii = 1;
-    const char *bad[] = { "u=1,", "U=1", "u=1 i", "u=", "u==1", ",u=1", "u=1;", "u=(1", "u=\"x",
-                          "u=1.", "u=1.2345", "u=1234567890123456", "u=?2", "u=1\x01", "u=1,,i" };
+    const char *bad[] = { "u=1,", "U=1",     "u=1 i", "u=",   "u==1",     ",u=1",
+                          "u=1;", "u=(1",    "u=\"x", "u=1.", "u=1.2345", "u=1234567890123456",
+                          "u=?2", "u=1\x01", "u=1,,i" };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ck_assert_msg(px_prio_parse((const uint8_t *)bad[k], strlen(bad[k]), &uu, &ii) == -1,
                       "accepted '%s'", bad[k]);

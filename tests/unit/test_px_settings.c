@@ -75,19 +75,21 @@ START_TEST(websocket_rows)
     ck_assert_int_eq(set("websocket_max_message_size", "0"), -1);
     ck_assert_ptr_nonnull(strstr(err, "websocket_max_message_size"));
     ck_assert_int_eq(set("websocket_max_message_size", "2147483648"), -1);
-    ck_assert_int_eq(set("websocket_ping_interval", "0"), 0);   /* no pings */
-    ck_assert_int_eq(set("websocket_ping_timeout", "0"), -1);   /* an answer needs time */
+    ck_assert_int_eq(set("websocket_ping_interval", "0"), 0); /* no pings */
+    ck_assert_int_eq(set("websocket_ping_timeout", "0"), -1); /* an answer needs time */
     ck_assert_int_eq(set("websocket_ping_timeout", "86401"), -1);
 }
 END_TEST
 
 START_TEST(flags_parse)
 {
-    char *argv[] = { "tandem-proxy", "-b", "[::1]:9000", "--bind", ":9001",
-                     "--http2-max-concurrent-streams=7", "--http-protocols", "h1", NULL };
+    char *argv[] = { "tandem-proxy",     "-b",    "[::1]:9000",
+                     "--bind",           ":9001", "--http2-max-concurrent-streams=7",
+                     "--http-protocols", "h1",    NULL };
     char *pos[1];
     int npos = 0;
-    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err, sizeof err), 0);
+    ck_assert_int_eq(
+        tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err, sizeof err), 0);
     ck_assert_uint_eq(s.bind.n, 2);
     ck_assert_str_eq(s.bind.items[0], "[::1]:9000");
     ck_assert_int_eq(s.http2_max_concurrent_streams, 7);
@@ -102,7 +104,8 @@ START_TEST(unknown_flag)
     char *argv[] = { "tandem-proxy", "--no-such-flag", NULL };
     char *pos[1];
     int npos = 0;
-    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 2, argv, pos, 0, &npos, err, sizeof err), -1);
+    ck_assert_int_eq(
+        tc_opt_parse_argv(px_settings_table, &s, 2, argv, pos, 0, &npos, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "--no-such-flag"));
 }
 END_TEST
@@ -204,8 +207,8 @@ END_TEST
 
 START_TEST(h2c_tls_ignores_cleartext)
 {
-    char *argv[] = { "p", "--certfile", "c.pem", "--keyfile", "k.pem", "--http2-cleartext", "both",
-                     NULL };
+    char *argv[] = { "p",     "--certfile",        "c.pem", "--keyfile",
+                     "k.pem", "--http2-cleartext", "both",  NULL };
     ck_assert_int_eq(parse(argv, 7), 0);
     ck_assert_int_eq(s.h2, 1);
     ck_assert_int_eq(px_h2c_mode(&s), PX_H2C_OFF);
@@ -265,14 +268,17 @@ START_TEST(alpn_select_order)
     unsigned char outlen;
     uint8_t h2first[2] = { PX_PROTO_H2, PX_PROTO_H1 };
     uint8_t h1first[2] = { PX_PROTO_H1, PX_PROTO_H2 };
-    ck_assert_int_eq(px_alpn_select(h2first, 2, client, sizeof client - 1, &out, &outlen), PX_PROTO_H2);
+    ck_assert_int_eq(px_alpn_select(h2first, 2, client, sizeof client - 1, &out, &outlen),
+                     PX_PROTO_H2);
     ck_assert_int_eq(outlen, 2);
     ck_assert_int_eq(memcmp(out, "h2", 2), 0);
-    ck_assert_int_eq(px_alpn_select(h1first, 2, client, sizeof client - 1, &out, &outlen), PX_PROTO_H1);
+    ck_assert_int_eq(px_alpn_select(h1first, 2, client, sizeof client - 1, &out, &outlen),
+                     PX_PROTO_H1);
     ck_assert_int_eq(outlen, 8);
     uint8_t h1only[1] = { PX_PROTO_H1 };
     static const unsigned char h2client[] = "\x02h2";
-    ck_assert_int_eq(px_alpn_select(h1only, 1, h2client, sizeof h2client - 1, &out, &outlen), PX_PROTO_NONE);
+    ck_assert_int_eq(px_alpn_select(h1only, 1, h2client, sizeof h2client - 1, &out, &outlen),
+                     PX_PROTO_NONE);
     /* Malformed list: a length past the end is not read. */
     static const unsigned char bad[] = "\x09h2";
     ck_assert_int_eq(px_alpn_select(h2first, 2, bad, sizeof bad - 1, &out, &outlen), PX_PROTO_NONE);
@@ -283,20 +289,32 @@ END_TEST
 /* Gunicorn's spellings, and tandem's earlier ones kept as aliases. */
 START_TEST(gunicorn_spellings)
 {
-    char *argv[] = { "tandem-proxy", "--keep-alive", "7", "--limit-request-field_size=100",
-                     "--log-file", "/tmp/x.log", "--proxy-threads", "3", NULL };
+    char *argv[] = { "tandem-proxy",
+                     "--keep-alive",
+                     "7",
+                     "--limit-request-field_size=100",
+                     "--log-file",
+                     "/tmp/x.log",
+                     "--proxy-threads",
+                     "3",
+                     NULL };
     char *pos[1];
     int npos = 0;
-    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err,
-                                       sizeof err), 0);
+    ck_assert_int_eq(
+        tc_opt_parse_argv(px_settings_table, &s, 8, argv, pos, 0, &npos, err, sizeof err), 0);
     ck_assert_int_eq(s.keepalive, 7);
     ck_assert_int_eq(s.limit_request_field_size, 100);
     ck_assert_str_eq(s.errorlog, "/tmp/x.log");
     ck_assert_int_eq(s.threads, 3);
-    char *old[] = { "tandem-proxy", "--keepalive=8", "--limit-request-field-size", "200",
-                    "--error-logfile=-", "--threads=4", NULL };
-    ck_assert_int_eq(tc_opt_parse_argv(px_settings_table, &s, 6, old, pos, 0, &npos, err,
-                                       sizeof err), 0);
+    char *old[] = { "tandem-proxy",
+                    "--keepalive=8",
+                    "--limit-request-field-size",
+                    "200",
+                    "--error-logfile=-",
+                    "--threads=4",
+                    NULL };
+    ck_assert_int_eq(
+        tc_opt_parse_argv(px_settings_table, &s, 6, old, pos, 0, &npos, err, sizeof err), 0);
     ck_assert_int_eq(s.keepalive, 8);
     ck_assert_int_eq(s.limit_request_field_size, 200);
     ck_assert_str_eq(s.errorlog, "-");

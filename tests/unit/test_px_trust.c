@@ -72,8 +72,8 @@ START_TEST(trusted_peers)
     ck_assert(!trusted(&t, "127.0.0.1"));
     ck_assert(px_trust_match(&t, (struct sockaddr *)&un));
 
-    const char *bad[] = { "10.0.0.0/33", "::1/129", "example.com", "10.0.0.1/", "10.0.0.1/x",
-                          "1.2.3", "10.0.0.0/-1" };
+    const char *bad[] = { "10.0.0.0/33", "::1/129", "example.com", "10.0.0.1/",
+                          "10.0.0.1/x",  "1.2.3",   "10.0.0.0/-1" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         tc_strlist_add(&l, bad[i]);
         ck_assert_int_eq(px_trust_parse(&l, &t, err, sizeof err), -1);

@@ -67,7 +67,7 @@ START_TEST(unix_listen_replaces_only_stale)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(tc_listen(&a, 16, err, sizeof err), -1); /* live: refused */
     close(fd);
-    fd = tc_listen(&a, 16, err, sizeof err);                  /* stale: replaced */
+    fd = tc_listen(&a, 16, err, sizeof err); /* stale: replaced */
     ck_assert_int_ge(fd, 0);
     close(fd);
     unlink(((struct sockaddr_un *)&a.ss)->sun_path);

@@ -38,6 +38,8 @@ struct theirs {
 #define M(f) offsetof(struct mine, f)
 #define T(f) offsetof(struct theirs, f)
 
+/* A settings table laid out by hand. */
+/* clang-format off */
 static const tc_opt mine_table[] = {
     { .key = "bind", .flag = "--bind", .short_flag = 'b', .type = TC_OPT_LIST, .offset = M(bind),
       .def = "127.0.0.1:8000", .metavar = "ADDRESS" },
@@ -56,7 +58,10 @@ static const tc_opt mine_table[] = {
       .offset = M(config), .metavar = "FILE", .flags = TC_OPT_CLI_ONLY },
     TC_OPT_END,
 };
+/* clang-format on */
 
+/* A settings table laid out by hand. */
+/* clang-format off */
 static const tc_opt their_table[] = {
     { .key = "bind", .flag = "--bind", .short_flag = 'b', .type = TC_OPT_STR, .offset = T(bind),
       .metavar = "ADDRESS", .flags = TC_OPT_OWN_KEY | TC_OPT_OWN_FLAG },
@@ -72,11 +77,12 @@ static const tc_opt their_table[] = {
       .metavar = "FILE" },
     TC_OPT_END,
 };
+/* clang-format on */
 
-static const tc_conf_space proxyish = { "tandem-proxy", mine_table, "tandem-appd", their_table,
-                                        0, NULL };
-static const tc_conf_space appdish = { "tandem-appd", their_table, "tandem-proxy", mine_table,
-                                       1, NULL };
+static const tc_conf_space proxyish = { "tandem-proxy", mine_table, "tandem-appd",
+                                        their_table,    0,          NULL };
+static const tc_conf_space appdish = { "tandem-appd", their_table, "tandem-proxy",
+                                       mine_table,    1,           NULL };
 
 static struct mine m;
 static char err[1024];
@@ -157,8 +163,7 @@ static int set_value(const char *key, const char *value)
     snprintf(src, sizeof src, "x = %s\n", value);
     ck_assert_int_eq(tc_pyconf_parse(src, strlen(src), &c, &line, err, sizeof err), 0);
     ck_assert_ptr_nonnull(c.v[0].value);
-    int rc = tc_conf_set_value(tc_opt_find_key(mine_table, key), &m, c.v[0].value, err,
-                               sizeof err);
+    int rc = tc_conf_set_value(tc_opt_find_key(mine_table, key), &m, c.v[0].value, err, sizeof err);
     tc_pyconf_free(&c);
     return rc;
 }
@@ -167,7 +172,7 @@ START_TEST(values_by_type)
 {
     ck_assert_int_eq(set_value("keepalive", "5"), 0);
     ck_assert_int_eq(m.keepalive, 5);
-    ck_assert_int_eq(set_value("keepalive", "'7'"), 0);   /* Gunicorn takes "7" too */
+    ck_assert_int_eq(set_value("keepalive", "'7'"), 0); /* Gunicorn takes "7" too */
     ck_assert_int_eq(m.keepalive, 7);
     ck_assert_int_eq(set_value("keepalive", "61"), -1);
     ck_assert_str_eq(err, "keepalive (--keep-alive): 61 is out of range (allowed: 0..60)");
@@ -200,10 +205,10 @@ START_TEST(list_values)
     ck_assert_int_eq(set_value("bind", "['a:1', 'b:2']"), 0);
     ck_assert_uint_eq(m.bind.n, 2);
     ck_assert_str_eq(m.bind.items[1], "b:2");
-    ck_assert_int_eq(set_value("bind", "('c:3',)"), 0);   /* replaces, never adds */
+    ck_assert_int_eq(set_value("bind", "('c:3',)"), 0); /* replaces, never adds */
     ck_assert_uint_eq(m.bind.n, 1);
     ck_assert_str_eq(m.bind.items[0], "c:3");
-    ck_assert_int_eq(set_value("bind", "'d:4,e:5'"), 0);  /* Gunicorn's comma string */
+    ck_assert_int_eq(set_value("bind", "'d:4,e:5'"), 0); /* Gunicorn's comma string */
     ck_assert_uint_eq(m.bind.n, 2);
     ck_assert_int_eq(set_value("bind", "[]"), 0);
     ck_assert_uint_eq(m.bind.n, 0);
@@ -230,7 +235,7 @@ START_TEST(file_applied)
                       "_port = os.environ['P']\n"
                       "_x = 5\n"
                       "helper = lambda v: v\n"
-                      "workers = compute()\n"       /* the other's: never looked at */
+                      "workers = compute()\n" /* the other's: never looked at */
                       "threads = 4\n"
                       "keepalive = 3\n"
                       "keepalive = 4\n"
@@ -241,7 +246,7 @@ START_TEST(file_applied)
     ck_assert_int_eq(m.keepalive, 4);
     ck_assert_uint_eq(m.bind.n, 1);
     ck_assert_str_eq(m.bind.items[0], "x:1");
-    ck_assert_int_eq(m.threads, 0);   /* "threads" is the other's */
+    ck_assert_int_eq(m.threads, 0); /* "threads" is the other's */
 }
 END_TEST
 
@@ -275,7 +280,8 @@ END_TEST
 static int no_sevens(const void *settings, const char *key, char *e, size_t len)
 {
     const struct mine *s = settings;
-    if (strcmp(key, "keepalive") || s->keepalive != 7) return 0;
+    if (strcmp(key, "keepalive") || s->keepalive != 7)
+        return 0;
     snprintf(e, len, "keepalive: 7 is unlucky");
     return -1;
 }
@@ -290,8 +296,8 @@ START_TEST(file_values_checked_by_the_daemon)
 }
 END_TEST
 
-#define ARGV(...) (sizeof((char *[]){"prog", __VA_ARGS__}) / sizeof(char *)), \
-                  (char *[]){"prog", __VA_ARGS__}
+#define ARGV(...) \
+    (sizeof((char *[]){ "prog", __VA_ARGS__ }) / sizeof(char *)), (char *[]) { "prog", __VA_ARGS__ }
 
 static int cli(int argc, char **argv, tc_conf_args *a)
 {
@@ -303,11 +309,11 @@ static int cli(int argc, char **argv, tc_conf_args *a)
 START_TEST(command_line)
 {
     tc_conf_args a;
-    ck_assert_int_eq(cli(ARGV("--keepalive", "5", "--threads=3", "-b", "x:1", "--check-config"),
-                         &a), 0);
+    ck_assert_int_eq(
+        cli(ARGV("--keepalive", "5", "--threads=3", "-b", "x:1", "--check-config"), &a), 0);
     ck_assert_uint_eq(a.n, 4);
     ck_assert_str_eq(tc_conf_args_get(&a, "keepalive"), "5");
-    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_threads"), "3");   /* its own --threads */
+    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_threads"), "3"); /* its own --threads */
     ck_assert_str_eq(tc_conf_args_get(&a, "check_config"), "true");
     ck_assert_ptr_null(tc_conf_args_get(&a, "timeout"));
     tc_conf_args_free(&a);
@@ -345,14 +351,17 @@ START_TEST(gunicorn_cmd_args)
 {
     tc_conf_args a;
     /* tandem's command line: --threads and -w are the other's, with their values */
-    ck_assert_int_eq(env("GUNICORN_CMD_ARGS", "--threads 4 -w 2 --preload --keep-alive='9' "
-                         "--proxy-threads 3 -b 'x y:1' --pid /run/p --timeout=5", &a), 0);
+    ck_assert_int_eq(env("GUNICORN_CMD_ARGS",
+                         "--threads 4 -w 2 --preload --keep-alive='9' "
+                         "--proxy-threads 3 -b 'x y:1' --pid /run/p --timeout=5",
+                         &a),
+                     0);
     ck_assert_uint_eq(a.n, 4);
     ck_assert_str_eq(tc_conf_args_get(&a, "keepalive"), "9");
     ck_assert_str_eq(tc_conf_args_get(&a, "proxy_threads"), "3");
     ck_assert_str_eq(tc_conf_args_get(&a, "bind"), "x y:1");
     ck_assert_str_eq(tc_conf_args_get(&a, "timeout"), "5");
-    ck_assert_ptr_null(tc_conf_args_get(&a, "pidfile"));   /* appd's in the shared variables */
+    ck_assert_ptr_null(tc_conf_args_get(&a, "pidfile")); /* appd's in the shared variables */
     tc_conf_args_free(&a);
     ck_assert_int_eq(env("TANDEM_CMD_ARGS", "--frobnicate", &a), -1);
     ck_assert_str_eq(err, "TANDEM_CMD_ARGS: unrecognized option '--frobnicate' (see --help)");
@@ -386,8 +395,10 @@ END_TEST
 START_TEST(each_source_overrides_the_one_before)
 {
     tc_conf_args g, t, c;
-    ck_assert_int_eq(apply(&proxyish, &m, "keepalive = 1\ntimeout = 1\nbind = ['f:1', 'f:2']\n"
-                                         "proxy_threads = 1\n"), 0);
+    ck_assert_int_eq(apply(&proxyish, &m,
+                           "keepalive = 1\ntimeout = 1\nbind = ['f:1', 'f:2']\n"
+                           "proxy_threads = 1\n"),
+                     0);
     ck_assert_int_eq(env("GUNICORN_CMD_ARGS", "--keep-alive 2 --timeout 2 -b g:1", &g), 0);
     ck_assert_int_eq(env("TANDEM_CMD_ARGS", "--keep-alive 3 -b t:1 -b t:2", &t), 0);
     ck_assert_int_eq(cli(ARGV("--keep-alive", "4"), &c), 0);
@@ -421,11 +432,11 @@ START_TEST(where_the_file_is)
     ck_assert_int_eq(env("GUNICORN_CMD_ARGS", "", &g), 0);
     ck_assert_int_eq(env("TANDEM_CMD_ARGS", "", &t), 0);
     ck_assert_int_eq(cli(ARGV("-t", "1"), &c), 0);
-    ck_assert_ptr_null(tc_conf_location(&c, &g, &t));   /* no file: none */
+    ck_assert_ptr_null(tc_conf_location(&c, &g, &t)); /* no file: none */
     snprintf(path, sizeof path, "%s/gunicorn.conf.py", dir);
     FILE *f = fopen(path, "w");
     fclose(f);
-    ck_assert_str_eq(tc_conf_location(&c, &g, &t), path);   /* Gunicorn's default */
+    ck_assert_str_eq(tc_conf_location(&c, &g, &t), path); /* Gunicorn's default */
     tc_conf_args_free(&g);
     ck_assert_int_eq(env("GUNICORN_CMD_ARGS", "-c g.py", &g), 0);
     ck_assert_str_eq(tc_conf_location(&c, &g, &t), "g.py");
@@ -451,10 +462,12 @@ static const char *split_joined(const char *s)
     static char out[512];
     char **v;
     int n;
-    if (tc_shlex_split(s, &v, &n, err, sizeof err)) return NULL;
+    if (tc_shlex_split(s, &v, &n, err, sizeof err))
+        return NULL;
     size_t k = 0;
     out[0] = '\0';
-    for (int i = 0; i < n; i++) k += (size_t)snprintf(out + k, sizeof out - k, "<%s>", v[i]);
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(out + k, sizeof out - k, "<%s>", v[i]);
     ck_assert_ptr_null(v[n]);
     tc_shlex_free(v);
     return out;
@@ -478,15 +491,16 @@ END_TEST
 START_TEST(gunicorn_names)
 {
     size_t n = 0, hooks = 0;
-    for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++, n++) hooks += g->hook;
-    ck_assert_uint_eq(n, 119);   /* Gunicorn 26.1's settings */
+    for (const tc_gunicorn_setting *g = tc_gunicorn_settings; g->key; g++, n++)
+        hooks += g->hook;
+    ck_assert_uint_eq(n, 119); /* Gunicorn 26.1's settings */
     ck_assert_uint_eq(hooks, 16);
     ck_assert_str_eq(tc_gunicorn_find_flag("-D")->key, "daemon");
     ck_assert_str_eq(tc_gunicorn_find_flag("--log-file=x")->key, "errorlog");
     ck_assert_str_eq(tc_gunicorn_find_flag("-w4")->key, "workers");
     ck_assert_str_eq(tc_gunicorn_find_flag("--limit-request-field_size")->key,
                      "limit_request_field_size");
-    ck_assert_ptr_null(tc_gunicorn_find_flag("--keepalive"));   /* tandem's old spelling */
+    ck_assert_ptr_null(tc_gunicorn_find_flag("--keepalive")); /* tandem's old spelling */
     ck_assert_ptr_null(tc_gunicorn_find_flag("--log"));
     ck_assert_ptr_null(tc_gunicorn_find_key("wsgi"));
     ck_assert_int_eq(tc_gunicorn_is_hook("when_ready"), 1);

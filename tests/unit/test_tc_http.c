@@ -17,10 +17,7 @@ static int rfc_tchar(int c)
            (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int rfc_field_vchar(int c)
-{
-    return (c >= 0x21 && c <= 0x7e) || c >= 0x80;
-}
+static int rfc_field_vchar(int c) { return (c >= 0x21 && c <= 0x7e) || c >= 0x80; }
 
 START_TEST(classes_every_byte)
 {
@@ -93,7 +90,7 @@ START_TEST(trim)
     n = 1;
     tc_http_trim_ows(&p, &n);
     ck_assert_uint_eq(n, 1);
-    p = B("\r x\n");  /* CR and LF are not OWS */
+    p = B("\r x\n"); /* CR and LF are not OWS */
     n = 4;
     tc_http_trim_ows(&p, &n);
     ck_assert_uint_eq(n, 4);
@@ -114,7 +111,7 @@ START_TEST(list_membership)
     ck_assert(tc_http_list_has(S(",,\t close \t,,"), "close"));
     ck_assert(tc_http_list_has(S("a;x=1, b ; y=2,close"), "close"));
     ck_assert(tc_http_list_has(S("trailers ;q=0.5"), "trailers"));
-    ck_assert(!tc_http_list_has(S("x;close"), "close"));           /* a parameter, not an element */
+    ck_assert(!tc_http_list_has(S("x;close"), "close")); /* a parameter, not an element */
     ck_assert(!tc_http_list_has(S("clo se"), "close"));
     ck_assert(!tc_http_list_has(S("closed, xclose"), "close"));
     ck_assert(!tc_http_list_has(S(""), "close"));
@@ -150,15 +147,15 @@ START_TEST(field_values)
     /* moved from test_ad_http.c (ad_hdr_value_ok) */
     ck_assert(tc_http_value_ok(B("text/html; charset=utf-8"), 24));
     ck_assert(tc_http_value_ok(B("a\tb"), 3));
-    ck_assert(tc_http_value_ok(B("caf\xe9"), 4));            /* latin-1 obs-text */
+    ck_assert(tc_http_value_ok(B("caf\xe9"), 4)); /* latin-1 obs-text */
     ck_assert(tc_http_value_ok(B(""), 0));
     ck_assert(!tc_http_value_ok(B("a\r\nInjected: 1"), 14));
     ck_assert(!tc_http_value_ok(B("a\nb"), 3));
     ck_assert(!tc_http_value_ok(B("a\0b"), 3));
     ck_assert(!tc_http_value_ok(B("a\x7f"), 2));
     ck_assert(!tc_http_value_ok(B("\x1b[31m"), 5));
-    ck_assert(!tc_http_value_ok(B("a\x01z"), 3));            /* the proxy used to pass it */
-    ck_assert(tc_http_value_ok(B("a  \t b"), 6));            /* inner whitespace is content */
+    ck_assert(!tc_http_value_ok(B("a\x01z"), 3)); /* the proxy used to pass it */
+    ck_assert(tc_http_value_ok(B("a  \t b"), 6)); /* inner whitespace is content */
     /* leading and trailing whitespace is not part of a value */
     ck_assert(!tc_http_value_ok(B(" a"), 2));
     ck_assert(!tc_http_value_ok(B("a "), 2));
@@ -169,8 +166,8 @@ START_TEST(field_values)
     for (int c = 0; c < 256; c++) {
         uint8_t one = (uint8_t)c, three[3] = { 'a', (uint8_t)c, 'z' };
         ck_assert_msg(tc_http_value_ok(&one, 1) == rfc_field_vchar(c), "alone 0x%02x", c);
-        ck_assert_msg(tc_http_value_ok(three, 3) ==
-                      (rfc_field_vchar(c) || c == ' ' || c == '\t'), "inside 0x%02x", c);
+        ck_assert_msg(tc_http_value_ok(three, 3) == (rfc_field_vchar(c) || c == ' ' || c == '\t'),
+                      "inside 0x%02x", c);
     }
     /* both, as the proxy checks a worker's field (was px_hdr_valid_response_field) */
     ck_assert(tc_http_field_ok(S("X-Ok"), S("fine value")));
@@ -181,10 +178,7 @@ START_TEST(field_values)
 }
 END_TEST
 
-static int cl(const char *s, uint64_t *v)
-{
-    return tc_http_content_length(B(s), strlen(s), v);
-}
+static int cl(const char *s, uint64_t *v) { return tc_http_content_length(B(s), strlen(s), v); }
 
 /* Moved from test_px_hdr.c and test_ad_http.c: one parser now.  The
  * appd copy refused " 1" because its caller trimmed first; the trimming is
@@ -214,15 +208,15 @@ START_TEST(content_length)
     ck_assert_int_eq(cl("9223372036854775808", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("9999999999999999999", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("18446744073709551615", &v), TC_HTTP_CL_INVALID);
-    ck_assert_int_eq(cl("18446744073709551616", &v), TC_HTTP_CL_INVALID);  /* wraps to 0 */
+    ck_assert_int_eq(cl("18446744073709551616", &v), TC_HTTP_CL_INVALID); /* wraps to 0 */
     ck_assert_int_eq(cl("99999999999999999999", &v), TC_HTTP_CL_INVALID);
-    ck_assert_uint_eq(v, 77);   /* untouched on error */
+    ck_assert_uint_eq(v, 77); /* untouched on error */
     /* not 1*DIGIT */
     ck_assert_int_eq(cl("", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl(" ", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("-1", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("+1", &v), TC_HTTP_CL_INVALID);
-    ck_assert_int_eq(cl("1,1", &v), TC_HTTP_CL_INVALID);   /* the list form is not for this one */
+    ck_assert_int_eq(cl("1,1", &v), TC_HTTP_CL_INVALID); /* the list form is not for this one */
     ck_assert_int_eq(cl("1 1", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("0x10", &v), TC_HTTP_CL_INVALID);
     ck_assert_int_eq(cl("1e3", &v), TC_HTTP_CL_INVALID);
@@ -292,11 +286,21 @@ START_TEST(hop_by_hop)
 {
     /* moved from test_ad_http.c (ad_hdr_hop_by_hop) and test_px_hdr.c
      * (px_hdr_conn_specific, which left out TE) */
-    const char *yes[] = { "Connection", "connection", "keep-alive", "Keep-Alive",
-                          "Transfer-Encoding", "transfer-encoding", "UPGRADE", "upgrade",
-                          "Proxy-Connection", "TE", "te" };
-    const char *no[] = { "content-type", "Trailer", "Content-Length", "Connectionx", "tee",
-                         "t", "", "http2-settings", "keep-alivex", "upgrades", "host" };
+    const char *yes[] = { "Connection",
+                          "connection",
+                          "keep-alive",
+                          "Keep-Alive",
+                          "Transfer-Encoding",
+                          "transfer-encoding",
+                          "UPGRADE",
+                          "upgrade",
+                          "Proxy-Connection",
+                          "TE",
+                          "te" };
+    const char *no[] = {
+        "content-type",   "Trailer",     "Content-Length", "Connectionx", "tee", "t", "",
+        "http2-settings", "keep-alivex", "upgrades",       "host"
+    };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         ck_assert_msg(tc_http_hop_by_hop(S(yes[i])), "%s", yes[i]);
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
@@ -313,10 +317,7 @@ START_TEST(hop_by_hop)
 }
 END_TEST
 
-static int trl(const char *name)
-{
-    return tc_http_trailer_check(B(name), strlen(name));
-}
+static int trl(const char *name) { return tc_http_trailer_check(B(name), strlen(name)); }
 
 /* Moved from test_ad_http.c (ad_trailer_name_check) and test_px_hdr.c
  * (px_hdr_forbidden_trailer, whose nine names are all here). */
@@ -328,7 +329,7 @@ START_TEST(trailer_names)
     ck_assert_int_eq(trl("grpc-status"), TC_HTTP_TRL_OK);
     ck_assert_int_eq(trl("grpc-message"), TC_HTTP_TRL_OK);
     ck_assert_int_eq(trl("Digest"), TC_HTTP_TRL_OK);
-    ck_assert_int_eq(trl("Content-MD5"), TC_HTTP_TRL_OK);     /* prefix of a refused name: fine */
+    ck_assert_int_eq(trl("Content-MD5"), TC_HTTP_TRL_OK); /* prefix of a refused name: fine */
     ck_assert_int_eq(trl("content-lengths"), TC_HTTP_TRL_OK);
     ck_assert_int_eq(trl("tee"), TC_HTTP_TRL_OK);
     ck_assert_int_eq(trl("x"), TC_HTTP_TRL_OK);
@@ -341,7 +342,7 @@ START_TEST(trailer_names)
     ck_assert_int_eq(trl(""), TC_HTTP_TRL_SYNTAX);
     ck_assert_int_eq(trl("bad name"), TC_HTTP_TRL_SYNTAX);
     ck_assert_int_eq(trl("x-a:b"), TC_HTTP_TRL_SYNTAX);
-    ck_assert_int_eq(trl("x\r\nInjected: 1"), TC_HTTP_TRL_SYNTAX);  /* response splitting */
+    ck_assert_int_eq(trl("x\r\nInjected: 1"), TC_HTTP_TRL_SYNTAX); /* response splitting */
     ck_assert_int_eq(trl("x\tY"), TC_HTTP_TRL_SYNTAX);
     ck_assert_int_eq(tc_http_trailer_check(B("x\0y"), 3), TC_HTTP_TRL_SYNTAX);
     ck_assert_int_eq(trl("caf\xe9"), TC_HTTP_TRL_SYNTAX);
@@ -382,16 +383,18 @@ START_TEST(trailer_names)
     ck_assert_int_eq(tc_http_trailer_check(B("content-length"), 7), TC_HTTP_TRL_OK);
     ck_assert_int_eq(tc_http_trailer_check(B("hostname"), 4), TC_HTTP_TRL_ROUTING);
     /* every field the proxy used to drop is still refused */
-    const char *proxy_list[] = { ":status", "Content-Length", "transfer-encoding", "Host", "TE",
-                                 "connection", "Keep-Alive", "upgrade", "proxy-connection",
-                                 "Trailer" };
+    const char *proxy_list[] = {
+        ":status",    "Content-Length", "transfer-encoding", "Host",   "TE", "connection",
+        "Keep-Alive", "upgrade",        "proxy-connection",  "Trailer"
+    };
     for (size_t i = 0; i < sizeof proxy_list / sizeof proxy_list[0]; i++)
         ck_assert_msg(trl(proxy_list[i]) != TC_HTTP_TRL_OK, "%s allowed", proxy_list[i]);
     /* every one-byte name: a tchar is fine, ':' is a pseudo-header, the rest syntax */
     for (int c = 0; c < 256; c++) {
         uint8_t b = (uint8_t)c;
-        int want = c == ':' ? TC_HTTP_TRL_PSEUDO
-                            : rfc_tchar(c) ? TC_HTTP_TRL_OK : TC_HTTP_TRL_SYNTAX;
+        int want = c == ':'       ? TC_HTTP_TRL_PSEUDO
+                   : rfc_tchar(c) ? TC_HTTP_TRL_OK
+                                  : TC_HTTP_TRL_SYNTAX;
         ck_assert_msg(tc_http_trailer_check(&b, 1) == want, "0x%02x", c);
     }
 }
@@ -400,9 +403,9 @@ END_TEST
 /* Moved from test_ad_http.c (ad_trailer_why): appd names the category. */
 START_TEST(trailer_reasons)
 {
-    int v[] = { TC_HTTP_TRL_PSEUDO, TC_HTTP_TRL_SYNTAX, TC_HTTP_TRL_FRAMING,
+    int v[] = { TC_HTTP_TRL_PSEUDO,     TC_HTTP_TRL_SYNTAX,  TC_HTTP_TRL_FRAMING,
                 TC_HTTP_TRL_CONNECTION, TC_HTTP_TRL_ROUTING, TC_HTTP_TRL_AUTH,
-                TC_HTTP_TRL_CONTROL, TC_HTTP_TRL_CONTENT };
+                TC_HTTP_TRL_CONTROL,    TC_HTTP_TRL_CONTENT };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         const char *why = tc_http_trailer_why(v[i]);
         ck_assert_ptr_nonnull(why);
@@ -417,7 +420,7 @@ START_TEST(trailer_reasons)
     /* trailer values follow the header value rules */
     ck_assert(tc_http_value_ok(B("sha256=abc"), 10));
     ck_assert(tc_http_value_ok(B("app;dur=1.5, db;dur=0.2"), 23));
-    ck_assert(!tc_http_value_ok(B("0\r\nx-injected: 1"), 16));   /* was 18: past the literal */
+    ck_assert(!tc_http_value_ok(B("0\r\nx-injected: 1"), 16)); /* was 18: past the literal */
     ck_assert(!tc_http_value_ok(B("a\0"), 2));
     ck_assert(!tc_http_value_ok(B("\x1b[31m"), 6));
 }

@@ -19,8 +19,10 @@ struct demo {
     long long threads;
 };
 
-static const char *const modes[] = {"off", "prior-knowledge", "both", NULL};
+static const char *const modes[] = { "off", "prior-knowledge", "both", NULL };
 
+/* A settings table laid out by hand. */
+/* clang-format off */
 static const tc_opt demo_table[] = {
     {.key = "workers", .flag = "--workers", .short_flag = 'w', .type = TC_OPT_INT,
      .offset = offsetof(struct demo, workers), .min = 1, .max = 1024, .def = "1", .metavar = "INT",
@@ -42,6 +44,7 @@ static const tc_opt demo_table[] = {
      .help = "loops", .aliases = "--proxy-threads", .flags = TC_OPT_OWN_FLAG},
     TC_OPT_END,
 };
+/* clang-format on */
 
 static int parse(struct demo *d, char *err, int argc, char **argv, char **pos, int *npos)
 {
@@ -55,7 +58,8 @@ START_TEST(defaults_and_flags)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "-w", "4", "app:app", "--chdir=/tmp", "--preload", "-b", "a:1,b:2", "--bind", "c:3"};
+    char *argv[] = { "prog",      "-w", "4",       "app:app", "--chdir=/tmp",
+                     "--preload", "-b", "a:1,b:2", "--bind",  "c:3" };
     ck_assert_int_eq(parse(&d, err, 10, argv, pos, &npos), 0);
     ck_assert_int_eq(d.workers, 4);
     ck_assert_str_eq(d.chdir, "/tmp");
@@ -75,7 +79,7 @@ START_TEST(default_list_kept_without_flag)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "-w8"};
+    char *argv[] = { "prog", "-w8" };
     ck_assert_int_eq(parse(&d, err, 2, argv, pos, &npos), 0);
     ck_assert_int_eq(d.workers, 8);
     ck_assert_uint_eq(d.bind.n, 1);
@@ -89,33 +93,33 @@ START_TEST(errors_name_the_setting)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *bad_range[] = {"prog", "--workers", "0"};
+    char *bad_range[] = { "prog", "--workers", "0" };
     ck_assert_int_eq(parse(&d, err, 3, bad_range, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "workers"));
     ck_assert_ptr_nonnull(strstr(err, "1..1024"));
     tc_opt_free(demo_table, &d);
 
-    char *not_int[] = {"prog", "--workers=abc"};
+    char *not_int[] = { "prog", "--workers=abc" };
     ck_assert_int_eq(parse(&d, err, 2, not_int, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "'abc' is not an integer"));
     tc_opt_free(demo_table, &d);
 
-    char *unknown[] = {"prog", "--nope"};
+    char *unknown[] = { "prog", "--nope" };
     ck_assert_int_eq(parse(&d, err, 2, unknown, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "'--nope'"));
     tc_opt_free(demo_table, &d);
 
-    char *missing[] = {"prog", "--chdir"};
+    char *missing[] = { "prog", "--chdir" };
     ck_assert_int_eq(parse(&d, err, 2, missing, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "requires a value"));
     tc_opt_free(demo_table, &d);
 
-    char *too_many[] = {"prog", "a", "b", "c"};
+    char *too_many[] = { "prog", "a", "b", "c" };
     ck_assert_int_eq(parse(&d, err, 4, too_many, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "'c'"));
     tc_opt_free(demo_table, &d);
 
-    char *bad_bool[] = {"prog", "--preload=maybe"};
+    char *bad_bool[] = { "prog", "--preload=maybe" };
     ck_assert_int_eq(parse(&d, err, 2, bad_bool, pos, &npos), -1);
     ck_assert_ptr_nonnull(strstr(err, "not a boolean"));
     tc_opt_free(demo_table, &d);
@@ -127,7 +131,7 @@ START_TEST(double_dash_ends_options)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "--", "-w"};
+    char *argv[] = { "prog", "--", "-w" };
     ck_assert_int_eq(parse(&d, err, 3, argv, pos, &npos), 0);
     ck_assert_int_eq(npos, 1);
     ck_assert_str_eq(pos[0], "-w");
@@ -173,15 +177,15 @@ START_TEST(aliases_reach_their_row)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "--keepalive", "5"};
+    char *argv[] = { "prog", "--keepalive", "5" };
     ck_assert_int_eq(parse(&d, err, 3, argv, pos, &npos), 0);
     ck_assert_int_eq(d.keepalive, 5);
-    char *argv2[] = {"prog", "--keep_alive=7", "--keep-alive", "9", "--proxy-threads=3"};
+    char *argv2[] = { "prog", "--keep_alive=7", "--keep-alive", "9", "--proxy-threads=3" };
     ck_assert_int_eq(parse(&d, err, 5, argv2, pos, &npos), 0);
     ck_assert_int_eq(d.keepalive, 9);
     ck_assert_int_eq(d.threads, 3);
     /* a prefix of an alias is not the alias */
-    char *argv3[] = {"prog", "--keep"};
+    char *argv3[] = { "prog", "--keep" };
     ck_assert_int_eq(parse(&d, err, 2, argv3, pos, &npos), -1);
     const tc_opt *ka = tc_opt_find_key(demo_table, "keepalive");
     ck_assert_int_eq(tc_opt_spells(ka, "--keep-alive=1"), 1);
@@ -210,10 +214,10 @@ START_TEST(choices)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "--mode", "Prior-Knowledge"};
+    char *argv[] = { "prog", "--mode", "Prior-Knowledge" };
     ck_assert_int_eq(parse(&d, err, 3, argv, pos, &npos), 0);
     ck_assert_int_eq(d.mode, 1);
-    char *bad[] = {"prog", "--mode=sometimes"};
+    char *bad[] = { "prog", "--mode=sometimes" };
     ck_assert_int_eq(parse(&d, err, 2, bad, pos, &npos), -1);
     ck_assert_str_eq(err, "mode (--mode): 'sometimes' is not one of off, prior-knowledge, both");
     tc_opt_free(demo_table, &d);
@@ -225,7 +229,7 @@ START_TEST(unset_and_replaceable_lists)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "--chdir", "/srv", "-b", "a:1"};
+    char *argv[] = { "prog", "--chdir", "/srv", "-b", "a:1" };
     ck_assert_int_eq(parse(&d, err, 5, argv, pos, &npos), 0);
     ck_assert_int_eq(tc_opt_unset(tc_opt_find_key(demo_table, "chdir"), &d, err, sizeof err), 0);
     ck_assert_ptr_null(d.chdir);
@@ -275,7 +279,7 @@ START_TEST(print_writes_python_literals)
     struct demo d;
     char err[256], *pos[2];
     int npos;
-    char *argv[] = {"prog", "--chdir", "it's\\n", "-b", "a:1,b:2", "--preload", "--mode=both"};
+    char *argv[] = { "prog", "--chdir", "it's\\n", "-b", "a:1,b:2", "--preload", "--mode=both" };
     ck_assert_int_eq(parse(&d, err, 7, argv, pos, &npos), 0);
     shown = &d;
     char *out = printed(print_demo, NULL);

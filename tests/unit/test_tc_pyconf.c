@@ -14,10 +14,7 @@ static tc_pyconf conf;
 static char err[512];
 static int errline;
 
-static void teardown(void)
-{
-    tc_pyconf_free(&conf);
-}
+static void teardown(void) { tc_pyconf_free(&conf); }
 
 static int parse(const char *src)
 {
@@ -32,7 +29,8 @@ static const char *lit(const char *name)
     static char buf[1024];
     const tc_pyassign *a = tc_pyconf_find(&conf, name);
     ck_assert_msg(a != NULL, "%s not assigned", name);
-    if (a->value == NULL) return "COMPUTED";
+    if (a->value == NULL)
+        return "COMPUTED";
     FILE *f = fmemopen(buf, sizeof buf, "w");
     tc_pyval_write(f, a->value);
     fclose(f);
@@ -81,7 +79,7 @@ START_TEST(string_prefixes)
     ck_assert_str_eq(tc_pyconf_find(&conf, "e")->why, "bytes, not a str");
     LIT("f", "COMPUTED");
     ck_assert_ptr_null(tc_pyconf_find(&conf, "f")->why);
-    LIT("g", "COMPUTED");   /* an f-string is an expression, placeholders or not */
+    LIT("g", "COMPUTED"); /* an f-string is an expression, placeholders or not */
     LIT("h", "COMPUTED");
     LIT("i", "COMPUTED");
     LIT("j", "COMPUTED");
@@ -119,7 +117,7 @@ START_TEST(line_breaks_in_strings_read_as_newlines)
     OK("a = '''x\r\ny\rz'''\r\nb = 1\r\n");
     LIT("a", "'x\\ny\\nz'");
     LIT("b", "1");
-    ck_assert_int_eq(tc_pyconf_find(&conf, "b")->line, 4);   /* \r\n and \r end lines too */
+    ck_assert_int_eq(tc_pyconf_find(&conf, "b")->line, 4); /* \r\n and \r end lines too */
 }
 END_TEST
 
@@ -142,7 +140,7 @@ START_TEST(integers)
     LIT("l", "-16");
     LIT("m", "9223372036854775807");
     LIT("n", "-9223372036854775808");
-    LIT("o", "9223372036854775808");   /* beyond long long: kept as its text */
+    LIT("o", "9223372036854775808"); /* beyond long long: kept as its text */
     ck_assert_int_eq(tc_pyconf_find(&conf, "o")->value->big, 1);
     LIT("p", "-0x8000000000000001");
 }
@@ -152,7 +150,8 @@ START_TEST(malformed_numbers_are_not_literals)
 {
     OK("a = 0123\nb = 1__0\nc = 1_\nd = 0x\ne = 0b12\nf = 1j\ng = 1.5J\nh = 0o8\n");
     const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) LIT(names[i], "COMPUTED");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LIT(names[i], "COMPUTED");
 }
 END_TEST
 
@@ -177,7 +176,7 @@ START_TEST(constants)
     LIT("a", "True");
     LIT("b", "False");
     LIT("c", "None");
-    LIT("d", "COMPUTED");   /* a name */
+    LIT("d", "COMPUTED"); /* a name */
     ck_assert_int_eq(tc_pyconf_find(&conf, "a")->value->kind, TC_PY_BOOL);
 }
 END_TEST
@@ -203,9 +202,14 @@ END_TEST
 START_TEST(containers_that_are_not_literals)
 {
     OK("a = {1, 2}\nb = [x for x in y]\nc = [1, f()]\nd = {'k': v}\ne = (1 2)\nf = [1,,]\n"
-       "g = [" "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "1" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" "]\n");
+       "g = ["
+       "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+       "1"
+       "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+       "]\n");
     const char *names[] = { "a", "b", "c", "d", "e", "f", "g" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) LIT(names[i], "COMPUTED");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LIT(names[i], "COMPUTED");
     ck_assert_str_eq(tc_pyconf_find(&conf, "g")->why, "nested too deeply");
 }
 END_TEST
@@ -215,7 +219,8 @@ START_TEST(computed_values)
     OK("import os\nbind = '0.0.0.0:' + os.environ['PORT']\nworkers = cpu() * 2 + 1\n"
        "timeout = -True\nx = os.sep\ny = 1 if a else 2\nz = (w := 3)\nq = -'a'\n");
     const char *names[] = { "bind", "workers", "timeout", "x", "y", "z", "q" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) LIT(names[i], "COMPUTED");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        LIT(names[i], "COMPUTED");
     ck_assert_int_eq(tc_pyconf_find(&conf, "bind")->line, 2);
     ck_assert_int_eq(tc_pyconf_find(&conf, "q")->line, 8);
 }
@@ -233,11 +238,11 @@ START_TEST(assignment_forms)
     LIT("e", "1");
     LIT("f", "2");
     LIT("g", "[3, 4]");
-    ck_assert_int_eq(tc_pyconf_find(&conf, "g")->line, 4);   /* where its statement starts */
+    ck_assert_int_eq(tc_pyconf_find(&conf, "g")->line, 4); /* where its statement starts */
     LIT("h", "COMPUTED");
     ck_assert_int_eq(tc_pyconf_find(&conf, "h")->function, 1);
-    ck_assert_ptr_null(tc_pyconf_find(&conf, "x"));   /* the lambda's default */
-    LIT("i", "COMPUTED");   /* "+=" decides */
+    ck_assert_ptr_null(tc_pyconf_find(&conf, "x")); /* the lambda's default */
+    LIT("i", "COMPUTED");                           /* "+=" decides */
     LIT("j", "COMPUTED");
     LIT("k", "COMPUTED");
     LIT("l", "COMPUTED");
@@ -264,9 +269,10 @@ START_TEST(blocks)
        "match = 'soft keyword'\n"
        "top = 'after'\n");
     const char *computed[] = { "workers", "loop", "w", "wi", "t", "ex", "fi", "mc" };
-    for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++) LIT(computed[i], "COMPUTED");
-    const char *absent[] = { "y", "z", "i", "fh", "e", "inner", "inner2", "attr", "mm", "aa",
-                             "inline", "post_fork", "C", "os" };
+    for (size_t i = 0; i < sizeof computed / sizeof computed[0]; i++)
+        LIT(computed[i], "COMPUTED");
+    const char *absent[] = { "y",    "z",  "i",  "fh",     "e",         "inner", "inner2",
+                             "attr", "mm", "aa", "inline", "post_fork", "C",     "os" };
     for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
         ck_assert_msg(tc_pyconf_find(&conf, absent[i]) == NULL, "%s found", absent[i]);
     LIT("match", "'soft keyword'");
@@ -274,7 +280,8 @@ START_TEST(blocks)
     ck_assert_int_eq(tc_pyconf_find(&conf, "workers")->line, 8);
     /* the three workers assignments, in order */
     int n = 0;
-    for (size_t i = 0; i < conf.n; i++) n += strcmp(conf.v[i].name, "workers") == 0;
+    for (size_t i = 0; i < conf.n; i++)
+        n += strcmp(conf.v[i].name, "workers") == 0;
     ck_assert_int_eq(n, 3);
 }
 END_TEST
@@ -324,20 +331,24 @@ START_TEST(errors_name_the_line)
     expect_error("a = 1\nb = '''open\n\nc = 2\n", 2, "unterminated triple-quoted string literal");
     expect_error("a = (1,\n2\n", 1, "'(' was never closed");
     expect_error("a = 1\nb = 1)\n", 2, "unmatched ')'");
-    expect_error("a = [1, 2)\n", 1, "closing parenthesis ')' does not match opening parenthesis '['");
+    expect_error("a = [1, 2)\n", 1,
+                 "closing parenthesis ')' does not match opening parenthesis '['");
     expect_error("a = 1 \\ b\n", 1, "unexpected character after line continuation character");
     expect_error("a = 1\\", 1, "unexpected EOF");
     expect_error("a = 'x\\\n", 1, "unterminated string literal");
-    ck_assert_int_eq(tc_pyconf_parse("a = 1\nb = 'x\0'\n", 15, &conf, &errline, err, sizeof err), -1);
+    ck_assert_int_eq(tc_pyconf_parse("a = 1\nb = 'x\0'\n", 15, &conf, &errline, err, sizeof err),
+                     -1);
     ck_assert_str_eq(err, "source code cannot contain null bytes");
     ck_assert_int_eq(errline, 2);
     char deep[512] = "a = ";
-    for (int i = 0; i < 201; i++) strcat(deep, "(");
+    for (int i = 0; i < 201; i++)
+        strcat(deep, "(");
     expect_error(deep, 1, "too many nested parentheses");
     char *indent = malloc(101 * 110);
     size_t k = 0;
     for (int i = 0; i <= 100; i++) {
-        for (int j = 0; j < i; j++) indent[k++] = ' ';
+        for (int j = 0; j < i; j++)
+            indent[k++] = ' ';
         k += (size_t)sprintf(indent + k, "if x:\n");
     }
     indent[k] = '\0';
@@ -380,8 +391,8 @@ START_TEST(writer_round_trip)
     tc_pyconf first = conf;
     memset(&conf, 0, sizeof conf);
     OK(src);
-    ck_assert_int_eq(tc_pyval_equal(tc_pyconf_find(&first, "a")->value,
-                                    tc_pyconf_find(&conf, "b")->value), 1);
+    ck_assert_int_eq(
+        tc_pyval_equal(tc_pyconf_find(&first, "a")->value, tc_pyconf_find(&conf, "b")->value), 1);
     tc_pyconf_free(&first);
 }
 END_TEST

@@ -14,7 +14,7 @@
 
 #include "tc_sdlisten.h"
 
-#define HIGH_FD 200   /* where tests put descriptors, clear of Check's own */
+#define HIGH_FD 200 /* where tests put descriptors, clear of Check's own */
 
 static char err[256];
 
@@ -112,7 +112,7 @@ START_TEST(adopt_marks_close_on_exec)
     tc_sdlisten sd;
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    ck_assert_int_eq(dup2(sv[0], HIGH_FD), HIGH_FD);   /* dup2: no FD_CLOEXEC */
+    ck_assert_int_eq(dup2(sv[0], HIGH_FD), HIGH_FD); /* dup2: no FD_CLOEXEC */
     ck_assert_int_eq(tc_sdlisten_adopt(&sd, HIGH_FD, 1, err, sizeof err), 0);
     ck_assert_uint_eq(sd.n, 1);
     ck_assert_int_ne(fcntl(HIGH_FD, F_GETFD) & FD_CLOEXEC, 0);
@@ -145,7 +145,7 @@ START_TEST(claim_matches_tcp_address_and_port)
     parse(&a, spec);
     ck_assert_int_eq(tc_sdlisten_claim(&sd, &a), 1);
     ck_assert_int_eq(a.fd, HIGH_FD);
-    ck_assert_int_eq(tc_sdlisten_claim(&sd, &a), 0);     /* each socket serves one bind */
+    ck_assert_int_eq(tc_sdlisten_claim(&sd, &a), 0); /* each socket serves one bind */
     ck_assert_int_eq(tc_sdlisten_unclaimed(&sd, err, sizeof err), 0);
     close(HIGH_FD);
 }
@@ -194,9 +194,10 @@ END_TEST
 static void check_dual_stack(int v6only, int expect)
 {
     int fd = socket(AF_INET6, SOCK_STREAM, 0);
-    if (fd < 0) return;   /* no IPv6 in this sandbox: nothing to check */
+    if (fd < 0)
+        return; /* no IPv6 in this sandbox: nothing to check */
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+    struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
     if (bind(fd, (struct sockaddr *)&any, sizeof any) != 0) {
         close(fd);
         return;
@@ -236,10 +237,13 @@ static void child_takes(const char *spec, const char *fds_var, int pid_delta)
     setenv("LISTEN_FDNAMES", "web", 1);
     tc_sdlisten sd;
     int rc = tc_sdlisten_take(&sd, err, sizeof err);
-    if (getenv("LISTEN_PID") || getenv("LISTEN_FDS") || getenv("LISTEN_FDNAMES")) _exit(10);
-    if (rc != 0) _exit(11);
+    if (getenv("LISTEN_PID") || getenv("LISTEN_FDS") || getenv("LISTEN_FDNAMES"))
+        _exit(10);
+    if (rc != 0)
+        _exit(11);
     tc_addr a;
-    if (tc_addr_parse(spec, 0, &a, err, sizeof err) != 0) _exit(12);
+    if (tc_addr_parse(spec, 0, &a, err, sizeof err) != 0)
+        _exit(12);
     _exit((int)sd.n * 20 + tc_sdlisten_claim(&sd, &a));
 }
 
@@ -248,7 +252,8 @@ static int run_child(const char *spec, const char *fds_var, int pid_delta)
     fflush(NULL);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
-    if (pid == 0) child_takes(spec, fds_var, pid_delta);
+    if (pid == 0)
+        child_takes(spec, fds_var, pid_delta);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status));
@@ -261,10 +266,10 @@ START_TEST(take_from_environment_and_unset_it)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char spec[128];
     snprintf(spec, sizeof spec, "unix:%s/app.sock", dir);
-    ck_assert_int_eq(run_child(spec, "1", 0), 21);   /* one socket, claimed */
-    ck_assert_int_eq(run_child(spec, "1", 1), 0);    /* LISTEN_PID of another process */
+    ck_assert_int_eq(run_child(spec, "1", 0), 21); /* one socket, claimed */
+    ck_assert_int_eq(run_child(spec, "1", 1), 0);  /* LISTEN_PID of another process */
     ck_assert_int_eq(run_child(spec, "0", 0), 0);
-    ck_assert_int_eq(run_child(spec, "x", 0), 11);   /* an error, variables unset anyway */
+    ck_assert_int_eq(run_child(spec, "x", 0), 11); /* an error, variables unset anyway */
     unlink(spec + 5);
     rmdir(dir);
 }

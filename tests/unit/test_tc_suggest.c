@@ -10,8 +10,10 @@
 static const char *nearest(const char *typed, const char *const *names, size_t skip)
 {
     tc_near n;
-    if (tc_near_init(&n, typed, strlen(typed)) != 0) return NULL;
-    for (size_t i = 0; names[i]; i++) tc_near_consider(&n, names[i], skip);
+    if (tc_near_init(&n, typed, strlen(typed)) != 0)
+        return NULL;
+    for (size_t i = 0; names[i]; i++)
+        tc_near_consider(&n, names[i], skip);
     return tc_near_best(&n);
 }
 
@@ -24,15 +26,15 @@ START_TEST(distance_counts_swaps_as_one)
 }
 END_TEST
 
-static const char *const keys[] = { "workers", "worker_class", "keepalive", "bind", "pidfile",
-                                    "timeout", "graceful_timeout", "timeout", NULL };
+static const char *const keys[] = { "workers", "worker_class",     "keepalive", "bind", "pidfile",
+                                    "timeout", "graceful_timeout", "timeout",   NULL };
 
 START_TEST(nearest_key)
 {
     ck_assert_str_eq(nearest("wokers", keys, 0), "workers");
     ck_assert_str_eq(nearest("keep_alive", keys, 0), "keepalive");
-    ck_assert_str_eq(nearest("worker_cl", keys, 0), "worker_class");   /* cut short */
-    ck_assert_str_eq(nearest("timeuot", keys, 0), "timeout");          /* listed twice: one name */
+    ck_assert_str_eq(nearest("worker_cl", keys, 0), "worker_class"); /* cut short */
+    ck_assert_str_eq(nearest("timeuot", keys, 0), "timeout");        /* listed twice: one name */
     ck_assert_ptr_null(nearest("nothing_like_it", keys, 0));
     ck_assert_ptr_null(nearest("", keys, 0));
 }
@@ -41,10 +43,10 @@ END_TEST
 START_TEST(ties_and_short_names_give_nothing)
 {
     static const char *const flags[] = { "--bind", "--pid", NULL };
-    ck_assert_ptr_null(nearest("bid", flags, 2));   /* one edit from both */
+    ck_assert_ptr_null(nearest("bid", flags, 2)); /* one edit from both */
     ck_assert_str_eq(nearest("bnd", flags, 2), "--bind");
     static const char *const far[] = { "--preload", NULL };
-    ck_assert_ptr_null(nearest("plod", far, 2));    /* short: one edit at most */
+    ck_assert_ptr_null(nearest("plod", far, 2)); /* short: one edit at most */
 }
 END_TEST
 

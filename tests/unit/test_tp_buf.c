@@ -9,7 +9,7 @@
 
 START_TEST(test_buf_growth)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     size_t i, last_cap = 0, grows = 0, bad = 0;
     uint8_t c;
 
@@ -65,7 +65,7 @@ END_TEST
 
 START_TEST(test_buf_nomem)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint8_t *data;
     size_t cap;
 
@@ -86,7 +86,7 @@ END_TEST
 
 START_TEST(test_buf_consume)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
 
     ck_assert_int_eq(tp_buf_append(&b, "0123456789", 10), TP_OK);
     tp_buf_consume(&b, 0);
@@ -123,7 +123,4 @@ static Suite *tp_buf_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_buf_suite());
-}
+int main(void) { return run_suite(tp_buf_suite()); }

@@ -12,7 +12,7 @@
 
 static tp_hello proxy_hello(void)
 {
-    tp_hello h = {0};
+    tp_hello h = { 0 };
 
     h.version = TP_VERSION;
     h.role = TP_ROLE_PROXY;
@@ -40,7 +40,7 @@ static void assert_hello_eq(const tp_hello *a, const tp_hello *b)
 /* Encodes h by hand (the documented layout), bypassing the encoder's checks. */
 static void raw_hello(uint8_t out[TP_HELLO_SIZE], const tp_hello *h)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
 
     raw16(&b, h->version);
     raw8(&b, h->role);
@@ -60,7 +60,7 @@ static void raw_hello(uint8_t out[TP_HELLO_SIZE], const tp_hello *h)
 
 static void hello_roundtrip(const tp_hello *in)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     tp_frame_header fh;
     tp_hello out;
     uint8_t raw[TP_HELLO_SIZE];
@@ -101,7 +101,7 @@ END_TEST
  * hand, by the decoder; the decoder still fills out for the log line. */
 static void hello_refused(const tp_hello *h, int want)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint8_t raw[TP_HELLO_SIZE];
     tp_hello out;
 
@@ -116,7 +116,7 @@ static void hello_refused(const tp_hello *h, int want)
 
 START_TEST(test_hello_bad_version)
 {
-    static const uint16_t bad[] = {0, TP_VERSION + 1, 0x0100, 0xffff};
+    static const uint16_t bad[] = { 0, TP_VERSION + 1, 0x0100, 0xffff };
     tp_hello h = worker_hello();
     unsigned i;
 
@@ -133,7 +133,7 @@ END_TEST
 
 START_TEST(test_hello_bad_role)
 {
-    static const uint8_t bad[] = {0, 3, 0x81, 0xff};
+    static const uint8_t bad[] = { 0, 3, 0x81, 0xff };
     tp_hello h = worker_hello();
     unsigned i;
 
@@ -148,13 +148,28 @@ START_TEST(test_hello_worker_fields)
 {
     tp_hello h;
 
-    h = worker_hello(); h.worker_class = TP_CLASS_NONE; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.worker_class = TP_CLASS_EVENTLET + 1; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.pid = 0; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.capacity = 0; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.worker_index = 0; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.worker_index = 5; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.worker_count = 0; h.worker_index = 0; hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.worker_class = TP_CLASS_NONE;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.worker_class = TP_CLASS_EVENTLET + 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.pid = 0;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.capacity = 0;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.worker_index = 0;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.worker_index = 5;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.worker_count = 0;
+    h.worker_index = 0;
+    hello_refused(&h, TP_E_VALUE);
 }
 END_TEST
 
@@ -162,12 +177,24 @@ START_TEST(test_hello_proxy_fields)
 {
     tp_hello h;
 
-    h = proxy_hello(); h.worker_class = TP_CLASS_SYNC; hello_refused(&h, TP_E_VALUE);
-    h = proxy_hello(); h.capacity = 1; hello_refused(&h, TP_E_VALUE);
-    h = proxy_hello(); h.worker_index = 1; hello_refused(&h, TP_E_VALUE);
-    h = proxy_hello(); h.worker_count = 1; hello_refused(&h, TP_E_VALUE);
-    h = proxy_hello(); h.generation = 1; hello_refused(&h, TP_E_VALUE);
-    h = proxy_hello(); h.pid = 0; hello_roundtrip(&h); /* pid is informational from a proxy */
+    h = proxy_hello();
+    h.worker_class = TP_CLASS_SYNC;
+    hello_refused(&h, TP_E_VALUE);
+    h = proxy_hello();
+    h.capacity = 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = proxy_hello();
+    h.worker_index = 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = proxy_hello();
+    h.worker_count = 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = proxy_hello();
+    h.generation = 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = proxy_hello();
+    h.pid = 0;
+    hello_roundtrip(&h); /* pid is informational from a proxy */
 }
 END_TEST
 
@@ -175,21 +202,37 @@ START_TEST(test_hello_limits)
 {
     tp_hello h;
 
-    h = worker_hello(); h.reserved = 1; hello_refused(&h, TP_E_RESERVED);
-    h = worker_hello(); h.reserved = 0x80000000u; hello_refused(&h, TP_E_RESERVED);
-    h = worker_hello(); h.initial_window = TP_MAX_WINDOW + 1; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.initial_window = UINT32_MAX; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.max_frame = TP_MIN_MAX_FRAME - 1; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.max_frame = 0; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.max_frame = TP_MAX_PAYLOAD + 1; hello_refused(&h, TP_E_VALUE);
-    h = worker_hello(); h.max_frame = TP_MAX_PAYLOAD; hello_roundtrip(&h);
+    h = worker_hello();
+    h.reserved = 1;
+    hello_refused(&h, TP_E_RESERVED);
+    h = worker_hello();
+    h.reserved = 0x80000000u;
+    hello_refused(&h, TP_E_RESERVED);
+    h = worker_hello();
+    h.initial_window = TP_MAX_WINDOW + 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.initial_window = UINT32_MAX;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.max_frame = TP_MIN_MAX_FRAME - 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.max_frame = 0;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.max_frame = TP_MAX_PAYLOAD + 1;
+    hello_refused(&h, TP_E_VALUE);
+    h = worker_hello();
+    h.max_frame = TP_MAX_PAYLOAD;
+    hello_roundtrip(&h);
 }
 END_TEST
 
 START_TEST(test_hello_size)
 {
     tp_hello h = worker_hello(), out;
-    uint8_t raw[TP_HELLO_SIZE + 1] = {0};
+    uint8_t raw[TP_HELLO_SIZE + 1] = { 0 };
     size_t n;
 
     raw_hello(raw, &h);
@@ -219,9 +262,9 @@ static const uint8_t *one_frame(const tp_buf *b, uint8_t type, uint8_t flags, ui
 
 START_TEST(test_reset)
 {
-    static const uint32_t reasons[] = {TP_RESET_NO_ERROR, TP_RESET_CANCEL, TP_RESET_TIMEOUT,
-                                       0xdeadbeef};
-    tp_buf b = {0};
+    static const uint32_t reasons[] = { TP_RESET_NO_ERROR, TP_RESET_CANCEL, TP_RESET_TIMEOUT,
+                                        0xdeadbeef };
+    tp_buf b = { 0 };
     uint32_t v;
     unsigned i;
 
@@ -241,7 +284,7 @@ END_TEST
 
 START_TEST(test_credit)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint32_t v;
 
     ck_assert_int_eq(tp_encode_credit(&b, 5, 65536), TP_OK);
@@ -269,7 +312,7 @@ END_TEST
 
 START_TEST(test_u32_sizes)
 {
-    static const uint8_t p[5] = {1, 2, 3, 4, 5};
+    static const uint8_t p[5] = { 1, 2, 3, 4, 5 };
     uint32_t v = 0;
     size_t n;
 
@@ -286,9 +329,9 @@ END_TEST
 
 START_TEST(test_ping)
 {
-    static const uint8_t opaque[8] = {1, 2, 3, 4, 5, 6, 7, 0xff};
+    static const uint8_t opaque[8] = { 1, 2, 3, 4, 5, 6, 7, 0xff };
     static const uint8_t zero[8];
-    tp_buf b = {0};
+    tp_buf b = { 0 };
 
     ck_assert_int_eq(tp_encode_ping(&b, 0, opaque), TP_OK);
     ck_assert_mem_eq(one_frame(&b, TP_FRAME_PING, 0, 0, 8), opaque, 8);
@@ -308,7 +351,7 @@ END_TEST
 
 START_TEST(test_drain)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint32_t v = 1;
 
     ck_assert_int_eq(tp_encode_drain(&b, 0), TP_OK);
@@ -324,26 +367,25 @@ END_TEST
 
 START_TEST(test_data_header)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint8_t raw[TP_HEADER_SIZE];
 
-    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_RESPONSE_DATA, 3, TP_FLAG_END_STREAM,
-                                           1000), TP_OK);
+    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_RESPONSE_DATA, 3, TP_FLAG_END_STREAM, 1000),
+                     TP_OK);
     ck_assert_uint_eq(b.len, TP_HEADER_SIZE); /* the body is the caller's */
     tp_data_header(raw, TP_FRAME_RESPONSE_DATA, 3, TP_FLAG_END_STREAM, 1000);
     ck_assert_mem_eq(raw, b.data, TP_HEADER_SIZE);
     ck_assert_mem_eq(raw, "\0\0\x03\xe8\x06\x01\0\0\0\0\0\x03", TP_HEADER_SIZE);
     ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_DATA, 1, 0, 0), TP_OK);
-    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_DATA, 1, 0, TP_MAX_PAYLOAD),
-                     TP_OK);
+    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_DATA, 1, 0, TP_MAX_PAYLOAD), TP_OK);
     ck_assert_uint_eq(b.len, 3 * TP_HEADER_SIZE);
     ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_HELLO, 1, 0, 1), TP_E_TYPE);
     ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_HEAD, 1, 0, 1), TP_E_TYPE);
     ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_DATA, 0, 0, 1), TP_E_STREAM);
     ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_REQUEST_DATA, 1, TP_FLAG_ACK, 1),
                      TP_E_RESERVED);
-    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_RESPONSE_DATA, 1, 0,
-                                           TP_MAX_PAYLOAD + 1), TP_E_TOO_BIG);
+    ck_assert_int_eq(tp_encode_data_header(&b, TP_FRAME_RESPONSE_DATA, 1, 0, TP_MAX_PAYLOAD + 1),
+                     TP_E_TOO_BIG);
     ck_assert_uint_eq(b.len, 3 * TP_HEADER_SIZE);
     tp_buf_free(&b);
 }
@@ -351,16 +393,19 @@ END_TEST
 
 START_TEST(test_ws_close)
 {
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     uint16_t code = 0;
     tp_str reason;
     uint8_t big[TP_WS_REASON_MAX + 1];
 
     ck_assert_int_eq(tp_encode_ws_close(&b, 9, 4002, (const uint8_t *)"bye", 3), TP_OK);
     ck_assert_uint_eq(b.len, TP_HEADER_SIZE + 5);
-    ck_assert_mem_eq(b.data, "\0\0\0\x05\x0c\0\0\0\0\0\0\x09\x0f\xa2" "bye", b.len);
-    ck_assert_int_eq(tp_decode_ws_close(one_frame(&b, TP_FRAME_WS_CLOSE, 0, 9, 5), 5, &code,
-                                        &reason), TP_OK);
+    ck_assert_mem_eq(b.data,
+                     "\0\0\0\x05\x0c\0\0\0\0\0\0\x09\x0f\xa2"
+                     "bye",
+                     b.len);
+    ck_assert_int_eq(
+        tp_decode_ws_close(one_frame(&b, TP_FRAME_WS_CLOSE, 0, 9, 5), 5, &code, &reason), TP_OK);
     ck_assert_uint_eq(code, 4002);
     ck_assert_uint_eq(reason.len, 3);
     ck_assert_mem_eq(reason.ptr, "bye", 3);
@@ -373,8 +418,8 @@ START_TEST(test_ws_close)
     memset(big, 'r', sizeof big);
     b.len = 0;
     ck_assert_int_eq(tp_encode_ws_close(&b, 1, 4999, big, TP_WS_REASON_MAX), TP_OK);
-    ck_assert_int_eq(tp_decode_ws_close(b.data + TP_HEADER_SIZE, 2 + TP_WS_REASON_MAX, &code,
-                                        &reason), TP_OK);
+    ck_assert_int_eq(
+        tp_decode_ws_close(b.data + TP_HEADER_SIZE, 2 + TP_WS_REASON_MAX, &code, &reason), TP_OK);
     b.len = 0;
     ck_assert_int_eq(tp_encode_ws_close(&b, 1, 1000, big, TP_WS_REASON_MAX + 1), TP_E_TOO_BIG);
     ck_assert_int_eq(tp_encode_ws_close(&b, 1, 999, NULL, 0), TP_E_VALUE);
@@ -387,8 +432,8 @@ END_TEST
 
 START_TEST(test_ws_close_decode_refuses)
 {
-    static const uint8_t p[2 + TP_WS_REASON_MAX + 1] = {0x03, 0xe8};
-    static const uint8_t low[2] = {0x03, 0xe7}, high[2] = {0x13, 0x88};
+    static const uint8_t p[2 + TP_WS_REASON_MAX + 1] = { 0x03, 0xe8 };
+    static const uint8_t low[2] = { 0x03, 0xe7 }, high[2] = { 0x13, 0x88 };
     uint16_t code;
     tp_str reason;
 
@@ -428,7 +473,4 @@ static Suite *tp_control_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_control_suite());
-}
+int main(void) { return run_suite(tp_control_suite()); }

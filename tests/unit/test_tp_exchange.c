@@ -11,18 +11,18 @@
  * does: header, payload, consume. */
 START_TEST(test_conversation)
 {
-    static const uint8_t types_seen[] = {TP_FRAME_HELLO, TP_FRAME_REQUEST_HEAD,
-                                         TP_FRAME_REQUEST_DATA, TP_FRAME_CREDIT,
-                                         TP_FRAME_RESPONSE_INFO, TP_FRAME_RESPONSE_HEAD,
-                                         TP_FRAME_RESPONSE_DATA, TP_FRAME_TRAILERS,
-                                         TP_FRAME_PING, TP_FRAME_RESET, TP_FRAME_DRAIN};
+    static const uint8_t types_seen[] = {
+        TP_FRAME_HELLO,         TP_FRAME_REQUEST_HEAD,  TP_FRAME_REQUEST_DATA,  TP_FRAME_CREDIT,
+        TP_FRAME_RESPONSE_INFO, TP_FRAME_RESPONSE_HEAD, TP_FRAME_RESPONSE_DATA, TP_FRAME_TRAILERS,
+        TP_FRAME_PING,          TP_FRAME_RESET,         TP_FRAME_DRAIN
+    };
     tp_hello hello = worker_hello(), hello_out;
     tp_request_head req, req_out;
-    tp_response_head info = {103, 1, (tp_header *)(uintptr_t)&resp_hdrs[1]}, head = {200, 1,
-        (tp_header *)(uintptr_t)resp_hdrs}, resp_out;
+    tp_response_head info = { 103, 1, (tp_header *)(uintptr_t)&resp_hdrs[1] },
+                     head = { 200, 1, (tp_header *)(uintptr_t)resp_hdrs }, resp_out;
     tp_header hdrs[8];
     tp_frame_header fh;
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     unsigned n = 0;
     uint32_t v;
 
@@ -62,9 +62,7 @@ START_TEST(test_conversation)
             ck_assert_uint_eq(fh.flags, TP_FLAG_END_STREAM);
             ck_assert_mem_eq(p, "hello", 5);
             break;
-        case TP_FRAME_RESPONSE_DATA:
-            ck_assert_mem_eq(p, "ok", 2);
-            break;
+        case TP_FRAME_RESPONSE_DATA: ck_assert_mem_eq(p, "ok", 2); break;
         case TP_FRAME_RESPONSE_INFO:
         case TP_FRAME_RESPONSE_HEAD:
         case TP_FRAME_TRAILERS:
@@ -73,15 +71,12 @@ START_TEST(test_conversation)
             ck_assert_uint_eq(resp_out.nheaders, 1);
             break;
         case TP_FRAME_RESET:
-        case TP_FRAME_DRAIN:
-            ck_assert_int_eq(tp_decode_u32(p, fh.length, &v), TP_OK);
-            break;
+        case TP_FRAME_DRAIN: ck_assert_int_eq(tp_decode_u32(p, fh.length, &v), TP_OK); break;
         case TP_FRAME_CREDIT:
             ck_assert_int_eq(tp_decode_credit(p, fh.length, &v), TP_OK);
             ck_assert_uint_eq(v, 5);
             break;
-        default:
-            break;
+        default: break;
         }
         tp_buf_consume(&b, TP_HEADER_SIZE + fh.length);
         n++;
@@ -103,7 +98,4 @@ static Suite *tp_exchange_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_exchange_suite());
-}
+int main(void) { return run_suite(tp_exchange_suite()); }

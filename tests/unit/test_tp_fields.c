@@ -77,13 +77,14 @@ START_TEST(test_response_hostile_count)
 {
     tp_response_head out;
     tp_header hdrs[4];
-    tp_buf raw = {0};
+    tp_buf raw = { 0 };
 
     raw32(&raw, UINT32_MAX); /* trailers: count first */
     raw32(&raw, 0);
     raw32(&raw, 0);
-    ck_assert_int_eq(tp_decode_response_head(TP_FRAME_TRAILERS, raw.data, raw.len, &out, hdrs,
-                                             UINT32_MAX), TP_E_TRUNCATED);
+    ck_assert_int_eq(
+        tp_decode_response_head(TP_FRAME_TRAILERS, raw.data, raw.len, &out, hdrs, UINT32_MAX),
+        TP_E_TRUNCATED);
     raw.data[3] = 1; /* count 0xffffff01 */
     ck_assert_int_eq(tp_decode_response_head(TP_FRAME_TRAILERS, raw.data, raw.len, &out, hdrs, 4),
                      TP_E_TRUNCATED);
@@ -109,7 +110,4 @@ static Suite *tp_fields_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_fields_suite());
-}
+int main(void) { return run_suite(tp_fields_suite()); }

@@ -10,7 +10,7 @@
 static void raw_header(uint8_t out[TP_HEADER_SIZE], uint32_t length, uint8_t type, uint8_t flags,
                        uint32_t stream)
 {
-    tp_frame_header h = {length, type, flags, stream};
+    tp_frame_header h = { length, type, flags, stream };
 
     tp_frame_header_encode(out, &h);
 }
@@ -27,41 +27,35 @@ static int decode_raw_header(uint32_t length, uint8_t type, uint8_t flags, uint3
 /* A valid (length, flags, stream) for each type, for table-driven tests. */
 static const struct {
     uint8_t type;
-    uint32_t size;    /* fixed payload size, 0 = variable */
-    uint8_t flags;    /* the flags the type allows */
+    uint32_t size; /* fixed payload size, 0 = variable */
+    uint8_t flags; /* the flags the type allows */
     int on_conn;
 } types[] = {
-    {TP_FRAME_HELLO, 36, 0, 1},
-    {TP_FRAME_REQUEST_HEAD, 0, TP_FLAG_END_STREAM, 0},
-    {TP_FRAME_REQUEST_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0},
-    {TP_FRAME_RESPONSE_INFO, 0, 0, 0},
-    {TP_FRAME_RESPONSE_HEAD, 0, TP_FLAG_END_STREAM, 0},
-    {TP_FRAME_RESPONSE_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0},
-    {TP_FRAME_TRAILERS, 0, 0, 0},
-    {TP_FRAME_RESET, 4, 0, 0},
-    {TP_FRAME_CREDIT, 4, 0, 0},
-    {TP_FRAME_PING, 8, TP_FLAG_ACK, 1},
-    {TP_FRAME_DRAIN, 4, 0, 1},
-    {TP_FRAME_WS_CLOSE, 0, 0, 0},
+    { TP_FRAME_HELLO, 36, 0, 1 },
+    { TP_FRAME_REQUEST_HEAD, 0, TP_FLAG_END_STREAM, 0 },
+    { TP_FRAME_REQUEST_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0 },
+    { TP_FRAME_RESPONSE_INFO, 0, 0, 0 },
+    { TP_FRAME_RESPONSE_HEAD, 0, TP_FLAG_END_STREAM, 0 },
+    { TP_FRAME_RESPONSE_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0 },
+    { TP_FRAME_TRAILERS, 0, 0, 0 },
+    { TP_FRAME_RESET, 4, 0, 0 },
+    { TP_FRAME_CREDIT, 4, 0, 0 },
+    { TP_FRAME_PING, 8, TP_FLAG_ACK, 1 },
+    { TP_FRAME_DRAIN, 4, 0, 1 },
+    { TP_FRAME_WS_CLOSE, 0, 0, 0 },
 };
 
-static uint32_t valid_len(unsigned i)
-{
-    return types[i].size ? types[i].size : 100;
-}
+static uint32_t valid_len(unsigned i) { return types[i].size ? types[i].size : 100; }
 
-static uint32_t valid_stream(unsigned i)
-{
-    return types[i].on_conn ? 0 : 7;
-}
+static uint32_t valid_stream(unsigned i) { return types[i].on_conn ? 0 : 7; }
 
 /* ---- frame header ---- */
 
 START_TEST(test_header_layout)
 {
-    static const uint8_t want[TP_HEADER_SIZE] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x01,
-                                                 0x00, 0x00, 0x0a, 0x0b, 0x0c, 0x0d};
-    tp_frame_header h = {0x01020304, TP_FRAME_RESPONSE_HEAD, TP_FLAG_END_STREAM, 0x0a0b0c0d};
+    static const uint8_t want[TP_HEADER_SIZE] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x01,
+                                                  0x00, 0x00, 0x0a, 0x0b, 0x0c, 0x0d };
+    tp_frame_header h = { 0x01020304, TP_FRAME_RESPONSE_HEAD, TP_FLAG_END_STREAM, 0x0a0b0c0d };
     uint8_t out[TP_HEADER_SIZE];
 
     tp_frame_header_encode(out, &h);
@@ -73,7 +67,7 @@ START_TEST(test_header_roundtrip)
 {
     unsigned i = (unsigned)_i;
     uint8_t p[TP_HEADER_SIZE + 1];
-    tp_frame_header in = {valid_len(i), types[i].type, types[i].flags, valid_stream(i)};
+    tp_frame_header in = { valid_len(i), types[i].type, types[i].flags, valid_stream(i) };
     tp_frame_header out;
 
     if (!types[i].on_conn)
@@ -119,7 +113,7 @@ END_TEST
 
 START_TEST(test_header_unknown_type)
 {
-    static const uint8_t bad[] = {0x00, TP_FRAME_MAX_ + 1, 0x7f, 0x80, 0xff};
+    static const uint8_t bad[] = { 0x00, TP_FRAME_MAX_ + 1, 0x7f, 0x80, 0xff };
     unsigned i;
 
     for (i = 0; i < NELEM(bad); i++) {
@@ -201,9 +195,9 @@ END_TEST
 
 START_TEST(test_names)
 {
-    static const int codes[] = {TP_OK, TP_E_AGAIN, TP_E_TOO_BIG, TP_E_TYPE, TP_E_STREAM,
-                                TP_E_TRUNCATED, TP_E_TRAILING, TP_E_RESERVED, TP_E_VALUE,
-                                TP_E_TOO_MANY, TP_E_NOMEM};
+    static const int codes[] = { TP_OK,       TP_E_AGAIN,     TP_E_TOO_BIG,  TP_E_TYPE,
+                                 TP_E_STREAM, TP_E_TRUNCATED, TP_E_TRAILING, TP_E_RESERVED,
+                                 TP_E_VALUE,  TP_E_TOO_MANY,  TP_E_NOMEM };
     const char *unknown = tp_strerror(-1000);
     unsigned i, j;
 
@@ -250,7 +244,4 @@ static Suite *tp_frame_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_frame_suite());
-}
+int main(void) { return run_suite(tp_frame_suite()); }

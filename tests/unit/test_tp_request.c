@@ -53,7 +53,7 @@ static void raw_request(tp_buf *b, const tp_request_head *h)
 
 static void request_roundtrip(const tp_request_head *in, uint32_t stream, uint8_t flags)
 {
-    tp_buf b = {0}, raw = {0};
+    tp_buf b = { 0 }, raw = { 0 };
     tp_frame_header fh;
     tp_request_head out;
     tp_header hdrs[8];
@@ -103,18 +103,18 @@ END_TEST
 START_TEST(test_request_layout)
 {
     tp_request_head h;
-    tp_buf b = {0};
+    tp_buf b = { 0 };
     const uint8_t *p;
 
     sample_request(&h);
     ck_assert_int_eq(tp_encode_request_head(&b, 9, 0, &h), TP_OK);
     p = b.data + TP_HEADER_SIZE;
-    ck_assert_uint_eq(p[0], 2);                       /* http_major */
-    ck_assert_uint_eq(p[1], 0);                       /* http_minor */
-    ck_assert_uint_eq(p[3], h.flags);                 /* flags, low byte */
+    ck_assert_uint_eq(p[0], 2);       /* http_major */
+    ck_assert_uint_eq(p[1], 0);       /* http_minor */
+    ck_assert_uint_eq(p[3], h.flags); /* flags, low byte */
     ck_assert_mem_eq(p + 4, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
-    ck_assert_mem_eq(p + 12, "\x01\x00", 2);          /* weight 256 */
-    ck_assert_mem_eq(p + 29, "\x7f\xff\xff\xfd", 4);  /* h2_stream_id */
+    ck_assert_mem_eq(p + 12, "\x01\x00", 2);         /* weight 256 */
+    ck_assert_mem_eq(p + 29, "\x7f\xff\xff\xfd", 4); /* h2_stream_id */
     ck_assert_mem_eq(p + 33, "\0\0\0\4POST\0\0\0\5https", 17);
     tp_buf_free(&b);
 }
@@ -164,7 +164,7 @@ END_TEST
  * the same request written by hand. */
 static void request_refused(const tp_request_head *h, int want)
 {
-    tp_buf b = {0}, raw = {0};
+    tp_buf b = { 0 }, raw = { 0 };
     tp_request_head out;
     tp_header hdrs[8];
 
@@ -178,7 +178,8 @@ static void request_refused(const tp_request_head *h, int want)
 
 START_TEST(test_request_values)
 {
-    static const uint8_t bad_versions[][2] = {{0, 9}, {1, 2}, {1, 9}, {2, 1}, {3, 0}, {0, 0}};
+    static const uint8_t bad_versions[][2] = { { 0, 9 }, { 1, 2 }, { 1, 9 },
+                                               { 2, 1 }, { 3, 0 }, { 0, 0 } };
     tp_request_head h;
     unsigned i;
 
@@ -188,16 +189,36 @@ START_TEST(test_request_values)
         h.http_minor = bad_versions[i][1];
         request_refused(&h, TP_E_VALUE);
     }
-    sample_request(&h); h.flags |= 0x40; request_refused(&h, TP_E_RESERVED);
-    sample_request(&h); h.flags |= 0x8000; request_refused(&h, TP_E_RESERVED);
-    sample_request(&h); h.method = STR(""); request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_weight = 0; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_weight = 257; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_depends_on = 0x80000000u; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_urgency = 8; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_incremental = 2; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_exclusive = 2; request_refused(&h, TP_E_VALUE);
-    sample_request(&h); h.prio_weight = 1; request_roundtrip(&h, 1, 0);
+    sample_request(&h);
+    h.flags |= 0x40; /* 0x20 is WEBSOCKET (version 2) */
+    request_refused(&h, TP_E_RESERVED);
+    sample_request(&h);
+    h.flags |= 0x8000;
+    request_refused(&h, TP_E_RESERVED);
+    sample_request(&h);
+    h.method = STR("");
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_weight = 0;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_weight = 257;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_depends_on = 0x80000000u;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_urgency = 8;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_incremental = 2;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_exclusive = 2;
+    request_refused(&h, TP_E_VALUE);
+    sample_request(&h);
+    h.prio_weight = 1;
+    request_roundtrip(&h, 1, 0);
 }
 END_TEST
 
@@ -205,7 +226,7 @@ START_TEST(test_request_encode_errors)
 {
     static const uint8_t one;
     tp_request_head h;
-    tp_buf b = {0};
+    tp_buf b = { 0 };
 
     ck_assert_int_eq(tp_buf_append(&b, "keep", 4), TP_OK);
     sample_request(&h);
@@ -220,11 +241,11 @@ START_TEST(test_request_encode_errors)
     ck_assert_int_eq(tp_encode_request_head(&b, 1, 0, &h), TP_E_VALUE);
     /* never read: the size is refused first (ASan would see a read) */
     sample_request(&h);
-    h.path = (tp_str){&one, TP_MAX_PAYLOAD};
+    h.path = (tp_str){ &one, TP_MAX_PAYLOAD };
     ck_assert_uint_gt(tp_request_head_size(&h), TP_MAX_PAYLOAD);
     ck_assert_int_eq(tp_encode_request_head(&b, 1, 0, &h), TP_E_TOO_BIG);
-    h.path = (tp_str){&one, UINT32_MAX};
-    h.query = (tp_str){&one, UINT32_MAX};
+    h.path = (tp_str){ &one, UINT32_MAX };
+    h.query = (tp_str){ &one, UINT32_MAX };
     ck_assert_int_eq(tp_encode_request_head(&b, 1, 0, &h), TP_E_TOO_BIG);
     ck_assert_uint_eq(b.len, 4);
     ck_assert_mem_eq(b.data, "keep", 4);
@@ -253,7 +274,4 @@ static Suite *tp_request_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_request_suite());
-}
+int main(void) { return run_suite(tp_request_suite()); }

@@ -20,8 +20,8 @@ static int encode_resp(tp_buf *b, uint8_t type, uint32_t stream, uint8_t flags,
 
 static void response_roundtrip(uint8_t type, uint16_t status, uint8_t flags, uint32_t n)
 {
-    tp_response_head in = {status, n, (tp_header *)(uintptr_t)resp_hdrs}, out;
-    tp_buf b = {0}, raw = {0};
+    tp_response_head in = { status, n, (tp_header *)(uintptr_t)resp_hdrs }, out;
+    tp_buf b = { 0 }, raw = { 0 };
     tp_frame_header fh;
     tp_header hdrs[4];
 
@@ -37,8 +37,8 @@ static void response_roundtrip(uint8_t type, uint16_t status, uint8_t flags, uin
     ck_assert_uint_eq(raw.len, fh.length);
     ck_assert_mem_eq(raw.data, b.data + TP_HEADER_SIZE, raw.len);
     memset(&out, 0x5a, sizeof out);
-    ck_assert_int_eq(tp_decode_response_head(type, b.data + TP_HEADER_SIZE, fh.length, &out,
-                                             hdrs, 4), TP_OK);
+    ck_assert_int_eq(
+        tp_decode_response_head(type, b.data + TP_HEADER_SIZE, fh.length, &out, hdrs, 4), TP_OK);
     ck_assert_uint_eq(out.status, type == TP_FRAME_TRAILERS ? 0 : status);
     ck_assert_uint_eq(out.nheaders, n);
     ck_assert_ptr_eq(out.headers, hdrs);
@@ -63,8 +63,8 @@ END_TEST
 
 static void response_status_refused(uint8_t type, uint16_t status)
 {
-    tp_response_head in = {status, 1, (tp_header *)(uintptr_t)resp_hdrs}, out;
-    tp_buf b = {0}, raw = {0};
+    tp_response_head in = { status, 1, (tp_header *)(uintptr_t)resp_hdrs }, out;
+    tp_buf b = { 0 }, raw = { 0 };
     tp_header hdrs[4];
 
     ck_assert_int_eq(encode_resp(&b, type, 1, 0, &in), TP_E_VALUE);
@@ -94,11 +94,12 @@ END_TEST
 
 START_TEST(test_response_wrong_type)
 {
-    static const uint8_t bad[] = {0, TP_FRAME_HELLO, TP_FRAME_REQUEST_HEAD,
-                                  TP_FRAME_RESPONSE_DATA, TP_FRAME_RESET, 0xff};
+    static const uint8_t bad[] = {
+        0, TP_FRAME_HELLO, TP_FRAME_REQUEST_HEAD, TP_FRAME_RESPONSE_DATA, TP_FRAME_RESET, 0xff
+    };
     tp_response_head out;
     tp_header hdrs[4];
-    tp_buf raw = {0};
+    tp_buf raw = { 0 };
     unsigned i;
 
     raw16(&raw, 200);
@@ -121,8 +122,8 @@ static int decode_response_head(const uint8_t *p, size_t len, void *ctx)
 
 START_TEST(test_response_malformed)
 {
-    tp_response_head in = {200, 3, (tp_header *)(uintptr_t)resp_hdrs}, out;
-    tp_buf b = {0};
+    tp_response_head in = { 200, 3, (tp_header *)(uintptr_t)resp_hdrs }, out;
+    tp_buf b = { 0 };
     tp_header hdrs[4];
     const uint8_t *p;
     size_t len;
@@ -133,8 +134,7 @@ START_TEST(test_response_malformed)
     assert_every_prefix(p, len, decode_response_head, NULL, TP_E_TRUNCATED);
     ck_assert_int_eq(tp_decode_response_head(TP_FRAME_RESPONSE_HEAD, p, len, &out, hdrs, 2),
                      TP_E_TOO_MANY);
-    ck_assert_int_eq(tp_decode_response_head(TP_FRAME_RESPONSE_HEAD, p, len, &out, hdrs, 3),
-                     TP_OK);
+    ck_assert_int_eq(tp_decode_response_head(TP_FRAME_RESPONSE_HEAD, p, len, &out, hdrs, 3), TP_OK);
     raw8(&b, 0);
     p = b.data + TP_HEADER_SIZE; /* the append may have moved the buffer */
     ck_assert_int_eq(tp_decode_response_head(TP_FRAME_RESPONSE_HEAD, p, len + 1, &out, hdrs, 4),
@@ -146,13 +146,12 @@ START_TEST(test_response_malformed)
 }
 END_TEST
 
-
 START_TEST(test_response_encode_errors)
 {
     static const uint8_t one;
-    tp_response_head h = {200, 3, (tp_header *)(uintptr_t)resp_hdrs};
-    tp_header big[1] = {{{&one, TP_MAX_PAYLOAD}, STR("")}};
-    tp_buf b = {0};
+    tp_response_head h = { 200, 3, (tp_header *)(uintptr_t)resp_hdrs };
+    tp_header big[1] = { { { &one, TP_MAX_PAYLOAD }, STR("") } };
+    tp_buf b = { 0 };
 
     ck_assert_int_eq(tp_encode_response_head(&b, 0, 0, &h), TP_E_STREAM);
     ck_assert_int_eq(tp_encode_response_head(&b, 1, TP_FLAG_ACK, &h), TP_E_RESERVED);
@@ -185,7 +184,4 @@ static Suite *tp_response_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return run_suite(tp_response_suite());
-}
+int main(void) { return run_suite(tp_response_suite()); }

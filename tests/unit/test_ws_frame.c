@@ -12,12 +12,11 @@
 
 #include "ws_frame.h"
 
-static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+static const uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
 
 /* A masked client frame appended to out; the raw header bits as given. */
-static size_t client_frame_raw(uint8_t *out, uint8_t b0, int masked, uint8_t l7,
-                               const uint8_t *ext, size_t extlen, const void *payload,
-                               size_t len)
+static size_t client_frame_raw(uint8_t *out, uint8_t b0, int masked, uint8_t l7, const uint8_t *ext,
+                               size_t extlen, const void *payload, size_t len)
 {
     size_t n = 0;
     out[n++] = b0;
@@ -111,8 +110,9 @@ static const char *run(const uint8_t *in, size_t len, size_t step, uint64_t max)
                 }
             } else {
                 ck_assert_uint_le(ev.len, WS_CONTROL_MAX);
-                log_add(ev.opcode == WS_OP_CLOSE ? "C%u:" : ev.opcode == WS_OP_PING ? "P%u:"
-                                                                                      : "O%u:",
+                log_add(ev.opcode == WS_OP_CLOSE  ? "C%u:"
+                        : ev.opcode == WS_OP_PING ? "P%u:"
+                                                  : "O%u:",
                         ev.data, ev.len, ev.code);
             }
         }
@@ -148,7 +148,7 @@ static void check_every_cut(const uint8_t *in, size_t len, uint64_t max)
             msglen = 0;
             static uint8_t scratch[4096];
             memcpy(scratch, in, len); /* the parser unmasks in place */
-            size_t cuts[4] = {0, a, b, len};
+            size_t cuts[4] = { 0, a, b, len };
             int failed = 0;
             for (int k = 0; k < 3 && !failed; k++) {
                 size_t pos = cuts[k];
@@ -172,8 +172,9 @@ static void check_every_cut(const uint8_t *in, size_t len, uint64_t max)
                             msglen = 0;
                         }
                     } else {
-                        log_add(ev.opcode == WS_OP_CLOSE ? "C%u:" : ev.opcode == WS_OP_PING
-                                                                        ? "P%u:" : "O%u:",
+                        log_add(ev.opcode == WS_OP_CLOSE  ? "C%u:"
+                                : ev.opcode == WS_OP_PING ? "P%u:"
+                                                          : "O%u:",
                                 ev.data, ev.len, ev.code);
                     }
                 }
@@ -189,7 +190,7 @@ static uint8_t frames[1 << 18];
 
 START_TEST(test_lengths)
 {
-    static const size_t sizes[] = {0, 1, 125, 126, 127, 65535, 65536, 70000};
+    static const size_t sizes[] = { 0, 1, 125, 126, 127, 65535, 65536, 70000 };
     static uint8_t payload[70000], expect[2 * 70000 + 8];
     for (size_t i = 0; i < sizeof payload; i++)
         payload[i] = (uint8_t)(i * 7 + 3);
@@ -209,9 +210,9 @@ END_TEST
 
 START_TEST(test_length_not_shortest)
 {
-    uint8_t ext16[2] = {0, 125}, ext64[8] = {0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    uint8_t ext64_ok[8] = {0, 0, 0, 0, 0, 1, 0, 0};
-    uint8_t top[8] = {0x80, 0, 0, 0, 0, 0, 0, 0};
+    uint8_t ext16[2] = { 0, 125 }, ext64[8] = { 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    uint8_t ext64_ok[8] = { 0, 0, 0, 0, 0, 1, 0, 0 };
+    uint8_t top[8] = { 0x80, 0, 0, 0, 0, 0, 0, 0 };
     size_t n = client_frame_raw(frames, 0x82, 1, 126, ext16, 2, "", 0);
     ck_assert_str_eq(run(frames, n, n, 0), "E1002;");
     n = client_frame_raw(frames, 0x82, 1, 127, ext64, 8, "", 0);
@@ -244,7 +245,7 @@ END_TEST
 
 START_TEST(test_reserved_opcodes)
 {
-    static const uint8_t ops[] = {3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf};
+    static const uint8_t ops[] = { 3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf };
     for (size_t i = 0; i < sizeof ops; i++) {
         size_t n = client_frame(frames, 1, ops[i], "", 0);
         ck_assert_str_eq(run(frames, n, n, 0), "E1002;");
@@ -273,10 +274,10 @@ END_TEST
 
 START_TEST(test_close_frames)
 {
-    static const unsigned valid[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
-                                     1012, 1013, 1014, 3000, 3999, 4000, 4999};
-    static const unsigned invalid[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000,
-                                       2999, 5000, 65535};
+    static const unsigned valid[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+                                      1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
+    static const unsigned invalid[] = { 0,    999,  1004, 1005, 1006, 1015,
+                                        1016, 1100, 2000, 2999, 5000, 65535 };
     char want[64];
     uint8_t p[8];
     size_t n;
@@ -420,7 +421,10 @@ START_TEST(test_encoder)
     ck_assert_uint_eq(ws_frame_header(h, 1, WS_OP_BINARY, 65536), 10);
     ck_assert_mem_eq(h, "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10);
     ck_assert_uint_eq(ws_close_payload(c, 4002, (const uint8_t *)"bye", 3), 5);
-    ck_assert_mem_eq(c, "\x0f\xa2" "bye", 5);
+    ck_assert_mem_eq(c,
+                     "\x0f\xa2"
+                     "bye",
+                     5);
     ck_assert_uint_eq(ws_close_payload(c, WS_CLOSE_NO_STATUS, NULL, 0), 0);
     /* a long reason is cut on a character boundary */
     uint8_t r[130];

@@ -11,10 +11,7 @@
 
 #define S(x) (const uint8_t *)(x), (uint32_t)strlen(x)
 
-static tp_header field(const char *n, const char *v)
-{
-    return (tp_header){ { S(n) }, { S(v) } };
-}
+static tp_header field(const char *n, const char *v) { return (tp_header){ { S(n) }, { S(v) } }; }
 
 static const tp_str get = { (const uint8_t *)"GET", 3 };
 
@@ -33,11 +30,11 @@ START_TEST(test_key_valid)
     ck_assert(ws_key_valid(S("AAAAAAAAAAAAAAAAAAAAAA==")));
     ck_assert(ws_key_valid(S("/+/+/+/+/+/+/+/+/+/+/w==")));
     ck_assert(!ws_key_valid(S("")));
-    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQ=")));     /* 23 */
-    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQ===")));   /* 25 */
-    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZR==")));    /* bits past 16 bytes */
-    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25j-Q==")));    /* base64url is not base64 */
-    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQAA")));    /* 18 bytes */
+    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQ=")));   /* 23 */
+    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQ==="))); /* 25 */
+    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZR==")));  /* bits past 16 bytes */
+    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25j-Q==")));  /* base64url is not base64 */
+    ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZQAA")));  /* 18 bytes */
     ck_assert(!ws_key_valid(S("dGhlIHNhbXBsZSBub25jZ Q=")));
 }
 END_TEST
@@ -86,8 +83,10 @@ END_TEST
 
 START_TEST(test_dropped_fields)
 {
-    tp_header h[7] = { field("Host", "x"), field("Upgrade", "websocket"),
-                       field("Connection", "Upgrade"), field("Sec-WebSocket-Key", "k"),
+    tp_header h[7] = { field("Host", "x"),
+                       field("Upgrade", "websocket"),
+                       field("Connection", "Upgrade"),
+                       field("Sec-WebSocket-Key", "k"),
                        field("Sec-WebSocket-Extensions", "permessage-deflate"),
                        field("Sec-WebSocket-Protocol", "chat"),
                        field("sec-websocket-version", "13") };
@@ -111,7 +110,7 @@ START_TEST(test_subprotocol_offered)
     ck_assert(ws_subprotocol_offered(&h, S("super chat")));
     ck_assert(ws_subprotocol_offered(&h, S("v2.json")));
     ck_assert(ws_subprotocol_offered(&h, S("x")));
-    ck_assert(!ws_subprotocol_offered(&h, S("Chat")));    /* case-sensitive */
+    ck_assert(!ws_subprotocol_offered(&h, S("Chat"))); /* case-sensitive */
     ck_assert(!ws_subprotocol_offered(&h, S("cha")));
     ck_assert(!ws_subprotocol_offered(&h, S("chat, super chat")));
     ck_assert(!ws_subprotocol_offered(&h, S("")));

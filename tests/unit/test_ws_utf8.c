@@ -16,49 +16,51 @@
 typedef struct {
     const char *bytes;
     int valid;
-    int bad_at;      /* invalid: index of the first byte that cannot be part of valid text;
+    int bad_at; /* invalid: index of the first byte that cannot be part of valid text;
                         -1 when only the end is wrong (truncated) */
 } utf8_case;
 
 static const utf8_case cases[] = {
-    {"", 1, 0},
-    {"hello, world", 1, 0},
-    {"\x7f", 1, 0},
-    {"\xc2\x80", 1, 0},                    /* U+0080, the first 2-byte */
-    {"\xdf\xbf", 1, 0},                    /* U+07FF */
-    {"\xe0\xa0\x80", 1, 0},                /* U+0800 */
-    {"\xed\x9f\xbf", 1, 0},                /* U+D7FF, below the surrogates */
-    {"\xee\x80\x80", 1, 0},                /* U+E000, above them */
-    {"\xef\xbf\xbf", 1, 0},                /* U+FFFF */
-    {"\xf0\x90\x80\x80", 1, 0},            /* U+10000 */
-    {"\xf4\x8f\xbf\xbf", 1, 0},            /* U+10FFFF, the last */
-    {"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", 1, 0}, /* "kosme" in Greek */
-    {"a\xf0\x9f\x98\x80z", 1, 0},          /* an emoji between ASCII */
-    {"\x80", 0, 0},                        /* a lone continuation byte */
-    {"\xbf", 0, 0},
-    {"a\x80", 0, 1},
-    {"\xc0\x80", 0, 0},                    /* overlong NUL */
-    {"\xc1\xbf", 0, 0},                    /* overlong U+007F */
-    {"\xe0\x80\x80", 0, 1},                /* overlong 3-byte */
-    {"\xe0\x9f\xbf", 0, 1},                /* overlong U+07FF */
-    {"\xf0\x80\x80\x80", 0, 1},            /* overlong 4-byte */
-    {"\xf0\x8f\xbf\xbf", 0, 1},            /* overlong U+FFFF */
-    {"\xed\xa0\x80", 0, 1},                /* U+D800 */
-    {"\xed\xbf\xbf", 0, 1},                /* U+DFFF */
-    {"\xed\xa0\x80\xed\xb0\x80", 0, 1},    /* a surrogate pair in CESU-8 */
-    {"\xf4\x90\x80\x80", 0, 1},            /* U+110000 */
-    {"\xf5\x80\x80\x80", 0, 0},            /* F5..FF start nothing */
-    {"\xf8\x88\x80\x80\x80", 0, 0},        /* the old 5-byte form */
-    {"\xfe", 0, 0},
-    {"\xff", 0, 0},
-    {"\xc2", 0, -1},                       /* truncated 2-byte */
-    {"\xe0\xa0", 0, -1},                   /* truncated 3-byte */
-    {"\xf0\x90\x80", 0, -1},               /* truncated 4-byte */
-    {"\xc2\x41", 0, 1},                    /* a missing continuation */
-    {"\xe1\x80\x41", 0, 2},
-    {"\xf1\x80\x80\xc2\x80", 0, 3},
-    {"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80" "edited", 0, 12},
-    {"0123456789abcdef\xc3\x28", 0, 17},   /* after the 8-byte ASCII fast path */
+    { "", 1, 0 },
+    { "hello, world", 1, 0 },
+    { "\x7f", 1, 0 },
+    { "\xc2\x80", 1, 0 },                                     /* U+0080, the first 2-byte */
+    { "\xdf\xbf", 1, 0 },                                     /* U+07FF */
+    { "\xe0\xa0\x80", 1, 0 },                                 /* U+0800 */
+    { "\xed\x9f\xbf", 1, 0 },                                 /* U+D7FF, below the surrogates */
+    { "\xee\x80\x80", 1, 0 },                                 /* U+E000, above them */
+    { "\xef\xbf\xbf", 1, 0 },                                 /* U+FFFF */
+    { "\xf0\x90\x80\x80", 1, 0 },                             /* U+10000 */
+    { "\xf4\x8f\xbf\xbf", 1, 0 },                             /* U+10FFFF, the last */
+    { "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", 1, 0 }, /* "kosme" in Greek */
+    { "a\xf0\x9f\x98\x80z", 1, 0 },                           /* an emoji between ASCII */
+    { "\x80", 0, 0 },                                         /* a lone continuation byte */
+    { "\xbf", 0, 0 },
+    { "a\x80", 0, 1 },
+    { "\xc0\x80", 0, 0 },                 /* overlong NUL */
+    { "\xc1\xbf", 0, 0 },                 /* overlong U+007F */
+    { "\xe0\x80\x80", 0, 1 },             /* overlong 3-byte */
+    { "\xe0\x9f\xbf", 0, 1 },             /* overlong U+07FF */
+    { "\xf0\x80\x80\x80", 0, 1 },         /* overlong 4-byte */
+    { "\xf0\x8f\xbf\xbf", 0, 1 },         /* overlong U+FFFF */
+    { "\xed\xa0\x80", 0, 1 },             /* U+D800 */
+    { "\xed\xbf\xbf", 0, 1 },             /* U+DFFF */
+    { "\xed\xa0\x80\xed\xb0\x80", 0, 1 }, /* a surrogate pair in CESU-8 */
+    { "\xf4\x90\x80\x80", 0, 1 },         /* U+110000 */
+    { "\xf5\x80\x80\x80", 0, 0 },         /* F5..FF start nothing */
+    { "\xf8\x88\x80\x80\x80", 0, 0 },     /* the old 5-byte form */
+    { "\xfe", 0, 0 },
+    { "\xff", 0, 0 },
+    { "\xc2", 0, -1 },         /* truncated 2-byte */
+    { "\xe0\xa0", 0, -1 },     /* truncated 3-byte */
+    { "\xf0\x90\x80", 0, -1 }, /* truncated 4-byte */
+    { "\xc2\x41", 0, 1 },      /* a missing continuation */
+    { "\xe1\x80\x41", 0, 2 },
+    { "\xf1\x80\x80\xc2\x80", 0, 3 },
+    { "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"
+      "edited",
+      0, 12 },
+    { "0123456789abcdef\xc3\x28", 0, 17 }, /* after the 8-byte ASCII fast path */
 };
 
 /* Feeds bytes in pieces cut at the given points; the result of the feeds

@@ -7,10 +7,7 @@
 
 /* ---- raw writers ---- */
 
-void raw8(tp_buf *b, uint8_t v)
-{
-    ck_assert_int_eq(tp_buf_append(b, &v, 1), TP_OK);
-}
+void raw8(tp_buf *b, uint8_t v) { ck_assert_int_eq(tp_buf_append(b, &v, 1), TP_OK); }
 
 void raw16(tp_buf *b, uint16_t v)
 {
@@ -99,10 +96,10 @@ void assert_request_eq(const tp_request_head *a, const tp_request_head *b)
 /* ---- sample frames ---- */
 
 const tp_header sample_hdrs[SAMPLE_NHDRS] = {
-    {STR("user-agent"), STR("curl/8.0")},
-    {STR("accept"), STR("*/*")},
-    {STR("x-empty"), STR("")},
-    {STR("x-bin"), {(const uint8_t *)"\0\xff\x01", 3}},
+    { STR("user-agent"), STR("curl/8.0") },
+    { STR("accept"), STR("*/*") },
+    { STR("x-empty"), STR("") },
+    { STR("x-bin"), { (const uint8_t *)"\0\xff\x01", 3 } },
 };
 
 void sample_request(tp_request_head *h)
@@ -147,14 +144,14 @@ void sample_payload(tp_buf *b)
 }
 
 const tp_header resp_hdrs[RESP_NHDRS] = {
-    {STR("content-type"), STR("text/plain")},
-    {STR("link"), STR("</style.css>; rel=preload; as=style")},
-    {STR("x-empty"), STR("")},
+    { STR("content-type"), STR("text/plain") },
+    { STR("link"), STR("</style.css>; rel=preload; as=style") },
+    { STR("x-empty"), STR("") },
 };
 
 tp_hello worker_hello(void)
 {
-    tp_hello h = {0};
+    tp_hello h = { 0 };
 
     h.version = TP_VERSION;
     h.role = TP_ROLE_WORKER;

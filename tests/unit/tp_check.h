@@ -11,7 +11,7 @@
 
 #include "tp.h"
 
-#define STR(s) ((tp_str){(const uint8_t *)(s), (uint32_t)(sizeof(s) - 1)})
+#define STR(s) ((tp_str){ (const uint8_t *)(s), (uint32_t)(sizeof(s) - 1) })
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Raw big-endian writers: the tests build payloads from the man page's
