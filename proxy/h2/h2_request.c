@@ -312,7 +312,8 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
 {
     px_h2_conn *hc = px_h2_of(ud);
     px_h2_stream *s = px_h2_get_stream(hc, id);
-    if (!s || s->base.state == PX_ST_DONE) {
+    /* A WebSocket outlives its worker: the client's Close still counts. */
+    if (!s || (s->base.state == PX_ST_DONE && !s->ws)) {
         /* Nobody will read it: give the window back now. */
         nghttp2_session_consume(session, id, len);
         return 0;
@@ -321,7 +322,7 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
     s->unconsumed += (uint32_t)len;
     s->window_open -= len < s->window_open ? (uint32_t)len : s->window_open;
     s->body_seen = 1;
-    if (s->base.state == PX_ST_UP)
+    if (s->base.state == PX_ST_UP || s->ws)
         s->base.ops->pump_request(&s->base);
     return 0;
 }

@@ -385,8 +385,12 @@ def test_h2_worker_close_and_faults(fake):
         w = H2WS(h)
         w.send(wc.frame(wc.TEXT, b"close:4002:h2 worker bye"))
         assert w.recv_event() == (wc.CLOSE, wc.close_payload(4002, b"h2 worker bye"))
+        # the client's answer ends the stream at once, though the worker is
+        # already done (not the close wait of --websocket-ping-timeout, 20 s)
+        t0 = time.monotonic()
         w.send(wc.frame(wc.CLOSE, wc.close_payload(4002)))
         assert isinstance(w.recv_event(), (h2.events.StreamEnded, h2.events.StreamReset))
+        assert time.monotonic() - t0 < 5
         w = H2WS(h)
         w.send(wc.frame(wc.TEXT, b"\xff"))
         op, p = w.recv_event()
