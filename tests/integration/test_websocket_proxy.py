@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 import ws_client as wc
-from fake_appd import REQ_FLAGS, FakeStack, H2Conn
+from fake_stack import REQ_FLAGS, FakeStack, H2Conn
 from harness import Stack, curl, rss_kib, wait_for
 
 SIZES = [0, 1, 125, 126, 65535, 65536, 300000, 1 << 20]
