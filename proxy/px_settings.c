@@ -12,15 +12,9 @@
 #define OFF(f) offsetof(px_settings, f)
 /* One row per setting, laid out by hand. */
 /* clang-format off */
-#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
-      .max = hi, .def = d, .metavar = "INT", .help = h }
-#define STR_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
-#define LIST_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_LIST, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
+#define INT_ROW(...) TC_OPT_INT_ROW(px_settings, __VA_ARGS__)
+#define STR_ROW(...) TC_OPT_STR_ROW(px_settings, __VA_ARGS__)
+#define LIST_ROW(...) TC_OPT_LIST_ROW(px_settings, __VA_ARGS__)
 /* An integer row that also records that it was given (see explicit_set). */
 #define H2_ROW(k, fl, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
