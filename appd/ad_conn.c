@@ -376,6 +376,10 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             tp_encode_ping(&c->out, TP_FLAG_ACK, p);
         return 0;
     case TP_FRAME_DRAIN: c->drain_recv = 1; return 0;
+    case TP_FRAME_WS_CLOSE:
+        /* Only ever after a 101, which a WSGI worker never sends (its apps
+         * answer a WebSocket request as an ordinary one): nothing to close. */
+        return 0;
     default:
         tc_error("proxy connection %u: unexpected %s frame from the proxy", c->id,
                  tp_frame_type_name(fh->type));

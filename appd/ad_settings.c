@@ -14,14 +14,9 @@
 #define OFF(f) offsetof(ad_settings, f)
 /* One row per setting, laid out by hand. */
 /* clang-format off */
-#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
-      .max = hi, .def = d, .metavar = "INT", .help = h }
-#define STR_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
-#define BOOL_ROW(k, fl, f, h) \
-    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = OFF(f), .def = "false", .help = h }
+#define INT_ROW(...) TC_OPT_INT_ROW(ad_settings, __VA_ARGS__)
+#define STR_ROW(...) TC_OPT_STR_ROW(ad_settings, __VA_ARGS__)
+#define BOOL_ROW(...) TC_OPT_BOOL_ROW(ad_settings, __VA_ARGS__)
 /* clang-format on */
 
 /* Gunicorn's names, its dotted class paths, and Uvicorn's workers (which

@@ -25,6 +25,10 @@ static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
         PyErr_SetString(PyExc_ValueError, "wsgi.input used after its request finished");
         return NULL;
     }
+    /* A WebSocket request has no body: its stream stays open only for the
+     * messages that would follow a 101, which WSGI never sends. */
+    if (s->req.flags & TP_REQ_WEBSOCKET)
+        return PyBytes_FromStringAndSize(NULL, 0);
     size_t hint;
     if (nl)
         hint = 256;

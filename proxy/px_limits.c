@@ -43,6 +43,10 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->h2_max_header_list = (uint32_t)cfg->http2_max_header_list_size;
     l->max_fields = (uint32_t)cfg->limit_request_fields;
     l->max_field_size = (uint32_t)cfg->limit_request_field_size;
+
+    l->ws_max_message = (uint64_t)cfg->websocket_max_message_size;
+    l->ws_ping_interval_s = cfg->websocket_ping_interval;
+    l->ws_ping_timeout_s = cfg->websocket_ping_timeout;
 }
 
 static const struct timeval *common_timeout(struct event_base *base, long long sec, int *fail)
@@ -63,5 +67,7 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_keepalive = common_timeout(base, l->keepalive_s, &fail);
     l->tv_queue = common_timeout(base, l->queue_timeout_s, &fail);
     l->tv_linger = common_timeout(base, PX_LINGER_S, &fail);
+    l->tv_ws_ping = common_timeout(base, l->ws_ping_interval_s, &fail);
+    l->tv_ws_answer = common_timeout(base, l->ws_ping_timeout_s, &fail);
     return fail ? -1 : 0;
 }
