@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from harness import Stack, curl, run
+from harness import Stack, curl, run, wait_for
 
 PROTOS = ["--http2", "--http1.1"]
 MIB = 1024 * 1024
@@ -53,7 +53,7 @@ def test_worker_connections_caps_the_greenlets(certs):
     s = Stack(app="gevent_app:app", workers=1, tls=certs,
               appd_args=["-k", "gevent", "--worker-connections", "5"])
     try:
-        assert "capacity 5" in s.proxy.output()
+        wait_for(lambda: "capacity 5" in s.proxy.output(), 10, "the worker's HELLO")
         t0 = time.monotonic()
         r = run(["h2load", "-n", "10", "-c", "1", "-m", "10", s.url + "/sleep?s=1"], timeout=60)
         took = time.monotonic() - t0
