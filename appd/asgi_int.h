@@ -12,6 +12,15 @@
 #include "ad_stream.h"
 #include "asgi.h"
 
+/* A websocket scope's progress. */
+enum {
+    ASGI_WS_CONNECTING = 0, /* websocket.connect not yet received */
+    ASGI_WS_HANDSHAKE,      /* connected, neither accepted nor denied */
+    ASGI_WS_ACCEPTED,       /* our 101 is out: messages flow */
+    ASGI_WS_CLOSED,         /* our WS_CLOSE is out */
+    ASGI_WS_DENIED,         /* answered with an HTTP response (403, websocket.http.response) */
+};
+
 /* What the request's one write in progress is for. */
 enum { ASGI_OP_NONE = 0, ASGI_OP_SEND, ASGI_OP_FILE, ASGI_OP_FINAL };
 
@@ -32,6 +41,8 @@ typedef struct asgi_req {
     int trailers_done; /* more_trailers was False */
     int req_done;      /* the request body's end went to the app */
     int finished;      /* the task is done */
+    int ws;            /* a websocket scope: ws_state is its progress */
+    int ws_state;      /* ASGI_WS_* */
     /* the write in progress (one at a time: send() waits for it) */
     int op_kind;
     ad_send op;
@@ -65,7 +76,7 @@ void asgi_glue_shutdown(void);
 /* asgi_scope.c */
 int asgi_scope_init(const ad_settings *s);
 /* The HTTP scope of s's request: a new dict, or NULL with an exception. */
-PyObject *asgi_scope_build(ad_stream *s, PyObject *state);
+PyObject *asgi_scope_build(ad_stream *s, PyObject *state); /* websocket too */
 
 /* asgi_done.c: awaitables that are already complete. */
 int asgi_done_init(void);
@@ -84,6 +95,27 @@ PyObject *asgi_send(asgi_req *q, PyObject *msg);
  * goes on after the next event) or AD_SEND_GONE. */
 int asgi_write(asgi_req *q, const ad_resp_out *out, PyObject *obj, int kind);
 int asgi_write_resume(asgi_req *q);
+/* The same for a write that is not a step of the response rules (a
+ * WebSocket's 101 or message). */
+int asgi_write_op(asgi_req *q, const ad_send *op, PyObject *obj, int kind);
+/* http.response.start and http.response.body (also websocket.http.response.*):
+ * AD_SEND_* or -1 with an exception. */
+int asgi_http_start(asgi_req *q, PyObject *msg, const char *type);
+int asgi_http_body(asgi_req *q, PyObject *msg, const char *type);
+PyObject *asgi_gone_error(void); /* raises ClientDisconnected: NULL */
+
+/* asgi_ws.c: the websocket scope's receive() and send() */
+PyObject *asgi_ws_receive(asgi_req *q);
+void asgi_ws_recv_progress(asgi_req *q);
+/* One websocket.* message: AD_SEND_* or -1 with an exception. */
+int asgi_ws_send(asgi_req *q, PyObject *msg, const char *type);
+/* The task ended (failed: with an exception) with the WebSocket in its
+ * state: 1 when that settles the stream (a normal close, or nothing left
+ * to send), 0 when the HTTP rules' ending applies (a 500 before any answer,
+ * a reset after the 101, the end of a denial). */
+int asgi_ws_conclude(asgi_req *q, int failed);
+/* Whether the client is gone: reset, or (WebSocket) closed. */
+int asgi_client_left(asgi_req *q);
 enum { ASGI_FIELDS_FINAL, ASGI_FIELDS_HINTS, ASGI_FIELDS_TRAILERS };
 /* Checks an app's header list (an iterable of [name, value] byte strings)
  * of a kind (ASGI_FIELDS_*): *out gets a new list of (name, value) bytes

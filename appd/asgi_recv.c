@@ -63,6 +63,8 @@ static PyObject *next_message(asgi_req *q)
 
 PyObject *asgi_receive(asgi_req *q)
 {
+    if (q->ws)
+        return asgi_ws_receive(q);
     if (q->recv_fut) {
         PyErr_SetString(PyExc_RuntimeError,
                         "receive() called while an earlier receive() of this request is still "
@@ -80,6 +82,10 @@ PyObject *asgi_receive(asgi_req *q)
 
 void asgi_recv_progress(asgi_req *q)
 {
+    if (q->ws) {
+        asgi_ws_recv_progress(q);
+        return;
+    }
     if (q->recv_fut == NULL)
         return;
     PyObject *msg = next_message(q);

@@ -208,7 +208,7 @@ static void progress(asgi_req *q)
         }
     }
     asgi_recv_progress(q);
-    if (!q->finished && q->grace == NULL && q->task && ad_stream_is_cancelled(q->s))
+    if (!q->finished && q->grace == NULL && q->task && asgi_client_left(q))
         schedule_grace(q);
 }
 
@@ -226,6 +226,7 @@ static void start_stream(ad_stream *s)
         ad_worker_unlock();
         return;
     }
+    q->ws = (s->req.flags & TP_REQ_WEBSOCKET) != 0;
     pthread_mutex_lock(&W.mu);
     s->wc_data = q; /* the stream's reference, dropped by asgi_retire */
     ad_worker_unlock();
@@ -342,13 +343,21 @@ static void conclude(asgi_req *q, PyObject *exc, int cancelled)
         ad_stream_reset(q->s, TP_RESET_INTERNAL_ERROR);
         ad_resp_abort(&q->resp);
     }
-    int gone = ad_stream_is_cancelled(q->s);
+    int gone = asgi_client_left(q);
     ad_resp_out out;
     int have = 0;
     ad_resp_desc(&q->resp, d, sizeof d);
+    if (q->ws && asgi_ws_conclude(q, exc || cancelled)) {
+        asgi_retire(q);
+        return;
+    }
     if (exc || cancelled) {
         if (gone) {
-            tc_debug("%s: client went away", d);
+            PyObject *why = exc ? PyObject_Str(exc) : NULL;
+            tc_debug("%s: client went away (%s: %s)", d, exc ? Py_TYPE(exc)->tp_name : "cancelled",
+                     why && PyUnicode_Check(why) ? PyUnicode_AsUTF8(why) : "");
+            Py_XDECREF(why);
+            PyErr_Clear();
         } else if (exc) {
             log_app_exception(q, exc);
         } else {

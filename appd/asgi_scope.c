@@ -21,15 +21,16 @@
 enum {
     K_TYPE, K_ASGI, K_HTTP_VERSION, K_METHOD, K_SCHEME, K_PATH, K_RAW_PATH, K_QUERY_STRING,
     K_ROOT_PATH, K_HEADERS, K_CLIENT, K_SERVER, K_STATE, K_EXTENSIONS, K_WEIGHT, K_DEPENDS_ON,
-    K_URGENCY, K_INCREMENTAL, K_STREAM_ID, K__COUNT
+    K_URGENCY, K_INCREMENTAL, K_STREAM_ID, K_SUBPROTOCOLS, K__COUNT
 };
 static const char *const key_names[K__COUNT] = {
     "type", "asgi", "http_version", "method", "scheme", "path", "raw_path", "query_string",
     "root_path", "headers", "client", "server", "state", "extensions", "weight", "depends_on",
-    "urgency", "incremental", "stream_id",
+    "urgency", "incremental", "stream_id", "subprotocols",
 };
 /* clang-format on */
 static PyObject *keys[K__COUNT];
+static PyObject *v_websocket, *s_ws, *s_wss, *ext_ws_response;
 static PyObject *v_http, *v_10, *v_11, *v_2, *s_http, *s_https, *root_path, *asgi_info,
     *empty_bytes, *name_host, *ext_early_hint, *ext_informational, *ext_trailers, *ext_pathsend,
     *ext_priority, *ext_tandem_priority;
@@ -48,6 +49,12 @@ int asgi_scope_init(const ad_settings *s)
         if ((method_objs[i] = intern(methods[i])) == NULL)
             return -1;
     v_http = intern("http");
+    v_websocket = intern("websocket");
+    s_ws = intern("ws");
+    s_wss = intern("wss");
+    ext_ws_response = intern("websocket.http.response");
+    if (!v_websocket || !s_ws || !s_wss || !ext_ws_response)
+        return -1;
     v_10 = intern("1.0");
     v_11 = intern("1.1");
     v_2 = intern("2");
@@ -196,13 +203,15 @@ static int set_priority(PyObject *ext, const tp_request_head *h, uint32_t stream
     return set(ext, ext_tandem_priority, t);
 }
 
-static PyObject *extensions_obj(const tp_request_head *h, uint32_t stream_id)
+static PyObject *extensions_obj(const tp_request_head *h, uint32_t stream_id, int ws)
 {
     PyObject *ext = PyDict_New();
     if (ext == NULL)
         return NULL;
-    if (set(ext, ext_trailers, PyDict_New()) || set(ext, ext_early_hint, PyDict_New()) ||
-        set(ext, ext_informational, PyDict_New()) || set(ext, ext_pathsend, PyDict_New()) ||
+    if ((ws ? set(ext, ext_ws_response, PyDict_New())
+            : set(ext, ext_trailers, PyDict_New()) || set(ext, ext_early_hint, PyDict_New()) ||
+                  set(ext, ext_informational, PyDict_New()) ||
+                  set(ext, ext_pathsend, PyDict_New())) ||
         set_priority(ext, h, stream_id)) {
         Py_DECREF(ext);
         return NULL;
@@ -210,9 +219,41 @@ static PyObject *extensions_obj(const tp_request_head *h, uint32_t stream_id)
     return ext;
 }
 
+/* The offered subprotocols: every sec-websocket-protocol field, split at
+ * commas, blanks trimmed. */
+static PyObject *subprotocols_obj(const tp_request_head *h)
+{
+    PyObject *list = PyList_New(0);
+    for (uint32_t i = 0; list && i < h->nheaders; i++) {
+        const tp_header *f = &h->headers[i];
+        if (!tc_http_name_is(f->name.ptr, f->name.len, "sec-websocket-protocol"))
+            continue;
+        const uint8_t *p = f->value.ptr, *e = p + f->value.len;
+        while (p < e) {
+            const uint8_t *c = memchr(p, ',', (size_t)(e - p));
+            const uint8_t *tp = p;
+            size_t tl = (size_t)((c ? c : e) - p);
+            tc_http_trim_ows(&tp, &tl);
+            PyObject *o =
+                tl ? PyUnicode_DecodeLatin1((const char *)tp, (Py_ssize_t)tl, NULL) : NULL;
+            if (tl && (o == NULL || PyList_Append(list, o) != 0))
+                Py_CLEAR(list);
+            Py_XDECREF(o);
+            if (list == NULL)
+                break;
+            p = c ? c + 1 : e;
+        }
+    }
+    return list;
+}
+
 static PyObject *scheme_obj(const tp_request_head *h)
 {
-    if ((h->flags & TP_REQ_TLS) || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0))
+    int tls =
+        (h->flags & TP_REQ_TLS) || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0);
+    if (h->flags & TP_REQ_WEBSOCKET)
+        return Py_NewRef(tls ? s_wss : s_ws);
+    if (tls)
         return Py_NewRef(s_https);
     if (h->scheme.len == 0 || (h->scheme.len == 4 && memcmp(h->scheme.ptr, "http", 4) == 0))
         return Py_NewRef(s_http);
@@ -226,17 +267,20 @@ PyObject *asgi_scope_build(ad_stream *s, PyObject *state)
     if (d == NULL)
         return NULL;
     PyObject *version = h->http_major >= 2 ? v_2 : h->http_minor == 0 ? v_10 : v_11;
-    if (PyDict_SetItem(d, keys[K_TYPE], v_http) || set(d, keys[K_ASGI], PyDict_Copy(asgi_info)) ||
+    int ws = (h->flags & TP_REQ_WEBSOCKET) != 0;
+    if (PyDict_SetItem(d, keys[K_TYPE], ws ? v_websocket : v_http) ||
+        set(d, keys[K_ASGI], PyDict_Copy(asgi_info)) ||
         PyDict_SetItem(d, keys[K_HTTP_VERSION], version) ||
-        set(d, keys[K_METHOD], method_obj(h->method)) || set(d, keys[K_SCHEME], scheme_obj(h)) ||
-        set(d, keys[K_PATH], path_obj(h->path)) || set(d, keys[K_RAW_PATH], bytes(h->path)) ||
-        set(d, keys[K_QUERY_STRING], bytes(h->query)) ||
+        (ws ? set(d, keys[K_SUBPROTOCOLS], subprotocols_obj(h))
+            : set(d, keys[K_METHOD], method_obj(h->method))) ||
+        set(d, keys[K_SCHEME], scheme_obj(h)) || set(d, keys[K_PATH], path_obj(h->path)) ||
+        set(d, keys[K_RAW_PATH], bytes(h->path)) || set(d, keys[K_QUERY_STRING], bytes(h->query)) ||
         PyDict_SetItem(d, keys[K_ROOT_PATH], root_path) ||
         set(d, keys[K_HEADERS], headers_obj(h)) ||
         set(d, keys[K_CLIENT], addr_obj(h->peer_addr, h->peer_port)) ||
         set(d, keys[K_SERVER], addr_obj(h->local_addr, h->local_port)) ||
         (state && set(d, keys[K_STATE], PyDict_Copy(state))) ||
-        set(d, keys[K_EXTENSIONS], extensions_obj(h, s->id))) {
+        set(d, keys[K_EXTENSIONS], extensions_obj(h, s->id, ws))) {
         Py_DECREF(d);
         return NULL;
     }

@@ -33,15 +33,9 @@ static void finish_write(asgi_req *q, int rc)
         asgi_touch(q); /* a receive() may wait for the response's end */
 }
 
-int asgi_write(asgi_req *q, const ad_resp_out *out, PyObject *obj, int kind)
+static int write_op(asgi_req *q, const ad_send *op, PyObject *obj, int kind)
 {
-    q->out = *out;
-    if (!out->write) {
-        finish_write(q, AD_SEND_DONE);
-        return AD_SEND_DONE;
-    }
-    q->op = (ad_send){ out->pre, out->prelen, out->data,    out->len,
-                       out->end, out->post,   out->postlen, 0 };
+    q->op = *op;
     int rc = ad_stream_send_step(q->s, &q->op);
     if (rc == AD_SEND_BLOCKED) {
         q->op_kind = kind;
@@ -50,6 +44,29 @@ int asgi_write(asgi_req *q, const ad_resp_out *out, PyObject *obj, int kind)
     }
     finish_write(q, rc);
     return rc;
+}
+
+int asgi_write(asgi_req *q, const ad_resp_out *out, PyObject *obj, int kind)
+{
+    q->out = *out;
+    if (!out->write) {
+        finish_write(q, AD_SEND_DONE);
+        return AD_SEND_DONE;
+    }
+    ad_send op = { .pre = out->pre,
+                   .prelen = out->prelen,
+                   .data = out->data,
+                   .len = out->len,
+                   .end = out->end,
+                   .post = out->post,
+                   .postlen = out->postlen };
+    return write_op(q, &op, obj, kind);
+}
+
+int asgi_write_op(asgi_req *q, const ad_send *op, PyObject *obj, int kind)
+{
+    q->out = (ad_resp_out){ .write = 1 }; /* ends nothing: done only if the client is gone */
+    return write_op(q, op, obj, kind);
 }
 
 /* The file of a pathsend is out (or the client left): the rules learn how
@@ -128,13 +145,14 @@ static int fail(PyObject *type, const char *msg)
 
 /* ---- the messages ---- */
 
-static int on_start(asgi_req *q, PyObject *msg)
+int asgi_http_start(asgi_req *q, PyObject *msg, const char *t)
 {
-    static const char *const t = "http.response.start";
     int bad = 0, trailers;
-    if (q->started)
-        return fail(PyExc_RuntimeError, "http.response.start sent a second time (the response "
-                                        "has already started)");
+    if (q->started) {
+        PyErr_Format(PyExc_RuntimeError, "%s sent a second time (the response has already started)",
+                     t);
+        return -1;
+    }
     PyObject *status = field(msg, asgi_str_status, &bad);
     if (bad)
         return -1;
@@ -190,9 +208,8 @@ static int check_body_order(asgi_req *q, const char *type)
     return 0;
 }
 
-static int on_body(asgi_req *q, PyObject *msg)
+int asgi_http_body(asgi_req *q, PyObject *msg, const char *t)
 {
-    static const char *const t = "http.response.body";
     int bad = 0, more;
     if (check_body_order(q, t))
         return -1;
@@ -415,10 +432,12 @@ static int on_pathsend(asgi_req *q, PyObject *msg)
 
 static int dispatch(asgi_req *q, PyObject *msg, const char *t)
 {
+    if (q->ws)
+        return asgi_ws_send(q, msg, t);
     if (strcmp(t, "http.response.body") == 0)
-        return on_body(q, msg);
+        return asgi_http_body(q, msg, t);
     if (strcmp(t, "http.response.start") == 0)
-        return on_start(q, msg);
+        return asgi_http_start(q, msg, t);
     if (strcmp(t, "http.response.trailers") == 0)
         return on_trailers(q, msg);
     if (strcmp(t, "http.response.early_hint") == 0)
@@ -436,7 +455,7 @@ static int dispatch(asgi_req *q, PyObject *msg, const char *t)
     return -1;
 }
 
-static PyObject *client_gone(void)
+PyObject *asgi_gone_error(void)
 {
     PyErr_SetString(asgi_client_gone, "client disconnected (the response was cancelled)");
     return NULL;
@@ -469,13 +488,17 @@ PyObject *asgi_send(asgi_req *q, PyObject *msg)
                             "send('%s') called while an earlier send() of this request still "
                             "waits for the client (await each one before the next)",
                             t);
-    if (ad_stream_is_cancelled(q->s))
-        return client_gone();
+    if (asgi_client_left(q)) {
+        /* Closing what the client closed already is no mistake. */
+        if (q->ws && strcmp(t, "websocket.close") == 0)
+            return asgi_done_none();
+        return asgi_gone_error();
+    }
     int rc = dispatch(q, msg, t);
     if (rc < 0)
         return NULL;
     if (rc == AD_SEND_GONE)
-        return client_gone();
+        return asgi_gone_error();
     if (rc == AD_SEND_DONE)
         return asgi_done_none();
     q->send_fut = asgi_loop_create_future();

@@ -47,6 +47,7 @@ appd_tandem_appd_SOURCES = \
 	appd/asgi_send.c \
 	appd/asgi_fields.c \
 	appd/asgi_done.c \
+	appd/asgi_ws.c \
 	appd/asgi_glue.c
 appd_tandem_appd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proxy
 appd_tandem_appd_CFLAGS = $(AM_CFLAGS) $(PYTHON_CFLAGS)

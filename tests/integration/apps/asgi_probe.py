@@ -13,6 +13,15 @@ lifespan event and per message a watched request received.
 /state       the lifespan state the scope carries
 /pathsend?f=FILE  the file, sent by the server (http.response.pathsend)
 /bad/...     one misbehaviour each (see BAD)
+
+WebSockets (logged: each disconnect's code and reason):
+/ws          accepts (subprotocol "chat" when offered, a set-cookie field) and
+             echoes every message; the text "close CODE REASON" makes it
+             close with that code, "scope" sends the scope back as JSON
+/ws-deny     denies with websocket.http.response: 403 and a body
+/ws-reject   closes before accepting (a 403)
+/ws-error    accepts, then raises (the client sees 1011)
+/ws-quiet    accepts, then returns (a normal close, 1000)
 """
 import asyncio
 import hashlib
@@ -136,9 +145,51 @@ async def _bad(kind, send):
             raise
 
 
+async def _ws(scope, receive, send):
+    path = scope["path"]
+    assert (await receive())["type"] == "websocket.connect"
+    if path == "/ws-deny":
+        await send({"type": "websocket.http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"7")]})
+        await send({"type": "websocket.http.response.body", "body": b"go away"})
+        return
+    if path == "/ws-reject":
+        await send({"type": "websocket.close"})
+        return
+    sub = "chat" if "chat" in scope["subprotocols"] else None
+    await send({"type": "websocket.accept", "subprotocol": sub,
+                "headers": [(b"set-cookie", b"ws=1")]})
+    if path == "/ws-error":
+        raise RuntimeError("boom in a websocket")
+    if path == "/ws-quiet":
+        return
+    while True:
+        m = await receive()
+        if m["type"] == "websocket.disconnect":
+            _log("ws disconnect %d %s" % (m["code"], m.get("reason", "")))
+            return
+        text = m.get("text")
+        if text is not None and text.startswith("close "):
+            _, code, reason = text.split(" ", 2)
+            await send({"type": "websocket.close", "code": int(code), "reason": reason})
+            _log("ws closed %s" % code)
+            m = await receive()
+            _log("ws after close %s %d" % (m["type"], m.get("code", 0)))
+            return
+        if text == "scope":
+            s = {k: v for k, v in scope.items() if k != "state"}
+            await send({"type": "websocket.send", "text": json.dumps(_jsonable(s))})
+        elif text is not None:
+            await send({"type": "websocket.send", "text": text})
+        else:
+            await send({"type": "websocket.send", "bytes": m["bytes"]})
+
+
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         return await _lifespan(scope, receive, send)
+    if scope["type"] == "websocket":
+        return await _ws(scope, receive, send)
     path = scope["path"]
     q = _query(scope)
     if path == "/watch":
