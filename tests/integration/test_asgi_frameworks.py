@@ -1,11 +1,18 @@
 """test_asgi_frameworks.py: Starlette, FastAPI, Django (ASGI) and Quart from
-Debian serve pages, JSON and streaming responses unmodified under -k asgi,
-over HTTP/2 and HTTP/1.1."""
+Debian serve pages, JSON, streaming responses and a WebSocket route
+unmodified under -k asgi, over HTTP/2 and HTTP/1.1."""
+import asyncio
 import json
+import ssl
 
 import pytest
 
+import websockets
+
+import ws_client as wc
+from fake_stack import H2Conn
 from harness import Stack, curl
+from test_websocket_proxy import H2WS
 
 PROTOS = ["--http2", "--http1.1"]
 APPS = {
@@ -67,3 +74,46 @@ def test_streaming(fw, proto):
 def test_not_found(fw):
     r = curl("-o", "/dev/null", "-w", "%{http_code}", fw.url + "/missing/")
     assert r.stdout == b"404"
+
+
+def _ws_exchange(fw, send, expect):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+
+    async def go():
+        async with websockets.connect("wss://127.0.0.1:%d/ws" % fw.port, ssl=ctx) as ws:
+            for _ in range(3):
+                await ws.send(send)
+                assert await ws.recv() == expect
+    asyncio.run(asyncio.wait_for(go(), 30))
+
+
+WS = {
+    "starlette": ("hi", "starlette: hi"),
+    "fastapi": ('{"a": 1}', '{"fastapi": {"a": 1}}'),
+    "django": ("hi", "django: hi"),
+    "quart": ("hi", "quart: hi"),
+}
+
+
+def test_websocket_route_http11(fw):
+    send, expect = WS[fw.name]
+    got = _ws_exchange(fw, send, expect)
+    assert got is None
+
+
+def test_websocket_route_h2(fw):
+    send, expect = WS[fw.name]
+    h = H2Conn(fw.port, tls=True)
+    try:
+        w = H2WS(h)
+        assert w.status == 200
+        w.send(wc.frame(wc.TEXT, send.encode()))
+        op, data = w.recv_event()
+        assert (op, json.loads(data) if fw.name == "fastapi" else data.decode()) == \
+            (wc.TEXT, json.loads(expect) if fw.name == "fastapi" else expect)
+        w.send(wc.frame(wc.CLOSE, wc.close_payload(1000)))
+        assert w.recv_event()[0] == wc.CLOSE
+    finally:
+        h.close()

@@ -1,6 +1,6 @@
 """fastapi_app.py: an ordinary FastAPI app (Debian's python3-fastapi),
 unmodified for tandem's asgi worker."""
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -33,3 +33,14 @@ async def stream(n: int = 3):
         for i in range(n):
             yield b"chunk %d\n" % i
     return StreamingResponse(chunks(), media_type="text/plain")
+
+
+@app.websocket("/ws")
+async def ws_echo(websocket: WebSocket):
+    await websocket.accept()
+    try:
+        while True:
+            data = await websocket.receive_json()
+            await websocket.send_json({"fastapi": data})
+    except WebSocketDisconnect:
+        pass

@@ -1,6 +1,6 @@
 """quart_app.py: an ordinary Quart app (Debian's python3-quart), unmodified
 for tandem's asgi worker."""
-from quart import Quart, jsonify, request
+from quart import Quart, jsonify, request, websocket
 
 app = Quart(__name__)
 
@@ -24,3 +24,10 @@ async def stream():
         for i in range(n):
             yield b"chunk %d\n" % i
     return chunks(), 200, {"Content-Type": "text/plain"}
+
+
+@app.websocket("/ws")
+async def ws_echo():
+    while True:
+        data = await websocket.receive()
+        await websocket.send("quart: " + data)

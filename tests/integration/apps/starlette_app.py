@@ -4,7 +4,7 @@ import contextlib
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 
 async def index(request):
@@ -27,10 +27,17 @@ async def stream(request):
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
+async def ws_echo(websocket):
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text("starlette: " + text)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
     yield {"greeting": "hello from lifespan"}
 
 
 app = Starlette(routes=[Route("/", index), Route("/json", echo_json, methods=["POST"]),
-                        Route("/stream", stream)], lifespan=lifespan)
+                        Route("/stream", stream), WebSocketRoute("/ws", ws_echo)],
+                lifespan=lifespan)
