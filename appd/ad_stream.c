@@ -41,9 +41,7 @@ ad_stream *ad_stream_alloc_locked(void)
     s->waiting = 0;
     s->busy_since_ms = 0;
     s->wc_data = NULL;
-    s->ws_first = s->ws_count = 0;
-    s->ws_partial = 0;
-    s->ws_owed = 0;
+    ad_wsq_reset(&s->ws_q);
     s->ws_closed = 0;
     return s;
 }
@@ -349,38 +347,20 @@ int ad_stream_is_cancelled(ad_stream *s)
 
 /* ---- WebSocket messages ---- */
 
-/* Credits what was received once no complete message waits for the app. */
+/* Credits what was received once no whole message waits for the app. */
 static void ws_credit_locked(ad_stream *s)
 {
-    if (s->ws_count == 0 && s->ws_owed) {
-        credit_locked(s, s->ws_owed);
-        s->ws_owed = 0;
-    }
+    uint32_t n = ad_wsq_credit(&s->ws_q);
+    if (n)
+        credit_locked(s, n);
 }
 
 int ad_stream_ws_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, uint8_t flags)
 {
-    if (ad_stream_feed_locked(s, p, n, 0) != 0)
+    if (ad_stream_feed_locked(s, p, n, 0) != 0 ||
+        ad_wsq_feed(&s->ws_q, n, (flags & TP_FLAG_MESSAGE_END) != 0, (flags & TP_FLAG_TEXT) != 0) !=
+            0)
         return -1;
-    s->ws_partial += n;
-    s->ws_owed += n;
-    if (flags & TP_FLAG_MESSAGE_END) {
-        if (s->ws_count == s->ws_cap) {
-            uint32_t cap = s->ws_cap ? 2 * s->ws_cap : 8;
-            struct ad_ws_msg *m = malloc(cap * sizeof *m);
-            if (m == NULL)
-                return -1;
-            for (uint32_t i = 0; i < s->ws_count; i++)
-                m[i] = s->ws_msgs[(s->ws_first + i) % s->ws_cap];
-            free(s->ws_msgs);
-            s->ws_msgs = m;
-            s->ws_cap = cap;
-            s->ws_first = 0;
-        }
-        s->ws_msgs[(s->ws_first + s->ws_count++) % s->ws_cap] =
-            (struct ad_ws_msg){ (uint32_t)s->ws_partial, (flags & TP_FLAG_TEXT) != 0 };
-        s->ws_partial = 0;
-    }
     ws_credit_locked(s);
     return 0;
 }
@@ -398,10 +378,7 @@ int ad_stream_ws_next(ad_stream *s, size_t *len, int *text)
 {
     pthread_mutex_lock(&W.mu);
     int rc = AD_WS_NONE;
-    if (s->ws_count) {
-        struct ad_ws_msg m = s->ws_msgs[s->ws_first];
-        *len = m.len;
-        *text = m.text;
+    if (ad_wsq_peek(&s->ws_q, len, text)) {
         rc = AD_WS_MSG;
     } else if (s->ws_closed) {
         rc = AD_WS_CLOSED;
@@ -420,8 +397,7 @@ void ad_stream_ws_take(ad_stream *s, uint8_t *dst, size_t len)
     s->body_rd += len;
     if (s->body_rd == s->body_wr)
         s->body_rd = s->body_wr = 0;
-    s->ws_first = (s->ws_first + 1) % s->ws_cap;
-    s->ws_count--;
+    ad_wsq_pop(&s->ws_q);
     ws_credit_locked(s);
     pthread_mutex_unlock(&W.mu);
 }

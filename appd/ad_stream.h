@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ad_wsq.h"
 #include "tp.h"
 
 typedef struct ad_conn ad_conn;
@@ -53,21 +54,12 @@ struct ad_stream {
     void *wc_data;          /* (mu) the worker class's own state for s, or NULL */
 
     /* WebSocket messages after our 101 (mu): the body buffer holds the
-     * complete messages (their lengths in ws_msgs, oldest first) and then
-     * the one still arriving */
-    struct ad_ws_msg *ws_msgs;
-    uint32_t ws_first, ws_count, ws_cap;
-    size_t ws_partial; /* bytes of the message still arriving */
-    uint32_t ws_owed;  /* bytes received and not credited yet */
-    int ws_closed;     /* the proxy's WS_CLOSE arrived (its code and reason) */
+     * whole messages ws_q knows of, then the one still arriving */
+    ad_wsq ws_q;
+    int ws_closed; /* the proxy's WS_CLOSE arrived (its code and reason) */
     uint16_t ws_code;
     uint8_t ws_reason_len;
     uint8_t ws_reason[TP_WS_REASON_MAX];
-};
-
-struct ad_ws_msg {
-    uint32_t len;
-    int text;
 };
 
 /* Both directions ended (each side sent its final frame): the stream is

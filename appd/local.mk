@@ -1,13 +1,14 @@
 # appd/local.mk: tandem-appd, the pre-fork WSGI application server.
 # libappdcore.a holds the parts without Python (settings, HTTP rules, the
-# scheduler, the response rules) so the unit tests link them without
+# scheduler, the response rules, the WebSocket message queue) so the unit tests link them without
 # libpython.
 noinst_LIBRARIES += appd/libappdcore.a
 appd_libappdcore_a_SOURCES = \
 	appd/ad_settings.c appd/ad_settings.h \
 	appd/ad_http.c appd/ad_http.h \
 	appd/ad_sched.c appd/ad_sched.h \
-	appd/ad_response.c appd/ad_response.h
+	appd/ad_response.c appd/ad_response.h \
+	appd/ad_wsq.c appd/ad_wsq.h
 # ad_settings.c knows the proxy's table too: a config file holds both daemons' names.
 appd_libappdcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 

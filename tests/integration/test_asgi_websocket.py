@@ -181,3 +181,25 @@ def test_h2_denial(ws_stack):
                         and e.stream_id == w.sid) == b"go away"
     finally:
         h.close()
+
+
+def test_ping_answered_and_oversize_message_closes_with_1009(certs, tmp_path):
+    log = tmp_path / "probe.log"
+    s = Stack(app="asgi_probe:app", workers=1, appd_args=["-k", "asgi"],
+              env={"ASGI_PROBE_LOG": str(log)},
+              proxy_args=["--websocket-max-message-size", "1000"])
+    try:
+        async def go():
+            async with websockets.connect("ws://127.0.0.1:%d/ws" % s.port) as ws:
+                await asyncio.wait_for(await ws.ping(b"are you there"), 10)
+                await ws.send("x" * 1000)
+                assert await ws.recv() == "x" * 1000
+                await ws.send("x" * 1001)
+                with pytest.raises(websockets.ConnectionClosed) as e:
+                    await ws.recv()
+                return e.value
+        assert _run(go()).rcvd.code == 1009
+        wait_for(lambda: log.exists() and "ws disconnect 1009" in log.read_text(), 10,
+                 "the app's disconnect with 1009")
+    finally:
+        s.close()
