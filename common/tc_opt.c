@@ -134,6 +134,14 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+int tc_opt_is_choice(const tc_opt *o, const char *value)
+{
+    for (int i = 0; o->choices && o->choices[i]; i++)
+        if (strcasecmp(value, o->choices[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int set_choice(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
     for (int i = 0; opt->choices[i]; i++)
@@ -163,6 +171,33 @@ static int set_list(const tc_opt *opt, tc_strlist *l, const char *value, char *e
     return -1;
 }
 
+/* "KEY=VALUE,KEY=VALUE" (a default's text) replaces the dict. */
+static int set_dict(const tc_opt *opt, tc_strlist *d, const char *value, char *err, size_t errlen)
+{
+    const char *p = value, *tok;
+    size_t n;
+    tc_strlist_free(d);
+    while (tc_csv_next(&p, &tok, &n)) {
+        const char *eq = memchr(tok, '=', n);
+        char *k = eq ? strndup(tok, (size_t)(eq - tok)) : NULL;
+        char *v = eq ? strndup(eq + 1, n - (size_t)(eq - tok) - 1) : NULL;
+        int rc = !eq ? -2 : (!k || !v || tc_strlist_add(d, k) || tc_strlist_add(d, v)) ? -1 : 0;
+        free(k);
+        free(v);
+        if (rc == -2) {
+            char name[128];
+            opt_name(opt, name, sizeof name);
+            snprintf(err, errlen, "%s: '%.*s' is not KEY=VALUE", name, (int)n, tok);
+            return -1;
+        }
+        if (rc < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, size_t errlen)
 {
     void *field = FIELD(settings, opt);
@@ -181,6 +216,7 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
         snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
         return -1;
     case TC_OPT_CHOICE: return set_choice(opt, field, value, err, errlen);
+    case TC_OPT_DICT: return set_dict(opt, field, value, err, errlen);
     case TC_OPT_LIST: break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
@@ -218,7 +254,7 @@ int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errle
     for (const tc_opt *o = table; o->key; o++) {
         if (o->def == NULL)
             continue;
-        if (o->type == TC_OPT_LIST && o->def[0] == '\0')
+        if ((o->type == TC_OPT_LIST || o->type == TC_OPT_DICT) && o->def[0] == '\0')
             continue;
         if (tc_opt_set(o, settings, o->def, err, errlen) != 0)
             return -1;
@@ -303,6 +339,10 @@ int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char
     }
     if (arg[1] != '-' && arg[2] != '\0') {
         *value = arg + 2;
+        return 0;
+    }
+    if (o->bare && (*i + 1 >= argc || !tc_opt_is_choice(o, argv[*i + 1]))) {
+        *value = o->bare;
         return 0;
     }
     if (*i + 1 >= argc) {
@@ -400,6 +440,19 @@ static void write_list(FILE *out, char *const *items, size_t n)
     fputc(']', out);
 }
 
+static void write_dict(FILE *out, const tc_strlist *d)
+{
+    fputc('{', out);
+    for (size_t i = 0; i + 1 < d->n; i += 2) {
+        if (i)
+            fputs(", ", out);
+        tc_py_write_str(out, d->items[i], strlen(d->items[i]));
+        fputs(": ", out);
+        tc_py_write_str(out, d->items[i + 1], strlen(d->items[i + 1]));
+    }
+    fputc('}', out);
+}
+
 void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
 {
     const char *field = (const char *)settings + o->offset;
@@ -424,6 +477,7 @@ void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
         write_list(out, l->items, l->n);
         break;
     }
+    case TC_OPT_DICT: write_dict(out, (const tc_strlist *)field); break;
     }
 }
 
@@ -456,6 +510,14 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
         fputc(']', out);
         break;
     }
+    case TC_OPT_DICT: {
+        tc_strlist dict = { 0 };
+        char err[128];
+        if (set_dict(o, &dict, d ? d : "", err, sizeof err) == 0)
+            write_dict(out, &dict);
+        tc_strlist_free(&dict);
+        break;
+    }
     }
 }
 
@@ -475,7 +537,7 @@ void tc_opt_free(const tc_opt *table, void *settings)
         if (o->type == TC_OPT_STR) {
             free(*(char **)field);
             *(char **)field = NULL;
-        } else if (o->type == TC_OPT_LIST) {
+        } else if (o->type == TC_OPT_LIST || o->type == TC_OPT_DICT) {
             tc_strlist_free(field);
         }
     }
