@@ -243,6 +243,10 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         h->content_length = 0;
     }
     px_conn_fill_head(c, h);
+    /* The scheme is the proxy's word (tandem-protocol(7)): https on TLS;
+     * without TLS only a trusted peer speaks h2c, and its :scheme stands. */
+    int https = c->tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0);
+    h->scheme = (tp_str){ (const uint8_t *)(https ? "https" : "http"), https ? 5u : 4u };
     h->h2_stream_id = (uint32_t)hs->id;
     if (!h->authority.len) {
         for (uint32_t i = 0; i < h->nheaders; i++)
