@@ -29,6 +29,7 @@ static void listener_setup(px_listener *l, const px_settings *cfg, SSL_CTX *ssl_
 {
     l->ssl_ctx = ssl_ctx;
     l->trust = &cfg->trust;
+    l->forwarded = (px_forwarded_cfg){ &cfg->secure_scheme_headers, &cfg->trust };
     l->h2c_mode = px_h2c_mode(cfg);
     /* A TLS client that negotiates no ALPN speaks HTTP/1.1 when enabled. */
     l->no_alpn_proto = cfg->h1 ? PX_PROTO_H1 : PX_PROTO_H2;

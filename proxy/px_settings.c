@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "px_settings.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 #define OFF(f) offsetof(px_settings, f)
@@ -117,7 +118,13 @@ const tc_opt px_settings_table[] = {
       .parse = parse_h2, .choices = h2c_modes },
     LIST_ROW("forwarded_allow_ips", "--forwarded-allow-ips", 0, forwarded_allow_ips,
              "127.0.0.1,::1", "LIST",
-             "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are"),
+             "front proxies (IPs, CIDR networks, or *) believed on secure_scheme_headers and "
+             "X-Forwarded-For, and allowed h2c; Unix-socket peers always are"),
+    /* Gunicorn's default dict; a config file's only. */
+    { .key = "secure_scheme_headers", .type = TC_OPT_DICT, .offset = OFF(secure_scheme_headers),
+      .def = "X-FORWARDED-PROTOCOL=ssl,X-FORWARDED-PROTO=https,X-FORWARDED-SSL=on",
+      .help = "fields a trusted front sets to say the client used https, with the value that "
+              "says so" },
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -270,6 +277,23 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
     return 0;
 }
 
+/* A field name that is no token could never match a request's field. */
+static int check_secure_headers(const tc_strlist *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i + 1 < d->n; i += 2) {
+        const char *name = d->items[i];
+        size_t n = strlen(name), k = 0;
+        while (k < n && tc_http_is_tchar((uint8_t)name[k]))
+            k++;
+        if (n == 0 || k < n) {
+            snprintf(err, errlen, "secure_scheme_headers: '%.80s' is not a header field name",
+                     name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_loglevel(const char *level, char *err, size_t errlen)
 {
     if (tc_log_level_parse(level ? level : "info") >= 0)
@@ -293,6 +317,8 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
     }
     if (strcmp(key, "loglevel") == 0)
         return check_loglevel(s->loglevel, err, errlen);
+    if (strcmp(key, "secure_scheme_headers") == 0)
+        return check_secure_headers(&s->secure_scheme_headers, err, errlen);
     return 0;
 }
 
@@ -329,7 +355,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         s->protos[0] = PX_PROTO_H1;
         s->nprotos = 1;
     }
-    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0)
+    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0 ||
+        check_secure_headers(&s->secure_scheme_headers, err, errlen) < 0)
         return -1;
     if (s->bind.n == 0) {
         snprintf(err, errlen, "bind: no address");

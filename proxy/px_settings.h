@@ -45,6 +45,7 @@ typedef struct {
     long long http2_max_header_list_size;
     int http2_cleartext; /* PX_H2C_* */
     tc_strlist forwarded_allow_ips;
+    tc_strlist secure_scheme_headers; /* a dict: NAME, VALUE pairs (tc_opt.h) */
     long long max_queue;
     long long queue_timeout;
     long long websocket_max_message_size;

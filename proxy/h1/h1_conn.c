@@ -12,6 +12,7 @@
 #include "px_dispatch.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "px_request.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
@@ -175,6 +176,8 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         hc->cur = s; /* not upgraded: served as HTTP/1.1 */
     }
     if (r->ws_upgrade && s->head_kept && websocket_request(hc, s, r) < 0)
+        return;
+    if (px_request_admit(s) < 0)
         return;
     px_dispatch_submit(s); /* may answer (and free s) at once */
 }

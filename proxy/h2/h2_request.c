@@ -13,6 +13,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "px_request.h"
 #include "tc_http.h"
 #include "tc_log.h"
 
@@ -265,6 +266,8 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         return;
     }
     if (hs->protocol.len && px_h2_ws_request(hc, hs, end_stream) < 0)
+        return;
+    if (px_request_admit(s) < 0)
         return;
     px_dispatch_submit(s);
 }
