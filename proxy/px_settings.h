@@ -39,6 +39,7 @@ typedef struct {
     long long limit_request_line;
     long long limit_request_fields;
     long long limit_request_field_size;
+    long long limit_request_body;
     long long http2_max_concurrent_streams;
     long long http2_initial_window_size;
     long long http2_max_frame_size;

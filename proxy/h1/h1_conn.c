@@ -278,6 +278,10 @@ static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
             body_error(s, hc->chunked.error);
             return -1;
         }
+        /* Past limit_request_body: answered, and as the body is not read to
+         * its end the connection closes (px_h1_finish). */
+        if (dlen && px_request_body_over(s, dlen))
+            return -1;
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);

@@ -325,6 +325,10 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
         nghttp2_session_consume(session, id, len);
         return 0;
     }
+    if (!s->ws && px_request_body_over(&s->base, len)) {
+        nghttp2_session_consume(session, id, len); /* dropped: the window comes back */
+        return 0;
+    }
     evbuffer_add(s->base.req, data, len);
     s->unconsumed += (uint32_t)len;
     s->window_open -= len < s->window_open ? (uint32_t)len : s->window_open;
