@@ -310,6 +310,7 @@ int tc_conf_collect_cli(const tc_conf_space *sp, int argc, char **argv, tc_conf_
                         char **positionals, int max_pos, int *npos, char *err, size_t errlen)
 {
     int options_done = 0;
+    const tc_opt *bare = NULL; /* the flag before took its bare value */
     memset(out, 0, sizeof *out);
     *npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -320,17 +321,24 @@ int tc_conf_collect_cli(const tc_conf_space *sp, int argc, char **argv, tc_conf_
         }
         if (options_done || arg[0] != '-' || arg[1] == '\0') {
             if (*npos >= max_pos) {
-                snprintf(err, errlen, "unexpected argument '%s'", arg);
+                /* "--proxy-protocol v3": meant as its value, most likely. */
+                if (bare)
+                    tc_opt_choice_error(bare, arg, err, errlen);
+                else
+                    snprintf(err, errlen, "unexpected argument '%s'", arg);
                 return -1;
             }
             positionals[(*npos)++] = argv[i];
+            bare = NULL;
             continue;
         }
         const tc_opt *o = tc_opt_find_flag(sp->table, arg);
         if (o == NULL)
             return flag_error(sp, arg, 0, err, errlen);
+        int at = i;
         if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen))
             return -1;
+        bare = o->bare && i == at && !strchr(arg, '=') ? o : NULL;
         if (add_arg(out, o, value))
             goto oom;
     }

@@ -142,6 +142,15 @@ int tc_opt_is_choice(const tc_opt *o, const char *value)
     return 0;
 }
 
+void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t errlen)
+{
+    char name[128];
+    opt_name(o, name, sizeof name);
+    int k = snprintf(err, errlen, "%s: '%s' is not one of ", name, value);
+    for (int i = 0; o->choices[i] && k > 0 && (size_t)k < errlen; i++)
+        k += snprintf(err + k, errlen - (size_t)k, "%s%s", i ? ", " : "", o->choices[i]);
+}
+
 static int set_choice(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
     for (int i = 0; opt->choices[i]; i++)
@@ -149,11 +158,7 @@ static int set_choice(const tc_opt *opt, void *field, const char *value, char *e
             *(int *)field = i;
             return 0;
         }
-    char name[128];
-    opt_name(opt, name, sizeof name);
-    int k = snprintf(err, errlen, "%s: '%s' is not one of ", name, value);
-    for (int i = 0; opt->choices[i] && k > 0 && (size_t)k < errlen; i++)
-        k += snprintf(err + k, errlen - (size_t)k, "%s%s", i ? ", " : "", opt->choices[i]);
+    tc_opt_choice_error(opt, value, err, errlen);
     return -1;
 }
 

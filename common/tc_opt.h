@@ -134,6 +134,8 @@ int tc_csv_next(const char **p, const char **tok, size_t *len);
 
 /* Whether value names one of a TC_OPT_CHOICE row's choices (any case). */
 int tc_opt_is_choice(const tc_opt *o, const char *value);
+/* "KEY (--flag): 'value' is not one of A, B, C" into err. */
+void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t errlen);
 
 /* Helpers for parse functions and callers. */
 int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */

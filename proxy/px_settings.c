@@ -64,6 +64,9 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
     return 0;
 }
 
+/* enum px_pp_mode in order (Gunicorn's values). */
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
+
 /* PX_H2C_* in order. */
 static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
@@ -128,6 +131,14 @@ const tc_opt px_settings_table[] = {
       .def = "X-FORWARDED-PROTOCOL=ssl,X-FORWARDED-PROTO=https,X-FORWARDED-SSL=on",
       .help = "fields a trusted front sets to say the client used https, with the value that "
               "says so" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = OFF(proxy_protocol), .def = "off", .metavar = "MODE",
+      .help = "read a PROXY protocol header first from allowed peers: off, v1, v2, auto (the "
+              "flag alone)", .choices = pp_modes, .bare = "auto" },
+    { .key = "proxy_allow_ips", .flag = "--proxy-allow-from", .type = TC_OPT_LIST,
+      .offset = OFF(proxy_allow_ips), .def = "127.0.0.1,::1", .metavar = "LIST",
+      .help = "peers (IPs, CIDR networks, or *) allowed to send a PROXY header; Unix-socket "
+              "peers always are" },
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -314,9 +325,11 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
         int n;
         return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
     }
-    if (strcmp(key, "forwarded_allow_ips") == 0) {
+    if (strcmp(key, "forwarded_allow_ips") == 0 || strcmp(key, "proxy_allow_ips") == 0) {
         static __thread px_trust trust; /* 2 KiB: not on the stack */
-        return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
+        return px_trust_parse_named(key,
+                                    key[0] == 'f' ? &s->forwarded_allow_ips : &s->proxy_allow_ips,
+                                    &trust, err, errlen);
     }
     if (strcmp(key, "loglevel") == 0)
         return check_loglevel(s->loglevel, err, errlen);
@@ -359,6 +372,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         s->nprotos = 1;
     }
     if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0 ||
+        px_trust_parse_named("proxy_allow_ips", &s->proxy_allow_ips, &s->proxy_trust, err, errlen) <
+            0 ||
         check_secure_headers(&s->secure_scheme_headers, err, errlen) < 0)
         return -1;
     if (s->bind.n == 0) {

@@ -47,6 +47,8 @@ typedef struct {
     int http2_cleartext; /* PX_H2C_* */
     tc_strlist forwarded_allow_ips;
     tc_strlist secure_scheme_headers; /* a dict: NAME, VALUE pairs (tc_opt.h) */
+    int proxy_protocol;               /* enum px_pp_mode */
+    tc_strlist proxy_allow_ips;
     long long max_queue;
     long long queue_timeout;
     long long websocket_max_message_size;
@@ -66,6 +68,7 @@ typedef struct {
     int h2_listed; /* "h2" is in http_protocols */
     int tls;
     px_trust trust;        /* forwarded_allow_ips, parsed */
+    px_trust proxy_trust;  /* proxy_allow_ips, parsed */
     unsigned explicit_set; /* PX_SET_* bits; cleared by px_settings_defaults */
     int log_level;
     int nthreads; /* threads resolved (0 -> CPUs) */

@@ -25,6 +25,7 @@ struct mine {
     int check_config;
     char *config;
     tc_strlist secure;
+    int pp;
 };
 
 struct theirs {
@@ -37,6 +38,8 @@ struct theirs {
 };
 
 #define M(f) offsetof(struct mine, f)
+
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
 #define T(f) offsetof(struct theirs, f)
 
 /* A settings table laid out by hand. */
@@ -59,6 +62,8 @@ static const tc_opt mine_table[] = {
       .offset = M(config), .metavar = "FILE", .flags = TC_OPT_CLI_ONLY },
     { .key = "secure_scheme_headers", .type = TC_OPT_DICT, .offset = M(secure),
       .def = "X-FORWARDED-PROTO=https" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = M(pp), .def = "off", .metavar = "MODE", .choices = pp_modes, .bare = "auto" },
     TC_OPT_END,
 };
 /* clang-format on */
@@ -352,6 +357,17 @@ START_TEST(command_line)
     tc_conf_args_free(&a);
     ck_assert_int_eq(cli(ARGV("-D"), &a), -1);
     ck_assert_str_eq(err, "option '-D' (daemon) is a Gunicorn setting tandem does not support yet");
+    tc_conf_args_free(&a);
+    /* a bare flag and a word that is none of its choices: meant as its value */
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "v3"), &a), -1);
+    ck_assert_str_eq(err, "proxy_protocol (--proxy-protocol): 'v3' is not one of off, v1, v2, "
+                          "auto");
+    tc_conf_args_free(&a);
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "v2"), &a), 0);
+    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_protocol"), "v2");
+    tc_conf_args_free(&a);
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "--keep-alive", "3"), &a), 0);
+    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_protocol"), "auto");
     tc_conf_args_free(&a);
     ck_assert_int_eq(cli(ARGV("--ssl-version", "TLSv1_2"), &a), -1);
     ck_assert_str_eq(err, "option '--ssl-version' (ssl_version) is deprecated by Gunicorn (ignored "
