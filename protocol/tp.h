@@ -198,7 +198,7 @@ typedef struct {
     tp_str alpn; /* "h2", "http/1.1" or "" */
     tp_str sni;
     /* Since version 3.  A PROXY protocol header ("" without one): its
-     * protocol ("TCP4", "TCP6", "UNKNOWN", "LOCAL", "UNSPEC") and
+     * protocol ("TCP4", "TCP6", "UNKNOWN", "LOCAL", "UNSPEC", "UNIX") and
      * destination address; its source is peer_addr/peer_port. */
     tp_str proxy_protocol;
     tp_str proxy_addr;

@@ -21,6 +21,7 @@
 #include "px_proto.h"
 #include "px_proxyproto.h"
 #include "px_thread.h"
+#include "px_tls_client.h"
 #include "px_trust.h"
 #include "tc_log.h"
 
@@ -257,12 +258,14 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && handshaking) {
+        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && c->ssl) {
+            /* A close without close_notify is one, unless suppress_ragged_eofs. */
             unsigned long e = bufferevent_get_openssl_error(bev);
             if (e) {
                 char buf[256];
                 ERR_error_string_n(e, buf, sizeof buf);
-                tc_debug("conn %u: TLS handshake failed: %s", c->id, buf);
+                tc_debug("conn %u: TLS %s: %s", c->id, handshaking ? "handshake failed" : "error",
+                         buf);
             }
         }
         /* EOF means the client left (as nginx reads it): a half-closed
@@ -374,6 +377,8 @@ void px_conn_free_reaped(px_conn *c)
         c->dirty = 0;
     }
     c->ops->release(c);
+    free(c->client);
+    c->client = NULL;
     if (c->bev)
         bufferevent_free(c->bev); /* frees the SSL and closes the fd */
     else
@@ -421,6 +426,9 @@ void px_conn_fill_head(px_conn *c, tp_request_head *h)
     h->tls_cipher = cstr(c->ssl ? SSL_get_cipher_name(c->ssl) : "");
     h->alpn = cstr(c->alpn);
     h->sni = cstr(c->sni);
+    if (c->ssl && !c->client)
+        c->client = px_tls_client_new(c->ssl);
+    px_tls_client_fill(c->client, h);
     h->proxy_protocol = cstr(c->pp_proto);
     h->proxy_addr = cstr(c->pp_dst);
     h->proxy_port = c->pp_dst_port;

@@ -68,7 +68,8 @@ struct px_conn {
     const char *pp_proto;
     char pp_dst[46];
     uint16_t pp_dst_port;
-    struct event *pp_ev; /* reading the header: before the socket has a bufferevent */
+    struct event *pp_ev;          /* reading the header: before the socket has a bufferevent */
+    struct px_tls_client *client; /* its certificate's facts (cert_reqs), once asked */
     const char *alpn;
     const char *sni;
     struct event timer; /* idle / keep-alive / linger */

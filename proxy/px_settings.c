@@ -67,6 +67,9 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
 /* enum px_pp_mode in order (Gunicorn's values). */
 static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
 
+/* PX_TLS_MIN_* in order. */
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
+
 /* PX_H2C_* in order. */
 static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
@@ -79,6 +82,23 @@ const tc_opt px_settings_table[] = {
             "tandem-appd's socket"),
     STR_ROW("certfile", "--certfile", 0, certfile, NULL, "FILE", "TLS certificate chain (PEM)"),
     STR_ROW("keyfile", "--keyfile", 0, keyfile, NULL, "FILE", "TLS private key (PEM)"),
+    STR_ROW("ca_certs", "--ca-certs", 0, ca_certs, NULL, "FILE",
+            "CA certificates (PEM) that client certificates must chain to (see cert_reqs)"),
+    INT_ROW("cert_reqs", "--cert-reqs", 0, cert_reqs, 0, 2, "0",
+            "client certificates: 0 not asked for, 1 optional, 2 required (Python's ssl.CERT_*)"),
+    STR_ROW("ciphers", "--ciphers", 0, ciphers, NULL, "LIST",
+            "TLS 1.2 ciphers, an OpenSSL cipher list; default OpenSSL's"),
+    STR_ROW("tls_ciphersuites", "--tls-ciphersuites", 0, tls_ciphersuites, NULL, "LIST",
+            "TLS 1.3 cipher suites, colon-separated; default OpenSSL's"),
+    { .key = "tls_min_version", .flag = "--tls-min-version", .type = TC_OPT_CHOICE,
+      .offset = OFF(tls_min_version), .def = "1.2", .metavar = "VERSION",
+      .help = "the least TLS version a client may use: 1.2 or 1.3", .choices = tls_versions },
+    { .key = "suppress_ragged_eofs", .flag = "--suppress-ragged-eofs", .type = TC_OPT_BOOL,
+      .offset = OFF(suppress_ragged_eofs), .def = "true",
+      .help = "a TLS client closing without close_notify is an end, not an error" },
+    { .key = "do_handshake_on_connect", .flag = "--do-handshake-on-connect", .type = TC_OPT_BOOL,
+      .offset = OFF(do_handshake_on_connect), .def = "false",
+      .help = "Gunicorn's; the handshake always starts at accept, without blocking" },
     LIST_ROW("http_protocols", "--http-protocols", 0, http_protocols, "h2,h1", "LIST",
              "protocols offered with ALPN, server preference first (h2, h1)"),
     /* Gunicorn's --threads and "threads" are the workers' (tandem-appd's). */
@@ -308,6 +328,33 @@ static int check_secure_headers(const tc_strlist *d, char *err, size_t errlen)
     return 0;
 }
 
+static int is_set(const char *s) { return s && *s; }
+
+/* The TLS options need TLS, and client certificates a CA to check them by;
+ * what OpenSSL thinks of the values is px_tls.c's to say. */
+static int check_tls_options(const px_settings *s, char *err, size_t errlen)
+{
+    const char *needs_tls = is_set(s->ca_certs)           ? "ca_certs (--ca-certs)"
+                            : s->cert_reqs                ? "cert_reqs (--cert-reqs)"
+                            : is_set(s->ciphers)          ? "ciphers (--ciphers)"
+                            : is_set(s->tls_ciphersuites) ? "tls_ciphersuites (--tls-ciphersuites)"
+                            : s->tls_min_version != PX_TLS_MIN_12
+                                ? "tls_min_version (--tls-min-version)"
+                                : NULL;
+    if (!s->tls && needs_tls) {
+        snprintf(err, errlen, "%s needs TLS (--certfile and --keyfile)", needs_tls);
+        return -1;
+    }
+    if (s->cert_reqs && !is_set(s->ca_certs)) {
+        snprintf(err, errlen,
+                 "cert_reqs (--cert-reqs) %lld needs ca_certs (--ca-certs): the CA certificates "
+                 "that client certificates must chain to",
+                 s->cert_reqs);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_loglevel(const char *level, char *err, size_t errlen)
 {
     if (tc_log_level_parse(level ? level : "info") >= 0)
@@ -356,6 +403,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         return -1;
     }
     s->tls = has_cert;
+    if (check_tls_options(s, err, errlen) < 0)
+        return -1;
     s->h2_listed = s->h2;
     if (!s->tls) {
         /* Cleartext listeners serve HTTP/1.x to everyone, and h2c to the

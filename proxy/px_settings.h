@@ -12,6 +12,9 @@
  * 101, is never chosen by ALPN or listed in http_protocols. */
 enum px_proto { PX_PROTO_NONE = 0, PX_PROTO_H1 = 1, PX_PROTO_H2 = 2, PX_PROTO_WS = 3 };
 
+/* tls_min_version, in its choices' order. */
+enum { PX_TLS_MIN_12 = 0, PX_TLS_MIN_13 = 1 };
+
 /* http2_cleartext: how a trusted peer may start HTTP/2 without TLS (bits). */
 enum px_h2c { PX_H2C_OFF = 0, PX_H2C_PRIOR = 1, PX_H2C_UPGRADE = 2, PX_H2C_BOTH = 3 };
 
@@ -30,6 +33,13 @@ typedef struct {
     char *upstream;
     char *certfile;
     char *keyfile;
+    char *ca_certs;
+    long long cert_reqs; /* Python's ssl.CERT_*: 0 none, 1 optional, 2 required */
+    char *ciphers;       /* TLS 1.2 cipher list (OpenSSL syntax) */
+    char *tls_ciphersuites;
+    int tls_min_version; /* PX_TLS_MIN_* */
+    int suppress_ragged_eofs;
+    int do_handshake_on_connect;
     tc_strlist http_protocols;
     long long threads;
     long long keepalive;
