@@ -129,3 +129,22 @@ def test_config_errors(tmp_path, line, message):
                        env={k: v for k, v in os.environ.items() if k != "FORWARDED_ALLOW_IPS"})
     assert r.returncode == 2
     assert r.stderr.decode().strip() == "error: %s/%s" % (tmp_path, message), r.stderr
+
+
+@pytest.mark.parametrize("http", ["--http1.1", "--http2"])
+def test_asgi_scope_follows_the_trusted_front(certs, http):
+    """The asgi worker read https from the connection's TLS flag, so a
+    trusted front's X-Forwarded-Proto: http did not reach the scope."""
+    s = Stack(workers=1, tls=certs, app="asgi_probe:app", appd_args=["-k", "asgi"])
+    try:
+        def scope(*headers):
+            args = [http, s.url + "/scope"]
+            for h in headers:
+                args += ["-H", h]
+            return json.loads(curl(*args).stdout)
+        assert scope()["scheme"] == "https"
+        sc = scope("X-Forwarded-Proto: http", "X-Forwarded-For: 203.0.113.9")
+        assert sc["scheme"] == "http"
+        assert sc["client"][0] == "203.0.113.9"
+    finally:
+        s.close()
