@@ -6,7 +6,7 @@ bench_idle_holder_SOURCES = bench/idle_holder.c
 bench_idle_holder_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 bench_idle_holder_LDADD = $(OPENSSL_LIBS)
 
-EXTRA_DIST += bench/run bench/app.py bench/hypercorn_app.py bench/builds.py \
+EXTRA_DIST += bench/run bench/README.md bench/app.py bench/hypercorn_app.py bench/builds.py \
 	bench/chart.py bench/load.py bench/procs.py bench/report.py bench/scenarios.py \
 	bench/stacks.py
 
