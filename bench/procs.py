@@ -34,7 +34,11 @@ def raise_nofile():
     if soft < min(want, hard):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    return soft, "RLIMIT_NOFILE %d (soft %d, hard %d before the run)" % (soft, *before)
+    note = "RLIMIT_NOFILE %d for every server and the holder (it was %d soft, %d hard)" % (
+        soft, *before)
+    if soft < want:
+        note += "; raising it to %d was refused" % want
+    return soft, note
 
 
 def children(pid):

@@ -169,3 +169,20 @@ def markdown(results, errors, stacks, scenarios, meta):
     out += ["- %s %s" % (p, v) for p, v in meta["versions"]]
     out += ["- whole run: %s (`%s`)" % (meta["elapsed"], meta["command"]), ""]
     return "\n".join(out)
+
+
+def scaling_section(results, stacks, scaling, sc):
+    """tandem gthread on 1 and 2 workers x 1 and 2 proxy threads, hello h2."""
+    rows = [(st, results[st.name][sc.name]) for st in scaling
+            if results.get(st.name, {}).get(sc.name)]
+    if not rows:
+        return ""
+    refs = _references(results, stacks, sc)
+    return "\n".join([
+        "", "## Scaling: tandem on 1 and 2 workers, 1 and 2 proxy threads", "",
+        "%s; gthread workers with 4 threads each, ratios as above.  `--proxy-threads` "
+        "defaults to the number of cores (2 here), so \"2 workers, 2 proxy threads\" is the "
+        "main table's gthread configuration measured in runs of its own: the gap between the "
+        "two shows the noise." % sc.column, "",
+        "| configuration | %s |" % sc.column, "|---|---|"] +
+        ["| %s | %s |" % (st.label, cell_text(st, sc, runs, refs)) for st, runs in rows]) + "\n"
