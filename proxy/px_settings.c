@@ -199,6 +199,11 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    INT_ROW("max_connections", "--max-connections", 0, max_connections, 0, 10000000, "10000",
+            "client connections held at once; at the limit accepting pauses; 0 = no limit"),
+    INT_ROW("max_connections_per_ip", "--max-connections-per-ip", 0, max_connections_per_ip, 0,
+            10000000, "0",
+            "client connections from one IP address at once; more are closed; 0 = no limit"),
     TC_OPT_END
 };
 /* clang-format on */

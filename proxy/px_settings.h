@@ -74,6 +74,8 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    long long max_connections;        /* client connections held at once, all threads */
+    long long max_connections_per_ip; /* ...from one client address */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */
