@@ -75,6 +75,7 @@ struct px_conn {
     struct event timer; /* idle / keep-alive / linger */
     px_conn *dirty_next;
     struct px_admit_ip *admit_ip; /* its address's count (px_admit.h), NULL when not counted */
+    uint32_t queued;              /* its requests in the wait queue (px_dispatch.c) */
 };
 
 /* A new connection on fd from listener index li of th, counted by

@@ -61,9 +61,25 @@ void px_dispatch_wake_waiters(px_thread *self)
     }
 }
 
+/* One connection's share of --max-queue: a sixteenth, so a dozen greedy
+ * HTTP/2 connections leave a quarter of it to everyone else; at least 16,
+ * as a small queue is shared by few. */
+static size_t connection_quota(const px_limits *lim)
+{
+    size_t q = lim->max_queue / 16;
+    return q > 16 ? q : 16;
+}
+
 static void enqueue(px_stream *s)
 {
     px_thread *th = s->th;
+    if (s->conn && s->conn->queued >= connection_quota(s->limits)) {
+        tc_warn("conn %u: all %s workers busy and %u of its requests wait already, its share "
+                "of the wait queue: 503",
+                s->conn->id, "appd", s->conn->queued);
+        px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
+        return;
+    }
     if (!px_queue_admit(px_waiting_total(), s->limits->max_queue)) {
         tc_warn("conn %u: all %s workers busy and the wait queue is full (%zu): 503",
                 s->conn ? s->conn->id : 0, "appd", s->limits->max_queue);
@@ -76,6 +92,8 @@ static void enqueue(px_stream *s)
         return;
     }
     s->state = PX_ST_QUEUED;
+    if (s->conn)
+        s->conn->queued++;
     publish(th);
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
@@ -90,6 +108,8 @@ static void unqueue(px_stream *s, int dispatching)
     if (!s->q.queued)
         return;
     px_queue_remove(&th->queue, &s->q);
+    if (s->conn && s->conn->queued)
+        s->conn->queued--;
     publish(th);
     atomic_fetch_sub(&th->waiting, 1);
     px_waiting_add(-1);

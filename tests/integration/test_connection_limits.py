@@ -43,7 +43,7 @@ def connect(port, src="127.0.0.1", timeout=10):
 
 @pytest.fixture
 def limited():
-    s = Stack(workers=1, proxy_args=["--max-connections", "4", "--keep-alive", "60"])
+    s = Stack(workers=1, proxy_args=["--max-connections", "4", "--keepalive", "60"])
     yield s
     s.close()
 
@@ -94,7 +94,7 @@ def test_accept_pauses_at_max_connections(limited):
 
 @pytest.fixture
 def per_ip():
-    s = Stack(workers=1, proxy_args=["--max-connections-per-ip", "2", "--keep-alive", "60"])
+    s = Stack(workers=1, proxy_args=["--max-connections-per-ip", "2", "--keepalive", "60"])
     yield s
     s.close()
 
