@@ -61,19 +61,20 @@ void px_dispatch_wake_waiters(px_thread *self)
     }
 }
 
-/* One connection's share of --max-queue: a sixteenth, so a dozen greedy
- * HTTP/2 connections leave a quarter of it to everyone else; at least 16,
- * as a small queue is shared by few. */
-static size_t connection_quota(const px_limits *lim)
+/* Once half of --max-queue waits, one connection may keep only its share
+ * of it waiting: a sixteenth (at least 16).  Below half, HTTP/2 clients
+ * with many streams queue freely; past it a dozen greedy connections
+ * cannot take the rest from everyone else. */
+static int over_share(const px_stream *s)
 {
-    size_t q = lim->max_queue / 16;
-    return q > 16 ? q : 16;
+    size_t max = s->limits->max_queue, share = max / 16 > 16 ? max / 16 : 16;
+    return s->conn && s->conn->queued >= share && px_waiting_total() >= max / 2;
 }
 
 static void enqueue(px_stream *s)
 {
     px_thread *th = s->th;
-    if (s->conn && s->conn->queued >= connection_quota(s->limits)) {
+    if (over_share(s)) {
         tc_warn("conn %u: all %s workers busy and %u of its requests wait already, its share "
                 "of the wait queue: 503",
                 s->conn->id, "appd", s->conn->queued);
