@@ -153,14 +153,42 @@ def test_http1_priority_header_sets_urgency_only(fake):
     assert "x-http: 1.1" in out
 
 
-def _order_test(certs, tmp_path, plan):
+class H1Client:
+    """One HTTP/1.1 request over TLS on its own connection."""
+
+    def __init__(self, port, path, urgency):
+        import socket
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nPriority: u=%d\r\n"
+                           "Connection: close\r\n\r\n" % (path, urgency)).encode())
+
+    def status(self):
+        data = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return int(data.split(b" ", 2)[1])
+
+    def close(self):
+        self.sock.close()
+
+
+def _order_test(certs, tmp_path, plan, threads=4):
     """One sync worker held by /slow; then the requests of plan, a list of
     (client, urgency), wait in that order, request n on client connection
-    plan[n][0].  Returns the order the app started them in."""
+    plan[n][0] (over HTTP/1.1, each on its own, when client is "h1").
+    Returns the order the app started them in."""
     log = str(tmp_path / "order")
     s = Stack(app="h2prio_app:app", workers=1, tls=certs, env={"H2PRIO_LOG": log},
-              proxy_args=["--threads", "4"])
-    conns = {}
+              proxy_args=["--threads", str(threads)])
+    conns, h1s = {}, []
     try:
         slow = conns["slow"] = H2Conn(s.port, tls=True)
         slow_id = slow.headers("/slow", method="POST", end=False)
@@ -168,6 +196,12 @@ def _order_test(certs, tmp_path, plan):
                  "the slow request in the worker")
         sent = []
         for i, (client, urgency) in enumerate(plan):
+            if client == "h1":
+                h1s.append(H1Client(s.port, "/r?n=%d" % i, urgency))
+                # One proxy thread: the request, in its socket before this
+                # PING, has been read (and queued) when the ACK comes back.
+                slow.ping()
+                continue
             if client not in conns:
                 conns[client] = H2Conn(s.port, tls=True)
             c = conns[client]
@@ -179,10 +213,14 @@ def _order_test(certs, tmp_path, plan):
         assert slow.response(slow_id)[0] == 200
         for c, sid in sent:
             assert c.response(sid)[0] == 200
+        for h in h1s:
+            assert h.status() == 200
         return open(log).read().split()
     finally:
         for c in conns.values():
             c.close()
+        for h in h1s:
+            h.close()
         s.close()
 
 
@@ -218,3 +256,10 @@ def test_queue_urgency_within_connection_turns_across(certs, tmp_path):
     # then a's again, in arrival order among a's equals.
     order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("b", 0), ("a", 0)])
     assert order == started(4, 3, 0, 1, 2), order
+
+
+def test_queue_http1_urgency_takes_its_turn(certs, tmp_path):
+    # The same over HTTP/1.1: a Priority: u=0 request on its own connection
+    # waits for its turn after a's first request.
+    order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("h1", 0)], threads=1)
+    assert order == started(0, 3, 1, 2), order
