@@ -97,7 +97,7 @@ static void session_go(px_h2_conn *hc, nghttp2_session *session)
     hc->manual_window = c->limits->h2_initial_window == 0;
     /* An h1 connection that switched had a read watermark for heads. */
     px_conn_set_read_high(c, 0);
-    px_conn_set_timer(c, c->limits->tv_keepalive);
+    px_conn_set_timer(c, c->limits->tv_h2_idle);
     px_conn_mark_dirty(c);
 }
 
@@ -201,7 +201,7 @@ static void h2_on_timeout(px_conn *c)
     px_h2_conn *hc = px_h2_of(c);
     if (hc->nstreams)
         return;
-    /* Idle for --keepalive seconds with no stream: GOAWAY(NO_ERROR), close. */
+    /* Idle for --http2-idle-timeout seconds with no stream: GOAWAY(NO_ERROR), close. */
     nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
     hc->goaway = 1;
     h2_flush(c);
