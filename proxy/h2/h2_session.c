@@ -5,7 +5,10 @@
  * responses h2_response.c's. */
 #include "config.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <event2/buffer.h>
 #include "h2_conn.h"
 #include "px_limits.h"
@@ -40,12 +43,119 @@ static void init_callbacks(void)
     nghttp2_option_set_user_recv_extension_type(options, 0x10 /* PRIORITY_UPDATE */);
 }
 
+/* ---- the session's memory ----
+ *
+ * nghttp2 gives every session a 16 KiB buffer to serialize outgoing frames
+ * in, for the session's whole life: 40% of an idle connection's memory.
+ * Its content is dead once everything is sent, so an idle connection hands
+ * the buffer's pages back to the kernel (MADV_DONTNEED: zero pages on the
+ * next touch).  The session's allocator finds the buffer (the first block
+ * of a frame's size) and gives it whole pages of its own; it lives as long
+ * as the session struct, the first block it allocates. */
+
+#define H2_FRAMEBUF_MIN 16384 /* nghttp2's frame buffer: a frame header, a pad byte, 16 KiB */
+
+struct px_h2_mem {
+    void *session;  /* the first block: the session struct; freed last */
+    void *framebuf; /* the frame buffer, page-aligned (NULL: not seen or gone) */
+    size_t framebuf_len;
+    int touched; /* frames went through it since the last release */
+};
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page) {
+        long p = sysconf(_SC_PAGESIZE);
+        page = p > 0 ? (size_t)p : 4096;
+    }
+    return page;
+}
+
+static void *mem_malloc(size_t size, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    void *p = malloc(size);
+    if (!m->session)
+        m->session = p;
+    return p;
+}
+
+static void mem_free(void *ptr, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    if (ptr && ptr == m->framebuf)
+        m->framebuf = NULL;
+    free(ptr);
+    if (ptr && ptr == m->session)
+        free(m);
+}
+
+static void *mem_calloc(size_t n, size_t size, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    void *p = calloc(n, size);
+    if (!m->session)
+        m->session = p;
+    return p;
+}
+
+static void *mem_realloc(void *ptr, size_t size, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    if (!ptr && size >= H2_FRAMEBUF_MIN && !m->framebuf) {
+        void *p;
+        if (posix_memalign(&p, page_size(), size) != 0)
+            return NULL;
+        m->framebuf = p;
+        m->framebuf_len = size;
+        return p;
+    }
+    void *p = realloc(ptr, size);
+    if (p && ptr && ptr == m->framebuf)
+        m->framebuf = NULL; /* moved: no longer page-aligned, no longer ours to release */
+    return p;
+}
+
+void px_h2_mem_touched(struct px_h2_mem *m)
+{
+    if (m)
+        m->touched = 1;
+}
+
+void px_h2_mem_release_idle(struct px_h2_mem *m)
+{
+    if (!m || !m->touched || !m->framebuf)
+        return;
+    size_t whole = m->framebuf_len / page_size() * page_size();
+    if (whole)
+        madvise(m->framebuf, whole, MADV_DONTNEED);
+    m->touched = 0;
+}
+
+/* The session being set up on this thread and its allocator: session_go
+ * takes the allocator when it gets that session (h2c creates the session
+ * while the connection is still HTTP/1, so the pointer cannot go there). */
+static __thread struct {
+    nghttp2_session *session;
+    struct px_h2_mem *mem;
+} fresh;
+
 nghttp2_session *px_h2_session_new(px_conn *c)
 {
     nghttp2_session *session;
     pthread_once(&init_once, init_callbacks);
-    if (nghttp2_session_server_new2(&session, callbacks, c, options) != 0)
+    struct px_h2_mem *m = calloc(1, sizeof *m);
+    if (!m)
         return NULL;
+    nghttp2_mem mem = { m, mem_malloc, mem_free, mem_calloc, mem_realloc };
+    if (nghttp2_session_server_new3(&session, callbacks, c, options, &mem) != 0) {
+        if (!m->session)
+            free(m); /* nothing allocated, so nothing will free it */
+        return NULL;
+    }
+    fresh.session = session;
+    fresh.mem = m;
     return session;
 }
 
@@ -92,6 +202,9 @@ static void session_go(px_h2_conn *hc, nghttp2_session *session)
 {
     px_conn *c = &hc->base;
     hc->session = session;
+    hc->mem = fresh.session == session ? fresh.mem : NULL;
+    fresh.session = NULL;
+    fresh.mem = NULL;
     /* With a zero initial window no client can send a body byte unasked:
      * each stream's window is opened as its worker grants room. */
     hc->manual_window = c->limits->h2_initial_window == 0;
@@ -182,8 +295,13 @@ static void h2_flush(px_conn *c)
         px_conn_close(c, PX_CLOSE_FLUSH);
         return;
     }
-    if (hc->goaway && hc->nstreams == 0)
+    if (hc->goaway && hc->nstreams == 0) {
         px_conn_close(c, PX_CLOSE_FLUSH);
+        return;
+    }
+    /* Idle with everything sent: the frame buffer holds nothing alive. */
+    if (hc->nstreams == 0 && !nghttp2_session_want_write(hc->session))
+        px_h2_mem_release_idle(hc->mem);
 }
 
 static void h2_on_write(px_conn *c)
@@ -236,8 +354,9 @@ static void h2_release(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
     if (hc->session)
-        nghttp2_session_del(hc->session);
+        nghttp2_session_del(hc->session); /* frees hc->mem too */
     hc->session = NULL;
+    hc->mem = NULL;
 }
 
 const px_conn_ops px_h2_conn_ops = {
