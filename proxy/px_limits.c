@@ -70,6 +70,10 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_queue = common_timeout(base, l->queue_timeout_s, &fail);
     l->tv_linger = common_timeout(base, PX_LINGER_S, &fail);
     l->tv_h2_idle = common_timeout(base, l->h2_idle_s, &fail);
+    if (l->h2_idle_s == 0 || l->h2_idle_s > PX_H2_SETTLE_S) {
+        l->tv_h2_settle = common_timeout(base, PX_H2_SETTLE_S, &fail);
+        l->tv_h2_idle_rest = common_timeout(base, l->h2_idle_s - PX_H2_SETTLE_S, &fail);
+    }
     l->tv_ws_ping = common_timeout(base, l->ws_ping_interval_s, &fail);
     l->tv_ws_answer = common_timeout(base, l->ws_ping_timeout_s, &fail);
     return fail ? -1 : 0;

@@ -47,9 +47,9 @@ static void init_callbacks(void)
  *
  * nghttp2 gives every session a 16 KiB buffer to serialize outgoing frames
  * in, for the session's whole life: 40% of an idle connection's memory.
- * Its content is dead once everything is sent, so an idle connection hands
- * the buffer's pages back to the kernel (MADV_DONTNEED: zero pages on the
- * next touch).  The session's allocator finds the buffer (the first block
+ * Its content is dead once everything is sent, so a connection idle for
+ * PX_H2_SETTLE_S hands the buffer's pages back to the kernel (MADV_DONTNEED:
+ * zero pages on the next touch).  The session's allocator finds the buffer (the first block
  * of a frame's size) and gives it whole pages of its own; it lives as long
  * as the session struct, the first block it allocates. */
 
@@ -210,7 +210,7 @@ static void session_go(px_h2_conn *hc, nghttp2_session *session)
     hc->manual_window = c->limits->h2_initial_window == 0;
     /* An h1 connection that switched had a read watermark for heads. */
     px_conn_set_read_high(c, 0);
-    px_conn_set_timer(c, c->limits->tv_h2_idle);
+    px_h2_idle_start(hc);
     px_conn_mark_dirty(c);
 }
 
@@ -295,13 +295,8 @@ static void h2_flush(px_conn *c)
         px_conn_close(c, PX_CLOSE_FLUSH);
         return;
     }
-    if (hc->goaway && hc->nstreams == 0) {
+    if (hc->goaway && hc->nstreams == 0)
         px_conn_close(c, PX_CLOSE_FLUSH);
-        return;
-    }
-    /* Idle with everything sent: the frame buffer holds nothing alive. */
-    if (hc->nstreams == 0 && !nghttp2_session_want_write(hc->session))
-        px_h2_mem_release_idle(hc->mem);
 }
 
 static void h2_on_write(px_conn *c)
@@ -314,11 +309,27 @@ static void h2_on_write(px_conn *c)
         h2_on_read(c);
 }
 
+void px_h2_idle_start(px_h2_conn *hc)
+{
+    const px_limits *l = hc->base.limits;
+    hc->settled = l->tv_h2_settle == NULL;
+    px_conn_set_timer(&hc->base, l->tv_h2_settle ? l->tv_h2_settle : l->tv_h2_idle);
+}
+
 static void h2_on_timeout(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
     if (hc->nstreams)
         return;
+    if (!hc->settled) {
+        /* Idle for a moment: the frame buffer holds nothing alive once
+         * everything is sent.  Then the rest of the idle time. */
+        hc->settled = 1;
+        if (!nghttp2_session_want_write(hc->session))
+            px_h2_mem_release_idle(hc->mem);
+        px_conn_set_timer(c, c->limits->tv_h2_idle_rest);
+        return;
+    }
     /* Idle for --http2-idle-timeout seconds with no stream: GOAWAY(NO_ERROR), close. */
     nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
     hc->goaway = 1;
