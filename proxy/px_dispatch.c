@@ -144,8 +144,15 @@ void px_dispatch_submit(px_stream *s)
         px_dispatch_drain(th);
         return;
     }
-    if (!try_attach(s, 0))
-        enqueue(s);
+    uint64_t releases = px_worker_releases();
+    if (try_attach(s, 0))
+        return;
+    enqueue(s);
+    /* A slot freed after the attempt and before the enqueue woke nobody
+     * (nothing was waiting yet): without a second look the request would
+     * wait for the next release, and there may be none (issue 15). */
+    if (s->q.queued && px_worker_releases() != releases)
+        px_dispatch_drain(th);
 }
 
 void px_dispatch_drain(px_thread *th)
