@@ -49,14 +49,17 @@ static void init_callbacks(void)
  * in, for the session's whole life: 40% of an idle connection's memory.
  * Its content is dead once everything is sent, so a connection idle for
  * PX_H2_SETTLE_S hands the buffer's pages back to the kernel (MADV_DONTNEED:
- * zero pages on the next touch).  The session's allocator finds the buffer (the first block
- * of a frame's size) and gives it whole pages of its own; it lives as long
- * as the session struct, the first block it allocates. */
+ * zero pages on the next touch).  The session's allocator finds the buffer
+ * (the first block of a frame's size) and gives it whole pages of its own.
+ * Blocks it made may outlive the session (header buffers a stream keeps
+ * after its connection closed), so the allocator's state counts them and
+ * goes with the last one. */
 
 #define H2_FRAMEBUF_MIN 16384 /* nghttp2's frame buffer: a frame header, a pad byte, 16 KiB */
 
 struct px_h2_mem {
-    void *session;  /* the first block: the session struct; freed last */
+    size_t live;    /* blocks allocated and not freed yet */
+    int held;       /* px_h2_session_new still uses it */
     void *framebuf; /* the frame buffer, page-aligned (NULL: not seen or gone) */
     size_t framebuf_len;
     int touched; /* frames went through it since the last release */
@@ -72,32 +75,33 @@ static size_t page_size(void)
     return page;
 }
 
-static void *mem_malloc(size_t size, void *ud)
+static void *counted(struct px_h2_mem *m, void *p)
 {
-    struct px_h2_mem *m = ud;
-    void *p = malloc(size);
-    if (!m->session)
-        m->session = p;
+    if (p)
+        m->live++;
     return p;
 }
+
+static void mem_drop_if_unused(struct px_h2_mem *m)
+{
+    if (m->live == 0 && !m->held)
+        free(m);
+}
+
+static void *mem_malloc(size_t size, void *ud) { return counted(ud, malloc(size)); }
+
+static void *mem_calloc(size_t n, size_t size, void *ud) { return counted(ud, calloc(n, size)); }
 
 static void mem_free(void *ptr, void *ud)
 {
     struct px_h2_mem *m = ud;
-    if (ptr && ptr == m->framebuf)
+    if (!ptr)
+        return;
+    if (ptr == m->framebuf)
         m->framebuf = NULL;
     free(ptr);
-    if (ptr && ptr == m->session)
-        free(m);
-}
-
-static void *mem_calloc(size_t n, size_t size, void *ud)
-{
-    struct px_h2_mem *m = ud;
-    void *p = calloc(n, size);
-    if (!m->session)
-        m->session = p;
-    return p;
+    m->live--;
+    mem_drop_if_unused(m);
 }
 
 static void *mem_realloc(void *ptr, size_t size, void *ud)
@@ -109,10 +113,12 @@ static void *mem_realloc(void *ptr, size_t size, void *ud)
             return NULL;
         m->framebuf = p;
         m->framebuf_len = size;
-        return p;
+        return counted(m, p);
     }
     void *p = realloc(ptr, size);
-    if (p && ptr && ptr == m->framebuf)
+    if (!ptr)
+        return counted(m, p);
+    if (p && ptr == m->framebuf)
         m->framebuf = NULL; /* moved: no longer page-aligned, no longer ours to release */
     return p;
 }
@@ -148,10 +154,12 @@ nghttp2_session *px_h2_session_new(px_conn *c)
     struct px_h2_mem *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
+    m->held = 1;
     nghttp2_mem mem = { m, mem_malloc, mem_free, mem_calloc, mem_realloc };
-    if (nghttp2_session_server_new3(&session, callbacks, c, options, &mem) != 0) {
-        if (!m->session)
-            free(m); /* nothing allocated, so nothing will free it */
+    int rv = nghttp2_session_server_new3(&session, callbacks, c, options, &mem);
+    m->held = 0;
+    if (rv != 0) {
+        mem_drop_if_unused(m); /* nghttp2 freed what it had made */
         return NULL;
     }
     fresh.session = session;
@@ -365,7 +373,7 @@ static void h2_release(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
     if (hc->session)
-        nghttp2_session_del(hc->session); /* frees hc->mem too */
+        nghttp2_session_del(hc->session); /* hc->mem goes with its last block */
     hc->session = NULL;
     hc->mem = NULL;
 }
