@@ -61,25 +61,46 @@ void px_dispatch_wake_waiters(px_thread *self)
     }
 }
 
-static void enqueue(px_stream *s)
+/* Once half of --max-queue waits, one connection may keep only its share
+ * of it waiting: a sixteenth (at least 16).  Below half, HTTP/2 clients
+ * with many streams queue freely; past it a dozen greedy connections
+ * cannot take the rest from everyone else. */
+static int over_share(const px_stream *s)
+{
+    size_t max = s->limits->max_queue, share = max / 16 > 16 ? max / 16 : 16;
+    return s->conn && s->conn->queued >= share && px_waiting_total() >= max / 2;
+}
+
+/* 1 queued, 0 answered at once (503): s may be gone then. */
+static int enqueue(px_stream *s)
 {
     px_thread *th = s->th;
+    if (over_share(s)) {
+        tc_warn("conn %u: all %s workers busy and %u of its requests wait already, its share "
+                "of the wait queue: 503",
+                s->conn->id, "appd", s->conn->queued);
+        px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
+        return 0;
+    }
     if (!px_queue_admit(px_waiting_total(), s->limits->max_queue)) {
         tc_warn("conn %u: all %s workers busy and the wait queue is full (%zu): 503",
                 s->conn ? s->conn->id : 0, "appd", s->limits->max_queue);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
-        return;
+        return 0;
     }
     if (px_queue_push(&th->queue, &s->q) < 0) {
         tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
         px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
-        return;
+        return 0;
     }
     s->state = PX_ST_QUEUED;
+    if (s->conn)
+        s->conn->queued++;
     publish(th);
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
     px_stream_set_timer(s, s->limits->tv_queue);
+    return 1;
 }
 
 /* Leaves the queue; a stream that leaves without being dispatched (timeout,
@@ -90,6 +111,8 @@ static void unqueue(px_stream *s, int dispatching)
     if (!s->q.queued)
         return;
     px_queue_remove(&th->queue, &s->q);
+    if (s->conn && s->conn->queued)
+        s->conn->queued--;
     publish(th);
     atomic_fetch_sub(&th->waiting, 1);
     px_waiting_add(-1);
@@ -147,11 +170,10 @@ void px_dispatch_submit(px_stream *s)
     uint64_t releases = px_worker_releases();
     if (try_attach(s, 0))
         return;
-    enqueue(s);
     /* A slot freed after the attempt and before the enqueue woke nobody
      * (nothing was waiting yet): without a second look the request would
      * wait for the next release, and there may be none (issue 15). */
-    if (s->q.queued && px_worker_releases() != releases)
+    if (enqueue(s) && px_worker_releases() != releases)
         px_dispatch_drain(th);
 }
 
