@@ -16,6 +16,7 @@ appd_tandem_appd_SOURCES = \
 	appd/main.c \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
+	appd/ad_procs.c appd/ad_procs.h \
 	appd/ad_ctl.c appd/ad_ctl.h \
 	appd/ad_signal.c appd/ad_signal.h \
 	appd/ad_scoreboard.c appd/ad_scoreboard.h \
