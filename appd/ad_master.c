@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ad_exit.h"
+#include "ad_hooks.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_procs.h"
@@ -56,6 +57,7 @@ static void begin_stop(int how)
 
 static void on_signal(int sig)
 {
+    char err[1024];
     if (sig != SIGCHLD)
         tc_info("Handling signal: %s", ad_signal_name(sig));
     switch (sig) {
@@ -66,18 +68,20 @@ static void on_signal(int sig)
     case SIGHUP:
         /* Fresh workers (re-importing the app unless --preload), old ones drain. */
         tc_info("Hang up: Master");
+        if (ad_hooks_on_reload(err, sizeof err) != 0) {
+            ad_procs_halt(AD_EXIT_FAILURE, err);
+            break;
+        }
         AD_STORE(ad_board->generation, AD_LOAD(ad_board->generation) + 1);
         ad_procs_replace_all();
         break;
     case SIGTTIN:
         if (M.nworkers < AD_MAX_WORKERS)
-            M.nworkers++;
-        AD_STORE(ad_board->nworkers, M.nworkers);
+            ad_procs_resize(M.nworkers + 1);
         break;
     case SIGTTOU:
         if (M.nworkers > 1)
-            M.nworkers--;
-        AD_STORE(ad_board->nworkers, M.nworkers);
+            ad_procs_resize(M.nworkers - 1);
         break;
     case SIGUSR1:
         tc_log_reopen();
@@ -111,6 +115,58 @@ static void cleanup(void)
     }
 }
 
+/* Gunicorn's order: the worker count (nworkers_changed) and --preload's
+ * import, then on_starting, then the socket. */
+static int setup_python(int argc, char **argv, char *err, size_t errlen)
+{
+    ad_settings *S = M.s;
+    if (ad_python_init(S, argc, argv, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    M.nworkers = (uint32_t)S->workers;
+    if (ad_hooks_setup(S, bind_addr.text, err, errlen) != 0 ||
+        ad_hooks_nworkers_changed(M.nworkers, 0, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    if (S->preload_app) {
+        /* With --preload the workers inherit the imported app (copy-on-write);
+         * otherwise each worker imports it after fork (fresh state, HUP reloads
+         * code) and the master halts on the first load error. */
+        M.preloaded = ad_python_load_app(S->app_spec, err, errlen);
+        if (M.preloaded == NULL)
+            return AD_EXIT_APP_LOAD;
+    }
+    return ad_hooks_on_starting(err, errlen) != 0 ? AD_EXIT_FAILURE : AD_EXIT_OK;
+}
+
+/* The socket (sd: what systemd passed, if anything), the pid file, the
+ * scoreboard. */
+static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
+{
+    ad_settings *S = M.s;
+    tc_sdlisten_use(sd, &bind_addr);
+    if (tc_sdlisten_unclaimed(sd, err, errlen) != 0 ||
+        (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
+        return AD_EXIT_FAILURE;
+    if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
+        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
+            sock_is_ours = 1;
+    }
+    if (S->pidfile && *S->pidfile) {
+        char why[512];
+        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
+            snprintf(err, errlen, "pid file %s", why);
+            return AD_EXIT_FAILURE;
+        }
+        pidfile_written = 1;
+    }
+    if (ad_scoreboard_create() != 0) {
+        snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
+        return AD_EXIT_FAILURE;
+    }
+    AD_STORE(ad_board->nworkers, M.nworkers);
+    return AD_EXIT_OK;
+}
+
 static int setup(int argc, char **argv, char *err, size_t errlen)
 {
     ad_settings *S = M.s;
@@ -137,44 +193,13 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         M.preloaded = ad_python_load_app(S->app_spec, err, errlen);
         return M.preloaded ? AD_EXIT_OK : AD_EXIT_APP_LOAD;
     }
-    /* Under socket activation systemd holds the socket and passes it. */
+    /* Under socket activation systemd holds the socket and passes it; the
+     * variables go before Python reads the environment. */
     tc_sdlisten sd;
     if (tc_sdlisten_take(&sd, err, errlen) != 0)
         return AD_EXIT_FAILURE;
-    tc_sdlisten_use(&sd, &bind_addr);
-    if (tc_sdlisten_unclaimed(&sd, err, errlen) != 0 ||
-        (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
-        return AD_EXIT_FAILURE;
-    if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
-        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
-            sock_is_ours = 1;
-    }
-    if (S->pidfile && *S->pidfile) {
-        char why[512];
-        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
-            snprintf(err, errlen, "pid file %s", why);
-            return AD_EXIT_FAILURE;
-        }
-        pidfile_written = 1;
-    }
-    if (ad_scoreboard_create() != 0) {
-        snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
-        return AD_EXIT_FAILURE;
-    }
-    M.nworkers = (uint32_t)S->workers;
-    AD_STORE(ad_board->nworkers, M.nworkers);
-    if (ad_python_init(S, argc, argv, err, errlen) != 0)
-        return AD_EXIT_FAILURE;
-    if (S->preload_app) {
-        /* With --preload the workers inherit the imported app (copy-on-write);
-         * otherwise each worker imports it after fork (fresh state, HUP reloads
-         * code) and the master halts on the first load error. */
-        M.preloaded = ad_python_load_app(S->app_spec, err, errlen);
-        if (M.preloaded == NULL)
-            return AD_EXIT_APP_LOAD;
-    }
-    return AD_EXIT_OK;
+    int rc = setup_python(argc, argv, err, errlen);
+    return rc == AD_EXIT_OK ? setup_socket(&sd, err, errlen) : rc;
 }
 
 /* One turn of the loop: wait for a signal, a connection or a worker's word. */
@@ -219,7 +244,9 @@ static void serve_once(int sigfd)
 
 static const char *halt_reason(int code)
 {
-    return code == AD_EXIT_APP_LOAD ? "App failed to load." : "Worker failed to boot.";
+    if (code == AD_EXIT_APP_LOAD)
+        return "App failed to load.";
+    return code == AD_EXIT_BOOT ? "Worker failed to boot." : M.halt_line;
 }
 
 int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errlen)
@@ -243,6 +270,10 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     tc_info("Listening at: %s (%d)", bind_addr.text, (int)getpid());
     tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
     ad_proctitle_set("master", s->proc_name);
+    if (ad_hooks_when_ready(err, errlen) != 0) {
+        cleanup();
+        return AD_EXIT_FAILURE;
+    }
 
     for (;;) {
         uint64_t now = ad_now_ms();
@@ -255,6 +286,7 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     }
     tc_info("Shutting down: Master");
     cleanup();
+    ad_hooks_on_exit();
     if (M.halt_code) {
         tc_info("Reason: %s", halt_reason(M.halt_code));
         snprintf(err, errlen, "%s", M.halt_line);

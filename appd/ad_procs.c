@@ -16,6 +16,7 @@
 
 #include "ad_ctl.h"
 #include "ad_exit.h"
+#include "ad_hooks.h"
 #include "ad_procs.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
@@ -65,11 +66,13 @@ int ad_procs_live(void)
 }
 
 /* The child's side of the fork: drop what is the master's, then serve. */
-static void become_worker(uint32_t index, size_t b, const int sv[2]) __attribute__((noreturn));
-static void become_worker(uint32_t index, size_t b, const int sv[2])
+static void become_worker(uint32_t index, size_t b, const int sv[2], PyObject *hook)
+    __attribute__((noreturn));
+static void become_worker(uint32_t index, size_t b, const int sv[2], PyObject *hook)
 {
     PyOS_AfterFork_Child();
     close(sv[0]);
+    ad_hooks_worker_begin(hook);
     if (M.listen_fd >= 0)
         close(M.listen_fd);
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
@@ -93,9 +96,17 @@ static void spawn(uint32_t index)
     }
     /* Stale heartbeats of the slot's previous worker must not count. */
     memset(&ad_board->slot[b], 0, sizeof ad_board->slot[b]);
+    char err[1024];
+    PyObject *hook = ad_hooks_worker_new(index, ++M.age);
+    if (ad_hooks_pre_fork(hook, err, sizeof err) != 0) {
+        Py_XDECREF(hook);
+        ad_procs_halt(AD_EXIT_FAILURE, err);
+        return;
+    }
     int sv[2];
     if (ad_ctl_pair(sv) != 0) {
         tc_error("cannot start worker %u: control socket: %s", index, strerror(errno));
+        Py_XDECREF(hook);
         return;
     }
     /* Signals stay blocked across fork until the child has dropped the
@@ -109,7 +120,7 @@ static void spawn(uint32_t index)
     PyOS_BeforeFork();
     pid_t pid = fork();
     if (pid == 0)
-        become_worker(index, b, sv);
+        become_worker(index, b, sv, hook);
     int fork_errno = errno;
     PyOS_AfterFork_Parent();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -117,6 +128,7 @@ static void spawn(uint32_t index)
     if (pid < 0) {
         tc_error("cannot start worker %u: fork: %s", index, strerror(fork_errno));
         close(sv[0]);
+        Py_XDECREF(hook);
         return;
     }
     ad_proc *p = &ad_procs[b];
@@ -125,6 +137,8 @@ static void spawn(uint32_t index)
     p->index = index;
     p->ctl = sv[0];
     p->spawned_ms = ad_now_ms();
+    p->hook = hook;
+    ad_hooks_forked(hook, pid);
     tc_info("Booting worker with pid: %d", (int)pid);
 }
 
@@ -254,12 +268,26 @@ void ad_procs_reap(void)
         if (!p->retiring && p->index <= AD_MAX_WORKERS && now < p->spawned_ms + 1000)
             respawn_after[p->index] = now + 1000; /* crash loop: one fork per second */
         close(p->ctl);
+        PyObject *hook = p->hook;
         memset(p, 0, sizeof *p);
         p->ctl = -1;
+        char err[1024];
+        if (ad_hooks_child_exit(hook, err, sizeof err) != 0)
+            ad_procs_halt(AD_EXIT_FAILURE, err);
     }
 }
 
 /* ---- keeping the number, and the time ---- */
+
+void ad_procs_resize(uint32_t n)
+{
+    char err[1024];
+    uint32_t before = M.nworkers;
+    M.nworkers = n;
+    AD_STORE(ad_board->nworkers, n);
+    if (ad_hooks_nworkers_changed(n, before, err, sizeof err) != 0)
+        ad_procs_halt(AD_EXIT_FAILURE, err);
+}
 
 void ad_procs_manage(uint64_t now)
 {

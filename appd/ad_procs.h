@@ -1,6 +1,7 @@
 /* ad_procs.h: the master's table of worker processes and the state the
  * master's files share (M): forking a worker, the messages it sends on its
- * control socket, reaping and respawning, the --timeout watchdog, and which worker takes the next proxy connection.
+ * control socket, reaping and respawning, the --timeout watchdog, and
+ * which worker takes the next proxy connection.
  * The master is one thread: nothing here locks. */
 #ifndef TANDEM_AD_PROCS_H
 #define TANDEM_AD_PROCS_H
@@ -15,7 +16,7 @@ struct _object;
 
 /* A worker process as the master sees it.  ad_procs[] is indexed like the
  * scoreboard; a worker index (1..workers) maps to at most one non-retiring
- * proc of the current generation at a time. */
+ * proc at a time. */
 typedef struct {
     pid_t pid;      /* 0: free entry */
     uint32_t index; /* HELLO worker_index */
@@ -24,9 +25,10 @@ typedef struct {
     int retiring;   /* told to stop (TERM) or stopping by itself */
     int conns;      /* proxy connections handed and not yet closed */
     uint64_t spawned_ms;
-    uint64_t abort_ms;  /* timeout: SIGABRT sent at */
-    int killed;         /* SIGKILL sent */
-    char loaderr[1024]; /* AD_MSG_LOADERR text */
+    uint64_t abort_ms;    /* timeout: SIGABRT sent at */
+    int killed;           /* SIGKILL sent */
+    struct _object *hook; /* its Worker object for the server hooks, or NULL */
+    char loaderr[1024];   /* AD_MSG_LOADERR text */
 } ad_proc;
 
 extern ad_proc ad_procs[AD_BOARD_SLOTS];
@@ -37,6 +39,7 @@ typedef struct {
     int listen_fd;             /* -1 once closed (stopping) */
     struct _object *preloaded; /* --preload: the app, inherited by each fork */
     uint32_t nworkers;         /* the target (--workers, TTIN, TTOU) */
+    uint64_t age;              /* workers spawned so far (Gunicorn's worker.age) */
     int stopping;              /* 0 running, 1 graceful, 2 fast */
     uint64_t stop_deadline;    /* stopping workers are killed from then on */
     int halt_code;             /* non-zero: stopping because of it (ad_exit.h) */
@@ -57,12 +60,16 @@ void ad_procs_retire(ad_proc *p, int sig);
 void ad_procs_halt(int code, const char *line);
 
 /* Reaps every exited worker: logs how it ended, halts on boot and load
- * failures, and calls child_exit. */
+ * failures, and calls child_exit (halting when it raises). */
 void ad_procs_reap(void);
 /* Reads what p's worker said on its control socket. */
 void ad_procs_on_ctl(ad_proc *p);
-/* Starts a worker for each index without one, retires those above the
- * target, and says READY=1 (sd_notify) once they all serve. */
+/* A new target number of workers (TTIN, TTOU, reload), then
+ * nworkers_changed, which halts when it raises, as in Gunicorn. */
+void ad_procs_resize(uint32_t n);
+/* Starts a worker for each index without one (pre_fork first: halts when
+ * it raises), retires those above the target, and says READY=1
+ * (sd_notify) once they all serve. */
 void ad_procs_manage(uint64_t now);
 /* --timeout and the stop deadline: SIGABRT to hung workers, SIGKILL to
  * those that did not go. */
