@@ -38,6 +38,7 @@ typedef struct {
 } config_state;
 
 static config_state conf;
+static config_state before_reload; /* the file as it was, until a reload succeeds */
 
 /* ---- running the file ---- */
 
@@ -449,8 +450,10 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* Gunicorn runs the file from the working directory, first on sys.path. */
-    if (ad_python_start(args->argc, args->argv, err, errlen) || ad_python_path_cwd(err, errlen))
+    /* Gunicorn runs the file from the working directory, first on sys.path
+     * (once: a reload finds it there). */
+    if (!Py_IsInitialized() &&
+        (ad_python_start(args->argc, args->argv, err, errlen) || ad_python_path_cwd(err, errlen)))
         return -1;
     char *src, *path;
     int rc = run(location, &src, &path, err, errlen);
@@ -485,6 +488,40 @@ int ad_config_proxy_values(PyObject *dict)
             return -1;
     }
     return 0;
+}
+
+/* ---- reload ---- */
+
+static void state_free(config_state *c)
+{
+    free(c->location);
+    free(c->path);
+    Py_XDECREF(c->globals);
+    Py_XDECREF(c->hooks);
+    for (size_t i = 0; i < c->nproxy; i++) {
+        free(c->proxy[i].key);
+        tc_pyval_free(c->proxy[i].value);
+    }
+    free(c->proxy);
+    memset(c, 0, sizeof *c);
+}
+
+void ad_config_reload_begin(void)
+{
+    state_free(&before_reload);
+    before_reload = conf;
+    memset(&conf, 0, sizeof conf);
+}
+
+void ad_config_reload_end(int keep)
+{
+    if (keep) {
+        state_free(&before_reload);
+        return;
+    }
+    state_free(&conf);
+    conf = before_reload;
+    memset(&before_reload, 0, sizeof before_reload);
 }
 
 /* ---- export ---- */

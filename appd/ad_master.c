@@ -23,6 +23,7 @@
 #include "ad_proctitle.h"
 #include "ad_procs.h"
 #include "ad_python.h"
+#include "ad_reload.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_addr.h"
@@ -57,7 +58,6 @@ static void begin_stop(int how)
 
 static void on_signal(int sig)
 {
-    char err[1024];
     if (sig != SIGCHLD)
         tc_info("Handling signal: %s", ad_signal_name(sig));
     switch (sig) {
@@ -66,14 +66,9 @@ static void on_signal(int sig)
     case SIGINT:
     case SIGQUIT: begin_stop(2); break;
     case SIGHUP:
-        /* Fresh workers (re-importing the app unless --preload), old ones drain. */
-        tc_info("Hang up: Master");
-        if (ad_hooks_on_reload(err, sizeof err) != 0) {
-            ad_procs_halt(AD_EXIT_FAILURE, err);
-            break;
-        }
-        AD_STORE(ad_board->generation, AD_LOAD(ad_board->generation) + 1);
-        ad_procs_replace_all();
+        /* Fresh workers (re-importing the app unless --preload) replace
+         * the old ones as they become ready. */
+        ad_reload(bind_addr.text);
         break;
     case SIGTTIN:
         if (M.nworkers < AD_MAX_WORKERS)
@@ -255,6 +250,9 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     M.master_signals = master_signals;
     err[0] = '\0';
     ad_procs_init();
+    if (ad_reload_init(argc, argv) != 0)
+        tc_warn("cannot keep the command line and working directory (%s): SIGHUP will fail",
+                strerror(errno));
     int rc = setup(argc, argv, err, errlen);
     if (rc != AD_EXIT_OK || s->check_config) {
         cleanup();

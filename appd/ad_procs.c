@@ -48,12 +48,25 @@ static const char *sig_abbrev(int sig)
     return buf;
 }
 
+/* Serving, or booting to serve: not told to stop. */
+static int current(const ad_proc *p) { return p->pid && !p->retiring && p->gen == M.generation; }
+
 static ad_proc *active_for(uint32_t index)
 {
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (ad_procs[i].pid && !ad_procs[i].retiring && ad_procs[i].index == index)
+        if (current(&ad_procs[i]) && ad_procs[i].index == index)
             return &ad_procs[i];
     return NULL;
+}
+
+/* p of the current generation is ready: the older ones with its index go. */
+static void replaced(const ad_proc *p)
+{
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
+        ad_proc *o = &ad_procs[i];
+        if (o->pid && !o->retiring && o->gen != M.generation && o->index == p->index)
+            ad_procs_retire(o, SIGTERM);
+    }
 }
 
 int ad_procs_live(void)
@@ -136,6 +149,7 @@ static void spawn(uint32_t index)
     p->pid = pid;
     p->index = index;
     p->ctl = sv[0];
+    p->gen = M.generation;
     p->spawned_ms = ad_now_ms();
     p->hook = hook;
     ad_hooks_forked(hook, pid);
@@ -162,11 +176,14 @@ void ad_procs_halt(int code, const char *line)
             ad_procs_retire(&ad_procs[i], SIGTERM);
 }
 
-void ad_procs_replace_all(void)
+void ad_procs_new_generation(void)
 {
+    M.generation++;
+    AD_STORE(ad_board->generation, M.generation);
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (ad_procs[i].pid && !ad_procs[i].retiring)
+        if (ad_procs[i].pid && !ad_procs[i].retiring && !ad_procs[i].ready)
             ad_procs_retire(&ad_procs[i], SIGTERM);
+    notified = 0;
 }
 
 /* ---- what workers say, and how they end ---- */
@@ -186,6 +203,8 @@ void ad_procs_on_ctl(ad_proc *p)
         case AD_MSG_READY:
             p->ready = 1;
             boot_failures = 0;
+            if (p->gen == M.generation && !p->retiring)
+                replaced(p);
             break;
         case AD_MSG_CLOSED:
             if (n >= 5) {
@@ -303,7 +322,7 @@ void ad_procs_manage(uint64_t now)
     if (!notified) {
         uint32_t ready = 0;
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (ad_procs[i].pid && ad_procs[i].ready && !ad_procs[i].retiring)
+            if (current(&ad_procs[i]) && ad_procs[i].ready)
                 ready++;
         if (ready >= M.nworkers) {
             notified = 1;
@@ -375,6 +394,8 @@ int ad_procs_wait_ms(uint64_t now, int max)
 
 /* ---- connections ---- */
 
+/* The ready worker with the fewest connections, of the current generation
+ * when one is ready (during a reload the older ones serve until then). */
 static ad_proc *least_loaded(void)
 {
     ad_proc *best = NULL;
@@ -382,8 +403,11 @@ static ad_proc *least_loaded(void)
         ad_proc *p = &ad_procs[i];
         if (!p->pid || !p->ready || p->retiring)
             continue;
-        if (best == NULL || p->conns < best->conns ||
-            (p->conns == best->conns && p->index < best->index))
+        int newer = best && p->gen == M.generation && best->gen != M.generation;
+        int older = best && p->gen != M.generation && best->gen == M.generation;
+        if (best == NULL || newer ||
+            (!older &&
+             (p->conns < best->conns || (p->conns == best->conns && p->index < best->index))))
             best = p;
     }
     return best;

@@ -1,7 +1,7 @@
 /* ad_procs.h: the master's table of worker processes and the state the
  * master's files share (M): forking a worker, the messages it sends on its
- * control socket, reaping and respawning, the --timeout watchdog, and
- * which worker takes the next proxy connection.
+ * control socket, reaping and respawning, replacing a reloaded generation,
+ * the --timeout watchdog, and which worker takes the next proxy connection.
  * The master is one thread: nothing here locks. */
 #ifndef TANDEM_AD_PROCS_H
 #define TANDEM_AD_PROCS_H
@@ -16,10 +16,12 @@ struct _object;
 
 /* A worker process as the master sees it.  ad_procs[] is indexed like the
  * scoreboard; a worker index (1..workers) maps to at most one non-retiring
- * proc at a time. */
+ * proc of the current generation at a time (and, during a reload, to the
+ * older one it replaces). */
 typedef struct {
     pid_t pid;      /* 0: free entry */
     uint32_t index; /* HELLO worker_index */
+    uint32_t gen;   /* the reload generation it was started in */
     int ctl;        /* master's end of the control socketpair */
     int ready;      /* app loaded, serving */
     int retiring;   /* told to stop (TERM) or stopping by itself */
@@ -40,6 +42,7 @@ typedef struct {
     struct _object *preloaded; /* --preload: the app, inherited by each fork */
     uint32_t nworkers;         /* the target (--workers, TTIN, TTOU) */
     uint64_t age;              /* workers spawned so far (Gunicorn's worker.age) */
+    uint32_t generation;       /* bumped by each reload (HUP) */
     int stopping;              /* 0 running, 1 graceful, 2 fast */
     uint64_t stop_deadline;    /* stopping workers are killed from then on */
     int halt_code;             /* non-zero: stopping because of it (ad_exit.h) */
@@ -76,8 +79,11 @@ void ad_procs_manage(uint64_t now);
 void ad_procs_murder(uint64_t now);
 /* Milliseconds the master may sleep before a respawn is due (at most max). */
 int ad_procs_wait_ms(uint64_t now, int max);
-/* A reload (HUP): every worker is replaced, the old ones draining. */
-void ad_procs_replace_all(void);
+/* A reload (HUP): a new generation of workers starts.  Each older worker
+ * keeps serving until the new one with its index is ready, then drains;
+ * older ones still booting stop now.  READY=1 (sd_notify) follows once the
+ * new generation serves. */
+void ad_procs_new_generation(void);
 
 /* Whether a worker is ready for a connection; hands up to a batch of
  * pending connections from the listening socket to the least loaded ones. */

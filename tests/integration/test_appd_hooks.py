@@ -238,13 +238,20 @@ def test_ttin_ttou_call_nworkers_changed(hooked):
     assert [p[1] for p in h.lines("pre_fork")] == ["1", "2", "3"]
 
 
-def test_hup_calls_on_reload(hooked):
-    h = hooked()
+def test_hup_reloads_the_file_and_calls_on_reload(hooked):
+    h = hooked(workers=None, extra="\nworkers = 2\n")
     old = h.worker_pids()
+    with open(h.conf, "a") as f:
+        f.write("\nworkers = 3\n")
     h.proc.send_signal(signal.SIGHUP)
-    wait_for(lambda: len(h.worker_pids()) == 2 and not (h.worker_pids() & old), 20,
-             "two new workers after HUP")
-    assert h.lines("on_reload") == [[str(h.pid), "2", "2"]]
+    wait_for(lambda: len(h.worker_pids()) == 3 and not (h.worker_pids() & old), 20,
+             "three new workers after HUP")
+    master = str(h.pid)
+    assert h.lines("on_reload") == [[master, "3", "3"]]
+    assert h.lines("nworkers_changed")[-1] == [master, "3", "2", "3"]
+    # The old workers went after their replacements were ready.
+    wait_for(lambda: len(h.lines("child_exit")) >= 2, 15, "the old workers' child_exit")
+    assert {c[1] for c in h.lines("child_exit")} == {str(p) for p in old}
 
 
 def test_quit_calls_worker_int_then_worker_exit(hooked):
