@@ -203,6 +203,14 @@ int ad_hooks_child_exit(struct _object *worker, char *err, size_t errlen)
     return rc;
 }
 
+void ad_hooks_server_pids(pid_t reexec_pid, pid_t master_pid)
+{
+    if (server == NULL)
+        return;
+    set_attr(server, "reexec_pid", PyLong_FromLong((long)reexec_pid));
+    set_attr(server, "master_pid", PyLong_FromLong((long)master_pid));
+}
+
 void ad_hooks_pre_exec(void) { call(H_PRE_EXEC, &server, 1, NULL, 0); }
 
 void ad_hooks_on_exit(void) { call(H_ON_EXIT, &server, 1, NULL, 0); }

@@ -50,6 +50,9 @@ void ad_hooks_forked(struct _object *worker, pid_t pid);
 /* The worker exited: child_exit(server, worker), then the object is
  * dropped (worker may be NULL: nothing to do). */
 int ad_hooks_child_exit(struct _object *worker, char *err, size_t errlen);
+/* server.reexec_pid and server.master_pid: the master SIGUSR2 started,
+ * and the one that started this master (0 when none). */
+void ad_hooks_server_pids(pid_t reexec_pid, pid_t master_pid);
 /* Logged when they raise. */
 void ad_hooks_pre_exec(void);
 void ad_hooks_on_exit(void);

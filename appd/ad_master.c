@@ -23,6 +23,7 @@
 #include "ad_proctitle.h"
 #include "ad_procs.h"
 #include "ad_python.h"
+#include "ad_reexec.h"
 #include "ad_reload.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
@@ -31,13 +32,13 @@
 #include "tc_pidfile.h"
 #include "tc_sdlisten.h"
 
-static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
-                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGWINCH, 0 };
+static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP, SIGTTIN,
+                                      SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
 
 static tc_addr bind_addr;
 static struct stat sock_stat; /* our Unix socket file, to unlink only ours */
 static int sock_is_ours;
-static int pidfile_written;
+static char pidfile[4096]; /* written (ours to remove), or "" */
 
 /* ---- signals ---- */
 
@@ -78,6 +79,12 @@ static void on_signal(int sig)
         if (M.nworkers > 1)
             ad_procs_resize(M.nworkers - 1);
         break;
+    case SIGUSR2: ad_reexec(M.listen_fd); break;
+    case SIGWINCH:
+        /* Gunicorn stops its workers on WINCH only when daemonized, which
+         * tandem-appd never is: from a terminal it means a resize. */
+        tc_info("SIGWINCH ignored: not daemonized");
+        break;
     case SIGUSR1:
         tc_log_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
@@ -90,12 +97,37 @@ static void on_signal(int sig)
 
 /* ---- start and stop ---- */
 
+/* The Unix socket file is ours to remove at exit (if it is still the one). */
+static void own_socket_file(void)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
+    if (bind_addr.ss.ss_family == AF_UNIX && sun->sun_path[0] &&
+        stat(sun->sun_path, &sock_stat) == 0)
+        sock_is_ours = 1;
+}
+
+/* The old master is gone: its pid file and socket file are this one's. */
+static void take_over(void)
+{
+    char why[512];
+    if (pidfile[0] && M.s->pidfile && *M.s->pidfile) {
+        if (tc_pidfile_write(M.s->pidfile, why, sizeof why) == 0) {
+            tc_pidfile_remove(pidfile);
+            snprintf(pidfile, sizeof pidfile, "%s", M.s->pidfile);
+        } else {
+            tc_error("cannot take over the pid file: %s", why);
+        }
+    }
+    own_socket_file();
+}
+
 static void cleanup(void)
 {
     if (M.listen_fd >= 0)
         close(M.listen_fd);
     M.listen_fd = -1;
-    if (sock_is_ours) {
+    /* A new master (USR2) serves on the same socket file. */
+    if (sock_is_ours && ad_reexec_child() == 0) {
         const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
         struct stat st;
         /* Only if it is still the file we made (a successor may own the path). */
@@ -104,9 +136,9 @@ static void cleanup(void)
             unlink(sun->sun_path);
         sock_is_ours = 0;
     }
-    if (pidfile_written) {
-        tc_pidfile_remove(M.s->pidfile);
-        pidfile_written = 0;
+    if (pidfile[0]) {
+        tc_pidfile_remove(pidfile);
+        pidfile[0] = '\0';
     }
 }
 
@@ -118,8 +150,10 @@ static int setup_python(int argc, char **argv, char *err, size_t errlen)
     if (ad_python_init(S, argc, argv, err, errlen) != 0)
         return AD_EXIT_FAILURE;
     M.nworkers = (uint32_t)S->workers;
-    if (ad_hooks_setup(S, bind_addr.text, err, errlen) != 0 ||
-        ad_hooks_nworkers_changed(M.nworkers, 0, err, errlen) != 0)
+    if (ad_hooks_setup(S, bind_addr.text, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    ad_hooks_server_pids(0, ad_reexec_parent());
+    if (ad_hooks_nworkers_changed(M.nworkers, 0, err, errlen) != 0)
         return AD_EXIT_FAILURE;
     if (S->preload_app) {
         /* With --preload the workers inherit the imported app (copy-on-write);
@@ -141,18 +175,17 @@ static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
     if (tc_sdlisten_unclaimed(sd, err, errlen) != 0 ||
         (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
         return AD_EXIT_FAILURE;
-    if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
-        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
-            sock_is_ours = 1;
-    }
+    if (bind_addr.fd < 0)
+        own_socket_file();
     if (S->pidfile && *S->pidfile) {
-        char why[512];
-        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
+        /* A master USR2 started writes NAME.2 until it is promoted. */
+        char why[512], name[sizeof pidfile];
+        snprintf(name, sizeof name, "%s%s", S->pidfile, ad_reexec_parent() ? ".2" : "");
+        if (tc_pidfile_write(name, why, sizeof why) != 0) {
             snprintf(err, errlen, "pid file %s", why);
             return AD_EXIT_FAILURE;
         }
-        pidfile_written = 1;
+        snprintf(pidfile, sizeof pidfile, "%s", name);
     }
     if (ad_scoreboard_create() != 0) {
         snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
@@ -250,6 +283,7 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     M.master_signals = master_signals;
     err[0] = '\0';
     ad_procs_init();
+    ad_reexec_init();
     if (ad_reload_init(argc, argv) != 0)
         tc_warn("cannot keep the command line and working directory (%s): SIGHUP will fail",
                 strerror(errno));
@@ -278,6 +312,8 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
         ad_procs_reap();
         ad_procs_manage(now);
         ad_procs_murder(now);
+        if (ad_reexec_promoted())
+            take_over();
         if (M.stopping && ad_procs_live() == 0)
             break;
         serve_once(sigfd);

@@ -18,6 +18,7 @@
 #include "ad_exit.h"
 #include "ad_hooks.h"
 #include "ad_procs.h"
+#include "ad_reexec.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_log.h"
@@ -267,8 +268,10 @@ void ad_procs_reap(void)
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         ad_proc *p = find_pid(pid);
-        if (p == NULL)
+        if (p == NULL) {
+            ad_reexec_reaped(pid, status);
             continue;
+        }
         ad_procs_on_ctl(p); /* a load error may still be queued */
         uint64_t now = ad_now_ms();
         int was_ready = p->ready;

@@ -396,3 +396,23 @@ def test_ssl_context_is_refused_with_the_reason(tmp_path, daemon):
     assert r.returncode == 2
     err = r.stderr.decode()
     assert "gunicorn.conf.py:3: ssl_context: tandem-proxy does TLS in C" in err, err
+
+
+def test_usr2_calls_pre_exec_in_the_child_before_it_executes(hooked):
+    conf = HOOKS + '''
+def pre_exec(server):
+    _w("pre_exec", os.getpid(), server.pid, os.getppid())
+'''
+    h = hooked(conf=conf)
+    h.proc.send_signal(signal.SIGUSR2)
+    pre = h.wait_lines("pre_exec", 1)
+    new = int(pre[0][0])
+    try:
+        assert pre == [[str(new), str(h.pid), str(h.pid)]]   # the fork of this master
+        # The new master runs the file's hooks too, knowing its parent.
+        wait_for(lambda: [l for l in h.lines("on_starting") if l[0] == str(new)], 30,
+                 "the new master's on_starting")
+    finally:
+        os.kill(new, signal.SIGQUIT)
+        wait_for(lambda: not os.path.exists("/proc/%d" % new) or
+                 open("/proc/%d/stat" % new).read().split()[2] == "Z", 30, "the new master")

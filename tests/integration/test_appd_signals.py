@@ -177,3 +177,61 @@ def test_winch_is_ignored(conf_appd):
     wait_for(lambda: "Handling signal: winch" in a.output(), 10, "the master to see it")
     assert a.workers() == old and a.proc.poll() is None
     assert ac.get(a.sock, "/").body == b"hello"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _new_master(old):
+    """The master USR2 started: the old master's child that has workers."""
+    for pid in children(old):
+        if children(pid):
+            return pid
+    return None
+
+
+def test_usr2_starts_a_new_master_and_term_to_the_old_one_promotes_it(conf_appd, tmp_path):
+    pidfile = str(tmp_path / "appd.pid")
+    a = conf_appd("workers = 2\n", "--pid", pidfile)
+    wait_for(lambda: len(a.workers()) == 2, 20, "two workers")
+    old_workers = a.workers()
+    a.proc.send_signal(signal.SIGUSR2)
+    new = wait_for(lambda: _new_master(a.proc.pid), 30, "the new master and its workers")
+    try:
+        wait_for(lambda: len(children(new)) == 2, 30, "the new master's two workers")
+        assert open(pidfile + ".2").read().strip() == str(new)
+        assert open(pidfile).read().strip() == str(a.proc.pid)
+        # Both serve: the old workers are still there, and dialing reaches
+        # the new master's workers too (the socket is shared).
+        assert old_workers <= set(children(a.proc.pid))
+        new_workers = set(children(new))
+        seen = set()
+        for _ in range(200):
+            with ac.Conn(a.sock) as c:
+                seen.add(c.pid)
+            if seen & new_workers:
+                break
+        assert seen & new_workers, "no connection reached the new master's workers"
+        # A second USR2 is refused while a new master runs.
+        a.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: "USR2 ignored: a new master" in a.output(), 10, "the refusal")
+
+        a.proc.send_signal(signal.SIGTERM)       # the old master goes...
+        assert a.proc.wait(30) == 0
+        wait_for(lambda: "Master has been promoted" in a.output(), 10, "the promotion")
+        assert os.path.exists(a.sock)           # ...and leaves the socket to the new one
+        wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip() == str(new),
+                 10, "the pid file taken over")
+        assert not os.path.exists(pidfile + ".2")
+        assert ac.get(a.sock, "/").body == b"hello"
+    finally:
+        if _alive(new):
+            os.kill(new, signal.SIGTERM)
+            wait_for(lambda: not _alive(new), 30, "the new master to stop")
+    assert not os.path.exists(a.sock)           # promoted, it removes its socket file
+    assert not os.path.exists(pidfile)
