@@ -123,6 +123,8 @@ static void keep_fixed(ad_settings *ns)
     char changed[256] = "";
     for (const char *const *k = fixed_keys; *k; k++) {
         const tc_opt *o = tc_opt_find_key(ad_settings_table, *k);
+        if (o == NULL)
+            continue;
         char *was = literal(o, M.s), *now = literal(o, ns);
         if (was && now && strcmp(was, now) != 0) {
             size_t n = strlen(changed);

@@ -40,11 +40,11 @@ static int readable(const char *flag, const char *path, char *err, size_t errlen
     return 0;
 }
 
-SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
+static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *files, char *err, size_t errlen)
 {
     char why[256];
-    if (readable("--certfile", cfg->certfile, err, errlen) < 0 ||
-        readable("--keyfile", cfg->keyfile, err, errlen) < 0)
+    if (readable("--certfile", files->certfile, err, errlen) < 0 ||
+        readable("--keyfile", files->keyfile, err, errlen) < 0)
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -58,27 +58,27 @@ SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->certfile) != 1) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, files->certfile) != 1) {
         openssl_reason(why, sizeof why);
-        snprintf(err, errlen, "--certfile %s: %s", cfg->certfile, why);
+        snprintf(err, errlen, "--certfile %s: %s", files->certfile, why);
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->keyfile, SSL_FILETYPE_PEM) != 1) {
+    if (SSL_CTX_use_PrivateKey_file(ctx, files->keyfile, SSL_FILETYPE_PEM) != 1) {
         unsigned long e = ERR_peek_last_error();
         ERR_clear_error();
         if (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
-            snprintf(err, errlen, "--keyfile %s does not match --certfile %s", cfg->keyfile,
-                     cfg->certfile);
+            snprintf(err, errlen, "--keyfile %s does not match --certfile %s", files->keyfile,
+                     files->certfile);
         else {
-            snprintf(err, errlen, "--keyfile %s: %s", cfg->keyfile,
+            snprintf(err, errlen, "--keyfile %s: %s", files->keyfile,
                      ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "cannot load key");
         }
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        snprintf(err, errlen, "--keyfile %s does not match --certfile %s", cfg->keyfile,
-                 cfg->certfile);
+        snprintf(err, errlen, "--keyfile %s does not match --certfile %s", files->keyfile,
+                 files->certfile);
         goto fail;
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)cfg);
@@ -86,4 +86,15 @@ SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
+{
+    return ctx_new(cfg, cfg, err, errlen);
+}
+
+SSL_CTX *px_tls_ctx_reload(const px_settings *cfg, const px_settings *files, char *err,
+                           size_t errlen)
+{
+    return ctx_new(cfg, files, err, errlen);
 }

@@ -10,5 +10,9 @@
  * in cfg's protocol order.  cfg must outlive the context.  NULL with one
  * line in err naming the file and the cause. */
 SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen);
+/* The same with files' certificate and key, and cfg's ALPN (a reload:
+ * files may be freed once it returns). */
+SSL_CTX *px_tls_ctx_reload(const px_settings *cfg, const px_settings *files, char *err,
+                           size_t errlen);
 
 #endif
