@@ -295,6 +295,8 @@ static void fail_boot(int code, const char *line)
     _exit(code);
 }
 
+void ad_worker_fail_app(const char *line) { fail_boot(AD_EXIT_APP_LOAD, line); }
+
 static void setup_process(uint32_t board, int ctl, const ad_settings *s)
 {
     ctl_fd = ctl;
@@ -359,9 +361,11 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     setup_state(s, index);
 
     char line[1024];
-    /* Gunicorn's: post_fork before the app is loaded, post_worker_init
-     * once it is and the class is set up; either raising fails the boot. */
+    /* Gunicorn's: post_fork before the class is prepared and the app
+     * loaded, post_worker_init once both are; either raising fails the boot. */
     if (ad_hooks_post_fork(line, sizeof line) != 0)
+        fail_booted(AD_EXIT_BOOT, NULL);
+    if (W.wc->prepare(s) != 0)
         fail_booted(AD_EXIT_BOOT, NULL);
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
     if (app == NULL)

@@ -25,6 +25,10 @@ static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
         PyErr_SetString(PyExc_ValueError, "wsgi.input used after its request finished");
         return NULL;
     }
+    /* A WebSocket request has no body: its stream stays open only for the
+     * messages that would follow a 101, which WSGI never sends. */
+    if (s->req.flags & TP_REQ_WEBSOCKET)
+        return PyBytes_FromStringAndSize(NULL, 0);
     size_t hint;
     if (nl)
         hint = 256;
@@ -64,9 +68,8 @@ static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
         }
         if (n > 0)
             continue;
-        Py_BEGIN_ALLOW_THREADS ad_stream_body_wait(s, self->gen);
-        Py_END_ALLOW_THREADS if (self->s != s)
-        {
+        wsgi_wait->body_wait(s, self->gen);
+        if (self->s != s) {
             /* Its request finished while we waited (another thread of the
              * app read on): the pooled stream may now be another request's. */
             Py_DECREF(buf);

@@ -294,38 +294,31 @@ static int flag_error(const tc_conf_space *sp, const char *arg, int shared, char
     return -1;
 }
 
+typedef struct {
+    const tc_conf_space *sp;
+    tc_conf_args *out;
+} cli_ctx;
+
+static int cli_visit(void *ctx, const tc_opt *o, const char *arg, const char *value, char *err,
+                     size_t errlen)
+{
+    cli_ctx *c = ctx;
+    if (o == NULL)
+        return flag_error(c->sp, arg, 0, err, errlen);
+    if (add_arg(c->out, o, value) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int tc_conf_collect_cli(const tc_conf_space *sp, int argc, char **argv, tc_conf_args *out,
                         char **positionals, int max_pos, int *npos, char *err, size_t errlen)
 {
-    int options_done = 0;
     memset(out, 0, sizeof *out);
-    *npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = 1;
-            continue;
-        }
-        if (options_done || arg[0] != '-' || arg[1] == '\0') {
-            if (*npos >= max_pos) {
-                snprintf(err, errlen, "unexpected argument '%s'", arg);
-                return -1;
-            }
-            positionals[(*npos)++] = argv[i];
-            continue;
-        }
-        const tc_opt *o = tc_opt_find_flag(sp->table, arg);
-        if (o == NULL)
-            return flag_error(sp, arg, 0, err, errlen);
-        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen))
-            return -1;
-        if (add_arg(out, o, value))
-            goto oom;
-    }
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-    return -1;
+    cli_ctx c = { sp, out };
+    return tc_opt_walk_argv(sp->table, argc, argv, cli_visit, &c, positionals, max_pos, npos, err,
+                            errlen);
 }
 
 static int collect_words(const tc_conf_space *sp, int argc, char **argv, tc_conf_args *out,

@@ -314,8 +314,8 @@ int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char
     return 0;
 }
 
-int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
-                      char **positionals, int max_pos, int *npos, char *err, size_t errlen)
+int tc_opt_walk_argv(const tc_opt *table, int argc, char **argv, tc_opt_visit visit, void *ctx,
+                     char **positionals, int max_pos, int *npos, char *err, size_t errlen)
 {
     int options_done = 0;
     *npos = 0;
@@ -334,17 +334,30 @@ int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv
             continue;
         }
         const tc_opt *o = tc_opt_find_flag(table, arg);
-        if (o == NULL) {
-            snprintf(err, errlen, "unrecognized option '%s' (see --help)", arg);
+        const char *value = NULL;
+        if (o && tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0)
             return -1;
-        }
-        const char *value;
-        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0)
-            return -1;
-        if (tc_opt_set(o, settings, value, err, errlen) != 0)
+        if (visit(ctx, o, arg, value, err, errlen) != 0)
             return -1;
     }
     return 0;
+}
+
+static int set_visit(void *settings, const tc_opt *o, const char *arg, const char *value, char *err,
+                     size_t errlen)
+{
+    if (o == NULL) {
+        snprintf(err, errlen, "unrecognized option '%s' (see --help)", arg);
+        return -1;
+    }
+    return tc_opt_set(o, settings, value, err, errlen);
+}
+
+int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
+                      char **positionals, int max_pos, int *npos, char *err, size_t errlen)
+{
+    return tc_opt_walk_argv(table, argc, argv, set_visit, settings, positionals, max_pos, npos, err,
+                            errlen);
 }
 
 int tc_opt_asks(int argc, char **argv, const char *s, const char *l)

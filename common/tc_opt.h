@@ -66,6 +66,23 @@ struct tc_opt {
         .key = NULL \
     }
 
+/* Rows for a settings struct T, the way the daemons' tables write them
+ * (T's field f, config key k, long flag fl, short flag sh, default d, help h). */
+/* clang-format off */
+#define TC_OPT_INT_ROW(T, k, fl, sh, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = offsetof(T, f), \
+      .min = lo, .max = hi, .def = d, .metavar = "INT", .help = h }
+#define TC_OPT_STR_ROW(T, k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = offsetof(T, f), \
+      .def = d, .metavar = mv, .help = h }
+#define TC_OPT_LIST_ROW(T, k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_LIST, .offset = offsetof(T, f), \
+      .def = d, .metavar = mv, .help = h }
+#define TC_OPT_BOOL_ROW(T, k, fl, f, h) \
+    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = offsetof(T, f), .def = "false", \
+      .help = h }
+/* clang-format on */
+
 int tc_strlist_add(tc_strlist *l, const char *item); /* copies item */
 void tc_strlist_free(tc_strlist *l);
 
@@ -92,10 +109,20 @@ const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key);
  * then *i moves past it); a boolean's is "true" unless "--x=v" says. */
 int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value, char *err,
                       size_t errlen);
-/* Parses argv[1..argc).  Options and positionals may mix (like Gunicorn's
- * argparse); "--" ends options.  Positionals are returned in order in
- * positionals (caller's array of max_pos; more is an error).  "-h/--help" and
- * "-v/--version" are not handled here: check for them first. */
+/* What tc_opt_walk_argv does with each option: o is its row (NULL when the
+ * table has none; value is NULL then), arg the option as given.  0 goes
+ * on, -1 stops the walk with err set. */
+typedef int (*tc_opt_visit)(void *ctx, const tc_opt *o, const char *arg, const char *value,
+                            char *err, size_t errlen);
+/* Walks argv[1..argc) the way Gunicorn's argparse reads it: options and
+ * positionals may mix, "--" ends options.  Each option (with its value) goes
+ * to visit; positionals are returned in order in positionals (caller's array
+ * of max_pos; more is an error).  "-h/--help" and "-v/--version" are not
+ * handled here: check for them first. */
+int tc_opt_walk_argv(const tc_opt *table, int argc, char **argv, tc_opt_visit visit, void *ctx,
+                     char **positionals, int max_pos, int *npos, char *err, size_t errlen);
+/* tc_opt_walk_argv setting each option into settings; an unknown one is an
+ * error. */
 int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
                       char **positionals, int max_pos, int *npos, char *err, size_t errlen);
 

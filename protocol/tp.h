@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_VERSION 1
+#define TP_VERSION 2
 
 /* Frame header: 12 bytes, network byte order.
  *   u32 length     payload bytes that follow the header
@@ -43,13 +43,17 @@ enum tp_frame_type {
     TP_FRAME_CREDIT = 0x09,        /* either way: u32 more bytes of DATA allowed */
     TP_FRAME_PING = 0x0a,          /* either way, stream 0: 8 opaque bytes, ACK flag */
     TP_FRAME_DRAIN = 0x0b,         /* either way, stream 0: no new streams, finish the open ones */
-    TP_FRAME_MAX_ = 0x0b
+    TP_FRAME_WS_CLOSE = 0x0c,      /* either way, after a 101: u16 code, reason; ends a direction */
+    TP_FRAME_MAX_ = 0x0c
 };
 
 enum tp_flag {
     TP_FLAG_END_STREAM =
         0x01, /* REQUEST_HEAD/REQUEST_DATA/RESPONSE_HEAD/RESPONSE_DATA: last frame of this direction */
     TP_FLAG_ACK = 0x02, /* PING: this is the answer */
+    /* REQUEST_DATA/RESPONSE_DATA after a 101 (WebSocket messages): */
+    TP_FLAG_TEXT = 0x04,        /* on every frame of a text message */
+    TP_FLAG_MESSAGE_END = 0x08, /* this frame completes a message */
 };
 
 /* RESET reasons (u32).  Numbered like HTTP/2 error codes where one exists so
@@ -164,6 +168,7 @@ enum tp_req_flag {
     TP_REQ_EXPECT_CONTINUE = 0x04, /* client waits for 100-continue (proxy answers it) */
     TP_REQ_TE_TRAILERS = 0x08,     /* client accepts trailers */
     TP_REQ_EARLY_HINTS = 0x10,     /* client can receive 1xx (HTTP/1.1 or h2) */
+    TP_REQ_WEBSOCKET = 0x20, /* the client asked for a WebSocket (Upgrade or extended CONNECT) */
 };
 
 typedef struct {
@@ -201,7 +206,8 @@ int tp_decode_request_head(const uint8_t *payload, size_t len, tp_request_head *
                            tp_header *hdrs, uint32_t max_hdrs);
 
 /* ---- RESPONSE_INFO / RESPONSE_HEAD / TRAILERS ----
- * status is 100..199 for INFO, 200..999 for HEAD (checked), 0 for TRAILERS. */
+ * status is 100..199 for INFO, 101 or 200..999 for HEAD (checked; 101 accepts
+ * a WEBSOCKET request), 0 for TRAILERS. */
 typedef struct {
     uint16_t status;
     uint32_t nheaders;
@@ -249,6 +255,16 @@ int tp_decode_credit(const uint8_t *payload, size_t len, uint32_t *out);
  * tp_response_head_size takes the frame type: TRAILERS carry no status. */
 uint64_t tp_request_head_size(const tp_request_head *h);
 uint64_t tp_response_head_size(uint8_t type, const tp_response_head *h);
+
+/* ---- WS_CLOSE (version 2), stream > 0, after a 101 ----
+ * u16 close code (1000..4999), then the reason: at most TP_WS_REASON_MAX
+ * bytes of UTF-8 (the sender checks the encoding; the codec only the
+ * length).  The final frame of its sender's direction. */
+#define TP_WS_REASON_MAX 123u
+int tp_encode_ws_close(tp_buf *b, uint32_t stream, uint16_t code, const uint8_t *reason,
+                       uint32_t len);
+/* *reason points into payload. */
+int tp_decode_ws_close(const uint8_t *payload, size_t len, uint16_t *code, tp_str *reason);
 
 /* "NO_ERROR", ..., "TIMEOUT", "UNKNOWN": for logs. */
 const char *tp_reset_reason_name(uint32_t reason);

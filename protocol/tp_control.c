@@ -1,4 +1,4 @@
-/* tp_control.c: the fixed-size frames (HELLO, RESET, CREDIT, PING, DRAIN) and
+/* tp_control.c: the fixed-size frames (HELLO, RESET, CREDIT, PING, DRAIN), WS_CLOSE and
  * DATA headers, whose bodies the caller writes itself so they are never copied. */
 #include "tp_wire.h"
 
@@ -169,4 +169,39 @@ void tp_data_header(uint8_t out[TP_HEADER_SIZE], uint8_t type, uint32_t stream, 
     tp_frame_header fh = { n, type, flags, stream };
 
     tp_frame_header_encode(out, &fh);
+}
+
+/* ---- WS_CLOSE ---- */
+
+/* Codes a close may carry on the wire: RFC 6455's range.  Which of them a
+ * WebSocket peer may see is the proxy's business (1005 says "no code"). */
+static int tp_ws_code_ok(uint16_t code) { return code >= 1000 && code <= 4999; }
+
+int tp_encode_ws_close(tp_buf *b, uint32_t stream, uint16_t code, const uint8_t *reason,
+                       uint32_t len)
+{
+    tp_frame_header fh = { 2 + len, TP_FRAME_WS_CLOSE, 0, stream };
+    uint8_t *p;
+    int rc;
+
+    if (len > TP_WS_REASON_MAX || (len && !reason))
+        return TP_E_TOO_BIG;
+    if (!tp_ws_code_ok(code))
+        return TP_E_VALUE;
+    rc = tp_frame_start(b, &fh, &p);
+    if (rc == TP_OK)
+        tp_store_bytes(tp_store16(p, code), reason, len);
+    return rc;
+}
+
+int tp_decode_ws_close(const uint8_t *payload, size_t len, uint16_t *code, tp_str *reason)
+{
+    if (len < 2)
+        return TP_E_TRUNCATED;
+    if (len > 2 + TP_WS_REASON_MAX)
+        return TP_E_TRAILING;
+    *code = tp_load16(payload);
+    reason->ptr = payload + 2;
+    reason->len = (uint32_t)(len - 2);
+    return tp_ws_code_ok(*code) ? TP_OK : TP_E_VALUE;
 }

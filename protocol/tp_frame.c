@@ -2,6 +2,10 @@
  * (one table, used by decoder and encoders alike), and names for logs. */
 #include "tp_wire.h"
 
+/* DATA flags: END_STREAM, and the message flags that only mean something
+ * after a 101 (the receiver checks that; the codec only the bits). */
+#define TP_DATA_FLAGS (TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END)
+
 struct tp_type_rule {
     const char *name;
     uint8_t flags;   /* flags allowed for the type */
@@ -12,15 +16,16 @@ struct tp_type_rule {
 static const struct tp_type_rule tp_rules[TP_FRAME_MAX_ + 1] = {
     [TP_FRAME_HELLO] = { "HELLO", 0, 1, TP_HELLO_SIZE },
     [TP_FRAME_REQUEST_HEAD] = { "REQUEST_HEAD", TP_FLAG_END_STREAM, 0, 0 },
-    [TP_FRAME_REQUEST_DATA] = { "REQUEST_DATA", TP_FLAG_END_STREAM, 0, 0 },
+    [TP_FRAME_REQUEST_DATA] = { "REQUEST_DATA", TP_DATA_FLAGS, 0, 0 },
     [TP_FRAME_RESPONSE_INFO] = { "RESPONSE_INFO", 0, 0, 0 },
     [TP_FRAME_RESPONSE_HEAD] = { "RESPONSE_HEAD", TP_FLAG_END_STREAM, 0, 0 },
-    [TP_FRAME_RESPONSE_DATA] = { "RESPONSE_DATA", TP_FLAG_END_STREAM, 0, 0 },
+    [TP_FRAME_RESPONSE_DATA] = { "RESPONSE_DATA", TP_DATA_FLAGS, 0, 0 },
     [TP_FRAME_TRAILERS] = { "TRAILERS", 0, 0, 0 },
     [TP_FRAME_RESET] = { "RESET", 0, 0, 4 },
     [TP_FRAME_CREDIT] = { "CREDIT", 0, 0, 4 },
     [TP_FRAME_PING] = { "PING", TP_FLAG_ACK, 1, 8 },
     [TP_FRAME_DRAIN] = { "DRAIN", 0, 1, 4 },
+    [TP_FRAME_WS_CLOSE] = { "WS_CLOSE", 0, 0, 0 },
 };
 
 static const struct tp_type_rule *tp_rule(uint8_t type)

@@ -6,7 +6,7 @@
 
 #define TP_REQ_KNOWN_FLAGS                                                            \
     (TP_REQ_TLS | TP_REQ_HAS_PRIORITY | TP_REQ_EXPECT_CONTINUE | TP_REQ_TE_TRAILERS | \
-     TP_REQ_EARLY_HINTS)
+     TP_REQ_EARLY_HINTS | TP_REQ_WEBSOCKET)
 /* RFC 7540 stream ids, and so dependencies, are 31 bits. */
 #define TP_H2_MAX_STREAM 0x7fffffffu
 

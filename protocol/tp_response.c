@@ -10,7 +10,7 @@ static int tp_resp_status_ok(uint8_t type, uint16_t status)
 {
     switch (type) {
     case TP_FRAME_RESPONSE_INFO: return status >= 100 && status <= 199;
-    case TP_FRAME_RESPONSE_HEAD: return status >= 200 && status <= 999;
+    case TP_FRAME_RESPONSE_HEAD: return status == 101 || (status >= 200 && status <= 999);
     default: return status == 0;
     }
 }

@@ -2,15 +2,20 @@
 # project's parser, upstream pool to tandem-appd).
 # libpxcore.a holds the parts that need no event loop, TLS or nghttp2
 # (settings, trusted peers, priority, queue, balancer, header helpers, the
-# HTTP/1 parser), so the unit tests and tandem(1) link them as they are.
+# HTTP/1 parser, the WebSocket framing), so the unit tests and tandem(1) link them as they are.
 
 # The HTTP/1 parser's one file list: the libFuzzer target (tests/fuzz) compiles
 # these sources itself so its coverage instrumentation sees them.
 PX_H1_SOURCES = proxy/h1/h1_parser.c proxy/h1/h1_fields.c proxy/h1/h1_lex.c \
 	proxy/h1/h1_chunked.c proxy/h1/h1_internal.h proxy/h1/h1_parser.h
 
-# proxy/ holds the generic core; proxy/h1/ and proxy/h2/ the protocols.
-PX_CPPFLAGS = -I$(top_srcdir)/proxy -I$(top_srcdir)/proxy/h1 -I$(top_srcdir)/proxy/h2
+# The WebSocket framing and UTF-8 check: pure, fuzzed and unit-tested like
+# the HTTP/1 parser, so listed once here too.
+PX_WS_SOURCES = proxy/ws/ws_frame.c proxy/ws/ws_frame.h proxy/ws/ws_utf8.c proxy/ws/ws_utf8.h
+
+# proxy/ holds the generic core; proxy/h1/, proxy/h2/ and proxy/ws/ the protocols.
+PX_CPPFLAGS = -I$(top_srcdir)/proxy -I$(top_srcdir)/proxy/h1 -I$(top_srcdir)/proxy/h2 \
+	-I$(top_srcdir)/proxy/ws
 
 noinst_LIBRARIES += proxy/libpxcore.a
 proxy_libpxcore_a_SOURCES = \
@@ -22,7 +27,7 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
 	proxy/px_idmap.c proxy/px_idmap.h \
-	$(PX_H1_SOURCES)
+	$(PX_H1_SOURCES) $(PX_WS_SOURCES)
 # px_config.c reads appd's table too: a config file holds both daemons' names.
 proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread
@@ -37,14 +42,17 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_reload.c proxy/px_reload.h \
 	proxy/px_proto.c proxy/px_proto.h \
 	proxy/px_conn.c proxy/px_conn.h \
-	proxy/px_stream.c proxy/px_stream.h \
+	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c \
+	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
 	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h \
 	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \
-	proxy/h2/h2c.c proxy/h2/h2c.h
+	proxy/h2/h2c.c proxy/h2/h2c.h proxy/h2/h2_websocket.c \
+	proxy/ws/ws_handshake.c proxy/ws/ws_handshake.h \
+	proxy/ws/ws_session.c proxy/ws/ws_session.h proxy/ws/ws_conn.c proxy/ws/ws_conn.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 proxy_tandem_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(NGHTTP2_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 proxy_tandem_proxy_LDADD = proxy/libpxcore.a appd/libappdcore.a protocol/libtandemproto.a \

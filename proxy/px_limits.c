@@ -43,6 +43,10 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->h2_max_header_list = (uint32_t)cfg->http2_max_header_list_size;
     l->max_fields = (uint32_t)cfg->limit_request_fields;
     l->max_field_size = (uint32_t)cfg->limit_request_field_size;
+
+    l->ws_max_message = (uint64_t)cfg->websocket_max_message_size;
+    l->ws_ping_interval_s = cfg->websocket_ping_interval;
+    l->ws_ping_timeout_s = cfg->websocket_ping_timeout;
 }
 
 /* libevent keeps at most 256 common timeouts per base, and reloads that
@@ -66,5 +70,7 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_keepalive = timer(base, l->keepalive_s, &l->tv_plain[1]);
     l->tv_queue = timer(base, l->queue_timeout_s, &l->tv_plain[2]);
     l->tv_linger = timer(base, PX_LINGER_S, &l->tv_plain[3]);
+    l->tv_ws_ping = timer(base, l->ws_ping_interval_s, &l->tv_plain[4]);
+    l->tv_ws_answer = timer(base, l->ws_ping_timeout_s, &l->tv_plain[5]);
     return 0;
 }

@@ -32,7 +32,7 @@ typedef struct px_limits {
      * filled by px_limits_bind (libevent common timeouts: O(1) insertion;
      * plain ones, kept in tv_plain, when the base has no more of those). */
     const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger;
-    struct timeval tv_plain[4];
+    struct timeval tv_plain[6]; /* also for tv_ws_ping and tv_ws_answer below */
 
     /* HTTP/1 */
     px_h1_limits h1;            /* request line, fields, field size, whole head */
@@ -50,6 +50,12 @@ typedef struct px_limits {
     /* limit_request_fields and limit_request_field_size for h2 heads (0 = no limit) */
     uint32_t max_fields;
     uint32_t max_field_size;
+
+    /* WebSockets */
+    uint64_t ws_max_message; /* a client message's payload, bytes */
+    long long ws_ping_interval_s, ws_ping_timeout_s;
+    const struct timeval *tv_ws_ping;   /* silence before a ping (NULL = off) */
+    const struct timeval *tv_ws_answer; /* a ping's or a Close's answer */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

@@ -4,6 +4,7 @@
 #include "px_settings.h"
 #include "h1_conn.h"
 #include "h2_conn.h"
+#include "ws_conn.h"
 
 #include <string.h>
 
@@ -14,6 +15,8 @@ static const struct {
 } protocols[] = {
     [PX_PROTO_H1] = { &px_h1_conn_ops, sizeof(px_h1_conn), "http/1.1" },
     [PX_PROTO_H2] = { &px_h2_conn_ops, sizeof(px_h2_conn), "h2" },
+    /* Reached only by an HTTP/1.1 Upgrade (a 101), never by ALPN. */
+    [PX_PROTO_WS] = { &px_ws_conn_ops, sizeof(px_ws_conn), NULL },
 };
 
 #define NPROTOCOLS (sizeof protocols / sizeof protocols[0])

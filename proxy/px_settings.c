@@ -12,15 +12,9 @@
 #define OFF(f) offsetof(px_settings, f)
 /* One row per setting, laid out by hand. */
 /* clang-format off */
-#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
-      .max = hi, .def = d, .metavar = "INT", .help = h }
-#define STR_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
-#define LIST_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_LIST, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
+#define INT_ROW(...) TC_OPT_INT_ROW(px_settings, __VA_ARGS__)
+#define STR_ROW(...) TC_OPT_STR_ROW(px_settings, __VA_ARGS__)
+#define LIST_ROW(...) TC_OPT_LIST_ROW(px_settings, __VA_ARGS__)
 /* An integer row that also records that it was given (see explicit_set). */
 #define H2_ROW(k, fl, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
@@ -122,6 +116,14 @@ const tc_opt px_settings_table[] = {
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
             "seconds a request may wait for a free worker before 503; 0 = no limit"),
+    INT_ROW("websocket_max_message_size", "--websocket-max-message-size", 0,
+            websocket_max_message_size, 1, 2147483647LL, "16777216",
+            "largest WebSocket message a client may send, in bytes (more closes with 1009)"),
+    INT_ROW("websocket_ping_interval", "--websocket-ping-interval", 0, websocket_ping_interval, 0,
+            86400, "20", "seconds a WebSocket client may stay silent before a ping; 0 = off"),
+    INT_ROW("websocket_ping_timeout", "--websocket-ping-timeout", 0, websocket_ping_timeout, 1,
+            86400, "20",
+            "seconds a WebSocket client has to answer a ping or a Close before it is dropped"),
     STR_ROW("loglevel", "--log-level", 0, loglevel, "info", "LEVEL",
             "debug, info, warning, error, critical"),
     { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),

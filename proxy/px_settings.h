@@ -8,7 +8,9 @@
 #include "tc_opt.h"
 #include "px_trust.h"
 
-enum px_proto { PX_PROTO_NONE = 0, PX_PROTO_H1 = 1, PX_PROTO_H2 = 2 };
+/* PX_PROTO_WS, the WebSocket tunnel an HTTP/1.1 connection becomes after a
+ * 101, is never chosen by ALPN or listed in http_protocols. */
+enum px_proto { PX_PROTO_NONE = 0, PX_PROTO_H1 = 1, PX_PROTO_H2 = 2, PX_PROTO_WS = 3 };
 
 /* http2_cleartext: how a trusted peer may start HTTP/2 without TLS (bits). */
 enum px_h2c { PX_H2C_OFF = 0, PX_H2C_PRIOR = 1, PX_H2C_UPGRADE = 2, PX_H2C_BOTH = 3 };
@@ -45,6 +47,9 @@ typedef struct {
     tc_strlist forwarded_allow_ips;
     long long max_queue;
     long long queue_timeout;
+    long long websocket_max_message_size;
+    long long websocket_ping_interval;
+    long long websocket_ping_timeout;
     char *loglevel;
     char *errorlog;
     char *pidfile;

@@ -81,32 +81,6 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     evtimer_assign(&s->timer, s->th->base, stream_timer_cb, s);
 }
 
-static void swap_ptr(void *a, void *b, size_t n)
-{
-    unsigned char t[sizeof(tp_buf)];
-    memcpy(t, a, n);
-    memcpy(a, b, n);
-    memcpy(b, t, n);
-}
-
-void px_stream_move_request(px_stream *dst, px_stream *src)
-{
-    /* Buffers change hands; the head's strings point into hold's data,
-     * which moves with it. */
-    swap_ptr(&dst->req, &src->req, sizeof dst->req);
-    swap_ptr(&dst->resp, &src->resp, sizeof dst->resp);
-    swap_ptr(&dst->hdrs, &src->hdrs, sizeof dst->hdrs);
-    swap_ptr(&dst->hdr_cap, &src->hdr_cap, sizeof dst->hdr_cap);
-    swap_ptr(&dst->hold, &src->hold, sizeof dst->hold);
-    dst->head = src->head;
-    dst->head.headers = dst->hdrs;
-    dst->is_head = src->is_head;
-    dst->req_end = src->req_end;
-    dst->head_kept = src->head_kept;
-    src->head_kept = 0;
-    src->hold.len = 0;
-}
-
 /* Lets go of the upstream connection and the worker's capacity slot, so a
  * stream waiting on any thread can take it. */
 static void release_worker(px_stream *s)
@@ -136,50 +110,6 @@ void px_stream_free(px_stream *s)
     s->ops->recycle(s);
 }
 
-void px_stream_keep_head(px_stream *s)
-{
-    tp_request_head *h = &s->head;
-    tp_str *strs[] = { &h->method,     &h->scheme,    &h->authority,  &h->path,
-                       &h->query,      &h->peer_addr, &h->local_addr, &h->tls_version,
-                       &h->tls_cipher, &h->alpn,      &h->sni };
-    size_t nstr = sizeof strs / sizeof strs[0];
-    size_t total = 0;
-    for (size_t i = 0; i < nstr; i++)
-        total += strs[i]->len;
-    for (uint32_t i = 0; i < h->nheaders; i++)
-        total += h->headers[i].name.len + h->headers[i].value.len;
-    if (h->nheaders > s->hdr_cap) {
-        uint32_t cap = h->nheaders < 16 ? 16 : h->nheaders;
-        tp_header *n = realloc(s->hdrs, cap * sizeof *n);
-        if (!n)
-            return;
-        s->hdrs = n;
-        s->hdr_cap = cap;
-    }
-    s->hold.len = 0;
-    if (tp_buf_reserve(&s->hold, total + 1) != TP_OK)
-        return;
-    uint8_t *p = s->hold.data;
-#define HOLD(str)                            \
-    do {                                     \
-        if ((str).len)                       \
-            memcpy(p, (str).ptr, (str).len); \
-        (str).ptr = p;                       \
-        p += (str).len;                      \
-    } while (0)
-    for (size_t i = 0; i < nstr; i++)
-        HOLD(*strs[i]);
-    for (uint32_t i = 0; i < h->nheaders; i++) {
-        s->hdrs[i] = h->headers[i];
-        HOLD(s->hdrs[i].name);
-        HOLD(s->hdrs[i].value);
-    }
-#undef HOLD
-    s->hold.len = (size_t)(p - s->hold.data);
-    h->headers = s->hdrs;
-    s->head_kept = 1;
-}
-
 void px_stream_set_timer(px_stream *s, const struct timeval *tv)
 {
     if (tv)
@@ -190,7 +120,7 @@ void px_stream_set_timer(px_stream *s, const struct timeval *tv)
 
 void px_stream_progress(px_stream *s)
 {
-    if (s->state == PX_ST_UP && s->limits->tv_timeout)
+    if (s->state == PX_ST_UP && s->limits->tv_timeout && !s->tunnel)
         evtimer_add(&s->timer, s->limits->tv_timeout);
 }
 
@@ -253,7 +183,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 }
 
 /* The worker's side of the stream is over (response complete, reset, lost). */
-static void detach_upstream(px_stream *s)
+void px_stream_detach_upstream(px_stream *s)
 {
     release_worker(s);
     s->state = PX_ST_DONE;
@@ -274,7 +204,7 @@ static void upstream_finished(px_stream *s)
             px_upstream_send_reset(s, TP_RESET_NO_ERROR);
         s->req_end_sent = 1;
     }
-    detach_upstream(s);
+    px_stream_detach_upstream(s);
     if (s->conn)
         s->ops->body_abandoned(s);
 }
@@ -288,9 +218,13 @@ void px_stream_client_gone(px_stream *s)
         /* Client reset or disconnected: the app learns it (http.disconnect).
          * The worker answers with its own final frame; until then it still
          * runs the app, so the stream keeps its slot and capacity stays true. */
-        px_upstream_send_reset(s, TP_RESET_CANCEL);
-        tc_debug("stream %u: client gone; RESET CANCEL sent to worker pid %u", s->up_id,
-                 px_upstream_pid(s->up));
+        /* A tunnel whose WS_CLOSE went already told the app all it needs
+         * (its disconnect, with the code): it only has to answer. */
+        if (!(s->tunnel && s->req_end_sent)) {
+            px_upstream_send_reset(s, TP_RESET_CANCEL);
+            tc_debug("stream %u: client gone; RESET CANCEL sent to worker pid %u", s->up_id,
+                     px_upstream_pid(s->up));
+        }
         s->req_end_sent = 1;
         s->cancelled = 1;
         px_stream_set_timer(s,
@@ -298,7 +232,7 @@ void px_stream_client_gone(px_stream *s)
         return;
     }
     if (s->up || s->slot >= 0)
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
     px_stream_free(s);
 }
 
@@ -309,7 +243,7 @@ static int orphan_event(px_stream *s, int final)
     if (s->conn)
         return 0;
     if (final) {
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
         px_stream_free(s);
     }
     return 1;
@@ -321,10 +255,10 @@ static void client_notify_data(px_stream *s)
         s->ops->data_ready(s);
 }
 
-void px_stream_local_response(px_stream *s, unsigned status, const char *body)
+static void local_response(px_stream *s, unsigned status, const char *body, const tp_header *extra)
 {
     if (s->up || s->slot >= 0)
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
     s->state = PX_ST_DONE;
     if (!s->conn)
         return;
@@ -336,12 +270,14 @@ void px_stream_local_response(px_stream *s, unsigned status, const char *body)
     size_t blen = strlen(body);
     char lenbuf[24];
     int ll = snprintf(lenbuf, sizeof lenbuf, "%zu", blen);
-    tp_header hv[2] = {
+    tp_header hv[3] = {
         { { (const uint8_t *)"content-type", 12 },
           { (const uint8_t *)"text/plain; charset=utf-8", 25 } },
         { { (const uint8_t *)"content-length", 14 }, { (const uint8_t *)lenbuf, (uint32_t)ll } },
     };
-    tp_response_head h = { (uint16_t)status, 2, hv };
+    if (extra)
+        hv[2] = *extra;
+    tp_response_head h = { (uint16_t)status, extra ? 3 : 2, hv };
     evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     if (!s->is_head)
         evbuffer_add(s->resp, body, blen);
@@ -351,9 +287,20 @@ void px_stream_local_response(px_stream *s, unsigned status, const char *body)
     /* The protocol may have finished (and freed) the stream already. */
 }
 
+void px_stream_local_response(px_stream *s, unsigned status, const char *body)
+{
+    local_response(s, status, body, NULL);
+}
+
+void px_stream_local_response_field(px_stream *s, unsigned status, const char *body,
+                                    const tp_header *extra)
+{
+    local_response(s, status, body, extra);
+}
+
 static void fail_upstream(px_stream *s, unsigned status, enum px_abort why)
 {
-    detach_upstream(s);
+    px_stream_detach_upstream(s);
     if (!s->conn)
         return;
     if (!s->resp_head)
@@ -397,7 +344,7 @@ static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
         /* The worker never answered our RESET: stop waiting for it. */
         tc_warn("worker pid %u did not answer RESET CANCEL within %lld s; taking its slot back",
                 s->up ? px_upstream_pid(s->up) : 0, s->limits->timeout_s);
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
         px_stream_free(s);
         return;
     }
@@ -434,6 +381,12 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
     if (s->resp_head)
         return; /* a second head is a worker bug; the first one stands */
     s->status = h->status;
+    if (h->status == 101) {
+        /* px_upstream.c let it through for a WEBSOCKET request only.  From
+         * now on the tunnel keeps its peer alive with pings: no timeout. */
+        s->tunnel = 1;
+        px_stream_set_timer(s, NULL);
+    }
     if (end) {
         s->resp_end = 1;
         upstream_finished(s);
@@ -443,11 +396,16 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
         s->ops->send_head(s, h);
 }
 
-void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end)
+void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
 {
+    int end = (flags & TP_FLAG_END_STREAM) != 0;
     if (!s->conn) {
         evbuffer_drain(in, n);
         orphan_event(s, end);
+        return;
+    }
+    if (s->tunnel) {
+        s->ops->message(s, in, n, flags);
         return;
     }
     /* 204 and 304 have no body on any protocol (RFC 9110 §6.4.1): an h2
@@ -538,7 +496,7 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         /* Never started: safe to run on another worker. */
         s->retries++;
         tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id, pid);
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
         s->state = PX_ST_IDLE;
         s->req_end_sent = 0;
         s->head_in = 0; /* the next worker starts the response afresh */
@@ -560,10 +518,15 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
 
 void px_stream_on_flow_error(px_stream *s)
 {
-    px_upstream_send_reset(s, TP_RESET_FLOW_CONTROL_ERROR);
+    px_stream_on_worker_error(s, TP_RESET_FLOW_CONTROL_ERROR);
+}
+
+void px_stream_on_worker_error(px_stream *s, uint32_t reason)
+{
+    px_upstream_send_reset(s, reason);
     s->req_end_sent = 1;
     if (!s->conn) {
-        detach_upstream(s);
+        px_stream_detach_upstream(s);
         px_stream_free(s);
         return;
     }

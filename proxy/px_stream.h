@@ -72,6 +72,13 @@ typedef struct px_stream_ops {
     enum px_stall (*stalled)(px_stream *s, int reads);
     /* Back to the protocol's free list (px_stream_free). */
     void (*recycle)(px_stream *s);
+    /* After a 101 (s->tunnel), the worker's side of a message tunnel
+     * (WebSocket); NULL in tables of streams that never become one.
+     * message: n bytes of a message at the front of in, with the DATA
+     * frame's TP_FLAG_TEXT and TP_FLAG_MESSAGE_END; the protocol takes
+     * (removes) them.  peer_close: the worker's WS_CLOSE, its final frame. */
+    void (*message)(px_stream *s, struct evbuffer *in, size_t n, unsigned flags);
+    void (*peer_close)(px_stream *s, unsigned code, tp_str reason);
 } px_stream_ops;
 
 struct px_stream {
@@ -96,6 +103,9 @@ struct px_stream {
     unsigned head_kept : 1;     /* the head outlives the client's input: it can wait or retry */
     unsigned req_data_sent : 1; /* some body bytes went to a worker (no retry) */
     unsigned cancelled : 1;     /* client gone; waiting for the worker's final frame */
+    unsigned tunnel : 1;        /* a 101 made it a two-way message tunnel (px_tunnel.c):
+                                   DATA carries messages, WS_CLOSE ends a direction, and
+                                   the no-progress timeout is off (the tunnel pings) */
     unsigned retries : 3;
     uint16_t status;
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
@@ -137,6 +147,9 @@ void px_stream_progress(px_stream *s);
 void px_stream_resp_passed(px_stream *s, size_t n);
 /* The proxy answers by itself (errors; s->resp gets body). */
 void px_stream_local_response(px_stream *s, unsigned status, const char *body);
+/* The same with one more response field (426's Sec-WebSocket-Version). */
+void px_stream_local_response_field(px_stream *s, unsigned status, const char *body,
+                                    const tp_header *extra);
 /* The client is gone (reset, disconnect) or done with the response. */
 void px_stream_client_gone(px_stream *s);
 /* Hands s back to its protocol, letting go of any worker it holds. */
@@ -147,15 +160,31 @@ void px_stream_free(px_stream *s);
 void px_stream_dispatched(px_stream *s);
 void px_stream_set_timer(px_stream *s, const struct timeval *tv);
 
+/* ---- a message tunnel (px_tunnel.c), after a 101 ---- */
+/* Sends n bytes of a message from src to the worker as one REQUEST_DATA
+ * with flags (TP_FLAG_TEXT, TP_FLAG_MESSAGE_END); the caller keeps n
+ * within s->send_window and the worker's max_frame. */
+void px_stream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags);
+/* Ends the proxy's direction with WS_CLOSE (code, reason) unless it has
+ * ended; once both directions have, the worker is let go. */
+void px_stream_close_tunnel(px_stream *s, unsigned code, const uint8_t *reason, size_t len);
+/* The worker's WS_CLOSE. */
+void px_stream_on_ws_close(px_stream *s, unsigned code, tp_str reason);
+/* For px_tunnel.c: the worker's side is over (px_stream.c's detach). */
+void px_stream_detach_upstream(px_stream *s);
+
 /* ---- events from the worker (px_upstream.c) ---- */
 void px_stream_on_info(px_stream *s, const tp_response_head *h);
 void px_stream_on_head(px_stream *s, const tp_response_head *h, int end);
-void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, int end);
+/* flags: the DATA frame's (TP_FLAG_END_STREAM, and the message flags after a 101). */
+void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags);
 void px_stream_on_trailers(px_stream *s, const tp_response_head *h);
 void px_stream_on_reset(px_stream *s, uint32_t reason);
 void px_stream_on_credit(px_stream *s, uint32_t n);
 /* The worker broke the stream's flow control: reset it both ways. */
 void px_stream_on_flow_error(px_stream *s);
+/* The worker broke another rule of the stream (RESET with reason, 502). */
+void px_stream_on_worker_error(px_stream *s, uint32_t reason);
 /* The worker connection closed under the stream. */
 void px_stream_on_up_lost(px_stream *s);
 

@@ -57,7 +57,11 @@ static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *files, char *
      * cipher; compression off (CRIME). */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_COMPRESSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* No SSL_MODE_ENABLE_PARTIAL_WRITE: libevent 2.1's bufferevent_openssl goes on to the
+     * next chunk after a partial SSL_write, so the rest of a chunk larger than one TLS
+     * record would be skipped (and the stream corrupted).  A whole write per chunk, resumed
+     * on WANT_WRITE with the same chunk, is what it handles. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (SSL_CTX_use_certificate_chain_file(ctx, files->certfile) != 1) {
         openssl_reason(why, sizeof why);
         snprintf(err, errlen, "--certfile %s: %s", files->certfile, why);

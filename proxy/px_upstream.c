@@ -71,6 +71,22 @@ void px_upstream_send_credit(px_stream *s, uint32_t n)
 
 void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end)
 {
+    px_upstream_send_message(s, src, n, end ? TP_FLAG_END_STREAM : 0);
+}
+
+void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reason, size_t len)
+{
+    px_upstream *u = s->up;
+    if (!u || u->state == PX_UP_CLOSED)
+        return;
+    if (len > TP_WS_REASON_MAX)
+        len = TP_WS_REASON_MAX;
+    commit_if(u,
+              tp_encode_ws_close(&u->pool->out, s->up_id, (uint16_t)code, reason, (uint32_t)len));
+}
+
+void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags)
+{
     px_upstream *u = s->up;
     if (!u || u->state == PX_UP_CLOSED) {
         evbuffer_drain(src, n);
@@ -78,7 +94,7 @@ void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end
     }
     uint8_t hdr[TP_HEADER_SIZE];
     struct evbuffer *out = bufferevent_get_output(u->bev);
-    tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, end ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
+    tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, (uint8_t)flags, (uint32_t)n);
     evbuffer_add(out, hdr, sizeof hdr);
     if (n)
         evbuffer_remove_buffer(src, out, n); /* moves chains, no copy when it can */
@@ -323,8 +339,18 @@ static int on_data(px_upstream *u, const tp_frame_header *fh, struct evbuffer *i
         px_stream_on_flow_error(s);
         return 0;
     }
+    /* Message flags only after a 101, END_STREAM only before one. */
+    unsigned msg = fh->flags & (TP_FLAG_TEXT | TP_FLAG_MESSAGE_END);
+    if (s->tunnel ? (fh->flags & TP_FLAG_END_STREAM) != 0 : msg != 0) {
+        tc_error("worker pid %u sent RESPONSE_DATA with flags 0x%x on stream %u, %s a 101: "
+                 "PROTOCOL_ERROR",
+                 u->hello.pid, fh->flags, fh->stream, s->tunnel ? "after" : "without");
+        evbuffer_drain(in, fh->length);
+        px_stream_on_worker_error(s, TP_RESET_PROTOCOL_ERROR);
+        return 0;
+    }
     s->resp_window -= fh->length;
-    px_stream_on_data(s, in, fh->length, fh->flags & TP_FLAG_END_STREAM);
+    px_stream_on_data(s, in, fh->length, fh->flags);
     return 0;
 }
 
@@ -352,6 +378,17 @@ static int on_head(px_upstream *u, const tp_frame_header *fh, const uint8_t *b)
                  tp_frame_type_name(fh->type), s->head_in ? "after" : "before", fh->stream);
         return OUT_OF_ORDER;
     }
+    if (fh->type == TP_FRAME_RESPONSE_HEAD && h.status == 101 &&
+        (!(s->head.flags & TP_REQ_WEBSOCKET) || (fh->flags & TP_FLAG_END_STREAM))) {
+        /* A 101 accepts a WebSocket request, and opens a tunnel. */
+        tc_error("worker pid %u answered 101 to %s on stream %u: PROTOCOL_ERROR, 502", u->hello.pid,
+                 (fh->flags & TP_FLAG_END_STREAM) ? "end the stream"
+                                                  : "a request that is no WebSocket",
+                 fh->stream);
+        s->head_in = 1;
+        px_stream_on_worker_error(s, TP_RESET_PROTOCOL_ERROR);
+        return TP_OK;
+    }
     if (fh->type == TP_FRAME_RESPONSE_INFO)
         px_stream_on_info(s, &h);
     else if (fh->type == TP_FRAME_RESPONSE_HEAD)
@@ -377,6 +414,27 @@ static int on_stream_u32(px_upstream *u, const tp_frame_header *fh, const uint8_
         px_stream_on_reset(s, v);
     else
         px_stream_on_credit(s, v);
+    return TP_OK;
+}
+
+/* WS_CLOSE: the worker's final frame of a tunnel. */
+static int on_ws_close(px_upstream *u, const tp_frame_header *fh, const uint8_t *b)
+{
+    uint16_t code;
+    tp_str reason;
+    int rc = tp_decode_ws_close(b, fh->length, &code, &reason);
+    if (rc != TP_OK)
+        return rc;
+    px_stream *s = px_idmap_get(&u->streams, fh->stream);
+    if (!s)
+        return TP_OK;
+    if (!s->tunnel || s->resp_end) {
+        tc_error("worker pid %u sent WS_CLOSE on stream %u, %s: PROTOCOL_ERROR", u->hello.pid,
+                 fh->stream, s->tunnel ? "after its final frame" : "which no 101 opened");
+        px_stream_on_worker_error(s, TP_RESET_PROTOCOL_ERROR);
+        return TP_OK;
+    }
+    px_stream_on_ws_close(s, code, reason);
     return TP_OK;
 }
 
@@ -415,6 +473,7 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
     case TP_FRAME_RESET:
     case TP_FRAME_CREDIT: rc = on_stream_u32(u, fh, b); break;
     case TP_FRAME_PING: on_ping(u, fh, b); break;
+    case TP_FRAME_WS_CLOSE: rc = on_ws_close(u, fh, b); break;
     case TP_FRAME_DRAIN:
         rc = tp_decode_u32(b, fh->length, &v);
         if (rc == TP_OK)

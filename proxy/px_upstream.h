@@ -27,6 +27,11 @@ uint32_t px_upstream_max_frame(const px_upstream *u);
 void px_upstream_send_reset(px_stream *s, uint32_t reason);
 void px_upstream_send_credit(px_stream *s, uint32_t n);
 void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end);
+/* The same with the DATA flags given (TP_FLAG_TEXT, TP_FLAG_MESSAGE_END after a 101). */
+void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags);
+/* WS_CLOSE: the proxy's final frame of a tunnel; reason is cut to what the
+ * wire carries. */
+void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reason, size_t len);
 /* s lets go of its connection (s->up becomes NULL). */
 void px_upstream_forget(px_stream *s);
 

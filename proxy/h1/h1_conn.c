@@ -37,7 +37,7 @@ static px_stream *stream_new(px_conn *c)
     return s;
 }
 
-static void stream_recycle(px_stream *s)
+void px_h1_stream_recycle(px_stream *s)
 {
     s->free_next = free_streams;
     free_streams = s;
@@ -119,6 +119,36 @@ static void set_framing(px_h1_conn *hc, px_stream *s, const px_h1_request *r)
     hc->expect_continue = r->expect_continue && r->http_minor == 1 && !s->req_end;
 }
 
+/* Upgrade: websocket: the handshake is checked here (a bad one is answered
+ * at once), the fields that are the proxy's business leave the head, and
+ * the request goes to the worker with its direction open, for the
+ * messages a 101 would let through.  0 to submit, -1 answered. */
+static int websocket_request(px_h1_conn *hc, px_stream *s, const px_h1_request *r)
+{
+    static const tp_header want13 = { { (const uint8_t *)"sec-websocket-version", 21 },
+                                      { (const uint8_t *)"13", 2 } };
+    const char *why = "";
+    tp_request_head *h = &s->head;
+    int rc = ws_handshake_h1(h->method, r->chunked || r->content_length > 0, h->headers,
+                             h->nheaders, hc->ws_accept, &why);
+    hc->keep_alive = 0; /* whatever the answer, this connection serves nothing after it */
+    if (rc != WS_HS_OK) {
+        tc_debug("conn %u: WebSocket handshake refused (%d): %s", hc->base.id, rc, why);
+        px_stream_local_response_field(s, (unsigned)rc,
+                                       rc == WS_HS_VERSION
+                                           ? "Upgrade Required: WebSocket version 13\n"
+                                           : "Bad Request: malformed WebSocket handshake\n",
+                                       rc == WS_HS_VERSION ? &want13 : NULL);
+        return -1;
+    }
+    hc->websocket = 1;
+    h->flags |= TP_REQ_WEBSOCKET;
+    h->content_length = 0;
+    s->req_end = 0;
+    ws_drop_fields(s->hdrs, &h->nheaders);
+    return 0;
+}
+
 /* A complete head: its stream, kept, then submitted (or upgraded to h2c). */
 static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consumed)
 {
@@ -131,6 +161,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     px_conn_set_timer(c, NULL);
     hc->cur = s;
     hc->requests++;
+    hc->websocket = 0;
     fill_head(c, s, r);
     set_framing(hc, s, r);
     /* Bytes of the head go away with the drain: keep a copy (the request may
@@ -143,6 +174,8 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
             return;  /* now stream 1 of an h2 session */
         hc->cur = s; /* not upgraded: served as HTTP/1.1 */
     }
+    if (r->ws_upgrade && s->head_kept && websocket_request(hc, s, r) < 0)
+        return;
     px_dispatch_submit(s); /* may answer (and free s) at once */
 }
 
@@ -422,5 +455,5 @@ const px_stream_ops px_h1_stream_ops = {
     .data_ready = px_h1_pump_response,
     .abort = px_h1_abort,
     .stalled = h1_stalled,
-    .recycle = stream_recycle,
+    .recycle = px_h1_stream_recycle,
 };

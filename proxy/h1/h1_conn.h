@@ -11,20 +11,23 @@
 #include "h1_parser.h"
 #include "px_conn.h"
 #include "px_stream.h"
+#include "ws_handshake.h"
 
 typedef struct px_h1_conn {
     px_conn base;
-    px_stream *cur;               /* the request being served */
-    uint32_t requests;            /* heads parsed on this connection */
-    px_h1_chunked chunked;        /* cur's chunked request body */
-    uint64_t req_left;            /* Content-Length body still to read from the client */
-    uint64_t resp_left;           /* response Content-Length still to write, UINT64_MAX none */
-    unsigned keep_alive : 1;      /* the connection may carry another request */
-    unsigned chunked_in : 1;      /* the request body is chunked */
-    unsigned chunked_out : 1;     /* the response body is chunked */
-    unsigned close_out : 1;       /* the response is close-delimited */
-    unsigned expect_continue : 1; /* 100 Continue is owed once a worker takes the request */
-    unsigned te_trailers : 1;     /* the client accepts trailers (TE: trailers) */
+    px_stream *cur;                    /* the request being served */
+    uint32_t requests;                 /* heads parsed on this connection */
+    px_h1_chunked chunked;             /* cur's chunked request body */
+    uint64_t req_left;                 /* Content-Length body still to read from the client */
+    uint64_t resp_left;                /* response Content-Length still to write, UINT64_MAX none */
+    unsigned keep_alive : 1;           /* the connection may carry another request */
+    unsigned chunked_in : 1;           /* the request body is chunked */
+    unsigned chunked_out : 1;          /* the response body is chunked */
+    unsigned close_out : 1;            /* the response is close-delimited */
+    unsigned expect_continue : 1;      /* 100 Continue is owed once a worker takes the request */
+    unsigned te_trailers : 1;          /* the client accepts trailers (TE: trailers) */
+    unsigned websocket : 1;            /* cur asked for a WebSocket: a 101 switches to ws_conn.h */
+    char ws_accept[WS_ACCEPT_LEN + 1]; /* ...and its Sec-WebSocket-Accept */
 } px_h1_conn;
 
 extern const px_conn_ops px_h1_conn_ops;
@@ -43,5 +46,7 @@ void px_h1_send_error(px_conn *c, int status, const char *why);
 
 /* h1_conn.c: the current stream is complete on the client side. */
 void px_h1_finish(px_conn *c, px_stream *s);
+/* Back to HTTP/1's stream free list (also for a stream a tunnel took over). */
+void px_h1_stream_recycle(px_stream *s);
 
 #endif

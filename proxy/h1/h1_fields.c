@@ -89,6 +89,8 @@ static int on_upgrade(px_h1_fields *fs, tp_str value)
     while (px_h1_list_next(&l, &e))
         if (PX_H1_IEQ(e.ptr, e.len, "h2c"))
             fs->upgrade_h2c = 1;
+        else if (PX_H1_IEQ(e.ptr, e.len, "websocket"))
+            fs->upgrade_websocket = 1;
     return 0;
 }
 
@@ -258,6 +260,7 @@ int px_h1_finish_fields(px_h1_request *req, const px_h1_fields *fs, int authorit
      * HTTP2-Settings. */
     req->upgrade = http11 && fs->conn_upgrade && fs->upgrade_hdr;
     req->h2c_upgrade = req->upgrade && fs->upgrade_h2c && fs->settings_count == 1;
+    req->ws_upgrade = req->upgrade && fs->upgrade_websocket;
     req->expect_continue = fs->expect_continue;
     req->te_trailers = fs->te_trailers;
     return 0;

@@ -95,7 +95,7 @@ typedef struct {
     uint8_t te_last_chunked; /* the final coding is chunked */
     uint32_t te_chunked;     /* times chunked was listed */
     uint8_t conn_close, conn_keep_alive, conn_upgrade;
-    uint8_t upgrade_hdr, upgrade_h2c;
+    uint8_t upgrade_hdr, upgrade_h2c, upgrade_websocket;
     uint32_t settings_count;
     uint8_t expect_continue;
     uint8_t te_trailers;

@@ -40,6 +40,7 @@ typedef struct {
     uint8_t te_trailers;     /* TE contains "trailers" */
     uint8_t upgrade;         /* Upgrade header present (Connection: upgrade) */
     uint8_t h2c_upgrade;     /* Upgrade: h2c with HTTP2-Settings */
+    uint8_t ws_upgrade;      /* Upgrade: websocket (the rest of RFC 6455 §4.2.1: ws_handshake) */
     uint8_t h2_preface;      /* the bytes are the HTTP/2 connection preface "PRI * HTTP/2.0";
                                  then *consumed counts only empty lines before it, so the
                                  preface reaches the HTTP/2 session whole */

@@ -1,12 +1,14 @@
 /* h1_response.c: the response side of an HTTP/1 connection: 1xx and the
  * final head (framing chosen for what the client can parse), the body as
- * Content-Length, chunked (with trailers for TE: trailers) or close, and
- * the proxy's own error answers. */
+ * Content-Length, chunked (with trailers for TE: trailers) or close, the
+ * proxy's own error answers, and the 101 that hands the connection to the
+ * WebSocket tunnel. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
 #include <event2/buffer.h>
 #include "h1_conn.h"
+#include "ws_conn.h"
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_thread.h"
@@ -145,11 +147,54 @@ static void choose_framing(px_h1_conn *hc, px_stream *s, int no_body, const head
         out_str("Connection: keep-alive\r\n");
 }
 
+/* The worker accepted the WebSocket: 101 with the handshake's fields and
+ * the application's (minus what framing, the connection or the handshake
+ * own), then the connection becomes the tunnel. */
+static void send_switching(px_h1_conn *hc, px_stream *s, const tp_response_head *h)
+{
+    px_conn *c = &hc->base;
+    out.len = 0;
+    out_str("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: ");
+    out_str(hc->ws_accept);
+    out_str("\r\n");
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        const tp_header *f = &h->headers[i];
+        const uint8_t *nm = f->name.ptr;
+        size_t nl = f->name.len;
+        tp_str v;
+        if (!px_hdr_response_field(f, &v) || tc_http_hop_by_hop(nm, nl) ||
+            tc_http_name_is(nm, nl, "content-length") ||
+            tc_http_name_is(nm, nl, "sec-websocket-accept") ||
+            tc_http_name_is(nm, nl, "sec-websocket-extensions"))
+            continue;
+        if (tc_http_name_is(nm, nl, "sec-websocket-protocol") &&
+            !ws_subprotocol_offered(&s->head, v.ptr, v.len)) {
+            tc_warn("conn %u: the application chose a WebSocket subprotocol the client did "
+                    "not offer: dropped",
+                    c->id);
+            continue;
+        }
+        add_field(nm, nl, v.ptr, v.len);
+    }
+    out_str("Server: tandem\r\nDate: ");
+    out_str(px_thread_date(c->th));
+    out_str("\r\n\r\n");
+    out_commit(c);
+    s->resp_head = 1;
+    hc->cur = NULL;
+    px_ws_conn_adopt(c, s);
+}
+
 void px_h1_send_head(px_stream *s, const tp_response_head *h)
 {
     px_conn *c = s->conn;
     px_h1_conn *hc = px_h1_of(c);
     unsigned st = h->status;
+    if (st == 101 && hc->websocket) {
+        send_switching(hc, s, h);
+        return;
+    }
     int no_body = (st >= 100 && st < 200) || st == 204 || st == 304;
     /* A client that accepts trailers gets a chunked response even when the
      * app set a Content-Length: the trailers, which come after the head,

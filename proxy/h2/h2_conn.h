@@ -12,6 +12,8 @@
 #include "px_conn.h"
 #include "px_stream.h"
 
+struct ws_session;
+
 typedef struct px_h2_stream {
     px_stream base;
     struct px_h2_stream *next, *prev; /* the connection's open streams */
@@ -19,6 +21,9 @@ typedef struct px_h2_stream {
     unsigned deferred : 1;  /* the data provider waits for bytes */
     unsigned body_seen : 1; /* DATA received */
     unsigned prio_9218 : 1; /* a PRIORITY_UPDATE set urgency: the header no longer does */
+    unsigned ws_done : 1;   /* the WebSocket is over: END_STREAM after its output */
+    tp_str protocol;        /* :protocol of an extended CONNECT (RFC 8441) */
+    struct ws_session *ws;  /* after a 101: the WebSocket this stream carries */
     uint32_t unconsumed;    /* body bytes received, not yet consumed */
     uint32_t window_open;   /* window 0: body bytes the client may still send */
     uint64_t header_bytes;  /* header list size so far (RFC 9113 §6.5.2) */
@@ -85,6 +90,18 @@ px_h2_stream *px_h2_stream_new(px_conn *c);
 void px_h2_link_stream(px_h2_conn *hc, px_h2_stream *s, int32_t id);
 /* The head of a request is complete: finish it and submit it. */
 void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *s, int end_stream);
+/* Stream operations h2_websocket.c shares. */
+void px_h2_consumed(px_stream *s, size_t n);
+void px_h2_body_abandoned(px_stream *s);
+void px_h2_stream_recycle(px_stream *s);
+
+/* ---- h2_websocket.c: RFC 8441 extended CONNECT ---- */
+extern const px_stream_ops px_h2_ws_stream_ops;
+/* s is an extended CONNECT: checked (a bad one is answered at once) and
+ * made a WEBSOCKET request.  0 to submit it, -1 answered. */
+int px_h2_ws_request(px_h2_conn *hc, px_h2_stream *s, int end_stream);
+/* The connection goes away: its WebSockets close with 1001. */
+void px_h2_ws_shutdown(px_h2_conn *hc);
 
 /* ---- h2_priority.c ---- */
 /* Not dispatched yet: a new priority still counts. */
@@ -108,6 +125,10 @@ ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
 int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
                        size_t length, nghttp2_data_source *source, void *ud);
 void px_h2_send_info(px_stream *s, const tp_response_head *h);
+/* A 101: :status 200 with the application's fields, the body read by
+ * read_cb (the tunnel's frames).  0, or -1 when nothing could be sent. */
+int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
+                           nghttp2_data_source_read_callback read_cb);
 void px_h2_send_head(px_stream *s, const tp_response_head *h);
 void px_h2_data_ready(px_stream *s);
 void px_h2_abort(px_stream *s, enum px_abort why);

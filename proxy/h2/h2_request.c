@@ -8,6 +8,7 @@
 #include <string.h>
 #include <event2/buffer.h>
 #include "h2_conn.h"
+#include "ws_session.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
@@ -44,9 +45,14 @@ px_h2_stream *px_h2_stream_new(px_conn *c)
     return s;
 }
 
-static void stream_recycle(px_stream *base)
+void px_h2_stream_recycle(px_stream *base)
 {
     px_h2_stream *s = px_h2s_of(base);
+    if (s->ws) {
+        ws_session_stop(s->ws);
+        free(s->ws);
+        s->ws = NULL;
+    }
     for (uint32_t i = 0; i < s->nrc; i++)
         nghttp2_rcbuf_decref(s->rc[i]);
     s->nrc = 0;
@@ -125,7 +131,8 @@ static void pseudo_header(px_stream *s, tp_str n, tp_str v)
         px_split_path(v.ptr, v.len, &pl, &q, &ql);
         s->head.path = (tp_str){ v.ptr, (uint32_t)pl };
         s->head.query = (tp_str){ q, (uint32_t)ql };
-    }
+    } else if (tc_http_name_is(n.ptr, n.len, ":protocol"))
+        px_h2s_of(s)->protocol = v;
 }
 
 /* A regular field kept in the head; the ones the proxy reads too. */
@@ -253,6 +260,8 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
         return;
     }
+    if (hs->protocol.len && px_h2_ws_request(hc, hs, end_stream) < 0)
+        return;
     px_dispatch_submit(s);
 }
 
@@ -263,7 +272,7 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
 static void body_end(px_h2_stream *s)
 {
     s->base.req_end = 1;
-    px_stream_pump_request(&s->base);
+    s->base.ops->pump_request(&s->base);
 }
 
 int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -303,7 +312,8 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
 {
     px_h2_conn *hc = px_h2_of(ud);
     px_h2_stream *s = px_h2_get_stream(hc, id);
-    if (!s || s->base.state == PX_ST_DONE) {
+    /* A WebSocket outlives its worker: the client's Close still counts. */
+    if (!s || (s->base.state == PX_ST_DONE && !s->ws)) {
         /* Nobody will read it: give the window back now. */
         nghttp2_session_consume(session, id, len);
         return 0;
@@ -312,8 +322,8 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
     s->unconsumed += (uint32_t)len;
     s->window_open -= len < s->window_open ? (uint32_t)len : s->window_open;
     s->body_seen = 1;
-    if (s->base.state == PX_ST_UP)
-        px_stream_pump_request(&s->base);
+    if (s->base.state == PX_ST_UP || s->ws)
+        s->base.ops->pump_request(&s->base);
     return 0;
 }
 
@@ -332,6 +342,8 @@ int px_h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
         s->next->prev = s->prev;
     s->next = s->prev = NULL;
     hc->nstreams--;
+    if (s->ws)
+        ws_session_stop(s->ws); /* the stream is gone: nothing more to send */
     if (s->unconsumed) {
         nghttp2_session_consume_connection(session, s->unconsumed);
         s->unconsumed = 0;
@@ -389,7 +401,7 @@ static void consume(px_h2_conn *hc, px_h2_stream *hs, size_t n)
     px_conn_mark_dirty(&hc->base);
 }
 
-static void h2_consumed(px_stream *s, size_t n)
+void px_h2_consumed(px_stream *s, size_t n)
 {
     px_h2_conn *hc = px_h2_of(s->conn);
     if (!hc->session)
@@ -399,7 +411,7 @@ static void h2_consumed(px_stream *s, size_t n)
     open_window(hc, px_h2s_of(s));
 }
 
-static void h2_body_abandoned(px_stream *s)
+void px_h2_body_abandoned(px_stream *s)
 {
     px_h2_conn *hc = px_h2_of(s->conn);
     px_h2_stream *hs = px_h2s_of(s);
@@ -413,12 +425,12 @@ static void h2_body_abandoned(px_stream *s)
 const px_stream_ops px_h2_stream_ops = {
     .dispatched = px_stream_pump_request,
     .pump_request = px_stream_pump_request,
-    .consumed = h2_consumed,
-    .body_abandoned = h2_body_abandoned,
+    .consumed = px_h2_consumed,
+    .body_abandoned = px_h2_body_abandoned,
     .send_informational = px_h2_send_info,
     .send_head = px_h2_send_head,
     .data_ready = px_h2_data_ready,
     .abort = px_h2_abort,
     .stalled = px_h2_stalled,
-    .recycle = stream_recycle,
+    .recycle = px_h2_stream_recycle,
 };

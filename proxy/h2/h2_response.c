@@ -8,6 +8,8 @@
 #include <string.h>
 #include <event2/buffer.h>
 #include "h2_conn.h"
+#include "ws_handshake.h"
+#include "ws_session.h"
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_thread.h"
@@ -63,7 +65,10 @@ int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uin
         static const uint8_t zeros[256];
         evbuffer_add(out, zeros, frame->data.padlen - 1);
     }
-    px_stream_resp_passed(s, length);
+    if (px_h2s_of(s)->ws)
+        ws_session_drained(px_h2s_of(s)->ws); /* a tunnel credits its payload itself */
+    else
+        px_stream_resp_passed(s, length);
     return 0;
 }
 
@@ -171,6 +176,49 @@ void px_h2_send_info(px_stream *s, const tp_response_head *h)
     nghttp2_submit_headers(hc->session, NGHTTP2_FLAG_NONE, px_h2s_of(s)->id, NULL, nv, (size_t)n,
                            NULL);
     px_conn_mark_dirty(&hc->base);
+}
+
+/* Fields a 2xx to CONNECT cannot carry (RFC 9110 §9.3.6), the
+ * handshake's, which are the proxy's, and a subprotocol the client did not
+ * offer (it would fail the WebSocket). */
+static int tunnel_drops(const px_stream *s, const nghttp2_nv *f)
+{
+    if (tc_http_name_is(f->name, f->namelen, "sec-websocket-protocol") &&
+        !ws_subprotocol_offered(&s->head, f->value, f->valuelen)) {
+        tc_warn("conn %u: the application chose a WebSocket subprotocol the client did not "
+                "offer: dropped",
+                s->conn->id);
+        return 1;
+    }
+    return tc_http_name_is(f->name, f->namelen, "content-length") ||
+           tc_http_name_is(f->name, f->namelen, "sec-websocket-accept") ||
+           tc_http_name_is(f->name, f->namelen, "sec-websocket-extensions");
+}
+
+int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
+                           nghttp2_data_source_read_callback read_cb)
+{
+    px_h2_conn *hc = px_h2_of(s->conn);
+    px_h2_stream *hs = px_h2s_of(s);
+    int n = hc->session ? build_nv(&hc->base, h, 1) : -1;
+    if (n < 0)
+        return -1;
+    int k = 1;
+    for (int i = 1; i < n; i++)
+        if (!tunnel_drops(s, &nv[i]))
+            nv[k++] = nv[i];
+    char st[4];
+    set_status(st, 200); /* RFC 8441 §5: the 101 of HTTP/1.1 is a 200 */
+    s->resp_head = 1;
+    nghttp2_data_provider prd;
+    prd.source.ptr = hs;
+    prd.read_callback = read_cb;
+    int rv = nghttp2_submit_response(hc->session, hs->id, nv, (size_t)k, &prd);
+    if (rv != 0)
+        tc_debug("conn %u: stream %d: cannot submit the WebSocket's 200: %s", hc->base.id, hs->id,
+                 nghttp2_strerror(rv));
+    px_conn_mark_dirty(&hc->base);
+    return rv ? -1 : 0;
 }
 
 void px_h2_send_head(px_stream *s, const tp_response_head *h)

@@ -58,6 +58,8 @@ int px_h2_session_settings(px_conn *c, nghttp2_session *session)
         { NGHTTP2_SETTINGS_MAX_FRAME_SIZE, l->h2_max_frame },
         { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, l->h2_max_header_list },
         { NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
+        /* RFC 8441: WebSockets over extended CONNECT. */
+        { NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
     };
     int rv = nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
     if (rv != 0) {
@@ -211,6 +213,7 @@ static void h2_shutdown(px_conn *c)
     if (hc->goaway || !hc->session)
         return;
     hc->goaway = 1;
+    px_h2_ws_shutdown(hc);
     nghttp2_submit_goaway(hc->session, NGHTTP2_FLAG_NONE,
                           nghttp2_session_get_last_proc_stream_id(hc->session), NGHTTP2_NO_ERROR,
                           NULL, 0);

@@ -92,6 +92,19 @@ static int reencode_data(tp_buf *b, const tp_frame_header *fh, const uint8_t *p,
     return tp_buf_append(b, p, len) == TP_OK ? TP_OK : 1;
 }
 
+static int reencode_ws_close(tp_buf *b, const tp_frame_header *fh, const uint8_t *p, size_t len)
+{
+    uint16_t code;
+    tp_str reason;
+    int rc = tp_decode_ws_close(p, len, &code, &reason);
+
+    if (rc != TP_OK)
+        return rc;
+    if (reason.ptr != p + 2 || reason.len != len - 2)
+        fuzz_fail("reason outside the payload", fh->type);
+    return tp_encode_ws_close(b, fh->stream, code, reason.ptr, reason.len) == TP_OK ? TP_OK : 1;
+}
+
 static int reencode_ping(tp_buf *b, const tp_frame_header *fh, const uint8_t *p, size_t len)
 {
     if (len != 8)
@@ -116,6 +129,7 @@ static int reencode(tp_buf *b, const tp_frame_header *fh, const uint8_t *p, size
     case TP_FRAME_CREDIT:
     case TP_FRAME_DRAIN: return reencode_u32(b, fh, p, len);
     case TP_FRAME_PING: return reencode_ping(b, fh, p, len);
+    case TP_FRAME_WS_CLOSE: return reencode_ws_close(b, fh, p, len);
     default: fuzz_fail("reencode of an unknown type", fh->type);
     }
     return 1;

@@ -49,6 +49,25 @@ tests_fuzz_fuzz_h1_LDADD = common/libtandemcommon.a
 endif
 # ---- end h1 ---------------------------------------------------------------
 
+# ---- ws: the proxy's WebSocket frame parser (proxy/ws/ws_frame.c) --------
+FUZZ_WS_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_ws_replay
+TESTS += tests/fuzz/fuzz_ws_replay
+tests_fuzz_fuzz_ws_replay_SOURCES = tests/fuzz/fuzz_ws.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_ws_replay_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/ws"'
+tests_fuzz_fuzz_ws_replay_LDADD = proxy/libpxcore.a
+EXTRA_DIST += tests/fuzz/corpus/ws
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_ws
+tests_fuzz_fuzz_ws_SOURCES = tests/fuzz/fuzz_ws.c tests/fuzz/fuzz.h $(PX_WS_SOURCES)
+tests_fuzz_fuzz_ws_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_fuzz_fuzz_ws_CFLAGS = $(AM_CFLAGS) $(FUZZ_WS_SAN)
+tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_WS_SAN)
+endif
+# ---- end ws ---------------------------------------------------------------
+
 # ---- pyconf: the config file reader (common/tc_py*.c) ---------------------
 # The replay links the reader from common/libtandemcommon.a; the libFuzzer
 # binary compiles its sources itself, so coverage instrumentation sees them.

@@ -15,16 +15,16 @@ import socket
 import struct
 import time
 
-VERSION = 1
+VERSION = 2                                  # tandem-protocol(7) HELLO version
 HEADER = struct.Struct("!IBBHI")            # length, type, flags, reserved, stream
 HELLO = struct.Struct("!HBBIIIIIIII")       # 36 bytes, tp_hello in wire order
 REQ_FIXED = struct.Struct("!BBHQHIBBBHHII")  # 33 bytes, tp_request_head fixed part
 
 HELLO_T, REQUEST_HEAD, REQUEST_DATA, RESPONSE_INFO, RESPONSE_HEAD, RESPONSE_DATA, \
-    TRAILERS, RESET, CREDIT, PING, DRAIN = range(1, 12)
-END_STREAM, ACK = 0x01, 0x02
+    TRAILERS, RESET, CREDIT, PING, DRAIN, WS_CLOSE = range(1, 13)
+END_STREAM, ACK, TEXT, MESSAGE_END = 0x01, 0x02, 0x04, 0x08
 ROLE_PROXY, ROLE_WORKER = 1, 2
-REQ_TLS, REQ_EARLY_HINTS = 0x01, 0x10
+REQ_TLS, REQ_EARLY_HINTS, REQ_WEBSOCKET = 0x01, 0x10, 0x20
 LENGTH_UNKNOWN = (1 << 64) - 1
 RESET_NAMES = {0: "NO_ERROR", 1: "PROTOCOL_ERROR", 2: "INTERNAL_ERROR", 3: "FLOW_CONTROL_ERROR",
                7: "REFUSED_STREAM", 8: "CANCEL", 0x100: "TIMEOUT"}

@@ -19,7 +19,7 @@ import struct
 import tempfile
 import threading
 
-from appd_client import (ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
+from appd_client import (VERSION, ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
                          HELLO as HELLO_S, HELLO_T as HELLO, REQUEST_HEAD as REQ_HEAD,
                          RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
                          _headers as hlist, frame)
@@ -65,8 +65,8 @@ class EvilWorker:
         return buf
 
     def _serve(self, c):
-        c.sendall(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, os.getpid() & 0x7FFFFFFF, 16, 1, 1,
-                                               1 << 20, MAX_FRAME, 1, 0)))
+        c.sendall(frame(HELLO, 0, 0, HELLO_S.pack(VERSION, 2, 1, os.getpid() & 0x7FFFFFFF, 16,
+                                                  1, 1, 1 << 20, MAX_FRAME, 1, 0)))
         paths = {}
         try:
             while True:

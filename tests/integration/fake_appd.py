@@ -27,15 +27,23 @@ Routes:  /            "Hello, World!\\n"
                       response fields (h), trailers (t) and 103 hint fields
                       (i) asked for, N and V percent-decoded to bytes (spell a
                       ':' in a name %3A): what a buggy worker could send
+         /ws?proto=P  a WebSocket echo (tandem-protocol(7) WEBSOCKETS): accepts
+                      with 101, choosing P or the first subprotocol offered, and
+                      echoes text and binary messages; the text message
+                      "close:CODE:REASON" makes it close with that code; a
+                      close from the proxy is answered with the same code
+         /ws-flood?n=N&size=S  accepts, then sends N binary messages of S
+                      bytes as fast as its window allows
+         /ws-deny     denies a WebSocket: 403 with a body
+         /bad101      answers 101 whatever the request
+         /ws-events   what the WebSocket routes saw (closes, resets, flood
+                      progress), one line each
 With --order-log FILE every REQUEST_HEAD's path?query is appended to FILE as
 it arrives (the order the proxy dispatched streams in).
 Usage: fake_appd.py SOCKET_PATH [--workers N] [--capacity C] [--window W]
                     [--order-log FILE]
 
-Imported (not run), it offers FakeStack (this fake plus a real tandem-proxy
-on ephemeral loopback ports) and H2Conn (a raw HTTP/2 client on python-h2
-that can also send frames h2 does not know, like PRIORITY_UPDATE), for the
-test_h2_proxy_*.py suites.
+fake_stack.py runs it next to a real tandem-proxy for the tests.
 """
 import argparse
 import asyncio
@@ -48,7 +56,8 @@ from urllib.parse import unquote_to_bytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # One Python codec for tandem-protocol(7) in the tests: appd_client's.
-from appd_client import (ACK, CREDIT, END_STREAM, PING, RESET, TRAILERS,  # noqa: E402
+from appd_client import (VERSION, ACK, CREDIT, END_STREAM, MESSAGE_END, PING, RESET,  # noqa: E402
+                         TEXT, TRAILERS, WS_CLOSE,
                          HEADER as HDR, HELLO as HELLO_S, HELLO_T as HELLO,
                          REQ_FIXED, REQUEST_DATA as REQ_DATA, REQUEST_HEAD as REQ_HEAD,
                          RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
@@ -58,6 +67,8 @@ from appd_client import (ACK, CREDIT, END_STREAM, PING, RESET, TRAILERS,  # noqa
 MAX_FRAME = 256 * 1024
 
 stats = {"streams": 0, "refused": 0, "max_outstanding": {}}
+ws_events = []                      # "close CODE REASON", "reset", ... for /ws-events
+flood = {"sent": 0, "waits": 0}
 order_log = None
 
 
@@ -104,6 +115,9 @@ class Stream:
         self.recv_window = window
         self.reset = False
         self.task = None
+        self.ws = False             # accepted with 101: DATA frames are messages
+        self.frames = []            # (flags, payload) received after the 101
+        self.ws_close = None        # (code, reason) of the proxy's WS_CLOSE
 
 
 class Conn:
@@ -118,8 +132,8 @@ class Conn:
 
     async def run(self):
         w = self.worker
-        self.send(frame(HELLO, 0, 0, HELLO_S.pack(1, 2, 1, w.pid, w.capacity, w.index, w.count,
-                                               self.window, MAX_FRAME, 1, 0)))
+        self.send(frame(HELLO, 0, 0, HELLO_S.pack(VERSION, 2, 1, w.pid, w.capacity, w.index,
+                                                  w.count, self.window, MAX_FRAME, 1, 0)))
         try:
             hello = False
             while True:
@@ -169,6 +183,12 @@ class Conn:
             s.ended = bool(flags & END_STREAM)
             self.streams[sid] = s
             s.task = asyncio.ensure_future(self.app(s))
+        elif ftype == REQ_DATA and s is not None and s.ws:
+            s.frames.append((flags, p))
+            s.body_event.set()
+        elif ftype == WS_CLOSE and s is not None:
+            s.ws_close = (struct.unpack("!H", p[:2])[0], p[2:])
+            s.body_event.set()
         elif ftype == REQ_DATA:
             if s is None:
                 return
@@ -180,6 +200,8 @@ class Conn:
             s.send_window += struct.unpack("!I", p)[0]
             s.credit_event.set()
         elif ftype == RESET and s is not None:
+            if s.ws:
+                ws_events.append("reset %d" % struct.unpack("!I", p)[0])
             s.reset = True
             if s.task:
                 s.task.cancel()
@@ -240,6 +262,113 @@ class Conn:
                 self.send(frame(TRAILERS, 0, s.sid, hlist(trailers)))
         self.finish(s)
 
+    # ---- WebSockets (after a 101) ----
+
+    async def ws_receive(self, s):
+        """The next whole message, as ("text"|"bytes", data), or ("close",
+        code, reason); credits what it consumed, as an ASGI worker would."""
+        data, text = bytearray(), False
+        while True:
+            while s.frames:
+                flags, p = s.frames.pop(0)
+                data += p
+                text = bool(flags & TEXT)
+                if p:
+                    self.send(frame(CREDIT, 0, s.sid, struct.pack("!I", len(p))))
+                if flags & MESSAGE_END:
+                    return ("text" if text else "bytes", bytes(data))
+            if s.ws_close is not None:
+                return ("close",) + s.ws_close
+            s.body_event.clear()
+            await s.body_event.wait()
+
+    async def ws_send(self, s, data, text):
+        """One message, in frames of at most the proxy's max_frame, under
+        the window."""
+        mv = memoryview(data)
+        flag = TEXT if text else 0
+        while True:
+            n = min(len(mv), self.peer_max)
+            while n > s.send_window:
+                if s.send_window > 0:
+                    n = s.send_window
+                    break
+                flood["waits"] += 1
+                s.credit_event.clear()
+                await s.credit_event.wait()
+            last = n == len(mv)
+            self.send(frame(RESP_DATA, flag | (MESSAGE_END if last else 0), s.sid, bytes(mv[:n])))
+            s.send_window -= n
+            mv = mv[n:]
+            await self.w.drain()
+            if last:
+                return
+
+    def ws_accept(self, s):
+        offered = [p.strip() for n, v in s.head["headers"] if n.lower() == b"sec-websocket-protocol"
+                   for p in v.split(b",")]
+        hdrs = [(b"x-req-flags", str(s.head["flags"]).encode()),
+                (b"x-ws-fields", b",".join(n.lower() for n, _ in s.head["headers"]))]
+        forced = [kv[6:].encode() for kv in s.head["query"].decode().split("&")
+                  if kv.startswith("proto=")]
+        if forced or offered:
+            hdrs.append((b"sec-websocket-protocol", (forced or offered)[0]))
+        self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 101) + hlist(hdrs)))
+        s.ws = True
+
+    def ws_close_frame(self, s, code, reason=b""):
+        self.send(frame(WS_CLOSE, 0, s.sid, struct.pack("!H", code) + reason))
+
+    async def ws_echo(self, s):
+        self.ws_accept(s)
+        while True:
+            m = await self.ws_receive(s)
+            if m[0] == "close":
+                ws_events.append("close %d %s" % (m[1], m[2].decode()))
+                self.ws_close_frame(s, m[1])
+                break
+            if m[0] == "text" and m[1].startswith(b"close:"):
+                _, code, reason = m[1].split(b":", 2)
+                self.ws_close_frame(s, int(code), reason)
+                m = await self.ws_receive(s)
+                while m[0] != "close":
+                    m = await self.ws_receive(s)
+                ws_events.append("answer %d %s" % (m[1], m[2].decode()))
+                break
+            await self.ws_send(s, m[1], m[0] == "text")
+        self.finish(s)
+
+    async def ws_flood(self, s, n, size):
+        self.ws_accept(s)
+        block = b"f" * size
+        for _ in range(n):
+            await self.ws_send(s, block, False)
+            flood["sent"] += size
+        m = await self.ws_receive(s)
+        while m[0] != "close":
+            m = await self.ws_receive(s)
+        self.ws_close_frame(s, m[1])
+        self.finish(s)
+
+    async def ws_route(self, s, path, args):
+        """The routes that run before (or instead of) reading a body."""
+        if path == "/ws":
+            await self.ws_echo(s)
+        elif path == "/ws-flood":
+            await self.ws_flood(s, int(args.get("n", "16")), int(args.get("size", "65536")))
+        elif path == "/ws-deny":
+            await self.respond(s, 403, [], b"go away\n")
+        elif path == "/bad101":
+            self.send(frame(RESP_HEAD, 0, s.sid, struct.pack("!H", 101) + hlist([])))
+            await asyncio.sleep(5)
+            self.finish(s)
+        elif path == "/ws-events":
+            lines = ws_events + ["flood sent=%d waits=%d" % (flood["sent"], flood["waits"])]
+            await self.respond(s, 200, [], ("\n".join(lines) + "\n").encode())
+        else:
+            return False
+        return True
+
     async def fields(self, s, query):
         """/fields: the head, hints and trailers the query spells, unchecked."""
         asked = {"h": [], "t": [], "i": []}
@@ -261,6 +390,8 @@ class Conn:
             h = s.head
             path, q = h["path"].decode(), h["query"].decode()
             args = dict(kv.split("=", 1) for kv in q.split("&") if "=" in kv)
+            if await self.ws_route(s, path, args):
+                return
             body = await self.read_body(s, int(args.get("cb", "1")))
             if path == "/echo":
                 await self.respond(s, 200, [(b"x-body-crc", b"%08x" % zlib.crc32(body))], body)
@@ -354,167 +485,6 @@ async def main():
         await stop.wait()
     print("stats", stats, flush=True)
     os.unlink(a.socket)
-
-
-# ---- for the tests (imported, never run with the daemon) ----
-
-REQ_FLAGS = {"TLS": 0x01, "HAS_PRIORITY": 0x02, "EXPECT_CONTINUE": 0x04, "TE_TRAILERS": 0x08,
-             "EARLY_HINTS": 0x10}
-
-
-class FakeStack:
-    """This fake appd and a real tandem-proxy on a free loopback port."""
-
-    def __init__(self, proxy_args=(), tls=None, workers=1, capacity=4, order_log=None,
-                 window=None):
-        import tempfile
-        from harness import Daemon, PROXY, PYTHON, can_connect, free_port, wait_for
-        self.tmp = tempfile.mkdtemp(prefix="tandem-fake-")
-        self.sock = os.path.join(self.tmp, "app.sock")
-        self.port = free_port()
-        self.tls = tls
-        self.proxy = None
-        argv = [PYTHON, os.path.abspath(__file__), self.sock, "--workers", str(workers),
-                "--capacity", str(capacity)]
-        if order_log:
-            argv += ["--order-log", order_log]
-        if window is not None:
-            argv += ["--window", str(window)]
-        self.appd = Daemon(argv)
-        try:
-            wait_for(lambda: can_connect(self.sock) or not self.appd.alive(), 15, "fake appd socket")
-            assert self.appd.alive(), "fake appd exited:\n" + self.appd.output()
-            pargv = [PROXY, "--bind", "127.0.0.1:%d" % self.port, "--upstream", "unix:" + self.sock]
-            if tls:
-                pargv += ["--certfile", tls[0], "--keyfile", tls[1]]
-            self.proxy = Daemon(pargv + list(proxy_args))
-            wait_for(lambda: can_connect(("127.0.0.1", self.port)) or not self.proxy.alive(), 15,
-                     "proxy port")
-            assert self.proxy.alive(), "proxy exited:\n" + self.proxy.output()
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def url(self):
-        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
-
-    def close(self):
-        import shutil
-        for d in (self.proxy, self.appd):
-            if d is not None:
-                d.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-class H2Conn:
-    """A blocking HTTP/2 client on python-h2 over TLS (ALPN h2) or cleartext
-    (prior knowledge).  Every wait is bounded by the socket timeout."""
-
-    def __init__(self, port, tls=False, settings=None, timeout=20):
-        import socket
-        import ssl
-        import h2.config
-        import h2.connection
-        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            ctx.set_alpn_protocols(["h2"])
-            raw = ctx.wrap_socket(raw, server_hostname="localhost")
-            assert raw.selected_alpn_protocol() == "h2"
-        self.sock = raw
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
-                                                                         header_encoding=None))
-        if settings:
-            # In the first SETTINGS frame: some (RFC 9218's) may not change later.
-            import h2.settings
-            values = dict(self.conn.local_settings.items())
-            values.update(settings)
-            self.conn.local_settings = h2.settings.Settings(client=True, initial_values=values)
-        self.conn.initiate_connection()
-        self.events = []
-        self.remote_settings = {}
-        self.flush()
-
-    def flush(self, extra=b""):
-        self.sock.sendall(self.conn.data_to_send() + extra)
-
-    def raw_frame(self, ftype, flags, stream, payload):
-        """Bytes of a frame python-h2 would not build (PRIORITY_UPDATE...)."""
-        return struct.pack("!I", len(payload))[1:] + struct.pack("!BBI", ftype, flags,
-                                                                 stream) + payload
-
-    def headers(self, path, extra=(), end=True, method="GET", authority="localhost", **kw):
-        sid = self.conn.get_next_available_stream_id()
-        hdrs = [(":method", method), (":scheme", "https"), (":authority", authority),
-                (":path", path)] + list(extra)
-        self.conn.send_headers(sid, hdrs, end_stream=end, **kw)
-        self.flush()
-        return sid
-
-    def pump(self):
-        import h2.events
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("server closed the connection")
-        for ev in self.conn.receive_data(data):
-            if isinstance(ev, h2.events.RemoteSettingsChanged):
-                for k, v in ev.changed_settings.items():
-                    self.remote_settings[int(k)] = v.new_value
-            elif isinstance(ev, h2.events.DataReceived):
-                self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-            self.events.append(ev)
-        self.flush()
-
-    def wait(self, pred, what):
-        import time
-        deadline = time.monotonic() + self.sock.gettimeout()
-        while True:
-            for ev in self.events:
-                if pred(ev):
-                    return ev
-            if time.monotonic() > deadline:
-                raise AssertionError("no %s; events: %r" % (what, self.events))
-            self.pump()
-
-    def ping(self):
-        """Returns once the server has read everything sent before."""
-        import h2.events
-        payload = os.urandom(8)
-        self.conn.ping(payload)
-        self.flush()
-        self.wait(lambda e: isinstance(e, h2.events.PingAckReceived) and e.ping_data == payload,
-                  "PING ACK")
-
-    def response(self, sid):
-        """(status, headers dict, body, trailers dict, [1xx statuses]) of stream sid."""
-        import h2.events
-        self.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
-                  and e.stream_id == sid, "end of stream %d" % sid)
-        status, hdrs, body, trailers, info = None, {}, b"", {}, []
-        for ev in self.events:
-            if getattr(ev, "stream_id", None) != sid:
-                continue
-            if isinstance(ev, h2.events.StreamReset):
-                raise AssertionError("stream %d reset: %r" % (sid, ev.error_code))
-            if isinstance(ev, h2.events.InformationalResponseReceived):
-                info.append(int(dict(ev.headers)[b":status"]))
-            elif isinstance(ev, h2.events.ResponseReceived):
-                hdrs = dict(ev.headers)
-                status = int(hdrs[b":status"])
-            elif isinstance(ev, h2.events.DataReceived):
-                body += ev.data
-            elif isinstance(ev, h2.events.TrailersReceived):
-                trailers = dict(ev.headers)
-        return status, hdrs, body, trailers, info
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 if __name__ == "__main__":

@@ -565,8 +565,9 @@ def test_bind_errors(tmp_path, appd):
 
 @pytest.mark.parametrize("args,needle", [
     (["--workers", "0", "a:b"], "workers (--workers): 0 is out of range"),
-    (["-k", "tornado", "a:b"], "'tornado' is not a worker class (choose from sync, gthread"),
-    (["-k", "gevent", "a:b"], "not supported yet"),
+    (["-k", "meinheld", "a:b"], "'meinheld' is not a worker class (choose from sync, gthread"),
+    (["-k", "tornado", "a:b"], "'tornado' is not supported (tandem runs no Tornado IOLoop"),
+    (["-k", "eventlet", "a:b"], "Gunicorn 26 dropped eventlet: use gevent"),
     (["--no-such-flag", "a:b"], "--no-such-flag"),
     (["--timeout", "x", "a:b"], "timeout"),
     ([], "no application given"),

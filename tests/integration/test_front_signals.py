@@ -9,7 +9,7 @@ import signal
 import h2.settings
 import pytest
 
-from fake_appd import H2Conn
+from fake_stack import H2Conn
 from harness import APPS, FRONT, Daemon, can_connect, children, curl, free_port, wait_for
 
 STREAMS = h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS

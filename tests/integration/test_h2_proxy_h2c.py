@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from fake_appd import REQ_FLAGS, FakeStack, H2Conn
+from fake_stack import REQ_FLAGS, FakeStack, H2Conn
 from harness import curl, run
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from fake_appd import REQ_FLAGS, FakeStack, H2Conn
+from fake_stack import REQ_FLAGS, FakeStack, H2Conn
 
 
 @pytest.fixture(scope="module")

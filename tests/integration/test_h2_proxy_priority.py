@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from fake_appd import REQ_FLAGS, FakeStack, H2Conn
+from fake_stack import REQ_FLAGS, FakeStack, H2Conn
 from harness import Stack, curl, wait_for
 
 PRIORITY_UPDATE = 0x10

@@ -11,7 +11,7 @@ import h2.events
 import h2.settings
 import pytest
 
-from fake_appd import FakeStack, H2Conn
+from fake_stack import FakeStack, H2Conn
 from harness import PROXY, Stack, curl, free_port, rss_kib, wait_for
 
 

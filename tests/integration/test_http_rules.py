@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from fake_appd import FakeStack, H2Conn
+from fake_stack import FakeStack, H2Conn
 from harness import Stack
 
 

@@ -8,7 +8,7 @@ import h2.events
 import h2.settings
 
 from evil_worker import CANCEL, FLOW_CONTROL_ERROR
-from fake_appd import H2Conn
+from fake_stack import H2Conn
 from harness import curl, wait_for
 
 
@@ -83,7 +83,7 @@ def test_chunked_body_read_while_queued_reaches_a_batching_worker(tmp_path):
     read event came to move the rest, and a worker that credits in batches
     (appd credits a quarter of its window at a time) waited for bytes the
     proxy held, until --timeout answered 504."""
-    from fake_appd import FakeStack
+    from fake_stack import FakeStack
     stack = FakeStack(workers=1, capacity=1, window=1024 * 1024)
     blocker = socket.create_connection(("127.0.0.1", stack.port), timeout=20)
     c = socket.create_connection(("127.0.0.1", stack.port), timeout=20)

@@ -13,7 +13,7 @@ import subprocess
 import h2.settings
 import pytest
 
-from fake_appd import H2Conn
+from fake_stack import H2Conn
 from harness import ROOT, Stack, curl, wait_for
 
 STREAMS = h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS

@@ -4,5 +4,6 @@ include $(srcdir)/tests/unit/common.mk
 include $(srcdir)/tests/unit/protocol.mk
 include $(srcdir)/tests/unit/h1.mk
 include $(srcdir)/tests/unit/proxy.mk
+include $(srcdir)/tests/unit/ws.mk
 include $(srcdir)/tests/unit/appd.mk
 include $(srcdir)/tests/unit/front.mk

@@ -54,12 +54,12 @@ tests_unit_test_px_idmap_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_idmap_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
 
-# A request's life (px_stream.c, px_dispatch.c) against the fakes of
+# A request's life (px_stream.c, the tunnel of px_tunnel.c, px_dispatch.c) against the fakes of
 # px_world.c (protocol, worker connection, pool), on a real event loop.
-check_PROGRAMS += tests/unit/test_px_stream tests/unit/test_px_dispatch
-TESTS += tests/unit/test_px_stream tests/unit/test_px_dispatch
+check_PROGRAMS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
+TESTS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 PX_WORLD_SOURCES = tests/unit/px_world.c tests/unit/px_world.h proxy/px_stream.c \
-	proxy/px_dispatch.c
+	proxy/px_stream_head.c proxy/px_tunnel.c proxy/px_dispatch.c
 PX_WORLD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 PX_WORLD_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \
 	$(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread
@@ -67,6 +67,10 @@ tests_unit_test_px_stream_SOURCES = tests/unit/test_px_stream.c $(PX_WORLD_SOURC
 tests_unit_test_px_stream_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_stream_CFLAGS = $(PX_WORLD_CFLAGS)
 tests_unit_test_px_stream_LDADD = $(PX_WORLD_LDADD)
+tests_unit_test_px_tunnel_SOURCES = tests/unit/test_px_tunnel.c $(PX_WORLD_SOURCES)
+tests_unit_test_px_tunnel_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_tunnel_CFLAGS = $(PX_WORLD_CFLAGS)
+tests_unit_test_px_tunnel_LDADD = $(PX_WORLD_LDADD)
 tests_unit_test_px_dispatch_SOURCES = tests/unit/test_px_dispatch.c $(PX_WORLD_SOURCES)
 tests_unit_test_px_dispatch_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_dispatch_CFLAGS = $(PX_WORLD_CFLAGS)

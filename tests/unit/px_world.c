@@ -68,6 +68,25 @@ void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end
     (void)s;
 }
 
+void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags)
+{
+    evbuffer_drain(src, n);
+    wk.data_frames++;
+    wk.data_bytes += n;
+    wk.message_flags = flags;
+    (void)s;
+}
+
+void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reason, size_t len)
+{
+    (void)reason;
+    (void)len;
+    if (!s->up)
+        return;
+    wk.ws_closes++;
+    wk.ws_close_code = code;
+}
+
 void px_upstream_forget(px_stream *s)
 {
     wk.forgets++;
@@ -159,7 +178,27 @@ static void f_recycle(px_stream *s)
     free(s);
 }
 
+/* A tunnel takes the worker's messages, and answers its close at once. */
+static void f_message(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
+{
+    (void)s;
+    evbuffer_drain(in, n);
+    cl.messages++;
+    cl.msg_bytes += n;
+    cl.msg_flags = flags;
+}
+
+static void f_peer_close(px_stream *s, unsigned code, tp_str reason)
+{
+    (void)reason;
+    cl.peer_closes++;
+    cl.peer_code = code;
+    px_stream_close_tunnel(s, code, NULL, 0);
+}
+
 static const px_stream_ops fake_ops = {
+    .message = f_message,
+    .peer_close = f_peer_close,
     .dispatched = f_dispatched,
     .pump_request = f_pump,
     .consumed = f_consumed,

@@ -1,4 +1,5 @@
-/* px_world.h: the fake world test_px_stream.c and test_px_dispatch.c drive
+/* px_world.h: the fake world test_px_stream.c, test_px_tunnel.c and
+ * test_px_dispatch.c drive
  * a request through (px_world.c): a protocol that records what the stream
  * asks of it, a worker connection that records the frames sent to it, and a
  * pool whose answer each test chooses.  The worker capacity table
@@ -29,13 +30,17 @@ struct px_upstream {
 /* What the client side saw. */
 struct px_seen_client {
     int dispatched, pump, consumed, abandoned, info, head, data_ready, aborts, recycled, closes;
+    int messages, peer_closes; /* a tunnel's: the worker's messages and close */
+    unsigned msg_flags, peer_code;
+    size_t msg_bytes;
     unsigned status;
     enum px_abort why;
     char body[256];
 };
 /* What the worker side saw. */
 struct px_seen_worker {
-    int attaches, resets, credits, data_frames, forgets;
+    int attaches, resets, credits, data_frames, forgets, ws_closes;
+    unsigned message_flags, ws_close_code;
     uint32_t reset_reason, credited;
     size_t data_bytes;
     int end_sent;

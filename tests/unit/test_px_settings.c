@@ -67,6 +67,20 @@ START_TEST(other_ranges)
 }
 END_TEST
 
+START_TEST(websocket_rows)
+{
+    ck_assert_int_eq(s.websocket_max_message_size, 16777216);
+    ck_assert_int_eq(s.websocket_ping_interval, 20);
+    ck_assert_int_eq(s.websocket_ping_timeout, 20);
+    ck_assert_int_eq(set("websocket_max_message_size", "0"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "websocket_max_message_size"));
+    ck_assert_int_eq(set("websocket_max_message_size", "2147483648"), -1);
+    ck_assert_int_eq(set("websocket_ping_interval", "0"), 0); /* no pings */
+    ck_assert_int_eq(set("websocket_ping_timeout", "0"), -1); /* an answer needs time */
+    ck_assert_int_eq(set("websocket_ping_timeout", "86401"), -1);
+}
+END_TEST
+
 START_TEST(flags_parse)
 {
     char *argv[] = { "tandem-proxy",     "-b",    "[::1]:9000",
@@ -317,6 +331,7 @@ int main(void)
     tcase_add_test(tc, frame_size_range);
     tcase_add_test(tc, streams_zero);
     tcase_add_test(tc, other_ranges);
+    tcase_add_test(tc, websocket_rows);
     tcase_add_test(tc, flags_parse);
     tcase_add_test(tc, unknown_flag);
     tcase_add_test(tc, protocol_lists);

@@ -1,7 +1,7 @@
 /* test_tp_control.c: Check tests for the fixed-size frames and DATA headers
  * (protocol/tp_control.c): HELLO from either role with every field's rule,
- * RESET, CREDIT, PING, DRAIN, and DATA headers whose bodies the caller
- * writes. */
+ * RESET, CREDIT, PING, DRAIN, WS_CLOSE, and DATA headers whose bodies the
+ * caller writes. */
 #include <check.h>
 #include <stdint.h>
 #include <string.h>
@@ -391,6 +391,60 @@ START_TEST(test_data_header)
 }
 END_TEST
 
+START_TEST(test_ws_close)
+{
+    tp_buf b = { 0 };
+    uint16_t code = 0;
+    tp_str reason;
+    uint8_t big[TP_WS_REASON_MAX + 1];
+
+    ck_assert_int_eq(tp_encode_ws_close(&b, 9, 4002, (const uint8_t *)"bye", 3), TP_OK);
+    ck_assert_uint_eq(b.len, TP_HEADER_SIZE + 5);
+    ck_assert_mem_eq(b.data,
+                     "\0\0\0\x05\x0c\0\0\0\0\0\0\x09\x0f\xa2"
+                     "bye",
+                     b.len);
+    ck_assert_int_eq(
+        tp_decode_ws_close(one_frame(&b, TP_FRAME_WS_CLOSE, 0, 9, 5), 5, &code, &reason), TP_OK);
+    ck_assert_uint_eq(code, 4002);
+    ck_assert_uint_eq(reason.len, 3);
+    ck_assert_mem_eq(reason.ptr, "bye", 3);
+    /* no reason; the largest reason; the code range */
+    b.len = 0;
+    ck_assert_int_eq(tp_encode_ws_close(&b, 1, 1000, NULL, 0), TP_OK);
+    ck_assert_int_eq(tp_decode_ws_close(b.data + TP_HEADER_SIZE, 2, &code, &reason), TP_OK);
+    ck_assert_uint_eq(code, 1000);
+    ck_assert_uint_eq(reason.len, 0);
+    memset(big, 'r', sizeof big);
+    b.len = 0;
+    ck_assert_int_eq(tp_encode_ws_close(&b, 1, 4999, big, TP_WS_REASON_MAX), TP_OK);
+    ck_assert_int_eq(
+        tp_decode_ws_close(b.data + TP_HEADER_SIZE, 2 + TP_WS_REASON_MAX, &code, &reason), TP_OK);
+    b.len = 0;
+    ck_assert_int_eq(tp_encode_ws_close(&b, 1, 1000, big, TP_WS_REASON_MAX + 1), TP_E_TOO_BIG);
+    ck_assert_int_eq(tp_encode_ws_close(&b, 1, 999, NULL, 0), TP_E_VALUE);
+    ck_assert_int_eq(tp_encode_ws_close(&b, 1, 5000, NULL, 0), TP_E_VALUE);
+    ck_assert_int_eq(tp_encode_ws_close(&b, 0, 1000, NULL, 0), TP_E_STREAM);
+    ck_assert_uint_eq(b.len, 0);
+    tp_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_ws_close_decode_refuses)
+{
+    static const uint8_t p[2 + TP_WS_REASON_MAX + 1] = { 0x03, 0xe8 };
+    static const uint8_t low[2] = { 0x03, 0xe7 }, high[2] = { 0x13, 0x88 };
+    uint16_t code;
+    tp_str reason;
+
+    ck_assert_int_eq(tp_decode_ws_close(p, 0, &code, &reason), TP_E_TRUNCATED);
+    ck_assert_int_eq(tp_decode_ws_close(p, 1, &code, &reason), TP_E_TRUNCATED);
+    ck_assert_int_eq(tp_decode_ws_close(p, sizeof p, &code, &reason), TP_E_TRAILING);
+    ck_assert_int_eq(tp_decode_ws_close(low, 2, &code, &reason), TP_E_VALUE);
+    ck_assert_int_eq(tp_decode_ws_close(high, 2, &code, &reason), TP_E_VALUE);
+}
+END_TEST
+
 static Suite *tp_control_suite(void)
 {
     Suite *s = suite_create("tp_control");
@@ -412,6 +466,8 @@ static Suite *tp_control_suite(void)
     tcase_add_test(tc, test_u32_sizes);
     tcase_add_test(tc, test_ping);
     tcase_add_test(tc, test_drain);
+    tcase_add_test(tc, test_ws_close);
+    tcase_add_test(tc, test_ws_close_decode_refuses);
     tcase_add_test(tc, test_data_header);
     suite_add_tcase(s, tc);
     return s;

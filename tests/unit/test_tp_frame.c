@@ -33,15 +33,16 @@ static const struct {
 } types[] = {
     { TP_FRAME_HELLO, 36, 0, 1 },
     { TP_FRAME_REQUEST_HEAD, 0, TP_FLAG_END_STREAM, 0 },
-    { TP_FRAME_REQUEST_DATA, 0, TP_FLAG_END_STREAM, 0 },
+    { TP_FRAME_REQUEST_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0 },
     { TP_FRAME_RESPONSE_INFO, 0, 0, 0 },
     { TP_FRAME_RESPONSE_HEAD, 0, TP_FLAG_END_STREAM, 0 },
-    { TP_FRAME_RESPONSE_DATA, 0, TP_FLAG_END_STREAM, 0 },
+    { TP_FRAME_RESPONSE_DATA, 0, TP_FLAG_END_STREAM | TP_FLAG_TEXT | TP_FLAG_MESSAGE_END, 0 },
     { TP_FRAME_TRAILERS, 0, 0, 0 },
     { TP_FRAME_RESET, 4, 0, 0 },
     { TP_FRAME_CREDIT, 4, 0, 0 },
     { TP_FRAME_PING, 8, TP_FLAG_ACK, 1 },
     { TP_FRAME_DRAIN, 4, 0, 1 },
+    { TP_FRAME_WS_CLOSE, 0, 0, 0 },
 };
 
 static uint32_t valid_len(unsigned i) { return types[i].size ? types[i].size : 100; }
@@ -210,6 +211,7 @@ START_TEST(test_names)
     ck_assert_str_eq(tp_frame_type_name(TP_FRAME_REQUEST_HEAD), "REQUEST_HEAD");
     ck_assert_str_eq(tp_frame_type_name(TP_FRAME_TRAILERS), "TRAILERS");
     ck_assert_str_eq(tp_frame_type_name(TP_FRAME_DRAIN), "DRAIN");
+    ck_assert_str_eq(tp_frame_type_name(TP_FRAME_WS_CLOSE), "WS_CLOSE");
     ck_assert_str_eq(tp_reset_reason_name(TP_RESET_NO_ERROR), "NO_ERROR");
     ck_assert_str_eq(tp_reset_reason_name(TP_RESET_PROTOCOL_ERROR), "PROTOCOL_ERROR");
     ck_assert_str_eq(tp_reset_reason_name(TP_RESET_INTERNAL_ERROR), "INTERNAL_ERROR");

@@ -93,6 +93,8 @@ START_TEST(test_request_roundtrip)
     h.prio_weight = 0; /* meaningless without TP_REQ_HAS_PRIORITY */
     h.prio_depends_on = UINT32_MAX;
     request_roundtrip(&h, 3, 0);
+    h.flags = TP_REQ_WEBSOCKET | TP_REQ_TLS; /* version 2: a WebSocket request */
+    request_roundtrip(&h, 4, 0);
     minimal_request(&h);
     request_roundtrip(&h, 5, TP_FLAG_END_STREAM);
 }
@@ -188,7 +190,7 @@ START_TEST(test_request_values)
         request_refused(&h, TP_E_VALUE);
     }
     sample_request(&h);
-    h.flags |= 0x20;
+    h.flags |= 0x40; /* 0x20 is WEBSOCKET (version 2) */
     request_refused(&h, TP_E_RESERVED);
     sample_request(&h);
     h.flags |= 0x8000;

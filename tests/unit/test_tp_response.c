@@ -55,6 +55,7 @@ START_TEST(test_response_roundtrip)
     response_roundtrip(TP_FRAME_RESPONSE_HEAD, 200, 0, 3);
     response_roundtrip(TP_FRAME_RESPONSE_HEAD, 204, TP_FLAG_END_STREAM, 0);
     response_roundtrip(TP_FRAME_RESPONSE_HEAD, 999, TP_FLAG_END_STREAM, 1);
+    response_roundtrip(TP_FRAME_RESPONSE_HEAD, 101, 0, 2); /* a WebSocket accepted */
     response_roundtrip(TP_FRAME_TRAILERS, 0, 0, 3);
     response_roundtrip(TP_FRAME_TRAILERS, 0, 0, 0);
 }
@@ -82,6 +83,8 @@ START_TEST(test_response_status_ranges)
     response_status_refused(TP_FRAME_RESPONSE_INFO, 99);
     response_status_refused(TP_FRAME_RESPONSE_INFO, 200);
     response_status_refused(TP_FRAME_RESPONSE_HEAD, 0);
+    response_status_refused(TP_FRAME_RESPONSE_HEAD, 100);
+    response_status_refused(TP_FRAME_RESPONSE_HEAD, 102);
     response_status_refused(TP_FRAME_RESPONSE_HEAD, 103);
     response_status_refused(TP_FRAME_RESPONSE_HEAD, 199);
     response_status_refused(TP_FRAME_RESPONSE_HEAD, 1000);

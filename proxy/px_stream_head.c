@@ -1,0 +1,77 @@
+/* px_stream_head.c: a stream's request head kept beyond the client's input
+ * (px_stream.h): copied into the stream's own buffer so the request can wait
+ * in the queue or be retried, and moved whole into another stream (h2c). */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include "px_stream.h"
+
+static void swap_ptr(void *a, void *b, size_t n)
+{
+    unsigned char t[sizeof(tp_buf)];
+    memcpy(t, a, n);
+    memcpy(a, b, n);
+    memcpy(b, t, n);
+}
+
+void px_stream_move_request(px_stream *dst, px_stream *src)
+{
+    /* Buffers change hands; the head's strings point into hold's data,
+     * which moves with it. */
+    swap_ptr(&dst->req, &src->req, sizeof dst->req);
+    swap_ptr(&dst->resp, &src->resp, sizeof dst->resp);
+    swap_ptr(&dst->hdrs, &src->hdrs, sizeof dst->hdrs);
+    swap_ptr(&dst->hdr_cap, &src->hdr_cap, sizeof dst->hdr_cap);
+    swap_ptr(&dst->hold, &src->hold, sizeof dst->hold);
+    dst->head = src->head;
+    dst->head.headers = dst->hdrs;
+    dst->is_head = src->is_head;
+    dst->req_end = src->req_end;
+    dst->head_kept = src->head_kept;
+    src->head_kept = 0;
+    src->hold.len = 0;
+}
+
+void px_stream_keep_head(px_stream *s)
+{
+    tp_request_head *h = &s->head;
+    tp_str *strs[] = { &h->method,     &h->scheme,    &h->authority,  &h->path,
+                       &h->query,      &h->peer_addr, &h->local_addr, &h->tls_version,
+                       &h->tls_cipher, &h->alpn,      &h->sni };
+    size_t nstr = sizeof strs / sizeof strs[0];
+    size_t total = 0;
+    for (size_t i = 0; i < nstr; i++)
+        total += strs[i]->len;
+    for (uint32_t i = 0; i < h->nheaders; i++)
+        total += h->headers[i].name.len + h->headers[i].value.len;
+    if (h->nheaders > s->hdr_cap) {
+        uint32_t cap = h->nheaders < 16 ? 16 : h->nheaders;
+        tp_header *n = realloc(s->hdrs, cap * sizeof *n);
+        if (!n)
+            return;
+        s->hdrs = n;
+        s->hdr_cap = cap;
+    }
+    s->hold.len = 0;
+    if (tp_buf_reserve(&s->hold, total + 1) != TP_OK)
+        return;
+    uint8_t *p = s->hold.data;
+#define HOLD(str)                            \
+    do {                                     \
+        if ((str).len)                       \
+            memcpy(p, (str).ptr, (str).len); \
+        (str).ptr = p;                       \
+        p += (str).len;                      \
+    } while (0)
+    for (size_t i = 0; i < nstr; i++)
+        HOLD(*strs[i]);
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        s->hdrs[i] = h->headers[i];
+        HOLD(s->hdrs[i].name);
+        HOLD(s->hdrs[i].value);
+    }
+#undef HOLD
+    s->hold.len = (size_t)(p - s->hold.data);
+    h->headers = s->hdrs;
+    s->head_kept = 1;
+}
