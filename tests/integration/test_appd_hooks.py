@@ -91,7 +91,8 @@ def on_exit(server):
 class Hooked:
     """tandem-appd with a config file of hooks; HOOKLOG collects their lines."""
 
-    def __init__(self, *args, conf=HOOKS, workers=2, wait=True, extra="", env=None):
+    def __init__(self, *args, conf=HOOKS, workers=2, wait=True, extra="", env=None,
+                 app="appd_app:app"):
         self.tmp = tempfile.mkdtemp(prefix="tandem-hooks-")
         self.sock = os.path.join(self.tmp, "app.sock")
         self.log = os.path.join(self.tmp, "err.log")
@@ -103,7 +104,7 @@ class Hooked:
         self.proc = subprocess.Popen(
             [APPD, "-c", self.conf, "--bind", "unix:" + self.sock, "--pythonpath", APPS,
              "--error-logfile", self.log] + (["-w", str(workers)] if workers else [])
-            + list(args) + ["appd_app:app"],
+            + list(args) + [app],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         self.pid = self.proc.pid
         if wait:
@@ -226,6 +227,39 @@ def test_request_hooks_around_each_request(hooked):
     assert post[1][:6] == [worker, "yes", "GET", "/error", "500", "500_Internal_Server_Error"]
 
 
+REQUEST_HOOKS = r'''
+import os
+
+
+def _w(*parts):
+    with open(os.environ["HOOKLOG"], "a") as f:
+        f.write(" ".join(str(p) for p in parts) + "\n")
+
+
+def pre_request(worker, req):
+    _w("pre_request", os.getpid(), req.method, req.path, req.query)
+
+
+def post_request(worker, req, environ, resp):
+    # WSGI's environ, or the ASGI scope
+    where = environ.get("PATH_INFO") or environ.get("path")
+    _w("post_request", os.getpid(), req.path, where, resp.status_code, resp.sent)
+'''
+
+
+@pytest.mark.parametrize("cls,app,path,body", [
+    ("asgi", "asgi_probe:app", "/", b"hello"),
+    ("gevent", "gevent_app:app", "/gsleep", b"slept"),
+])
+def test_request_hooks_in_every_worker_class(hooked, cls, app, path, body):
+    h = hooked("-k", cls, conf=REQUEST_HOOKS, workers=1, app=app)
+    worker = str(next(iter(h.worker_pids())))
+    r = ac.get(h.sock, path, query="s=0")
+    assert (r.status, r.body) == (200, body)
+    assert h.wait_lines("pre_request", 1) == [[worker, "GET", path, "s=0"]]
+    assert h.wait_lines("post_request", 1) == [[worker, path, path, "200", str(len(body))]]
+
+
 def test_ttin_ttou_call_nworkers_changed(hooked):
     h = hooked()
     h.proc.send_signal(signal.SIGTTIN)
@@ -308,7 +342,8 @@ def test_fatal_hooks_stop_appd(hooked, hook, status, needle):
     assert 'line 2, in %s' % hook in out     # the traceback names the hook's line
 
 
-def test_pre_request_raising_answers_500_and_post_request_sees_no_response(hooked):
+@pytest.mark.parametrize("cls,app", [("sync", "appd_app:app"), ("asgi", "asgi_probe:app")])
+def test_pre_request_raising_answers_500_and_post_request_sees_no_response(hooked, cls, app):
     conf = HOOKS + '''
 def pre_request(worker, req):
     if req.path == "/refuse":
@@ -319,7 +354,7 @@ def pre_request(worker, req):
 def post_request(worker, req, environ, resp):
     _w("post_request", req.path, resp is None, len(environ))
 '''
-    h = hooked(conf=conf, workers=1)
+    h = hooked("-k", cls, conf=conf, workers=1, app=app)
     with ac.Conn(h.sock) as c:
         assert c.request("GET", "/refuse").status == 500
         assert c.request("GET", "/").status == 200      # the worker serves on
