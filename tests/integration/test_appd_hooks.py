@@ -288,8 +288,10 @@ def test_hup_reloads_the_file_and_calls_on_reload(hooked):
     assert {c[1] for c in h.lines("child_exit")} == {str(p) for p in old}
 
 
-def test_quit_calls_worker_int_then_worker_exit(hooked):
-    h = hooked()
+@pytest.mark.parametrize("cls,app", [("sync", "appd_app:app"), ("asgi", "asgi_probe:app"),
+                                     ("gevent", "gevent_app:app")])
+def test_quit_calls_worker_int_then_worker_exit(hooked, cls, app):
+    h = hooked("-k", cls, app=app)
     workers = {str(p) for p in h.worker_pids()}
     assert h.stop(signal.SIGQUIT) == 0
     ints = h.lines("worker_int")
