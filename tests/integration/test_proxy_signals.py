@@ -5,6 +5,7 @@ HTTP/2 connection keeps working on the old ones; what cannot change is
 named.  USR1 reopens the log; TERM sends GOAWAY and lets in-flight streams
 finish within graceful_timeout; appd's signals (TTIN, TTOU, USR2) neither
 stop nor end the proxy."""
+import json
 import os
 import shutil
 import signal
@@ -128,6 +129,61 @@ def test_hup_with_a_bad_certificate_or_file_keeps_everything(live_stack, tmp_pat
         assert c.response(c.headers("/"))[2] == b"hello"
     finally:
         c.close()
+
+
+def client_pki(d):
+    """A CA and a client certificate it signed: (ca.pem, curl's client arguments)."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-days", "30", "-subj", "/CN=Reload CA", "-keyout", "ca.key",
+            "-out", "ca.pem")
+    openssl("req", "-new", *ec, "-subj", "/CN=carol", "-keyout", "carol.key", "-out",
+            "carol.csr")
+    openssl("x509", "-req", "-in", "carol.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-set_serial", "7", "-days", "30", "-out", "carol.pem")
+    return (os.path.join(d, "ca.pem"),
+            ["--cert", os.path.join(d, "carol.pem"), "--key", os.path.join(d, "carol.key")])
+
+
+def test_hup_applies_the_tls_options_and_the_body_cap_to_new_connections(live_stack, tmp_path):
+    s = live_stack
+    ca, carol = client_pki(str(tmp_path))
+    old = H2Conn(s.port, tls=True)                 # no client certificate, no body cap
+    try:
+        old.ping()
+        assert curl("--http1.1", "--tls-max", "1.2", s.url + "/").stdout == b"hello"
+        s.conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\n"
+                          "tls_min_version = '1.3'\nciphers = 'ECDHE+AESGCM'\n"
+                          "tls_ciphersuites = 'TLS_AES_128_GCM_SHA256'\n"
+                          "cert_reqs = 2\nca_certs = %r\nlimit_request_body = 4\n"
+                          "secure_scheme_headers = {'X-SECURE': 'yes'}\n"
+                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['10.0.0.1']\n" % ca)
+        s.proxy.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
+        out = s.proxy.output()
+        assert ("Reload: secure_scheme_headers, proxy_protocol, proxy_allow_ips cannot change "
+                "while tandem-proxy runs") in out, out
+        # A new connection: TLS 1.3 only, with the one suite, and a client certificate.
+        r = curl("--http1.1", "--tls-max", "1.2", *carol, s.url + "/", check=False)
+        assert r.returncode != 0, r
+        assert curl("--http1.1", s.url + "/", check=False).returncode != 0
+        r = curl("--http1.1", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384", *carol, s.url + "/",
+                 check=False)
+        assert r.returncode != 0, r
+        env = json.loads(curl("--http1.1", *carol, s.url + "/environ").stdout)
+        assert env["SSL_CLIENT_VERIFY"] == "SUCCESS" and env["SSL_CLIENT_S_DN"] == "CN=carol"
+        r = curl("--http1.1", *carol, "-o", "/dev/null", "-w", "%{http_code}", "-d", "12345",
+                 s.url + "/echo")
+        assert r.stdout == b"413"
+        # The connection opened before keeps its session and its limits.
+        sid = old.headers("/echo", method="POST", end=False)
+        old.conn.send_data(sid, b"12345", end_stream=True)
+        old.flush()
+        assert old.response(sid)[0:3:2] == (200, b"12345")
+        assert old.response(old.headers("/environ"))[0] == 200
+    finally:
+        old.close()
 
 
 def test_usr1_reopens_the_log(tmp_path):
