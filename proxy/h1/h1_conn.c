@@ -103,6 +103,10 @@ static void set_framing(px_h1_conn *hc, px_stream *s, const px_h1_request *r)
     px_conn *c = &hc->base;
     s->is_head = r->method.len == 4 && memcmp(r->method.ptr, "HEAD", 4) == 0;
     hc->keep_alive = r->keep_alive && c->limits->keepalive && !c->th->stopping;
+    /* After a CONNECT (answered 501) the client may already be sending
+     * tunnel bytes: never read them as the next request. */
+    if (r->method.len == 7 && memcmp(r->method.ptr, "CONNECT", 7) == 0)
+        hc->keep_alive = 0;
     hc->te_trailers = r->te_trailers;
     hc->chunked_in = hc->chunked_out = hc->close_out = 0;
     hc->req_left = 0;

@@ -1,0 +1,24 @@
+"""edges_app.py: a WSGI app for test_protocol_edges.py that logs every request
+it sees ("METHOD target" a line, to $EDGES_LOG), so a test can show that a
+refused request never reached it.
+
+/headers     JSON list of the environ's HTTP_* keys
+/            "ok"
+"""
+import json
+import os
+
+LOG = os.environ.get("EDGES_LOG")
+
+
+def app(environ, start_response):
+    if LOG:
+        with open(LOG, "a") as f:
+            f.write("%s %s\n" % (environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+    path = environ.get("PATH_INFO", "")
+    if path == "/headers":
+        body = json.dumps(sorted(k for k in environ if k.startswith("HTTP_"))).encode()
+    else:
+        body = b"ok"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,209 @@
+"""test_protocol_edges.py: requests HTTP allows in form but the proxy must
+not pass on (issue 14, protocol edges): CONNECT without a tunnel, and HTTP/2
+pseudo-header fields held to HTTP/1's request-target rules.  Each refused
+request is shown not to reach the app (apps/edges_app.py logs what it sees),
+and the stack to serve the next client."""
+import os
+import socket
+import ssl
+import time
+
+import pytest
+
+from fake_stack import H2Conn
+from harness import Stack
+
+
+@pytest.fixture(scope="module")
+def edges(certs, tmp_path_factory):
+    log = str(tmp_path_factory.mktemp("edges") / "requests.log")
+    s = Stack(app="edges_app:app", workers=1, tls=certs, env={"EDGES_LOG": log})
+    s.log = log
+    yield s
+    s.close()
+
+
+def seen(stack):
+    try:
+        with open(stack.log) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def raw_h1(port, data, timeout=10):
+    """Sends data over TLS (ALPN http/1.1); everything read until the proxy
+    closes, and whether it did close within the timeout."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(data)
+            got, closed = b"", False
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    piece = s.recv(65536)
+                except (ssl.SSLEOFError, ConnectionResetError):
+                    closed = True
+                    break
+                except socket.timeout:
+                    break
+                if not piece:
+                    closed = True
+                    break
+                got += piece
+    return got, closed
+
+
+def status_of(raw):
+    return int(raw.split(b"\r\n", 1)[0].split()[1])
+
+
+def h2_status(h, sid):
+    status, _, _, _, _ = h.response(sid)
+    return status
+
+
+def served(stack):
+    """The next client is served as usual."""
+    got, _ = raw_h1(stack.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert status_of(got) == 200 and got.endswith(b"ok")
+
+
+# ---- CONNECT: 501, never the app's --------------------------------------------
+
+def test_h1_connect_is_501_and_closes(edges):
+    before = len(seen(edges))
+    # What follows the CONNECT would be tunnel bytes: never a second request.
+    got, closed = raw_h1(edges.port, b"CONNECT example.com:443 HTTP/1.1\r\n"
+                                     b"Host: example.com:443\r\n\r\n"
+                                     b"GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert status_of(got) == 501
+    assert got.count(b"HTTP/1.1 ") == 1, got
+    assert closed
+    assert len(seen(edges)) == before, seen(edges)
+    served(edges)
+
+
+def test_h2_connect_is_501(edges):
+    before = len(seen(edges))
+    h = H2Conn(edges.port, tls=True, validate=False)
+    try:
+        sid = h.conn.get_next_available_stream_id()
+        h.conn.send_headers(sid, [(":method", "CONNECT"), (":authority", "example.com:443")])
+        h.flush()
+        assert h2_status(h, sid) == 501
+        ok = h.headers("/")
+        assert h2_status(h, ok) == 200
+    finally:
+        h.close()
+    assert seen(edges)[before:] == ["GET /"]
+
+
+# ---- HTTP/2 pseudo-header fields as strict as HTTP/1's target -------------------
+
+BAD_HEADS = [
+    pytest.param({":authority": "user:pw@localhost"}, id="authority-userinfo"),
+    pytest.param({":authority": "user@localhost:8443"}, id="authority-user-port"),
+    pytest.param({":authority": "local host"}, id="authority-space"),
+    pytest.param({":path": "/a#frag"}, id="path-fragment"),
+    pytest.param({":path": "/caf\xe9"}, id="path-non-ascii"),
+    pytest.param({":path": "/a\x7fb"}, id="path-del"),
+    pytest.param({":path": "*"}, id="asterisk-not-options"),
+    pytest.param({":path": "http://localhost/"}, id="path-absolute-form"),
+    pytest.param({":scheme": "ftp"}, id="scheme-ftp"),
+    pytest.param({"host": "u@localhost"}, id="host-userinfo"),
+]
+
+
+@pytest.mark.parametrize("change", BAD_HEADS)
+def test_h2_target_refused_like_h1(edges, change):
+    before = len(seen(edges))
+    head = {":method": "GET", ":scheme": "https", ":authority": "localhost", ":path": "/x"}
+    extra = []
+    for k, v in change.items():
+        if k.startswith(":"):
+            head[k] = v
+        else:
+            extra.append((k, v))
+    h = H2Conn(edges.port, tls=True, validate=False)
+    try:
+        sid = h.conn.get_next_available_stream_id()
+        fields = [(k.encode(), v.encode("latin-1")) for k, v in head.items()]
+        fields += [(k.encode(), v.encode("latin-1")) for k, v in extra]
+        h.conn.send_headers(sid, fields, end_stream=True)
+        h.flush()
+        try:
+            status = h2_status(h, sid)
+        except AssertionError as e:
+            # nghttp2 may refuse the stream itself (RST_STREAM): refused all the same.
+            assert "reset" in str(e), e
+            status = 400
+        assert status == 400
+        ok = h.headers("/")
+        assert h2_status(h, ok) == 200
+    finally:
+        h.close()
+    assert seen(edges)[before:] == ["GET /"]
+
+
+def test_h2_good_targets_still_served(edges):
+    h = H2Conn(edges.port, tls=True)
+    try:
+        for path, method in (("/a/b?c=d&e=%20", "GET"), ("*", "OPTIONS")):
+            sid = h.headers(path, method=method, authority="localhost:8443")
+            assert h2_status(h, sid) == 200, path
+    finally:
+        h.close()
+
+
+# ---- long header names reach the app ---------------------------------------------
+
+LONG_NAMES = ["x-" + "n" * 300, "x-" + "m" * 1000, "x-" + "l" * 6000]
+
+
+def h1_get(port, target, headers):
+    req = "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" % target
+    req += "".join("%s: v\r\n" % n for n in headers) + "\r\n"
+    got, _ = raw_h1(port, req.encode())
+    head, _, body = got.partition(b"\r\n\r\n")
+    return status_of(got), body
+
+
+def env_key(name):
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+def test_wsgi_environ_carries_long_names(edges):
+    import json
+    status, body = h1_get(edges.port, "/headers", LONG_NAMES)
+    assert status == 200
+    keys = json.loads(body)
+    for n in LONG_NAMES:
+        assert env_key(n) in keys, (len(n), [len(k) for k in keys])
+    h = H2Conn(edges.port, tls=True)
+    try:
+        sid = h.headers("/headers", extra=[(n, "v") for n in LONG_NAMES])
+        status, _, body, _, _ = h.response(sid)
+    finally:
+        h.close()
+    assert status == 200
+    keys = json.loads(body)
+    for n in LONG_NAMES:
+        assert env_key(n) in keys, (len(n), [len(k) for k in keys])
+
+
+def test_asgi_scope_carries_long_names(certs):
+    import json
+    s = Stack(app="asgi_probe:app", workers=1, tls=certs, appd_args=["-k", "asgi"])
+    try:
+        status, body = h1_get(s.port, "/scope", LONG_NAMES)
+    finally:
+        s.close()
+    assert status == 200
+    names = [n for n, _ in json.loads(body)["headers"]]
+    for n in LONG_NAMES:
+        assert n in names
