@@ -137,8 +137,10 @@ void px_stream_destruct(px_stream *s);
  * for the same connection; src is left empty (h2c: HTTP/1 -> stream 1). */
 void px_stream_move_request(px_stream *dst, px_stream *src);
 /* Copies every string of the head (and the header array) into s->hold so
- * it outlives the client's input buffer; sets head_kept. */
-void px_stream_keep_head(px_stream *s);
+ * it outlives the client's input buffer; sets head_kept.  0, or -1 out of
+ * memory: the head is then emptied (no string points into the input any
+ * more) and the caller answers and ends the stream. */
+int px_stream_keep_head(px_stream *s);
 /* Sends s->req to the worker as far as its window allows (the body of
  * protocols that buffer it in s->req). */
 void px_stream_pump_request(px_stream *s);

@@ -60,8 +60,8 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen);
  * its streams, and puts it on the pool's reap list. */
 void px_upstream_close(px_upstream *u, const char *why);
 void px_upstream_ping(px_upstream *u);
-/* Registers s on u under a new id and sends its head: 1, -1 out of memory,
- * -2 head too big for the worker's frames. */
+/* Registers s on u under a new id and sends its head: 1, -2 head too big
+ * for the worker's frames, -3 out of memory. */
 int px_upstream_open_stream(px_upstream *u, px_stream *s);
 void px_upstream_free(px_upstream *u);
 /* Appends p->out to u's output and empties it. */
