@@ -207,3 +207,61 @@ def test_asgi_scope_carries_long_names(certs):
     names = [n for n, _ in json.loads(body)["headers"]]
     for n in LONG_NAMES:
         assert n in names
+
+
+# ---- an app's Content-Length held against its body ---------------------------------
+
+@pytest.mark.parametrize("path", ["/cl-long", "/cl-short"])
+def test_h2_body_contradicting_content_length_is_reset(evil_tls, path):
+    """The worker (evil_worker.py) declares 3 and sends 10 bytes, or 10 and
+    sends 3: the h2 client gets a reset stream, never END_STREAM on a body
+    its Content-Length contradicts; the connection serves on."""
+    import h2.events
+    h = H2Conn(evil_tls.port, tls=True)
+    try:
+        sid = h.headers(path)
+        ev = h.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
+                    and e.stream_id == sid, "end of stream %d" % sid)
+        assert isinstance(ev, h2.events.StreamReset), h.events
+        ok = h.headers("/")
+        status, _, body, _, _ = h.response(ok)
+        assert status == 200 and body == b"ok\n"
+    finally:
+        h.close()
+
+
+def test_h1_body_contradicting_content_length(evil_tls):
+    """HTTP/1: never more than the declared bytes; a short body ends the
+    connection, so the client sees the truncation."""
+    req = b"GET /cl-long HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    got, _ = raw_h1(evil_tls.port, req, timeout=5)
+    first, _, rest = got.partition(b"\r\n\r\n")
+    assert rest.startswith(b"012") and not rest.startswith(b"0123")
+    got, closed = raw_h1(evil_tls.port, b"GET /cl-short HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert closed and got.endswith(b"\r\n\r\nabc"), got
+
+
+@pytest.mark.parametrize("path", ["/cl-long", "/cl-short"])
+def test_wsgi_body_contradicting_content_length(edges, path):
+    """appd's side of the same rule, with a real WSGI app: the client never
+    gets a body its Content-Length contradicts, on either protocol."""
+    import h2.events
+    h = H2Conn(edges.port, tls=True)
+    try:
+        sid = h.headers(path)
+        ev = h.wait(lambda e: isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset))
+                    and e.stream_id == sid, "end of stream %d" % sid)
+        body = b"".join(e.data for e in h.events
+                        if isinstance(e, h2.events.DataReceived) and e.stream_id == sid)
+        if isinstance(ev, h2.events.StreamEnded):
+            assert path == "/cl-long" and body == b"012", body  # cut to its length
+        ok = h.headers("/")
+        assert h2_status(h, ok) == 200
+    finally:
+        h.close()
+    got, closed = raw_h1(edges.port, ("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path).encode(),
+                         timeout=5)
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert body in (b"012", b"abc"), got
+    if body == b"abc":
+        assert closed
