@@ -90,6 +90,7 @@ struct px_stream {
     const px_limits *limits; /* the connection's */
     px_upstream *up;         /* worker connection while state == PX_ST_UP */
     uint32_t up_id;
+    uint64_t head_end; /* the worker connection's out_total once its head was queued */
     int slot; /* worker table slot held, -1 none */
     uint8_t state;
     unsigned is_head : 1;      /* HEAD request: no response body to the client */
@@ -189,6 +190,9 @@ void px_stream_on_flow_error(px_stream *s);
 /* The worker broke another rule of the stream (RESET with reason, 502). */
 void px_stream_on_worker_error(px_stream *s, uint32_t reason);
 /* The worker connection closed under the stream. */
-void px_stream_on_up_lost(px_stream *s);
+/* The worker connection closed under s.  unstarted: the worker cannot have
+ * begun it (its head never left this process, or a DRAIN excluded it), so
+ * it may run elsewhere rather than fail. */
+void px_stream_on_up_lost(px_stream *s, int unstarted);
 
 #endif

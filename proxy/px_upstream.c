@@ -49,6 +49,8 @@ void px_upstream_commit(px_upstream *u)
     if (out->len) {
         if (evbuffer_add(bufferevent_get_output(u->bev), out->data, out->len) < 0)
             frame_lost(u);
+        else
+            u->out_total += out->len;
         out->len = 0;
     }
 }
@@ -113,6 +115,8 @@ void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsi
     if (evbuffer_add(out, hdr, sizeof hdr) < 0 ||
         (n && evbuffer_remove_buffer(src, out, n) != (int)n)) /* moves chains when it can */
         frame_lost(u);
+    else
+        u->out_total += sizeof hdr + n;
 }
 
 void px_upstream_ping(px_upstream *u)
@@ -213,6 +217,7 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
         return rc == TP_E_NOMEM ? -3 : -2;
     }
     px_upstream_commit(u);
+    s->head_end = u->out_total;
     if (end)
         s->req_end_sent = 1;
     return 1;
@@ -245,11 +250,16 @@ void px_upstream_close(px_upstream *u, const char *why)
     bufferevent_disable(u->bev, EV_READ | EV_WRITE);
     if (u->hello_timer)
         evtimer_del(u->hello_timer);
-    /* Fail only this connection's streams. */
+    /* Fail only this connection's streams, and retry those the worker
+     * cannot have started: a head still in our output buffer never left
+     * (a write that failed, e.g. EPIPE from a worker that exited, leaves
+     * it there), and a DRAIN named the streams it would not start. */
+    uint64_t delivered = u->out_total - evbuffer_get_length(bufferevent_get_output(u->bev));
     px_stream *s;
     while ((s = px_idmap_any(&u->streams))) {
+        int unstarted = s->head_end > delivered || s->up_id > u->last_ok;
         px_upstream_forget(s);
-        px_stream_on_up_lost(s);
+        px_stream_on_up_lost(s, unstarted);
     }
     if (u->slot >= 0) {
         px_workers_unref(u->slot);

@@ -30,6 +30,7 @@ struct px_upstream {
     uint32_t next_id;
     uint32_t nstreams;
     uint32_t last_ok;          /* DRAIN: streams above this never started */
+    uint64_t out_total;        /* bytes ever queued to the worker */
     struct event *hello_timer; /* a worker that never says HELLO is dropped */
     px_idmap streams;          /* stream id -> px_stream */
     px_upstream *reap_next;

@@ -13,6 +13,8 @@ Routes:  /overrun         16 times the proxy's window, without waiting for CREDI
          /fits            200 KiB inside the window, all at once (legal)
          /cl-long         Content-Length: 3, then 10 bytes
          /cl-short        Content-Length: 10, then 3 bytes
+         /stall           reads nothing more for 2 s, then closes its connection
+                          (a worker that died with requests unread)
          anything else    200 "ok\\n" (legal)
 """
 import os
@@ -20,6 +22,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 
 from appd_client import (VERSION, ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
                          HELLO as HELLO_S, HELLO_T as HELLO, REQUEST_HEAD as REQ_HEAD,
@@ -112,6 +115,9 @@ class EvilWorker:
             n = 200 * 1024
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"%d" % n)])))
             c.sendall(frame(RESP_DATA, END_STREAM, sid, b"y" * n))
+        elif path == "/stall":
+            time.sleep(2)
+            raise ConnectionError("stalled, then gone")
         elif path in ("/cl-long", "/cl-short"):
             declared, body = (b"3", b"0123456789") if path == "/cl-long" else (b"10", b"abc")
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", declared)])) +
