@@ -265,3 +265,55 @@ def test_wsgi_body_contradicting_content_length(edges, path):
     assert body in (b"012", b"abc"), got
     if body == b"abc":
         assert closed
+
+
+# ---- app threads on one response ---------------------------------------------------
+
+def test_headers_list_shrinking_during_copy(edges):
+    """start_response's list is emptied while appd converts an item: appd
+    works on a snapshot (it read past the emptied list before)."""
+    status, body = h1_get(edges.port, "/mutating-headers", [])
+    assert status == 200 and body == b"survived"
+
+
+@pytest.fixture(scope="module")
+def threaded(certs):
+    s = Stack(app="edges_app:app", workers=1, tls=certs,
+              appd_args=["-k", "gthread", "--threads", "4"])
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("proto", ["h1", "h2"])
+def test_threads_writing_one_response(threaded, proto):
+    """Four app threads write() and call early_hints on one response at
+    once: every block arrives whole, none lost, and the worker lives."""
+    for _ in range(3):
+        if proto == "h1":
+            got, _ = raw_h1(threaded.port, b"GET /threaded-write HTTP/1.1\r\nHost: localhost\r\n"
+                                           b"Connection: close\r\n\r\n", timeout=30)
+            while got.startswith(b"HTTP/1.1 1"):  # 103s may come first
+                got = got.partition(b"\r\n\r\n")[2]
+            head, _, raw = got.partition(b"\r\n\r\n")
+            assert status_of(got) == 200, head
+            body = b""
+            while raw:  # chunked
+                size_line, _, raw = raw.partition(b"\r\n")
+                n = int(size_line.split(b";")[0], 16)
+                if n == 0:
+                    break
+                body += raw[:n]
+                raw = raw[n + 2:]
+        else:
+            h = H2Conn(threaded.port, tls=True, timeout=30)
+            try:
+                status, _, body, _, _ = h.response(h.headers("/threaded-write"))
+            finally:
+                h.close()
+            assert status == 200
+        assert body.endswith(b"end") and len(body) == 4 * 200 * 1000 + 3
+        blocks = body[:-3]
+        for k in range(4):
+            assert blocks.count(bytes([65 + k])) == 200 * 1000
+        for i in range(0, len(blocks), 1000):
+            assert len(set(blocks[i:i + 1000])) == 1, "a write() was split by another's"
