@@ -56,7 +56,10 @@ def start_proxy(appd, spec, certs=None):
            "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
     p = Daemon(argv, env=env)
     assert p.wait_ready(30), "proxy not ready:\n" + p.output()
-    open(arm, "w").close()  # armed once up: startup's allocations are not the test's
+    # Armed once up and connected to the worker: startup's allocations and
+    # the first dial are not the test's.
+    wait_for(lambda: "connected to worker" in p.output(), 20, "the worker connection")
+    open(arm, "w").close()
     p.port = port
     return p
 
@@ -96,7 +99,8 @@ SMALL = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 def lives_on(p, certs=None):
     """The failure was injected, logged, and the daemon serves the next client."""
     wait_for(lambda: "failmalloc:" in p.output(), 10, "the injected failure")
-    assert exchange(p.port, SMALL, certs) == 200, p.output()
+    # A worker connection lost to the failure is dialled again (with backoff).
+    wait_for(lambda: exchange(p.port, SMALL, certs) == 200, 15, "service after the failure")
     assert p.alive(), p.output()
     assert "AddressSanitizer" not in p.output(), p.output()
 
