@@ -10,11 +10,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include "px_accesslog.h"
 #include "px_config.h"
 #include "px_listener.h"
+#include "px_metrics.h"
 #include "px_server.h"
+#include "px_stream_log.h"
 #include "px_tls.h"
 #include "tc_log.h"
+#include "tc_logsinks.h"
 #include "tc_pidfile.h"
 
 /* A Unix socket path that does not exist at start-up is most likely a typo
@@ -45,6 +49,19 @@ static int check_config(const px_settings *cfg, char *err, size_t errlen)
             return -1;
         SSL_CTX_free(ctx);
     }
+    return 0;
+}
+
+/* Syslog, statsd and the access log, before any thread: the streams keep
+ * what these need only when one is on. */
+static int open_logs(const px_settings *cfg, char *err, size_t errlen)
+{
+    tc_logsinks_conf sinks = px_settings_logsinks(cfg);
+    if (tc_logsinks_open(&sinks, "proxy", err, errlen) < 0 ||
+        px_accesslog_open(cfg, err, errlen) < 0)
+        return -1;
+    px_metrics_init(tc_logsinks_statsd());
+    px_stream_observed = px_accesslog_on || px_metrics_on;
     return 0;
 }
 
@@ -82,6 +99,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.errorlog, strerror(errno));
         return 1;
     }
+    if (open_logs(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     if (px_settings_h2_unused(&cfg, err, sizeof err))
         tc_warn("%s", err);
@@ -106,6 +127,8 @@ int main(int argc, char **argv)
     }
 
     int rc = px_server_run(&cfg, &upstream);
+    px_accesslog_close();
+    tc_logsinks_close();
     if (cfg.pidfile && *cfg.pidfile)
         tc_pidfile_remove(cfg.pidfile);
     if (ssl_ctx)

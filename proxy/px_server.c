@@ -11,11 +11,13 @@
 #include <sys/eventfd.h>
 #include <event2/event.h>
 #include "px_server.h"
+#include "px_accesslog.h"
 #include "px_balance.h"
 #include "px_conn.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_listener.h"
+#include "px_metrics.h"
 #include "px_pool.h"
 #include "px_thread.h"
 #include "tc_log.h"
@@ -82,6 +84,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (th->dirty || has_reaped(th))
         px_thread_schedule_flush(th);
+    /* The turn's access-log lines and metrics: one write, one datagram. */
+    px_accesslog_flush();
+    px_metrics_flush();
     px_thread_maybe_exit(th);
 }
 
@@ -137,6 +142,8 @@ static void *thread_main(void *arg)
 {
     px_thread *th = arg;
     event_base_dispatch(th->base);
+    px_accesslog_thread_end();
+    px_metrics_thread_end();
     /* Nobody may stand back for a thread that no longer runs. */
     atomic_store(&th->queue_best, UINT64_MAX);
     px_queue_free(&th->queue);
@@ -219,6 +226,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     case SIGUSR1:
         if (tc_log_reopen() < 0)
             tc_error("cannot reopen the log: %s", strerror(errno));
+        else if (px_accesslog_reopen() < 0)
+            tc_error("cannot reopen the access log: %s", strerror(errno));
         else
             tc_info("Handling signal: usr1 (log reopened)");
         break;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "tc_logsinks.h"
 #include "tc_opt.h"
 #include "px_trust.h"
 
@@ -52,6 +53,16 @@ typedef struct {
     long long websocket_ping_timeout;
     char *loglevel;
     char *errorlog;
+    char *accesslog;
+    char *access_log_format;
+    int disable_redirect_access_to_syslog;
+    int syslog;
+    char *syslog_addr;
+    char *syslog_prefix;
+    char *syslog_facility;
+    char *statsd_host;
+    char *statsd_prefix;
+    char *dogstatsd_tags;
     char *pidfile;
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
@@ -75,6 +86,14 @@ extern const tc_opt px_settings_table[];
 static inline int px_h2c_mode(const px_settings *s)
 {
     return !s->tls && s->h2 ? s->http2_cleartext : PX_H2C_OFF;
+}
+
+/* The syslog and statsd settings, for tc_logsinks. */
+static inline tc_logsinks_conf px_settings_logsinks(const px_settings *s)
+{
+    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
+                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
+                               s->dogstatsd_tags };
 }
 
 /* tc_opt_defaults and Gunicorn's defaults from the environment (bind

@@ -1,0 +1,81 @@
+/* px_metrics.c: Gunicorn's request metrics from the proxy's loop threads
+ * (px_metrics.h): timings added as requests end, counters summed for the
+ * turn, one datagram per turn. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "px_metrics.h"
+
+/* Distinct status codes counted in one turn before the counts go out. */
+#define STATUSES 16
+
+typedef struct {
+    tc_statsd_batch batch;
+    uint32_t requests;
+    unsigned nstatus;
+    uint16_t status[STATUSES];
+    uint32_t count[STATUSES];
+} turn_metrics;
+
+int px_metrics_on;
+static tc_statsd *statsd;
+static _Thread_local turn_metrics *T;
+
+void px_metrics_init(tc_statsd *sd)
+{
+    statsd = sd;
+    px_metrics_on = sd != NULL;
+}
+
+/* The counters of the turn join its timings in the batch. */
+static void add_counts(turn_metrics *t)
+{
+    if (t->requests)
+        tc_statsd_count(statsd, &t->batch, "gunicorn.requests", t->requests);
+    for (unsigned i = 0; i < t->nstatus; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "gunicorn.request.status.%u", t->status[i]);
+        tc_statsd_count(statsd, &t->batch, name, t->count[i]);
+    }
+    t->requests = 0;
+    t->nstatus = 0;
+}
+
+static void count_status(turn_metrics *t, unsigned status)
+{
+    for (unsigned i = 0; i < t->nstatus; i++)
+        if (t->status[i] == status) {
+            t->count[i]++;
+            return;
+        }
+    if (t->nstatus == STATUSES)
+        add_counts(t);
+    t->status[t->nstatus] = (uint16_t)status;
+    t->count[t->nstatus++] = 1;
+}
+
+void px_metrics_request(unsigned status, uint64_t usec)
+{
+    if (T == NULL && (T = calloc(1, sizeof *T)) == NULL)
+        return;
+    tc_statsd_timing(statsd, &T->batch, "gunicorn.request.duration", usec);
+    T->requests++;
+    count_status(T, status);
+}
+
+void px_metrics_flush(void)
+{
+    if (T == NULL || (T->requests == 0 && T->batch.len == 0))
+        return;
+    add_counts(T);
+    tc_statsd_flush(statsd, &T->batch);
+}
+
+void px_metrics_thread_end(void)
+{
+    px_metrics_flush();
+    free(T);
+    T = NULL;
+}
