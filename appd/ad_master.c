@@ -21,6 +21,7 @@
 
 #include "ad_ctl.h"
 #include "ad_exit.h"
+#include "ad_logging.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
@@ -274,9 +275,13 @@ static void manage_workers(uint64_t now)
         if (active_for(idx) == NULL && now >= respawn_after[idx])
             spawn(idx);
     /* TTOU: indexes above the target retire. */
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
+    unsigned active = 0;
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
         if (procs[i].pid && !procs[i].retiring && procs[i].index > nworkers)
             retire(&procs[i], SIGTERM);
+        active += procs[i].pid && !procs[i].retiring;
+    }
+    ad_logging_workers(active); /* gunicorn.workers, when it changes */
     if (!notified) {
         uint32_t ready = 0;
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)

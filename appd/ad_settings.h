@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "tc_conf.h"
+#include "tc_logsinks.h"
 #include "tc_opt.h"
 
 #define AD_MAX_WORKERS 1024
@@ -27,6 +28,14 @@ typedef struct {
     long long backlog;
     char *loglevel;
     char *errorlog;
+    int capture_output;
+    int syslog;
+    char *syslog_addr;
+    char *syslog_prefix;
+    char *syslog_facility;
+    char *statsd_host;
+    char *statsd_prefix;
+    char *dogstatsd_tags;
     char *pidfile;
     tc_strlist raw_env;
     char *proc_name;
@@ -67,6 +76,14 @@ int ad_settings_load(ad_settings *s, int argc, char **argv, FILE *out, ad_config
 /* ad_settings_load without a config file. */
 int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen);
 void ad_settings_free(ad_settings *s);
+
+/* The syslog and statsd settings, for tc_logsinks. */
+static inline tc_logsinks_conf ad_settings_logsinks(const ad_settings *s)
+{
+    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
+                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
+                               s->dogstatsd_tags };
+}
 
 /* "sync", "gthread" for TP_CLASS_*. */
 const char *ad_worker_class_name(int wclass);

@@ -27,6 +27,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_conn.c appd/ad_conn.h \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_python.c appd/ad_python.h \
+	appd/ad_logging.c appd/ad_logging.h \
 	appd/ad_config.c appd/ad_config.h \
 	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \
 	appd/wsgi_environ.c \

@@ -10,6 +10,7 @@
 
 #include "ad_config.h"
 #include "ad_exit.h"
+#include "ad_logging.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_settings.h"
@@ -60,8 +61,14 @@ int main(int argc, char **argv)
         ad_settings_free(&s);
         return AD_EXIT_FAILURE;
     }
+    if (ad_logging_open(&s, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        ad_settings_free(&s);
+        return AD_EXIT_FAILURE;
+    }
     ad_proctitle_init(argc, argv, s.app_spec);
     rc = ad_master_run(&s, argc, argv, err, sizeof err);
+    ad_logging_close();
     if (rc != AD_EXIT_OK && err[0])
         fprintf(stderr, "error: %s\n", err);
     if (rc == AD_EXIT_OK && s.check_config)

@@ -1,0 +1,26 @@
+/* ad_logging.h: tandem-appd's logs beyond its error log file: the copy to
+ * syslog and the statsd client (tc_logsinks.h), Gunicorn's capture_output
+ * (the workers' standard output and error into the error log file), and
+ * the gunicorn.workers gauge the master sends when the count changes.
+ * Request metrics are tandem-proxy's, which sees every request.
+ *
+ * Called by the master before it forks: the workers inherit all of it.
+ * Errors: -1 with one line in err. */
+#ifndef TANDEM_AD_LOGGING_H
+#define TANDEM_AD_LOGGING_H
+
+#include <stddef.h>
+
+#include "ad_settings.h"
+
+/* After the error log is open: syslog, statsd, capture_output. */
+int ad_logging_open(const ad_settings *s, char *err, size_t errlen);
+/* Once Python runs: with capture_output, print() reaches the file line by
+ * line (Python buffers a file in blocks otherwise). */
+int ad_logging_python(const ad_settings *s, char *err, size_t errlen);
+/* The master's count of workers (not told to stop): gunicorn.workers, sent
+ * when it changes, as Gunicorn's arbiter sends it. */
+void ad_logging_workers(unsigned n);
+void ad_logging_close(void);
+
+#endif
