@@ -426,7 +426,7 @@ static void on_signal(int sig)
         AD_STORE(ad_board->nworkers, nworkers);
         break;
     case SIGUSR1:
-        tc_log_reopen();
+        ad_logging_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
             if (procs[i].pid)
                 kill(procs[i].pid, SIGUSR1);

@@ -36,6 +36,9 @@ typedef struct {
     char *statsd_host;
     char *statsd_prefix;
     char *dogstatsd_tags;
+    char *logconfig;
+    char *logconfig_dict;
+    char *logconfig_json;
     char *pidfile;
     tc_strlist raw_env;
     char *proc_name;
@@ -48,9 +51,12 @@ typedef struct {
     char *wsgi_app;            /* the app when the command line names none (file only) */
 
     /* derived by ad_settings_load */
-    int wclass;     /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
-    int log_level;  /* TC_LOG_* */
-    char *app_spec; /* "module:callable" (heap) */
+    int wclass;               /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
+    int log_level;            /* TC_LOG_*, once the log configuration has had its say */
+    char *app_spec;           /* "module:callable" (heap) */
+    char error_path[4096];    /* the error log ("-": standard error), likewise */
+    int error_syslog;         /* the error log goes to syslog too */
+    char logconfig_note[512]; /* what the log configuration asks that is not applied */
 } ad_settings;
 
 extern const tc_opt ad_settings_table[];

@@ -14,6 +14,7 @@
 #include "ad_conn.h"
 #include "ad_ctl.h"
 #include "ad_exit.h"
+#include "ad_logging.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
@@ -249,7 +250,7 @@ static void on_signal(int sig)
         /* Fast stop: in-flight requests are abandoned, like Gunicorn's QUIT. */
         tc_info("Worker exiting (pid: %d)", (int)getpid());
         _exit(0);
-    case SIGUSR1: tc_log_reopen(); break;
+    case SIGUSR1: ad_logging_reopen(); break;
     default: break; /* HUP and WINCH mean nothing to a worker */
     }
 }

@@ -55,8 +55,8 @@ int main(int argc, char **argv)
         ad_settings_free(&s);
         return rc;
     }
-    if (tc_log_open(s.errorlog, s.log_level) != 0) {
-        fprintf(stderr, "error: errorlog (--error-logfile): cannot open %s: %s\n", s.errorlog,
+    if (tc_log_open(s.error_path, s.log_level) != 0) {
+        fprintf(stderr, "error: errorlog (--error-logfile): cannot open %s: %s\n", s.error_path,
                 strerror(errno));
         ad_settings_free(&s);
         return AD_EXIT_FAILURE;

@@ -9,6 +9,8 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_syslog.c common/tc_syslog.h \
 	common/tc_statsd.c common/tc_statsd.h \
 	common/tc_logsinks.c common/tc_logsinks.h \
+	common/tc_logconf.c common/tc_logconf.h common/tc_logconf_int.h common/tc_logconf_ini.c \
+	common/tc_ini.c common/tc_ini.h common/tc_json.c common/tc_json.h \
 	common/tc_opt.c common/tc_opt.h \
 	common/tc_pyval.c common/tc_pyval.h \
 	common/tc_pylex.c common/tc_pylex.h \

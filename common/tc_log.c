@@ -40,13 +40,23 @@ static int open_path(const char *path)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
+/* The standard stream a path names: 2 for NULL, "-" and /dev/stderr, 1 for
+ * /dev/stdout (written as they are, never reopened); -1 for a file. */
+static int standard_stream(const char *path)
+{
+    if (path == NULL || strcmp(path, "-") == 0 || strcmp(path, "/dev/stderr") == 0)
+        return 2;
+    return strcmp(path, "/dev/stdout") == 0 ? 1 : -1;
+}
+
 int tc_log_open(const char *path, int level)
 {
     tc_log_set_level(level);
-    if (path == NULL || strcmp(path, "-") == 0) {
+    int std = standard_stream(path);
+    if (std >= 0) {
         free(log_path);
         log_path = NULL;
-        log_fd = 2;
+        log_fd = std;
         return 0;
     }
     int fd = open_path(path);

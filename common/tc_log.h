@@ -16,8 +16,9 @@ enum tc_log_level {
     TC_LOG_CRITICAL = 50,
 };
 
-/* path NULL or "-" means stderr.  Returns 0, or -1 with errno set when the
- * file cannot be opened (the caller prints the error and exits). */
+/* path NULL, "-" or /dev/stderr means stderr, /dev/stdout stdout (neither
+ * is reopened).  Returns 0, or -1 with errno set when the file cannot be
+ * opened (the caller prints the error and exits). */
 int tc_log_open(const char *path, int level);
 /* Reopens the same path (SIGUSR1, log rotation).  0 or -1/errno. */
 int tc_log_reopen(void);

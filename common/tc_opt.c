@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tc_pyconf.h"
 #include "tc_pyval.h"
 
 #define FIELD(settings, opt) ((char *)(settings) + (opt)->offset)
@@ -134,6 +135,34 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+/* A dict's literal text, checked to read back as a dict. */
+static int set_dict(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
+{
+    size_t n = strlen(value);
+    char *src = malloc(n + 5);
+    if (src == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(src, "_ = ", 4);
+    memcpy(src + 4, value, n + 1);
+    tc_pyconf c;
+    int line, ok = 0;
+    char why[256];
+    if (tc_pyconf_parse(src, n + 4, &c, &line, why, sizeof why) == 0) {
+        ok = c.n == 1 && c.v[0].value && c.v[0].value->kind == TC_PY_DICT;
+        tc_pyconf_free(&c);
+    }
+    free(src);
+    if (!ok) {
+        char name[128];
+        opt_name(opt, name, sizeof name);
+        snprintf(err, errlen, "%s: not a dict literal", name);
+        return -1;
+    }
+    return set_str(field, value, err, errlen);
+}
+
 static int set_choice(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
     for (int i = 0; opt->choices[i]; i++)
@@ -181,6 +210,7 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
         snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
         return -1;
     case TC_OPT_CHOICE: return set_choice(opt, field, value, err, errlen);
+    case TC_OPT_DICT: return set_dict(opt, field, value, err, errlen);
     case TC_OPT_LIST: break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
@@ -424,6 +454,11 @@ void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
         write_list(out, l->items, l->n);
         break;
     }
+    case TC_OPT_DICT: {
+        const char *s = *(char *const *)field;
+        fputs(s ? s : "{}", out);
+        break;
+    }
     }
 }
 
@@ -439,6 +474,7 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
             fputs("None", out);
         break;
     case TC_OPT_INT: fputs(d ? d : "None", out); break;
+    case TC_OPT_DICT: fputs(d ? d : "{}", out); break;
     case TC_OPT_BOOL: {
         int b = 0;
         fputs(d && tc_parse_bool(d, &b) == 0 && b ? "True" : "False", out);
@@ -472,7 +508,7 @@ void tc_opt_free(const tc_opt *table, void *settings)
 {
     for (const tc_opt *o = table; o->key; o++) {
         void *field = FIELD(settings, o);
-        if (o->type == TC_OPT_STR) {
+        if (o->type == TC_OPT_STR || o->type == TC_OPT_DICT) {
             free(*(char **)field);
             *(char **)field = NULL;
         } else if (o->type == TC_OPT_LIST) {

@@ -21,6 +21,7 @@ typedef enum {
     TC_OPT_BOOL, /* int 0/1; flag takes no argument (sets 1); values true/false/1/0/yes/no/on/off */
     TC_OPT_LIST, /* tc_strlist; flag repeatable, each value may be a comma list */
     TC_OPT_CHOICE, /* int: the index of the value in choices[] (any case) */
+    TC_OPT_DICT,   /* char *: a dict, kept as its Python literal ("{}"); a config file's */
 } tc_opt_type;
 
 /* Where a row may be given, beyond its own program's command line. */

@@ -67,6 +67,10 @@ static const fr_decision decisions[] = {
     { "--statsd-host", "--statsd-host", "--statsd-host", FR_TO_PROXY, NULL },
     { "--statsd-prefix", "--statsd-prefix", "--statsd-prefix", FR_TO_PROXY, NULL },
     { "--dogstatsd-tags", "--dogstatsd-tags", "--dogstatsd-tags", FR_TO_PROXY, NULL },
+    /* A log configuration directs both daemons' own lines (appd's Python
+     * logging too). */
+    { "--log-config", "--log-config", "--log-config", FR_TO_PROXY, NULL },
+    { "--log-config-json", "--log-config-json", "--log-config-json", FR_TO_PROXY, NULL },
     /* tandem connects the two daemons itself. */
     { "--upstream", NULL, NULL, FR_TO_PROXY,
       "is set by tandem (the private socket to tandem-appd)" },

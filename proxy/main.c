@@ -95,8 +95,8 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    if (tc_log_open(cfg.errorlog, cfg.log_level) < 0) {
-        fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.errorlog, strerror(errno));
+    if (tc_log_open(cfg.error_path, cfg.log_level) < 0) {
+        fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.error_path, strerror(errno));
         return 1;
     }
     if (open_logs(&cfg, err, sizeof err) < 0) {
@@ -106,6 +106,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (px_settings_h2_unused(&cfg, err, sizeof err))
         tc_warn("%s", err);
+    if (cfg.logconfig_note[0])
+        tc_warn("log config: %s", cfg.logconfig_note);
 
     SSL_CTX *ssl_ctx = NULL;
     if (cfg.tls) {

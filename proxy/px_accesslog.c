@@ -54,8 +54,11 @@ static void note_file_kind(void)
 
 static int open_file(const char *path, char *err, size_t errlen)
 {
-    if (strcmp(path, "-") == 0) {
+    /* Standard streams are written as they are, never reopened. */
+    if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0) {
         log_fd = 1;
+    } else if (strcmp(path, "/dev/stderr") == 0) {
+        log_fd = 2;
     } else {
         if ((log_path = strdup(path)) == NULL || (log_fd = open_path(path)) < 0) {
             snprintf(err, errlen, "accesslog (--access-logfile): cannot open %s: %s", path,
@@ -69,12 +72,12 @@ static int open_file(const char *path, char *err, size_t errlen)
 
 int px_accesslog_open(const px_settings *cfg, char *err, size_t errlen)
 {
-    int to_syslog = cfg->syslog && !cfg->disable_redirect_access_to_syslog;
-    if (!cfg->accesslog && !to_syslog)
+    int to_syslog = cfg->access_syslog, to_file = cfg->access_path[0] != '\0';
+    if (!to_file && !to_syslog)
         return 0;
     if (px_logfmt_compile(cfg->access_log_format, &fmt, err, errlen) < 0)
         return -1;
-    if (cfg->accesslog && open_file(cfg->accesslog, err, errlen) < 0)
+    if (to_file && open_file(cfg->access_path, err, errlen) < 0)
         return -1;
     if (to_syslog) {
         tc_logsinks_conf sc = px_settings_logsinks(cfg);

@@ -9,6 +9,7 @@
 #include "px_logfmt.h"
 #include "px_settings.h"
 #include "tc_log.h"
+#include "tc_logconf.h"
 #include "tc_logsinks.h"
 
 #define OFF(f) offsetof(px_settings, f)
@@ -185,6 +186,13 @@ const tc_opt px_settings_table[] = {
             "prefix of every metric's name (a '.' is added)"),
     STR_ROW("dogstatsd_tags", "--dogstatsd-tags", 0, dogstatsd_tags, "", "DOGSTATSD_TAGS",
             "dogstatsd tags for every metric (comma-separated key:value)"),
+    STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
+            "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
+            "direct tandem's lines"),
+    { .key = "logconfig_dict", .type = TC_OPT_DICT, .offset = OFF(logconfig_dict), .def = "{}",
+      .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
+    STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
+            "logging.dictConfig JSON file (over Gunicorn's defaults)"),
     /* A config file's pidfile, and GUNICORN_CMD_ARGS' --pid, are tandem-appd's. */
     { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR,
       .offset = OFF(pidfile), .metavar = "FILE", .help = "write the process id to FILE",
@@ -346,6 +354,37 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
     return 0;
 }
 
+static int set_path(char *dst, size_t cap, const char *path, const char *key, char *err,
+                    size_t errlen)
+{
+    if (snprintf(dst, cap, "%s", path ? path : "") < (int)cap)
+        return 0;
+    snprintf(err, errlen, "%s: the path is too long", key);
+    return -1;
+}
+
+/* logconfig_dict, logconfig_json or logconfig, as Gunicorn applies them,
+ * over the error log, the access log and their syslog copies. */
+static int apply_logconfig(px_settings *s, char *err, size_t errlen)
+{
+    tc_logconf lc;
+    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+        return -1;
+    tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, s->accesslog,
+                            s->syslog && !s->disable_redirect_access_to_syslog };
+    tc_logconf_apply(&lc, &e);
+    int rc = set_path(s->error_path, sizeof s->error_path, e.errorlog ? e.errorlog : "-",
+                      "errorlog", err, errlen);
+    if (rc == 0)
+        rc = set_path(s->access_path, sizeof s->access_path, e.accesslog, "accesslog", err, errlen);
+    s->log_level = e.level;
+    s->error_syslog = e.error_syslog;
+    s->access_syslog = e.access_syslog;
+    snprintf(s->logconfig_note, sizeof s->logconfig_note, "%s", lc.note);
+    tc_logconf_free(&lc);
+    return rc;
+}
+
 int px_settings_validate(px_settings *s, char *err, size_t errlen)
 {
     if (px_protocols_parse(&s->http_protocols, s->protos, &s->nprotos, err, errlen) < 0)
@@ -388,6 +427,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
     if (check_loglevel(s->loglevel, err, errlen) < 0)
         return -1;
     s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
+    if (apply_logconfig(s, err, errlen) < 0)
+        return -1;
     if (!s->upstream || !*s->upstream) {
         snprintf(err, errlen, "upstream: empty address");
         return -1;
