@@ -7,7 +7,7 @@ noinst_LIBRARIES += common/libtandemcommon.a
 common_libtandemcommon_a_SOURCES = \
 	common/tc_log.c common/tc_log.h \
 	common/tc_syslog.c common/tc_syslog.h \
-	common/tc_statsd.c common/tc_statsd.h \
+	common/tc_statsd.c common/tc_statsd.h common/tc_decimal.h \
 	common/tc_logsinks.c common/tc_logsinks.h \
 	common/tc_logconf.c common/tc_logconf.h common/tc_logconf_int.h common/tc_logconf_ini.c \
 	common/tc_ini.c common/tc_ini.h common/tc_json.c common/tc_json.h \

@@ -12,12 +12,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tc_decimal.h"
+
 struct tc_statsd {
     int fd;
     struct sockaddr_storage addr;
     socklen_t addrlen;
     char prefix[256];
     char tags[512]; /* "|#a:b,c" or "" */
+    size_t prefix_len, tags_len;
 };
 
 typedef struct {
@@ -101,6 +104,7 @@ static void set_prefix(tc_statsd *sd, const char *prefix)
         n = sizeof sd->prefix - 2;
     if (n)
         snprintf(sd->prefix, sizeof sd->prefix, "%.*s.", (int)n, prefix);
+    sd->prefix_len = strlen(sd->prefix);
 }
 
 tc_statsd *tc_statsd_open(const char *host, const char *prefix, const char *tags, char *err,
@@ -128,6 +132,7 @@ tc_statsd *tc_statsd_open(const char *host, const char *prefix, const char *tags
     set_prefix(sd, prefix ? prefix : "");
     if (tags && *tags)
         snprintf(sd->tags, sizeof sd->tags, "|#%s", tags);
+    sd->tags_len = strlen(sd->tags);
     return sd;
 }
 
@@ -150,56 +155,78 @@ void tc_statsd_flush(tc_statsd *sd, tc_statsd_batch *b)
     b->len = 0;
 }
 
-/* Appends "PREFIX+NAME:VALUE|KIND" and the tags as one line. */
-static void add(tc_statsd *sd, tc_statsd_batch *b, const char *name, const char *value,
+/* Appends "PREFIX+NAME:VALUE|KIND" and the tags as one line (by hand: it
+ * runs for every request). */
+static void add(tc_statsd *sd, tc_statsd_batch *b, const char *name, const char *value, size_t vlen,
                 const char *kind)
 {
-    char line[TC_STATSD_DATAGRAM];
-    int n = snprintf(line, sizeof line, "%s%s:%s|%s%s", sd->prefix, name, value, kind, sd->tags);
-    if (n <= 0 || (size_t)n >= sizeof line)
+    size_t nl = strlen(name), kl = strlen(kind);
+    size_t n = sd->prefix_len + nl + 1 + vlen + 1 + kl + sd->tags_len;
+    if (n > sizeof b->buf)
         return;
-    size_t need = (size_t)n + (b->len ? 1 : 0);
-    if (b->len + need > sizeof b->buf)
+    if (b->len + n + (b->len ? 1 : 0) > sizeof b->buf)
         tc_statsd_flush(sd, b);
+    char *p = b->buf + b->len;
     if (b->len)
-        b->buf[b->len++] = '\n';
-    memcpy(b->buf + b->len, line, (size_t)n);
-    b->len += (size_t)n;
+        *p++ = '\n';
+    memcpy(p, sd->prefix, sd->prefix_len);
+    p += sd->prefix_len;
+    memcpy(p, name, nl);
+    p += nl;
+    *p++ = ':';
+    memcpy(p, value, vlen);
+    p += vlen;
+    *p++ = '|';
+    memcpy(p, kind, kl);
+    p += kl;
+    memcpy(p, sd->tags, sd->tags_len);
+    p += sd->tags_len;
+    b->len = (size_t)(p - b->buf);
+}
+
+/* value in decimal, a '-' first when negative. */
+static size_t signed_decimal(long long value, char *v)
+{
+    size_t k = 0;
+    if (value < 0)
+        v[k++] = '-';
+    return k + tc_decimal(value < 0 ? 0 - (uint64_t)value : (uint64_t)value, v + k);
 }
 
 void tc_statsd_count(tc_statsd *sd, tc_statsd_batch *b, const char *name, long long value)
 {
-    char v[24];
-    snprintf(v, sizeof v, "%lld", value);
-    add(sd, b, name, v, "c|@1.0");
+    char v[TC_DECIMAL_MAX + 1];
+    add(sd, b, name, v, signed_decimal(value, v), "c|@1.0");
 }
 
 void tc_statsd_gauge(tc_statsd *sd, tc_statsd_batch *b, const char *name, long long value)
 {
-    char v[24];
-    snprintf(v, sizeof v, "%lld", value);
-    add(sd, b, name, v, "g");
+    char v[TC_DECIMAL_MAX + 1];
+    add(sd, b, name, v, signed_decimal(value, v), "g");
 }
 
 size_t tc_statsd_ms(uint64_t usec, char *buf, size_t cap)
 {
-    unsigned frac = (unsigned)(usec % 1000);
-    int n;
     /* Python's repr of the float: the shortest digits, at least one after the point. */
-    if (frac == 0)
-        n = snprintf(buf, cap, "%llu.0", (unsigned long long)(usec / 1000));
-    else if (frac % 100 == 0)
-        n = snprintf(buf, cap, "%llu.%u", (unsigned long long)(usec / 1000), frac / 100);
-    else if (frac % 10 == 0)
-        n = snprintf(buf, cap, "%llu.%02u", (unsigned long long)(usec / 1000), frac / 10);
-    else
-        n = snprintf(buf, cap, "%llu.%03u", (unsigned long long)(usec / 1000), frac);
-    return n < 0 ? 0 : (size_t)n;
+    char tmp[TC_DECIMAL_MAX + 5];
+    size_t n = tc_decimal(usec / 1000, tmp);
+    unsigned frac = (unsigned)(usec % 1000);
+    tmp[n++] = '.';
+    tmp[n++] = (char)('0' + frac / 100);
+    if (frac % 100) {
+        tmp[n++] = (char)('0' + frac / 10 % 10);
+        if (frac % 10)
+            tmp[n++] = (char)('0' + frac % 10);
+    }
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
 }
 
 void tc_statsd_timing(tc_statsd *sd, tc_statsd_batch *b, const char *name, uint64_t usec)
 {
     char v[32];
-    tc_statsd_ms(usec, v, sizeof v);
-    add(sd, b, name, v, "ms");
+    add(sd, b, name, v, tc_statsd_ms(usec, v, sizeof v), "ms");
 }

@@ -50,27 +50,27 @@ const tp_header *px_logenv_field(const px_logreq *r, const char *name, size_t le
     return found;
 }
 
-/* Whether field f becomes environ key (upper-case) in tandem-appd. */
-static int field_is_key(const tp_header *f, const char *key, size_t keylen)
+/* Whether f becomes the environ entry of field (appd's ad_env_key): the
+ * same name in any case, and not one appd files under another key. */
+static int field_is(const tp_header *f, const char *field, size_t len)
 {
-    char k[256];
-    size_t kl;
-    int kind = ad_env_key(f->name.ptr, f->name.len, k, sizeof k, &kl);
-    if (kind == AD_HK_CONTENT_TYPE)
-        return keylen == 12 && memcmp(key, "CONTENT_TYPE", 12) == 0;
-    if (kind == AD_HK_CONTENT_LENGTH)
-        return keylen == 14 && memcmp(key, "CONTENT_LENGTH", 14) == 0;
-    return kind == AD_HK_HTTP && kl == keylen && memcmp(k, key, kl) == 0;
+    return tc_http_name_eq(f->name.ptr, f->name.len, field, len) &&
+           !tc_http_name_is(f->name.ptr, f->name.len, "content-type") &&
+           !tc_http_name_is(f->name.ptr, f->name.len, "content-length") &&
+           !tc_http_name_is(f->name.ptr, f->name.len, "host");
 }
 
-/* The fields that make key, joined as appd joins repeats; 0 when none. */
-static int write_joined(px_logout *o, const px_logreq *r, const char *key, size_t keylen)
+/* The fields that make an entry, joined as appd joins repeats; 0 when none.
+ * special: CONTENT_TYPE, which comes from content-type. */
+static int write_joined(px_logout *o, const px_logreq *r, const char *field, size_t len,
+                        int special)
 {
     int n = 0;
     const char *sep = ",";
     for (uint32_t i = 0; i < r->nheaders; i++) {
         const tp_header *f = &r->headers[i];
-        if (!field_is_key(f, key, keylen))
+        if (special ? !tc_http_name_eq(f->name.ptr, f->name.len, field, len)
+                    : !field_is(f, field, len))
             continue;
         if (n++)
             px_logout_str(o, sep);
@@ -202,8 +202,8 @@ static int connection_entry(px_logout *o, const px_logreq *r, unsigned env)
     }
 }
 
-static int field_entry(px_logout *o, const px_logreq *r, unsigned env, const char *key,
-                       size_t keylen)
+static int field_entry(px_logout *o, const px_logreq *r, unsigned env, const char *field,
+                       size_t fieldlen)
 {
     switch (env) {
     case PX_ENV_HTTP_HOST: {
@@ -214,17 +214,18 @@ static int field_entry(px_logout *o, const px_logreq *r, unsigned env, const cha
         px_logout_value(o, v.ptr, v.len);
         return 1;
     }
-    case PX_ENV_CONTENT_TYPE: return write_joined(o, r, "CONTENT_TYPE", 12);
+    case PX_ENV_CONTENT_TYPE: return write_joined(o, r, "content-type", 12, 1);
     case PX_ENV_CONTENT_LENGTH: return content_length(o, r);
-    case PX_ENV_HTTP: return write_joined(o, r, key, keylen);
+    case PX_ENV_HTTP: return write_joined(o, r, field, fieldlen, 0);
     default: return 0;
     }
 }
 
-void px_logenv_write(px_logout *o, const px_logreq *r, unsigned env, const char *key, size_t keylen)
+void px_logenv_write(px_logout *o, const px_logreq *r, unsigned env, const char *field,
+                     size_t fieldlen)
 {
     if (!request_entry(o, r, env) && !connection_entry(o, r, env) &&
-        !field_entry(o, r, env, key, keylen))
+        !field_entry(o, r, env, field, fieldlen))
         px_logout_raw(o, "-", 1);
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "px_logfmt_int.h"
+#include "tc_decimal.h"
 
 /* ---- compiling ---- */
 
@@ -82,6 +83,10 @@ static int resp_slot(compiler *c, const char *name, size_t n)
     return (int)f->nresp++;
 }
 
+/* An HTTP_ environ name's character as the request field's: lower case,
+ * '_' for '-' (appd makes HTTP_X_ID of x-id, and drops fields with '_'). */
+static int field_char(int ch) { return ch == '_' ? '-' : tolower(ch); }
+
 /* tandem's own atoms: {NAME}t. */
 static int own_atom(const char *name, size_t n)
 {
@@ -124,7 +129,11 @@ static int braced_atom(compiler *c, px_atom *a, const char *key, size_t n)
             return fail(c, "environ variable", key, n,
                         "is not one the proxy knows (see tandem.conf(5), access_log_format)");
         a->code = PX_AT_ENV;
-        a->off = pool_add(c, name, nl, toupper);
+        if (a->env == PX_ENV_HTTP) { /* HTTP_X_ID: the field x-id */
+            name += 5;
+            nl -= 5;
+        }
+        a->off = pool_add(c, name, nl, field_char);
         a->len = (uint32_t)nl;
         return 0;
     case 't': {
@@ -277,38 +286,36 @@ int px_logfmt_resp_slot(const px_logfmt *f, const uint8_t *name, size_t len)
 
 /* ---- writing ---- */
 
-void px_logout_raw(px_logout *o, const void *s, size_t n)
-{
-    size_t room = (size_t)(o->end - o->p);
-    if (n > room)
-        n = room;
-    memcpy(o->p, s, n);
-    o->p += n;
-}
-
 void px_logout_str(px_logout *o, const char *s) { px_logout_raw(o, s, strlen(s)); }
+
+/* Bytes written as they are: printable ASCII but '"'. */
+static int plain(uint8_t b) { return b >= 0x20 && b < 0x7f && b != '"'; }
 
 void px_logout_value(px_logout *o, const uint8_t *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n && o->p < o->end; i++) {
-        uint8_t b = s[i];
-        if (b >= 0x20 && b < 0x7f && b != '"') {
-            *o->p++ = (char)b;
-        } else if (b == '"') {
+    for (size_t i = 0; i < n && o->p < o->end;) {
+        size_t run = i;
+        while (run < n && plain(s[run]))
+            run++;
+        px_logout_raw(o, s + i, run - i);
+        if (run == n)
+            return;
+        uint8_t b = s[run];
+        if (b == '"') {
             px_logout_raw(o, "\\\"", 2);
         } else {
             char esc[4] = { '\\', 'x', hex[b >> 4], hex[b & 15] };
             px_logout_raw(o, esc, 4);
         }
+        i = run + 1;
     }
 }
 
 void px_logout_u64(px_logout *o, uint64_t v)
 {
-    char b[24];
-    int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
-    px_logout_raw(o, b, (size_t)n);
+    char b[TC_DECIMAL_MAX];
+    px_logout_raw(o, b, tc_decimal(v, b));
 }
 
 static void value_or_dash(px_logout *o, tp_str v)
@@ -340,19 +347,23 @@ static void request_line(px_logout *o, const px_logreq *r)
 
 static void duration(px_logout *o, const px_logreq *r, uint8_t code)
 {
-    char b[48];
-    int n;
     uint64_t us = r->usec;
-    if (code == PX_AT_T)
-        n = snprintf(b, sizeof b, "%llu", (unsigned long long)(us / 1000000));
-    else if (code == PX_AT_D)
-        n = snprintf(b, sizeof b, "%llu", (unsigned long long)us);
-    else if (code == PX_AT_M)
-        n = snprintf(b, sizeof b, "%llu", (unsigned long long)(us / 1000));
-    else
-        n = snprintf(b, sizeof b, "%llu.%06llu", (unsigned long long)(us / 1000000),
-                     (unsigned long long)(us % 1000000));
-    px_logout_raw(o, b, (size_t)n);
+    if (code == PX_AT_T) {
+        px_logout_u64(o, us / 1000000);
+    } else if (code == PX_AT_D) {
+        px_logout_u64(o, us);
+    } else if (code == PX_AT_M) {
+        px_logout_u64(o, us / 1000);
+    } else { /* L: "%d.%06d" */
+        char frac[7];
+        unsigned f = (unsigned)(us % 1000000);
+        for (int i = 5; i >= 0; i--, f /= 10)
+            frac[i] = (char)('0' + f % 10);
+        frac[6] = '.';
+        px_logout_u64(o, us / 1000000);
+        px_logout_raw(o, frac + 6, 1);
+        px_logout_raw(o, frac, 6);
+    }
 }
 
 static void pid_or_dash(px_logout *o, uint32_t v)
@@ -408,8 +419,8 @@ static void write_value(px_logout *o, const px_logfmt *f, const px_atom *a, cons
     case PX_AT_s: px_logout_u64(o, r->status); return;
     case PX_AT_b:
     case PX_AT_B: px_logout_u64(o, r->sent); return;
-    case PX_AT_f: px_logenv_write(o, r, PX_ENV_HTTP, "HTTP_REFERER", 12); return;
-    case PX_AT_a: px_logenv_write(o, r, PX_ENV_HTTP, "HTTP_USER_AGENT", 15); return;
+    case PX_AT_f: px_logenv_write(o, r, PX_ENV_HTTP, "referer", 7); return;
+    case PX_AT_a: px_logenv_write(o, r, PX_ENV_HTTP, "user-agent", 10); return;
     case PX_AT_T:
     case PX_AT_D:
     case PX_AT_M:

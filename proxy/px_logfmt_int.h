@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "px_logfmt.h"
 
@@ -70,7 +71,7 @@ typedef struct {
     int32_t prec;      /* -1: none */
     uint16_t env;      /* PX_AT_ENV: enum px_env */
     uint16_t slot;     /* PX_AT_RESP_FIELD */
-    uint32_t off, len; /* literal text or name, in the pool */
+    uint32_t off, len; /* literal text, or a name (for HTTP_X_ID: x-id), in the pool */
 } px_atom;
 
 struct px_logfmt {
@@ -86,7 +87,22 @@ typedef struct {
     char *p, *end;
 } px_logout;
 
-void px_logout_raw(px_logout *o, const void *s, size_t n);
+/* Bytes as they are.  Inline, with short runs copied by hand: a line is
+ * made of many small pieces, and a memcpy call each would cost more. */
+static inline void px_logout_raw(px_logout *o, const void *s, size_t n)
+{
+    size_t room = (size_t)(o->end - o->p);
+    if (n > room)
+        n = room;
+    if (n > 16) {
+        memcpy(o->p, s, n);
+    } else {
+        const char *c = s;
+        for (size_t i = 0; i < n; i++)
+            o->p[i] = c[i];
+    }
+    o->p += n;
+}
 /* A value: '"' as '\"', bytes outside printable ASCII as \xHH. */
 void px_logout_value(px_logout *o, const uint8_t *s, size_t n);
 void px_logout_str(px_logout *o, const char *s);
@@ -95,10 +111,11 @@ void px_logout_u64(px_logout *o, uint64_t v);
 /* The environ entry name[0..len) names (any case, as Gunicorn compares
  * them): 0 with *env, or -1 when the proxy cannot know it. */
 int px_logenv_find(const char *name, size_t len, uint16_t *env);
-/* Writes the value of env for r ('-' when the request has none); key is
- * PX_ENV_HTTP's "HTTP_..." name (upper-case). */
-void px_logenv_write(px_logout *o, const px_logreq *r, unsigned env, const char *key,
-                     size_t keylen);
+/* Writes the value of env for r ('-' when the request has none); for
+ * PX_ENV_HTTP, field is the request field HTTP_<NAME> comes from (lower
+ * case, '-' where the name has '_'). */
+void px_logenv_write(px_logout *o, const px_logreq *r, unsigned env, const char *field,
+                     size_t fieldlen);
 /* PATH_INFO: the path percent-decoded. */
 void px_logenv_path_info(px_logout *o, const px_logreq *r);
 /* The user of a Basic Authorization field, as Gunicorn's u; 0 when none. */

@@ -3,10 +3,11 @@
  * turn, one datagram per turn. */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "px_metrics.h"
+#include "tc_decimal.h"
 
 /* Distinct status codes counted in one turn before the counts go out. */
 #define STATUSES 16
@@ -34,9 +35,11 @@ static void add_counts(turn_metrics *t)
 {
     if (t->requests)
         tc_statsd_count(statsd, &t->batch, "gunicorn.requests", t->requests);
+    static const char base[] = "gunicorn.request.status.";
+    char name[sizeof base + TC_DECIMAL_MAX];
+    memcpy(name, base, sizeof base - 1);
     for (unsigned i = 0; i < t->nstatus; i++) {
-        char name[48];
-        snprintf(name, sizeof name, "gunicorn.request.status.%u", t->status[i]);
+        name[sizeof base - 1 + tc_decimal(t->status[i], name + sizeof base - 1)] = '\0';
         tc_statsd_count(statsd, &t->batch, name, t->count[i]);
     }
     t->requests = 0;
