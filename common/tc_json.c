@@ -1,5 +1,6 @@
 /* tc_json.c: a strict JSON reader into tc_pyval (tc_json.h): recursive
- * descent, bounded depth, \u escapes with surrogate pairs turned to UTF-8. */
+ * descent, bounded depth, UTF-8 checked, \u escapes with surrogate pairs
+ * turned to UTF-8. */
 #include "tc_json.h"
 
 #include <errno.h>
@@ -122,6 +123,26 @@ static int escape(reader *r, char *out, size_t *n)
     return 0;
 }
 
+/* The length of the UTF-8 character at p (RFC 3629: no overlong form, no
+ * surrogate, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_char(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || (size_t)(end - p) < n)
+        return 0;
+    unsigned cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const unsigned least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+        return 0;
+    return n;
+}
+
 static tc_pyval *string(reader *r)
 {
     r->p++; /* the opening quote */
@@ -142,8 +163,13 @@ static tc_pyval *string(reader *r)
                 return fail(r, "a bad escape in a string (or \\u0000)");
             }
         } else {
-            piece[0] = (char)c;
-            r->p++;
+            n = utf8_char((const unsigned char *)r->p, (const unsigned char *)r->end);
+            if (n == 0) {
+                free(buf);
+                return fail(r, "a string that is not UTF-8");
+            }
+            memcpy(piece, r->p, n);
+            r->p += n;
         }
         if (len + n > cap) {
             char *b = realloc(buf, cap *= 2);

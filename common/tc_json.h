@@ -3,8 +3,8 @@
  * True/False/None, numbers int or float.  For --log-config-json, which
  * both daemons read (the proxy never runs Python).
  *
- * Errors: NULL with "line N: message" in err (a string with a NUL
- * character, which tc_pyval cannot hold, is one).  Ownership: the value
+ * Errors: NULL with "line N: message" in err (a string that is not UTF-8,
+ * or holds a NUL character, which tc_pyval cannot hold, is one).  Ownership: the value
  * is the caller's (tc_pyval_free). */
 #ifndef TANDEM_TC_JSON_H
 #define TANDEM_TC_JSON_H

@@ -51,6 +51,8 @@ START_TEST(json_errors)
         { "{1: 2}", "line 1: expected a string key" },
         { "[01]", "line 1: a malformed number" },
         { "", "line 1: a value is missing" },
+        { "[\"\xc3\"]", "line 1: a string that is not UTF-8" },
+        { "[\"\xed\xa0\x80\"]", "line 1: a string that is not UTF-8" }, /* a surrogate */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_msg(JSON(bad[i].text) == NULL, "%s parsed", bad[i].text);
