@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness import APPS, PROXY, Stack, curl, free_port, run, wait_for
+from harness import APPS, FRONT, PROXY, Daemon, Stack, curl, free_port, run, wait_for
 
 SEP = "\x1f"  # a separator no atom's value can contain (bytes below 0x20 are escaped)
 ATOMS = ["h", "l", "u", "t", "r", "s", "m", "U", "q", "H", "b", "B", "f", "a", "T", "D", "M", "L",
@@ -205,6 +205,30 @@ def test_stdout_and_no_log_at_all(tmp_path):
                                       "line %(s)s %(U)s"]) as s:
         curl(s.url + "/to-stdout")
         wait_for(lambda: "line 404 /to-stdout" in s.proxy.output(), 10, "the line on stdout")
+
+
+GUNICORN_CONF = '''
+import os
+bind = "127.0.0.1:{port}"
+workers = 1
+accesslog = os.path.join(os.path.dirname(__file__), "access.log")
+access_log_format = "%(p)s %(r)s %(s)s"
+'''
+
+
+def test_gunicorn_conf_through_tandem(tmp_path):
+    """A gunicorn.conf.py computing accesslog: tandem-appd evaluates it, and
+    the proxy writes the log."""
+    port = free_port()
+    (tmp_path / "gunicorn.conf.py").write_text(GUNICORN_CONF.format(port=port))
+    d = Daemon([FRONT, "-c", str(tmp_path / "gunicorn.conf.py"), "--pythonpath", APPS,
+                "probe:app"], cwd=str(tmp_path))
+    try:
+        assert d.wait_ready(60), d.output()
+        pid = int(curl("http://127.0.0.1:%d/pid" % port).stdout)
+        assert read_lines(str(tmp_path / "access.log"), 1) == ["<%d> GET /pid HTTP/1.1 200" % pid]
+    finally:
+        d.stop()
 
 
 @pytest.mark.parametrize("fmt,message", [
