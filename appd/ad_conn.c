@@ -180,6 +180,7 @@ void ad_conn_close_locked(ad_conn *c, const char *why)
     if (why)
         tc_debug("proxy connection %u closed: %s", c->id, why);
     c->dead = 1;
+    W.wc->on_conn_closing(c);
     close(c->fd);
     c->fd = -1;
     /* Queued streams never reached the app: free them.  Running ones are
@@ -322,7 +323,11 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
                 s->req_ended = 1;
             return 0;
         }
-        if (ad_stream_feed_locked(s, p, fh->length, fh->flags & TP_FLAG_END_STREAM) != 0) {
+        /* A WebSocket's DATA carries messages (TEXT, MESSAGE_END): only
+         * after our 101, which only a class that accepts WebSockets sends. */
+        if ((s->req.flags & TP_REQ_WEBSOCKET)
+                ? ad_stream_ws_feed_locked(s, p, fh->length, fh->flags) != 0
+                : ad_stream_feed_locked(s, p, fh->length, fh->flags & TP_FLAG_END_STREAM) != 0) {
             tc_warn("proxy connection %u: stream %u: DATA beyond the window", c->id, s->id);
             send_reset_locked(c, s->id, TP_RESET_FLOW_CONTROL_ERROR);
             s->resp_ended = s->reset_sent = 1;
@@ -375,10 +380,22 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
             tp_encode_ping(&c->out, TP_FLAG_ACK, p);
         return 0;
     case TP_FRAME_DRAIN: c->drain_recv = 1; return 0;
-    case TP_FRAME_WS_CLOSE:
-        /* Only ever after a 101, which a WSGI worker never sends (its apps
-         * answer a WebSocket request as an ordinary one): nothing to close. */
+    case TP_FRAME_WS_CLOSE: {
+        /* Only ever after our 101 (a WSGI app answers a WebSocket request
+         * as an ordinary one): the client closed its WebSocket. */
+        uint16_t code;
+        tp_str reason;
+        if (tp_decode_ws_close(p, fh->length, &code, &reason) != TP_OK) {
+            tc_error("proxy connection %u: bad WS_CLOSE", c->id);
+            return -1;
+        }
+        s = ad_sched_find(&W.sched, c, fh->stream);
+        if (s == NULL || !(s->req.flags & TP_REQ_WEBSOCKET) || s->req_ended)
+            return 0; /* crossed our RESET, or not a WebSocket: nothing to close */
+        ad_stream_ws_closed_locked(s, code, reason);
+        W.wc->on_data(s);
         return 0;
+    }
     default:
         tc_error("proxy connection %u: unexpected %s frame from the proxy", c->id,
                  tp_frame_type_name(fh->type));

@@ -541,7 +541,10 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     }
     tc_info("Starting %s %s", "tandem-appd", PACKAGE_VERSION);
     tc_info("Listening at: %s (%d)", bind_addr.text, (int)getpid());
-    tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
+    if (s->wclass_alias)
+        tc_info("Using worker: %s (serving %s)", ad_worker_class_name(s->wclass), s->wclass_alias);
+    else
+        tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
     ad_proctitle_set("master", s->proc_name);
 
     struct pollfd pfd[2 + AD_BOARD_SLOTS];

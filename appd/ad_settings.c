@@ -15,62 +15,80 @@
 #define OFF(f) offsetof(ad_settings, f)
 /* One row per setting, laid out by hand. */
 /* clang-format off */
-#define INT_ROW(k, fl, sh, f, lo, hi, d, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, \
-      .max = hi, .def = d, .metavar = "INT", .help = h }
-#define STR_ROW(k, fl, sh, f, d, mv, h) \
-    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = OFF(f), .def = d, \
-      .metavar = mv, .help = h }
-#define BOOL_ROW(k, fl, f, h) \
-    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = OFF(f), .def = "false", .help = h }
+#define INT_ROW(...) TC_OPT_INT_ROW(ad_settings, __VA_ARGS__)
+#define STR_ROW(...) TC_OPT_STR_ROW(ad_settings, __VA_ARGS__)
+#define BOOL_ROW(...) TC_OPT_BOOL_ROW(ad_settings, __VA_ARGS__)
 /* clang-format on */
 
-/* Gunicorn's names, and its dotted class paths so existing command lines work. */
+/* Gunicorn's names, its dotted class paths, and Uvicorn's workers (which
+ * users name in Gunicorn command lines), so existing command lines work. */
 static const struct {
     const char *name;
     const char *canon;
-    int wclass; /* TP_CLASS_*, or 0 when not supported yet */
+    int wclass;          /* TP_CLASS_*, or 0 when refused */
+    const char *instead; /* why refused, and what to use instead */
 } worker_classes[] = {
-    { "sync", "sync", TP_CLASS_SYNC },
-    { "gthread", "gthread", TP_CLASS_GTHREAD },
-    { "asgi", "asgi", 0 },
-    { "gevent", "gevent", 0 },
-    { "eventlet", "eventlet", 0 },
-    { "gunicorn.workers.sync.SyncWorker", "sync", TP_CLASS_SYNC },
-    { "gunicorn.workers.gthread.ThreadWorker", "gthread", TP_CLASS_GTHREAD },
-    { "gunicorn.workers.ggevent.GeventWorker", "gevent", 0 },
-    { "gunicorn.workers.geventlet.EventletWorker", "eventlet", 0 },
-    { "uvicorn.workers.UvicornWorker", "asgi", 0 },
+    { "sync", "sync", TP_CLASS_SYNC, NULL },
+    { "gthread", "gthread", TP_CLASS_GTHREAD, NULL },
+    { "asgi", "asgi", TP_CLASS_ASGI, NULL },
+    { "gevent", "gevent", TP_CLASS_GEVENT, NULL },
+    { "gunicorn.workers.sync.SyncWorker", "sync", TP_CLASS_SYNC, NULL },
+    { "gunicorn.workers.gthread.ThreadWorker", "gthread", TP_CLASS_GTHREAD, NULL },
+    { "gunicorn.workers.ggevent.GeventWorker", "gevent", TP_CLASS_GEVENT, NULL },
+    { "gunicorn.workers.gasgi.ASGIWorker", "asgi", TP_CLASS_ASGI, NULL },
+    { "uvicorn.workers.UvicornWorker", "asgi", TP_CLASS_ASGI, NULL },
+    { "uvicorn.workers.UvicornH11Worker", "asgi", TP_CLASS_ASGI, NULL },
+    { "uvicorn_worker.UvicornWorker", "asgi", TP_CLASS_ASGI, NULL },
+    { "uvicorn_worker.UvicornH11Worker", "asgi", TP_CLASS_ASGI, NULL },
+    { "eventlet", NULL, 0,
+      "Gunicorn 26 dropped eventlet: use gevent for green-thread WSGI apps, "
+      "or asgi for asyncio ones" },
+    { "gunicorn.workers.geventlet.EventletWorker", NULL, 0,
+      "Gunicorn 26 dropped eventlet: use gevent for green-thread WSGI apps, or asgi for "
+      "asyncio ones" },
+    { "tornado", NULL, 0,
+      "tandem runs no Tornado IOLoop: serve Tornado's WSGI adapter with "
+      "gthread, or an asyncio app with asgi" },
+    { "gunicorn.workers.gtornado.TornadoWorker", NULL, 0,
+      "tandem runs no Tornado IOLoop: serve Tornado's WSGI adapter with gthread, or an asyncio "
+      "app with asgi" },
 };
 
-/* Stores the canonical name of v into field (a char *). */
+/* Stores the canonical name of v into field (a char *), and in wclass_alias
+ * the name as given when it is another server's. */
 static int parse_worker_class(const tc_opt *o, void *field, const char *v, char *err, size_t errlen)
 {
+    ad_settings *s = (ad_settings *)((char *)field - offsetof(ad_settings, worker_class));
     for (size_t i = 0; i < sizeof worker_classes / sizeof worker_classes[0]; i++) {
         if (strcasecmp(v, worker_classes[i].name) != 0)
             continue;
         if (worker_classes[i].wclass == 0) {
-            snprintf(err, errlen,
-                     "worker_class (--worker-class): '%s' is not supported yet "
-                     "(supported now: sync, gthread)",
-                     v);
+            snprintf(err, errlen, "worker_class (--worker-class): '%s' is not supported (%s)", v,
+                     worker_classes[i].instead);
             return -1;
         }
         char *copy = strdup(worker_classes[i].canon);
-        if (copy == NULL) {
+        char *alias = strncmp(v, "uvicorn", 7) == 0 ? strdup(v) : NULL;
+        if (copy == NULL || (alias == NULL && strncmp(v, "uvicorn", 7) == 0)) {
+            free(copy);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
         free(*(char **)field);
         *(char **)field = copy;
+        free(s->wclass_alias);
+        s->wclass_alias = alias;
         return 0;
     }
     snprintf(err, errlen,
              "worker_class (--worker-class): '%s' is not a worker class "
-             "(choose from sync, gthread, asgi, gevent, eventlet)",
+             "(choose from sync, gthread, asgi, gevent)",
              v);
     return -1;
 }
+
+static const char *const loop_names[] = { "auto", "asyncio", "uvloop", NULL };
+static const char *const lifespan_names[] = { "auto", "on", "off", NULL };
 
 /* One raw_env item: values may contain commas ("-e LIST=a,b"), so no
  * splitting at commas as lists have. */
@@ -101,7 +119,7 @@ const tc_opt ad_settings_table[] = {
             "worker processes (default also from $WEB_CONCURRENCY)"),
     { .key = "worker_class", .flag = "--worker-class", .short_flag = 'k', .type = TC_OPT_STR,
       .offset = OFF(worker_class), .def = "sync", .metavar = "CLASS",
-      .help = "sync or gthread (asgi, gevent, eventlet: not yet)", .parse = parse_worker_class },
+      .help = "sync, gthread, asgi (asyncio apps) or gevent", .parse = parse_worker_class },
     INT_ROW("threads", "--threads", 0, threads, 1, 1024, "1",
             "application threads per worker; > 1 makes a sync worker gthread"),
     INT_ROW("timeout", "--timeout", 't', timeout, 0, 2147483, "30",
@@ -146,7 +164,7 @@ const tc_opt ad_settings_table[] = {
     STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
             "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
             "direct tandem's lines"),
-    { .key = "logconfig_dict", .type = TC_OPT_DICT, .offset = OFF(logconfig_dict), .def = "{}",
+    { .key = "logconfig_dict", .type = TC_OPT_PYDICT, .offset = OFF(logconfig_dict), .def = "{}",
       .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
     STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
             "logging.dictConfig JSON file (over Gunicorn's defaults)"),
@@ -174,6 +192,20 @@ const tc_opt ad_settings_table[] = {
       .offset = OFF(export_proxy_config), .metavar = "FILE",
       .help = "write tandem-proxy's settings from CONFIG, evaluated, to FILE as literals "
               "('-': to standard output, then exit)", .flags = TC_OPT_CLI_ONLY },
+    INT_ROW("worker_connections", "--worker-connections", 0, worker_connections, 1, 1000000,
+            "1000", "asgi and gevent: streams one worker runs at once (its capacity)"),
+    { .key = "asgi_loop", .flag = "--asgi-loop", .type = TC_OPT_CHOICE, .offset = OFF(asgi_loop),
+      .def = "auto", .metavar = "LOOP", .choices = loop_names,
+      .help = "asgi: the event loop: auto (uvloop when installed), asyncio, uvloop" },
+    { .key = "asgi_lifespan", .flag = "--asgi-lifespan", .type = TC_OPT_CHOICE,
+      .offset = OFF(asgi_lifespan), .def = "auto", .metavar = "MODE", .choices = lifespan_names,
+      .help = "asgi: the lifespan protocol: auto (if the app speaks it), on, off" },
+    INT_ROW("asgi_disconnect_grace_period", "--asgi-disconnect-grace-period", 0,
+            asgi_disconnect_grace_period, 0, 3600, "3",
+            "asgi: seconds a request's task may run on after its client left, then it is "
+            "cancelled"),
+    STR_ROW("root_path", "--root-path", 0, root_path, "", "PATH",
+            "asgi: the scope's root_path (the prefix a front proxy mounts the app at)"),
     /* Gunicorn's: the app a config file names, for a command line without one. */
     { .key = "wsgi_app", .type = TC_OPT_STR, .offset = OFF(wsgi_app), .metavar = "APP",
       .help = "the app (MODULE:CALLABLE) when the command line names none" },
@@ -210,7 +242,12 @@ const tc_conf_space ad_conf_space = {
 
 const char *ad_worker_class_name(int wclass)
 {
-    return wclass == TP_CLASS_GTHREAD ? "gthread" : "sync";
+    switch (wclass) {
+    case TP_CLASS_GTHREAD: return "gthread";
+    case TP_CLASS_ASGI: return "asgi";
+    case TP_CLASS_GEVENT: return "gevent";
+    default: return "sync";
+    }
 }
 
 static const char usage_line[] = "usage: tandem-appd [options] module:callable";
@@ -312,7 +349,11 @@ static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen
     s->log_level = tc_log_level_parse(s->loglevel);
     if (apply_logconfig(s, err, errlen))
         return -1;
-    if (strcmp(s->worker_class, "gthread") == 0 || s->threads > 1)
+    if (strcmp(s->worker_class, "asgi") == 0)
+        s->wclass = TP_CLASS_ASGI;
+    else if (strcmp(s->worker_class, "gevent") == 0)
+        s->wclass = TP_CLASS_GEVENT;
+    else if (strcmp(s->worker_class, "gthread") == 0 || s->threads > 1)
         s->wclass = TP_CLASS_GTHREAD; /* Gunicorn: sync with --threads > 1 is gthread */
     else
         s->wclass = TP_CLASS_SYNC;
@@ -350,5 +391,6 @@ void ad_settings_free(ad_settings *s)
 {
     tc_opt_free(ad_settings_table, s);
     free(s->app_spec);
+    free(s->wclass_alias);
     memset(s, 0, sizeof *s);
 }

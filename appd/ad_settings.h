@@ -46,18 +46,28 @@ typedef struct {
     long long max_requests_jitter;
     int check_config;
     int print_config;
-    char *config;              /* -c: FILE or python:MODULE (command line only) */
-    char *export_proxy_config; /* where the proxy's settings from the file go */
-    char *wsgi_app;            /* the app when the command line names none (file only) */
+    char *config;                 /* -c: FILE or python:MODULE (command line only) */
+    char *export_proxy_config;    /* where the proxy's settings from the file go */
+    char *wsgi_app;               /* the app when the command line names none (file only) */
+    long long worker_connections; /* asgi, gevent: streams one worker runs at once */
+    int asgi_loop;                /* AD_LOOP_* */
+    int asgi_lifespan;            /* AD_LIFESPAN_* */
+    long long asgi_disconnect_grace_period; /* seconds a cancelled request's task may finish */
+    char *root_path;                        /* ASGI root_path */
 
     /* derived by ad_settings_load */
-    int wclass;               /* TP_CLASS_SYNC or TP_CLASS_GTHREAD */
+    int wclass;               /* TP_CLASS_SYNC, _GTHREAD, _ASGI or _GEVENT */
+    char *wclass_alias;       /* another server's class name the user gave (uvicorn's), or NULL */
     int log_level;            /* TC_LOG_*, once the log configuration has had its say */
     char *app_spec;           /* "module:callable" (heap) */
     char error_path[4096];    /* the error log ("-": standard error), likewise */
     int error_syslog;         /* the error log goes to syslog too */
     char logconfig_note[512]; /* what the log configuration asks that is not applied */
 } ad_settings;
+
+/* --asgi-loop and --asgi-lifespan values (their choices' order). */
+enum { AD_LOOP_AUTO = 0, AD_LOOP_ASYNCIO, AD_LOOP_UVLOOP };
+enum { AD_LIFESPAN_AUTO = 0, AD_LIFESPAN_ON, AD_LIFESPAN_OFF };
 
 extern const tc_opt ad_settings_table[];
 /* tandem-appd among the names of both daemons: it runs the server hooks. */
@@ -91,7 +101,7 @@ static inline tc_logsinks_conf ad_settings_logsinks(const ad_settings *s)
                                s->dogstatsd_tags };
 }
 
-/* "sync", "gthread" for TP_CLASS_*. */
+/* "sync", "gthread", "asgi", "gevent" for TP_CLASS_*. */
 const char *ad_worker_class_name(int wclass);
 
 #endif

@@ -40,6 +40,9 @@ ad_stream *ad_stream_alloc_locked(void)
     s->cancel_reason = 0;
     s->waiting = 0;
     s->busy_since_ms = 0;
+    s->wc_data = NULL;
+    ad_wsq_reset(&s->ws_q);
+    s->ws_closed = 0;
     return s;
 }
 
@@ -207,6 +210,15 @@ size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, 
     return n;
 }
 
+int ad_stream_body_state(ad_stream *s, size_t *avail)
+{
+    pthread_mutex_lock(&W.mu);
+    *avail = s->body_wr - s->body_rd;
+    int st = s->cancelled ? AD_RD_RESET : *avail == 0 && s->req_ended ? AD_RD_EOF : AD_RD_MORE;
+    pthread_mutex_unlock(&W.mu);
+    return st;
+}
+
 void ad_stream_body_wait(ad_stream *s, uint32_t gen)
 {
     pthread_mutex_lock(&W.mu);
@@ -260,9 +272,11 @@ static int send_locked(ad_stream *s, ad_send *op)
         if (op->prelen)
             iov[cnt++] = (struct iovec){ (void *)op->pre, op->prelen };
         int last = op->off + n == op->len;
-        if (n > 0 || (end && op->prelen == 0 && op->postlen == 0)) {
-            tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id,
-                           last && end && op->postlen == 0 ? TP_FLAG_END_STREAM : 0, (uint32_t)n);
+        if (n > 0 || ((end || op->last_flags) && op->prelen == 0 && op->postlen == 0)) {
+            uint8_t fl = op->flags | (last ? op->last_flags : 0);
+            if (last && end && op->postlen == 0)
+                fl |= TP_FLAG_END_STREAM;
+            tp_data_header(hdr, TP_FRAME_RESPONSE_DATA, s->id, fl, (uint32_t)n);
             iov[cnt++] = (struct iovec){ hdr, TP_HEADER_SIZE };
             if (n)
                 iov[cnt++] = (struct iovec){ (void *)(op->data + op->off), n };
@@ -329,6 +343,78 @@ int ad_stream_is_cancelled(ad_stream *s)
     int r = s->cancelled || s->conn->dead || s->conn->broken;
     pthread_mutex_unlock(&W.mu);
     return r;
+}
+
+/* ---- WebSocket messages ---- */
+
+/* Credits what was received once no whole message waits for the app. */
+static void ws_credit_locked(ad_stream *s)
+{
+    uint32_t n = ad_wsq_credit(&s->ws_q);
+    if (n)
+        credit_locked(s, n);
+}
+
+int ad_stream_ws_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, uint8_t flags)
+{
+    if (ad_stream_feed_locked(s, p, n, 0) != 0 ||
+        ad_wsq_feed(&s->ws_q, n, (flags & TP_FLAG_MESSAGE_END) != 0, (flags & TP_FLAG_TEXT) != 0) !=
+            0)
+        return -1;
+    ws_credit_locked(s);
+    return 0;
+}
+
+void ad_stream_ws_closed_locked(ad_stream *s, uint16_t code, tp_str reason)
+{
+    s->ws_closed = 1;
+    s->ws_code = code;
+    s->ws_reason_len = (uint8_t)(reason.len < TP_WS_REASON_MAX ? reason.len : TP_WS_REASON_MAX);
+    memcpy(s->ws_reason, reason.ptr, s->ws_reason_len);
+    s->req_ended = 1; /* the final frame of the proxy's direction */
+}
+
+int ad_stream_ws_next(ad_stream *s, size_t *len, int *text)
+{
+    pthread_mutex_lock(&W.mu);
+    int rc = AD_WS_NONE;
+    if (ad_wsq_peek(&s->ws_q, len, text)) {
+        rc = AD_WS_MSG;
+    } else if (s->ws_closed) {
+        rc = AD_WS_CLOSED;
+    } else if (s->cancelled || s->conn->dead || s->conn->broken) {
+        rc = AD_WS_RESET;
+    }
+    pthread_mutex_unlock(&W.mu);
+    return rc;
+}
+
+void ad_stream_ws_take(ad_stream *s, uint8_t *dst, size_t len)
+{
+    pthread_mutex_lock(&W.mu);
+    if (len)
+        memcpy(dst, s->body + s->body_rd, len);
+    s->body_rd += len;
+    if (s->body_rd == s->body_wr)
+        s->body_rd = s->body_wr = 0;
+    ad_wsq_pop(&s->ws_q);
+    ws_credit_locked(s);
+    pthread_mutex_unlock(&W.mu);
+}
+
+int ad_stream_ws_close(ad_stream *s, uint16_t code, const uint8_t *reason, uint32_t len)
+{
+    ad_conn *c = s->conn;
+    int rc = AD_SEND_GONE;
+    pthread_mutex_lock(&W.mu);
+    if (!s->resp_ended && !s->cancelled && !c->dead &&
+        tp_encode_ws_close(&c->out, s->id, code, reason, len) == TP_OK) {
+        s->resp_ended = 1;
+        ad_conn_flush_locked(c);
+        rc = AD_SEND_DONE;
+    }
+    pthread_mutex_unlock(&W.mu);
+    return rc;
 }
 
 void ad_stream_done_locked(ad_stream *s)

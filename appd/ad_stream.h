@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ad_wsq.h"
 #include "tp.h"
 
 typedef struct ad_conn ad_conn;
@@ -50,6 +51,15 @@ struct ad_stream {
     int waiting;
     pthread_cond_t cv;      /* an app thread blocked in a wait sleeps here */
     uint64_t busy_since_ms; /* app time start; 0 while waiting on the client */
+    void *wc_data;          /* (mu) the worker class's own state for s, or NULL */
+
+    /* WebSocket messages after our 101 (mu): the body buffer holds the
+     * whole messages ws_q knows of, then the one still arriving */
+    ad_wsq ws_q;
+    int ws_closed; /* the proxy's WS_CLOSE arrived (its code and reason) */
+    uint16_t ws_code;
+    uint8_t ws_reason_len;
+    uint8_t ws_reason[TP_WS_REASON_MAX];
 };
 
 /* Both directions ended (each side sent its final frame): the stream is
@@ -83,6 +93,10 @@ enum { AD_RD_MORE = 0, AD_RD_NL, AD_RD_EOF, AD_RD_RESET };
  * stop_nl) and credits them back to the proxy; *st says what ended it.
  * Never blocks. */
 size_t ad_stream_body_take(ad_stream *s, uint8_t *dst, size_t max, int stop_nl, int *st);
+/* What the body holds now, without taking it: AD_RD_RESET (cancelled),
+ * AD_RD_EOF (ended, nothing left) or AD_RD_MORE with *avail bytes (0: wait
+ * for more).  Never blocks. */
+int ad_stream_body_state(ad_stream *s, size_t *avail);
 /* Blocks until body bytes, the body's end or a reset arrive, or s is
  * recycled (its request finished under a reader it outlived).  gen is the
  * s->gen the caller read while s was surely its own (a reader that drops
@@ -109,6 +123,8 @@ typedef struct {
     const uint8_t *post;
     size_t postlen;
     size_t off;
+    uint8_t flags;      /* on every DATA frame (TEXT for a WebSocket text message) */
+    uint8_t last_flags; /* on the last one (MESSAGE_END): an empty op still sends it */
 } ad_send;
 
 enum { AD_SEND_GONE = -1, AD_SEND_DONE = 0, AD_SEND_BLOCKED = 1 };
@@ -125,6 +141,31 @@ int ad_stream_send(ad_stream *s, ad_send *op);
 /* Aborts our side with RESET(reason) unless already ended/cancelled. */
 void ad_stream_reset(ad_stream *s, uint32_t reason);
 int ad_stream_is_cancelled(ad_stream *s);
+/* ---- WebSocket messages (tandem-protocol(7) WEBSOCKETS), after our 101 ---- */
+
+/* REQUEST_DATA of a WEBSOCKET stream with its TEXT/MESSAGE_END flags (the
+ * connection reader, mu held).  Bytes are credited back as they arrive
+ * while no complete message waits for the app (a message may be larger
+ * than the window), and only once the app took them otherwise, so a
+ * stream holds at most one complete message beyond its window.  -1 when
+ * beyond the window. */
+int ad_stream_ws_feed_locked(ad_stream *s, const uint8_t *p, uint32_t n, uint8_t flags);
+/* The proxy's WS_CLOSE (mu held): the client closed. */
+void ad_stream_ws_closed_locked(ad_stream *s, uint16_t code, tp_str reason);
+
+enum { AD_WS_NONE = 0, AD_WS_MSG, AD_WS_CLOSED, AD_WS_RESET };
+/* What comes next for the app, never blocking: AD_WS_MSG (a whole message
+ * of *len bytes, *text), AD_WS_CLOSED (the proxy closed: s->ws_code and
+ * ws_reason hold why), AD_WS_RESET (cancelled), or AD_WS_NONE (wait). */
+int ad_stream_ws_next(ad_stream *s, size_t *len, int *text);
+/* Copies the message ad_stream_ws_next announced into dst (len bytes) and
+ * credits what may be credited. */
+void ad_stream_ws_take(ad_stream *s, uint8_t *dst, size_t len);
+/* Our WS_CLOSE with code and reason (at most TP_WS_REASON_MAX bytes): the
+ * final frame of our direction.  AD_SEND_DONE, or AD_SEND_GONE when the
+ * stream had ended or its connection died. */
+int ad_stream_ws_close(ad_stream *s, uint16_t code, const uint8_t *reason, uint32_t len);
+
 /* The class is done with s (W.mu held): retire it from the scheduler,
  * detach it from its connection, count the request, recycle it.  Its final
  * frame went out already (else a RESET INTERNAL_ERROR goes now). */

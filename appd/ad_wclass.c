@@ -5,7 +5,8 @@
 
 #include "ad_wclass.h"
 
-static const ad_wclass *const classes[] = { &ad_wclass_sync, &ad_wclass_gthread };
+static const ad_wclass *const classes[] = { &ad_wclass_sync, &ad_wclass_gthread, &ad_wclass_asgi,
+                                            &ad_wclass_gevent };
 
 const ad_wclass *ad_wclass_find(const char *name)
 {

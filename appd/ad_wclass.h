@@ -37,6 +37,7 @@
 #include "ad_settings.h"
 
 typedef struct ad_stream ad_stream;
+typedef struct ad_conn ad_conn;
 struct _object;
 
 typedef struct ad_wclass {
@@ -45,6 +46,11 @@ typedef struct ad_wclass {
 
     /* Streams one worker runs at once: the HELLO capacity. */
     uint32_t (*capacity)(const ad_settings *s);
+
+    /* Once per worker, after the fork, before the app is imported (GIL
+     * held): a green class patches the standard library here, as
+     * Gunicorn's gevent worker does.  0, or -1 after logging why. */
+    int (*prepare)(const ad_settings *s);
 
     /* Once per worker, after the fork, with the GIL held and app loaded:
      * set up the interface and whatever threads the class runs.  0, or -1
@@ -71,6 +77,10 @@ typedef struct ad_wclass {
     void (*on_writable)(ad_stream *s); /* credit or socket room: a blocked send may go on */
     void (*on_reset)(ad_stream *s);    /* s was cancelled: the proxy reset it, or its
                                          * connection or flow control failed */
+    /* c's descriptor is about to be closed (mu held, on the loop thread):
+     * a loop that registered it lets go now, before the number can be
+     * reused.  The only event that may call into the loop's own code. */
+    void (*on_conn_closing)(ad_conn *c);
 } ad_wclass;
 
 /* The class for a --worker-class name (canonical: "sync", "gthread"), or
@@ -79,5 +89,9 @@ const ad_wclass *ad_wclass_find(const char *name);
 
 /* ad_wclass_threads.c: the thread-pool classes. */
 extern const ad_wclass ad_wclass_sync, ad_wclass_gthread;
+/* ad_wclass_asgi.c: asyncio apps on the worker's event loop. */
+extern const ad_wclass ad_wclass_asgi;
+/* ad_wclass_gevent.c: WSGI apps written for gevent, a greenlet per stream. */
+extern const ad_wclass ad_wclass_gevent;
 
 #endif

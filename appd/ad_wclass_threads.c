@@ -62,6 +62,12 @@ static void *app_thread(void *arg)
 
 static uint32_t pool_capacity(const ad_settings *s) { return (uint32_t)s->threads; }
 
+static int pool_prepare(const ad_settings *s)
+{
+    (void)s;
+    return 0;
+}
+
 static int pool_init(const ad_settings *s, PyObject *app)
 {
     the_app = app;
@@ -123,10 +129,14 @@ static void pool_on_queued(ad_stream *s)
  * and look again. */
 static void pool_wake(ad_stream *s) { ad_stream_wake_locked(s); }
 
+/* The poll set is rebuilt every turn: nothing to let go. */
+static void pool_conn_closing(ad_conn *c) { (void)c; }
+
 const ad_wclass ad_wclass_sync = {
     .name = "sync",
     .wire_class = TP_CLASS_SYNC,
     .capacity = pool_capacity,
+    .prepare = pool_prepare,
     .init = pool_init,
     .run = pool_run,
     .shutdown = pool_shutdown,
@@ -134,12 +144,14 @@ const ad_wclass ad_wclass_sync = {
     .on_data = pool_wake,
     .on_writable = pool_wake,
     .on_reset = pool_wake,
+    .on_conn_closing = pool_conn_closing,
 };
 
 const ad_wclass ad_wclass_gthread = {
     .name = "gthread",
     .wire_class = TP_CLASS_GTHREAD,
     .capacity = pool_capacity,
+    .prepare = pool_prepare,
     .init = pool_init,
     .run = pool_run,
     .shutdown = pool_shutdown,
@@ -147,4 +159,5 @@ const ad_wclass ad_wclass_gthread = {
     .on_data = pool_wake,
     .on_writable = pool_wake,
     .on_reset = pool_wake,
+    .on_conn_closing = pool_conn_closing,
 };

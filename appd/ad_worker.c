@@ -279,6 +279,8 @@ static void fail_boot(int code, const char *line)
     _exit(code);
 }
 
+void ad_worker_fail_app(const char *line) { fail_boot(AD_EXIT_APP_LOAD, line); }
+
 static void setup_process(uint32_t board, int ctl, const ad_settings *s)
 {
     ctl_fd = ctl;
@@ -337,6 +339,8 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     setup_state(s, index);
 
     char line[1024];
+    if (W.wc->prepare(s) != 0)
+        fail_boot(AD_EXIT_BOOT, NULL);
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
     if (app == NULL)
         fail_boot(AD_EXIT_APP_LOAD, line);

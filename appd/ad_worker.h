@@ -96,6 +96,11 @@ void ad_worker_close_conn_locked(ad_conn *c, const char *why);
 /* Tells the master about closed connections (mu not held). */
 void ad_worker_report_closes(void);
 
+/* The app refused to start (an ASGI lifespan startup failure): tells the
+ * master line, as for an app that failed to import, so it stops instead of
+ * respawning, and exits.  GIL state does not matter: nothing Python runs. */
+void ad_worker_fail_app(const char *line) __attribute__((noreturn));
+
 struct _object;
 /* Runs the worker; never returns.  index: 1..workers (HELLO worker_index);
  * board: its scoreboard slot; ctl: its end of the control socketpair; app:

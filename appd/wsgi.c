@@ -10,6 +10,23 @@
 #include "tc_log.h"
 #include "wsgi_req.h"
 
+static void thread_body_wait(ad_stream *s, uint32_t gen)
+{
+    Py_BEGIN_ALLOW_THREADS ad_stream_body_wait(s, gen);
+    Py_END_ALLOW_THREADS
+}
+
+static void thread_send_wait(ad_stream *s, const ad_send *op)
+{
+    Py_BEGIN_ALLOW_THREADS ad_stream_send_wait(s, op);
+    Py_END_ALLOW_THREADS
+}
+
+static const wsgi_waits thread_waits = { thread_body_wait, thread_send_wait, 0 };
+const wsgi_waits *wsgi_wait = &thread_waits;
+
+void wsgi_set_waits(const wsgi_waits *w) { wsgi_wait = w; }
+
 int wsgi_init(const ad_settings *s)
 {
     if (wsgi_response_init() != 0 || wsgi_start_init() != 0 || wsgi_input_init() != 0 ||

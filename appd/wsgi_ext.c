@@ -55,7 +55,7 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
         PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
         return NULL;
     }
-    ad_send op = { out.pre, out.prelen, NULL, 0, 0, NULL, 0, 0 };
+    ad_send op = { .pre = out.pre, .prelen = out.prelen };
     rc = wsgi_response_write(r, &op);
     Py_DECREF(list); /* only now: the frame was encoded from its strings */
     if (rc != 0) {

@@ -1,21 +1,17 @@
 /* wsgi_file.c: wsgi.file_wrapper.  Iterating it reads the file-like in
  * Python (any object with read()); when the app returns one around a regular
- * file, the server instead pread(2)s the file descriptor in C without the GIL
- * and sends the bytes as RESPONSE_DATA under flow control.  (pread, not
- * sendfile: frame headers must interleave with the bytes and a frame must go
- * out whole, so one copy through a buffer is the simple, bounded choice.) */
+ * file, the server instead sends the file descriptor from C without the GIL
+ * (ad_file.c, shared with ASGI's http.response.pathsend). */
 #include "config.h"
 
 #include <Python.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ad_file.h"
 #include "wsgi_req.h"
-
-#define AD_FILEBUF (256u * 1024u)
 
 static PyObject *str_close, *str_fileno, *str_tell;
 
@@ -115,51 +111,24 @@ int wsgi_file_send(wsgi_req *r, PyObject *wrapper)
             return 1;
     }
     uint64_t size = st.st_size > off ? (uint64_t)(st.st_size - off) : 0;
-    int ends;
-    uint64_t n = ad_resp_file_span(&r->resp, size, &ends);
-    if (n == 0)
-        return 0; /* finish() sends the head */
-    if (r->filebuf == NULL && (r->filebuf = malloc(AD_FILEBUF)) == NULL)
+    if (r->filebuf == NULL && (r->filebuf = malloc(AD_FILE_BUF)) == NULL)
         return 1;
-
-    const uint8_t *pre = NULL;
-    size_t prelen = 0;
-    if (!r->resp.head_sent) {
-        if (ad_resp_encode_head(&r->resp, 0) != 0)
-            return 1;
-        pre = r->resp.frames.data;
-        prelen = r->resp.frames.len;
-    }
-    int head_out = prelen != 0;
+    ad_file_send f;
+    int rc = ad_file_begin(&f, &r->resp, (int)fd, off, size, r->filebuf);
+    if (rc <= 0)
+        return rc == 0 ? 0 : 1; /* nothing to send: finish() sends the head */
     ad_stream *s = r->s;
-    uint8_t *buf = r->filebuf;
-    uint64_t left = n;
-    int gone = 0;
-    Py_BEGIN_ALLOW_THREADS while (left > 0)
-    {
-        size_t want = left < AD_FILEBUF ? (size_t)left : AD_FILEBUF;
-        ssize_t k = pread((int)fd, buf, want, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break; /* file shrank: finish() reports the shortfall */
-        off += k;
-        left -= (uint64_t)k;
-        ad_send op = { pre, prelen, buf, (size_t)k, left == 0 && ends, NULL, 0, 0 };
-        if (ad_stream_send(s, &op) != 0) {
-            gone = 1;
-            break;
-        }
-        pre = NULL;
-        prelen = 0;
+    if (wsgi_wait->green) {
+        while ((rc = ad_file_step(&f, s)) == AD_SEND_BLOCKED)
+            wsgi_wait->send_wait(s, &f.op);
+    } else {
+        /* pread and the waits both run without the GIL */
+        Py_BEGIN_ALLOW_THREADS while ((rc = ad_file_step(&f, s)) == AD_SEND_BLOCKED)
+            ad_stream_send_wait(s, &f.op);
+        Py_END_ALLOW_THREADS
     }
-    Py_END_ALLOW_THREADS if (prelen) head_out = 0; /* nothing read: still owe the head */
-    ad_resp_file_sent(&r->resp, n - left, head_out, !gone && left == 0 && ends);
-    if (gone) {
-        ad_resp_abort(&r->resp);
-        return -2;
-    }
-    return 0;
+    ad_file_end(&f, &r->resp, rc == AD_SEND_GONE);
+    return rc == AD_SEND_GONE ? -2 : 0;
 }
 
 int wsgi_file_init(void)

@@ -68,9 +68,8 @@ static PyObject *read_impl(wsgi_Input *self, Py_ssize_t size, int nl)
         }
         if (n > 0)
             continue;
-        Py_BEGIN_ALLOW_THREADS ad_stream_body_wait(s, self->gen);
-        Py_END_ALLOW_THREADS if (self->s != s)
-        {
+        wsgi_wait->body_wait(s, self->gen);
+        if (self->s != s) {
             /* Its request finished while we waited (another thread of the
              * app read on): the pooled stream may now be another request's. */
             Py_DECREF(buf);

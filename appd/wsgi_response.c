@@ -39,8 +39,7 @@ int wsgi_response_write(wsgi_req *r, ad_send *op)
 {
     int rc;
     while ((rc = ad_stream_send_step(r->s, op)) == AD_SEND_BLOCKED) {
-        Py_BEGIN_ALLOW_THREADS ad_stream_send_wait(r->s, op);
-        Py_END_ALLOW_THREADS
+        wsgi_wait->send_wait(r->s, op);
     }
     return rc == AD_SEND_DONE ? 0 : -1;
 }
@@ -51,8 +50,13 @@ static int apply(wsgi_req *r, const ad_resp_out *out)
 {
     int rc = 0;
     if (out->write) {
-        ad_send op = { out->pre, out->prelen, out->data,    out->len,
-                       out->end, out->post,   out->postlen, 0 };
+        ad_send op = { .pre = out->pre,
+                       .prelen = out->prelen,
+                       .data = out->data,
+                       .len = out->len,
+                       .end = out->end,
+                       .post = out->post,
+                       .postlen = out->postlen };
         rc = wsgi_response_write(r, &op);
     }
     if (out->reset && rc == 0)

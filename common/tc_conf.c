@@ -61,7 +61,7 @@ void tc_conf_key_error(const tc_conf_space *sp, const char *key, int kind, char 
     if (kind == TC_KEY_CLI_ONLY) {
         snprintf(err, errlen, "'%s' is a command-line setting, not for a config file", key);
     } else if (kind == TC_KEY_UNSUPPORTED) {
-        snprintf(err, errlen, "'%s' is a Gunicorn setting tandem does not support yet", key);
+        snprintf(err, errlen, "'%s' %s", key, tc_gunicorn_refusal(tc_gunicorn_find_key(key)));
     } else {
         const char *near = nearest_key(sp, key);
         snprintf(err, errlen,
@@ -102,7 +102,8 @@ static const char *wanted(const tc_opt *o)
     case TC_OPT_BOOL: return "True or False";
     case TC_OPT_LIST: return "a list of str, or a str with commas";
     case TC_OPT_CHOICE: return "a str";
-    case TC_OPT_DICT: return "a dict";
+    case TC_OPT_DICT: return "a dict of str to str";
+    case TC_OPT_PYDICT: return "a dict";
     }
     return "?";
 }
@@ -134,8 +135,8 @@ static int set_list(const tc_opt *o, void *settings, const tc_pyval *v, char *er
     return 0;
 }
 
-/* A dict row keeps the dict's literal text. */
-static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
+/* A logconfig_dict row keeps the dict's literal text. */
+static int set_pydict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
 {
     if (v->kind != TC_PY_DICT)
         return wrong_type(o, v, err, errlen);
@@ -153,14 +154,32 @@ static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *er
     return rc;
 }
 
+/* A dict replaces the whole setting: Gunicorn takes the file's dict as it is. */
+static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->items[i]->kind != TC_PY_STR)
+            return wrong_type(o, v->items[i], err, errlen);
+    tc_strlist *d = (tc_strlist *)(void *)((char *)settings + o->offset);
+    tc_strlist_free(d);
+    for (size_t i = 0; i < v->n; i++)
+        if (tc_strlist_add(d, v->items[i]->s)) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    return 0;
+}
+
 int tc_conf_set_value(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
 {
     char text[64];
-    if (o->type == TC_OPT_DICT)
-        return set_dict(o, settings, v, err, errlen);
+    if (o->type == TC_OPT_PYDICT)
+        return set_pydict(o, settings, v, err, errlen);
     switch (v->kind) {
     case TC_PY_NONE: return tc_opt_unset(o, settings, err, errlen);
     case TC_PY_STR:
+        if (o->type == TC_OPT_DICT)
+            return wrong_type(o, v, err, errlen);
         if (o->type == TC_OPT_LIST && tc_opt_unset(o, settings, err, errlen))
             return -1;
         return tc_opt_set(o, settings, v->s, err, errlen);
@@ -185,6 +204,10 @@ int tc_conf_set_value(const tc_opt *o, void *settings, const tc_pyval *v, char *
         if (o->type != TC_OPT_LIST)
             return wrong_type(o, v, err, errlen);
         return set_list(o, settings, v, err, errlen);
+    case TC_PY_DICT:
+        if (o->type != TC_OPT_DICT)
+            return wrong_type(o, v, err, errlen);
+        return set_dict(o, settings, v, err, errlen);
     default: return wrong_type(o, v, err, errlen);
     }
 }
@@ -295,10 +318,7 @@ static int flag_error(const tc_conf_space *sp, const char *arg, int shared, char
                  "tandem)",
                  (int)n, arg, sp->other_prog, sp->prog, sp->other_prog);
     } else if (g) {
-        snprintf(err, errlen,
-                 "option '%.*s' (%s) is a Gunicorn setting tandem does not "
-                 "support yet",
-                 (int)n, arg, g->key);
+        snprintf(err, errlen, "option '%.*s' (%s) %s", (int)n, arg, g->key, tc_gunicorn_refusal(g));
     } else {
         char buf[TC_NEAR_MAX_LEN + 3];
         const char *near = nearest_flag(sp, arg, shared, buf, sizeof buf);
@@ -308,38 +328,31 @@ static int flag_error(const tc_conf_space *sp, const char *arg, int shared, char
     return -1;
 }
 
+typedef struct {
+    const tc_conf_space *sp;
+    tc_conf_args *out;
+} cli_ctx;
+
+static int cli_visit(void *ctx, const tc_opt *o, const char *arg, const char *value, char *err,
+                     size_t errlen)
+{
+    cli_ctx *c = ctx;
+    if (o == NULL)
+        return flag_error(c->sp, arg, 0, err, errlen);
+    if (add_arg(c->out, o, value) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int tc_conf_collect_cli(const tc_conf_space *sp, int argc, char **argv, tc_conf_args *out,
                         char **positionals, int max_pos, int *npos, char *err, size_t errlen)
 {
-    int options_done = 0;
     memset(out, 0, sizeof *out);
-    *npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *value;
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = 1;
-            continue;
-        }
-        if (options_done || arg[0] != '-' || arg[1] == '\0') {
-            if (*npos >= max_pos) {
-                snprintf(err, errlen, "unexpected argument '%s'", arg);
-                return -1;
-            }
-            positionals[(*npos)++] = argv[i];
-            continue;
-        }
-        const tc_opt *o = tc_opt_find_flag(sp->table, arg);
-        if (o == NULL)
-            return flag_error(sp, arg, 0, err, errlen);
-        if (tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen))
-            return -1;
-        if (add_arg(out, o, value))
-            goto oom;
-    }
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-    return -1;
+    cli_ctx c = { sp, out };
+    return tc_opt_walk_argv(sp->table, argc, argv, cli_visit, &c, positionals, max_pos, npos, err,
+                            errlen);
 }
 
 static int collect_words(const tc_conf_space *sp, int argc, char **argv, tc_conf_args *out,

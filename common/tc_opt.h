@@ -21,7 +21,12 @@ typedef enum {
     TC_OPT_BOOL, /* int 0/1; flag takes no argument (sets 1); values true/false/1/0/yes/no/on/off */
     TC_OPT_LIST, /* tc_strlist; flag repeatable, each value may be a comma list */
     TC_OPT_CHOICE, /* int: the index of the value in choices[] (any case) */
-    TC_OPT_DICT,   /* char *: a dict, kept as its Python literal ("{}"); a config file's */
+    /* tc_strlist of pairs (items[2k] a key, items[2k + 1] its value), for a
+     * config file's dict; as text (a default) "KEY=VALUE,KEY=VALUE" */
+    TC_OPT_DICT,
+    /* char *: a dict of any shape (logconfig_dict), kept as its Python
+     * literal ("{}"); a config file's */
+    TC_OPT_PYDICT,
 } tc_opt_type;
 
 /* Where a row may be given, beyond its own program's command line. */
@@ -61,11 +66,32 @@ struct tc_opt {
     const char *aliases;        /* more long flags, space-separated ("--keepalive"); NULL = none */
     const char *const *choices; /* TC_OPT_CHOICE: the names, NULL-terminated */
     unsigned flags;             /* TC_OPT_CLI_ONLY, TC_OPT_OWN_KEY, TC_OPT_OWN_FLAG */
+    /* TC_OPT_CHOICE: what the flag means given without a value (Gunicorn's
+     * nargs='?'); it then takes the next argument only when that argument
+     * is one of choices, so "--flag app:app" leaves the app alone. */
+    const char *bare;
 };
 #define TC_OPT_END  \
     {               \
         .key = NULL \
     }
+
+/* Rows for a settings struct T, the way the daemons' tables write them
+ * (T's field f, config key k, long flag fl, short flag sh, default d, help h). */
+/* clang-format off */
+#define TC_OPT_INT_ROW(T, k, fl, sh, f, lo, hi, d, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_INT, .offset = offsetof(T, f), \
+      .min = lo, .max = hi, .def = d, .metavar = "INT", .help = h }
+#define TC_OPT_STR_ROW(T, k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_STR, .offset = offsetof(T, f), \
+      .def = d, .metavar = mv, .help = h }
+#define TC_OPT_LIST_ROW(T, k, fl, sh, f, d, mv, h) \
+    { .key = k, .flag = fl, .short_flag = sh, .type = TC_OPT_LIST, .offset = offsetof(T, f), \
+      .def = d, .metavar = mv, .help = h }
+#define TC_OPT_BOOL_ROW(T, k, fl, f, h) \
+    { .key = k, .flag = fl, .type = TC_OPT_BOOL, .offset = offsetof(T, f), .def = "false", \
+      .help = h }
+/* clang-format on */
 
 int tc_strlist_add(tc_strlist *l, const char *item); /* copies item */
 void tc_strlist_free(tc_strlist *l);
@@ -90,13 +116,24 @@ const tc_opt *tc_opt_find_shared_flag(const tc_opt *table, const char *arg);
 const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key);
 
 /* The value of the flag at argv[*i] ("--x=v", "-xv", or the next argument,
- * then *i moves past it); a boolean's is "true" unless "--x=v" says. */
+ * then *i moves past it); a boolean's is "true" unless "--x=v" says, and a
+ * row with a bare value's is that unless the next argument is a choice. */
 int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value, char *err,
                       size_t errlen);
-/* Parses argv[1..argc).  Options and positionals may mix (like Gunicorn's
- * argparse); "--" ends options.  Positionals are returned in order in
- * positionals (caller's array of max_pos; more is an error).  "-h/--help" and
- * "-v/--version" are not handled here: check for them first. */
+/* What tc_opt_walk_argv does with each option: o is its row (NULL when the
+ * table has none; value is NULL then), arg the option as given.  0 goes
+ * on, -1 stops the walk with err set. */
+typedef int (*tc_opt_visit)(void *ctx, const tc_opt *o, const char *arg, const char *value,
+                            char *err, size_t errlen);
+/* Walks argv[1..argc) the way Gunicorn's argparse reads it: options and
+ * positionals may mix, "--" ends options.  Each option (with its value) goes
+ * to visit; positionals are returned in order in positionals (caller's array
+ * of max_pos; more is an error).  "-h/--help" and "-v/--version" are not
+ * handled here: check for them first. */
+int tc_opt_walk_argv(const tc_opt *table, int argc, char **argv, tc_opt_visit visit, void *ctx,
+                     char **positionals, int max_pos, int *npos, char *err, size_t errlen);
+/* tc_opt_walk_argv setting each option into settings; an unknown one is an
+ * error. */
 int tc_opt_parse_argv(const tc_opt *table, void *settings, int argc, char **argv,
                       char **positionals, int max_pos, int *npos, char *err, size_t errlen);
 
@@ -124,6 +161,11 @@ void tc_opt_free(const tc_opt *table, void *settings);
  * [*tok, *tok + *len), blanks around it trimmed and empty items skipped, and
  * advances *p past it; returns 0 at the end. */
 int tc_csv_next(const char **p, const char **tok, size_t *len);
+
+/* Whether value names one of a TC_OPT_CHOICE row's choices (any case). */
+int tc_opt_is_choice(const tc_opt *o, const char *value);
+/* "KEY (--flag): 'value' is not one of A, B, C" into err. */
+void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t errlen);
 
 /* Helpers for parse functions and callers. */
 int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */

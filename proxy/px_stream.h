@@ -109,6 +109,7 @@ struct px_stream {
     unsigned logged : 1;        /* its access-log line and metrics are out (px_stream_log.c) */
     unsigned retries : 3;
     uint16_t status;
+    uint64_t body_in;        /* request body bytes the client sent (limit_request_body) */
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
     uint32_t credit_pending; /* response bytes passed on, not yet credited */

@@ -229,7 +229,7 @@ def test_environ_http1(conn):
 
 
 def test_environ_h2_tls_and_percent_decoding(conn):
-    env = _environ(conn, path="/environ/caf%C3%A9%2Fx%zz", version=(2, 0),
+    env = _environ(conn, path="/environ/caf%C3%A9%2Fx%zz", version=(2, 0), scheme="https",
                    authority="h2.example", flags=ac.REQ_TLS, h2_stream_id=5)
     assert env["SERVER_PROTOCOL"] == "HTTP/2.0"
     # percent-decoded bytes, as latin-1 (PEP 3333); %2F decoded too, like Gunicorn
@@ -565,8 +565,9 @@ def test_bind_errors(tmp_path, appd):
 
 @pytest.mark.parametrize("args,needle", [
     (["--workers", "0", "a:b"], "workers (--workers): 0 is out of range"),
-    (["-k", "tornado", "a:b"], "'tornado' is not a worker class (choose from sync, gthread"),
-    (["-k", "gevent", "a:b"], "not supported yet"),
+    (["-k", "meinheld", "a:b"], "'meinheld' is not a worker class (choose from sync, gthread"),
+    (["-k", "tornado", "a:b"], "'tornado' is not supported (tandem runs no Tornado IOLoop"),
+    (["-k", "eventlet", "a:b"], "Gunicorn 26 dropped eventlet: use gevent"),
     (["--no-such-flag", "a:b"], "--no-such-flag"),
     (["--timeout", "x", "a:b"], "timeout"),
     ([], "no application given"),

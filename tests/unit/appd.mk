@@ -35,3 +35,10 @@ tests_unit_test_ad_response_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
 tests_unit_test_ad_response_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_ad_response_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 	common/libtandemcommon.a $(CHECK_LIBS)
+
+# A WebSocket stream's incoming message queue and its credit rule (ad_wsq.c).
+AD_UNIT_TESTS += tests/unit/test_ad_wsq
+tests_unit_test_ad_wsq_SOURCES = tests/unit/test_ad_wsq.c
+tests_unit_test_ad_wsq_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
+tests_unit_test_ad_wsq_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ad_wsq_LDADD = appd/libappdcore.a $(CHECK_LIBS)

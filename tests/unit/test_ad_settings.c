@@ -56,6 +56,38 @@ START_TEST(defaults)
 }
 END_TEST
 
+START_TEST(asgi_and_gevent)
+{
+    ck_assert_int_eq(RUN("tandem-appd", "-k", "asgi", "a:b"), AD_PARSE_OK);
+    ck_assert_int_eq(s.wclass, TP_CLASS_ASGI);
+    ck_assert_int_eq(s.worker_connections, 1000);
+    ck_assert_int_eq(s.asgi_loop, AD_LOOP_AUTO);
+    ck_assert_int_eq(s.asgi_lifespan, AD_LIFESPAN_AUTO);
+    ck_assert_int_eq(s.asgi_disconnect_grace_period, 3);
+    ck_assert_str_eq(s.root_path, "");
+    ck_assert_ptr_null(s.wclass_alias);
+    ad_settings_free(&s);
+    ck_assert_int_eq(RUN("tandem-appd", "-k", "uvicorn.workers.UvicornWorker", "--asgi-loop",
+                         "asyncio", "--asgi-lifespan", "off", "--worker-connections", "50",
+                         "--asgi-disconnect-grace-period", "0", "--root-path", "/api", "a:b"),
+                     AD_PARSE_OK);
+    ck_assert_str_eq(s.worker_class, "asgi");
+    ck_assert_int_eq(s.wclass, TP_CLASS_ASGI);
+    ck_assert_str_eq(s.wclass_alias, "uvicorn.workers.UvicornWorker");
+    ck_assert_int_eq(s.asgi_loop, AD_LOOP_ASYNCIO);
+    ck_assert_int_eq(s.asgi_lifespan, AD_LIFESPAN_OFF);
+    ck_assert_int_eq(s.worker_connections, 50);
+    ck_assert_int_eq(s.asgi_disconnect_grace_period, 0);
+    ck_assert_str_eq(s.root_path, "/api");
+    ck_assert_str_eq(ad_worker_class_name(s.wclass), "asgi");
+    ad_settings_free(&s);
+    ck_assert_int_eq(RUN("tandem-appd", "-k", "gunicorn.workers.ggevent.GeventWorker", "a:b"),
+                     AD_PARSE_OK);
+    ck_assert_int_eq(s.wclass, TP_CLASS_GEVENT);
+    ck_assert_str_eq(ad_worker_class_name(s.wclass), "gevent");
+}
+END_TEST
+
 START_TEST(gunicorn_flags)
 {
     ck_assert_int_eq(RUN("tandem-appd", "-b", "unix:/tmp/x.sock", "-w", "4", "-k", "gthread",
@@ -136,12 +168,19 @@ START_TEST(errors_name_the_flag)
     ERR("workers (--workers): 0 is out of range (allowed: 1..1024)", "tandem-appd", "-w", "0",
         "a:b");
     ERR("workers (--workers): 'two' is not an integer", "tandem-appd", "--workers", "two", "a:b");
-    ERR("'tornado' is not a worker class (choose from sync, gthread, asgi, gevent, eventlet)",
+    ERR("'meinheld' is not a worker class (choose from sync, gthread, asgi, gevent)", "tandem-appd",
+        "-k", "meinheld", "a:b");
+    ERR("'tornado' is not supported (tandem runs no Tornado IOLoop: serve Tornado's WSGI adapter "
+        "with gthread, or an asyncio app with asgi)",
         "tandem-appd", "-k", "tornado", "a:b");
-    ERR("'asgi' is not supported yet", "tandem-appd", "-k", "asgi", "a:b");
-    ERR("'gevent' is not supported yet", "tandem-appd", "--worker-class", "gevent", "a:b");
-    ERR("'uvicorn.workers.UvicornWorker' is not supported yet", "tandem-appd", "-k",
-        "uvicorn.workers.UvicornWorker", "a:b");
+    ERR("'eventlet' is not supported (Gunicorn 26 dropped eventlet: use gevent", "tandem-appd",
+        "--worker-class", "eventlet", "a:b");
+    ERR("'gunicorn.workers.geventlet.EventletWorker' is not supported (Gunicorn 26 dropped",
+        "tandem-appd", "-k", "gunicorn.workers.geventlet.EventletWorker", "a:b");
+    ERR("asgi_loop (--asgi-loop)", "tandem-appd", "--asgi-loop", "trio", "a:b");
+    ERR("asgi_lifespan (--asgi-lifespan)", "tandem-appd", "--asgi-lifespan", "maybe", "a:b");
+    ERR("worker_connections (--worker-connections): 0 is out of range", "tandem-appd",
+        "--worker-connections", "0", "a:b");
     ERR("threads (--threads): 0 is out of range", "tandem-appd", "--threads", "0", "a:b");
     ERR("timeout (--timeout): -1 is out of range", "tandem-appd", "-t", "-1", "a:b");
     ERR("loglevel (--log-level): 'loud' is not a level", "tandem-appd", "--log-level", "loud",
@@ -253,6 +292,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, gunicorn_flags);
+    tcase_add_test(tc, asgi_and_gevent);
     tcase_add_test(tc, threads_make_gthread);
     tcase_add_test(tc, web_concurrency);
     tcase_add_test(tc, errors_name_the_flag);

@@ -1,9 +1,10 @@
 """asgi_app.py: the routes of wsgi_app.py written to the ASGI spec.
 
-NOT RUNNABLE UNDER TANDEM YET: tandem-appd has no ASGI worker (-k asgi) so
-far; this file is here so the ASGI side of each feature is written down next
-to the WSGI one, and it runs today under any ASGI server with these
-extensions (Hypercorn; Gunicorn 25's ASGI worker).
+Run:  tandem --certfile cert.pem --keyfile key.pem -k asgi \\
+          --chdir contrib/examples/http2_features asgi_app:app
+
+It runs under any ASGI server with these extensions (Hypercorn; Gunicorn's
+ASGI worker) too.
 
 Each feature is used only when the server announces it in
 scope["extensions"], as the ASGI spec asks:
@@ -15,6 +16,8 @@ scope["extensions"], as the ASGI spec asks:
                              {"type": "http.response.trailers", ...} after the
                              last body message
   http.response.priority     Gunicorn's {"weight", "depends_on"} (HTTP/2 only)
+  tandem.priority            tandem's RFC 9218 {"urgency", "incremental"} (every
+                             request, as the WSGI environ's tandem.priority_* keys)
 
 Routes: /, /priority, /trailers, /early-hints, /combined, /health.
 """
@@ -32,10 +35,13 @@ def _ext(scope):
 
 def _priority(scope):
     prio = _ext(scope).get("http.response.priority") or {}
+    rfc9218 = _ext(scope).get("tandem.priority") or {}
     return {
         "protocol": "HTTP/" + scope.get("http_version", "1.1"),
         "weight": prio.get("weight"),
         "depends_on": prio.get("depends_on"),
+        "urgency": rfc9218.get("urgency"),
+        "incremental": rfc9218.get("incremental"),
     }
 
 

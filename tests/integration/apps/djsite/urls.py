@@ -1,5 +1,5 @@
 """URLs of the Django test site."""
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 
 
@@ -12,4 +12,9 @@ def info(request):
                          "q": request.GET.get("q"), "host": request.get_host()})
 
 
-urlpatterns = [path("", index), path("info/", info)]
+def stream(request):
+    n = int(request.GET.get("n", "3"))
+    return StreamingHttpResponse((b"chunk %d\n" % i for i in range(n)), content_type="text/plain")
+
+
+urlpatterns = [path("", index), path("info/", info), path("stream/", stream)]
