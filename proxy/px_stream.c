@@ -417,6 +417,7 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
         return;
     }
     if (s->tunnel) {
+        s->resp_sent += n; /* the access log's bytes of a WebSocket: the app's messages */
         s->ops->message(s, in, n, flags);
         return;
     }

@@ -124,7 +124,7 @@ struct px_stream {
     tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
     /* For the access log and metrics, kept only while they are on: */
-    uint64_t resp_sent;  /* response body bytes passed to the client */
+    uint64_t resp_sent;  /* response body (a tunnel: message) bytes passed to the client */
     uint64_t start_ns;   /* the head was complete (CLOCK_MONOTONIC) */
     uint32_t worker_pid; /* the worker whose head went to the client, 0 none */
     tp_buf log_fields;   /* the response fields the format names: (u8 slot, u32 len, bytes)* */
