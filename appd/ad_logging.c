@@ -16,6 +16,7 @@
 
 static unsigned last_workers;
 static PyObject *reopen_fn; /* set when Python's logging was configured */
+static int capturing;       /* capture_output took standard output and error */
 
 /* What Gunicorn's Logger.setup does with the log configuration (dict over
  * CONFIG_DEFAULTS, else JSON over them, else fileConfig), and what its
@@ -63,11 +64,14 @@ static const char logging_source[] =
 int ad_logging_open(const ad_settings *s, char *err, size_t errlen)
 {
     tc_logsinks_conf sinks = ad_settings_logsinks(s);
-    if (tc_logsinks_open(&sinks, "appd", err, errlen) < 0)
+    if (tc_logsinks_reload(&sinks, "appd", err, errlen) < 0)
         return -1;
-    if (s->capture_output && tc_log_capture_stdio() < 0) {
-        snprintf(err, errlen, "capture_output (--capture-output): %s", strerror(errno));
-        return -1;
+    if (s->capture_output && !capturing) {
+        if (tc_log_capture_stdio() < 0) {
+            snprintf(err, errlen, "capture_output (--capture-output): %s", strerror(errno));
+            return -1;
+        }
+        capturing = 1;
     }
     return 0;
 }
@@ -104,6 +108,7 @@ static int configure_python(const ad_settings *s, char *err, size_t errlen)
                                    str_or_none(s->logconfig_json), str_or_none(s->logconfig))
            : NULL;
     if (done) {
+        Py_XDECREF(reopen_fn); /* a reload's configuration replaces the last one */
         reopen_fn = PyDict_GetItemString(g, "reopen");
         Py_XINCREF(reopen_fn);
     } else {
@@ -133,6 +138,16 @@ int ad_logging_python(const ad_settings *s, char *err, size_t errlen)
     if (s->logconfig_note[0])
         tc_warn("log config: %s", s->logconfig_note);
     return 0;
+}
+
+int ad_logging_reload(const ad_settings *s, char *err, size_t errlen)
+{
+    if (ad_logging_open(s, err, errlen) < 0)
+        return -1;
+    if (!s->capture_output && capturing)
+        tc_warn("Reload: capture_output cannot be turned off while tandem-appd runs; restart "
+                "it to apply it");
+    return ad_logging_python(s, err, errlen);
 }
 
 void ad_logging_reopen(void)

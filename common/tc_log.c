@@ -18,8 +18,9 @@
 static int log_fd = 2;
 static atomic_int log_level = TC_LOG_INFO;
 static char *log_path;
-static tc_syslog *log_syslog;
-static void (*log_counter)(int level);
+/* Swapped by a reload while threads log. */
+static tc_syslog *_Atomic log_syslog;
+static void (*_Atomic log_counter)(int level);
 static int capture_stdio;
 
 static const char *level_name(int level)
@@ -154,10 +155,12 @@ void tc_vlog(int level, const char *fmt, va_list ap)
     do {
         r = write(log_fd, line, n);
     } while (r < 0 && errno == EINTR);
-    if (log_syslog)
-        tc_syslog_send(log_syslog, level, line + text, n - text);
-    if (log_counter && level >= TC_LOG_WARNING)
-        log_counter(level);
+    tc_syslog *sl = atomic_load(&log_syslog);
+    void (*counter)(int) = atomic_load(&log_counter);
+    if (sl)
+        tc_syslog_send(sl, level, line + text, n - text);
+    if (counter && level >= TC_LOG_WARNING)
+        counter(level);
 }
 
 void tc_log(int level, const char *fmt, ...)

@@ -1,8 +1,10 @@
 /* tc_logsinks.c: a daemon's syslog and statsd destinations from Gunicorn's
  * settings (tc_logsinks.h): the values checked as they are set, the
- * clients opened once, the error log hooked to both. */
+ * clients opened at start-up and again when a reload changes them, the
+ * error log hooked to both. */
 #include "tc_logsinks.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,18 @@
 #include "tc_log.h"
 
 static tc_syslog *error_syslog;
-static tc_statsd *statsd;
+static tc_statsd *_Atomic statsd;
+/* The settings each client was opened from, to reopen only what changed. */
+static char *syslog_key, *statsd_key;
+
+/* Clients a reload replaced.  A thread may be sending through one at that
+ * moment, so they stay open until tc_logsinks_close. */
+typedef struct retired {
+    tc_syslog *sl;
+    tc_statsd *sd;
+    struct retired *next;
+} retired;
+static retired *replaced;
 
 static int keep(void *field, const char *v, char *err, size_t errlen)
 {
@@ -57,8 +70,11 @@ static void count_line(int level)
     const char *name = level >= TC_LOG_CRITICAL ? "gunicorn.log.critical"
                        : level >= TC_LOG_ERROR  ? "gunicorn.log.error"
                                                 : "gunicorn.log.warning";
-    tc_statsd_count(statsd, &b, name, 1);
-    tc_statsd_flush(statsd, &b);
+    tc_statsd *sd = atomic_load(&statsd);
+    if (sd == NULL)
+        return;
+    tc_statsd_count(sd, &b, name, 1);
+    tc_statsd_flush(sd, &b);
 }
 
 tc_syslog *tc_logsinks_syslog(const tc_logsinks_conf *c, const char *daemon, const char *log,
@@ -72,30 +88,114 @@ tc_syslog *tc_logsinks_syslog(const tc_logsinks_conf *c, const char *daemon, con
                           facility < 0 ? 1 : facility, tag, err, errlen);
 }
 
-int tc_logsinks_open(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen)
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+/* "A\nB\nC" (heap; "" when out of memory, which only costs a reopen). */
+static char *key3(const char *a, const char *b, const char *c)
 {
-    if (c->syslog) {
-        if ((error_syslog = tc_logsinks_syslog(c, daemon, "error", err, errlen)) == NULL)
-            return -1;
-        tc_log_set_syslog(error_syslog);
+    char *key;
+    return asprintf(&key, "%s\n%s\n%s", or_empty(a), or_empty(b), or_empty(c)) < 0 ? strdup("")
+                                                                                  : key;
+}
+
+/* What c's syslog client is opened from; NULL for none. */
+static char *syslog_key_of(const tc_logsinks_conf *c)
+{
+    return c->syslog ? key3(c->syslog_addr, c->syslog_prefix, c->syslog_facility) : NULL;
+}
+
+/* What c's statsd client is opened from; NULL for none. */
+static char *statsd_key_of(const tc_logsinks_conf *c)
+{
+    return c->statsd_host && *c->statsd_host
+               ? key3(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags)
+               : NULL;
+}
+
+static int same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && *a && strcmp(a, b) == 0);
+}
+
+static int retire(tc_syslog *sl, tc_statsd *sd)
+{
+    if (sl == NULL && sd == NULL)
+        return 0;
+    retired *r = malloc(sizeof *r);
+    if (r == NULL)
+        return -1;
+    *r = (retired){ sl, sd, replaced };
+    replaced = r;
+    return 0;
+}
+
+int tc_logsinks_reload(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen)
+{
+    char *skey = syslog_key_of(c), *dkey = statsd_key_of(c);
+    int new_syslog = !same(skey, syslog_key), new_statsd = !same(dkey, statsd_key);
+    tc_syslog *sl = NULL;
+    tc_statsd *sd = NULL;
+    int rc = 0;
+    if (new_syslog && c->syslog)
+        rc = (sl = tc_logsinks_syslog(c, daemon, "error", err, errlen)) ? 0 : -1;
+    if (rc == 0 && new_statsd && dkey)
+        rc = (sd = tc_statsd_open(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags, err,
+                                  errlen))
+                 ? 0
+                 : -1;
+    if (rc == 0 && retire(new_syslog ? error_syslog : NULL,
+                          new_statsd ? atomic_load(&statsd) : NULL) < 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
     }
-    if (c->statsd_host && *c->statsd_host) {
-        statsd = tc_statsd_open(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags, err, errlen);
-        if (statsd == NULL)
-            return -1;
-        tc_log_set_counter(count_line);
+    if (rc < 0) {
+        tc_syslog_close(sl);
+        tc_statsd_close(sd);
+        free(skey);
+        free(dkey);
+        return -1;
+    }
+    if (new_syslog) {
+        error_syslog = sl;
+        tc_log_set_syslog(sl);
+        free(syslog_key);
+        syslog_key = skey;
+    } else {
+        free(skey);
+    }
+    if (new_statsd) {
+        atomic_store(&statsd, sd);
+        tc_log_set_counter(sd ? count_line : NULL);
+        free(statsd_key);
+        statsd_key = dkey;
+    } else {
+        free(dkey);
     }
     return 0;
 }
 
-tc_statsd *tc_logsinks_statsd(void) { return statsd; }
+int tc_logsinks_open(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen)
+{
+    return tc_logsinks_reload(c, daemon, err, errlen);
+}
+
+tc_statsd *tc_logsinks_statsd(void) { return atomic_load(&statsd); }
 
 void tc_logsinks_close(void)
 {
     tc_log_set_syslog(NULL);
     tc_log_set_counter(NULL);
     tc_syslog_close(error_syslog);
-    tc_statsd_close(statsd);
+    tc_statsd_close(atomic_exchange(&statsd, NULL));
     error_syslog = NULL;
-    statsd = NULL;
+    for (retired *r = replaced, *next; r; r = next) {
+        next = r->next;
+        tc_syslog_close(r->sl);
+        tc_statsd_close(r->sd);
+        free(r);
+    }
+    replaced = NULL;
+    free(syslog_key);
+    free(statsd_key);
+    syslog_key = statsd_key = NULL;
 }

@@ -39,6 +39,11 @@ int tc_logsinks_parse_statsd_host(const tc_opt *o, void *field, const char *v, c
 /* Opens what c asks for: the error log's copy to syslog and the statsd
  * client (with the gunicorn.log.* counters).  daemon is "proxy" or "appd". */
 int tc_logsinks_open(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen);
+/* A reload (SIGHUP): the clients whose settings changed are opened anew
+ * and replace the running ones, which stay open (a thread may be sending
+ * through one) until tc_logsinks_close.  -1 with err and nothing changed
+ * when one cannot be opened. */
+int tc_logsinks_reload(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen);
 /* The statsd client, NULL when statsd_host is unset. */
 tc_statsd *tc_logsinks_statsd(void);
 /* A syslog client for another of the daemon's logs (log: "access"); NULL

@@ -52,19 +52,6 @@ static int check_config(const px_settings *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Syslog, statsd and the access log, before any thread: the streams keep
- * what these need only when one is on. */
-static int open_logs(const px_settings *cfg, char *err, size_t errlen)
-{
-    tc_logsinks_conf sinks = px_settings_logsinks(cfg);
-    if (tc_logsinks_open(&sinks, "proxy", err, errlen) < 0 ||
-        px_accesslog_open(cfg, err, errlen) < 0)
-        return -1;
-    px_metrics_init(tc_logsinks_statsd());
-    px_stream_observed = px_accesslog_on || px_metrics_on;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static px_settings cfg;
@@ -99,7 +86,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.error_path, strerror(errno));
         return 1;
     }
-    if (open_logs(&cfg, err, sizeof err) < 0) {
+    if (px_stream_logs_open(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }

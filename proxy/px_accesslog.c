@@ -1,6 +1,6 @@
 /* px_accesslog.c: the access log's file, its per-thread line buffers and
- * their one write per loop turn, its copy to syslog, and SIGUSR1's reopen
- * (px_accesslog.h). */
+ * their one write per loop turn, its copy to syslog, SIGUSR1's reopen and
+ * SIGHUP's reload (px_accesslog.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,19 +23,33 @@
 #define BUF_SIZE (64 * 1024)
 #define LINE_MAX_LEN (16 * 1024)
 
-int px_accesslog_on;
-static px_logfmt *fmt;
-static int log_fd = -1;       /* -1: syslog only */
-static char *log_path;        /* NULL: standard output */
-static atomic_int log_locked; /* not a regular file: writes take the lock */
+atomic_int px_accesslog_on;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-static tc_syslog *sink;
+
+/* One configuration of the log.  The main thread holds the current one;
+ * each loop thread holds the one it writes with and takes a newer one at
+ * the end of its turn, so a reload never changes a log under a thread
+ * writing to it; the last holder closes it. */
+typedef struct alog {
+    atomic_int refs;
+    px_logfmt *fmt;
+    int fd;             /* -1: syslog only */
+    char *path;         /* NULL: a standard stream, never reopened */
+    atomic_int locked;  /* not a regular file: writes take the lock */
+    tc_syslog *sink;
+} alog;
+
+static alog *_Atomic current; /* the main thread's reference */
+/* Taking current and its reference is one step, or the main thread could
+ * drop the last reference between the two. */
+static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct {
     char *buf;
     size_t len;
     time_t clf_sec;
     char clf[40];
+    alog *log; /* the one this thread writes with */
 } thread_lines;
 
 static _Thread_local thread_lines T;
@@ -46,79 +60,138 @@ static int open_path(const char *path)
 }
 
 /* Appends to a regular file are atomic; to a pipe only up to PIPE_BUF. */
-static void note_file_kind(void)
+static void note_file_kind(alog *l)
 {
     struct stat st;
-    log_locked = fstat(log_fd, &st) != 0 || !S_ISREG(st.st_mode);
+    atomic_store(&l->locked, fstat(l->fd, &st) != 0 || !S_ISREG(st.st_mode));
 }
 
-static int open_file(const char *path, char *err, size_t errlen)
+static void alog_free(alog *l)
+{
+    if (l->fd > 2)
+        close(l->fd);
+    free(l->path);
+    tc_syslog_close(l->sink);
+    px_logfmt_free(l->fmt);
+    free(l);
+}
+
+static void alog_release(alog *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1)
+        alog_free(l);
+}
+
+static int open_file(alog *l, const char *path, char *err, size_t errlen)
 {
     /* Standard streams are written as they are, never reopened. */
     if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0) {
-        log_fd = 1;
+        l->fd = 1;
     } else if (strcmp(path, "/dev/stderr") == 0) {
-        log_fd = 2;
+        l->fd = 2;
     } else {
-        if ((log_path = strdup(path)) == NULL || (log_fd = open_path(path)) < 0) {
+        if ((l->path = strdup(path)) == NULL || (l->fd = open_path(path)) < 0) {
             snprintf(err, errlen, "accesslog (--access-logfile): cannot open %s: %s", path,
                      strerror(errno ? errno : ENOMEM));
             return -1;
         }
     }
-    note_file_kind();
+    note_file_kind(l);
     return 0;
 }
 
-int px_accesslog_open(const px_settings *cfg, char *err, size_t errlen)
+/* The log cfg asks for: 0 with *out (NULL for none), or -1 with err. */
+static int alog_new(const px_settings *cfg, alog **out, char *err, size_t errlen)
 {
     int to_syslog = cfg->access_syslog, to_file = cfg->access_path[0] != '\0';
+    *out = NULL;
     if (!to_file && !to_syslog)
         return 0;
-    if (px_logfmt_compile(cfg->access_log_format, &fmt, err, errlen) < 0)
+    alog *l = calloc(1, sizeof *l);
+    if (l == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    if (to_file && open_file(cfg->access_path, err, errlen) < 0)
-        return -1;
-    if (to_syslog) {
-        tc_logsinks_conf sc = px_settings_logsinks(cfg);
-        if ((sink = tc_logsinks_syslog(&sc, "proxy", "access", err, errlen)) == NULL)
-            return -1;
     }
-    px_accesslog_on = 1;
+    atomic_init(&l->refs, 1);
+    l->fd = -1;
+    int rc = px_logfmt_compile(cfg->access_log_format, &l->fmt, err, errlen);
+    if (rc == 0 && to_file)
+        rc = open_file(l, cfg->access_path, err, errlen);
+    if (rc == 0 && to_syslog) {
+        tc_logsinks_conf sc = px_settings_logsinks(cfg);
+        l->sink = tc_logsinks_syslog(&sc, "proxy", "access", err, errlen);
+        rc = l->sink ? 0 : -1;
+    }
+    if (rc < 0) {
+        alog_free(l);
+        return -1;
+    }
+    *out = l;
     return 0;
 }
+
+int px_accesslog_reload(const px_settings *cfg, char *err, size_t errlen)
+{
+    alog *l, *old;
+    if (alog_new(cfg, &l, err, errlen) < 0)
+        return -1;
+    pthread_mutex_lock(&swap_lock);
+    old = atomic_exchange(&current, l);
+    pthread_mutex_unlock(&swap_lock);
+    atomic_store(&px_accesslog_on, l != NULL);
+    alog_release(old); /* the threads still writing with it hold it */
+    return 0;
+}
+
+/* This thread's log: the current one, taken when it changed. */
+static alog *take_current(void)
+{
+    pthread_mutex_lock(&swap_lock);
+    alog *l = atomic_load(&current);
+    if (l != T.log) {
+        if (l)
+            atomic_fetch_add(&l->refs, 1);
+        alog_release(T.log);
+        T.log = l;
+    }
+    pthread_mutex_unlock(&swap_lock);
+    return l;
+}
+
+/* A thread keeps its log for the whole of a loop turn. */
+static alog *mine(void) { return T.log ? T.log : take_current(); }
 
 int px_accesslog_reopen(void)
 {
-    if (log_path == NULL)
+    alog *l = atomic_load(&current);
+    if (l == NULL || l->path == NULL)
         return 0;
-    int fd = open_path(log_path);
+    int fd = open_path(l->path);
     if (fd < 0)
         return -1;
     /* The same descriptor number: a thread writing now finishes in the old file. */
-    int rc = dup2(fd, log_fd) < 0 ? -1 : 0;
+    int rc = dup2(fd, l->fd) < 0 ? -1 : 0;
     int saved = errno;
     close(fd);
-    note_file_kind();
+    note_file_kind(l);
     errno = saved;
     return rc;
 }
 
 void px_accesslog_close(void)
 {
-    if (log_fd > 2)
-        close(log_fd);
-    log_fd = -1;
-    free(log_path);
-    log_path = NULL;
-    tc_syslog_close(sink);
-    sink = NULL;
-    px_logfmt_free(fmt);
-    fmt = NULL;
-    px_accesslog_on = 0;
+    pthread_mutex_lock(&swap_lock);
+    alog *l = atomic_exchange(&current, NULL);
+    pthread_mutex_unlock(&swap_lock);
+    atomic_store(&px_accesslog_on, 0);
+    alog_release(l);
 }
 
-const px_logfmt *px_accesslog_format(void) { return fmt; }
+const px_logfmt *px_accesslog_format(void)
+{
+    alog *l = mine();
+    return l ? l->fmt : NULL;
+}
 
 const char *px_accesslog_time(void)
 {
@@ -132,18 +205,18 @@ const char *px_accesslog_time(void)
 }
 
 /* All of buf, or as much as a stuck reader lets through in a second. */
-static void write_all(const char *buf, size_t len)
+static void write_all(int fd, const char *buf, size_t len)
 {
     int waited = 0;
     while (len > 0) {
-        ssize_t w = write(log_fd, buf, len);
+        ssize_t w = write(fd, buf, len);
         if (w > 0) {
             buf += w;
             len -= (size_t)w;
         } else if (w < 0 && errno == EINTR) {
             continue;
         } else if (w < 0 && errno == EAGAIN && !waited) {
-            struct pollfd p = { log_fd, POLLOUT, 0 };
+            struct pollfd p = { fd, POLLOUT, 0 };
             poll(&p, 1, 1000);
             waited = 1;
         } else {
@@ -152,35 +225,46 @@ static void write_all(const char *buf, size_t len)
     }
 }
 
+/* This thread's lines, to l's file and syslog. */
+static void write_lines(alog *l)
+{
+    if (l && l->fd >= 0) {
+        int locked = atomic_load(&l->locked);
+        if (locked)
+            pthread_mutex_lock(&write_lock);
+        write_all(l->fd, T.buf, T.len);
+        if (locked)
+            pthread_mutex_unlock(&write_lock);
+    }
+    if (l && l->sink)
+        tc_syslog_send_lines(l->sink, TC_LOG_INFO, T.buf, T.len);
+    T.len = 0;
+}
+
 void px_accesslog_add(const px_logreq *r)
 {
-    if (T.buf == NULL && (T.buf = malloc(BUF_SIZE)) == NULL)
+    alog *l = mine();
+    if (l == NULL || (T.buf == NULL && (T.buf = malloc(BUF_SIZE)) == NULL))
         return;
     if (BUF_SIZE - T.len < LINE_MAX_LEN)
-        px_accesslog_flush();
-    T.len += px_logfmt_line(fmt, r, T.buf + T.len, LINE_MAX_LEN);
+        write_lines(l);
+    T.len += px_logfmt_line(l->fmt, r, T.buf + T.len, LINE_MAX_LEN);
 }
 
 void px_accesslog_flush(void)
 {
-    if (T.len == 0)
-        return;
-    if (log_fd >= 0) {
-        int locked = atomic_load(&log_locked);
-        if (locked)
-            pthread_mutex_lock(&write_lock);
-        write_all(T.buf, T.len);
-        if (locked)
-            pthread_mutex_unlock(&write_lock);
-    }
-    if (sink)
-        tc_syslog_send_lines(sink, TC_LOG_INFO, T.buf, T.len);
-    T.len = 0;
+    if (T.len)
+        write_lines(T.log);
+    if (T.log != atomic_load(&current))
+        take_current(); /* a reload: the next turn's lines go to the new log */
 }
 
 void px_accesslog_thread_end(void)
 {
-    px_accesslog_flush();
+    if (T.len)
+        write_lines(T.log);
     free(T.buf);
     T.buf = NULL;
+    alog_release(T.log);
+    T.log = NULL;
 }

@@ -10,28 +10,32 @@
  * With --log-syslog the same lines go to syslog too (one datagram each, one
  * sendmmsg per turn), unless --disable-redirect-access-to-syslog.
  *
- * Open and reopen from the main thread before and between loop turns'
- * writes (start-up, SIGUSR1: the file is reopened under the same
- * descriptor).  px_accesslog_on is 0 when there is no access log: the
- * streams then keep nothing for it. */
+ * Open, reopen and reload from the main thread (start-up; SIGUSR1: the
+ * file is reopened under the same descriptor; SIGHUP: a new file, format
+ * or syslog copy, which each thread takes at the end of its loop turn,
+ * the last one to let go of the old log closing it).  px_accesslog_on is
+ * 0 when there is no access log: the streams then keep nothing for it. */
 #ifndef TANDEM_PX_ACCESSLOG_H
 #define TANDEM_PX_ACCESSLOG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "px_logfmt.h"
 #include "px_settings.h"
 
-extern int px_accesslog_on;
+extern atomic_int px_accesslog_on;
 
-/* From the settings: the format, the file, the syslog copy.  0, or -1
- * with err (a file that cannot be opened). */
-int px_accesslog_open(const px_settings *cfg, char *err, size_t errlen);
 /* The same path opened again (log rotation).  0 or -1/errno. */
 int px_accesslog_reopen(void);
+/* The log cfg asks for (the format, the file, the syslog copy) replaces
+ * the running one, if any (start-up; SIGHUP).  0, or -1 with err (a file
+ * that cannot be opened) and the running log kept. */
+int px_accesslog_reload(const px_settings *cfg, char *err, size_t errlen);
 void px_accesslog_close(void);
 
-/* The compiled format (its response-field slots), when the log is on. */
+/* The compiled format (its response-field slots) this thread writes
+ * with, when the log is on. */
 const px_logfmt *px_accesslog_format(void);
 /* "[10/Oct/2000:13:55:36 -0700]" for now, made once a second per thread. */
 const char *px_accesslog_time(void);

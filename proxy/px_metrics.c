@@ -3,6 +3,7 @@
  * turn, one datagram per turn. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,18 +21,19 @@ typedef struct {
     uint32_t count[STATUSES];
 } turn_metrics;
 
-int px_metrics_on;
-static tc_statsd *statsd;
+atomic_int px_metrics_on;
+/* A reload may replace it (tc_logsinks keeps the old one open). */
+static tc_statsd *_Atomic running;
 static _Thread_local turn_metrics *T;
 
 void px_metrics_init(tc_statsd *sd)
 {
-    statsd = sd;
-    px_metrics_on = sd != NULL;
+    atomic_store(&running, sd);
+    atomic_store(&px_metrics_on, sd != NULL);
 }
 
 /* The counters of the turn join its timings in the batch. */
-static void add_counts(turn_metrics *t)
+static void add_counts(tc_statsd *statsd, turn_metrics *t)
 {
     if (t->requests)
         tc_statsd_count(statsd, &t->batch, "gunicorn.requests", t->requests);
@@ -46,7 +48,7 @@ static void add_counts(turn_metrics *t)
     t->nstatus = 0;
 }
 
-static void count_status(turn_metrics *t, unsigned status)
+static void count_status(tc_statsd *statsd, turn_metrics *t, unsigned status)
 {
     for (unsigned i = 0; i < t->nstatus; i++)
         if (t->status[i] == status) {
@@ -54,26 +56,35 @@ static void count_status(turn_metrics *t, unsigned status)
             return;
         }
     if (t->nstatus == STATUSES)
-        add_counts(t);
+        add_counts(statsd, t);
     t->status[t->nstatus] = (uint16_t)status;
     t->count[t->nstatus++] = 1;
 }
 
 void px_metrics_request(unsigned status, uint64_t usec)
 {
-    if (T == NULL && (T = calloc(1, sizeof *T)) == NULL)
+    tc_statsd *sd = atomic_load(&running);
+    if (sd == NULL || (T == NULL && (T = calloc(1, sizeof *T)) == NULL))
         return;
-    tc_statsd_timing(statsd, &T->batch, "gunicorn.request.duration", usec);
+    tc_statsd_timing(sd, &T->batch, "gunicorn.request.duration", usec);
     T->requests++;
-    count_status(T, status);
+    count_status(sd, T, status);
 }
 
 void px_metrics_flush(void)
 {
     if (T == NULL || (T->requests == 0 && T->batch.len == 0))
         return;
-    add_counts(T);
-    tc_statsd_flush(statsd, &T->batch);
+    tc_statsd *sd = atomic_load(&running);
+    if (sd == NULL) {
+        /* statsd_host unset by a reload: the turn's metrics go nowhere. */
+        T->requests = 0;
+        T->nstatus = 0;
+        T->batch.len = 0;
+        return;
+    }
+    add_counts(sd, T);
+    tc_statsd_flush(sd, &T->batch);
 }
 
 void px_metrics_thread_end(void)

@@ -8,13 +8,15 @@
 #ifndef TANDEM_PX_METRICS_H
 #define TANDEM_PX_METRICS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "tc_statsd.h"
 
-extern int px_metrics_on;
+extern atomic_int px_metrics_on;
 
-/* Sends through sd (borrowed, kept while the threads run); NULL: off. */
+/* Sends through sd (borrowed, kept while the threads run); NULL: off.
+ * Called again by a reload (the threads' next metrics go through it). */
 void px_metrics_init(tc_statsd *sd);
 /* One request answered with status after usec microseconds. */
 void px_metrics_request(unsigned status, uint64_t usec);

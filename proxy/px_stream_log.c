@@ -14,11 +14,23 @@
 #include "px_stream.h"
 #include "px_stream_log.h"
 #include "px_thread.h"
+#include "tc_logsinks.h"
 
 /* A request that got no response before its client left, as nginx logs it. */
 #define STATUS_CLIENT_GONE 499
 
-int px_stream_observed;
+atomic_int px_stream_observed;
+
+int px_stream_logs_open(const px_settings *cfg, char *err, size_t errlen)
+{
+    tc_logsinks_conf sinks = px_settings_logsinks(cfg);
+    if (px_accesslog_reload(cfg, err, errlen) < 0 ||
+        tc_logsinks_reload(&sinks, "proxy", err, errlen) < 0)
+        return -1;
+    px_metrics_init(tc_logsinks_statsd());
+    atomic_store(&px_stream_observed, px_accesslog_on || px_metrics_on);
+    return 0;
+}
 
 /* The proxy's pid, asked once per thread (getpid is a syscall). */
 static uint32_t self_pid(void)

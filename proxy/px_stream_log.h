@@ -5,15 +5,24 @@
 #ifndef TANDEM_PX_STREAM_LOG_H
 #define TANDEM_PX_STREAM_LOG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
+#include "px_settings.h"
 #include "tp.h"
 
 typedef struct px_stream px_stream;
 typedef struct px_conn px_conn;
 
 /* The access log or statsd is on: streams keep their times and fields. */
-extern int px_stream_observed;
+extern atomic_int px_stream_observed;
+
+/* The access log, the request metrics and the error log's syslog and
+ * statsd (tc_logsinks.h) as cfg asks: at start-up before any thread, and
+ * from the main thread on SIGHUP, when what changed replaces what runs
+ * (each thread takes it at the end of its loop turn).  0, or -1 with err
+ * (a file or address that cannot be opened) and the access log as it was. */
+int px_stream_logs_open(const px_settings *cfg, char *err, size_t errlen);
 
 /* A stream begins: its request time starts. */
 void px_stream_log_start(px_stream *s);
