@@ -22,6 +22,7 @@ struct wsgi_req {
     ad_stream *s;
     ad_resp resp;           /* the response rules' state: head, length, progress */
     int started;            /* start_response called */
+    int answered_500;       /* an app error was answered with the server's 500 */
     PyObject *headers;      /* validated list of (name, value) str tuples... */
     tp_header *head_fields; /* ...and their bytes, as resp's head fields */
     uint32_t head_cap;

@@ -114,8 +114,11 @@ void wsgi_response_error(wsgi_req *r, const char *what)
         send_held(r, 1);
     }
     ad_resp_out out;
-    if (ad_resp_error(&r->resp, &out))
+    int head_was_out = r->resp.head_sent;
+    if (ad_resp_error(&r->resp, &out)) {
+        r->answered_500 = !head_was_out;
         apply(r, &out);
+    }
 }
 
 /* ---- the request ---- */

@@ -13,7 +13,7 @@
 #include "px_accesslog.h"
 #include "px_config.h"
 #include "px_listener.h"
-#include "px_metrics.h"
+#include "px_reload.h"
 #include "px_server.h"
 #include "px_stream_log.h"
 #include "px_tls.h"
@@ -115,6 +115,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (px_reload_init(argc, argv, &cfg) != 0)
+        tc_warn("out of memory: SIGHUP will not reload");
     int rc = px_server_run(&cfg, &upstream);
     px_accesslog_close();
     tc_logsinks_close();

@@ -125,7 +125,8 @@ static int conn_open_io(px_conn *c)
 {
     struct event_base *base = c->th->base;
     if (c->lis->ssl_ctx) {
-        c->ssl = SSL_new(c->lis->ssl_ctx);
+        /* The thread's context: the certificate of the last reload. */
+        c->ssl = SSL_new(c->th->tls[c->lis->index]);
         if (!c->ssl)
             return -1;
         c->tls = 1;

@@ -29,8 +29,10 @@ typedef struct px_limits {
     long long queue_timeout_s; /* a request waits for a free worker */
     size_t max_queue;          /* requests that may wait, counted process-wide */
     /* The same as timers of the owning thread's event base (NULL = off),
-     * filled by px_limits_bind (libevent common timeouts: O(1) insertion). */
+     * filled by px_limits_bind (libevent common timeouts: O(1) insertion;
+     * plain ones, kept in tv_plain, when the base has no more of those). */
     const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger;
+    struct timeval tv_plain[6]; /* also for tv_ws_ping and tv_ws_answer below */
 
     /* HTTP/1 */
     px_h1_limits h1;            /* request line, fields, field size, whole head */
@@ -63,7 +65,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg);
 
 struct event_base;
 /* Fills the timers for base (the thread that will own the connections).
- * 0, or -1 when libevent cannot make a common timeout. */
+ * l must stay where it is while they are used.  Always 0. */
 int px_limits_bind(px_limits *l, struct event_base *base);
 
 #endif
