@@ -255,8 +255,16 @@ void px_accesslog_flush(void)
 {
     if (T.len)
         write_lines(T.log);
-    if (T.log != atomic_load(&current))
-        take_current(); /* a reload: the next turn's lines go to the new log */
+    px_accesslog_follow();
+}
+
+void px_accesslog_follow(void)
+{
+    if (T.log == atomic_load(&current))
+        return;
+    if (T.len)
+        write_lines(T.log); /* lines of the old log stay in it */
+    take_current();
 }
 
 void px_accesslog_thread_end(void)

@@ -44,6 +44,9 @@ const char *px_accesslog_time(void);
 void px_accesslog_add(const px_logreq *r);
 /* Writes this thread's lines (the end of its loop turn). */
 void px_accesslog_flush(void);
+/* After a reload, this thread writes with the new log from now on (its
+ * wake-up, and the end of every turn). */
+void px_accesslog_follow(void);
 /* The thread ends: its lines are written and its buffer freed. */
 void px_accesslog_thread_end(void);
 

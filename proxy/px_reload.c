@@ -192,13 +192,14 @@ void px_reload(void)
         return;
     }
     warn_fixed(&ns);
+    /* Before the threads wake to take their sets: they take the log too. */
+    if (px_stream_logs_open(&ns, err, sizeof err) != 0)
+        tc_error("Reload: the logs stay as they were: %s", err);
     if (publish(&ns, ctx) != 0) {
         tc_error("Reload failed, the running settings stay: out of memory");
     } else {
         px_server_set_graceful_timeout(ns.graceful_timeout);
         tc_log_set_level(ns.log_level);
-        if (px_stream_logs_open(&ns, err, sizeof err) != 0)
-            tc_error("Reload: the logs stay as they were: %s", err);
         if (ctx)
             tc_info("Reloaded: certificate %s, key %s; new connections get the new settings",
                     ns.certfile, ns.keyfile);

@@ -133,6 +133,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
     px_reload_take(th);
+    px_accesslog_follow();
     int stop = atomic_load(&th->wake_stop);
     if (stop == 2) {
         event_base_loopbreak(th->base);
