@@ -94,8 +94,9 @@ static const char *or_empty(const char *s) { return s ? s : ""; }
 static char *key3(const char *a, const char *b, const char *c)
 {
     char *key;
-    return asprintf(&key, "%s\n%s\n%s", or_empty(a), or_empty(b), or_empty(c)) < 0 ? strdup("")
-                                                                                  : key;
+    if (asprintf(&key, "%s\n%s\n%s", or_empty(a), or_empty(b), or_empty(c)) < 0)
+        return strdup("");
+    return key;
 }
 
 /* What c's syslog client is opened from; NULL for none. */
@@ -107,9 +108,9 @@ static char *syslog_key_of(const tc_logsinks_conf *c)
 /* What c's statsd client is opened from; NULL for none. */
 static char *statsd_key_of(const tc_logsinks_conf *c)
 {
-    return c->statsd_host && *c->statsd_host
-               ? key3(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags)
-               : NULL;
+    if (c->statsd_host == NULL || *c->statsd_host == '\0')
+        return NULL;
+    return key3(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags);
 }
 
 static int same(const char *a, const char *b)
@@ -129,48 +130,68 @@ static int retire(tc_syslog *sl, tc_statsd *sd)
     return 0;
 }
 
+/* A reload's new clients, before anything running changes. */
+typedef struct {
+    char *syslog_key, *statsd_key;
+    int new_syslog, new_statsd; /* the settings changed: sl, sd replace the running ones */
+    tc_syslog *sl;
+    tc_statsd *sd;
+} next_sinks;
+
+static void next_free(next_sinks *n)
+{
+    tc_syslog_close(n->sl);
+    tc_statsd_close(n->sd);
+    free(n->syslog_key);
+    free(n->statsd_key);
+}
+
+static int open_changed(const tc_logsinks_conf *c, const char *daemon, next_sinks *n, char *err,
+                        size_t errlen)
+{
+    *n = (next_sinks){ syslog_key_of(c), statsd_key_of(c), 0, 0, NULL, NULL };
+    n->new_syslog = !same(n->syslog_key, syslog_key);
+    n->new_statsd = !same(n->statsd_key, statsd_key);
+    if (n->new_syslog && n->syslog_key &&
+        (n->sl = tc_logsinks_syslog(c, daemon, "error", err, errlen)) == NULL)
+        return -1;
+    if (n->new_statsd && n->statsd_key &&
+        (n->sd = tc_statsd_open(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags, err,
+                                errlen)) == NULL)
+        return -1;
+    return 0;
+}
+
 int tc_logsinks_reload(const tc_logsinks_conf *c, const char *daemon, char *err, size_t errlen)
 {
-    char *skey = syslog_key_of(c), *dkey = statsd_key_of(c);
-    int new_syslog = !same(skey, syslog_key), new_statsd = !same(dkey, statsd_key);
-    tc_syslog *sl = NULL;
-    tc_statsd *sd = NULL;
-    int rc = 0;
-    if (new_syslog && c->syslog)
-        rc = (sl = tc_logsinks_syslog(c, daemon, "error", err, errlen)) ? 0 : -1;
-    if (rc == 0 && new_statsd && dkey)
-        rc = (sd = tc_statsd_open(c->statsd_host, c->statsd_prefix, c->dogstatsd_tags, err,
-                                  errlen))
-                 ? 0
-                 : -1;
-    if (rc == 0 && retire(new_syslog ? error_syslog : NULL,
-                          new_statsd ? atomic_load(&statsd) : NULL) < 0) {
+    next_sinks n;
+    int rc = open_changed(c, daemon, &n, err, errlen);
+    if (rc == 0 && retire(n.new_syslog ? error_syslog : NULL,
+                          n.new_statsd ? atomic_load(&statsd) : NULL) < 0) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
     if (rc < 0) {
-        tc_syslog_close(sl);
-        tc_statsd_close(sd);
-        free(skey);
-        free(dkey);
+        next_free(&n);
         return -1;
     }
-    if (new_syslog) {
-        error_syslog = sl;
-        tc_log_set_syslog(sl);
+    if (n.new_syslog) {
+        error_syslog = n.sl;
+        tc_log_set_syslog(n.sl);
         free(syslog_key);
-        syslog_key = skey;
-    } else {
-        free(skey);
+        syslog_key = n.syslog_key;
+        n.sl = NULL;
+        n.syslog_key = NULL;
     }
-    if (new_statsd) {
-        atomic_store(&statsd, sd);
-        tc_log_set_counter(sd ? count_line : NULL);
+    if (n.new_statsd) {
+        atomic_store(&statsd, n.sd);
+        tc_log_set_counter(n.sd ? count_line : NULL);
         free(statsd_key);
-        statsd_key = dkey;
-    } else {
-        free(dkey);
+        statsd_key = n.statsd_key;
+        n.sd = NULL;
+        n.statsd_key = NULL;
     }
+    next_free(&n);
     return 0;
 }
 

@@ -33,9 +33,9 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 typedef struct alog {
     atomic_int refs;
     px_logfmt *fmt;
-    int fd;             /* -1: syslog only */
-    char *path;         /* NULL: a standard stream, never reopened */
-    atomic_int locked;  /* not a regular file: writes take the lock */
+    int fd;            /* -1: syslog only */
+    char *path;        /* NULL: a standard stream, never reopened */
+    atomic_int locked; /* not a regular file: writes take the lock */
     tc_syslog *sink;
 } alog;
 

@@ -1,7 +1,8 @@
 /* test_tc_statsd.c: Check tests for the statsd client (common/tc_statsd.c):
  * Gunicorn's address forms and prefix rule, its line syntax for counters,
  * gauges and timings (the ms float as Python writes it), dogstatsd tags,
- * and batches cut into datagrams at whole lines, over a real UDP socket. */
+ * and batches cut into datagrams at whole lines, over a real UDP socket;
+ * and a reload of the daemons' clients (common/tc_logsinks.c). */
 #include <check.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tc_log.h"
+#include "tc_logsinks.h"
 #include "tc_statsd.h"
 
 static int listener(int *port)
@@ -124,6 +127,34 @@ START_TEST(batches_cut_at_lines)
 }
 END_TEST
 
+/* A reload reopens the client only when its settings changed; the
+ * error log's warnings are counted through the one in use. */
+START_TEST(reload_reopens_what_changed)
+{
+    int port, fd = listener(&port);
+    char host[64], err[256];
+    snprintf(host, sizeof host, "127.0.0.1:%d", port);
+    tc_logsinks_conf c = { .statsd_host = host, .statsd_prefix = "a" };
+    ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
+    tc_statsd *first = tc_logsinks_statsd();
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
+    ck_assert_ptr_eq(tc_logsinks_statsd(), first);
+    tc_warn("counted");
+    ck_assert_str_eq(receive(fd), "a.gunicorn.log.warning:1|c|@1.0");
+    c.statsd_prefix = "b";
+    ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
+    ck_assert_ptr_ne(tc_logsinks_statsd(), first);
+    tc_warn("counted");
+    ck_assert_str_eq(receive(fd), "b.gunicorn.log.warning:1|c|@1.0");
+    c.statsd_host = NULL;
+    ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
+    ck_assert_ptr_null(tc_logsinks_statsd());
+    tc_logsinks_close();
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("tc_statsd");
@@ -132,6 +163,7 @@ int main(void)
     tcase_add_test(tc, milliseconds_as_python_writes_them);
     tcase_add_test(tc, lines_prefix_and_tags);
     tcase_add_test(tc, batches_cut_at_lines);
+    tcase_add_test(tc, reload_reopens_what_changed);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
