@@ -1,7 +1,7 @@
 """test_access_log_front.py: the access log of what the proxy decided and
 answered itself: `h` is the client after a PROXY header or a trusted front's
 X-Forwarded-For (as Gunicorn's follows REMOTE_ADDR), requests the proxy
-answered (413 from limit_request_body, 400s) get their line, a WebSocket
+answered (413 from limit_request_body, 400s, 504) get their line, a WebSocket
 gets one line when its tunnel ends (101, the app's message bytes), and
 requests to the asgi worker are counted in statsd like WSGI's."""
 import asyncio
@@ -113,6 +113,15 @@ def test_proxy_answers_413_and_400_are_logged(tmp_path):
         assert line_for(path, "POST /big HTTP/2.0")[1:4:2] == ["413", too_large]
         assert line_for(path, "POST /chunked HTTP/1.1")[1] == "413"
         assert line_for(path, "GET /scheme HTTP/1.1")[1] == "400"
+
+
+def test_proxy_answered_504_is_logged(tmp_path):
+    # The worker sleeps past the proxy's --timeout: the client gets 504.
+    with logged_stack(tmp_path, ["--timeout", "1"]) as (s, path):
+        r = curl("--http1.1", s.url + "/sleep?s=3", "-o", "/dev/null", "-w", "%{http_code}")
+        assert r.stdout == b"504"
+        f = line_for(path, "GET /sleep?s=3 HTTP/1.1")
+        assert (f[0], f[1], f[3]) == ("127.0.0.1", "504", str(len("Gateway Timeout\n")))
 
 
 def test_websocket_logged_once_when_its_tunnel_ends(tmp_path):
