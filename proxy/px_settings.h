@@ -90,6 +90,7 @@ typedef struct {
     int print_config;
     long long max_connections;        /* client connections held at once, all threads */
     long long max_connections_per_ip; /* ...from one client address */
+    long long http2_idle_timeout; /* an h2 connection with no stream stays open */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */
