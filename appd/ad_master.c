@@ -19,6 +19,7 @@
 
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_procs.h"
@@ -86,7 +87,7 @@ static void on_signal(int sig)
         tc_info("SIGWINCH ignored: not daemonized");
         break;
     case SIGUSR1:
-        tc_log_reopen();
+        ad_logging_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
             if (ad_procs[i].pid)
                 kill(ad_procs[i].pid, SIGUSR1);

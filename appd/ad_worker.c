@@ -15,6 +15,7 @@
 #include "ad_ctl.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
@@ -263,7 +264,7 @@ static void on_signal(int sig)
          * faulthandler prints them), then the death the master expects. */
         ad_hooks_worker_abort();
         ad_python_abort(tc_log_fd());
-    case SIGUSR1: tc_log_reopen(); break;
+    case SIGUSR1: ad_logging_reopen(); break;
     default: break; /* HUP and WINCH mean nothing to a worker */
     }
 }

@@ -34,6 +34,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_file.c appd/ad_file.h \
 	appd/ad_python.c appd/ad_python.h \
+	appd/ad_logging.c appd/ad_logging.h \
 	appd/ad_config.c appd/ad_config.h \
 	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \
 	appd/wsgi_environ.c \

@@ -56,6 +56,21 @@ static const fr_decision decisions[] = {
     { "--graceful-timeout", "--graceful-timeout", "--graceful-timeout", FR_TO_APPD, NULL },
     { "--log-level", "--log-level", "--log-level", FR_TO_APPD, NULL },
     { "--error-logfile", "--error-logfile", "--error-logfile", FR_TO_APPD, NULL },
+    /* Each daemon's error log goes to syslog, and each counts to statsd (the
+     * proxy its requests, appd its workers); the proxy's rows also say what
+     * happens to its access log. */
+    { "--log-syslog", "--log-syslog", "--log-syslog", FR_TO_PROXY, NULL },
+    { "--log-syslog-to", "--log-syslog-to", "--log-syslog-to", FR_TO_PROXY, NULL },
+    { "--log-syslog-prefix", "--log-syslog-prefix", "--log-syslog-prefix", FR_TO_PROXY, NULL },
+    { "--log-syslog-facility", "--log-syslog-facility", "--log-syslog-facility", FR_TO_PROXY,
+      NULL },
+    { "--statsd-host", "--statsd-host", "--statsd-host", FR_TO_PROXY, NULL },
+    { "--statsd-prefix", "--statsd-prefix", "--statsd-prefix", FR_TO_PROXY, NULL },
+    { "--dogstatsd-tags", "--dogstatsd-tags", "--dogstatsd-tags", FR_TO_PROXY, NULL },
+    /* A log configuration directs both daemons' own lines (appd's Python
+     * logging too). */
+    { "--log-config", "--log-config", "--log-config", FR_TO_PROXY, NULL },
+    { "--log-config-json", "--log-config-json", "--log-config-json", FR_TO_PROXY, NULL },
     /* tandem connects the two daemons itself. */
     { "--upstream", NULL, NULL, FR_TO_PROXY,
       "is set by tandem (the private socket to tandem-appd)" },

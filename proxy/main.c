@@ -10,12 +10,15 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include "px_accesslog.h"
 #include "px_config.h"
 #include "px_listener.h"
 #include "px_reload.h"
 #include "px_server.h"
+#include "px_stream_log.h"
 #include "px_tls.h"
 #include "tc_log.h"
+#include "tc_logsinks.h"
 #include "tc_pidfile.h"
 
 /* A Unix socket path that does not exist at start-up is most likely a typo
@@ -79,13 +82,19 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    if (tc_log_open(cfg.errorlog, cfg.log_level) < 0) {
-        fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.errorlog, strerror(errno));
+    if (tc_log_open(cfg.error_path, cfg.log_level) < 0) {
+        fprintf(stderr, "error: --error-logfile %s: %s\n", cfg.error_path, strerror(errno));
+        return 1;
+    }
+    if (px_stream_logs_open(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "error: %s\n", err);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     if (px_settings_h2_unused(&cfg, err, sizeof err))
         tc_warn("%s", err);
+    if (cfg.logconfig_note[0])
+        tc_warn("log config: %s", cfg.logconfig_note);
 
     SSL_CTX *ssl_ctx = NULL;
     if (cfg.tls) {
@@ -109,6 +118,8 @@ int main(int argc, char **argv)
     if (px_reload_init(argc, argv, &cfg) != 0)
         tc_warn("out of memory: SIGHUP will not reload");
     int rc = px_server_run(&cfg, &upstream);
+    px_accesslog_close();
+    tc_logsinks_close();
     if (cfg.pidfile && *cfg.pidfile)
         tc_pidfile_remove(cfg.pidfile);
     if (ssl_ctx)

@@ -11,11 +11,13 @@
 #include <sys/eventfd.h>
 #include <event2/event.h>
 #include "px_server.h"
+#include "px_accesslog.h"
 #include "px_balance.h"
 #include "px_conn.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_listener.h"
+#include "px_metrics.h"
 #include "px_pool.h"
 #include "px_reload.h"
 #include "px_thread.h"
@@ -88,6 +90,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (th->dirty || has_reaped(th))
         px_thread_schedule_flush(th);
+    /* The turn's access-log lines and metrics: one write, one datagram. */
+    px_accesslog_flush();
+    px_metrics_flush();
     px_thread_maybe_exit(th);
 }
 
@@ -128,6 +133,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
     px_reload_take(th);
+    px_accesslog_follow();
     int stop = atomic_load(&th->wake_stop);
     if (stop == 2) {
         event_base_loopbreak(th->base);
@@ -144,6 +150,8 @@ static void *thread_main(void *arg)
 {
     px_thread *th = arg;
     event_base_dispatch(th->base);
+    px_accesslog_thread_end();
+    px_metrics_thread_end();
     px_reload_release(th);
     /* Nobody may stand back for a thread that no longer runs. */
     atomic_store(&th->queue_best, UINT64_MAX);
@@ -228,6 +236,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     case SIGUSR1:
         if (tc_log_reopen() < 0)
             tc_error("cannot reopen the log: %s", strerror(errno));
+        else if (px_accesslog_reopen() < 0)
+            tc_error("cannot reopen the access log: %s", strerror(errno));
         else
             tc_info("Handling signal: usr1 (log reopened)");
         break;

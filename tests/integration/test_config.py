@@ -293,8 +293,8 @@ def test_port_forwarded_allow_ips_and_web_concurrency(tmp_path):
 ERRORS = [
     ("timeout = 5\nwokers = 2\n", "all",
      "gunicorn.conf.py:2: unknown setting 'wokers'; did you mean 'workers'?"),
-    ("accesslog = '-'\n", "all",
-     "gunicorn.conf.py:1: 'accesslog' is a Gunicorn setting tandem does not support yet"),
+    ("spew = True\n", "all",
+     "gunicorn.conf.py:1: 'spew' is a Gunicorn setting tandem does not support yet"),
     ("\nkeepalive = -1\n", "proxy",
      "gunicorn.conf.py:2: keepalive (--keep-alive): -1 is out of range (allowed: 0..86400)"),
     ("workers = 0\n", "appd",
