@@ -20,6 +20,7 @@
 #include "ad_exit.h"
 #include "ad_hooks.h"
 #include "ad_master.h"
+#include "ad_privs.h"
 #include "ad_proctitle.h"
 #include "ad_procs.h"
 #include "ad_python.h"
@@ -173,7 +174,7 @@ static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
     ad_settings *S = M.s;
     tc_sdlisten_use(sd, &bind_addr);
     if (tc_sdlisten_unclaimed(sd, err, errlen) != 0 ||
-        (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
+        (M.listen_fd = ad_privs_listen(S, &bind_addr, err, errlen)) < 0)
         return AD_EXIT_FAILURE;
     if (bind_addr.fd < 0)
         own_socket_file();
@@ -213,6 +214,8 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         return AD_EXIT_FAILURE;
     }
     if (tc_addr_parse(S->bind, 8000, &bind_addr, err, errlen) != 0)
+        return AD_EXIT_USAGE;
+    if (ad_privs_setup(S, err, errlen) != 0)
         return AD_EXIT_USAGE;
     if (S->check_config) {
         /* Gunicorn's --check-config: settings and app import only, no socket. */

@@ -22,6 +22,7 @@
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_log.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 
 ad_proc ad_procs[AD_BOARD_SLOTS];
@@ -330,6 +331,7 @@ void ad_procs_manage(uint64_t now)
         if (ready >= M.nworkers) {
             notified = 1;
             tc_notify("READY=1");
+            tc_daemon_ready();
         }
     }
 }

@@ -15,6 +15,7 @@
 #include "ad_ctl.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_privs.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
@@ -365,6 +366,12 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
      * loaded, post_worker_init once both are; either raising fails the boot. */
     if (ad_hooks_post_fork(line, sizeof line) != 0)
         fail_booted(AD_EXIT_BOOT, NULL);
+    /* Gunicorn's order: post_fork as root, then the user's identity, then
+     * the app (imported as the user). */
+    if (ad_privs_worker(s, line, sizeof line) != 0) {
+        tc_crit("%s", line);
+        fail_booted(AD_EXIT_BOOT, line);
+    }
     if (W.wc->prepare(s) != 0)
         fail_booted(AD_EXIT_BOOT, NULL);
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);

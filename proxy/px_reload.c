@@ -41,6 +41,12 @@ static const char *const fixed_keys[] = {
     "forwarded_allow_ips",
     "errorlog",
     "pidfile",
+    "user",
+    "group",
+    "umask",
+    "initgroups",
+    "daemon",
+    "reuse_port",
     NULL,
 };
 

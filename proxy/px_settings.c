@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "px_settings.h"
 #include "tc_log.h"
+#include "tc_privs.h"
 
 #define OFF(f) offsetof(px_settings, f)
 /* One row per setting, laid out by hand. */
@@ -143,6 +144,20 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    STR_ROW("user", "--user", 'u', user, "", "USER",
+            "after binding and loading the certificate, run as USER (name or uid)"),
+    STR_ROW("group", "--group", 'g', group, "", "GROUP",
+            "after binding, run as GROUP (name or gid)"),
+    { .key = "umask", .flag = "--umask", .short_flag = 'm', .type = TC_OPT_INT,
+      .offset = OFF(umask), .min = 0, .max = 0777, .def = "0", .metavar = "INT",
+      .help = "umask for Unix listening sockets (18, 0o22, 022)", .parse = tc_privs_parse_umask },
+    { .key = "initgroups", .flag = "--initgroups", .type = TC_OPT_BOOL, .offset = OFF(initgroups),
+      .def = "false", .help = "keep USER's supplementary groups (else none)" },
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .offset = OFF(daemon), .def = "false",
+      .help = "detach from the terminal and run in the background" },
+    { .key = "reuse_port", .flag = "--reuse-port", .type = TC_OPT_BOOL, .offset = OFF(reuse_port),
+      .def = "false", .help = "set SO_REUSEPORT on the listeners (several proxies on one port)" },
     TC_OPT_END
 };
 /* clang-format on */

@@ -56,6 +56,12 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    char *user;      /* after binding, the proxy runs as this user (name or uid) */
+    char *group;     /* ... and group (name or gid) */
+    long long umask; /* for Unix listening sockets */
+    int initgroups;  /* keep the user's supplementary groups */
+    int daemon;      /* detach from the terminal */
+    int reuse_port;  /* SO_REUSEPORT on the listeners */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */
