@@ -307,6 +307,9 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
         tc_info("Using worker: %s (serving %s)", ad_worker_class_name(s->wclass), s->wclass_alias);
     else
         tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
+    if (s->reload && s->preload_app)
+        tc_warn("reload: with preload_app a restarted worker keeps the code the master "
+                "imported; changes show after a restart of tandem-appd");
     ad_proctitle_set("master", s->proc_name);
     if (ad_hooks_when_ready(err, errlen) != 0) {
         cleanup();
