@@ -1,10 +1,11 @@
 # tests/unit/common.mk: Check tests for common/, one program per module
 # (test_tc_MODULE.c): settings tables, bind addresses, log levels, HTTP field
 # rules, socket activation, name hints, the config file reader, the sources of
-# settings and their order, pid files.
+# settings and their order, pid files, user/group/umask.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
 	tests/unit/test_tc_http tests/unit/test_tc_sdlisten tests/unit/test_tc_suggest \
-	tests/unit/test_tc_pyconf tests/unit/test_tc_conf tests/unit/test_tc_pidfile
+	tests/unit/test_tc_pyconf tests/unit/test_tc_conf tests/unit/test_tc_pidfile \
+	tests/unit/test_tc_privs
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -43,3 +44,7 @@ tests_unit_test_tc_sdlisten_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_pidfile_SOURCES = tests/unit/test_tc_pidfile.c
 tests_unit_test_tc_pidfile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_pidfile_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_privs_SOURCES = tests/unit/test_tc_privs.c
+tests_unit_test_tc_privs_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_privs_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
