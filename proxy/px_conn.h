@@ -59,9 +59,17 @@ struct px_conn {
     uint8_t dirty;   /* on the thread's dirty list */
     uint8_t reaped;
     uint8_t read_paused;
-    uint8_t trusted; /* peer in forwarded_allow_ips (may use h2c) */
-    char peer_ip[64], local_ip[64];
+    uint8_t trusted;                /* peer in forwarded_allow_ips (may use h2c) */
+    uint8_t pp_allowed;             /* peer in proxy_allow_ips (may send a PROXY header) */
+    char peer_ip[64], local_ip[64]; /* the client's: a PROXY header's source when it sent one */
     uint16_t peer_port, local_port;
+    /* A PROXY protocol header (px_conn_pp.c): its protocol (NULL: none)
+     * and destination ("" when it carried no addresses). */
+    const char *pp_proto;
+    char pp_dst[46];
+    uint16_t pp_dst_port;
+    struct event *pp_ev;          /* reading the header: before the socket has a bufferevent */
+    struct px_tls_client *client; /* its certificate's facts (cert_reqs), once asked */
     const char *alpn;
     const char *sni;
     struct event timer; /* idle / keep-alive / linger */
@@ -105,5 +113,13 @@ void px_conn_fill_head(px_conn *c, tp_request_head *h);
 /* px_server's end of turn: output for a dirty connection, freeing a closed one. */
 void px_conn_flush(px_conn *c);
 void px_conn_free_reaped(px_conn *c);
+
+/* For px_conn_pp.c.  A listener with proxy_protocol first peeks at what
+ * the client sends, before its socket gets a bufferevent (TLS or not):
+ * px_conn_pp_start takes c (0, or -1 when it cannot: c is closed then),
+ * and once the header is read or known absent, px_conn_start_io hands the
+ * socket to TLS or the cleartext protocol as if it had just been accepted. */
+int px_conn_pp_start(px_conn *c);
+void px_conn_start_io(px_conn *c);
 
 #endif

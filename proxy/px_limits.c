@@ -43,6 +43,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->h2_max_header_list = (uint32_t)cfg->http2_max_header_list_size;
     l->max_fields = (uint32_t)cfg->limit_request_fields;
     l->max_field_size = (uint32_t)cfg->limit_request_field_size;
+    l->max_body = (uint64_t)cfg->limit_request_body;
 
     l->ws_max_message = (uint64_t)cfg->websocket_max_message_size;
     l->ws_ping_interval_s = cfg->websocket_ping_interval;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "px_settings.h"
+#include "tc_http.h"
 #include "tc_log.h"
 #include "tc_privs.h"
 
@@ -58,6 +59,12 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
     return 0;
 }
 
+/* enum px_pp_mode in order (Gunicorn's values). */
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
+
+/* PX_TLS_MIN_* in order. */
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
+
 /* PX_H2C_* in order. */
 static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
@@ -70,6 +77,23 @@ const tc_opt px_settings_table[] = {
             "tandem-appd's socket"),
     STR_ROW("certfile", "--certfile", 0, certfile, NULL, "FILE", "TLS certificate chain (PEM)"),
     STR_ROW("keyfile", "--keyfile", 0, keyfile, NULL, "FILE", "TLS private key (PEM)"),
+    STR_ROW("ca_certs", "--ca-certs", 0, ca_certs, NULL, "FILE",
+            "CA certificates (PEM) that client certificates must chain to (see cert_reqs)"),
+    INT_ROW("cert_reqs", "--cert-reqs", 0, cert_reqs, 0, 2, "0",
+            "client certificates: 0 not asked for, 1 optional, 2 required (Python's ssl.CERT_*)"),
+    STR_ROW("ciphers", "--ciphers", 0, ciphers, NULL, "LIST",
+            "TLS 1.2 ciphers, an OpenSSL cipher list; default OpenSSL's"),
+    STR_ROW("tls_ciphersuites", "--tls-ciphersuites", 0, tls_ciphersuites, NULL, "LIST",
+            "TLS 1.3 cipher suites, colon-separated; default OpenSSL's"),
+    { .key = "tls_min_version", .flag = "--tls-min-version", .type = TC_OPT_CHOICE,
+      .offset = OFF(tls_min_version), .def = "1.2", .metavar = "VERSION",
+      .help = "the least TLS version a client may use: 1.2 or 1.3", .choices = tls_versions },
+    { .key = "suppress_ragged_eofs", .flag = "--suppress-ragged-eofs", .type = TC_OPT_BOOL,
+      .offset = OFF(suppress_ragged_eofs), .def = "true",
+      .help = "a TLS client closing without close_notify is an end, not an error" },
+    { .key = "do_handshake_on_connect", .flag = "--do-handshake-on-connect", .type = TC_OPT_BOOL,
+      .offset = OFF(do_handshake_on_connect), .def = "false",
+      .help = "Gunicorn's; the handshake always starts at accept, without blocking" },
     LIST_ROW("http_protocols", "--http-protocols", 0, http_protocols, "h2,h1", "LIST",
              "protocols offered with ALPN, server preference first (h2, h1)"),
     /* Gunicorn's --threads and "threads" are the workers' (tandem-appd's). */
@@ -95,6 +119,9 @@ const tc_opt px_settings_table[] = {
       .def = "8190", .metavar = "INT",
       .help = "longest header field (name: value); 0 = unlimited",
       .aliases = "--limit-request-field-size" },
+    INT_ROW("limit_request_body", "--limit-request-body", 0, limit_request_body, 0,
+            9223372036854775807LL, "0",
+            "largest request body in bytes, answered 413 past it; 0 = unlimited"),
     H2_ROW("http2_max_concurrent_streams", "--http2-max-concurrent-streams",
            http2_max_concurrent_streams, 1, 2147483647LL, "100",
            "SETTINGS_MAX_CONCURRENT_STREAMS; a client opening more is refused"),
@@ -112,7 +139,21 @@ const tc_opt px_settings_table[] = {
       .parse = parse_h2, .choices = h2c_modes },
     LIST_ROW("forwarded_allow_ips", "--forwarded-allow-ips", 0, forwarded_allow_ips,
              "127.0.0.1,::1", "LIST",
-             "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are"),
+             "front proxies (IPs, CIDR networks, or *) believed on secure_scheme_headers and "
+             "X-Forwarded-For, and allowed h2c; Unix-socket peers always are"),
+    /* Gunicorn's default dict; a config file's only. */
+    { .key = "secure_scheme_headers", .type = TC_OPT_DICT, .offset = OFF(secure_scheme_headers),
+      .def = "X-FORWARDED-PROTOCOL=ssl,X-FORWARDED-PROTO=https,X-FORWARDED-SSL=on",
+      .help = "fields a trusted front sets to say the client used https, with the value that "
+              "says so" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = OFF(proxy_protocol), .def = "off", .metavar = "MODE",
+      .help = "read a PROXY protocol header first from allowed peers: off, v1, v2, auto (the "
+              "flag alone)", .choices = pp_modes, .bare = "auto" },
+    { .key = "proxy_allow_ips", .flag = "--proxy-allow-from", .type = TC_OPT_LIST,
+      .offset = OFF(proxy_allow_ips), .def = "127.0.0.1,::1", .metavar = "LIST",
+      .help = "peers (IPs, CIDR networks, or *) allowed to send a PROXY header; Unix-socket "
+              "peers always are" },
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -279,6 +320,50 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
     return 0;
 }
 
+/* A field name that is no token could never match a request's field. */
+static int check_secure_headers(const tc_strlist *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i + 1 < d->n; i += 2) {
+        const char *name = d->items[i];
+        size_t n = strlen(name), k = 0;
+        while (k < n && tc_http_is_tchar((uint8_t)name[k]))
+            k++;
+        if (n == 0 || k < n) {
+            snprintf(err, errlen, "secure_scheme_headers: '%.80s' is not a header field name",
+                     name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int is_set(const char *s) { return s && *s; }
+
+/* The TLS options need TLS, and client certificates a CA to check them by;
+ * what OpenSSL thinks of the values is px_tls.c's to say. */
+static int check_tls_options(const px_settings *s, char *err, size_t errlen)
+{
+    const char *needs_tls = is_set(s->ca_certs)           ? "ca_certs (--ca-certs)"
+                            : s->cert_reqs                ? "cert_reqs (--cert-reqs)"
+                            : is_set(s->ciphers)          ? "ciphers (--ciphers)"
+                            : is_set(s->tls_ciphersuites) ? "tls_ciphersuites (--tls-ciphersuites)"
+                            : s->tls_min_version != PX_TLS_MIN_12
+                                ? "tls_min_version (--tls-min-version)"
+                                : NULL;
+    if (!s->tls && needs_tls) {
+        snprintf(err, errlen, "%s needs TLS (--certfile and --keyfile)", needs_tls);
+        return -1;
+    }
+    if (s->cert_reqs && !is_set(s->ca_certs)) {
+        snprintf(err, errlen,
+                 "cert_reqs (--cert-reqs) %lld needs ca_certs (--ca-certs): the CA certificates "
+                 "that client certificates must chain to",
+                 s->cert_reqs);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_loglevel(const char *level, char *err, size_t errlen)
 {
     if (tc_log_level_parse(level ? level : "info") >= 0)
@@ -296,12 +381,16 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
         int n;
         return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
     }
-    if (strcmp(key, "forwarded_allow_ips") == 0) {
+    if (strcmp(key, "forwarded_allow_ips") == 0 || strcmp(key, "proxy_allow_ips") == 0) {
         static __thread px_trust trust; /* 2 KiB: not on the stack */
-        return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
+        return px_trust_parse_named(key,
+                                    key[0] == 'f' ? &s->forwarded_allow_ips : &s->proxy_allow_ips,
+                                    &trust, err, errlen);
     }
     if (strcmp(key, "loglevel") == 0)
         return check_loglevel(s->loglevel, err, errlen);
+    if (strcmp(key, "secure_scheme_headers") == 0)
+        return check_secure_headers(&s->secure_scheme_headers, err, errlen);
     return 0;
 }
 
@@ -323,6 +412,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         return -1;
     }
     s->tls = has_cert;
+    if (check_tls_options(s, err, errlen) < 0)
+        return -1;
     s->h2_listed = s->h2;
     if (!s->tls) {
         /* Cleartext listeners serve HTTP/1.x to everyone, and h2c to the
@@ -338,7 +429,10 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         s->protos[0] = PX_PROTO_H1;
         s->nprotos = 1;
     }
-    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0)
+    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0 ||
+        px_trust_parse_named("proxy_allow_ips", &s->proxy_allow_ips, &s->proxy_trust, err, errlen) <
+            0 ||
+        check_secure_headers(&s->secure_scheme_headers, err, errlen) < 0)
         return -1;
     if (s->bind.n == 0) {
         snprintf(err, errlen, "bind: no address");

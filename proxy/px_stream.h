@@ -108,6 +108,7 @@ struct px_stream {
                                    the no-progress timeout is off (the tunnel pings) */
     unsigned retries : 3;
     uint16_t status;
+    uint64_t body_in;        /* request body bytes the client sent (limit_request_body) */
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
     uint32_t credit_pending; /* response bytes passed on, not yet credited */

@@ -12,6 +12,7 @@
 #include "px_dispatch.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "px_request.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
@@ -176,6 +177,8 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     }
     if (r->ws_upgrade && s->head_kept && websocket_request(hc, s, r) < 0)
         return;
+    if (px_request_admit(s) < 0)
+        return;
     px_dispatch_submit(s); /* may answer (and free s) at once */
 }
 
@@ -275,6 +278,10 @@ static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
             body_error(s, hc->chunked.error);
             return -1;
         }
+        /* Past limit_request_body: answered, and as the body is not read to
+         * its end the connection closes (px_h1_finish). */
+        if (dlen && px_request_body_over(s, dlen))
+            return -1;
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);
