@@ -31,7 +31,7 @@ static const px_settings *running;
 /* What needs a new socket, a new thread, or reaches past the listeners'
  * set-up (connections look at the trusted networks, the forwarded fields'
  * meaning, the PROXY protocol mode and the protocols for as long as they
- * live).  The TLS options all go into the new context, and
+ * live; px_admit counts connections against the limits it started with).  The TLS options all go into the new context, and
  * limit_request_body into the limits. */
 static const char *const fixed_keys[] = {
     "bind",
@@ -44,6 +44,8 @@ static const char *const fixed_keys[] = {
     "secure_scheme_headers",
     "proxy_protocol",
     "proxy_allow_ips",
+    "max_connections",
+    "max_connections_per_ip",
     "errorlog",
     "pidfile",
     "user",

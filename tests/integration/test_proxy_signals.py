@@ -213,12 +213,13 @@ def test_hup_applies_the_tls_options_and_the_body_cap_to_new_connections(live_st
                           "tls_ciphersuites = 'TLS_AES_128_GCM_SHA256'\n"
                           "cert_reqs = 2\nca_certs = %r\nlimit_request_body = 4\n"
                           "secure_scheme_headers = {'X-SECURE': 'yes'}\n"
-                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['10.0.0.1']\n" % ca)
+                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['10.0.0.1']\n"
+                          "max_connections = 5\n" % ca)
         s.proxy.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
         out = s.proxy.output()
-        assert ("Reload: secure_scheme_headers, proxy_protocol, proxy_allow_ips cannot change "
-                "while tandem-proxy runs") in out, out
+        assert ("Reload: secure_scheme_headers, proxy_protocol, proxy_allow_ips, "
+                "max_connections cannot change while tandem-proxy runs") in out, out
         # A new connection: TLS 1.3 only, with the one suite, and a client certificate.
         r = curl("--http1.1", "--tls-max", "1.2", *carol, s.url + "/", check=False)
         assert r.returncode != 0, r
