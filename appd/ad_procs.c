@@ -23,6 +23,7 @@
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_log.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 
 ad_proc ad_procs[AD_BOARD_SLOTS];
@@ -335,6 +336,7 @@ void ad_procs_manage(uint64_t now)
         if (ready >= M.nworkers) {
             notified = 1;
             tc_notify("READY=1");
+            tc_daemon_ready();
         }
     }
 }

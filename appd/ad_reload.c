@@ -30,7 +30,8 @@ static char **saved_argv;
  * working directory and sys.path, its environment, the app it imported,
  * its log and pid files. */
 static const char *const fixed_keys[] = {
-    "bind", "backlog", "chdir", "pythonpath", "raw_env", "preload_app", "errorlog", "pidfile", NULL,
+    "bind",  "backlog", "chdir",      "pythonpath", "raw_env",        "preload_app", "errorlog",
+    "pidfile", "user", "group", "umask", "initgroups", "daemon", "worker_tmp_dir", NULL,
 };
 
 /* A copy: the process title is written over the original strings. */

@@ -10,6 +10,7 @@
 #include "px_settings.h"
 #include "tc_log.h"
 #include "tc_logconf.h"
+#include "tc_privs.h"
 #include "tp.h"
 
 #define OFF(f) offsetof(ad_settings, f)
@@ -89,6 +90,7 @@ static int parse_worker_class(const tc_opt *o, void *field, const char *v, char 
 
 static const char *const loop_names[] = { "auto", "asyncio", "uvloop", NULL };
 static const char *const lifespan_names[] = { "auto", "on", "off", NULL };
+static const char *const reload_engines[] = { "auto", "poll", "inotify", NULL };
 
 /* One raw_env item: values may contain commas ("-e LIST=a,b"), so no
  * splitting at commas as lists have. */
@@ -209,6 +211,30 @@ const tc_opt ad_settings_table[] = {
     /* Gunicorn's: the app a config file names, for a command line without one. */
     { .key = "wsgi_app", .type = TC_OPT_STR, .offset = OFF(wsgi_app), .metavar = "APP",
       .help = "the app (MODULE:CALLABLE) when the command line names none" },
+    STR_ROW("user", "--user", 'u', user, "", "USER",
+            "run the workers as USER (name or uid); the socket is given to USER"),
+    STR_ROW("group", "--group", 'g', group, "", "GROUP",
+            "run the workers as GROUP (name or gid); the socket is given to GROUP"),
+    { .key = "umask", .flag = "--umask", .short_flag = 'm', .type = TC_OPT_INT,
+      .offset = OFF(umask), .min = 0, .max = 0777, .def = "0", .metavar = "INT",
+      .help = "umask for the socket and the workers' files (18, 0o22, 022)",
+      .parse = tc_privs_parse_umask },
+    BOOL_ROW("initgroups", "--initgroups", initgroups,
+             "workers keep USER's supplementary groups (else none)"),
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .offset = OFF(daemon), .def = "false", .help = "detach from the terminal and run in the "
+      "background" },
+    STR_ROW("worker_tmp_dir", "--worker-tmp-dir", 0, worker_tmp_dir, NULL, "DIR",
+            "directory of the workers' heartbeat files (must exist, writable by USER)"),
+    BOOL_ROW("reload", "--reload", reload,
+             "restart the workers when a module file of the app changes (development)"),
+    { .key = "reload_engine", .flag = "--reload-engine", .type = TC_OPT_CHOICE,
+      .offset = OFF(reload_engine), .def = "auto", .metavar = "ENGINE",
+      .choices = reload_engines,
+      .help = "how --reload notices changes: auto (inotify when it works), poll, inotify" },
+    { .key = "reload_extra_files", .flag = "--reload-extra-file", .type = TC_OPT_LIST,
+      .offset = OFF(reload_extra_files), .def = "", .metavar = "FILES",
+      .help = "more files --reload watches; repeatable" },
     TC_OPT_END
 };
 /* clang-format on */

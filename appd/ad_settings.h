@@ -54,6 +54,15 @@ typedef struct {
     int asgi_lifespan;            /* AD_LIFESPAN_* */
     long long asgi_disconnect_grace_period; /* seconds a cancelled request's task may finish */
     char *root_path;                        /* ASGI root_path */
+    char *user;                             /* workers run as this user (name or uid) */
+    char *group;                            /* ... and group (name or gid) */
+    long long umask;                        /* for the socket and worker files */
+    int initgroups;                         /* workers keep the user's supplementary groups */
+    int daemon;                             /* detach from the terminal */
+    char *worker_tmp_dir;                   /* where each worker keeps its heartbeat file */
+    int reload;                             /* restart workers when a module file changes */
+    int reload_engine;                      /* AD_RELOAD_* */
+    tc_strlist reload_extra_files;          /* more files --reload watches */
 
     /* derived by ad_settings_load */
     int wclass;               /* TP_CLASS_SYNC, _GTHREAD, _ASGI or _GEVENT */
@@ -68,6 +77,8 @@ typedef struct {
 /* --asgi-loop and --asgi-lifespan values (their choices' order). */
 enum { AD_LOOP_AUTO = 0, AD_LOOP_ASYNCIO, AD_LOOP_UVLOOP };
 enum { AD_LIFESPAN_AUTO = 0, AD_LIFESPAN_ON, AD_LIFESPAN_OFF };
+/* --reload-engine values (its choices' order). */
+enum { AD_RELOAD_AUTO = 0, AD_RELOAD_POLL, AD_RELOAD_INOTIFY };
 
 extern const tc_opt ad_settings_table[];
 /* tandem-appd among the names of both daemons: it runs the server hooks. */

@@ -18,6 +18,8 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
 	appd/ad_procs.c appd/ad_procs.h \
+	appd/ad_privs.c appd/ad_privs.h \
+	appd/ad_watch.c appd/ad_watch.h \
 	appd/ad_reload.c appd/ad_reload.h \
 	appd/ad_reexec.c appd/ad_reexec.h \
 	appd/ad_hooks.c appd/ad_hooks.h \

@@ -14,6 +14,7 @@
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_settings.h"
+#include "tc_daemon.h"
 #include "tc_log.h"
 
 /* --export-proxy-config, --print-config: output, then maybe exit (-1: go on). */
@@ -62,6 +63,13 @@ int main(int argc, char **argv)
         return AD_EXIT_FAILURE;
     }
     if (ad_logging_open(&s, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        ad_settings_free(&s);
+        return AD_EXIT_FAILURE;
+    }
+    /* Gunicorn's -D: detached before Python starts; the command waits
+     * until the workers serve, so start-up errors still reach it. */
+    if (s.daemon && !s.check_config && tc_daemon_start(err, sizeof err) != 0) {
         fprintf(stderr, "error: %s\n", err);
         ad_settings_free(&s);
         return AD_EXIT_FAILURE;

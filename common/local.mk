@@ -24,4 +24,6 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_conf.c common/tc_conf.h \
 	common/tc_gunicorn.c common/tc_gunicorn.h \
 	common/tc_sdlisten.c common/tc_sdlisten.h \
-	common/tc_http.c common/tc_http.h
+	common/tc_http.c common/tc_http.h \
+	common/tc_privs.c common/tc_privs.h \
+	common/tc_daemon.c common/tc_daemon.h

@@ -20,6 +20,10 @@ static const tc_opt own_table[] = {
       .metavar = "CONFIG",
       .help = "gunicorn.conf.py (or python:MODULE) for both daemons, evaluated once by "
               "tandem-appd; default ./gunicorn.conf.py when it exists" },
+    /* tandem detaches itself and keeps both daemons as its children. */
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .help = "detach tandem (and with it both daemons) from the terminal; the command "
+              "returns once both serve" },
     /* Each daemon checks or prints its own part, labelled. */
     { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
       .help = "check both daemons' settings and import the app, then exit 0, or 1" },
@@ -71,6 +75,12 @@ static const fr_decision decisions[] = {
      * logging too). */
     { "--log-config", "--log-config", "--log-config", FR_TO_PROXY, NULL },
     { "--log-config-json", "--log-config-json", "--log-config-json", FR_TO_PROXY, NULL },
+    /* Both daemons take the user's identity: the proxy after binding, appd's
+     * workers after post_fork; each binds its Unix sockets under the umask. */
+    { "--user", "--user", "--user", FR_TO_APPD, NULL },
+    { "--group", "--group", "--group", FR_TO_APPD, NULL },
+    { "--umask", "--umask", "--umask", FR_TO_APPD, NULL },
+    { "--initgroups", "--initgroups", "--initgroups", FR_TO_APPD, NULL },
     /* tandem connects the two daemons itself. */
     { "--upstream", NULL, NULL, FR_TO_PROXY,
       "is set by tandem (the private socket to tandem-appd)" },

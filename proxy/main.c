@@ -17,9 +17,12 @@
 #include "px_server.h"
 #include "px_stream_log.h"
 #include "px_tls.h"
+#include "tc_daemon.h"
 #include "tc_log.h"
 #include "tc_logsinks.h"
+#include "tc_notify.h"
 #include "tc_pidfile.h"
+#include "tc_privs.h"
 
 /* A Unix socket path that does not exist at start-up is most likely a typo
  * or appd not started: say so now.  Once running, appd going away is a 502
@@ -52,6 +55,49 @@ static int check_config(const px_settings *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* The Unix sockets this process bound go to the user and group, as
+ * Gunicorn's do, so the proxy can still remove them once it is that user. */
+static int give_listeners(const tc_privs *privs, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < px_listener_count(); i++) {
+        const tc_addr *a = &px_listener_at(i)->addr;
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->ss;
+        if (a->ss.ss_family == AF_UNIX && a->fd < 0 && sun->sun_path[0] &&
+            tc_privs_chown(privs, sun->sun_path, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* After binding, loading the certificate and opening the logs as root:
+ * detach (-D), write the pid file, keep the readiness socket, and become
+ * the user.  1 on failure (the message printed). */
+static int become_daemon_user(const px_settings *cfg, const tc_privs *privs)
+{
+    char err[1024];
+    if (give_listeners(privs, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (cfg->daemon && tc_daemon_start(err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (cfg->pidfile && *cfg->pidfile && tc_pidfile_write(cfg->pidfile, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --pid %s\n", err);
+        return 1;
+    }
+    if (privs->active && tc_notify_connect() != 0)
+        tc_warn("NOTIFY_SOCKET %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
+    if (tc_privs_drop(privs, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (privs->active)
+        tc_info("Running as uid %u, gid %u", (unsigned)getuid(), (unsigned)getgid());
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static px_settings cfg;
@@ -67,6 +113,11 @@ int main(int argc, char **argv)
     if (cfg.print_config) {
         tc_opt_print(stdout, px_settings_table, &cfg);
         return 0;
+    }
+    static tc_privs privs;
+    if (tc_privs_resolve(cfg.user, cfg.group, cfg.initgroups, &privs, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 2;
     }
     static tc_addr upstream;
     if (tc_addr_parse(cfg.upstream, 0, &upstream, err, sizeof err) < 0) {
@@ -108,12 +159,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (upstream_missing(&upstream))
+    if (upstream_missing(&upstream) || become_daemon_user(&cfg, &privs))
         return 1;
-    if (cfg.pidfile && *cfg.pidfile && tc_pidfile_write(cfg.pidfile, err, sizeof err) != 0) {
-        fprintf(stderr, "error: --pid %s\n", err);
-        return 1;
-    }
 
     if (px_reload_init(argc, argv, &cfg) != 0)
         tc_warn("out of memory: SIGHUP will not reload");

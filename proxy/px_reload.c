@@ -49,6 +49,12 @@ static const char *const fixed_keys[] = {
     "max_connections_per_ip",
     "errorlog",
     "pidfile",
+    "user",
+    "group",
+    "umask",
+    "initgroups",
+    "daemon",
+    "reuse_port",
     NULL,
 };
 

@@ -22,6 +22,7 @@
 #include "px_reload.h"
 #include "px_thread.h"
 #include "tc_log.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 
 static px_thread *threads;
@@ -314,6 +315,7 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
     /* systemd Type=notify and tandem(1) wait for this. */
     if (tc_notify("READY=1") < 0)
         tc_warn("NOTIFY_SOCKET %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
+    tc_daemon_ready();
     /* A thread may have ended before the loop started watching. */
     if (atomic_load(&threads_done) < nthreads)
         event_base_dispatch(main_base);

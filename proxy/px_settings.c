@@ -12,6 +12,7 @@
 #include "tc_log.h"
 #include "tc_logconf.h"
 #include "tc_logsinks.h"
+#include "tc_privs.h"
 
 #define OFF(f) offsetof(px_settings, f)
 /* One row per setting, laid out by hand. */
@@ -265,6 +266,20 @@ const tc_opt px_settings_table[] = {
     /* nginx's keepalive_timeout for h2 (75 s), its old http2_idle_timeout (180 s). */
     INT_ROW("http2_idle_timeout", "--http2-idle-timeout", 0, http2_idle_timeout, 0, 86400, "180",
             "seconds an HTTP/2 connection with no open stream stays open; 0 = no limit"),
+    STR_ROW("user", "--user", 'u', user, "", "USER",
+            "after binding and loading the certificate, run as USER (name or uid)"),
+    STR_ROW("group", "--group", 'g', group, "", "GROUP",
+            "after binding, run as GROUP (name or gid)"),
+    { .key = "umask", .flag = "--umask", .short_flag = 'm', .type = TC_OPT_INT,
+      .offset = OFF(umask), .min = 0, .max = 0777, .def = "0", .metavar = "INT",
+      .help = "umask for Unix listening sockets (18, 0o22, 022)", .parse = tc_privs_parse_umask },
+    { .key = "initgroups", .flag = "--initgroups", .type = TC_OPT_BOOL, .offset = OFF(initgroups),
+      .def = "false", .help = "keep USER's supplementary groups (else none)" },
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .offset = OFF(daemon), .def = "false",
+      .help = "detach from the terminal and run in the background" },
+    { .key = "reuse_port", .flag = "--reuse-port", .type = TC_OPT_BOOL, .offset = OFF(reuse_port),
+      .def = "false", .help = "set SO_REUSEPORT on the listeners (several proxies on one port)" },
     TC_OPT_END
 };
 /* clang-format on */

@@ -91,6 +91,12 @@ typedef struct {
     long long max_connections;        /* client connections held at once, all threads */
     long long max_connections_per_ip; /* ...from one client address */
     long long http2_idle_timeout; /* an h2 connection with no stream stays open */
+    char *user;      /* after binding, the proxy runs as this user (name or uid) */
+    char *group;     /* ... and group (name or gid) */
+    long long umask; /* for Unix listening sockets */
+    int initgroups;  /* keep the user's supplementary groups */
+    int daemon;      /* detach from the terminal */
+    int reuse_port;  /* SO_REUSEPORT on the listeners */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

@@ -353,9 +353,9 @@ def test_bad_variables_stop_tandem_before_anything_starts(tmp_path):
     assert r.returncode == 2
     assert _last_line(r) == ("tandem: error: GUNICORN_CMD_ARGS: unrecognized option '--wrokers' "
                              "(see tandem --help); did you mean --workers?")
-    r = _run([APPD, "probe:app"], tmp_path, {"TANDEM_CMD_ARGS": "--daemon"})
+    r = _run([APPD, "probe:app"], tmp_path, {"TANDEM_CMD_ARGS": "--spew"})
     assert r.returncode == 2
-    assert _last_line(r) == ("error: TANDEM_CMD_ARGS: option '--daemon' (daemon) is a Gunicorn "
+    assert _last_line(r) == ("error: TANDEM_CMD_ARGS: option '--spew' (spew) is a Gunicorn "
                              "setting tandem does not support yet")
     r = _run([PROXY], tmp_path, {"GUNICORN_CMD_ARGS": "--keep-alive=x"})
     assert r.returncode == 2
@@ -408,6 +408,6 @@ def test_gunicorn_spellings_and_old_ones(tmp_path):
         assert s["tandem-appd"]["errorlog"] == log
     assert _print_config([APPD, "--log-file", log], tmp_path)[""]["errorlog"] == log
     for prog in ([APPD, "a:b"], [PROXY], [FRONT, "a:b"]):
-        r = _run(prog + ["-D"], tmp_path)
+        r = _run(prog + ["--spew"], tmp_path)
         assert r.returncode == 2
-        assert "'-D' (daemon) is a Gunicorn setting tandem does not support yet" in _last_line(r)
+        assert "'--spew' (spew) is a Gunicorn setting tandem does not support yet" in _last_line(r)
