@@ -52,7 +52,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \
-	proxy/h2/h2c.c proxy/h2/h2c.h proxy/h2/h2_websocket.c \
+	proxy/h2/h2c.c proxy/h2/h2c.h proxy/h2/h2_websocket.c proxy/h2/h2_flood.c \
 	proxy/ws/ws_handshake.c proxy/ws/ws_handshake.h \
 	proxy/ws/ws_session.c proxy/ws/ws_session.h proxy/ws/ws_conn.c proxy/ws/ws_conn.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)

@@ -56,6 +56,10 @@ typedef struct px_limits {
     long long ws_ping_interval_s, ws_ping_timeout_s;
     const struct timeval *tv_ws_ping;   /* silence before a ping (NULL = off) */
     const struct timeval *tv_ws_answer; /* a ping's or a Close's answer */
+
+    /* Slow clients (px_deadline.h) */
+    long long header_timeout_s;          /* a request head, whole (h1 and h2) */
+    const struct timeval *tv_header;     /* the same as a timer */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

@@ -184,6 +184,9 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    INT_ROW("header_timeout", "--header-timeout", 0, header_timeout, 1, 86400, "30",
+            "seconds a request head may take to arrive whole, from its first byte (HTTP/1: "
+            "from the connection's start for its first request; HTTP/2: HEADERS to END_HEADERS)"),
     TC_OPT_END
 };
 /* clang-format on */

@@ -70,6 +70,7 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    long long header_timeout; /* a request head must arrive whole within it */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

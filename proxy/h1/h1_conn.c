@@ -160,6 +160,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         return;
     }
     px_conn_set_timer(c, NULL);
+    hc->head_timed = 0;
     hc->cur = s;
     hc->requests++;
     hc->websocket = 0;
@@ -180,6 +181,17 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     if (px_request_admit(s) < 0)
         return;
     px_dispatch_submit(s); /* may answer (and free s) at once */
+}
+
+/* A head must arrive whole within --header-timeout of its first byte (of
+ * the connection's start for the first request): the deadline is armed
+ * once, never moved by the bytes that trickle in (slowloris). */
+static void head_deadline(px_h1_conn *hc)
+{
+    if (hc->head_timed)
+        return;
+    hc->head_timed = 1;
+    px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
 }
 
 static void parse_next(px_conn *c)
@@ -208,11 +220,12 @@ static void parse_next(px_conn *c)
             px_h1_send_error(c, 431, "request head too large");
             return;
         }
-        /* A head in progress must complete within --timeout. */
-        px_conn_set_timer(c, lim->tv_timeout ? lim->tv_timeout : lim->tv_keepalive);
+        head_deadline(hc);
         return;
     }
     if (rc != PX_H1_OK) {
+        if (hc->requests == 0 && px_h2c_bad_preface(c, &r))
+            return;
         px_h1_send_error(c, r.error_status ? r.error_status : 400, r.error);
         return;
     }
@@ -233,6 +246,7 @@ static void h1_start(px_conn *c)
 {
     /* Pipelined bytes beyond one head and some body stay in the socket. */
     px_conn_set_read_high(c, c->limits->h1_read_high);
+    head_deadline(px_h1_of(c));
     if (evbuffer_get_length(px_conn_in(c)))
         parse_next(c);
 }
@@ -395,6 +409,7 @@ void px_h1_finish(px_conn *c, px_stream *s)
         px_conn_close(c, PX_CLOSE_FLUSH);
         return;
     }
+    hc->head_timed = 0; /* idle: --keep-alive until the next head's first byte */
     px_conn_set_timer(c, c->limits->tv_keepalive);
     if (evbuffer_get_length(px_conn_in(c)))
         /* Pipelined request already here: take it on the next turn, not

@@ -75,7 +75,45 @@ void px_h2_link_stream(px_h2_conn *hc, px_h2_stream *s, int32_t id)
     hc->streams = s;
     hc->nstreams++;
     nghttp2_session_set_stream_user_data(hc->session, id, s);
-    px_conn_set_timer(&hc->base, NULL);
+    /* Streams have their own timers; a header block still arriving keeps
+     * the connection's deadline. */
+    if (!hc->head_open)
+        px_conn_set_timer(&hc->base, NULL);
+}
+
+/* ---- the header deadline ---- */
+
+/* The connection's timer once no header block is arriving. */
+static void head_closed(px_h2_conn *hc)
+{
+    if (!hc->head_open)
+        return;
+    hc->head_open = 0;
+    if (!hc->base.closing)
+        px_conn_set_timer(&hc->base, hc->nstreams ? NULL : hc->base.limits->tv_keepalive);
+}
+
+/* A HEADERS frame starts a header block that must end (END_HEADERS, the
+ * frame read) within --header-timeout, however slowly its bytes or its
+ * CONTINUATION frames come: until then nothing else may use the
+ * connection.  Any frame but a CONTINUATION means the block has ended. */
+void px_h2_head_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd)
+{
+    if (hd->type == NGHTTP2_HEADERS) {
+        hc->head_open = 1;
+        px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
+    } else if (hd->type != NGHTTP2_CONTINUATION) {
+        head_closed(hc);
+    }
+}
+
+void px_h2_head_expired(px_h2_conn *hc)
+{
+    tc_info("conn %u: request head incomplete after %lld s: GOAWAY", hc->base.id,
+            hc->base.limits->header_timeout_s);
+    hc->head_open = 0;
+    nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
+    px_conn_mark_dirty(&hc->base); /* sent, then closed, at the end of the turn */
 }
 
 /* ---- heads ---- */
@@ -288,15 +326,20 @@ int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
     px_h2_stream *s;
     switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
+        head_closed(hc);
         s = px_h2_get_stream(hc, frame->hd.stream_id);
         if (!s)
             break;
-        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            px_h2_flood_progress(hc);
             px_h2_request_ready(hc, s, frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
-        else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        } else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
             body_end(s);
         break;
     case NGHTTP2_DATA:
+        if (px_h2_flood_data(hc, frame->hd.length - frame->data.padlen,
+                             frame->hd.flags & NGHTTP2_FLAG_END_STREAM) < 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
         s = px_h2_get_stream(hc, frame->hd.stream_id);
         if (!s)
             break;
