@@ -50,6 +50,8 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->ws_ping_timeout_s = cfg->websocket_ping_timeout;
 
     l->header_timeout_s = cfg->header_timeout;
+    l->body_buffer = (size_t)cfg->request_buffer_size;
+    l->body_timeout_s = cfg->body_timeout;
 }
 
 static const struct timeval *common_timeout(struct event_base *base, long long sec, int *fail)
@@ -73,5 +75,6 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_ws_ping = common_timeout(base, l->ws_ping_interval_s, &fail);
     l->tv_ws_answer = common_timeout(base, l->ws_ping_timeout_s, &fail);
     l->tv_header = common_timeout(base, l->header_timeout_s, &fail);
+    l->tv_body = common_timeout(base, l->body_timeout_s, &fail);
     return fail ? -1 : 0;
 }

@@ -60,6 +60,9 @@ typedef struct px_limits {
     /* Slow clients (px_deadline.h) */
     long long header_timeout_s;          /* a request head, whole (h1 and h2) */
     const struct timeval *tv_header;     /* the same as a timer */
+    size_t body_buffer;                  /* request bodies collected before a worker (0 = off) */
+    long long body_timeout_s;            /* ...must arrive within it (and larger ones keep pace) */
+    const struct timeval *tv_body;       /* the same as a timer */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

@@ -187,6 +187,13 @@ const tc_opt px_settings_table[] = {
     INT_ROW("header_timeout", "--header-timeout", 0, header_timeout, 1, 86400, "30",
             "seconds a request head may take to arrive whole, from its first byte (HTTP/1: "
             "from the connection's start for its first request; HTTP/2: HEADERS to END_HEADERS)"),
+    INT_ROW("request_buffer_size", "--request-buffer-size", 0, request_buffer_size, 0, 16777216,
+            "65536",
+            "request bodies up to this many bytes are collected whole before a worker is taken "
+            "(a slow uploader costs a buffer, not a worker); 0 = off"),
+    INT_ROW("body_timeout", "--body-timeout", 0, body_timeout, 1, 86400, "30",
+            "seconds a collected request body may take to arrive; a longer body must bring "
+            "request_buffer_size bytes every body_timeout seconds it is waited for"),
     TC_OPT_END
 };
 /* clang-format on */

@@ -71,6 +71,8 @@ typedef struct {
     int check_config;
     int print_config;
     long long header_timeout; /* a request head must arrive whole within it */
+    long long request_buffer_size; /* bodies up to it are collected before a worker is taken */
+    long long body_timeout;        /* ...within it; larger bodies keep pace */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

@@ -12,6 +12,7 @@
 #include "px_stream.h"
 #include "px_conn.h"
 #include "px_balance.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
@@ -159,6 +160,8 @@ void px_stream_pump_request(px_stream *s)
     }
     if (moved)
         px_stream_progress(s);
+    if (s->send_window <= 0 && evbuffer_get_length(s->req) > 0)
+        px_bodybuf_pace_restart(s); /* the worker holds the body back, not the client */
     /* The worker took these bytes: only now may the client send more. */
     if (s->conn)
         s->ops->consumed(s, moved);
@@ -333,6 +336,10 @@ static void client_stalled(px_stream *s)
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_stream *s = arg;
+    if (s->collecting) {
+        px_bodybuf_expired(s);
+        return;
+    }
     if (s->state == PX_ST_QUEUED) {
         px_dispatch_unqueue(s);
         tc_warn("conn %u: request waited %lld s for a free worker: 503", s->conn ? s->conn->id : 0,

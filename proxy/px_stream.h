@@ -122,6 +122,12 @@ struct px_stream {
     tp_buf hold;     /* copies: a queued HTTP/1 head, joined cookies */
     tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
+    /* A small body collected before a worker is taken (px_bodybuf.h), and
+     * the pace of a larger one. */
+    unsigned collecting : 1;
+    size_t collect_max;          /* submitted once s->req holds this much, whole or not */
+    struct timeval pace_since;   /* the body's current pace period began (0: not yet) */
+    uint64_t pace_bytes;         /* body bytes the client sent in it */
 };
 
 /* ---- for protocols ---- */

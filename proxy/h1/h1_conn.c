@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include "h1_conn.h"
 #include "h2c.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_limits.h"
 #include "px_prio.h"
@@ -150,6 +151,22 @@ static int websocket_request(px_h1_conn *hc, px_stream *s, const px_h1_request *
     return 0;
 }
 
+/* A Content-Length body being collected (px_bodybuf.h): what the input
+ * holds of it goes into s->req, and the request is submitted once whole. */
+static void h1_collect(px_h1_conn *hc, px_stream *s)
+{
+    struct evbuffer *in = px_conn_in(&hc->base);
+    size_t avail = evbuffer_get_length(in);
+    uint64_t n = hc->req_left < avail ? hc->req_left : avail;
+    if (n) {
+        evbuffer_remove_buffer(in, s->req, (size_t)n);
+        hc->req_left -= n;
+    }
+    if (hc->req_left == 0)
+        s->req_end = 1;
+    px_bodybuf_check(s);
+}
+
 /* A complete head: its stream, kept, then submitted (or upgraded to h2c). */
 static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consumed)
 {
@@ -180,6 +197,10 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         return;
     if (px_request_admit(s) < 0)
         return;
+    if (px_bodybuf_start(s, SIZE_MAX)) {
+        h1_collect(hc, s); /* a small body first, then a worker */
+        return;
+    }
     px_dispatch_submit(s); /* may answer (and free s) at once */
 }
 
@@ -257,6 +278,8 @@ static void h1_on_read(px_conn *c)
     if (s) {
         if (s->state == PX_ST_UP)
             s->ops->pump_request(s);
+        else if (s->collecting)
+            h1_collect(px_h1_of(c), s);
         return;
     }
     parse_next(c);
@@ -296,6 +319,8 @@ static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
          * its end the connection closes (px_h1_finish). */
         if (dlen && px_request_body_over(s, dlen))
             return -1;
+        if (dlen && px_bodybuf_pace(s, dlen))
+            return -1; /* too slow: answered */
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);
@@ -332,8 +357,7 @@ static void pump_sized(px_h1_conn *hc, px_stream *s)
 {
     struct evbuffer *in = px_conn_in(&hc->base);
     uint32_t max = s->up ? px_upstream_max_frame(s->up) : TP_DEFAULT_MAX_FRAME;
-    size_t avail;
-    int moved = 0;
+    size_t avail, moved = 0;
     while (hc->req_left > 0 && s->send_window > 0 && (avail = evbuffer_get_length(in)) > 0) {
         uint64_t n = hc->req_left;
         if (n > (uint64_t)s->send_window)
@@ -347,12 +371,15 @@ static void pump_sized(px_h1_conn *hc, px_stream *s)
         hc->req_left -= n;
         s->send_window -= (int64_t)n;
         s->req_data_sent = 1;
-        moved = 1;
+        moved += (size_t)n;
         if (end)
             s->req_end = s->req_end_sent = 1;
     }
-    if (moved)
-        px_stream_progress(s);
+    if (!moved || px_bodybuf_pace(s, moved))
+        return; /* nothing moved, or too slow (answered) */
+    if (hc->req_left > 0 && s->send_window <= 0)
+        px_bodybuf_pace_restart(s); /* the worker holds the body back, not the client */
+    px_stream_progress(s);
 }
 
 static void h1_pump_request(px_stream *s)
@@ -361,9 +388,13 @@ static void h1_pump_request(px_stream *s)
     if (!c || s->state != PX_ST_UP || s->req_end_sent)
         return;
     px_h1_conn *hc = px_h1_of(c);
-    if (hc->chunked_in)
+    if (hc->chunked_in) {
         pump_chunked(hc, s);
-    else
+        return;
+    }
+    if (evbuffer_get_length(s->req))
+        px_stream_pump_request(s); /* a body collected before dispatch */
+    if (!s->req_end_sent && !evbuffer_get_length(s->req))
         pump_sized(hc, s);
 }
 

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include "h2_conn.h"
 #include "ws_session.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
@@ -307,6 +308,13 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         return;
     if (px_request_admit(s) < 0)
         return;
+    /* A small body is collected first (px_bodybuf.h), within what the
+     * client may send unasked: its initial window, at most the default
+     * one until it has seen our SETTINGS.  Not with window 0: nothing may
+     * come before a worker opens it. */
+    uint32_t unasked = c->limits->h2_initial_window < 65535 ? c->limits->h2_initial_window : 65535;
+    if (!hc->manual_window && px_bodybuf_start(s, unasked))
+        return; /* px_h2_on_data_chunk and body_end submit it */
     px_dispatch_submit(s);
 }
 
@@ -318,6 +326,7 @@ static void body_end(px_h2_stream *s)
 {
     s->base.req_end = 1;
     s->base.ops->pump_request(&s->base);
+    px_bodybuf_check(&s->base);
 }
 
 int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -376,8 +385,14 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
     s->unconsumed += (uint32_t)len;
     s->window_open -= len < s->window_open ? (uint32_t)len : s->window_open;
     s->body_seen = 1;
-    if (s->base.state == PX_ST_UP || s->ws)
+    if (s->ws) {
         s->base.ops->pump_request(&s->base);
+    } else if (s->base.state == PX_ST_UP) {
+        if (!px_bodybuf_pace(&s->base, len)) /* else too slow: answered */
+            s->base.ops->pump_request(&s->base);
+    } else {
+        px_bodybuf_check(&s->base);
+    }
     return 0;
 }
 

@@ -24,9 +24,12 @@ def frame(ftype, flags, sid, payload=b""):
     return struct.pack("!I", len(payload))[1:] + struct.pack("!BBI", ftype, flags, sid) + payload
 
 
-def request_block(path, method="GET"):
-    return hpack.Encoder().encode([(":method", method), (":scheme", "http"),
-                                   (":authority", "localhost"), (":path", path)])
+def request_block(path, method="GET", length=None):
+    fields = [(":method", method), (":scheme", "http"), (":authority", "localhost"),
+              (":path", path)]
+    if length is not None:
+        fields.append(("content-length", str(length)))
+    return hpack.Encoder().encode(fields)
 
 
 def read_until_close(sock, bound):
@@ -274,3 +277,137 @@ def test_rapid_reset_leaves_no_work_running(tmp_path):
         assert serves(stack, h2=True)
     finally:
         stack.close()
+
+
+# ---- slow request bodies: a buffer, not a worker ----
+
+@pytest.fixture(scope="module")
+def one_worker():
+    # One worker slot: a request that holds it blocks every other.
+    s = FakeStack(proxy_args=["--body-timeout", "3", "--timeout", "60", "--http2-cleartext",
+                              "both"], workers=1, capacity=1)
+    yield s
+    s.close()
+
+
+class _Get:
+    """A GET / from another client, in a thread: done once answered."""
+
+    def __init__(self, stack, h2=False):
+        import threading
+        self.status = None
+        args = ["--http2-prior-knowledge"] if h2 else []
+        self.thread = threading.Thread(target=self._run, args=(stack, args), daemon=True)
+        self.thread.start()
+
+    def _run(self, stack, args):
+        r = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "30", *args,
+                 stack.url + "/", check=False)
+        self.status = r.stdout
+
+    def done(self):
+        return self.status is not None
+
+
+def _upload_slowly(send, pieces, other):
+    """Sends all but the last piece 0.3 s apart, stopping early once other
+    is done; then waits (bounded) for other while the upload is unfinished,
+    and sends the rest."""
+    i = 0
+    while i < len(pieces) - 1 and not other.done():
+        send(pieces[i])
+        i += 1
+        time.sleep(0.3)
+    wait_for(other.done, 5, "the other client to be served while the upload is unfinished")
+    for piece in pieces[i:]:
+        send(piece)
+
+
+def test_h1_slow_small_body_holds_no_worker(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\na")
+        get = _Get(one_worker)
+        # Without collecting, the slow upload holds the one worker and the
+        # GET waits for it to end.
+        _upload_slowly(s.sendall, [b"b", b"c", b"d", b"e", b"f"], get)
+        assert get.status == b"200"
+        s.settimeout(15)
+        got = b""
+        while not got.endswith(b"abcdef"):
+            chunk = s.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200 "), got
+
+
+def test_h2_slow_small_body_holds_no_worker(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
+        c.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST", length=6)) +
+                  frame(DATA, 0, 1, b"a"))
+        get = _Get(one_worker, h2=True)
+        _upload_slowly(c.sendall, [frame(DATA, 0, 1, bytes([b])) for b in b"bcde"] +
+                       [frame(DATA, END_STREAM, 1, b"f")], get)
+        assert get.status == b"200"
+        got, deadline = b"", time.monotonic() + 15
+        c.settimeout(1)
+        while time.monotonic() < deadline and not any(
+                t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in frames(got)):
+            try:
+                chunk = c.recv(65536)
+            except socket.timeout:
+                continue
+            assert chunk, frames(got)
+            got += chunk
+        body = b"".join(p for t, _, sid, p in frames(got) if t == DATA and sid == 1)
+        assert body == b"abcdef", frames(got)
+
+
+def test_h1_body_that_never_completes_gets_408(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab")
+        out = read_until_close(s, 15)
+    assert out is not None and out.startswith(b"HTTP/1.1 408 "), out
+    assert serves(one_worker)
+
+
+def test_h2_body_that_never_completes_gets_408(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
+        c.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST", length=6)) +
+                  frame(DATA, 0, 1, b"ab"))
+        got, deadline = b"", time.monotonic() + 15
+        c.settimeout(1)
+        while time.monotonic() < deadline and not any(
+                t == HEADERS and sid == 1 for t, _, sid, _ in frames(got)):
+            try:
+                chunk = c.recv(65536)
+            except socket.timeout:
+                continue
+            assert chunk, frames(got)
+            got += chunk
+        heads = [p for t, _, sid, p in frames(got) if t == HEADERS and sid == 1]
+        assert heads and dict(hpack.Decoder().decode(heads[0]))[":status"] == "408", frames(got)
+    assert serves(one_worker, h2=True)
+
+
+def test_h1_large_body_must_keep_pace(one_worker):
+    # Larger than --request-buffer-size: streamed to the worker, so it must
+    # bring that many bytes per --body-timeout; a byte now and then does not.
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n")
+        deadline, out = time.monotonic() + 15, b""
+        while time.monotonic() < deadline and b"\r\n" not in out:
+            try:
+                s.sendall(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            s.settimeout(0.3)
+            try:
+                out += s.recv(65536)
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                break
+        assert out.startswith(b"HTTP/1.1 408 "), out
+    assert serves(one_worker)
