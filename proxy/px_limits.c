@@ -52,6 +52,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->header_timeout_s = cfg->header_timeout;
     l->body_buffer = (size_t)cfg->request_buffer_size;
     l->body_timeout_s = cfg->body_timeout;
+    l->resp_spool = (size_t)cfg->response_buffer_size;
 }
 
 static const struct timeval *common_timeout(struct event_base *base, long long sec, int *fail)

@@ -63,6 +63,7 @@ typedef struct px_limits {
     size_t body_buffer;                  /* request bodies collected before a worker (0 = off) */
     long long body_timeout_s;            /* ...must arrive within it (and larger ones keep pace) */
     const struct timeval *tv_body;       /* the same as a timer */
+    size_t resp_spool;                   /* response bytes held to free the worker (0 = off) */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

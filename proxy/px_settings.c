@@ -194,6 +194,10 @@ const tc_opt px_settings_table[] = {
     INT_ROW("body_timeout", "--body-timeout", 0, body_timeout, 1, 86400, "30",
             "seconds a collected request body may take to arrive; a longer body must bring "
             "request_buffer_size bytes every body_timeout seconds it is waited for"),
+    INT_ROW("response_buffer_size", "--response-buffer-size", 0, response_buffer_size, 0,
+            268435456, "1048576",
+            "response bytes held per stream for a slow reader, so the worker finishes and is "
+            "free; beyond them the client paces the worker; 0 = off"),
     TC_OPT_END
 };
 /* clang-format on */

@@ -128,6 +128,7 @@ struct px_stream {
     size_t collect_max;          /* submitted once s->req holds this much, whole or not */
     struct timeval pace_since;   /* the body's current pace period began (0: not yet) */
     uint64_t pace_bytes;         /* body bytes the client sent in it */
+    uint64_t spooled;            /* response bytes credited on arrival, not yet passed on */
 };
 
 /* ---- for protocols ---- */

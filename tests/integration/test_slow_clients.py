@@ -411,3 +411,33 @@ def test_h1_large_body_must_keep_pace(one_worker):
                 break
         assert out.startswith(b"HTTP/1.1 408 "), out
     assert serves(one_worker)
+
+
+# ---- slow readers: the response is held, the worker is free ----
+
+def test_slow_reader_does_not_hold_the_worker():
+    s = FakeStack(proxy_args=["--response-buffer-size", "4194304", "--timeout", "60"],
+                  workers=1, capacity=1)
+    try:
+        size = 3000000
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect(("127.0.0.1", s.port))
+            reader.sendall(b"GET /big?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % size)
+            reader.settimeout(15)
+            got = reader.recv(4096)  # the head has come: the worker runs it
+            # It reads nothing more: the worker finishes into the proxy's
+            # buffer all the same, and the one slot serves another client.
+            get = _Get(s)
+            wait_for(get.done, 10, "another client served while the reader does not read")
+            assert get.status == b"200"
+            while True:
+                chunk = reader.recv(1 << 20)
+                assert chunk, len(got)
+                got += chunk
+                head, _, body = got.partition(b"\r\n\r\n")
+                if len(body) >= size:
+                    break
+            assert body == b"x" * size
+    finally:
+        s.close()
