@@ -206,13 +206,16 @@ static PyObject *port_str(unsigned port)
 
 static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr)
 {
-    uint32_t n = h->nheaders, small[64];
-    uint32_t *group = n <= 64 ? small : malloc(n * sizeof *group);
+    /* group, next and the hash table, in one block */
+    uint32_t n = h->nheaders, small[64 + 64 + 128];
+    size_t words = 2 * (size_t)n + ad_hdr_table_size(n);
+    uint32_t *group = words <= 256 ? small : malloc(words * sizeof *group);
     if (group == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    ad_hdr_group(h->headers, n, group);
+    uint32_t *next = group + n;
+    ad_hdr_group_linked(h->headers, n, group, next, next + n);
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         if (group[i] != i)
@@ -223,12 +226,7 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         int kind = ad_env_key(hd->name.ptr, hd->name.len, k, sizeof k, &kl);
         if (kind == AD_HK_DROP)
             continue;
-        int dup = 0;
-        for (uint32_t j = i + 1; j < n; j++)
-            if (group[j] == i) {
-                dup = 1;
-                break;
-            }
+        int dup = next[i] != AD_HDR_NONE;
         PyObject *value;
         if (!dup) {
             if (kind == AD_HK_HOST) {
@@ -237,14 +235,14 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
             }
             value = latin1(hd->value.ptr, hd->value.len);
         } else {
-            size_t need = ad_hdr_join(h->headers, n, group, i, NULL, 0);
+            size_t need = ad_hdr_join_linked(h->headers, next, i, NULL, 0);
             uint8_t *buf = malloc(need ? need : 1);
             if (buf == NULL) {
                 PyErr_NoMemory();
                 rc = -1;
                 break;
             }
-            ad_hdr_join(h->headers, n, group, i, buf, need);
+            ad_hdr_join_linked(h->headers, next, i, buf, need);
             value = latin1(buf, need);
             free(buf);
             if (kind == AD_HK_HOST) {

@@ -39,11 +39,12 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/main.c \
 	proxy/px_server.c proxy/px_server.h proxy/px_thread.h \
 	proxy/px_listener.c proxy/px_listener.h \
+	proxy/px_admit.c proxy/px_admit.h \
 	proxy/px_limits.c proxy/px_limits.h \
 	proxy/px_tls.c proxy/px_tls.h proxy/px_tls_client.c proxy/px_tls_client.h \
 	proxy/px_proto.c proxy/px_proto.h \
 	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_pp.c \
-	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c \
+	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
 	proxy/px_request.c proxy/px_request.h proxy/px_bodybuf.c proxy/px_bodybuf.h \
 	proxy/px_spool.c proxy/px_spool.h \
 	proxy/px_tunnel.c \

@@ -145,13 +145,15 @@ static int conn_open_io(px_conn *c)
     return 0;
 }
 
-void px_conn_accept(px_thread *th, int fd, size_t li)
+void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
 {
     px_conn *c = conn_alloc(th);
     if (!c) {
         close(fd);
+        px_listener_conn_closed(th, ip);
         return;
     }
+    c->admit_ip = ip;
     c->th = th;
     c->fd = fd;
     c->lis = px_listener_at(li);
@@ -386,6 +388,8 @@ void px_conn_free_reaped(px_conn *c)
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
+    px_listener_conn_closed(th, c->admit_ip);
+    c->admit_ip = NULL;
     conn_unalloc(c);
 }
 

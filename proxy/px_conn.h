@@ -74,11 +74,14 @@ struct px_conn {
     const char *sni;
     struct event timer; /* idle / keep-alive / linger */
     px_conn *dirty_next;
+    struct px_admit_ip *admit_ip; /* its address's count (px_admit.h), NULL when not counted */
+    uint32_t queued;              /* its requests in the wait queue (px_dispatch.c) */
 };
 
-/* A new connection on fd from listener index li of th.  Closes fd when it
- * cannot be set up. */
-void px_conn_accept(px_thread *th, int fd, size_t li);
+/* A new connection on fd from listener index li of th, counted by
+ * px_admit_reserve and against ip (may be NULL).  Closes fd when it cannot
+ * be set up; either way the count is given back when it is gone. */
+void px_conn_accept(px_thread *th, int fd, size_t li, struct px_admit_ip *ip);
 /* Hands c to another protocol in place: the old one's release, then the new
  * one's start (h2c prior knowledge; the ALPN choice). */
 void px_conn_switch(px_conn *c, const px_conn_ops *ops);

@@ -39,6 +39,10 @@ const px_listener *px_listener_at(size_t i);
 /* Gives th its accept events and its copies of the listeners' limits.
  * 0, or -1 (out of memory or libevent failure). */
 int px_listener_attach(px_thread *th);
+/* A connection accepted by th is gone: its place (px_admit.h) is given
+ * back, and th accepts again if it had paused at max_connections. */
+typedef struct px_admit_ip px_admit_ip;
+void px_listener_conn_closed(px_thread *th, px_admit_ip *ip);
 /* th stops accepting; the last thread to stop closes the sockets. */
 void px_listener_detach(px_thread *th);
 

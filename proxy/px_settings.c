@@ -16,7 +16,8 @@
 #define INT_ROW(...) TC_OPT_INT_ROW(px_settings, __VA_ARGS__)
 #define STR_ROW(...) TC_OPT_STR_ROW(px_settings, __VA_ARGS__)
 #define LIST_ROW(...) TC_OPT_LIST_ROW(px_settings, __VA_ARGS__)
-/* An integer row that also records that it was given (see explicit_set). */
+/* An integer row that also records that it was given (see explicit_set);
+ * parse_h2 does the same for the field limits' rows. */
 #define H2_ROW(k, fl, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
       .def = d, .metavar = "INT", .help = h, .parse = parse_h2 }
@@ -39,11 +40,23 @@ static px_settings *owner(const tc_opt *opt, void *field)
     return (px_settings *)(void *)((char *)field - opt->offset);
 }
 
+/* The field limits: given, they size the head bound (px_limits.c). */
+static const struct {
+    const char *key;
+    unsigned bit;
+} limit_keys[] = {
+    { "limit_request_fields", PX_SET_LIMIT_FIELDS },
+    { "limit_request_field_size", PX_SET_LIMIT_FIELD_SIZE },
+};
+
 static void mark_set(const tc_opt *opt, void *field)
 {
     for (size_t i = 0; i < sizeof h2_keys / sizeof h2_keys[0]; i++)
         if (!strcmp(opt->key, h2_keys[i].key))
             owner(opt, field)->explicit_set |= h2_keys[i].bit;
+    for (size_t i = 0; i < sizeof limit_keys / sizeof limit_keys[0]; i++)
+        if (!strcmp(opt->key, limit_keys[i].key))
+            owner(opt, field)->explicit_set |= limit_keys[i].bit;
 }
 
 /* The row's own rule (range, or choice) checks the value and says what is
@@ -111,13 +124,15 @@ const tc_opt px_settings_table[] = {
     INT_ROW("backlog", "--backlog", 0, backlog, 1, 65535, "2048", "listen(2) backlog"),
     INT_ROW("limit_request_line", "--limit-request-line", 0, limit_request_line, 0, 8190, "4094",
             "longest HTTP/1 request line; 0 = unlimited"),
-    INT_ROW("limit_request_fields", "--limit-request-fields", 0, limit_request_fields, 0, 32768,
-            "100", "most header fields in a request"),
+    { .key = "limit_request_fields", .flag = "--limit-request-fields", .type = TC_OPT_INT,
+      .offset = OFF(limit_request_fields), .min = 0, .max = 32768, .def = "100",
+      .metavar = "INT", .help = "most header fields in a request; 0 = 32768",
+      .parse = parse_h2 },
     { .key = "limit_request_field_size", .flag = "--limit-request-field_size",
       .type = TC_OPT_INT, .offset = OFF(limit_request_field_size), .min = 0, .max = 1048576,
       .def = "8190", .metavar = "INT",
-      .help = "longest header field (name: value); 0 = unlimited",
-      .aliases = "--limit-request-field-size" },
+      .help = "longest header field line with its CRLF (name: value CRLF); 0 = unlimited",
+      .aliases = "--limit-request-field-size", .parse = parse_h2 },
     INT_ROW("limit_request_body", "--limit-request-body", 0, limit_request_body, 0,
             9223372036854775807LL, "0",
             "largest request body in bytes, answered 413 past it; 0 = unlimited"),
@@ -184,6 +199,11 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    INT_ROW("max_connections", "--max-connections", 0, max_connections, 0, 10000000, "10000",
+            "client connections held at once; at the limit accepting pauses; 0 = no limit"),
+    INT_ROW("max_connections_per_ip", "--max-connections-per-ip", 0, max_connections_per_ip, 0,
+            10000000, "0",
+            "client connections from one IP address at once; more are closed; 0 = no limit"),
     INT_ROW("header_timeout", "--header-timeout", 0, header_timeout, 1, 86400, "30",
             "seconds a request head may take to arrive whole, from its first byte (HTTP/1: "
             "from the connection's start for its first request; HTTP/2: HEADERS to END_HEADERS)"),
@@ -288,9 +308,12 @@ static int environment_defaults(px_settings *s, char *err, size_t errlen)
 int px_settings_defaults(px_settings *s, char *err, size_t errlen)
 {
     int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
+    s->explicit_set = 0;
     if (rc == 0)
         rc = environment_defaults(s, err, errlen);
-    s->explicit_set = 0;
+    /* GUNICORN_CMD_ARGS' field limits count as given; its h2 settings are
+     * not worth the "ignored" warning. */
+    s->explicit_set &= PX_SET_LIMITS;
     return rc;
 }
 

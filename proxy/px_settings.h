@@ -26,7 +26,11 @@ enum {
     PX_SET_H2_FRAME = 1 << 2,
     PX_SET_H2_HEADER_LIST = 1 << 3,
     PX_SET_H2_CLEARTEXT = 1 << 4,
+    /* Given field limits raise the head bound to Gunicorn's product (px_limits). */
+    PX_SET_LIMIT_FIELDS = 1 << 5,
+    PX_SET_LIMIT_FIELD_SIZE = 1 << 6,
 };
+#define PX_SET_LIMITS (PX_SET_LIMIT_FIELDS | PX_SET_LIMIT_FIELD_SIZE)
 
 typedef struct {
     tc_strlist bind;
@@ -70,6 +74,8 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    long long max_connections;        /* client connections held at once, all threads */
+    long long max_connections_per_ip; /* ...from one client address */
     long long header_timeout; /* a request head must arrive whole within it */
     long long request_buffer_size; /* bodies up to it are collected before a worker is taken */
     long long body_timeout;        /* ...within it; larger bodies keep pace */

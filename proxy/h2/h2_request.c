@@ -228,8 +228,10 @@ int px_h2_on_header(nghttp2_session *session, const nghttp2_frame *frame, nghttp
         pseudo_header(&s->base, n, v);
         return keep_rc(s, name, value) < 0 ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
     }
+    /* limit_request_field_size counts the field as an HTTP/1 line would be
+     * sent, "name: value" CRLF, as over HTTP/1. */
     if ((lim->max_fields && s->base.head.nheaders >= lim->max_fields) ||
-        (lim->max_field_size && n.len + 2 + v.len > (uint64_t)lim->max_field_size)) {
+        (lim->max_field_size && n.len + 2 + v.len + 2 > (uint64_t)lim->max_field_size)) {
         s->base.status = 431; /* answered once the head is complete */
         return 0;
     }
