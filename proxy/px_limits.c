@@ -37,6 +37,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     *l = (px_limits){ 0 };
     l->timeout_s = cfg->timeout;
     l->keepalive_s = cfg->keepalive;
+    l->h2_idle_s = cfg->http2_idle_timeout;
     l->queue_timeout_s = cfg->queue_timeout;
     l->max_queue = (size_t)cfg->max_queue;
 
@@ -92,6 +93,11 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_keepalive = common_timeout(base, l->keepalive_s, &fail);
     l->tv_queue = common_timeout(base, l->queue_timeout_s, &fail);
     l->tv_linger = common_timeout(base, PX_LINGER_S, &fail);
+    l->tv_h2_idle = common_timeout(base, l->h2_idle_s, &fail);
+    if (l->h2_idle_s == 0 || l->h2_idle_s > PX_H2_SETTLE_S) {
+        l->tv_h2_settle = common_timeout(base, PX_H2_SETTLE_S, &fail);
+        l->tv_h2_idle_rest = common_timeout(base, l->h2_idle_s - PX_H2_SETTLE_S, &fail);
+    }
     l->tv_ws_ping = common_timeout(base, l->ws_ping_interval_s, &fail);
     l->tv_ws_answer = common_timeout(base, l->ws_ping_timeout_s, &fail);
     l->tv_header = common_timeout(base, l->header_timeout_s, &fail);

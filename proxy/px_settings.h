@@ -76,6 +76,7 @@ typedef struct {
     int print_config;
     long long max_connections;        /* client connections held at once, all threads */
     long long max_connections_per_ip; /* ...from one client address */
+    long long http2_idle_timeout; /* an h2 connection with no stream stays open */
     long long header_timeout; /* a request head must arrive whole within it */
     long long request_buffer_size; /* bodies up to it are collected before a worker is taken */
     long long body_timeout;        /* ...within it; larger bodies keep pace */

@@ -90,8 +90,12 @@ static void head_closed(px_h2_conn *hc)
     if (!hc->head_open)
         return;
     hc->head_open = 0;
-    if (!hc->base.closing)
-        px_conn_set_timer(&hc->base, hc->nstreams ? NULL : hc->base.limits->tv_keepalive);
+    if (hc->base.closing)
+        return;
+    if (hc->nstreams)
+        px_conn_set_timer(&hc->base, NULL);
+    else
+        px_h2_idle_start(hc);
 }
 
 /* A HEADERS frame starts a header block that must end (END_HEADERS, the
@@ -423,7 +427,7 @@ int px_h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
         tc_debug("conn %u: stream %d reset by the client (%u)", hc->base.id, id, error_code);
     px_stream_client_gone(&s->base);
     if (hc->nstreams == 0 && !hc->base.closing)
-        px_conn_set_timer(&hc->base, hc->base.limits->tv_keepalive);
+        px_h2_idle_start(hc);
     return 0;
 }
 
