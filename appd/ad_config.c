@@ -28,14 +28,17 @@ typedef struct {
     int line;
 } proxy_value;
 
-static struct {
+typedef struct {
     char *location;     /* as given: a path or python:MODULE */
     char *path;         /* the file its lines are in */
     PyObject *globals;  /* the file's namespace (owned) */
     PyObject *hooks;    /* name -> callable */
     proxy_value *proxy; /* the proxy's settings, in file order */
     size_t nproxy;
-} conf;
+} config_state;
+
+static config_state conf;
+static config_state before_reload; /* the file as it was, until a reload succeeds */
 
 /* ---- running the file ---- */
 
@@ -363,6 +366,22 @@ static int take_namespace(ad_settings *s, const char *path, char *err, size_t er
     return 0;
 }
 
+/* ssl_context makes a Python SSLContext, which the proxy's TLS (C) cannot
+ * use: an error at the function's line (the reader skips definitions). */
+static int refuse_ssl_context(PyObject *fn, const char *path, char *err, size_t errlen)
+{
+    char msg[512];
+    tc_conf_key_error(&ad_conf_space, "ssl_context", TC_KEY_UNSUPPORTED, msg, sizeof msg);
+    PyObject *code = PyObject_GetAttrString(fn, "__code__");
+    PyObject *first = code ? PyObject_GetAttrString(code, "co_firstlineno") : NULL;
+    long line = first && PyLong_Check(first) ? PyLong_AsLong(first) : 0;
+    Py_XDECREF(first);
+    Py_XDECREF(code);
+    PyErr_Clear();
+    snprintf(err, errlen, "%s:%ld: %s", path, line, msg);
+    return -1;
+}
+
 /* Gunicorn's server hooks the namespace holds, kept for the master. */
 static int take_hooks(const tc_pyconf *scan, const char *path, char *err, size_t errlen)
 {
@@ -375,6 +394,8 @@ static int take_hooks(const tc_pyconf *scan, const char *path, char *err, size_t
         PyObject *fn = PyDict_GetItemString(conf.globals, g->key); /* borrowed */
         if (fn == NULL)
             continue;
+        if (strcmp(g->key, "ssl_context") == 0)
+            return refuse_ssl_context(fn, path, err, errlen);
         if (!PyCallable_Check(fn)) {
             const tc_pyassign *a = scan ? tc_pyconf_find(scan, g->key) : NULL;
             snprintf(err, errlen, "%s:%d: %s: a server hook must be callable, not '%s'", path,
@@ -429,8 +450,10 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* Gunicorn runs the file from the working directory, first on sys.path. */
-    if (ad_python_start(args->argc, args->argv, err, errlen) || ad_python_path_cwd(err, errlen))
+    /* Gunicorn runs the file from the working directory, first on sys.path
+     * (once: a reload finds it there). */
+    if (!Py_IsInitialized() &&
+        (ad_python_start(args->argc, args->argv, err, errlen) || ad_python_path_cwd(err, errlen)))
         return -1;
     char *src, *path;
     int rc = run(location, &src, &path, err, errlen);
@@ -455,6 +478,50 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
 PyObject *ad_config_hook(const char *name)
 {
     return conf.hooks ? PyDict_GetItemString(conf.hooks, name) : NULL;
+}
+
+int ad_config_proxy_values(PyObject *dict)
+{
+    for (size_t i = 0; i < conf.nproxy; i++) {
+        PyObject *v = PyDict_GetItemString(conf.globals, conf.proxy[i].key); /* borrowed */
+        if (v && PyDict_SetItemString(dict, conf.proxy[i].key, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- reload ---- */
+
+static void state_free(config_state *c)
+{
+    free(c->location);
+    free(c->path);
+    Py_XDECREF(c->globals);
+    Py_XDECREF(c->hooks);
+    for (size_t i = 0; i < c->nproxy; i++) {
+        free(c->proxy[i].key);
+        tc_pyval_free(c->proxy[i].value);
+    }
+    free(c->proxy);
+    memset(c, 0, sizeof *c);
+}
+
+void ad_config_reload_begin(void)
+{
+    state_free(&before_reload);
+    before_reload = conf;
+    memset(&conf, 0, sizeof conf);
+}
+
+void ad_config_reload_end(int keep)
+{
+    if (keep) {
+        state_free(&before_reload);
+        return;
+    }
+    state_free(&conf);
+    conf = before_reload;
+    memset(&before_reload, 0, sizeof before_reload);
 }
 
 /* ---- export ---- */

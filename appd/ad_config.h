@@ -5,7 +5,8 @@
  * the master to call; tandem-proxy's settings are kept, evaluated, for
  * --export-proxy-config.
  * Errors: -1 with one line in err, "FILE:LINE: ..." when a line is known.
- * Ownership: the kept hooks and values live until the process exits. */
+ * Ownership: the kept hooks and values live until the process exits, or
+ * until a reload that succeeds replaces them. */
 #ifndef TANDEM_AD_CONFIG_H
 #define TANDEM_AD_CONFIG_H
 
@@ -25,6 +26,15 @@ int ad_config_load(const char *location, ad_settings *s, void *ctx, char *err, s
 
 /* The server hook the config file defined under name (borrowed), or NULL. */
 PyObject *ad_config_hook(const char *name);
+/* dict[key] = value for each of tandem-proxy's settings the file assigned,
+ * as the file left them.  0, or -1 with a Python exception. */
+int ad_config_proxy_values(PyObject *dict);
+
+/* A reload (HUP) runs the file again through ad_config_load between these:
+ * begin sets the current file's values aside; end(1) drops them for the
+ * new ones, end(0) (the new file failed) brings them back. */
+void ad_config_reload_begin(void);
+void ad_config_reload_end(int keep);
 
 /* Checks tandem-proxy's settings from the config file against the proxy's
  * table, as it will when it starts, so that an error names the file's line

@@ -1,8 +1,7 @@
 /* ad_master.c: the master process.  It never serves a request: it binds the
- * socket, starts CPython (and imports the app with --preload), forks the
- * workers, accepts each proxy connection and hands it (SCM_RIGHTS) to the
- * ready worker holding the fewest, enforces --timeout from the scoreboard,
- * respawns dead workers, and turns signals into stops, reloads and resizes. */
+ * socket, starts CPython (and imports the app with --preload), runs the
+ * worker table (ad_procs.c) from its poll loop, hands each proxy connection
+ * to a worker, and turns signals into stops, reloads and resizes. */
 #include "config.h"
 
 #include <Python.h>
@@ -16,381 +15,46 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "ad_ctl.h"
 #include "ad_exit.h"
+#include "ad_hooks.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
+#include "ad_procs.h"
 #include "ad_python.h"
-#include "ad_scoreboard.h"
+#include "ad_reexec.h"
+#include "ad_reload.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_addr.h"
 #include "tc_log.h"
-#include "tc_notify.h"
 #include "tc_pidfile.h"
 #include "tc_sdlisten.h"
 
-/* A worker process as the master sees it.  procs[] is indexed like the
- * scoreboard; a worker index (1..workers) maps to at most one non-retiring
- * proc at a time. */
-typedef struct {
-    pid_t pid;      /* 0: free entry */
-    uint32_t index; /* HELLO worker_index */
-    int ctl;        /* master's end of the control socketpair */
-    int ready;      /* app loaded, serving */
-    int retiring;   /* told to stop (TERM) or stopping by itself */
-    int conns;      /* proxy connections handed and not yet closed */
-    uint64_t spawned_ms;
-    uint64_t abort_ms;  /* timeout: SIGABRT sent at */
-    int killed;         /* SIGKILL sent */
-    char loaderr[1024]; /* AD_MSG_LOADERR text */
-} ad_proc;
+static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP, SIGTTIN,
+                                      SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH, 0 };
 
-static const int master_signals[] = { SIGCHLD, SIGTERM, SIGINT,  SIGQUIT,  SIGHUP,
-                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGWINCH, 0 };
-
-static ad_settings *S;
-static ad_proc procs[AD_BOARD_SLOTS];
-static uint64_t respawn_after[AD_MAX_WORKERS + 1]; /* per index: backoff after a quick death */
-static uint32_t nworkers;
-static int listen_fd = -1;
 static tc_addr bind_addr;
 static struct stat sock_stat; /* our Unix socket file, to unlink only ours */
 static int sock_is_ours;
-static int pidfile_written;
-static PyObject *preloaded;
-static int stopping; /* 0 running, 1 graceful, 2 fast */
-static uint64_t stop_deadline;
-static int halt_code;
-static char halt_line[1024];
-static int boot_failures; /* consecutive deaths before READY */
-static int notified;
-
-static const char *sig_abbrev(int sig)
-{
-    static char buf[16];
-    const char *n = sigabbrev_np(sig);
-    if (n == NULL) {
-        snprintf(buf, sizeof buf, "%d", sig);
-        return buf;
-    }
-    snprintf(buf, sizeof buf, "SIG%s", n);
-    return buf;
-}
-
-/* ---- workers ---- */
-
-static ad_proc *active_for(uint32_t index)
-{
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid && !procs[i].retiring && procs[i].index == index)
-            return &procs[i];
-    return NULL;
-}
-
-static int live_procs(void)
-{
-    int n = 0;
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid)
-            n++;
-    return n;
-}
-
-static void spawn(uint32_t index)
-{
-    size_t b;
-    for (b = 0; b < AD_BOARD_SLOTS && procs[b].pid; b++) {
-    }
-    if (b == AD_BOARD_SLOTS) {
-        /* Every slot holds a worker still draining (reloads faster than the
-         * graceful timeout): say so, or capacity silently stays short. */
-        tc_error("cannot start worker %u: all %d worker slots are taken by draining workers", index,
-                 AD_BOARD_SLOTS);
-        return;
-    }
-    /* Stale heartbeats of the slot's previous worker must not count. */
-    memset(&ad_board->slot[b], 0, sizeof ad_board->slot[b]);
-    int sv[2];
-    if (ad_ctl_pair(sv) != 0) {
-        tc_error("cannot start worker %u: control socket: %s", index, strerror(errno));
-        return;
-    }
-    /* Signals stay blocked across fork until the child has dropped the
-     * master's handlers (ad_worker_main unblocks them): a TERM the master
-     * sends a just-forked worker must end that worker, not run the inherited
-     * handler, which would swallow it and write it into the master's own
-     * self-pipe, as if the master had been told to stop. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    PyOS_BeforeFork();
-    pid_t pid = fork();
-    if (pid == 0) {
-        PyOS_AfterFork_Child();
-        close(sv[0]);
-        if (listen_fd >= 0)
-            close(listen_fd);
-        for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && procs[i].ctl >= 0)
-                close(procs[i].ctl);
-        ad_signal_reset(master_signals);
-        ad_worker_main(S, index, (uint32_t)b, sv[1], preloaded);
-    }
-    int fork_errno = errno;
-    PyOS_AfterFork_Parent();
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    close(sv[1]);
-    if (pid < 0) {
-        tc_error("cannot start worker %u: fork: %s", index, strerror(fork_errno));
-        close(sv[0]);
-        return;
-    }
-    ad_proc *p = &procs[b];
-    memset(p, 0, sizeof *p);
-    p->pid = pid;
-    p->index = index;
-    p->ctl = sv[0];
-    p->spawned_ms = ad_now_ms();
-    tc_info("Booting worker with pid: %d", (int)pid);
-}
-
-static void retire(ad_proc *p, int sig)
-{
-    p->retiring = 1;
-    if (p->pid)
-        kill(p->pid, sig);
-}
-
-static void halt(int code, const char *line)
-{
-    if (halt_code)
-        return;
-    halt_code = code;
-    snprintf(halt_line, sizeof halt_line, "%s", line);
-    stopping = 2;
-    stop_deadline = ad_now_ms() + 2000;
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid)
-            retire(&procs[i], SIGTERM);
-}
-
-static void on_ctl_message(ad_proc *p)
-{
-    for (;;) {
-        char msg[sizeof p->loaderr + 1];
-        int fd;
-        long n = ad_ctl_recv(p->ctl, msg, sizeof msg - 1, &fd);
-        if (fd >= 0)
-            close(fd);
-        if (n <= 0)
-            return; /* EAGAIN, or EOF: SIGCHLD tells the rest */
-        msg[n] = '\0';
-        switch (msg[0]) {
-        case AD_MSG_READY:
-            p->ready = 1;
-            boot_failures = 0;
-            break;
-        case AD_MSG_CLOSED:
-            if (n >= 5) {
-                uint32_t k;
-                memcpy(&k, msg + 1, 4);
-                p->conns = (uint32_t)p->conns > k ? p->conns - (int)k : 0;
-            }
-            break;
-        case AD_MSG_LOADERR:
-            memcpy(p->loaderr, msg + 1, (size_t)n); /* n - 1 bytes + NUL */
-            break;
-        case AD_MSG_STOPPING:
-            /* max-requests or similar: a replacement boots now, no gap. */
-            p->retiring = 1;
-            break;
-        default: break;
-        }
-    }
-}
-
-static void reap(void)
-{
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        ad_proc *p = NULL;
-        for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid == pid)
-                p = &procs[i];
-        if (p == NULL)
-            continue;
-        on_ctl_message(p); /* a load error may still be queued */
-        uint64_t now = ad_now_ms();
-        int was_ready = p->ready;
-        if (WIFEXITED(status)) {
-            int code = WEXITSTATUS(status);
-            if (code == AD_EXIT_APP_LOAD) {
-                tc_error("Worker (pid:%d) failed to load the application", (int)pid);
-                halt(AD_EXIT_APP_LOAD,
-                     p->loaderr[0] ? p->loaderr : "the application failed to load");
-            } else if (code == AD_EXIT_BOOT) {
-                tc_error("Worker (pid:%d) failed to boot", (int)pid);
-                halt(AD_EXIT_BOOT, "a worker failed to boot (see the error log)");
-            } else if (code != 0) {
-                tc_error("Worker (pid:%d) exited with code %d", (int)pid, code);
-            } else if (!p->retiring && !stopping) {
-                tc_info("Worker (pid:%d) exited", (int)pid);
-            }
-        } else if (WIFSIGNALED(status)) {
-            int sig = WTERMSIG(status);
-            if (sig == SIGKILL && p->killed)
-                tc_warn("Worker (pid:%d) killed: it did not stop in time", (int)pid);
-            else if (sig == SIGKILL)
-                tc_error("Worker (pid:%d) was sent SIGKILL! Perhaps out of memory?", (int)pid);
-            else if (!((sig == SIGTERM || sig == SIGQUIT) && (p->retiring || stopping)))
-                tc_error("Worker (pid:%d) was sent %s!", (int)pid, sig_abbrev(sig));
-        }
-        /* A worker the master retired (HUP, TTOU) before it was ready did not
-         * fail to boot; one killed for booting too long (abort_ms) did. */
-        int told_to_stop = p->retiring && !p->abort_ms;
-        if (!was_ready && !told_to_stop && !halt_code && !stopping) {
-            /* Dying before READY again and again means it will never boot. */
-            if (++boot_failures >= 5)
-                halt(AD_EXIT_BOOT, "workers keep dying while booting (see the error log)");
-        }
-        if (!p->retiring && p->index <= AD_MAX_WORKERS && now < p->spawned_ms + 1000)
-            respawn_after[p->index] = now + 1000; /* crash loop: one fork per second */
-        close(p->ctl);
-        memset(p, 0, sizeof *p);
-        p->ctl = -1;
-    }
-}
-
-static void manage_workers(uint64_t now)
-{
-    if (stopping || halt_code)
-        return;
-    for (uint32_t idx = 1; idx <= nworkers; idx++)
-        if (active_for(idx) == NULL && now >= respawn_after[idx])
-            spawn(idx);
-    /* TTOU: indexes above the target retire. */
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid && !procs[i].retiring && procs[i].index > nworkers)
-            retire(&procs[i], SIGTERM);
-    if (!notified) {
-        uint32_t ready = 0;
-        for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && procs[i].ready && !procs[i].retiring)
-                ready++;
-        if (ready >= nworkers) {
-            notified = 1;
-            tc_notify("READY=1");
-        }
-    }
-}
-
-/* --timeout: a request that keeps its app thread busy (not waiting on the
- * client) longer than this gets its worker SIGABRT (faulthandler dumps every
- * thread's stack into the log), then SIGKILL 2 s later if still there. */
-static void murder_workers(uint64_t now)
-{
-    uint64_t limit = (uint64_t)S->timeout * 1000u;
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
-        ad_proc *p = &procs[i];
-        if (!p->pid)
-            continue;
-        if (stopping && now >= stop_deadline && !p->killed) {
-            kill(p->pid, SIGKILL);
-            p->killed = 1;
-            continue;
-        }
-        if (p->abort_ms) {
-            if (!p->killed && now - p->abort_ms >= 2000) {
-                kill(p->pid, SIGKILL);
-                p->killed = 1;
-            }
-            continue;
-        }
-        if (limit == 0)
-            continue;
-        ad_slot *sl = &ad_board->slot[i];
-        uint64_t busy = AD_LOAD(sl->busy_since_ms), alive = AD_LOAD(sl->alive_ms);
-        const char *why = NULL;
-        char path[AD_SLOT_PATH];
-        if (!p->ready) {
-            if (now > p->spawned_ms && now - p->spawned_ms > limit)
-                why = "while booting";
-        } else if (busy && now > busy && now - busy > limit) {
-            memcpy(path, sl->req_path, sizeof path);
-            path[sizeof path - 1] = '\0';
-            why = path;
-        } else if (alive && now > alive && now - alive > limit + 2000) {
-            why = "its I/O loop stopped";
-        }
-        if (why) {
-            tc_crit("WORKER TIMEOUT (pid:%d) %s", (int)p->pid, why);
-            kill(p->pid, SIGABRT);
-            p->abort_ms = now;
-            p->retiring = 1;
-        }
-    }
-}
-
-/* ---- connections ---- */
-
-static ad_proc *least_loaded(void)
-{
-    ad_proc *best = NULL;
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
-        ad_proc *p = &procs[i];
-        if (!p->pid || !p->ready || p->retiring)
-            continue;
-        if (best == NULL || p->conns < best->conns ||
-            (p->conns == best->conns && p->index < best->index))
-            best = p;
-    }
-    return best;
-}
-
-static void accept_and_hand_off(void)
-{
-    for (int k = 0; k < 64; k++) {
-        ad_proc *p = least_loaded();
-        if (p == NULL)
-            return; /* stays in the backlog until a worker is ready */
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                tc_error("accept: %s", strerror(errno));
-            return;
-        }
-        uint8_t m = AD_MSG_CONN;
-        if (ad_ctl_send(p->ctl, &m, 1, fd) == 0) {
-            p->conns++;
-            tc_debug("connection handed to worker %u (pid:%d, %d connections)", p->index,
-                     (int)p->pid, p->conns);
-        } else {
-            tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid, strerror(errno));
-        }
-        close(fd); /* the worker has its own descriptor now */
-    }
-}
+static char pidfile[4096]; /* written (ours to remove), or "" */
 
 /* ---- signals ---- */
 
 static void begin_stop(int how)
 {
-    if (stopping >= how)
+    if (M.stopping >= how)
         return;
-    stopping = how;
-    stop_deadline = ad_now_ms() + (uint64_t)S->graceful_timeout * 1000u;
-    if (listen_fd >= 0) {
-        close(listen_fd); /* new dials fail fast; in-flight streams finish */
-        listen_fd = -1;
+    M.stopping = how;
+    M.stop_deadline = ad_now_ms() + (uint64_t)M.s->graceful_timeout * 1000u;
+    if (M.listen_fd >= 0) {
+        close(M.listen_fd); /* new dials fail fast; in-flight streams finish */
+        M.listen_fd = -1;
     }
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        if (procs[i].pid)
-            retire(&procs[i], how == 1 ? SIGTERM : SIGQUIT);
+        if (ad_procs[i].pid)
+            ad_procs_retire(&ad_procs[i], how == 1 ? SIGTERM : SIGQUIT);
 }
 
 static void on_signal(int sig)
@@ -398,33 +62,34 @@ static void on_signal(int sig)
     if (sig != SIGCHLD)
         tc_info("Handling signal: %s", ad_signal_name(sig));
     switch (sig) {
-    case SIGCHLD: reap(); break;
+    case SIGCHLD: ad_procs_reap(); break;
     case SIGTERM: begin_stop(1); break;
     case SIGINT:
     case SIGQUIT: begin_stop(2); break;
     case SIGHUP:
-        /* Fresh workers (re-importing the app unless --preload), old ones drain. */
-        tc_info("Hang up: Master");
-        AD_STORE(ad_board->generation, AD_LOAD(ad_board->generation) + 1);
-        for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid && !procs[i].retiring)
-                retire(&procs[i], SIGTERM);
+        /* Fresh workers (re-importing the app unless --preload) replace
+         * the old ones as they become ready. */
+        ad_reload(bind_addr.text);
         break;
     case SIGTTIN:
-        if (nworkers < AD_MAX_WORKERS)
-            nworkers++;
-        AD_STORE(ad_board->nworkers, nworkers);
+        if (M.nworkers < AD_MAX_WORKERS)
+            ad_procs_resize(M.nworkers + 1);
         break;
     case SIGTTOU:
-        if (nworkers > 1)
-            nworkers--;
-        AD_STORE(ad_board->nworkers, nworkers);
+        if (M.nworkers > 1)
+            ad_procs_resize(M.nworkers - 1);
+        break;
+    case SIGUSR2: ad_reexec(M.listen_fd); break;
+    case SIGWINCH:
+        /* Gunicorn stops its workers on WINCH only when daemonized, which
+         * tandem-appd never is: from a terminal it means a resize. */
+        tc_info("SIGWINCH ignored: not daemonized");
         break;
     case SIGUSR1:
         tc_log_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-            if (procs[i].pid)
-                kill(procs[i].pid, SIGUSR1);
+            if (ad_procs[i].pid)
+                kill(ad_procs[i].pid, SIGUSR1);
         break;
     default: break;
     }
@@ -432,12 +97,37 @@ static void on_signal(int sig)
 
 /* ---- start and stop ---- */
 
+/* The Unix socket file is ours to remove at exit (if it is still the one). */
+static void own_socket_file(void)
+{
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
+    if (bind_addr.ss.ss_family == AF_UNIX && sun->sun_path[0] &&
+        stat(sun->sun_path, &sock_stat) == 0)
+        sock_is_ours = 1;
+}
+
+/* The old master is gone: its pid file and socket file are this one's. */
+static void take_over(void)
+{
+    char why[512];
+    if (pidfile[0] && M.s->pidfile && *M.s->pidfile) {
+        if (tc_pidfile_write(M.s->pidfile, why, sizeof why) == 0) {
+            tc_pidfile_remove(pidfile);
+            snprintf(pidfile, sizeof pidfile, "%s", M.s->pidfile);
+        } else {
+            tc_error("cannot take over the pid file: %s", why);
+        }
+    }
+    own_socket_file();
+}
+
 static void cleanup(void)
 {
-    if (listen_fd >= 0)
-        close(listen_fd);
-    listen_fd = -1;
-    if (sock_is_ours) {
+    if (M.listen_fd >= 0)
+        close(M.listen_fd);
+    M.listen_fd = -1;
+    /* A new master (USR2) serves on the same socket file. */
+    if (sock_is_ours && ad_reexec_child() == 0) {
         const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
         struct stat st;
         /* Only if it is still the file we made (a successor may own the path). */
@@ -446,14 +136,68 @@ static void cleanup(void)
             unlink(sun->sun_path);
         sock_is_ours = 0;
     }
-    if (pidfile_written) {
-        tc_pidfile_remove(S->pidfile);
-        pidfile_written = 0;
+    if (pidfile[0]) {
+        tc_pidfile_remove(pidfile);
+        pidfile[0] = '\0';
     }
+}
+
+/* Gunicorn's order: the worker count (nworkers_changed) and --preload's
+ * import, then on_starting, then the socket. */
+static int setup_python(int argc, char **argv, char *err, size_t errlen)
+{
+    ad_settings *S = M.s;
+    if (ad_python_init(S, argc, argv, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    M.nworkers = (uint32_t)S->workers;
+    if (ad_hooks_setup(S, bind_addr.text, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    ad_hooks_server_pids(0, ad_reexec_parent());
+    if (ad_hooks_nworkers_changed(M.nworkers, 0, err, errlen) != 0)
+        return AD_EXIT_FAILURE;
+    if (S->preload_app) {
+        /* With --preload the workers inherit the imported app (copy-on-write);
+         * otherwise each worker imports it after fork (fresh state, HUP reloads
+         * code) and the master halts on the first load error. */
+        M.preloaded = ad_python_load_app(S->app_spec, err, errlen);
+        if (M.preloaded == NULL)
+            return AD_EXIT_APP_LOAD;
+    }
+    return ad_hooks_on_starting(err, errlen) != 0 ? AD_EXIT_FAILURE : AD_EXIT_OK;
+}
+
+/* The socket (sd: what systemd passed, if anything), the pid file, the
+ * scoreboard. */
+static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
+{
+    ad_settings *S = M.s;
+    tc_sdlisten_use(sd, &bind_addr);
+    if (tc_sdlisten_unclaimed(sd, err, errlen) != 0 ||
+        (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
+        return AD_EXIT_FAILURE;
+    if (bind_addr.fd < 0)
+        own_socket_file();
+    if (S->pidfile && *S->pidfile) {
+        /* A master USR2 started writes NAME.2 until it is promoted. */
+        char why[512], name[sizeof pidfile];
+        snprintf(name, sizeof name, "%s%s", S->pidfile, ad_reexec_parent() ? ".2" : "");
+        if (tc_pidfile_write(name, why, sizeof why) != 0) {
+            snprintf(err, errlen, "pid file %s", why);
+            return AD_EXIT_FAILURE;
+        }
+        snprintf(pidfile, sizeof pidfile, "%s", name);
+    }
+    if (ad_scoreboard_create() != 0) {
+        snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
+        return AD_EXIT_FAILURE;
+    }
+    AD_STORE(ad_board->nworkers, M.nworkers);
+    return AD_EXIT_OK;
 }
 
 static int setup(int argc, char **argv, char *err, size_t errlen)
 {
+    ad_settings *S = M.s;
     for (size_t i = 0; i < S->raw_env.n; i++) {
         char *kv = S->raw_env.items[i], *eq = strchr(kv, '=');
         *eq = '\0';
@@ -474,55 +218,75 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         /* Gunicorn's --check-config: settings and app import only, no socket. */
         if (ad_python_init(S, argc, argv, err, errlen) != 0)
             return AD_EXIT_FAILURE;
-        preloaded = ad_python_load_app(S->app_spec, err, errlen);
-        return preloaded ? AD_EXIT_OK : AD_EXIT_APP_LOAD;
+        M.preloaded = ad_python_load_app(S->app_spec, err, errlen);
+        return M.preloaded ? AD_EXIT_OK : AD_EXIT_APP_LOAD;
     }
-    /* Under socket activation systemd holds the socket and passes it. */
+    /* Under socket activation systemd holds the socket and passes it; the
+     * variables go before Python reads the environment. */
     tc_sdlisten sd;
     if (tc_sdlisten_take(&sd, err, errlen) != 0)
         return AD_EXIT_FAILURE;
-    tc_sdlisten_use(&sd, &bind_addr);
-    if (tc_sdlisten_unclaimed(&sd, err, errlen) != 0 ||
-        (listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
-        return AD_EXIT_FAILURE;
-    if (bind_addr.ss.ss_family == AF_UNIX && bind_addr.fd < 0) {
-        const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
-        if (sun->sun_path[0] && stat(sun->sun_path, &sock_stat) == 0)
-            sock_is_ours = 1;
+    int rc = setup_python(argc, argv, err, errlen);
+    return rc == AD_EXIT_OK ? setup_socket(&sd, err, errlen) : rc;
+}
+
+/* One turn of the loop: wait for a signal, a connection or a worker's word. */
+static void serve_once(int sigfd)
+{
+    static struct pollfd pfd[2 + AD_BOARD_SLOTS];
+    static ad_proc *pp[2 + AD_BOARD_SLOTS];
+    uint64_t now = ad_now_ms();
+    nfds_t n = 0;
+    pfd[n] = (struct pollfd){ sigfd, POLLIN, 0 };
+    pp[n++] = NULL;
+    size_t lidx = (size_t)-1;
+    if (M.listen_fd >= 0 && !M.stopping && ad_procs_can_accept()) {
+        lidx = n;
+        pfd[n] = (struct pollfd){ M.listen_fd, POLLIN, 0 };
+        pp[n++] = NULL;
     }
-    if (S->pidfile && *S->pidfile) {
-        char why[512];
-        if (tc_pidfile_write(S->pidfile, why, sizeof why) != 0) {
-            snprintf(err, errlen, "pid file %s", why);
-            return AD_EXIT_FAILURE;
-        }
-        pidfile_written = 1;
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
+        if (!ad_procs[i].pid)
+            continue;
+        pfd[n] = (struct pollfd){ ad_procs[i].ctl, POLLIN, 0 };
+        pp[n++] = &ad_procs[i];
     }
-    if (ad_scoreboard_create() != 0) {
-        snprintf(err, errlen, "cannot map the scoreboard: %s", strerror(errno));
-        return AD_EXIT_FAILURE;
+    int r = poll(pfd, n, ad_procs_wait_ms(now, M.stopping ? 100 : 1000));
+    if (r < 0 && errno != EINTR) {
+        tc_crit("poll: %s", strerror(errno));
+        begin_stop(2);
     }
-    nworkers = (uint32_t)S->workers;
-    AD_STORE(ad_board->nworkers, nworkers);
-    if (ad_python_init(S, argc, argv, err, errlen) != 0)
-        return AD_EXIT_FAILURE;
-    if (S->preload_app) {
-        /* With --preload the workers inherit the imported app (copy-on-write);
-         * otherwise each worker imports it after fork (fresh state, HUP reloads
-         * code) and the master halts on the first load error. */
-        preloaded = ad_python_load_app(S->app_spec, err, errlen);
-        if (preloaded == NULL)
-            return AD_EXIT_APP_LOAD;
+    if (r <= 0)
+        return;
+    if (pfd[0].revents) {
+        int sig;
+        while ((sig = ad_signal_next()) != 0)
+            on_signal(sig);
     }
-    return AD_EXIT_OK;
+    if (lidx != (size_t)-1 && pfd[lidx].revents && M.listen_fd >= 0)
+        ad_procs_accept();
+    for (nfds_t i = 1; i < n; i++)
+        if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
+            ad_procs_on_ctl(pp[i]);
+}
+
+static const char *halt_reason(int code)
+{
+    if (code == AD_EXIT_APP_LOAD)
+        return "App failed to load.";
+    return code == AD_EXIT_BOOT ? "Worker failed to boot." : M.halt_line;
 }
 
 int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errlen)
 {
-    S = s;
+    M.s = s;
+    M.master_signals = master_signals;
     err[0] = '\0';
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
-        procs[i].ctl = -1;
+    ad_procs_init();
+    ad_reexec_init();
+    if (ad_reload_init(argc, argv) != 0)
+        tc_warn("cannot keep the command line and working directory (%s): SIGHUP will fail",
+                strerror(errno));
     int rc = setup(argc, argv, err, errlen);
     if (rc != AD_EXIT_OK || s->check_config) {
         cleanup();
@@ -541,63 +305,31 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
     else
         tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
     ad_proctitle_set("master", s->proc_name);
+    if (ad_hooks_when_ready(err, errlen) != 0) {
+        cleanup();
+        return AD_EXIT_FAILURE;
+    }
 
-    struct pollfd pfd[2 + AD_BOARD_SLOTS];
-    ad_proc *pp[2 + AD_BOARD_SLOTS];
     for (;;) {
         uint64_t now = ad_now_ms();
-        reap();
-        manage_workers(now);
-        murder_workers(now);
-        if (stopping && live_procs() == 0)
+        ad_procs_reap();
+        ad_procs_manage(now);
+        ad_procs_murder(now);
+        if (ad_reexec_promoted())
+            take_over();
+        if (M.stopping && ad_procs_live() == 0)
             break;
-
-        nfds_t n = 0;
-        pfd[n] = (struct pollfd){ sigfd, POLLIN, 0 };
-        pp[n++] = NULL;
-        size_t lidx = (size_t)-1;
-        if (listen_fd >= 0 && !stopping && least_loaded()) {
-            lidx = n;
-            pfd[n] = (struct pollfd){ listen_fd, POLLIN, 0 };
-            pp[n++] = NULL;
-        }
-        for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
-            if (!procs[i].pid)
-                continue;
-            pfd[n] = (struct pollfd){ procs[i].ctl, POLLIN, 0 };
-            pp[n++] = &procs[i];
-        }
-        int timeout = stopping ? 100 : 1000;
-        for (uint32_t idx = 1; idx <= nworkers; idx++)
-            if (respawn_after[idx] > now && respawn_after[idx] - now < (uint64_t)timeout)
-                timeout = (int)(respawn_after[idx] - now) + 1;
-        int r = poll(pfd, n, timeout);
-        if (r < 0 && errno != EINTR) {
-            tc_crit("poll: %s", strerror(errno));
-            begin_stop(2);
-        }
-        if (r <= 0)
-            continue;
-        if (pfd[0].revents) {
-            int sig;
-            while ((sig = ad_signal_next()) != 0)
-                on_signal(sig);
-        }
-        if (lidx != (size_t)-1 && pfd[lidx].revents && listen_fd >= 0)
-            accept_and_hand_off();
-        for (nfds_t i = 1; i < n; i++)
-            if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
-                on_ctl_message(pp[i]);
+        serve_once(sigfd);
     }
     tc_info("Shutting down: Master");
     cleanup();
-    if (halt_code) {
-        tc_info("Reason: %s",
-                halt_code == AD_EXIT_APP_LOAD ? "App failed to load." : "Worker failed to boot.");
-        snprintf(err, errlen, "%s", halt_line);
-        return halt_code;
+    ad_hooks_on_exit();
+    if (M.halt_code) {
+        tc_info("Reason: %s", halt_reason(M.halt_code));
+        snprintf(err, errlen, "%s", M.halt_line);
+        return M.halt_code;
     }
-    Py_XDECREF(preloaded);
+    Py_XDECREF(M.preloaded);
     Py_FinalizeEx();
     return AD_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -333,6 +334,23 @@ void ad_python_enable_faulthandler(int fd)
         PyErr_Clear();
     Py_XDECREF(rv);
     Py_XDECREF(fh);
+}
+
+void ad_python_abort(int fd)
+{
+    PyGILState_Ensure();
+    /* enable() does nothing while enabled: off first, which also puts back
+     * the default action the signal pipe replaced. */
+    PyObject *fh = PyImport_ImportModule("faulthandler");
+    PyObject *rv = fh ? PyObject_CallMethod(fh, "disable", NULL) : NULL;
+    if (rv == NULL)
+        PyErr_Clear();
+    Py_XDECREF(rv);
+    Py_XDECREF(fh);
+    signal(SIGABRT, SIG_DFL);
+    ad_python_enable_faulthandler(fd);
+    raise(SIGABRT);
+    _exit(1); /* not reached: SIGABRT is not blocked on this thread */
 }
 
 void ad_python_finalize(PyObject *app)

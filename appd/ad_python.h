@@ -40,6 +40,10 @@ struct _object *ad_python_worker_app(const char *spec, struct _object *preloaded
  * timeout kill) and crashes every thread's Python stack goes to fd.  A
  * failure is ignored.  GIL held. */
 void ad_python_enable_faulthandler(int fd);
+/* Dies of SIGABRT with faulthandler armed, so every thread's Python stack
+ * goes to fd first: what the master's timeout kill does to a worker whose
+ * loop caught the signal (for worker_abort).  Takes the GIL. */
+void ad_python_abort(int fd) __attribute__((noreturn));
 /* Drops app and finalizes the interpreter (atexit handlers run).  GIL held. */
 void ad_python_finalize(struct _object *app);
 

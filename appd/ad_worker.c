@@ -14,6 +14,7 @@
 #include "ad_conn.h"
 #include "ad_ctl.h"
 #include "ad_exit.h"
+#include "ad_hooks.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
@@ -34,6 +35,10 @@ static const ad_stream *published; /* scoreboard's current oldest request... */
 static uint32_t published_gen;     /* ...and its generation (streams are pooled) */
 
 static const int worker_signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGWINCH, 0 };
+/* With a worker_abort hook, the master's SIGABRT (--timeout) is the loop's
+ * to handle too; without one faulthandler's handler takes it directly. */
+static const int worker_signals_abort[] = { SIGTERM, SIGINT,   SIGQUIT, SIGUSR1,
+                                            SIGHUP,  SIGWINCH, SIGABRT, 0 };
 
 void ad_worker_wake_locked(void)
 {
@@ -234,7 +239,10 @@ void ad_worker_on_ctl(void)
     }
 }
 
-int ad_worker_take_signals(void) { return ad_signal_init(worker_signals); }
+int ad_worker_take_signals(void)
+{
+    return ad_signal_init(ad_hooks_defined("worker_abort") ? worker_signals_abort : worker_signals);
+}
 
 static void on_signal(int sig)
 {
@@ -247,8 +255,14 @@ static void on_signal(int sig)
     case SIGINT:
     case SIGQUIT:
         /* Fast stop: in-flight requests are abandoned, like Gunicorn's QUIT. */
+        ad_hooks_worker_int();
         tc_info("Worker exiting (pid: %d)", (int)getpid());
         _exit(0);
+    case SIGABRT:
+        /* The master's --timeout: the hook, every thread's stack (as
+         * faulthandler prints them), then the death the master expects. */
+        ad_hooks_worker_abort();
+        ad_python_abort(tc_log_fd());
     case SIGUSR1: tc_log_reopen(); break;
     default: break; /* HUP and WINCH mean nothing to a worker */
     }
@@ -263,6 +277,9 @@ void ad_worker_on_signals(void)
 
 /* ---- process ---- */
 
+/* A worker that started Python but will not serve: worker_exit, then the
+ * master learns why. */
+static void fail_booted(int code, const char *line) __attribute__((noreturn));
 static void fail_boot(int code, const char *line) __attribute__((noreturn));
 static void fail_boot(int code, const char *line)
 {
@@ -331,6 +348,12 @@ static void setup_state(const ad_settings *s, uint32_t index)
     }
 }
 
+static void fail_booted(int code, const char *line)
+{
+    ad_hooks_worker_exit();
+    fail_boot(code, line);
+}
+
 void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ctl,
                     struct _object *preloaded)
 {
@@ -338,17 +361,21 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     setup_state(s, index);
 
     char line[1024];
+    /* Gunicorn's: post_fork before the class is prepared and the app
+     * loaded, post_worker_init once both are; either raising fails the boot. */
+    if (ad_hooks_post_fork(line, sizeof line) != 0)
+        fail_booted(AD_EXIT_BOOT, NULL);
     if (W.wc->prepare(s) != 0)
-        fail_boot(AD_EXIT_BOOT, NULL);
+        fail_booted(AD_EXIT_BOOT, NULL);
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
     if (app == NULL)
-        fail_boot(AD_EXIT_APP_LOAD, line);
+        fail_booted(AD_EXIT_APP_LOAD, line);
     /* On SIGABRT (the master's timeout kill) and crashes, every thread's
      * Python stack goes to the error log before the process dies. */
     ad_python_enable_faulthandler(tc_log_fd());
 
-    if (W.wc->init(s, app) != 0)
-        fail_boot(AD_EXIT_BOOT, NULL);
+    if (W.wc->init(s, app) != 0 || ad_hooks_post_worker_init(app, line, sizeof line) != 0)
+        fail_booted(AD_EXIT_BOOT, NULL);
     if (!W.wc->run()) {
         /* Streams are stuck in the app: waiting for them (or finalizing
          * Python under them) could hang, so leave now. */
@@ -357,6 +384,7 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
     }
     W.wc->shutdown();
     tc_info("Worker exiting (pid: %d)", (int)getpid());
+    ad_hooks_worker_exit();
     /* atexit handlers run, as when a Gunicorn worker exits. */
     ad_python_finalize(app);
     _exit(0);

@@ -43,6 +43,11 @@ typedef struct asgi_req {
     int finished;      /* the task is done */
     int ws;            /* a websocket scope: ws_state is its progress */
     int ws_state;      /* ASGI_WS_* */
+    /* the server hooks around the request (ad_hooks.h) */
+    int answered_500;     /* the server's 500 replaced the app's response */
+    PyObject *hook_req;   /* pre_request's req, or NULL when no hook wants one */
+    PyObject *hook_scope; /* post_request's environ; NULL when pre_request raised
+                           * (then resp is None, as in Gunicorn) */
     /* the write in progress (one at a time: send() waits for it) */
     int op_kind;
     ad_send op;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ad_conn.h"
+#include "ad_hooks.h"
 #include "ad_python.h"
 #include "ad_worker.h"
 #include "asgi_int.h"
@@ -69,6 +70,8 @@ static void req_dealloc(PyObject *self)
     Py_XDECREF(q->op_obj);
     Py_XDECREF(q->head_list);
     Py_XDECREF(q->trailer_list);
+    Py_XDECREF(q->hook_req);
+    Py_XDECREF(q->hook_scope);
     ad_resp_free(&q->resp);
     free(q->head_fields);
     free(q->trailer_fields);
@@ -212,9 +215,61 @@ static void progress(asgi_req *q)
         schedule_grace(q);
 }
 
+/* ---- the server hooks around a request (ad_hooks.h) ---- */
+
+/* pre_request(worker, req) before the app's task exists: 0, or -1 with
+ * the hook's exception set (the request is then answered 500). */
+static int hooks_begin(asgi_req *q, PyObject *scope)
+{
+    if (!ad_hooks_want_request())
+        return 0;
+    int failed;
+    q->hook_req = ad_hooks_pre_request(&q->s->req, &failed);
+    q->hook_scope = failed ? NULL : Py_NewRef(scope);
+    return failed ? -1 : 0;
+}
+
+/* post_request(worker, req, scope, resp) once the response is out. */
+static void hooks_end(asgi_req *q)
+{
+    PyObject *req = q->hook_req;
+    if (req == NULL)
+        return;
+    q->hook_req = NULL;
+    ad_hooks_resp resp = { 0 };
+    if (q->hook_scope == NULL) {
+        /* pre_request raised: no response of the app's */
+    } else if (q->answered_500) {
+        resp.status = 500;
+    } else if (q->resp.head_sent) {
+        resp.status = q->resp.status;
+        resp.fields = q->resp.fields;
+        resp.nfields = q->resp.nfields;
+    }
+    resp.sent = q->resp.sent;
+    ad_hooks_post_request(req, q->hook_scope, &resp);
+    Py_CLEAR(q->hook_scope);
+}
+
 /* ---- start ---- */
 
 static void conclude(asgi_req *q, PyObject *exc, int cancelled);
+
+/* pre_request raised (exception pending): a 500, as Gunicorn answers, and
+ * the app never runs. */
+static void refuse(asgi_req *q)
+{
+    char d[256];
+    ad_python_log_exception(TC_LOG_ERROR, "Error handling request (pre_request hook) %s",
+                            ad_resp_desc(&q->resp, d, sizeof d));
+    q->finished = 1;
+    q->resp.finishing = 1;
+    ad_resp_out out;
+    if (ad_resp_error(&q->resp, &out) &&
+        asgi_write(q, &out, NULL, ASGI_OP_FINAL) == AD_SEND_BLOCKED)
+        return; /* progress() retires it once the write is out */
+    asgi_retire(q);
+}
 
 static void start_stream(ad_stream *s)
 {
@@ -232,6 +287,11 @@ static void start_stream(ad_stream *s)
     ad_worker_unlock();
     running++;
     PyObject *scope = asgi_scope_build(s, the_state);
+    if (scope && hooks_begin(q, scope) != 0) {
+        Py_DECREF(scope);
+        refuse(q);
+        return;
+    }
     PyObject *coro =
         scope ? PyObject_CallFunctionObjArgs(the_app, scope, q->receive_fn, q->send_fn, NULL)
               : NULL;
@@ -298,6 +358,7 @@ void asgi_retire(asgi_req *q)
     q->s = NULL;
     running--;
     start_pending = 1;
+    hooks_end(q);
     if (q->grace && q->grace != Py_None) {
         PyObject *r = PyObject_CallMethodNoArgs(q->grace, s_cancel);
         if (r == NULL)
@@ -364,11 +425,13 @@ static void conclude(asgi_req *q, PyObject *exc, int cancelled)
             tc_error("%s: the ASGI app's task was cancelled before its response was complete", d);
         }
         q->resp.finishing = 1;
+        q->answered_500 = !gone && !q->resp.head_sent;
         have = !gone && ad_resp_error(&q->resp, &out);
     } else if (!q->resp.done && !gone) {
         q->resp.finishing = 1;
         if (!q->started) {
             tc_error("%s: the ASGI app returned without sending http.response.start", d);
+            q->answered_500 = !q->resp.head_sent;
             have = ad_resp_error(&q->resp, &out);
         } else if (!q->body_done) {
             tc_error("%s: the ASGI app returned before the response body was complete "

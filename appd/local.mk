@@ -17,6 +17,11 @@ appd_tandem_appd_SOURCES = \
 	appd/main.c \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
+	appd/ad_procs.c appd/ad_procs.h \
+	appd/ad_reload.c appd/ad_reload.h \
+	appd/ad_reexec.c appd/ad_reexec.h \
+	appd/ad_hooks.c appd/ad_hooks.h \
+	appd/ad_hooks_py.c appd/ad_hooks_py.h \
 	appd/ad_ctl.c appd/ad_ctl.h \
 	appd/ad_signal.c appd/ad_signal.h \
 	appd/ad_scoreboard.c appd/ad_scoreboard.h \

@@ -28,6 +28,10 @@ int tc_conf_key(const tc_conf_space *sp, const char *key, const tc_opt **row)
     if ((mine && (mine->flags & TC_OPT_CLI_ONLY)) || (theirs && (theirs->flags & TC_OPT_CLI_ONLY)))
         return TC_KEY_CLI_ONLY;
     int kind = (mine ? TC_KEY_MINE : 0) | (theirs ? TC_KEY_OTHERS : 0);
+    /* A Python SSLContext cannot reach tandem-proxy's TLS, which is C: the
+     * file must not look as if it set one up (client certificates...). */
+    if (strcmp(key, "ssl_context") == 0)
+        return TC_KEY_UNSUPPORTED;
     if (tc_gunicorn_is_hook(key))
         kind |= sp->runs_hooks ? TC_KEY_MINE : TC_KEY_OTHERS;
     *row = mine;
@@ -60,6 +64,10 @@ void tc_conf_key_error(const tc_conf_space *sp, const char *key, int kind, char 
 {
     if (kind == TC_KEY_CLI_ONLY) {
         snprintf(err, errlen, "'%s' is a command-line setting, not for a config file", key);
+    } else if (kind == TC_KEY_UNSUPPORTED && strcmp(key, "ssl_context") == 0) {
+        snprintf(err, errlen,
+                 "ssl_context: tandem-proxy does TLS in C and runs no Python, so a hook "
+                 "making an SSLContext cannot apply; remove it and set certfile and keyfile");
     } else if (kind == TC_KEY_UNSUPPORTED) {
         snprintf(err, errlen, "'%s' %s", key, tc_gunicorn_refusal(tc_gunicorn_find_key(key)));
     } else {

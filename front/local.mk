@@ -5,6 +5,7 @@ noinst_LIBRARIES += front/libfrcore.a
 front_libfrcore_a_SOURCES = \
 	front/fr_args.c front/fr_args.h \
 	front/fr_flags.c front/fr_flags.h \
+	front/fr_signal.c front/fr_signal.h \
 	front/fr_suggest.c \
 	front/fr_usage.c
 front_libfrcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd

@@ -1,8 +1,8 @@
 /* main.c (tandem): starts tandem-appd, which evaluates the config file,
  * waits until it is ready, starts tandem-proxy in front of it on a private
- * socket with what appd evaluated, forwards signals, and exits when either
- * daemon exits (with its status).  --check-config and --print-config run
- * each daemon once instead. */
+ * socket with what appd evaluated, forwards signals to the daemons that
+ * handle them (fr_signal.h), and exits when either daemon exits (with its
+ * status).  --check-config and --print-config run each daemon once instead. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fr_args.h"
 #include "fr_check.h"
+#include "fr_signal.h"
 #include "tc_notify.h"
 #include "tc_pidfile.h"
 
@@ -35,10 +36,6 @@ typedef struct {
     int exited;
 } fr_daemon;
 
-/* One flag per signal, so a second different signal arriving before the
- * loop forwards the first is not lost (a single slot would overwrite it). */
-static volatile sig_atomic_t pending[NSIG];
-static volatile sig_atomic_t any_pending;
 /* A stop was asked for (a stop signal forwarded, or start-up failed): a
  * daemon exiting then is expected, not news. */
 static int stop_asked;
@@ -47,14 +44,9 @@ static char rundir[80];
 /* In rundir: what tandem-appd evaluated the config file to, for the proxy. */
 #define PROXY_CONF "proxy.conf.py"
 
-static void on_signal(int sig)
-{
-    pending[sig] = 1;
-    any_pending = 1;
-}
-
-/* Sends every signal received since the last call to the daemons in ds. */
-static void forward_pending(fr_daemon *ds, int n);
+/* A HUP waits for appd's reload before it reaches the proxy, until then
+ * (ms on the monotonic clock; 0: none waits). */
+static long long proxy_hup_deadline;
 
 static long long now_ms(void)
 {
@@ -145,7 +137,7 @@ static int wait_ready(fr_daemon *d)
 {
     long long deadline = now_ms() + READY_TIMEOUT_MS;
     char msg[512];
-    while (!any_pending) {
+    while (!fr_signal_stopping()) {
         if (reap(d)) {
             fprintf(stderr, "tandem: error: %s exited during start-up (status %d)\n", d->name,
                     exit_code(d));
@@ -168,26 +160,62 @@ static int wait_ready(fr_daemon *d)
     return -1;
 }
 
-static void stop(fr_daemon *d, int sig)
+static void signal_daemon(fr_daemon *d, int sig)
 {
     if (d->pid > 0 && !reap(d))
         kill(d->pid, sig);
 }
 
-static void forward_pending(fr_daemon *ds, int n)
+/* HUP to appd now, and to the proxy once appd says READY=1 again: by then
+ * it has written the proxy's settings anew. */
+static void begin_hup(fr_daemon *appd)
 {
-    if (!any_pending)
+    char msg[512];
+    while (tc_notify_recv(appd->notify_fd, msg, sizeof msg) > 0) {
+    } /* older news */
+    signal_daemon(appd, SIGHUP);
+    proxy_hup_deadline = now_ms() + READY_TIMEOUT_MS;
+}
+
+static void proxy_hup_when_due(fr_daemon *appd, fr_daemon *proxy)
+{
+    if (proxy_hup_deadline == 0)
         return;
-    any_pending = 0;
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (!pending[sig])
-            continue;
-        pending[sig] = 0;
-        if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+    char msg[512];
+    int ready = 0;
+    while (!ready && tc_notify_recv(appd->notify_fd, msg, sizeof msg) > 0)
+        ready = strstr(msg, "READY=1") != NULL;
+    if (!ready && now_ms() < proxy_hup_deadline)
+        return;
+    if (!ready)
+        fprintf(stderr, "tandem: %s did not finish reloading in %d s; reloading %s anyway\n",
+                appd->name, READY_TIMEOUT_MS / 1000, proxy->name);
+    proxy_hup_deadline = 0;
+    signal_daemon(proxy, SIGHUP);
+}
+
+/* Sends every signal received since the last call where it goes: ds[0] is
+ * appd, ds[1] the proxy. */
+static void forward_pending(fr_daemon *ds)
+{
+    int sig;
+    while ((sig = fr_signal_take()) != 0) {
+        unsigned to = fr_signal_route(sig);
+        if (fr_signal_is_stop(sig))
             stop_asked = 1;
-        for (int i = 0; i < n; i++)
-            stop(&ds[i], sig);
+        if (to == 0)
+            fprintf(stderr,
+                    "tandem: SIG%s ignored: tandem runs both daemons, so neither may "
+                    "re-execute itself; restart tandem instead\n",
+                    sigabbrev_np(sig));
+        if (to & FR_PROXY_AFTER_APPD)
+            begin_hup(&ds[0]);
+        else if (to & FR_TO_APPD)
+            signal_daemon(&ds[0], sig);
+        if (to & FR_TO_PROXY)
+            signal_daemon(&ds[1], sig);
     }
+    proxy_hup_when_due(&ds[0], &ds[1]);
 }
 
 /* Blocks until every started daemon has exited, forwarding signals.  When
@@ -195,6 +223,7 @@ static void forward_pending(fr_daemon *ds, int n)
  * serve (a proxy without its app answers nothing but 502). */
 static void wait_all(fr_daemon *ds, int n)
 {
+    /* n is 2: appd, then the proxy. */
     int stopping_rest = 0;
     for (;;) {
         int alive = 0;
@@ -209,14 +238,14 @@ static void wait_all(fr_daemon *ds, int n)
         }
         if (!alive)
             return;
-        forward_pending(ds, n);
+        forward_pending(ds);
         if (gone && !stopping_rest) {
             stopping_rest = 1;
             if (!stop_asked)
                 fprintf(stderr, "tandem: %s exited (status %d); stopping the other daemon\n",
                         gone->name, exit_code(gone));
             for (int i = 0; i < n; i++)
-                stop(&ds[i], SIGTERM);
+                signal_daemon(&ds[i], SIGTERM);
         }
         struct pollfd none;
         poll(&none, 0, 50);
@@ -237,15 +266,6 @@ static void cleanup(fr_daemon *ds, int n)
     snprintf(path, sizeof path, "%s/%s", rundir, PROXY_CONF);
     unlink(path);
     rmdir(rundir);
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU };
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
 }
 
 static int write_pidfile(const char *path)
@@ -337,10 +357,10 @@ static int run(fr_args *a, const char *config)
 stop:
     /* A stop signal during start-up is a stop, not a failure: exit 0 unless
      * a daemon says otherwise. */
-    by_signal = any_pending;
+    by_signal = fr_signal_stopping();
     stop_asked = 1;
-    stop(appd, SIGTERM);
-    stop(proxy, SIGTERM);
+    signal_daemon(appd, SIGTERM);
+    signal_daemon(proxy, SIGTERM);
     wait_all(ds, 2);
     rc = appd->exited && exit_code(appd)     ? exit_code(appd)
          : proxy->exited && exit_code(proxy) ? exit_code(proxy)
@@ -442,7 +462,7 @@ int main(int argc, char **argv)
     if (a.check_config || a.print_config) {
         rc = inspect(&routed, config);
     } else {
-        install_signals();
+        fr_signal_install();
         rc = run(&routed, config);
     }
     fr_args_free(&a);

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include "px_config.h"
 #include "px_listener.h"
+#include "px_reload.h"
 #include "px_server.h"
 #include "px_tls.h"
 #include "tc_log.h"
@@ -105,6 +106,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (px_reload_init(argc, argv, &cfg) != 0)
+        tc_warn("out of memory: SIGHUP will not reload");
     int rc = px_server_run(&cfg, &upstream);
     if (cfg.pidfile && *cfg.pidfile)
         tc_pidfile_remove(cfg.pidfile);

@@ -75,32 +75,35 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->resp_spool = (size_t)cfg->response_buffer_size;
 }
 
-static const struct timeval *common_timeout(struct event_base *base, long long sec, int *fail)
+/* libevent keeps at most 256 common timeouts per base, and reloads that
+ * keep changing the values could use them up: a plain timer (O(log n)
+ * insertion) then does the same job. */
+static const struct timeval *timer(struct event_base *base, long long sec, struct timeval *plain)
 {
     if (sec <= 0)
         return NULL;
     struct timeval tv = { (time_t)sec, 0 };
     const struct timeval *t = event_base_init_common_timeout(base, &tv);
-    if (!t)
-        *fail = 1;
-    return t;
+    if (t)
+        return t;
+    *plain = tv;
+    return plain;
 }
 
 int px_limits_bind(px_limits *l, struct event_base *base)
 {
-    int fail = 0;
-    l->tv_timeout = common_timeout(base, l->timeout_s, &fail);
-    l->tv_keepalive = common_timeout(base, l->keepalive_s, &fail);
-    l->tv_queue = common_timeout(base, l->queue_timeout_s, &fail);
-    l->tv_linger = common_timeout(base, PX_LINGER_S, &fail);
-    l->tv_h2_idle = common_timeout(base, l->h2_idle_s, &fail);
+    l->tv_timeout = timer(base, l->timeout_s, &l->tv_plain[0]);
+    l->tv_keepalive = timer(base, l->keepalive_s, &l->tv_plain[1]);
+    l->tv_queue = timer(base, l->queue_timeout_s, &l->tv_plain[2]);
+    l->tv_linger = timer(base, PX_LINGER_S, &l->tv_plain[3]);
+    l->tv_h2_idle = timer(base, l->h2_idle_s, &l->tv_plain[4]);
     if (l->h2_idle_s == 0 || l->h2_idle_s > PX_H2_SETTLE_S) {
-        l->tv_h2_settle = common_timeout(base, PX_H2_SETTLE_S, &fail);
-        l->tv_h2_idle_rest = common_timeout(base, l->h2_idle_s - PX_H2_SETTLE_S, &fail);
+        l->tv_h2_settle = timer(base, PX_H2_SETTLE_S, &l->tv_plain[5]);
+        l->tv_h2_idle_rest = timer(base, l->h2_idle_s - PX_H2_SETTLE_S, &l->tv_plain[6]);
     }
-    l->tv_ws_ping = common_timeout(base, l->ws_ping_interval_s, &fail);
-    l->tv_ws_answer = common_timeout(base, l->ws_ping_timeout_s, &fail);
-    l->tv_header = common_timeout(base, l->header_timeout_s, &fail);
-    l->tv_body = common_timeout(base, l->body_timeout_s, &fail);
-    return fail ? -1 : 0;
+    l->tv_ws_ping = timer(base, l->ws_ping_interval_s, &l->tv_plain[7]);
+    l->tv_ws_answer = timer(base, l->ws_ping_timeout_s, &l->tv_plain[8]);
+    l->tv_header = timer(base, l->header_timeout_s, &l->tv_plain[9]);
+    l->tv_body = timer(base, l->body_timeout_s, &l->tv_plain[10]);
+    return 0;
 }

@@ -34,12 +34,14 @@ typedef struct px_limits {
     long long queue_timeout_s; /* a request waits for a free worker */
     size_t max_queue;          /* requests that may wait, counted process-wide */
     /* The same as timers of the owning thread's event base (NULL = off),
-     * filled by px_limits_bind (libevent common timeouts: O(1) insertion). */
+     * filled by px_limits_bind (libevent common timeouts: O(1) insertion;
+     * plain ones, kept in tv_plain, when the base has no more of those). */
     const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger, *tv_h2_idle;
     /* HTTP/2 idleness in two steps when the idle timeout is longer than
      * PX_H2_SETTLE_S: settle (memory given back), then the rest (GOAWAY).
      * tv_h2_settle NULL: one step, tv_h2_idle. */
     const struct timeval *tv_h2_settle, *tv_h2_idle_rest;
+    struct timeval tv_plain[11]; /* in the order px_limits_bind fills them */
 
     /* HTTP/1 */
     px_h1_limits h1;            /* request line, fields, field size, whole head */
@@ -80,7 +82,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg);
 
 struct event_base;
 /* Fills the timers for base (the thread that will own the connections).
- * 0, or -1 when libevent cannot make a common timeout. */
+ * l must stay where it is while they are used.  Always 0. */
 int px_limits_bind(px_limits *l, struct event_base *base);
 
 #endif

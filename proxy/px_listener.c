@@ -74,6 +74,7 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
             return -1;
         }
         nlisteners = i + 1;
+        l->index = i;
         listener_setup(l, cfg, ssl_ctx);
         static const char *const h2c[] = { "", ", h2c prior knowledge for trusted peers",
                                            ", h2c upgrade for trusted peers",
@@ -239,7 +240,8 @@ int px_listener_attach(px_thread *th)
     struct px_accepting *a = calloc(1, sizeof *a);
     th->accepting = a;
     th->limits = calloc(nlisteners ? nlisteners : 1, sizeof *th->limits);
-    if (!a || !th->limits)
+    th->tls = calloc(nlisteners ? nlisteners : 1, sizeof *th->tls);
+    if (!a || !th->limits || !th->tls)
         return -1;
     a->n = nlisteners;
     a->acc = calloc(nlisteners ? nlisteners : 1, sizeof *a->acc);
@@ -251,6 +253,11 @@ int px_listener_attach(px_thread *th)
         th->limits[i] = listeners[i].limits;
         if (px_limits_bind(&th->limits[i], th->base) < 0)
             return -1;
+        if (listeners[i].ssl_ctx) {
+            if (SSL_CTX_up_ref(listeners[i].ssl_ctx) != 1)
+                return -1;
+            th->tls[i] = listeners[i].ssl_ctx;
+        }
         a->acc[i] = (acceptor){ th, i, NULL };
         a->acc[i].ev =
             event_new(th->base, listeners[i].fd, EV_READ | EV_PERSIST, accept_cb, &a->acc[i]);

@@ -16,6 +16,7 @@
 typedef struct px_thread px_thread;
 
 typedef struct px_listener {
+    size_t index; /* in the listeners' array: the thread's tls[] and limits[] */
     int fd;
     tc_addr addr;
     SSL_CTX *ssl_ctx;      /* NULL: cleartext HTTP/1.x (and h2c for trusted peers) */
@@ -36,7 +37,8 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
 size_t px_listener_count(void);
 const px_listener *px_listener_at(size_t i);
 
-/* Gives th its accept events and its copies of the listeners' limits.
+/* Gives th its accept events, its copies of the listeners' limits and a
+ * reference to each one's TLS context (th->tls, which a reload replaces).
  * 0, or -1 (out of memory or libevent failure). */
 int px_listener_attach(px_thread *th);
 /* A connection accepted by th is gone: its place (px_admit.h) is given

@@ -17,6 +17,7 @@
 #include "px_hdr.h"
 #include "px_listener.h"
 #include "px_pool.h"
+#include "px_reload.h"
 #include "px_thread.h"
 #include "tc_log.h"
 #include "tc_notify.h"
@@ -29,9 +30,14 @@ static atomic_int threads_done;
 static atomic_int stopping;
 static struct event_base *main_base;
 static struct event *grace_ev;
-static long long graceful_timeout_s;
+static _Atomic long long graceful_timeout_s;
 
 int px_thread_count(void) { return nthreads; }
+
+void px_server_set_graceful_timeout(long long seconds)
+{
+    atomic_store(&graceful_timeout_s, seconds);
+}
 
 px_thread *px_thread_at(int i) { return &threads[i]; }
 
@@ -121,6 +127,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t v;
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
+    px_reload_take(th);
     int stop = atomic_load(&th->wake_stop);
     if (stop == 2) {
         event_base_loopbreak(th->base);
@@ -137,6 +144,7 @@ static void *thread_main(void *arg)
 {
     px_thread *th = arg;
     event_base_dispatch(th->base);
+    px_reload_release(th);
     /* Nobody may stand back for a thread that no longer runs. */
     atomic_store(&th->queue_best, UINT64_MAX);
     px_queue_free(&th->queue);
@@ -187,7 +195,8 @@ static void stop_threads(int how)
 
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
-    tc_warn("graceful timeout (%lld s) reached: closing remaining connections", graceful_timeout_s);
+    tc_warn("graceful timeout (%lld s) reached: closing remaining connections",
+            atomic_load(&graceful_timeout_s));
     stop_threads(2);
 }
 
@@ -201,7 +210,7 @@ static void graceful_stop(int sig)
     tc_info("Handling signal: %s", sig == SIGTERM ? "term" : "int");
     atomic_store(&stopping, 1);
     stop_threads(1);
-    struct timeval tv = { graceful_timeout_s, 0 };
+    struct timeval tv = { (time_t)atomic_load(&graceful_timeout_s), 0 };
     grace_ev = evtimer_new(main_base, grace_cb, NULL);
     evtimer_add(grace_ev, &tv);
 }
@@ -223,7 +232,17 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
             tc_info("Handling signal: usr1 (log reopened)");
         break;
     case SIGHUP:
-        tc_info("Handling signal: hup (ignored: restart tandem-proxy to apply new settings)");
+        tc_info("Handling signal: hup");
+        if (!atomic_load(&stopping))
+            px_reload();
+        break;
+    default:
+        /* TTIN, TTOU, USR2: appd's signals, which would stop or end the
+         * proxy by their default action. */
+        tc_info("Handling signal: %s (ignored: it means nothing to tandem-proxy)",
+                sig == SIGUSR2   ? "usr2"
+                : sig == SIGTTIN ? "ttin"
+                                 : "ttou");
         break;
     }
 }
@@ -273,9 +292,10 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
     main_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct event *done = event_new(main_base, main_efd, EV_READ | EV_PERSIST, done_cb, NULL);
     event_add(done, NULL);
-    int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP };
-    struct event *sev[5];
-    for (int i = 0; i < 5; i++) {
+    int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU };
+    enum { NSIGS = sizeof sigs / sizeof sigs[0] };
+    struct event *sev[NSIGS];
+    for (int i = 0; i < NSIGS; i++) {
         sev[i] = evsignal_new(main_base, sigs[i], signal_cb, NULL);
         evsignal_add(sev[i], NULL);
     }
@@ -289,7 +309,7 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
         event_base_dispatch(main_base);
     for (int i = 0; i < nthreads; i++)
         pthread_join(threads[i].tid, NULL);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < NSIGS; i++)
         event_free(sev[i]);
     event_free(done);
     if (grace_ev)

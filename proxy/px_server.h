@@ -10,5 +10,7 @@
  * (graceful within cfg->graceful_timeout) or SIGQUIT.  0, or -1 when a
  * thread could not be set up (logged). */
 int px_server_run(const px_settings *cfg, const tc_addr *upstream);
+/* A reload's graceful_timeout, for the next stop. */
+void px_server_set_graceful_timeout(long long seconds);
 
 #endif

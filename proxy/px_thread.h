@@ -19,6 +19,9 @@ typedef struct px_pool px_pool;
 struct event_base;
 struct event;
 struct px_accepting;
+struct ssl_ctx_st;
+struct px_reload_set;
+struct px_retired;
 
 struct px_thread {
     int index;
@@ -26,9 +29,12 @@ struct px_thread {
     struct event_base *base;
     struct px_accepting *accepting; /* px_listener.c: this thread's accept events */
     px_limits *limits;              /* one per listener, with this thread's timers */
-    struct event *wake_ev;          /* another thread freed capacity or asked us to stop */
-    struct event *flush_ev;         /* end of turn: flush dirty connections, free closed objects */
-    atomic_int wake_stop;           /* 1 graceful stop, 2 stop now */
+    struct ssl_ctx_st **tls;        /* one per listener: new connections' TLS (a reference) */
+    _Atomic(struct px_reload_set *) reload; /* px_reload.c: new limits and TLS to take */
+    struct px_retired *retired;             /* limits of older connections, after reloads */
+    struct event *wake_ev;                  /* another thread freed capacity or asked us to stop */
+    struct event *flush_ev; /* end of turn: flush dirty connections, free closed objects */
+    atomic_int wake_stop;   /* 1 graceful stop, 2 stop now */
     int flush_scheduled;
     int stopping;
     /* client connections (px_conn.c) */

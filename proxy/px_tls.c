@@ -1,6 +1,6 @@
-/* px_tls.c: the one SSL_CTX every thread shares: certificate chain and key
- * (checked to match), TLS >= 1.2 (or 1.3), ciphers, client certificates,
- * and ALPN chosen in --http-protocols order. */
+/* px_tls.c: the SSL_CTX every thread shares (until a reload makes the next
+ * one): certificate chain and key (checked to match), TLS >= 1.2 (or 1.3),
+ * ciphers, client certificates, and ALPN chosen in --http-protocols order. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -92,7 +92,9 @@ static int set_client_certs(SSL_CTX *ctx, const px_settings *cfg, char *err, siz
     return 0;
 }
 
-SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
+/* Everything from cfg but the ALPN choice, which alpn's protocols make
+ * (the running settings: http_protocols cannot change by a reload). */
+static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *alpn, char *err, size_t errlen)
 {
     char why[256];
     if (readable("--certfile", cfg->certfile, err, errlen) < 0 ||
@@ -147,9 +149,20 @@ SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
                  cfg->certfile);
         goto fail;
     }
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)cfg);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)alpn);
     return ctx;
 fail:
     SSL_CTX_free(ctx);
     return NULL;
+}
+
+SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
+{
+    return ctx_new(cfg, cfg, err, errlen);
+}
+
+SSL_CTX *px_tls_ctx_reload(const px_settings *running, const px_settings *next, char *err,
+                           size_t errlen)
+{
+    return ctx_new(next, running, err, errlen);
 }

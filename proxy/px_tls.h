@@ -15,5 +15,11 @@
  * the context.  NULL with one line in err naming the setting or file and
  * the cause. */
 SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen);
+/* A reload's: the same from next (certificate, key and every TLS option),
+ * but ALPN in running's protocol order (http_protocols cannot change while
+ * the proxy runs).  running must outlive the context; next may be freed
+ * once it returns. */
+SSL_CTX *px_tls_ctx_reload(const px_settings *running, const px_settings *next, char *err,
+                           size_t errlen);
 
 #endif

@@ -7,6 +7,7 @@ $FORWARDED_ALLOW_IPS and $WEB_CONCURRENCY are read as Gunicorn reads them;
 Gunicorn's flag spellings are taken, tandem's earlier ones still are."""
 import ast
 import os
+import re
 import subprocess
 import time
 
@@ -101,6 +102,12 @@ def test_gunicorn_conf_runs_with_tandem(tmp_path, certs):
         assert r.stdout == b"hello2"
         appd = _appd_pid(d.pid)
         wait_for(lambda: len(children(appd)) == 3, 20, "3 workers")
+        # The file's post_fork hook ran in each worker, logging through server.log.
+        spawned = wait_for(lambda: len(re.findall(r"Worker spawned \(pid: (\d+)\)",
+                                                  d.output())) == 3
+                           and re.findall(r"Worker spawned \(pid: (\d+)\)", d.output()), 20,
+                           "post_fork in each worker")
+        assert {int(p) for p in spawned} == set(children(appd))
         # limit_request_field_size = 1024: a longer field is refused
         r = curl("--http1.1", "-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: " + "a" * 2000,
                  "https://127.0.0.1:%d/" % port)

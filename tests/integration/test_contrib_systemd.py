@@ -112,9 +112,9 @@ def test_units_agree():
         for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
                            ("PrivateTmp", "yes")):
             assert one(unit, "Service", key) == value, (unit, key)
-    # HUP only where the daemon handles it: appd reloads, the proxy ignores it.
+    # HUP reloads both daemons.
     assert one("tandem-appd.service", "Service", "ExecReload") == "/bin/kill -HUP $MAINPID"
-    assert ("Service", "ExecReload") not in parse_unit("tandem-proxy.service")
+    assert one("tandem-proxy.service", "Service", "ExecReload") == "/bin/kill -HUP $MAINPID"
 
 
 @pytest.mark.skipif(not shutil.which("systemd-sysusers"), reason="systemd-sysusers missing")
