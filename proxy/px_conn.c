@@ -390,6 +390,7 @@ void px_conn_free_reaped(px_conn *c)
     th->nconns--;
     px_listener_conn_closed(th, c->admit_ip);
     c->admit_ip = NULL;
+    px_queue_flow_free(&c->flow); /* detach took every stream out of the queue */
     conn_unalloc(c);
 }
 
