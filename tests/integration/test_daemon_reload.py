@@ -154,8 +154,11 @@ def test_reload_serves_the_changed_module(reload_app, engine):
         # An extra file restarts the workers too.
         before = {_worker_pid(url) for _ in range(4)}
         (reload_app / "extra.txt").write_text("changed")
+        # The log line first: a worker still restarting for reload_msg.py
+        # (one that four requests did not reach) would also bring a new pid.
+        wait_for(lambda: "extra.txt modified" in d.output(), 30,
+                 "the watcher to see extra.txt change")
         wait_for(lambda: _worker_pid(url) not in before | {None}, 30,
                  "a worker started after extra.txt changed")
-        assert "extra.txt modified" in d.output()
     finally:
         d.stop()
