@@ -39,6 +39,7 @@ extern ad_proc ad_procs[AD_BOARD_SLOTS];
 typedef struct {
     ad_settings *s;
     int listen_fd;             /* -1 once closed (stopping) */
+    int control_fd;            /* the control socket (ad_control.c), -1 when none */
     struct _object *preloaded; /* --preload: the app, inherited by each fork */
     uint32_t nworkers;         /* the target (--workers, TTIN, TTOU) */
     uint64_t age;              /* workers spawned so far (Gunicorn's worker.age) */

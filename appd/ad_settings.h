@@ -42,6 +42,9 @@ typedef struct {
     int asgi_lifespan;            /* AD_LIFESPAN_* */
     long long asgi_disconnect_grace_period; /* seconds a cancelled request's task may finish */
     char *root_path;                        /* ASGI root_path */
+    char *control_socket;                   /* tandemctl's socket; NULL: derived from bind */
+    long long control_socket_mode;
+    int control_socket_disable;
 
     /* derived by ad_settings_load */
     int wclass;         /* TP_CLASS_SYNC, _GTHREAD, _ASGI or _GEVENT */

@@ -18,4 +18,6 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_conf.c common/tc_conf.h \
 	common/tc_gunicorn.c common/tc_gunicorn.h \
 	common/tc_sdlisten.c common/tc_sdlisten.h \
-	common/tc_http.c common/tc_http.h
+	common/tc_http.c common/tc_http.h \
+	common/tc_ctl.c common/tc_ctl.h \
+	common/tc_ctlout.c common/tc_ctlout.h

@@ -4,7 +4,7 @@
 # settings and their order, pid files.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
 	tests/unit/test_tc_http tests/unit/test_tc_sdlisten tests/unit/test_tc_suggest \
-	tests/unit/test_tc_pyconf tests/unit/test_tc_conf tests/unit/test_tc_pidfile
+	tests/unit/test_tc_pyconf tests/unit/test_tc_conf tests/unit/test_tc_pidfile tests/unit/test_tc_ctl
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -43,3 +43,7 @@ tests_unit_test_tc_sdlisten_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_pidfile_SOURCES = tests/unit/test_tc_pidfile.c
 tests_unit_test_tc_pidfile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_pidfile_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_ctl_SOURCES = tests/unit/test_tc_ctl.c
+tests_unit_test_tc_ctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_ctl_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
