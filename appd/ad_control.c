@@ -22,12 +22,18 @@ static char listen_text[512];
 static unsigned long long ctl_inode;
 static uint64_t started_ms;
 
-static const unsigned served[] = { TC_CTL_HELP,          TC_CTL_SHOW_ALL,
-                                   TC_CTL_SHOW_WORKERS,  TC_CTL_SHOW_STATS,
-                                   TC_CTL_SHOW_CONFIG,   TC_CTL_SHOW_LISTENERS,
-                                   TC_CTL_WORKER_ADD,    TC_CTL_WORKER_REMOVE,
-                                   TC_CTL_WORKER_KILL,   TC_CTL_RELOAD,
-                                   TC_CTL_REOPEN,        TC_CTL_SHUTDOWN,
+static const unsigned served[] = { TC_CTL_HELP,
+                                   TC_CTL_SHOW_ALL,
+                                   TC_CTL_SHOW_WORKERS,
+                                   TC_CTL_SHOW_STATS,
+                                   TC_CTL_SHOW_CONFIG,
+                                   TC_CTL_SHOW_LISTENERS,
+                                   TC_CTL_WORKER_ADD,
+                                   TC_CTL_WORKER_REMOVE,
+                                   TC_CTL_WORKER_KILL,
+                                   TC_CTL_RELOAD,
+                                   TC_CTL_REOPEN,
+                                   TC_CTL_SHUTDOWN,
                                    0 };
 
 static const char *state_of(const ad_proc *p, const ad_slot *slot)

@@ -29,7 +29,8 @@ static const struct {
 } commands[] = {
     { TC_CTL_HELP, "help", ARG_NONE, "list the commands this daemon serves" },
     { TC_CTL_SHOW_ALL, "show all", ARG_NONE, "stats, workers and listeners together" },
-    { TC_CTL_SHOW_WORKERS, "show workers", ARG_NONE, "worker processes: pid, age, requests, state" },
+    { TC_CTL_SHOW_WORKERS, "show workers", ARG_NONE,
+      "worker processes: pid, age, requests, state" },
     { TC_CTL_SHOW_STATS, "show stats", ARG_NONE, "counters: requests, statuses, bytes, queue" },
     { TC_CTL_SHOW_CONFIG, "show config", ARG_NONE, "the effective settings" },
     { TC_CTL_SHOW_LISTENERS, "show listeners", ARG_NONE, "the sockets this daemon listens on" },
@@ -54,7 +55,8 @@ static int split(const char *line, size_t len, const char *w[MAX_WORDS], size_t 
     size_t i = 0;
     while (i < len) {
         size_t start = i;
-        while (i < len && ((line[i] >= 'a' && line[i] <= 'z') || (line[i] >= '0' && line[i] <= '9')))
+        while (i < len &&
+               ((line[i] >= 'a' && line[i] <= 'z') || (line[i] >= '0' && line[i] <= '9')))
             i++;
         if (i == start || (i < len && line[i] != ' ') || (i < len && i + 1 == len)) {
             snprintf(err, errlen, "malformed request: words of a-z and 0-9, single spaces");
@@ -186,7 +188,9 @@ void tc_ctl_help(tc_ctlout *o, const unsigned *verbs_served)
             continue;
         char usage[64];
         snprintf(usage, sizeof usage, "%s%s", commands[c].words,
-                 commands[c].arg == ARG_COUNT ? " [N]" : commands[c].arg == ARG_PID ? " PID" : "");
+                 commands[c].arg == ARG_COUNT ? " [N]"
+                 : commands[c].arg == ARG_PID ? " PID"
+                                              : "");
         tc_ctlout_obj(o, NULL);
         tc_ctlout_str(o, "command", usage);
         tc_ctlout_str(o, "does", commands[c].help);
@@ -234,8 +238,7 @@ static int clear_path(const struct sockaddr_un *sun, int *live, char *err, size_
     }
     if (answers(sun)) {
         *live = 1;
-        snprintf(err, errlen, "control socket %s: another daemon is running there",
-                 sun->sun_path);
+        snprintf(err, errlen, "control socket %s: another daemon is running there", sun->sun_path);
         return -1;
     }
     if (unlink(sun->sun_path) != 0 && errno != ENOENT) {

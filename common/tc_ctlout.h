@@ -16,7 +16,7 @@ typedef struct {
     int json;
     int oom;
     int depth;
-    int first[TC_CTLOUT_DEPTH];   /* no member written yet at this depth */
+    int first[TC_CTLOUT_DEPTH];    /* no member written yet at this depth */
     int in_array[TC_CTLOUT_DEPTH]; /* this depth is an array (or an array's item) */
 } tc_ctlout;
 

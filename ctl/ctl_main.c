@@ -22,7 +22,7 @@
 
 enum {
     EXIT_OK = 0,
-    EXIT_REFUSED = 1,   /* the daemon answered with an error */
+    EXIT_REFUSED = 1, /* the daemon answered with an error */
     EXIT_USAGE = 2,
     EXIT_NOT_RUNNING = 3, /* no socket file, or nobody listens on it */
     EXIT_NOT_OURS = 4,    /* not a socket, another user's, or not a tandem daemon */
@@ -179,9 +179,12 @@ static int join(int argc, char **argv, char *out, size_t cap)
 int main(int argc, char **argv)
 {
     static const struct option longs[] = {
-        { "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
-        { "command", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'v' },       { "timeout", required_argument, NULL, 't' },
+        { "socket", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },
+        { "command", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'v' },
+        { "timeout", required_argument, NULL, 't' },
         { NULL, 0, NULL, 0 },
     };
     const char *path = getenv("TANDEMCTL_SOCKET"), *command = NULL;

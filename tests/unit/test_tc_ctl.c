@@ -38,10 +38,23 @@ END_TEST
 START_TEST(malformed_requests_refused)
 {
     tc_ctl_req r;
-    const char *bad[] = { "", "show", "show  workers", " show workers", "show workers ",
-                          "Show workers", "show workers\r", "worker kill", "worker kill 0",
-                          "worker add -1", "worker add 1234567890", "worker add 2 3",
-                          "reload now", "json", "json json help", "show\tstats", NULL };
+    const char *bad[] = { "",
+                          "show",
+                          "show  workers",
+                          " show workers",
+                          "show workers ",
+                          "Show workers",
+                          "show workers\r",
+                          "worker kill",
+                          "worker kill 0",
+                          "worker add -1",
+                          "worker add 1234567890",
+                          "worker add 2 3",
+                          "reload now",
+                          "json",
+                          "json json help",
+                          "show\tstats",
+                          NULL };
     for (int i = 0; bad[i]; i++)
         ck_assert_msg(parse(bad[i], &r) == -1, "accepted '%s'", bad[i]);
     char longer[TC_CTL_MAX_LINE + 2];
