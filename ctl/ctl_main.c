@@ -123,14 +123,17 @@ static int exchange(const char *path, const char *command, int json, int timeout
         close(fd);
         return fail(EXIT_USAGE, "command too long (%s)", "at most 512 bytes");
     }
-    if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-        close(fd);
-        return fail(EXIT_NOT_OURS, "%s: cannot send: %s", path, strerror(errno));
-    }
+    /* A daemon that refuses us (another user) answers at once and closes
+     * without reading: the send fails, and the reply still waits. */
+    int sent = send(fd, line, (size_t)n, MSG_NOSIGNAL) == n, send_errno = errno;
     size_t len;
     char *reply = read_reply(fd, timeout_ms, &len);
     close(fd);
     const char *magic = TC_CTL_MAGIC " ";
+    if (!sent && (reply == NULL || len == 0)) {
+        free(reply);
+        return fail(EXIT_NOT_OURS, "%s: cannot send: %s", path, strerror(send_errno));
+    }
     if (reply == NULL || strncmp(reply, magic, strlen(magic)) != 0) {
         free(reply);
         return fail(EXIT_NOT_OURS, "%s: not a tandem control socket (no %s reply)", path,

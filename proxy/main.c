@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "px_config.h"
+#include "px_control.h"
 #include "px_listener.h"
 #include "px_reload.h"
 #include "px_server.h"
@@ -101,14 +102,20 @@ int main(int argc, char **argv)
     }
     if (upstream_missing(&upstream))
         return 1;
+    if (px_control_open(&cfg, &upstream, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --proxy-control-socket %s\n", err);
+        return 1;
+    }
     if (cfg.pidfile && *cfg.pidfile && tc_pidfile_write(cfg.pidfile, err, sizeof err) != 0) {
         fprintf(stderr, "error: --pid %s\n", err);
+        px_control_close();
         return 1;
     }
 
     if (px_reload_init(argc, argv, &cfg) != 0)
         tc_warn("out of memory: SIGHUP will not reload");
     int rc = px_server_run(&cfg, &upstream);
+    px_control_close();
     if (cfg.pidfile && *cfg.pidfile)
         tc_pidfile_remove(cfg.pidfile);
     if (ssl_ctx)

@@ -18,6 +18,7 @@
 #include "px_conn.h"
 #include "px_limits.h"
 #include "px_listener.h"
+#include "px_metrics.h"
 #include "px_proto.h"
 #include "px_thread.h"
 #include "px_trust.h"
@@ -174,6 +175,7 @@ void px_conn_accept(px_thread *th, int fd, size_t li)
         th->conns->prev = c;
     th->conns = c;
     th->nconns++;
+    px_metrics_conn_open(th);
     /* Handshake and first request must come within --timeout. */
     px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
     if (!c->tls)
@@ -364,6 +366,7 @@ void px_conn_free_reaped(px_conn *c)
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
+    px_metrics_conn_close(th);
     conn_unalloc(c);
 }
 

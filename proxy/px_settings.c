@@ -143,6 +143,14 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    STR_ROW("proxy_control_socket", "--proxy-control-socket", 0, control_socket, NULL, "PATH",
+            "the control socket tandemctl(1) talks to; default: tandem-appd's socket path "
+            "with .proxy.ctl appended (none when it is TCP)"),
+    INT_ROW("proxy_control_socket_mode", "--proxy-control-socket-mode", 0, control_socket_mode, 0,
+            0777, "384", "permissions of the control socket (384 = 0600: the daemon's user only)"),
+    { .key = "proxy_control_socket_disable", .flag = "--no-proxy-control-socket",
+      .type = TC_OPT_BOOL, .offset = OFF(control_socket_disable), .def = "false",
+      .help = "serve no control socket" },
     TC_OPT_END
 };
 /* clang-format on */

@@ -56,6 +56,9 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    char *control_socket; /* tandemctl's socket; NULL: derived from upstream */
+    long long control_socket_mode;
+    int control_socket_disable;
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

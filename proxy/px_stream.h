@@ -121,6 +121,7 @@ struct px_stream {
     tp_buf hold;     /* copies: a queued HTTP/1 head, joined cookies */
     tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
+    uint64_t metrics_t0_us; /* px_metrics.c: when the head went to dispatch, 0 before */
 };
 
 /* ---- for protocols ---- */

@@ -59,7 +59,7 @@ tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
 check_PROGRAMS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 TESTS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 PX_WORLD_SOURCES = tests/unit/px_world.c tests/unit/px_world.h proxy/px_stream.c \
-	proxy/px_stream_head.c proxy/px_tunnel.c proxy/px_dispatch.c
+	proxy/px_stream_head.c proxy/px_tunnel.c proxy/px_dispatch.c proxy/px_metrics.c
 PX_WORLD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 PX_WORLD_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \
 	$(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread
