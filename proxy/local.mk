@@ -38,6 +38,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_server.c proxy/px_server.h proxy/px_thread.h \
 	proxy/px_metrics.c proxy/px_metrics.h \
 	proxy/px_control.c proxy/px_control.h \
+	proxy/px_admin.c proxy/px_admin.h proxy/px_admin_body.c proxy/px_admin_page.c \
 	proxy/px_listener.c proxy/px_listener.h \
 	proxy/px_limits.c proxy/px_limits.h \
 	proxy/px_tls.c proxy/px_tls.h \

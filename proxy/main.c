@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "px_config.h"
+#include "px_admin.h"
 #include "px_control.h"
 #include "px_listener.h"
 #include "px_reload.h"
@@ -102,13 +103,19 @@ int main(int argc, char **argv)
     }
     if (upstream_missing(&upstream))
         return 1;
+    if (px_admin_open(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
     if (px_control_open(&cfg, &upstream, err, sizeof err) != 0) {
         fprintf(stderr, "error: --proxy-control-socket %s\n", err);
+        px_admin_close();
         return 1;
     }
     if (cfg.pidfile && *cfg.pidfile && tc_pidfile_write(cfg.pidfile, err, sizeof err) != 0) {
         fprintf(stderr, "error: --pid %s\n", err);
         px_control_close();
+        px_admin_close();
         return 1;
     }
 

@@ -151,6 +151,13 @@ const tc_opt px_settings_table[] = {
     { .key = "proxy_control_socket_disable", .flag = "--no-proxy-control-socket",
       .type = TC_OPT_BOOL, .offset = OFF(control_socket_disable), .def = "false",
       .help = "serve no control socket" },
+    STR_ROW("admin_bind", "--admin-bind", 0, admin_bind, NULL, "ADDRESS",
+            "serve /metrics (Prometheus), /status (JSON), /healthz, /readyz and a status page "
+            "at / on ADDRESS (loopback only unless --admin-allow-remote); default: none"),
+    { .key = "admin_allow_remote", .flag = "--admin-allow-remote", .type = TC_OPT_BOOL,
+      .offset = OFF(admin_allow_remote), .def = "false",
+      .help = "let --admin-bind be a non-loopback address (anyone who reaches it reads the "
+              "counters)" },
     TC_OPT_END
 };
 /* clang-format on */

@@ -59,6 +59,8 @@ typedef struct {
     char *control_socket; /* tandemctl's socket; NULL: derived from upstream */
     long long control_socket_mode;
     int control_socket_disable;
+    char *admin_bind; /* the admin listener (px_admin.c); NULL: none */
+    int admin_allow_remote;
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */
