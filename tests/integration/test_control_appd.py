@@ -4,6 +4,7 @@ socket is not a tandem daemon's."""
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -257,4 +258,31 @@ def test_through_tandem(tmp_path):
         assert d.proc.wait(30) == 0, d.output()
         assert not os.path.exists(path)
     finally:
+        d.stop()
+
+
+def test_usr2_master_serves_path_2_until_promoted(tmp_path):
+    sock = str(tmp_path / "app.sock")
+    path = sock + ".ctl"
+    d = Daemon([APPD, "--bind", "unix:" + sock, "-w", "1", "--pythonpath", APPS, "probe:app"])
+    new = None
+    try:
+        assert d.wait_ready(60), d.output()
+        d.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: os.path.exists(path + ".2"), 30, "the new master's control socket")
+        new = ctl_json(path + ".2", "show", "stats")["stats"]["pid"]
+        assert new != d.pid and ctl_json(path, "show", "stats")["stats"]["pid"] == d.pid
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(30) == 0
+        wait_for(lambda: not os.path.exists(path + ".2"), 20, "the promotion")
+        assert ctl_json(path, "show", "stats")["stats"]["pid"] == new
+        ready_pids(path, 1)
+        assert ctl_json(path, "shutdown") == {"started": "shutdown"}
+        wait_for(lambda: not os.path.exists(path), 30, "the new master to stop")
+    finally:
+        if new:
+            try:
+                os.kill(new, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         d.stop()
