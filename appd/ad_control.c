@@ -94,7 +94,7 @@ static void show_stats(tc_ctlout *o, uint64_t now)
     tc_ctlout_int(o, "workers_idle", idle);
     tc_ctlout_int(o, "workers_spawned", (long long)M.age);
     tc_ctlout_int(o, "reloads", M.generation);
-    tc_ctlout_int(o, "requests", requests);
+    tc_ctlout_int(o, "requests", requests + (long long)M.requests_of_exited);
     tc_ctlout_int(o, "in_flight", inflight);
     tc_ctlout_int(o, "connections", conns);
     tc_ctlout_bool(o, "stopping", M.stopping != 0);

@@ -292,6 +292,8 @@ void ad_procs_reap(void)
         if (!p->retiring && p->index <= AD_MAX_WORKERS && now < p->spawned_ms + 1000)
             respawn_after[p->index] = now + 1000; /* crash loop: one fork per second */
         close(p->ctl);
+        /* Its slot is reused by the next fork: keep its count. */
+        M.requests_of_exited += AD_LOAD(ad_board->slot[p - ad_procs].requests);
         PyObject *hook = p->hook;
         memset(p, 0, sizeof *p);
         p->ctl = -1;

@@ -44,6 +44,7 @@ typedef struct {
     uint32_t nworkers;         /* the target (--workers, TTIN, TTOU) */
     uint64_t age;              /* workers spawned so far (Gunicorn's worker.age) */
     uint32_t generation;       /* bumped by each reload (HUP) */
+    uint64_t requests_of_exited; /* completed by workers reaped so far (tandemctl) */
     int stopping;              /* 0 running, 1 graceful, 2 fast */
     uint64_t stop_deadline;    /* stopping workers are killed from then on */
     int halt_code;             /* non-zero: stopping because of it (ad_exit.h) */

@@ -104,12 +104,17 @@ def test_worker_add_remove_kill(stack):
 def test_reload_and_reopen(stack):
     path = stack.sock + ".ctl"
     before = ready_pids(path, 2)
+    for _ in range(3):
+        assert curl(stack.url + "/").stdout == b"hello"
     assert ctl_json(path, "reload") == {"started": "reload"}
     wait_for(lambda: ctl_json(path, "show", "stats")["stats"]["reloads"] == 1, 30, "a reload")
     after = wait_for(lambda: (lambda p: not set(p) & set(before) and p)(ready_pids(path, 2)), 30,
                      "the new generation")
     assert len(after) == 2
     assert "Handling signal: hup" in stack.appd.output()
+    # The old generation's requests still count, once its workers are gone.
+    assert ctl_json(path, "show", "stats")["stats"]["requests"] == 3
+    assert sum(w["requests"] for w in ctl_json(path, "show", "workers")["workers"]) == 0
     assert ctl_json(path, "reopen") == {"started": "reopen"}
     wait_for(lambda: "Handling signal: usr1" in stack.appd.output(), 10, "USR1 handled")
     assert curl(stack.url + "/").stdout == b"hello"
