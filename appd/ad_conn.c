@@ -346,14 +346,19 @@ static int on_frame(ad_conn *c, const tp_frame_header *fh, const uint8_t *p)
         if (tp_decode_u32(p, fh->length, &v) != TP_OK)
             return -1;
         s->reset_recv = 1;
-        if (!s->resp_ended) {
-            send_reset_locked(c, s->id, TP_RESET_CANCEL);
-            s->resp_ended = s->reset_sent = 1;
-        }
         if (s->state == AD_ST_QUEUED) {
+            if (!s->resp_ended)
+                send_reset_locked(c, s->id, TP_RESET_CANCEL);
             ad_sched_unqueue(&W.sched, s);
             detach_free_locked(c, s);
             return 0;
+        }
+        if (!s->resp_ended) {
+            /* The app runs on: our RESET CANCEL goes when it returns
+             * (ad_stream_done_locked), so the proxy counts this worker busy
+             * until it really is free.  What the app still writes is dropped. */
+            s->resp_ended = s->reset_sent = 1;
+            s->cancel_owed = 1;
         }
         ad_stream_cancel_locked(s, v);
         W.wc->on_reset(s);

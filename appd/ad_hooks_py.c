@@ -418,6 +418,14 @@ static PyObject *peer(const tp_request_head *h)
     return t;
 }
 
+/* The proxy's decision (TLS, or a trusted front's secure_scheme_headers),
+ * as wsgi.url_scheme and the ASGI scope read it. */
+static PyObject *scheme(const tp_request_head *h)
+{
+    int https = h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0;
+    return PyUnicode_FromString(https ? "https" : "http");
+}
+
 PyObject *ad_hooks_py_request(const tp_request_head *h)
 {
     PyObject *a[8] = { 0 };
@@ -425,7 +433,7 @@ PyObject *ad_hooks_py_request(const tp_request_head *h)
     a[1] = latin1(h->path);
     a[2] = latin1(h->query);
     a[3] = Py_BuildValue("(ii)", h->http_major, h->http_minor);
-    a[4] = latin1(h->scheme);
+    a[4] = scheme(h);
     a[5] = field_list(h->headers, h->nheaders, 1);
     a[6] = peer(h);
     a[7] = h->h2_stream_id ? PyLong_FromUnsignedLong(h->h2_stream_id) : Py_NewRef(Py_None);

@@ -34,6 +34,16 @@ int ad_env_key(const uint8_t *name, size_t n, char *key, size_t cap, size_t *key
  * group[i] is the index of the first header with header i's name (i itself
  * when it is the first).  */
 void ad_hdr_group(const tp_header *h, uint32_t n, uint32_t *group);
+/* The same grouping in linear time for any n, and each group's members
+ * chained: next[i] is the next header of i's group (AD_HDR_NONE after the
+ * last).  table is the caller's scratch of ad_hdr_table_size(n) entries. */
+#define AD_HDR_NONE UINT32_MAX
+uint32_t ad_hdr_table_size(uint32_t n);
+void ad_hdr_group_linked(const tp_header *h, uint32_t n, uint32_t *group, uint32_t *next,
+                         uint32_t *table);
+/* ad_hdr_join over the chain from first: each member is visited once. */
+size_t ad_hdr_join_linked(const tp_header *h, const uint32_t *next, uint32_t first, uint8_t *out,
+                          size_t cap);
 /* The separator for repeated values of a name: "; " for Cookie (RFC 9113
  * 8.2.3), "," otherwise (what Gunicorn does). */
 const char *ad_hdr_join_sep(const uint8_t *name, size_t n);

@@ -95,7 +95,8 @@ static size_t field_size(const tc_opt *o)
     switch (o->type) {
     case TC_OPT_STR: return sizeof(char *);
     case TC_OPT_INT: return sizeof(long long);
-    case TC_OPT_LIST: return sizeof(tc_strlist);
+    case TC_OPT_LIST:
+    case TC_OPT_DICT: return sizeof(tc_strlist);
     case TC_OPT_BOOL:
     case TC_OPT_CHOICE: return sizeof(int);
     }

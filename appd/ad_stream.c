@@ -36,6 +36,7 @@ ad_stream *ad_stream_alloc_locked(void)
     s->unacked = 0;
     s->resp_ended = 0;
     s->reset_sent = 0;
+    s->cancel_owed = 0;
     s->cancelled = 0;
     s->cancel_reason = 0;
     s->waiting = 0;
@@ -425,6 +426,9 @@ void ad_stream_done_locked(ad_stream *s)
      * (tandem-protocol(7), STREAMS): nothing more is sent here. */
     if (!s->resp_ended && !s->cancelled && !c->dead &&
         tp_encode_reset(&c->out, s->id, TP_RESET_INTERNAL_ERROR) == TP_OK)
+        ad_conn_flush_locked(c);
+    /* The proxy's RESET came while the app ran: answered now it returned. */
+    if (s->cancel_owed && !c->dead && tp_encode_reset(&c->out, s->id, TP_RESET_CANCEL) == TP_OK)
         ad_conn_flush_locked(c);
     if (s->c_prev)
         s->c_prev->c_next = s->c_next;

@@ -46,6 +46,7 @@ struct ad_stream {
     int64_t send_credit; /* DATA bytes we may still send */
     int resp_ended;      /* our END_STREAM (or RESET) went out */
     int reset_sent;      /* our final frame was a RESET: late DATA is dropped */
+    int cancel_owed;     /* ...a RESET CANCEL sent only once the class is done with s */
     int cancelled;       /* RESET from the proxy or the connection died */
     uint32_t cancel_reason;
     int waiting;

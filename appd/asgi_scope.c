@@ -247,10 +247,11 @@ static PyObject *subprotocols_obj(const tp_request_head *h)
     return list;
 }
 
+/* The head's scheme is the proxy's decision (TLS, or a trusted front's
+ * secure_scheme_headers: tandem-protocol(7)), not the connection's TLS flag. */
 static PyObject *scheme_obj(const tp_request_head *h)
 {
-    int tls =
-        (h->flags & TP_REQ_TLS) || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0);
+    int tls = h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0;
     if (h->flags & TP_REQ_WEBSOCKET)
         return Py_NewRef(tls ? s_wss : s_ws);
     if (tls)

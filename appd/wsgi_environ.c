@@ -19,7 +19,10 @@ enum {
     K_REQUEST_METHOD, K_SCRIPT_NAME, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_CONTENT_TYPE,
     K_CONTENT_LENGTH, K_SERVER_NAME, K_SERVER_PORT, K_SERVER_PROTOCOL, K_REMOTE_ADDR,
     K_REMOTE_PORT, K_HTTP_HOST, K_URL_SCHEME, K_INPUT, K_STREAM_ID, K_H2_STREAM_ID,
-    K_PRIO_WEIGHT, K_PRIO_DEPENDS_ON, K_PRIO_URGENCY, K_PRIO_INCREMENTAL, K__COUNT
+    K_PRIO_WEIGHT, K_PRIO_DEPENDS_ON, K_PRIO_URGENCY, K_PRIO_INCREMENTAL,
+    K_PROXY_PROTOCOL, K_PROXY_ADDR, K_PROXY_PORT,
+    K_SSL_CLIENT_VERIFY, K_SSL_CLIENT_CERT, K_SSL_CLIENT_S_DN, K_SSL_CLIENT_I_DN,
+    K_SSL_CLIENT_M_SERIAL, K_SSL_CLIENT_V_START, K_SSL_CLIENT_V_END, K__COUNT
 };
 static const char *const key_names[K__COUNT] = {
     "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "RAW_URI", "CONTENT_TYPE",
@@ -28,6 +31,9 @@ static const char *const key_names[K__COUNT] = {
     "tandem.h2_stream_id", "gunicorn.http2.priority_weight",
     "gunicorn.http2.priority_depends_on", "tandem.priority_urgency",
     "tandem.priority_incremental",
+    "PROXY_PROTOCOL", "PROXY_ADDR", "PROXY_PORT",
+    "SSL_CLIENT_VERIFY", "SSL_CLIENT_CERT", "SSL_CLIENT_S_DN", "SSL_CLIENT_I_DN",
+    "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END",
 };
 static PyObject *keys[K__COUNT];
 
@@ -200,13 +206,16 @@ static PyObject *port_str(unsigned port)
 
 static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr)
 {
-    uint32_t n = h->nheaders, small[64];
-    uint32_t *group = n <= 64 ? small : malloc(n * sizeof *group);
+    /* group, next and the hash table, in one block */
+    uint32_t n = h->nheaders, small[64 + 64 + 128];
+    size_t words = 2 * (size_t)n + ad_hdr_table_size(n);
+    uint32_t *group = words <= 256 ? small : malloc(words * sizeof *group);
     if (group == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    ad_hdr_group(h->headers, n, group);
+    uint32_t *next = group + n;
+    ad_hdr_group_linked(h->headers, n, group, next, next + n);
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         if (group[i] != i)
@@ -217,12 +226,7 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         int kind = ad_env_key(hd->name.ptr, hd->name.len, k, sizeof k, &kl);
         if (kind == AD_HK_DROP)
             continue;
-        int dup = 0;
-        for (uint32_t j = i + 1; j < n; j++)
-            if (group[j] == i) {
-                dup = 1;
-                break;
-            }
+        int dup = next[i] != AD_HDR_NONE;
         PyObject *value;
         if (!dup) {
             if (kind == AD_HK_HOST) {
@@ -231,14 +235,14 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
             }
             value = latin1(hd->value.ptr, hd->value.len);
         } else {
-            size_t need = ad_hdr_join(h->headers, n, group, i, NULL, 0);
+            size_t need = ad_hdr_join_linked(h->headers, next, i, NULL, 0);
             uint8_t *buf = malloc(need ? need : 1);
             if (buf == NULL) {
                 PyErr_NoMemory();
                 rc = -1;
                 break;
             }
-            ad_hdr_join(h->headers, n, group, i, buf, need);
+            ad_hdr_join_linked(h->headers, next, i, buf, need);
             value = latin1(buf, need);
             free(buf);
             if (kind == AD_HK_HOST) {
@@ -287,6 +291,40 @@ static int set_priority(PyObject *env, const tp_request_head *h)
     if (set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0)
         return -1;
     return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
+}
+
+/* A PROXY protocol header, under Gunicorn's keys (its source is REMOTE_ADDR). */
+static int set_proxy_protocol(PyObject *env, const tp_request_head *h)
+{
+    if (!h->proxy_protocol.len)
+        return 0;
+    if (set(env, keys[K_PROXY_PROTOCOL], latin1(h->proxy_protocol.ptr, h->proxy_protocol.len)))
+        return -1;
+    if (!h->proxy_addr.len)
+        return 0; /* LOCAL, UNKNOWN: no addresses */
+    if (set(env, keys[K_PROXY_ADDR], latin1(h->proxy_addr.ptr, h->proxy_addr.len)) != 0)
+        return -1;
+    return set(env, keys[K_PROXY_PORT], port_str(h->proxy_port));
+}
+
+/* The TLS client certificate under mod_ssl's names (what apps behind Apache
+ * and mod_wsgi read): SSL_CLIENT_VERIFY when the proxy asked for one, the
+ * rest when the client sent one. */
+static int set_client_cert(PyObject *env, const tp_request_head *h)
+{
+    const struct {
+        int key;
+        tp_str v;
+    } f[] = {
+        { K_SSL_CLIENT_VERIFY, h->client_verify },   { K_SSL_CLIENT_CERT, h->client_cert },
+        { K_SSL_CLIENT_S_DN, h->client_s_dn },       { K_SSL_CLIENT_I_DN, h->client_i_dn },
+        { K_SSL_CLIENT_M_SERIAL, h->client_serial }, { K_SSL_CLIENT_V_START, h->client_v_start },
+        { K_SSL_CLIENT_V_END, h->client_v_end },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v.len && set(env, keys[f[i].key], latin1(f[i].v.ptr, f[i].v.len)) != 0)
+            return -1;
+    return 0;
 }
 
 PyObject *wsgi_environ_build(wsgi_req *r)
@@ -360,16 +398,11 @@ PyObject *wsgi_environ_build(wsgi_req *r)
             goto fail;
     }
 
-    int tls = (h->flags & TP_REQ_TLS) != 0;
-    PyObject *scheme;
-    if (tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0))
-        scheme = scheme_https;
-    else if (h->scheme.len == 0 || (h->scheme.len == 4 && memcmp(h->scheme.ptr, "http", 4) == 0))
-        scheme = scheme_http;
-    else
-        scheme = NULL;
-    if (scheme ? set_borrowed(env, keys[K_URL_SCHEME], scheme)
-               : set(env, keys[K_URL_SCHEME], latin1(h->scheme.ptr, h->scheme.len)))
+    /* The proxy decided the scheme (TLS, or what a trusted front said in
+     * secure_scheme_headers): tandem-protocol(7). */
+    PyObject *scheme =
+        h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0 ? scheme_https : scheme_http;
+    if (set_borrowed(env, keys[K_URL_SCHEME], scheme) != 0)
         goto fail;
 
     /* HTTP_HOST from :authority (h2) or Host; SERVER_NAME/PORT from it too. */
@@ -400,7 +433,8 @@ PyObject *wsgi_environ_build(wsgi_req *r)
     if (h->h2_stream_id &&
         set(env, keys[K_H2_STREAM_ID], PyLong_FromUnsignedLong(h->h2_stream_id)) != 0)
         goto fail;
-    if (set_priority(env, h) != 0)
+    if (set_priority(env, h) != 0 || set_proxy_protocol(env, h) != 0 ||
+        set_client_cert(env, h) != 0)
         goto fail;
     return env;
 fail:

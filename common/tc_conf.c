@@ -69,7 +69,7 @@ void tc_conf_key_error(const tc_conf_space *sp, const char *key, int kind, char 
                  "ssl_context: tandem-proxy does TLS in C and runs no Python, so a hook "
                  "making an SSLContext cannot apply; remove it and set certfile and keyfile");
     } else if (kind == TC_KEY_UNSUPPORTED) {
-        snprintf(err, errlen, "'%s' is a Gunicorn setting tandem does not support yet", key);
+        snprintf(err, errlen, "'%s' %s", key, tc_gunicorn_refusal(tc_gunicorn_find_key(key)));
     } else {
         const char *near = nearest_key(sp, key);
         snprintf(err, errlen,
@@ -110,6 +110,7 @@ static const char *wanted(const tc_opt *o)
     case TC_OPT_BOOL: return "True or False";
     case TC_OPT_LIST: return "a list of str, or a str with commas";
     case TC_OPT_CHOICE: return "a str";
+    case TC_OPT_DICT: return "a dict of str to str";
     }
     return "?";
 }
@@ -141,12 +142,30 @@ static int set_list(const tc_opt *o, void *settings, const tc_pyval *v, char *er
     return 0;
 }
 
+/* A dict replaces the whole setting: Gunicorn takes the file's dict as it is. */
+static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->items[i]->kind != TC_PY_STR)
+            return wrong_type(o, v->items[i], err, errlen);
+    tc_strlist *d = (tc_strlist *)(void *)((char *)settings + o->offset);
+    tc_strlist_free(d);
+    for (size_t i = 0; i < v->n; i++)
+        if (tc_strlist_add(d, v->items[i]->s)) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    return 0;
+}
+
 int tc_conf_set_value(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
 {
     char text[64];
     switch (v->kind) {
     case TC_PY_NONE: return tc_opt_unset(o, settings, err, errlen);
     case TC_PY_STR:
+        if (o->type == TC_OPT_DICT)
+            return wrong_type(o, v, err, errlen);
         if (o->type == TC_OPT_LIST && tc_opt_unset(o, settings, err, errlen))
             return -1;
         return tc_opt_set(o, settings, v->s, err, errlen);
@@ -171,6 +190,10 @@ int tc_conf_set_value(const tc_opt *o, void *settings, const tc_pyval *v, char *
         if (o->type != TC_OPT_LIST)
             return wrong_type(o, v, err, errlen);
         return set_list(o, settings, v, err, errlen);
+    case TC_PY_DICT:
+        if (o->type != TC_OPT_DICT)
+            return wrong_type(o, v, err, errlen);
+        return set_dict(o, settings, v, err, errlen);
     default: return wrong_type(o, v, err, errlen);
     }
 }
@@ -281,10 +304,7 @@ static int flag_error(const tc_conf_space *sp, const char *arg, int shared, char
                  "tandem)",
                  (int)n, arg, sp->other_prog, sp->prog, sp->other_prog);
     } else if (g) {
-        snprintf(err, errlen,
-                 "option '%.*s' (%s) is a Gunicorn setting tandem does not "
-                 "support yet",
-                 (int)n, arg, g->key);
+        snprintf(err, errlen, "option '%.*s' (%s) %s", (int)n, arg, g->key, tc_gunicorn_refusal(g));
     } else {
         char buf[TC_NEAR_MAX_LEN + 3];
         const char *near = nearest_flag(sp, arg, shared, buf, sizeof buf);

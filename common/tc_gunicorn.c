@@ -163,6 +163,23 @@ const tc_gunicorn_setting *tc_gunicorn_find_flag(const char *arg)
     return NULL;
 }
 
+/* Settings tandem will never take: why, and what to use instead. */
+static const struct {
+    const char *key, *why;
+} refusals[] = {
+    { "ssl_version",
+      "is deprecated by Gunicorn (ignored since 21.0) and not taken by tandem: set the least TLS "
+      "version with tls_min_version (--tls-min-version 1.2 or 1.3)" },
+};
+
+const char *tc_gunicorn_refusal(const tc_gunicorn_setting *g)
+{
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+        if (strcmp(g->key, refusals[i].key) == 0)
+            return refusals[i].why;
+    return "is a Gunicorn setting tandem does not support yet";
+}
+
 int tc_gunicorn_is_hook(const char *name)
 {
     const tc_gunicorn_setting *g = tc_gunicorn_find_key(name);

@@ -16,6 +16,10 @@ extern const tc_gunicorn_setting tc_gunicorn_settings[];
 const tc_gunicorn_setting *tc_gunicorn_find_key(const char *key);
 /* The setting of "--flag", "--flag=value", "-x" or "-xVALUE"; NULL if none. */
 const tc_gunicorn_setting *tc_gunicorn_find_flag(const char *arg);
+/* The end of the sentence refusing g: "is a Gunicorn setting tandem does
+ * not support yet", or, for the few tandem will never take, why and what
+ * to use instead. */
+const char *tc_gunicorn_refusal(const tc_gunicorn_setting *g);
 /* Whether name is one of Gunicorn's server hooks (on_starting ... ssl_context). */
 int tc_gunicorn_is_hook(const char *name);
 

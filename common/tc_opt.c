@@ -134,6 +134,23 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+int tc_opt_is_choice(const tc_opt *o, const char *value)
+{
+    for (int i = 0; o->choices && o->choices[i]; i++)
+        if (strcasecmp(value, o->choices[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t errlen)
+{
+    char name[128];
+    opt_name(o, name, sizeof name);
+    int k = snprintf(err, errlen, "%s: '%s' is not one of ", name, value);
+    for (int i = 0; o->choices[i] && k > 0 && (size_t)k < errlen; i++)
+        k += snprintf(err + k, errlen - (size_t)k, "%s%s", i ? ", " : "", o->choices[i]);
+}
+
 static int set_choice(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
 {
     for (int i = 0; opt->choices[i]; i++)
@@ -141,11 +158,7 @@ static int set_choice(const tc_opt *opt, void *field, const char *value, char *e
             *(int *)field = i;
             return 0;
         }
-    char name[128];
-    opt_name(opt, name, sizeof name);
-    int k = snprintf(err, errlen, "%s: '%s' is not one of ", name, value);
-    for (int i = 0; opt->choices[i] && k > 0 && (size_t)k < errlen; i++)
-        k += snprintf(err + k, errlen - (size_t)k, "%s%s", i ? ", " : "", opt->choices[i]);
+    tc_opt_choice_error(opt, value, err, errlen);
     return -1;
 }
 
@@ -161,6 +174,33 @@ static int set_list(const tc_opt *opt, tc_strlist *l, const char *value, char *e
         return 0;
     snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+/* "KEY=VALUE,KEY=VALUE" (a default's text) replaces the dict. */
+static int set_dict(const tc_opt *opt, tc_strlist *d, const char *value, char *err, size_t errlen)
+{
+    const char *p = value, *tok;
+    size_t n;
+    tc_strlist_free(d);
+    while (tc_csv_next(&p, &tok, &n)) {
+        const char *eq = memchr(tok, '=', n);
+        char *k = eq ? strndup(tok, (size_t)(eq - tok)) : NULL;
+        char *v = eq ? strndup(eq + 1, n - (size_t)(eq - tok) - 1) : NULL;
+        int rc = !eq ? -2 : (!k || !v || tc_strlist_add(d, k) || tc_strlist_add(d, v)) ? -1 : 0;
+        free(k);
+        free(v);
+        if (rc == -2) {
+            char name[128];
+            opt_name(opt, name, sizeof name);
+            snprintf(err, errlen, "%s: '%.*s' is not KEY=VALUE", name, (int)n, tok);
+            return -1;
+        }
+        if (rc < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, size_t errlen)
@@ -181,6 +221,7 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
         snprintf(err, errlen, "%s: '%s' is not a boolean (allowed: true, false)", name, value);
         return -1;
     case TC_OPT_CHOICE: return set_choice(opt, field, value, err, errlen);
+    case TC_OPT_DICT: return set_dict(opt, field, value, err, errlen);
     case TC_OPT_LIST: break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
@@ -218,7 +259,7 @@ int tc_opt_defaults(const tc_opt *table, void *settings, char *err, size_t errle
     for (const tc_opt *o = table; o->key; o++) {
         if (o->def == NULL)
             continue;
-        if (o->type == TC_OPT_LIST && o->def[0] == '\0')
+        if ((o->type == TC_OPT_LIST || o->type == TC_OPT_DICT) && o->def[0] == '\0')
             continue;
         if (tc_opt_set(o, settings, o->def, err, errlen) != 0)
             return -1;
@@ -305,6 +346,10 @@ int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char
         *value = arg + 2;
         return 0;
     }
+    if (o->bare && (*i + 1 >= argc || !tc_opt_is_choice(o, argv[*i + 1]))) {
+        *value = o->bare;
+        return 0;
+    }
     if (*i + 1 >= argc) {
         snprintf(err, errlen, "option '%s' requires a value (%s)", arg,
                  o->metavar ? o->metavar : "VALUE");
@@ -318,6 +363,7 @@ int tc_opt_walk_argv(const tc_opt *table, int argc, char **argv, tc_opt_visit vi
                      char **positionals, int max_pos, int *npos, char *err, size_t errlen)
 {
     int options_done = 0;
+    const tc_opt *bare = NULL; /* the option before took its bare value */
     *npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -327,16 +373,23 @@ int tc_opt_walk_argv(const tc_opt *table, int argc, char **argv, tc_opt_visit vi
         }
         if (options_done || arg[0] != '-' || arg[1] == '\0') {
             if (*npos >= max_pos) {
-                snprintf(err, errlen, "unexpected argument '%s'", arg);
+                /* "--proxy-protocol v3": meant as its value, most likely. */
+                if (bare)
+                    tc_opt_choice_error(bare, arg, err, errlen);
+                else
+                    snprintf(err, errlen, "unexpected argument '%s'", arg);
                 return -1;
             }
             positionals[(*npos)++] = argv[i];
+            bare = NULL;
             continue;
         }
         const tc_opt *o = tc_opt_find_flag(table, arg);
         const char *value = NULL;
+        int at = i;
         if (o && tc_opt_flag_value(o, argc, argv, &i, &value, err, errlen) != 0)
             return -1;
+        bare = o && o->bare && i == at && !strchr(arg, '=') ? o : NULL;
         if (visit(ctx, o, arg, value, err, errlen) != 0)
             return -1;
     }
@@ -413,6 +466,19 @@ static void write_list(FILE *out, char *const *items, size_t n)
     fputc(']', out);
 }
 
+static void write_dict(FILE *out, const tc_strlist *d)
+{
+    fputc('{', out);
+    for (size_t i = 0; i + 1 < d->n; i += 2) {
+        if (i)
+            fputs(", ", out);
+        tc_py_write_str(out, d->items[i], strlen(d->items[i]));
+        fputs(": ", out);
+        tc_py_write_str(out, d->items[i + 1], strlen(d->items[i + 1]));
+    }
+    fputc('}', out);
+}
+
 void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
 {
     const char *field = (const char *)settings + o->offset;
@@ -437,6 +503,7 @@ void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
         write_list(out, l->items, l->n);
         break;
     }
+    case TC_OPT_DICT: write_dict(out, (const tc_strlist *)field); break;
     }
 }
 
@@ -469,6 +536,14 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
         fputc(']', out);
         break;
     }
+    case TC_OPT_DICT: {
+        tc_strlist dict = { 0 };
+        char err[128];
+        if (set_dict(o, &dict, d ? d : "", err, sizeof err) == 0)
+            write_dict(out, &dict);
+        tc_strlist_free(&dict);
+        break;
+    }
     }
 }
 
@@ -488,7 +563,7 @@ void tc_opt_free(const tc_opt *table, void *settings)
         if (o->type == TC_OPT_STR) {
             free(*(char **)field);
             *(char **)field = NULL;
-        } else if (o->type == TC_OPT_LIST) {
+        } else if (o->type == TC_OPT_LIST || o->type == TC_OPT_DICT) {
             tc_strlist_free(field);
         }
     }

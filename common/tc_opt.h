@@ -21,6 +21,9 @@ typedef enum {
     TC_OPT_BOOL, /* int 0/1; flag takes no argument (sets 1); values true/false/1/0/yes/no/on/off */
     TC_OPT_LIST, /* tc_strlist; flag repeatable, each value may be a comma list */
     TC_OPT_CHOICE, /* int: the index of the value in choices[] (any case) */
+    /* tc_strlist of pairs (items[2k] a key, items[2k + 1] its value), for a
+     * config file's dict; as text (a default) "KEY=VALUE,KEY=VALUE" */
+    TC_OPT_DICT,
 } tc_opt_type;
 
 /* Where a row may be given, beyond its own program's command line. */
@@ -60,6 +63,10 @@ struct tc_opt {
     const char *aliases;        /* more long flags, space-separated ("--keepalive"); NULL = none */
     const char *const *choices; /* TC_OPT_CHOICE: the names, NULL-terminated */
     unsigned flags;             /* TC_OPT_CLI_ONLY, TC_OPT_OWN_KEY, TC_OPT_OWN_FLAG */
+    /* TC_OPT_CHOICE: what the flag means given without a value (Gunicorn's
+     * nargs='?'); it then takes the next argument only when that argument
+     * is one of choices, so "--flag app:app" leaves the app alone. */
+    const char *bare;
 };
 #define TC_OPT_END  \
     {               \
@@ -106,7 +113,8 @@ const tc_opt *tc_opt_find_shared_flag(const tc_opt *table, const char *arg);
 const tc_opt *tc_opt_find_key(const tc_opt *table, const char *key);
 
 /* The value of the flag at argv[*i] ("--x=v", "-xv", or the next argument,
- * then *i moves past it); a boolean's is "true" unless "--x=v" says. */
+ * then *i moves past it); a boolean's is "true" unless "--x=v" says, and a
+ * row with a bare value's is that unless the next argument is a choice. */
 int tc_opt_flag_value(const tc_opt *o, int argc, char **argv, int *i, const char **value, char *err,
                       size_t errlen);
 /* What tc_opt_walk_argv does with each option: o is its row (NULL when the
@@ -150,6 +158,11 @@ void tc_opt_free(const tc_opt *table, void *settings);
  * [*tok, *tok + *len), blanks around it trimmed and empty items skipped, and
  * advances *p past it; returns 0 at the end. */
 int tc_csv_next(const char **p, const char **tok, size_t *len);
+
+/* Whether value names one of a TC_OPT_CHOICE row's choices (any case). */
+int tc_opt_is_choice(const tc_opt *o, const char *value);
+/* "KEY (--flag): 'value' is not one of A, B, C" into err. */
+void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t errlen);
 
 /* Helpers for parse functions and callers. */
 int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */

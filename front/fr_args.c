@@ -53,6 +53,11 @@ static int take_value(const fr_flag *f, int argc, char **argv, int *i, char **va
         *value = arg + 2;
         return 0;
     }
+    /* "--proxy-protocol app:app": the flag's bare meaning, the app stays. */
+    if (f->row->bare && (*i + 1 >= argc || !tc_opt_is_choice(f->row, argv[*i + 1]))) {
+        *value = (char *)f->row->bare;
+        return 0;
+    }
     if (*i + 1 >= argc) {
         snprintf(err, errlen, "option '%s' requires a value", arg);
         return -1;
@@ -103,10 +108,8 @@ static int unknown_flag(const char *arg, char *err, size_t errlen)
 {
     const tc_gunicorn_setting *g = tc_gunicorn_find_flag(arg);
     if (g) {
-        snprintf(err, errlen,
-                 "option '%.*s' (%s) is a Gunicorn setting tandem does not support "
-                 "yet",
-                 (int)strcspn(arg, "="), arg, g->key);
+        snprintf(err, errlen, "option '%.*s' (%s) %s", (int)strcspn(arg, "="), arg, g->key,
+                 tc_gunicorn_refusal(g));
         return -1;
     }
     const char *near = fr_flag_nearest(arg);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_VERSION 2
+#define TP_VERSION 3
 
 /* Frame header: 12 bytes, network byte order.
  *   u32 length     payload bytes that follow the header
@@ -184,8 +184,10 @@ typedef struct {
     uint16_t peer_port, local_port;
     uint32_t conn_id;      /* proxy's connection number (logs) */
     uint32_t h2_stream_id; /* client's stream id on h2, 0 on HTTP/1 */
+    uint16_t proxy_port;   /* PROXY header's destination port (0 without one) */
     tp_str method;
-    tp_str scheme;    /* "http"/"https" */
+    tp_str scheme;    /* "http"/"https": the proxy's decision (TLS, or a trusted front's
+                         secure_scheme_headers), which the app's url_scheme is */
     tp_str authority; /* :authority or Host */
     tp_str path;      /* raw, percent-encoded, without '?query' */
     tp_str query;     /* raw, after the first '?', without '?' */
@@ -195,9 +197,30 @@ typedef struct {
     tp_str tls_cipher;
     tp_str alpn; /* "h2", "http/1.1" or "" */
     tp_str sni;
+    /* Since version 3.  A PROXY protocol header ("" without one): its
+     * protocol ("TCP4", "TCP6", "UNKNOWN", "LOCAL", "UNSPEC", "UNIX") and
+     * destination address; its source is peer_addr/peer_port. */
+    tp_str proxy_protocol;
+    tp_str proxy_addr;
+    /* The TLS client certificate (cert_reqs): the verify result ("SUCCESS",
+     * "NONE" when the client sent none; "" when none was asked for), and
+     * for a certificate its PEM, subject and issuer (RFC 2253), serial
+     * (hex) and validity ("Jun  1 12:00:00 2025 GMT"). */
+    tp_str client_verify;
+    tp_str client_cert;
+    tp_str client_s_dn;
+    tp_str client_i_dn;
+    tp_str client_serial;
+    tp_str client_v_start;
+    tp_str client_v_end;
     uint32_t nheaders;
     tp_header *headers; /* encode: input array; decode: caller's array */
 } tp_request_head;
+
+/* The head's strings in wire order (tandem-protocol(7)), for code that
+ * walks them all (copying a head): index 0..TP_REQUEST_NSTRINGS-1. */
+#define TP_REQUEST_NSTRINGS 20u
+tp_str *tp_request_string(tp_request_head *h, unsigned i);
 
 int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_request_head *h);
 /* Decodes into *out; headers go into hdrs[0..max_hdrs).  TP_E_TOO_MANY when

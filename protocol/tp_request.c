@@ -13,12 +13,26 @@
 /* The strings in wire order, which is struct order (tandem-protocol(7)).
  * A table keeps encoder, decoder and size in the same order by construction. */
 static const size_t tp_req_str_off[TP_REQUEST_NSTRINGS] = {
-    offsetof(tp_request_head, method),     offsetof(tp_request_head, scheme),
-    offsetof(tp_request_head, authority),  offsetof(tp_request_head, path),
-    offsetof(tp_request_head, query),      offsetof(tp_request_head, peer_addr),
-    offsetof(tp_request_head, local_addr), offsetof(tp_request_head, tls_version),
-    offsetof(tp_request_head, tls_cipher), offsetof(tp_request_head, alpn),
+    offsetof(tp_request_head, method),
+    offsetof(tp_request_head, scheme),
+    offsetof(tp_request_head, authority),
+    offsetof(tp_request_head, path),
+    offsetof(tp_request_head, query),
+    offsetof(tp_request_head, peer_addr),
+    offsetof(tp_request_head, local_addr),
+    offsetof(tp_request_head, tls_version),
+    offsetof(tp_request_head, tls_cipher),
+    offsetof(tp_request_head, alpn),
     offsetof(tp_request_head, sni),
+    offsetof(tp_request_head, proxy_protocol),
+    offsetof(tp_request_head, proxy_addr),
+    offsetof(tp_request_head, client_verify),
+    offsetof(tp_request_head, client_cert),
+    offsetof(tp_request_head, client_s_dn),
+    offsetof(tp_request_head, client_i_dn),
+    offsetof(tp_request_head, client_serial),
+    offsetof(tp_request_head, client_v_start),
+    offsetof(tp_request_head, client_v_end),
 };
 
 static tp_str tp_req_str(const tp_request_head *h, unsigned i)
@@ -29,6 +43,11 @@ static tp_str tp_req_str(const tp_request_head *h, unsigned i)
 static tp_str *tp_req_str_at(tp_request_head *h, unsigned i)
 {
     return (tp_str *)(void *)((char *)h + tp_req_str_off[i]);
+}
+
+tp_str *tp_request_string(tp_request_head *h, unsigned i)
+{
+    return i < TP_REQUEST_NSTRINGS ? tp_req_str_at(h, i) : NULL;
 }
 
 static int tp_req_version_ok(const tp_request_head *h)
@@ -95,7 +114,8 @@ static uint8_t *tp_req_store_fixed(uint8_t *p, const tp_request_head *h)
     p = tp_store16(p, h->peer_port);
     p = tp_store16(p, h->local_port);
     p = tp_store32(p, h->conn_id);
-    return tp_store32(p, h->h2_stream_id);
+    p = tp_store32(p, h->h2_stream_id);
+    return tp_store16(p, h->proxy_port);
 }
 
 static void tp_req_load_fixed(const uint8_t *p, tp_request_head *h)
@@ -113,6 +133,7 @@ static void tp_req_load_fixed(const uint8_t *p, tp_request_head *h)
     h->local_port = tp_load16(p + 23);
     h->conn_id = tp_load32(p + 25);
     h->h2_stream_id = tp_load32(p + 29);
+    h->proxy_port = tp_load16(p + 33);
 }
 
 int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_request_head *h)

@@ -10,8 +10,7 @@
 #include "tp.h"
 
 /* Fixed part of REQUEST_HEAD, before the strings. */
-#define TP_REQUEST_FIXED_SIZE 33u
-#define TP_REQUEST_NSTRINGS 11u
+#define TP_REQUEST_FIXED_SIZE 35u
 
 /* Byte-at-a-time so unaligned input is fine and the compiler still emits
  * one bswap'd load. */

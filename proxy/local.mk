@@ -20,6 +20,8 @@ PX_CPPFLAGS = -I$(top_srcdir)/proxy -I$(top_srcdir)/proxy/h1 -I$(top_srcdir)/pro
 noinst_LIBRARIES += proxy/libpxcore.a
 proxy_libpxcore_a_SOURCES = \
 	proxy/px_trust.c proxy/px_trust.h \
+	proxy/px_forwarded.c proxy/px_forwarded.h \
+	proxy/px_proxyproto.c proxy/px_proxyproto.h \
 	proxy/px_prio.c proxy/px_prio.h \
 	proxy/px_settings.c proxy/px_settings.h \
 	proxy/px_config.c proxy/px_config.h \
@@ -40,12 +42,14 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_control.c proxy/px_control.h \
 	proxy/px_admin.c proxy/px_admin.h proxy/px_admin_body.c proxy/px_admin_page.c \
 	proxy/px_listener.c proxy/px_listener.h \
+	proxy/px_admit.c proxy/px_admit.h \
 	proxy/px_limits.c proxy/px_limits.h \
-	proxy/px_tls.c proxy/px_tls.h \
+	proxy/px_tls.c proxy/px_tls.h proxy/px_tls_client.c proxy/px_tls_client.h \
 	proxy/px_reload.c proxy/px_reload.h \
 	proxy/px_proto.c proxy/px_proto.h \
-	proxy/px_conn.c proxy/px_conn.h \
-	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c \
+	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_pp.c \
+	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
+	proxy/px_request.c proxy/px_request.h \
 	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \

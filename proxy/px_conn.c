@@ -20,7 +20,9 @@
 #include "px_listener.h"
 #include "px_metrics.h"
 #include "px_proto.h"
+#include "px_proxyproto.h"
 #include "px_thread.h"
+#include "px_tls_client.h"
 #include "px_trust.h"
 #include "tc_log.h"
 
@@ -108,8 +110,10 @@ static void conn_addresses(px_conn *c)
             int one = 1;
             setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         }
-        /* Decided once: only trusted peers may turn the connection into h2c. */
+        /* Decided once, by the address that connected: only trusted peers
+         * may turn the connection into h2c, or send a PROXY header. */
         c->trusted = (uint8_t)px_trust_match(c->lis->trust, (struct sockaddr *)&ss);
+        c->pp_allowed = (uint8_t)px_trust_match(c->lis->proxy_trust, (struct sockaddr *)&ss);
     }
     sl = sizeof ss;
     if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -143,40 +147,52 @@ static int conn_open_io(px_conn *c)
     return 0;
 }
 
-void px_conn_accept(px_thread *th, int fd, size_t li)
+void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
 {
     px_conn *c = conn_alloc(th);
     if (!c) {
         close(fd);
+        px_listener_conn_closed(th, ip);
         return;
     }
+    c->admit_ip = ip;
     c->th = th;
     c->fd = fd;
     c->lis = px_listener_at(li);
     c->limits = &th->limits[li];
     c->id = ++th->conn_seq * (uint32_t)px_thread_count() + (uint32_t)th->index;
     conn_addresses(c);
-    if (conn_open_io(c) < 0) {
-        close(fd);
-        conn_unalloc(c);
-        return;
-    }
     c->alpn = "";
     c->ops = &handshake_ops;
     evtimer_assign(&c->timer, th->base, conn_timer_cb, c);
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    /* Reads take what the socket has, in large chunks. */
-    bufferevent_set_max_single_read(c->bev, 64 * 1024);
-    bufferevent_set_max_single_write(c->bev, 256 * 1024);
-    bufferevent_setwatermark(c->bev, EV_WRITE, PX_OUT_LOW, 0);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = th->conns;
     if (th->conns)
         th->conns->prev = c;
     th->conns = c;
     th->nconns++;
     px_metrics_conn_open(th);
-    /* Handshake and first request must come within --timeout. */
+    /* A PROXY header, the handshake and the first request must each come
+     * within --timeout. */
+    px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
+    if (c->lis->proxy_protocol != PX_PP_OFF)
+        px_conn_pp_start(c);
+    else
+        px_conn_start_io(c);
+}
+
+void px_conn_start_io(px_conn *c)
+{
+    if (conn_open_io(c) < 0) {
+        px_conn_close(c, PX_CLOSE_NOW);
+        return;
+    }
+    c->ops = &handshake_ops;
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    /* Reads take what the socket has, in large chunks. */
+    bufferevent_set_max_single_read(c->bev, 64 * 1024);
+    bufferevent_set_max_single_write(c->bev, 256 * 1024);
+    bufferevent_setwatermark(c->bev, EV_WRITE, PX_OUT_LOW, 0);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
     if (!c->tls)
         px_conn_switch(c, px_proto_conn_ops(c->lis->cleartext_proto));
@@ -247,12 +263,14 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && handshaking) {
+        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && c->ssl) {
+            /* A close without close_notify is one, unless suppress_ragged_eofs. */
             unsigned long e = bufferevent_get_openssl_error(bev);
             if (e) {
                 char buf[256];
                 ERR_error_string_n(e, buf, sizeof buf);
-                tc_debug("conn %u: TLS handshake failed: %s", c->id, buf);
+                tc_debug("conn %u: TLS %s: %s", c->id, handshaking ? "handshake failed" : "error",
+                         buf);
             }
         }
         /* EOF means the client left (as nginx reads it): a half-closed
@@ -309,6 +327,8 @@ void px_conn_close(px_conn *c, int how)
 {
     if (c->closing == PX_CLOSE_NOW)
         return;
+    if (!c->bev)
+        how = PX_CLOSE_NOW; /* still reading a PROXY header: nothing to flush */
     if (how == PX_CLOSE_FLUSH) {
         if (c->closing)
             return;
@@ -331,7 +351,8 @@ void px_conn_close(px_conn *c, int how)
     }
     c->closing = PX_CLOSE_NOW;
     evtimer_del(&c->timer);
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    if (c->bev)
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     c->ops->detach(c);
     /* Off the live list; freed at the end of this turn, after any callback
      * still on the stack has returned. */
@@ -361,12 +382,18 @@ void px_conn_free_reaped(px_conn *c)
         c->dirty = 0;
     }
     c->ops->release(c);
+    free(c->client);
+    c->client = NULL;
     if (c->bev)
         bufferevent_free(c->bev); /* frees the SSL and closes the fd */
+    else
+        close(c->fd); /* closed before it had one */
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
     px_metrics_conn_close(th);
+    px_listener_conn_closed(th, c->admit_ip);
+    c->admit_ip = NULL;
     conn_unalloc(c);
 }
 
@@ -407,4 +434,10 @@ void px_conn_fill_head(px_conn *c, tp_request_head *h)
     h->tls_cipher = cstr(c->ssl ? SSL_get_cipher_name(c->ssl) : "");
     h->alpn = cstr(c->alpn);
     h->sni = cstr(c->sni);
+    if (c->ssl && !c->client)
+        c->client = px_tls_client_new(c->ssl);
+    px_tls_client_fill(c->client, h);
+    h->proxy_protocol = cstr(c->pp_proto);
+    h->proxy_addr = cstr(c->pp_dst);
+    h->proxy_port = c->pp_dst_port;
 }

@@ -59,18 +59,29 @@ struct px_conn {
     uint8_t dirty;   /* on the thread's dirty list */
     uint8_t reaped;
     uint8_t read_paused;
-    uint8_t trusted; /* peer in forwarded_allow_ips (may use h2c) */
-    char peer_ip[64], local_ip[64];
+    uint8_t trusted;                /* peer in forwarded_allow_ips (may use h2c) */
+    uint8_t pp_allowed;             /* peer in proxy_allow_ips (may send a PROXY header) */
+    char peer_ip[64], local_ip[64]; /* the client's: a PROXY header's source when it sent one */
     uint16_t peer_port, local_port;
+    /* A PROXY protocol header (px_conn_pp.c): its protocol (NULL: none)
+     * and destination ("" when it carried no addresses). */
+    const char *pp_proto;
+    char pp_dst[46];
+    uint16_t pp_dst_port;
+    struct event *pp_ev;          /* reading the header: before the socket has a bufferevent */
+    struct px_tls_client *client; /* its certificate's facts (cert_reqs), once asked */
     const char *alpn;
     const char *sni;
     struct event timer; /* idle / keep-alive / linger */
     px_conn *dirty_next;
+    struct px_admit_ip *admit_ip; /* its address's count (px_admit.h), NULL when not counted */
+    uint32_t queued;              /* its requests in the wait queue (px_dispatch.c) */
 };
 
-/* A new connection on fd from listener index li of th.  Closes fd when it
- * cannot be set up. */
-void px_conn_accept(px_thread *th, int fd, size_t li);
+/* A new connection on fd from listener index li of th, counted by
+ * px_admit_reserve and against ip (may be NULL).  Closes fd when it cannot
+ * be set up; either way the count is given back when it is gone. */
+void px_conn_accept(px_thread *th, int fd, size_t li, struct px_admit_ip *ip);
 /* Hands c to another protocol in place: the old one's release, then the new
  * one's start (h2c prior knowledge; the ALPN choice). */
 void px_conn_switch(px_conn *c, const px_conn_ops *ops);
@@ -105,5 +116,13 @@ void px_conn_fill_head(px_conn *c, tp_request_head *h);
 /* px_server's end of turn: output for a dirty connection, freeing a closed one. */
 void px_conn_flush(px_conn *c);
 void px_conn_free_reaped(px_conn *c);
+
+/* For px_conn_pp.c.  A listener with proxy_protocol first peeks at what
+ * the client sends, before its socket gets a bufferevent (TLS or not):
+ * px_conn_pp_start takes c (0, or -1 when it cannot: c is closed then),
+ * and once the header is read or known absent, px_conn_start_io hands the
+ * socket to TLS or the cleartext protocol as if it had just been accepted. */
+int px_conn_pp_start(px_conn *c);
+void px_conn_start_io(px_conn *c);
 
 #endif

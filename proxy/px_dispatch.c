@@ -62,9 +62,26 @@ void px_dispatch_wake_waiters(px_thread *self)
     }
 }
 
+/* Once half of --max-queue waits, one connection may keep only its share
+ * of it waiting: a sixteenth (at least 16).  Below half, HTTP/2 clients
+ * with many streams queue freely; past it a dozen greedy connections
+ * cannot take the rest from everyone else. */
+static int over_share(const px_stream *s)
+{
+    size_t max = s->limits->max_queue, share = max / 16 > 16 ? max / 16 : 16;
+    return s->conn && s->conn->queued >= share && px_waiting_total() >= max / 2;
+}
+
 static void enqueue(px_stream *s)
 {
     px_thread *th = s->th;
+    if (over_share(s)) {
+        tc_warn("conn %u: all %s workers busy and %u of its requests wait already, its share "
+                "of the wait queue: 503",
+                s->conn->id, "appd", s->conn->queued);
+        px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
+        return;
+    }
     if (!px_queue_admit(px_waiting_total(), s->limits->max_queue)) {
         tc_warn("conn %u: all %s workers busy and the wait queue is full (%zu): 503",
                 s->conn ? s->conn->id : 0, "appd", s->limits->max_queue);
@@ -77,6 +94,8 @@ static void enqueue(px_stream *s)
         return;
     }
     s->state = PX_ST_QUEUED;
+    if (s->conn)
+        s->conn->queued++;
     publish(th);
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
@@ -91,6 +110,8 @@ static void unqueue(px_stream *s, int dispatching)
     if (!s->q.queued)
         return;
     px_queue_remove(&th->queue, &s->q);
+    if (s->conn && s->conn->queued)
+        s->conn->queued--;
     publish(th);
     atomic_fetch_sub(&th->waiting, 1);
     px_waiting_add(-1);

@@ -2,19 +2,34 @@
 #include "config.h"
 #include <event2/event.h>
 #include "px_limits.h"
+#include "tp.h"
 
-/* The whole HTTP/1 head: the line and every field at their limits, but
- * never more than 1 MiB per connection, whatever the limits say. */
+/* Gunicorn's values for a limit of 0: its MAX_HEADERS, and the size it
+ * assumes per field when sizing the head buffer. */
+#define PX_FIELDS_UNLIMITED 32768u
+#define PX_FIELD_SIZE_ASSUMED 8190u
+/* Bytes of fields a head may carry by default: nginx's 4 buffers of 8 KiB. */
+#define PX_HEAD_FIELDS_DEFAULT (32u * 1024u)
+
+/* The whole HTTP/1 head: the request line and a fields budget, never more
+ * than appd's frame limit (a head never spans frames, so a larger one could
+ * only be refused later, after being buffered twice).  The budget is 32 KiB,
+ * or at least one field at its limit; given field limits raise it to
+ * Gunicorn's fields x field size. */
 static uint32_t h1_head_bound(const px_settings *cfg)
 {
-    uint64_t line = cfg->limit_request_line ? (uint64_t)cfg->limit_request_line : 8192;
-    uint64_t fsz = cfg->limit_request_field_size ? (uint64_t)cfg->limit_request_field_size : 8192;
-    uint64_t head = line + 2 + (uint64_t)cfg->limit_request_fields * (fsz + 2) + 2;
-    if (head > 1024 * 1024)
-        head = 1024 * 1024;
-    if (head < 8192)
-        head = 8192;
-    return (uint32_t)head;
+    uint64_t line = cfg->limit_request_line ? (uint64_t)cfg->limit_request_line : 8190;
+    uint64_t fields =
+        cfg->limit_request_fields ? (uint64_t)cfg->limit_request_fields : PX_FIELDS_UNLIMITED;
+    uint64_t fsz = cfg->limit_request_field_size ? (uint64_t)cfg->limit_request_field_size
+                                                 : PX_FIELD_SIZE_ASSUMED;
+    uint64_t budget = PX_HEAD_FIELDS_DEFAULT;
+    if (fsz > budget)
+        budget = fsz;
+    if ((cfg->explicit_set & PX_SET_LIMITS) && fields * fsz > budget)
+        budget = fields * fsz;
+    uint64_t head = line + 2 + budget + 2;
+    return head > TP_DEFAULT_MAX_FRAME ? TP_DEFAULT_MAX_FRAME : (uint32_t)head;
 }
 
 void px_limits_from_settings(px_limits *l, const px_settings *cfg)
@@ -26,12 +41,12 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->max_queue = (size_t)cfg->max_queue;
 
     l->h1.max_request_line = (uint32_t)cfg->limit_request_line;
-    l->h1.max_fields = (uint32_t)cfg->limit_request_fields;
+    l->h1.max_fields = cfg->limit_request_fields ? (uint32_t)cfg->limit_request_fields
+                                                 : PX_FIELDS_UNLIMITED;
     l->h1.max_field_size = (uint32_t)cfg->limit_request_field_size;
     l->h1.max_head = h1_head_bound(cfg);
     l->h1_read_high = (size_t)l->h1.max_head + 64 * 1024;
-    /* 0 means no limit on the number of fields; the array still needs a bound. */
-    l->h1_max_fields = cfg->limit_request_fields ? (uint32_t)cfg->limit_request_fields : 32768;
+    l->h1_max_fields = l->h1.max_fields; /* the parse array grows to it on demand */
     l->h1_chunk_line_max = 4096;
     l->h1_trailers_max =
         (uint32_t)(cfg->limit_request_field_size ? cfg->limit_request_field_size : 8190);
@@ -40,9 +55,14 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->h2_max_concurrent_streams = (uint32_t)cfg->http2_max_concurrent_streams;
     l->h2_initial_window = (uint32_t)cfg->http2_initial_window_size;
     l->h2_max_frame = (uint32_t)cfg->http2_max_frame_size;
-    l->h2_max_header_list = (uint32_t)cfg->http2_max_header_list_size;
-    l->max_fields = (uint32_t)cfg->limit_request_fields;
+    /* Counted as RFC 9113 does (32 per field more than the bytes): within
+     * the frame limit, the head always fits one request frame. */
+    l->h2_max_header_list = cfg->http2_max_header_list_size > TP_DEFAULT_MAX_FRAME
+                                ? TP_DEFAULT_MAX_FRAME
+                                : (uint32_t)cfg->http2_max_header_list_size;
+    l->max_fields = l->h1.max_fields;
     l->max_field_size = (uint32_t)cfg->limit_request_field_size;
+    l->max_body = (uint64_t)cfg->limit_request_body;
 
     l->ws_max_message = (uint64_t)cfg->websocket_max_message_size;
     l->ws_ping_interval_s = cfg->websocket_ping_interval;

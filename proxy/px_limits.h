@@ -50,6 +50,8 @@ typedef struct px_limits {
     /* limit_request_fields and limit_request_field_size for h2 heads (0 = no limit) */
     uint32_t max_fields;
     uint32_t max_field_size;
+    /* limit_request_body, both protocols (0 = no limit) */
+    uint64_t max_body;
 
     /* WebSockets */
     uint64_t ws_max_message; /* a client message's payload, bytes */

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <event2/event.h>
 #include "px_listener.h"
+#include "px_admit.h"
 #include "px_conn.h"
 #include "px_thread.h"
 #include "tc_log.h"
@@ -29,6 +30,9 @@ static void listener_setup(px_listener *l, const px_settings *cfg, SSL_CTX *ssl_
 {
     l->ssl_ctx = ssl_ctx;
     l->trust = &cfg->trust;
+    l->forwarded = (px_forwarded_cfg){ &cfg->secure_scheme_headers, &cfg->trust };
+    l->proxy_protocol = cfg->proxy_protocol;
+    l->proxy_trust = &cfg->proxy_trust;
     l->h2c_mode = px_h2c_mode(cfg);
     /* A TLS client that negotiates no ALPN speaks HTTP/1.1 when enabled. */
     l->no_alpn_proto = cfg->h1 ? PX_PROTO_H1 : PX_PROTO_H2;
@@ -39,6 +43,7 @@ static void listener_setup(px_listener *l, const px_settings *cfg, SSL_CTX *ssl_
 
 int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_t errlen)
 {
+    px_admit_init(cfg->max_connections, cfg->max_connections_per_ip);
     listeners = calloc(cfg->bind.n, sizeof *listeners);
     if (!listeners) {
         snprintf(err, errlen, "out of memory");
@@ -74,8 +79,10 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
         static const char *const h2c[] = { "", ", h2c prior knowledge for trusted peers",
                                            ", h2c upgrade for trusted peers",
                                            ", h2c for trusted peers" };
-        tc_info("Listening at: %s (%s%s)", l->addr.text, cfg->tls ? "TLS" : "cleartext HTTP/1.1",
-                h2c[l->h2c_mode]);
+        static const char *const pp[] = { "", ", PROXY protocol v1", ", PROXY protocol v2",
+                                          ", PROXY protocol v1 or v2" };
+        tc_info("Listening at: %s (%s%s%s)", l->addr.text, cfg->tls ? "TLS" : "cleartext HTTP/1.1",
+                h2c[l->h2c_mode], pp[l->proxy_protocol]);
     }
     return 0;
 }
@@ -92,6 +99,8 @@ struct px_accepting {
     acceptor *acc;
     size_t n;
     struct event *resume_ev; /* out of fds: accepting pauses until this fires */
+    struct event *limit_ev;  /* at max_connections: looks again while paused */
+    int limit_paused;
 };
 
 /* Out of descriptors or memory, the pending connection stays in the
@@ -104,6 +113,8 @@ static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_thread *th = arg;
     struct px_accepting *a = th->accepting;
+    if (a->limit_paused)
+        return; /* limit_check_cb resumes */
     for (size_t i = 0; i < a->n && !th->stopping; i++)
         if (a->acc[i].ev)
             event_add(a->acc[i].ev, NULL);
@@ -122,26 +133,106 @@ static void accept_pause(px_thread *th, int err)
     evtimer_add(a->resume_ev, &tv);
 }
 
+/* At max_connections the pending connections wait in the listen backlog
+ * (the kernel holds them, or refuses past --backlog) instead of being
+ * accepted and closed.  A thread resumes when one of its own connections
+ * closes (px_listener_conn_closed) or, as another thread's may have,
+ * when its check timer finds room. */
+#define LIMIT_CHECK_MS 100
+
+static void set_accepting(px_thread *th, int on)
+{
+    struct px_accepting *a = th->accepting;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->acc[i].ev) {
+            if (on && !th->stopping)
+                event_add(a->acc[i].ev, NULL);
+            else
+                event_del(a->acc[i].ev);
+        }
+}
+
+static void limit_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+    px_thread *th = arg;
+    struct px_accepting *a = th->accepting;
+    if (!a->limit_paused)
+        return;
+    if (px_admit_open()) {
+        a->limit_paused = 0;
+        set_accepting(th, 1);
+        return;
+    }
+    struct timeval tv = { 0, LIMIT_CHECK_MS * 1000 };
+    evtimer_add(a->limit_ev, &tv);
+}
+
+static void limit_pause(px_thread *th)
+{
+    struct px_accepting *a = th->accepting;
+    a->limit_paused = 1;
+    set_accepting(th, 0);
+    if (!evtimer_pending(a->limit_ev, NULL)) {
+        struct timeval tv = { 0, LIMIT_CHECK_MS * 1000 };
+        evtimer_add(a->limit_ev, &tv);
+    }
+}
+
+void px_listener_conn_closed(px_thread *th, px_admit_ip *ip)
+{
+    px_admit_release(ip);
+    struct px_accepting *a = th->accepting;
+    if (a && a->acc && a->limit_paused && px_admit_open()) {
+        a->limit_paused = 0;
+        evtimer_del(a->limit_ev);
+        set_accepting(th, 1);
+    }
+}
+
+/* One accept within the limits: 1 when a connection was taken (or
+ * refused for its address), 0 when there is nothing more to take now. */
+static int accept_one(acceptor *a, int lfd)
+{
+    px_thread *th = a->th;
+    if (!px_admit_reserve()) {
+        limit_pause(th);
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        px_admit_unreserve();
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+            accept_pause(th, err);
+        else if (!(err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED))
+            tc_warn("accept: %s", strerror(err));
+        return 0;
+    }
+    px_admit_ip *ip = NULL;
+    if (px_admit_address((struct sockaddr *)&ss, &ip) < 0) {
+        /* Over its address's limit: a reset, not a polite close, costs the
+         * client's own resources the least of ours. */
+        struct linger lg = { 1, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(fd);
+        px_admit_unreserve();
+        return 1;
+    }
+    px_conn_accept(th, fd, a->index, ip);
+    return 1;
+}
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
     acceptor *a = arg;
     px_thread *th = a->th;
     /* Bounded batch per wake-up so one busy listener cannot starve the
      * connections this loop already serves. */
-    for (int i = 0; i < 64 && !th->stopping; i++) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
-                return;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                accept_pause(th, errno);
-                return;
-            }
-            tc_warn("accept: %s", strerror(errno));
+    for (int i = 0; i < 64 && !th->stopping; i++)
+        if (!accept_one(a, lfd))
             return;
-        }
-        px_conn_accept(th, fd, a->index);
-    }
 }
 
 int px_listener_attach(px_thread *th)
@@ -155,7 +246,8 @@ int px_listener_attach(px_thread *th)
     a->n = nlisteners;
     a->acc = calloc(nlisteners ? nlisteners : 1, sizeof *a->acc);
     a->resume_ev = evtimer_new(th->base, accept_resume_cb, th);
-    if (!a->acc || !a->resume_ev)
+    a->limit_ev = evtimer_new(th->base, limit_check_cb, th);
+    if (!a->acc || !a->resume_ev || !a->limit_ev)
         return -1;
     for (size_t i = 0; i < nlisteners; i++) {
         th->limits[i] = listeners[i].limits;
@@ -201,6 +293,11 @@ void px_listener_detach(px_thread *th)
         event_free(a->resume_ev);
         a->resume_ev = NULL;
     }
+    if (a->limit_ev) {
+        event_free(a->limit_ev);
+        a->limit_ev = NULL;
+    }
+    a->limit_paused = 0;
     for (size_t i = 0; i < a->n; i++)
         if (a->acc[i].ev)
             event_free(a->acc[i].ev);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <openssl/ssl.h>
 #include "tc_addr.h"
+#include "px_forwarded.h"
 #include "px_limits.h"
 #include "px_settings.h"
 #include "px_trust.h"
@@ -18,12 +19,15 @@ typedef struct px_listener {
     size_t index; /* in the listeners' array: the thread's tls[] and limits[] */
     int fd;
     tc_addr addr;
-    SSL_CTX *ssl_ctx;        /* NULL: cleartext HTTP/1.x (and h2c for trusted peers) */
-    const px_trust *trust;   /* peers trusted with h2c */
-    int h2c_mode;            /* PX_H2C_* allowed to trusted peers */
-    uint8_t no_alpn_proto;   /* PX_PROTO_* for a TLS client that negotiates no ALPN */
-    uint8_t cleartext_proto; /* PX_PROTO_* a cleartext connection starts with */
-    px_limits limits;        /* template: each thread keeps a copy with its own timers */
+    SSL_CTX *ssl_ctx;      /* NULL: cleartext HTTP/1.x (and h2c for trusted peers) */
+    const px_trust *trust; /* forwarded_allow_ips: peers trusted with h2c and forwarded fields */
+    px_forwarded_cfg forwarded;  /* what a trusted peer's forwarded fields mean */
+    int proxy_protocol;          /* enum px_pp_mode: a PROXY header read first */
+    const px_trust *proxy_trust; /* proxy_allow_ips: peers allowed to send one */
+    int h2c_mode;                /* PX_H2C_* allowed to trusted peers */
+    uint8_t no_alpn_proto;       /* PX_PROTO_* for a TLS client that negotiates no ALPN */
+    uint8_t cleartext_proto;     /* PX_PROTO_* a cleartext connection starts with */
+    px_limits limits;            /* template: each thread keeps a copy with its own timers */
 } px_listener;
 
 /* Binds every --bind address of cfg, or takes the socket systemd passed for
@@ -37,6 +41,10 @@ const px_listener *px_listener_at(size_t i);
  * reference to each one's TLS context (th->tls, which a reload replaces).
  * 0, or -1 (out of memory or libevent failure). */
 int px_listener_attach(px_thread *th);
+/* A connection accepted by th is gone: its place (px_admit.h) is given
+ * back, and th accepts again if it had paused at max_connections. */
+typedef struct px_admit_ip px_admit_ip;
+void px_listener_conn_closed(px_thread *th, px_admit_ip *ip);
 /* th stops accepting; the last thread to stop closes the sockets. */
 void px_listener_detach(px_thread *th);
 

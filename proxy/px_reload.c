@@ -29,8 +29,10 @@ static char **saved_argv;
 static const px_settings *running;
 
 /* What needs a new socket, a new thread, or reaches past the listeners'
- * set-up (connections look at the trusted networks and protocols for as
- * long as they live). */
+ * set-up (connections look at the trusted networks, the forwarded fields'
+ * meaning, the PROXY protocol mode and the protocols for as long as they
+ * live; px_admit counts connections against the limits it started with).  The TLS options all go into the new context, and
+ * limit_request_body into the limits. */
 static const char *const fixed_keys[] = {
     "bind",
     "upstream",
@@ -39,6 +41,11 @@ static const char *const fixed_keys[] = {
     "http_protocols",
     "http2_cleartext",
     "forwarded_allow_ips",
+    "secure_scheme_headers",
+    "proxy_protocol",
+    "proxy_allow_ips",
+    "max_connections",
+    "max_connections_per_ip",
     "errorlog",
     "pidfile",
     NULL,

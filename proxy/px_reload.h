@@ -1,7 +1,9 @@
 /* px_reload.h: SIGHUP in tandem-proxy.  The settings are read again from
  * every source, as at start-up; what can change without binding again (the
- * certificate and key, timeouts, request limits, HTTP/2 settings, the wait
- * queue, graceful_timeout, loglevel) goes to each thread, which takes it at
+ * certificate and key, the TLS options (cert_reqs, ca_certs, ciphers,
+ * tls_ciphersuites, tls_min_version, suppress_ragged_eofs), timeouts,
+ * request limits (limit_request_body too), HTTP/2 settings, the wait queue,
+ * graceful_timeout, loglevel) goes to each thread, which takes it at
  * its next wake-up for the connections it accepts from then on.  Open
  * connections keep the certificate (their TLS session) and the limits they
  * started with, so none is dropped.  Settings that cannot change keep their

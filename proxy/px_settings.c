@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "px_settings.h"
+#include "tc_http.h"
 #include "tc_log.h"
 
 #define OFF(f) offsetof(px_settings, f)
@@ -15,7 +16,8 @@
 #define INT_ROW(...) TC_OPT_INT_ROW(px_settings, __VA_ARGS__)
 #define STR_ROW(...) TC_OPT_STR_ROW(px_settings, __VA_ARGS__)
 #define LIST_ROW(...) TC_OPT_LIST_ROW(px_settings, __VA_ARGS__)
-/* An integer row that also records that it was given (see explicit_set). */
+/* An integer row that also records that it was given (see explicit_set);
+ * parse_h2 does the same for the field limits' rows. */
 #define H2_ROW(k, fl, f, lo, hi, d, h) \
     { .key = k, .flag = fl, .type = TC_OPT_INT, .offset = OFF(f), .min = lo, .max = hi, \
       .def = d, .metavar = "INT", .help = h, .parse = parse_h2 }
@@ -38,11 +40,23 @@ static px_settings *owner(const tc_opt *opt, void *field)
     return (px_settings *)(void *)((char *)field - opt->offset);
 }
 
+/* The field limits: given, they size the head bound (px_limits.c). */
+static const struct {
+    const char *key;
+    unsigned bit;
+} limit_keys[] = {
+    { "limit_request_fields", PX_SET_LIMIT_FIELDS },
+    { "limit_request_field_size", PX_SET_LIMIT_FIELD_SIZE },
+};
+
 static void mark_set(const tc_opt *opt, void *field)
 {
     for (size_t i = 0; i < sizeof h2_keys / sizeof h2_keys[0]; i++)
         if (!strcmp(opt->key, h2_keys[i].key))
             owner(opt, field)->explicit_set |= h2_keys[i].bit;
+    for (size_t i = 0; i < sizeof limit_keys / sizeof limit_keys[0]; i++)
+        if (!strcmp(opt->key, limit_keys[i].key))
+            owner(opt, field)->explicit_set |= limit_keys[i].bit;
 }
 
 /* The row's own rule (range, or choice) checks the value and says what is
@@ -57,6 +71,12 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
     return 0;
 }
 
+/* enum px_pp_mode in order (Gunicorn's values). */
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
+
+/* PX_TLS_MIN_* in order. */
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
+
 /* PX_H2C_* in order. */
 static const char *const h2c_modes[] = { "off", "prior-knowledge", "upgrade", "both", NULL };
 
@@ -69,6 +89,23 @@ const tc_opt px_settings_table[] = {
             "tandem-appd's socket"),
     STR_ROW("certfile", "--certfile", 0, certfile, NULL, "FILE", "TLS certificate chain (PEM)"),
     STR_ROW("keyfile", "--keyfile", 0, keyfile, NULL, "FILE", "TLS private key (PEM)"),
+    STR_ROW("ca_certs", "--ca-certs", 0, ca_certs, NULL, "FILE",
+            "CA certificates (PEM) that client certificates must chain to (see cert_reqs)"),
+    INT_ROW("cert_reqs", "--cert-reqs", 0, cert_reqs, 0, 2, "0",
+            "client certificates: 0 not asked for, 1 optional, 2 required (Python's ssl.CERT_*)"),
+    STR_ROW("ciphers", "--ciphers", 0, ciphers, NULL, "LIST",
+            "TLS 1.2 ciphers, an OpenSSL cipher list; default OpenSSL's"),
+    STR_ROW("tls_ciphersuites", "--tls-ciphersuites", 0, tls_ciphersuites, NULL, "LIST",
+            "TLS 1.3 cipher suites, colon-separated; default OpenSSL's"),
+    { .key = "tls_min_version", .flag = "--tls-min-version", .type = TC_OPT_CHOICE,
+      .offset = OFF(tls_min_version), .def = "1.2", .metavar = "VERSION",
+      .help = "the least TLS version a client may use: 1.2 or 1.3", .choices = tls_versions },
+    { .key = "suppress_ragged_eofs", .flag = "--suppress-ragged-eofs", .type = TC_OPT_BOOL,
+      .offset = OFF(suppress_ragged_eofs), .def = "true",
+      .help = "a TLS client closing without close_notify is an end, not an error" },
+    { .key = "do_handshake_on_connect", .flag = "--do-handshake-on-connect", .type = TC_OPT_BOOL,
+      .offset = OFF(do_handshake_on_connect), .def = "false",
+      .help = "Gunicorn's; the handshake always starts at accept, without blocking" },
     LIST_ROW("http_protocols", "--http-protocols", 0, http_protocols, "h2,h1", "LIST",
              "protocols offered with ALPN, server preference first (h2, h1)"),
     /* Gunicorn's --threads and "threads" are the workers' (tandem-appd's). */
@@ -87,13 +124,18 @@ const tc_opt px_settings_table[] = {
     INT_ROW("backlog", "--backlog", 0, backlog, 1, 65535, "2048", "listen(2) backlog"),
     INT_ROW("limit_request_line", "--limit-request-line", 0, limit_request_line, 0, 8190, "4094",
             "longest HTTP/1 request line; 0 = unlimited"),
-    INT_ROW("limit_request_fields", "--limit-request-fields", 0, limit_request_fields, 0, 32768,
-            "100", "most header fields in a request"),
+    { .key = "limit_request_fields", .flag = "--limit-request-fields", .type = TC_OPT_INT,
+      .offset = OFF(limit_request_fields), .min = 0, .max = 32768, .def = "100",
+      .metavar = "INT", .help = "most header fields in a request; 0 = 32768",
+      .parse = parse_h2 },
     { .key = "limit_request_field_size", .flag = "--limit-request-field_size",
       .type = TC_OPT_INT, .offset = OFF(limit_request_field_size), .min = 0, .max = 1048576,
       .def = "8190", .metavar = "INT",
-      .help = "longest header field (name: value); 0 = unlimited",
-      .aliases = "--limit-request-field-size" },
+      .help = "longest header field line with its CRLF (name: value CRLF); 0 = unlimited",
+      .aliases = "--limit-request-field-size", .parse = parse_h2 },
+    INT_ROW("limit_request_body", "--limit-request-body", 0, limit_request_body, 0,
+            9223372036854775807LL, "0",
+            "largest request body in bytes, answered 413 past it; 0 = unlimited"),
     H2_ROW("http2_max_concurrent_streams", "--http2-max-concurrent-streams",
            http2_max_concurrent_streams, 1, 2147483647LL, "100",
            "SETTINGS_MAX_CONCURRENT_STREAMS; a client opening more is refused"),
@@ -111,7 +153,21 @@ const tc_opt px_settings_table[] = {
       .parse = parse_h2, .choices = h2c_modes },
     LIST_ROW("forwarded_allow_ips", "--forwarded-allow-ips", 0, forwarded_allow_ips,
              "127.0.0.1,::1", "LIST",
-             "peers (IPs, CIDR networks, or *) trusted to use h2c; Unix-socket peers always are"),
+             "front proxies (IPs, CIDR networks, or *) believed on secure_scheme_headers and "
+             "X-Forwarded-For, and allowed h2c; Unix-socket peers always are"),
+    /* Gunicorn's default dict; a config file's only. */
+    { .key = "secure_scheme_headers", .type = TC_OPT_DICT, .offset = OFF(secure_scheme_headers),
+      .def = "X-FORWARDED-PROTOCOL=ssl,X-FORWARDED-PROTO=https,X-FORWARDED-SSL=on",
+      .help = "fields a trusted front sets to say the client used https, with the value that "
+              "says so" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = OFF(proxy_protocol), .def = "off", .metavar = "MODE",
+      .help = "read a PROXY protocol header first from allowed peers: off, v1, v2, auto (the "
+              "flag alone)", .choices = pp_modes, .bare = "auto" },
+    { .key = "proxy_allow_ips", .flag = "--proxy-allow-from", .type = TC_OPT_LIST,
+      .offset = OFF(proxy_allow_ips), .def = "127.0.0.1,::1", .metavar = "LIST",
+      .help = "peers (IPs, CIDR networks, or *) allowed to send a PROXY header; Unix-socket "
+              "peers always are" },
     INT_ROW("max_queue", "--max-queue", 0, max_queue, 0, 1000000, "1024",
             "requests that may wait for a free worker before 503"),
     INT_ROW("queue_timeout", "--queue-timeout", 0, queue_timeout, 0, 86400, "30",
@@ -143,6 +199,11 @@ const tc_opt px_settings_table[] = {
     { .key = "print_config", .flag = "--print-config", .type = TC_OPT_BOOL,
       .offset = OFF(print_config), .def = "false", .help = "print the settings, then exit",
       .flags = TC_OPT_CLI_ONLY },
+    INT_ROW("max_connections", "--max-connections", 0, max_connections, 0, 10000000, "10000",
+            "client connections held at once; at the limit accepting pauses; 0 = no limit"),
+    INT_ROW("max_connections_per_ip", "--max-connections-per-ip", 0, max_connections_per_ip, 0,
+            10000000, "0",
+            "client connections from one IP address at once; more are closed; 0 = no limit"),
     STR_ROW("proxy_control_socket", "--proxy-control-socket", 0, control_socket, NULL, "PATH",
             "the control socket tandemctl(1) talks to; default: tandem-appd's socket path "
             "with .proxy.ctl appended (none when it is TCP)"),
@@ -248,9 +309,12 @@ static int environment_defaults(px_settings *s, char *err, size_t errlen)
 int px_settings_defaults(px_settings *s, char *err, size_t errlen)
 {
     int rc = tc_opt_defaults(px_settings_table, s, err, errlen);
+    s->explicit_set = 0;
     if (rc == 0)
         rc = environment_defaults(s, err, errlen);
-    s->explicit_set = 0;
+    /* GUNICORN_CMD_ARGS' field limits count as given; its h2 settings are
+     * not worth the "ignored" warning. */
+    s->explicit_set &= PX_SET_LIMITS;
     return rc;
 }
 
@@ -279,6 +343,50 @@ int px_settings_h2_unused(const px_settings *s, char *msg, size_t len)
     return 0;
 }
 
+/* A field name that is no token could never match a request's field. */
+static int check_secure_headers(const tc_strlist *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i + 1 < d->n; i += 2) {
+        const char *name = d->items[i];
+        size_t n = strlen(name), k = 0;
+        while (k < n && tc_http_is_tchar((uint8_t)name[k]))
+            k++;
+        if (n == 0 || k < n) {
+            snprintf(err, errlen, "secure_scheme_headers: '%.80s' is not a header field name",
+                     name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int is_set(const char *s) { return s && *s; }
+
+/* The TLS options need TLS, and client certificates a CA to check them by;
+ * what OpenSSL thinks of the values is px_tls.c's to say. */
+static int check_tls_options(const px_settings *s, char *err, size_t errlen)
+{
+    const char *needs_tls = is_set(s->ca_certs)           ? "ca_certs (--ca-certs)"
+                            : s->cert_reqs                ? "cert_reqs (--cert-reqs)"
+                            : is_set(s->ciphers)          ? "ciphers (--ciphers)"
+                            : is_set(s->tls_ciphersuites) ? "tls_ciphersuites (--tls-ciphersuites)"
+                            : s->tls_min_version != PX_TLS_MIN_12
+                                ? "tls_min_version (--tls-min-version)"
+                                : NULL;
+    if (!s->tls && needs_tls) {
+        snprintf(err, errlen, "%s needs TLS (--certfile and --keyfile)", needs_tls);
+        return -1;
+    }
+    if (s->cert_reqs && !is_set(s->ca_certs)) {
+        snprintf(err, errlen,
+                 "cert_reqs (--cert-reqs) %lld needs ca_certs (--ca-certs): the CA certificates "
+                 "that client certificates must chain to",
+                 s->cert_reqs);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_loglevel(const char *level, char *err, size_t errlen)
 {
     if (tc_log_level_parse(level ? level : "info") >= 0)
@@ -296,12 +404,16 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
         int n;
         return px_protocols_parse(&s->http_protocols, protos, &n, err, errlen);
     }
-    if (strcmp(key, "forwarded_allow_ips") == 0) {
+    if (strcmp(key, "forwarded_allow_ips") == 0 || strcmp(key, "proxy_allow_ips") == 0) {
         static __thread px_trust trust; /* 2 KiB: not on the stack */
-        return px_trust_parse(&s->forwarded_allow_ips, &trust, err, errlen);
+        return px_trust_parse_named(key,
+                                    key[0] == 'f' ? &s->forwarded_allow_ips : &s->proxy_allow_ips,
+                                    &trust, err, errlen);
     }
     if (strcmp(key, "loglevel") == 0)
         return check_loglevel(s->loglevel, err, errlen);
+    if (strcmp(key, "secure_scheme_headers") == 0)
+        return check_secure_headers(&s->secure_scheme_headers, err, errlen);
     return 0;
 }
 
@@ -323,6 +435,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         return -1;
     }
     s->tls = has_cert;
+    if (check_tls_options(s, err, errlen) < 0)
+        return -1;
     s->h2_listed = s->h2;
     if (!s->tls) {
         /* Cleartext listeners serve HTTP/1.x to everyone, and h2c to the
@@ -338,7 +452,10 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
         s->protos[0] = PX_PROTO_H1;
         s->nprotos = 1;
     }
-    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0)
+    if (px_trust_parse(&s->forwarded_allow_ips, &s->trust, err, errlen) < 0 ||
+        px_trust_parse_named("proxy_allow_ips", &s->proxy_allow_ips, &s->proxy_trust, err, errlen) <
+            0 ||
+        check_secure_headers(&s->secure_scheme_headers, err, errlen) < 0)
         return -1;
     if (s->bind.n == 0) {
         snprintf(err, errlen, "bind: no address");

@@ -12,6 +12,9 @@
  * 101, is never chosen by ALPN or listed in http_protocols. */
 enum px_proto { PX_PROTO_NONE = 0, PX_PROTO_H1 = 1, PX_PROTO_H2 = 2, PX_PROTO_WS = 3 };
 
+/* tls_min_version, in its choices' order. */
+enum { PX_TLS_MIN_12 = 0, PX_TLS_MIN_13 = 1 };
+
 /* http2_cleartext: how a trusted peer may start HTTP/2 without TLS (bits). */
 enum px_h2c { PX_H2C_OFF = 0, PX_H2C_PRIOR = 1, PX_H2C_UPGRADE = 2, PX_H2C_BOTH = 3 };
 
@@ -23,13 +26,24 @@ enum {
     PX_SET_H2_FRAME = 1 << 2,
     PX_SET_H2_HEADER_LIST = 1 << 3,
     PX_SET_H2_CLEARTEXT = 1 << 4,
+    /* Given field limits raise the head bound to Gunicorn's product (px_limits). */
+    PX_SET_LIMIT_FIELDS = 1 << 5,
+    PX_SET_LIMIT_FIELD_SIZE = 1 << 6,
 };
+#define PX_SET_LIMITS (PX_SET_LIMIT_FIELDS | PX_SET_LIMIT_FIELD_SIZE)
 
 typedef struct {
     tc_strlist bind;
     char *upstream;
     char *certfile;
     char *keyfile;
+    char *ca_certs;
+    long long cert_reqs; /* Python's ssl.CERT_*: 0 none, 1 optional, 2 required */
+    char *ciphers;       /* TLS 1.2 cipher list (OpenSSL syntax) */
+    char *tls_ciphersuites;
+    int tls_min_version; /* PX_TLS_MIN_* */
+    int suppress_ragged_eofs;
+    int do_handshake_on_connect;
     tc_strlist http_protocols;
     long long threads;
     long long keepalive;
@@ -39,12 +53,16 @@ typedef struct {
     long long limit_request_line;
     long long limit_request_fields;
     long long limit_request_field_size;
+    long long limit_request_body;
     long long http2_max_concurrent_streams;
     long long http2_initial_window_size;
     long long http2_max_frame_size;
     long long http2_max_header_list_size;
     int http2_cleartext; /* PX_H2C_* */
     tc_strlist forwarded_allow_ips;
+    tc_strlist secure_scheme_headers; /* a dict: NAME, VALUE pairs (tc_opt.h) */
+    int proxy_protocol;               /* enum px_pp_mode */
+    tc_strlist proxy_allow_ips;
     long long max_queue;
     long long queue_timeout;
     long long websocket_max_message_size;
@@ -56,6 +74,8 @@ typedef struct {
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
     int print_config;
+    long long max_connections;        /* client connections held at once, all threads */
+    long long max_connections_per_ip; /* ...from one client address */
     char *control_socket; /* tandemctl's socket; NULL: derived from upstream */
     long long control_socket_mode;
     int control_socket_disable;
@@ -69,6 +89,7 @@ typedef struct {
     int h2_listed; /* "h2" is in http_protocols */
     int tls;
     px_trust trust;        /* forwarded_allow_ips, parsed */
+    px_trust proxy_trust;  /* proxy_allow_ips, parsed */
     unsigned explicit_set; /* PX_SET_* bits; cleared by px_settings_defaults */
     int log_level;
     int nthreads; /* threads resolved (0 -> CPUs) */

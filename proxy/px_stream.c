@@ -82,6 +82,16 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     evtimer_assign(&s->timer, s->th->base, stream_timer_cb, s);
 }
 
+void px_stream_init_orphan(px_stream *s, px_thread *th, const px_limits *lim,
+                           const px_stream_ops *ops)
+{
+    s->ops = ops;
+    s->th = th;
+    s->limits = lim;
+    s->slot = -1;
+    evtimer_assign(&s->timer, th->base, stream_timer_cb, s);
+}
+
 /* Lets go of the upstream connection and the worker's capacity slot, so a
  * stream waiting on any thread can take it. */
 static void release_worker(px_stream *s)
@@ -188,6 +198,9 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 /* The worker's side of the stream is over (response complete, reset, lost). */
 void px_stream_detach_upstream(px_stream *s)
 {
+    /* Reset by us, the worker still runs the app until it answers. */
+    if (s->up && s->conn && s->reset_out && !s->resp_end && !s->worker_reset)
+        px_stream_ghost_take(s);
     release_worker(s);
     s->state = PX_ST_DONE;
     /* The worker is done, the client may not be: a client that stops
@@ -485,6 +498,7 @@ void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
 
 void px_stream_on_reset(px_stream *s, uint32_t reason)
 {
+    s->worker_reset = 1;
     /* A RESET is the worker's final frame and asks us to end our direction. */
     if (s->up && !s->req_end_sent) {
         px_upstream_send_reset(s, TP_RESET_NO_ERROR);

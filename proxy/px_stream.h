@@ -107,7 +107,10 @@ struct px_stream {
                                    DATA carries messages, WS_CLOSE ends a direction, and
                                    the no-progress timeout is off (the tunnel pings) */
     unsigned retries : 3;
+    unsigned reset_out : 1;    /* we reset the worker's stream: it owes a final frame */
+    unsigned worker_reset : 1; /* the worker's RESET arrived (its final frame) */
     uint16_t status;
+    uint64_t body_in;        /* request body bytes the client sent (limit_request_body) */
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
     uint32_t credit_pending; /* response bytes passed on, not yet credited */
@@ -131,6 +134,15 @@ struct px_stream {
 int px_stream_construct(px_stream *s);
 /* Readies a constructed stream for a new request on c, keeping buffers. */
 void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops);
+/* The same for a stream with no client connection (px_stream_ghost.c). */
+void px_stream_init_orphan(px_stream *s, px_thread *th, const px_limits *lim,
+                           const px_stream_ops *ops);
+/* s's worker side, reset by us while s still answers its client: a ghost
+ * keeps the worker's capacity slot and its place in the upstream until the
+ * worker's final frame (or --timeout), so a worker still running the app
+ * does not look idle.  s keeps no worker.  -1 when out of memory (s keeps
+ * it; releasing it is the caller's fallback). */
+int px_stream_ghost_take(px_stream *s);
 /* Releases what construct allocated (a protocol trimming its free list). */
 void px_stream_destruct(px_stream *s);
 /* Moves the request of src (head, held bytes, body) into dst, initialised

@@ -35,13 +35,9 @@ void px_stream_move_request(px_stream *dst, px_stream *src)
 void px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
-    tp_str *strs[] = { &h->method,     &h->scheme,    &h->authority,  &h->path,
-                       &h->query,      &h->peer_addr, &h->local_addr, &h->tls_version,
-                       &h->tls_cipher, &h->alpn,      &h->sni };
-    size_t nstr = sizeof strs / sizeof strs[0];
     size_t total = 0;
-    for (size_t i = 0; i < nstr; i++)
-        total += strs[i]->len;
+    for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++)
+        total += tp_request_string(h, i)->len;
     for (uint32_t i = 0; i < h->nheaders; i++)
         total += h->headers[i].name.len + h->headers[i].value.len;
     if (h->nheaders > s->hdr_cap) {
@@ -63,8 +59,8 @@ void px_stream_keep_head(px_stream *s)
         (str).ptr = p;                       \
         p += (str).len;                      \
     } while (0)
-    for (size_t i = 0; i < nstr; i++)
-        HOLD(*strs[i]);
+    for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++)
+        HOLD(*tp_request_string(h, i));
     for (uint32_t i = 0; i < h->nheaders; i++) {
         s->hdrs[i] = h->headers[i];
         HOLD(s->hdrs[i].name);

@@ -1,5 +1,6 @@
-/* px_tls.c: the one SSL_CTX every thread shares: certificate chain and key
- * (checked to match), TLS >= 1.2, and ALPN chosen in --http-protocols order. */
+/* px_tls.c: the SSL_CTX every thread shares (until a reload makes the next
+ * one): certificate chain and key (checked to match), TLS >= 1.2 (or 1.3),
+ * ciphers, client certificates, and ALPN chosen in --http-protocols order. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -40,11 +41,64 @@ static int readable(const char *flag, const char *path, char *err, size_t errlen
     return 0;
 }
 
-static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *files, char *err, size_t errlen)
+/* ciphers and tls_ciphersuites: OpenSSL refuses a list that names nothing
+ * it knows. */
+static int set_ciphers(SSL_CTX *ctx, const px_settings *cfg, char *err, size_t errlen)
+{
+    if (cfg->ciphers && *cfg->ciphers && SSL_CTX_set_cipher_list(ctx, cfg->ciphers) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen,
+                 "ciphers (--ciphers): '%s' names no cipher OpenSSL knows (an OpenSSL cipher "
+                 "list, such as ECDHE+AESGCM:ECDHE+CHACHA20)",
+                 cfg->ciphers);
+        return -1;
+    }
+    if (cfg->tls_ciphersuites && *cfg->tls_ciphersuites &&
+        SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites) != 1) {
+        ERR_clear_error();
+        snprintf(err, errlen,
+                 "tls_ciphersuites (--tls-ciphersuites): '%s' is not a list of TLS 1.3 suites "
+                 "(such as TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256)",
+                 cfg->tls_ciphersuites);
+        return -1;
+    }
+    return 0;
+}
+
+/* cert_reqs 1 asks for a client certificate, 2 requires one; either way a
+ * certificate sent must chain to ca_certs, or the handshake fails, as
+ * Python's ssl module does for Gunicorn. */
+static int set_client_certs(SSL_CTX *ctx, const px_settings *cfg, char *err, size_t errlen)
 {
     char why[256];
-    if (readable("--certfile", files->certfile, err, errlen) < 0 ||
-        readable("--keyfile", files->keyfile, err, errlen) < 0)
+    if (!cfg->cert_reqs)
+        return 0;
+    if (readable("--ca-certs", cfg->ca_certs, err, errlen) < 0)
+        return -1;
+    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->ca_certs);
+    if (SSL_CTX_load_verify_locations(ctx, cfg->ca_certs, NULL) != 1 || !names) {
+        openssl_reason(why, sizeof why);
+        snprintf(err, errlen, "--ca-certs %s: %s", cfg->ca_certs,
+                 names ? why : "no CA certificate in it");
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        return -1;
+    }
+    SSL_CTX_set_client_CA_list(ctx, names); /* the CAs the client is told to pick from */
+    SSL_CTX_set_verify(
+        ctx, SSL_VERIFY_PEER | (cfg->cert_reqs == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+    /* Sessions resumed must keep their certificate: OpenSSL needs an id. */
+    static const unsigned char sid_ctx[] = "tandem";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    return 0;
+}
+
+/* Everything from cfg but the ALPN choice, which alpn's protocols make
+ * (the running settings: http_protocols cannot change by a reload). */
+static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *alpn, char *err, size_t errlen)
+{
+    char why[256];
+    if (readable("--certfile", cfg->certfile, err, errlen) < 0 ||
+        readable("--keyfile", cfg->keyfile, err, errlen) < 0)
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -52,40 +106,48 @@ static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *files, char *
         snprintf(err, errlen, "cannot create TLS context: %s", why);
         return NULL;
     }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version == PX_TLS_MIN_13 ? TLS1_3_VERSION
+                                                                             : TLS1_2_VERSION);
     /* No renegotiation (h2 forbids it; h1 does not need it); server picks the
      * cipher; compression off (CRIME). */
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                  SSL_OP_NO_COMPRESSION);
+    /* suppress_ragged_eofs (Gunicorn's default): a close without
+     * close_notify ends the connection like one with it; off, OpenSSL
+     * reports it as an error (logged). */
+    if (cfg->suppress_ragged_eofs)
+        SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    if (set_ciphers(ctx, cfg, err, errlen) < 0 || set_client_certs(ctx, cfg, err, errlen) < 0)
+        goto fail;
     /* No SSL_MODE_ENABLE_PARTIAL_WRITE: libevent 2.1's bufferevent_openssl goes on to the
      * next chunk after a partial SSL_write, so the rest of a chunk larger than one TLS
      * record would be skipped (and the stream corrupted).  A whole write per chunk, resumed
      * on WANT_WRITE with the same chunk, is what it handles. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(ctx, files->certfile) != 1) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->certfile) != 1) {
         openssl_reason(why, sizeof why);
-        snprintf(err, errlen, "--certfile %s: %s", files->certfile, why);
+        snprintf(err, errlen, "--certfile %s: %s", cfg->certfile, why);
         goto fail;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, files->keyfile, SSL_FILETYPE_PEM) != 1) {
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->keyfile, SSL_FILETYPE_PEM) != 1) {
         unsigned long e = ERR_peek_last_error();
         ERR_clear_error();
         if (ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
-            snprintf(err, errlen, "--keyfile %s does not match --certfile %s", files->keyfile,
-                     files->certfile);
+            snprintf(err, errlen, "--keyfile %s does not match --certfile %s", cfg->keyfile,
+                     cfg->certfile);
         else {
-            snprintf(err, errlen, "--keyfile %s: %s", files->keyfile,
+            snprintf(err, errlen, "--keyfile %s: %s", cfg->keyfile,
                      ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "cannot load key");
         }
         goto fail;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        snprintf(err, errlen, "--keyfile %s does not match --certfile %s", files->keyfile,
-                 files->certfile);
+        snprintf(err, errlen, "--keyfile %s does not match --certfile %s", cfg->keyfile,
+                 cfg->certfile);
         goto fail;
     }
-    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)cfg);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)alpn);
     return ctx;
 fail:
     SSL_CTX_free(ctx);
@@ -97,8 +159,8 @@ SSL_CTX *px_tls_ctx_new(const px_settings *cfg, char *err, size_t errlen)
     return ctx_new(cfg, cfg, err, errlen);
 }
 
-SSL_CTX *px_tls_ctx_reload(const px_settings *cfg, const px_settings *files, char *err,
+SSL_CTX *px_tls_ctx_reload(const px_settings *running, const px_settings *next, char *err,
                            size_t errlen)
 {
-    return ctx_new(cfg, files, err, errlen);
+    return ctx_new(next, running, err, errlen);
 }

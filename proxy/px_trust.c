@@ -8,7 +8,8 @@
 #include <string.h>
 #include "px_trust.h"
 
-static int parse_item(const char *s, size_t len, px_trust *t, char *err, size_t errlen)
+static int parse_item(const char *key, const char *s, size_t len, px_trust *t, char *err,
+                      size_t errlen)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     if (len == 1 && s[0] == '*') {
@@ -31,7 +32,7 @@ static int parse_item(const char *s, size_t len, px_trust *t, char *err, size_t 
             goto bad;
     }
     if (t->n >= PX_TRUST_MAX) {
-        snprintf(err, errlen, "forwarded_allow_ips: more than %d entries", PX_TRUST_MAX);
+        snprintf(err, errlen, "%s: more than %d entries", key, PX_TRUST_MAX);
         return -1;
     }
     px_trust_net *n = &t->nets[t->n];
@@ -52,22 +53,28 @@ static int parse_item(const char *s, size_t len, px_trust *t, char *err, size_t 
     t->n++;
     return 0;
 bad:
-    snprintf(err, errlen, "forwarded_allow_ips: '%.*s' is not an IP address, a CIDR network or '*'",
+    snprintf(err, errlen, "%s: '%.*s' is not an IP address, a CIDR network or '*'", key,
              (int)(len > 80 ? 80 : len), s);
     return -1;
 }
 
-int px_trust_parse(const tc_strlist *l, px_trust *t, char *err, size_t errlen)
+int px_trust_parse_named(const char *key, const tc_strlist *l, px_trust *t, char *err,
+                         size_t errlen)
 {
     memset(t, 0, sizeof *t);
     for (size_t i = 0; i < l->n; i++) {
         const char *p = l->items[i], *s;
         size_t len;
         while (tc_csv_next(&p, &s, &len))
-            if (parse_item(s, len, t, err, errlen) < 0)
+            if (parse_item(key, s, len, t, err, errlen) < 0)
                 return -1;
     }
     return 0;
+}
+
+int px_trust_parse(const tc_strlist *l, px_trust *t, char *err, size_t errlen)
+{
+    return px_trust_parse_named("forwarded_allow_ips", l, t, err, errlen);
 }
 
 static int prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
@@ -92,14 +99,27 @@ int px_trust_match(const px_trust *t, const struct sockaddr *sa)
     if (family == AF_INET) {
         addr = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
     } else if (family == AF_INET6) {
-        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        addr = a6->s6_addr;
-        if (IN6_IS_ADDR_V4MAPPED(a6)) {
-            family = AF_INET;
-            addr += 12;
-        }
+        addr = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
     } else {
         return 0;
+    }
+    return px_trust_match_ip(t, family, addr);
+}
+
+/* ::ffff:a.b.c.d, read byte by byte (addr need not be aligned). */
+static int v4_mapped(const uint8_t *a)
+{
+    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    return memcmp(a, prefix, sizeof prefix) == 0;
+}
+
+int px_trust_match_ip(const px_trust *t, int family, const uint8_t *addr)
+{
+    if (t->any)
+        return 1;
+    if (family == AF_INET6 && v4_mapped(addr)) {
+        family = AF_INET;
+        addr += 12;
     }
     for (int i = 0; i < t->n; i++) {
         const px_trust_net *n = &t->nets[i];

@@ -57,6 +57,21 @@ void px_upstream_send_reset(px_stream *s, uint32_t reason)
     if (!u || u->state == PX_UP_CLOSED)
         return;
     commit_if(u, tp_encode_reset(&u->pool->out, s->up_id, reason));
+    s->reset_out = 1;
+}
+
+int px_upstream_rebind(px_stream *from, px_stream *to)
+{
+    px_upstream *u = from->up;
+    px_idmap_del(&u->streams, from->up_id);
+    if (px_idmap_put(&u->streams, from->up_id, to) < 0) {
+        px_idmap_put(&u->streams, from->up_id, from); /* a deleted slot is free again */
+        return -1;
+    }
+    to->up = u;
+    to->up_id = from->up_id;
+    from->up = NULL;
+    return 0;
 }
 
 void px_upstream_send_credit(px_stream *s, uint32_t n)
@@ -184,6 +199,8 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
     s->send_window = u->hello.initial_window;
     s->resp_window = PX_RESP_WINDOW; /* our HELLO's initial_window */
     s->req_end_sent = 0;
+    s->reset_out = 0; /* a retried stream starts afresh with this worker */
+    s->worker_reset = 0;
     if (px_idmap_put(&u->streams, s->up_id, s) < 0) {
         s->up = NULL;
         return -1;

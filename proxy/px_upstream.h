@@ -26,6 +26,9 @@ uint32_t px_upstream_max_frame(const px_upstream *u);
  * send_data moves n bytes out of src without copying where it can. */
 void px_upstream_send_reset(px_stream *s, uint32_t reason);
 void px_upstream_send_credit(px_stream *s, uint32_t n);
+/* Maps from's upstream stream id to to instead (to->up, to->up_id set;
+ * from->up NULL).  0, or -1 when out of memory (nothing changed). */
+int px_upstream_rebind(px_stream *from, px_stream *to);
 void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end);
 /* The same with the DATA flags given (TP_FLAG_TEXT, TP_FLAG_MESSAGE_END after a 101). */
 void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags);

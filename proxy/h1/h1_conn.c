@@ -12,6 +12,7 @@
 #include "px_dispatch.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "px_request.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
@@ -46,20 +47,44 @@ void px_h1_stream_recycle(px_stream *s)
 /* ---- heads ---- */
 
 /* The parser's field array: one per thread (a head is parsed in one go,
- * then kept in its stream), sized for the largest limit seen. */
+ * then kept in its stream), grown by doubling when a head has more fields
+ * than it holds, up to the limit. */
+#define PX_H1_FIELDS_FIRST 128u
 static _Thread_local tp_header *scratch;
 static _Thread_local uint32_t scratch_cap;
 
-static tp_header *fields_scratch(uint32_t need)
+static int fields_grow(uint32_t limit)
 {
-    if (scratch_cap < need) {
-        tp_header *n = realloc(scratch, need * sizeof *n);
-        if (!n)
-            return NULL;
-        scratch = n;
-        scratch_cap = need;
+    uint32_t cap = scratch_cap ? scratch_cap * 2 : PX_H1_FIELDS_FIRST;
+    if (cap > limit)
+        cap = limit;
+    if (cap <= scratch_cap)
+        return -1;
+    tp_header *n = realloc(scratch, cap * sizeof *n);
+    if (!n)
+        return -1;
+    scratch = n;
+    scratch_cap = cap;
+    return 0;
+}
+
+/* Parses what the input holds of the next head, resuming hc->scan; the
+ * field array grows while the head has more fields than it holds. */
+static int parse_head_bytes(px_h1_conn *hc, const uint8_t *p, size_t n, px_h1_request *r,
+                            size_t *consumed)
+{
+    const px_limits *lim = hc->base.limits;
+    if (!scratch && fields_grow(lim->h1_max_fields) < 0) {
+        r->error_status = 503;
+        r->error = "out of memory";
+        return PX_H1_ERROR;
     }
-    return scratch;
+    for (;;) {
+        int rc = px_h1_parse_request_from(&hc->scan, p, n, &lim->h1, r, scratch, scratch_cap,
+                                          consumed);
+        if (rc != PX_H1_ERROR || !r->hdrs_full || fields_grow(lim->h1_max_fields) < 0)
+            return rc;
+    }
 }
 
 static void fill_head(px_conn *c, px_stream *s, const px_h1_request *r)
@@ -159,6 +184,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         return;
     }
     px_conn_set_timer(c, NULL);
+    memset(&hc->scan, 0, sizeof hc->scan); /* the next head starts after this one */
     hc->cur = s;
     hc->requests++;
     hc->websocket = 0;
@@ -176,6 +202,8 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     }
     if (r->ws_upgrade && s->head_kept && websocket_request(hc, s, r) < 0)
         return;
+    if (px_request_admit(s) < 0)
+        return;
     px_dispatch_submit(s); /* may answer (and free s) at once */
 }
 
@@ -191,15 +219,15 @@ static void parse_next(px_conn *c)
         return;
     size_t n = len < lim->h1.max_head ? len : lim->h1.max_head;
     const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)n);
-    tp_header *fields = fields_scratch(lim->h1_max_fields);
-    if (!p || !fields) {
+    if (!p) {
         px_conn_close(c, PX_CLOSE_NOW);
         return;
     }
     px_h1_request r;
     memset(&r, 0, sizeof r);
     size_t consumed = 0;
-    int rc = px_h1_parse_request(p, n, &lim->h1, &r, fields, lim->h1_max_fields, &consumed);
+    int rc = parse_head_bytes(hc, p, n, &r, &consumed);
+
     if (rc == PX_H1_AGAIN) {
         if (n >= lim->h1.max_head) {
             px_h1_send_error(c, 431, "request head too large");
@@ -275,6 +303,10 @@ static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
             body_error(s, hc->chunked.error);
             return -1;
         }
+        /* Past limit_request_body: answered, and as the body is not read to
+         * its end the connection closes (px_h1_finish). */
+        if (dlen && px_request_body_over(s, dlen))
+            return -1;
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);

@@ -18,6 +18,7 @@ typedef struct px_h1_conn {
     px_stream *cur;                    /* the request being served */
     uint32_t requests;                 /* heads parsed on this connection */
     px_h1_chunked chunked;             /* cur's chunked request body */
+    px_h1_scan scan;                   /* how far the next head was searched */
     uint64_t req_left;                 /* Content-Length body still to read from the client */
     uint64_t resp_left;                /* response Content-Length still to write, UINT64_MAX none */
     unsigned keep_alive : 1;           /* the connection may carry another request */

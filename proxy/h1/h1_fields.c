@@ -208,10 +208,6 @@ int px_h1_parse_fields(const uint8_t *buf, size_t pos, size_t end, const px_h1_l
         h = &req->headers[req->nheaders];
         if (parse_field_line(buf, &pos, end, req, h) < 0)
             return PX_H1_ERROR;
-        /* limit_request_field_size counts name + ": " + value, as gunicorn does. */
-        if (lim->max_field_size != 0 &&
-            (uint64_t)h->name.len + 2 + h->value.len > lim->max_field_size)
-            return px_h1_fail(req, 431, "header field too large");
         req->nheaders++;
         if (on_field(req, fs, h->name, h->value) < 0)
             return PX_H1_ERROR;

@@ -17,14 +17,6 @@
  * is a client feeding us newlines to hold the connection. */
 #define PX_H1_MAX_EMPTY_LINES 8
 
-/* Where the head's lines are: found by one memchr pass before parsing. */
-typedef struct {
-    size_t start;    /* request line (after skipped empty lines) */
-    size_t line_end; /* the request line's CR */
-    size_t fields;   /* first field line */
-    size_t end;      /* the final empty line's CR */
-} px_h1_scan;
-
 /* What the request line told us beyond px_h1_request. */
 typedef struct {
     int authority; /* absolute-form or authority-form: host comes from here */
@@ -62,47 +54,79 @@ static int skip_empty_lines(const uint8_t *buf, size_t len, size_t *start, px_h1
  * turns away a TLS ClientHello or other binary sent to a plain-text port at
  * once instead of after a timeout.  Checked on every incomplete call, so an
  * error never depends on how the bytes were split. */
-static int check_method_prefix(const uint8_t *buf, size_t len, size_t start, px_h1_request *req)
+static int check_method_prefix(const uint8_t *buf, size_t len, px_h1_scan *sc, px_h1_request *req)
 {
-    size_t i = start;
+    size_t i = sc->start;
 
+    if (sc->method_ok)
+        return PX_H1_AGAIN;
     while (i < len && px_h1_is(buf[i], PX_H1_TCHAR))
         i++;
-    if (i < len && (i == start || buf[i] != ' '))
+    if (i < len && (i == sc->start || buf[i] != ' '))
         return px_h1_fail(req, 400, "invalid method");
+    sc->method_ok = i < len; /* a method and its SP: no need to look again */
     return PX_H1_AGAIN;
 }
 
-/* Limits on input that has no end of head yet: the request line is at
- * least what we have (less a CR that may start its CRLF), and the head is
- * at least one byte longer than what we have. */
-static int check_partial(const uint8_t *buf, size_t len, const px_h1_scan *sc, int in_line,
+/* limit_request_field_size bounds a field line as sent, name to CRLF
+ * inclusive, as Gunicorn counts it: OWS and the CRLF count. */
+static int field_line_over(size_t bytes_with_crlf, const px_h1_limits *lim)
+{
+    return lim->max_field_size != 0 && bytes_with_crlf > lim->max_field_size;
+}
+
+/* Limits on input that has no end of head yet: the request line or field
+ * line is at least what we have (less a CR that may start its CRLF), and
+ * the head is at least one byte longer than what we have. */
+static int check_partial(const uint8_t *buf, size_t len, px_h1_scan *sc, size_t ls,
                          const px_h1_limits *lim, px_h1_request *req)
 {
-    if (in_line && lim->max_request_line != 0) {
-        size_t seen = len - sc->start - (buf[len - 1] == '\r');
-        if (seen > lim->max_request_line)
-            return px_h1_fail(req, 414, "request line too long");
-    }
-    if (check_method_prefix(buf, len, sc->start, req) == PX_H1_ERROR)
+    size_t seen = len - ls - (buf[len - 1] == '\r');
+    if (ls == sc->start && lim->max_request_line != 0 && seen > lim->max_request_line)
+        return px_h1_fail(req, 414, "request line too long");
+    if (ls != sc->start && seen > 0 && field_line_over(seen + 2, lim))
+        return px_h1_fail(req, 431, "header field too large");
+    if (check_method_prefix(buf, len, sc, req) == PX_H1_ERROR)
         return PX_H1_ERROR;
     if (lim->max_head != 0 && len >= lim->max_head)
         return px_h1_fail(req, 431, "request head too large");
     return PX_H1_AGAIN;
 }
 
+/* A field line found complete by the scan: its size and the count.  The
+ * caller's array bounds the count too; hdrs_full tells the caller that it,
+ * not the limit, ran out. */
+static int check_field_line(size_t bytes, uint32_t lines, const px_h1_limits *lim,
+                            uint32_t max_hdrs, px_h1_request *req)
+{
+    if (field_line_over(bytes, lim))
+        return px_h1_fail(req, 431, "header field too large");
+    if (lim->max_fields != 0 && lines > lim->max_fields)
+        return px_h1_fail(req, 431, "too many header fields");
+    if (lines > max_hdrs) {
+        req->hdrs_full = 1;
+        return px_h1_fail(req, 431, "too many header fields");
+    }
+    return 0;
+}
+
 /* Finds the empty line ending the head with memchr, checking on the way
- * that every LF follows a CR and that the request line and field count fit
- * their limits, so oversized input fails before it is complete. */
-static int scan_head(const uint8_t *buf, size_t len, const px_h1_limits *lim, uint32_t max_fields,
+ * that every LF follows a CR and that the request line, field lines and
+ * field count fit their limits, so oversized input fails before it is
+ * complete.  An earlier call on the same head left in sc where its lines
+ * and its search stopped: what it checked is not looked at again, so each
+ * byte of a head is searched once however the head arrives. */
+static int scan_head(const uint8_t *buf, size_t len, const px_h1_limits *lim, uint32_t max_hdrs,
                      px_h1_scan *sc, px_h1_request *req)
 {
-    size_t ls = sc->start;
-    uint32_t lines = 0;
+    size_t ls = sc->line > sc->start ? sc->line : sc->start;
+    size_t from = sc->searched > ls ? sc->searched : ls;
+    uint32_t lines = sc->lines;
     const uint8_t *lf;
 
-    while ((lf = memchr(buf + ls, '\n', len - ls)) != NULL) {
+    while ((lf = memchr(buf + from, '\n', len - from)) != NULL) {
         size_t p = (size_t)(lf - buf);
+        sc->work += p + 1 - from;
         if (p == ls || buf[p - 1] != '\r')
             return px_h1_fail(req, 400, "bare LF");
         if (ls == sc->start) {
@@ -115,12 +139,16 @@ static int scan_head(const uint8_t *buf, size_t len, const px_h1_limits *lim, ui
             if (lim->max_head != 0 && p + 1 > lim->max_head)
                 return px_h1_fail(req, 431, "request head too large");
             return PX_H1_OK;
-        } else if (++lines > max_fields) {
-            return px_h1_fail(req, 431, "too many header fields");
+        } else if (check_field_line(p + 1 - ls, ++lines, lim, max_hdrs, req) < 0) {
+            return PX_H1_ERROR;
         }
-        ls = p + 1;
+        ls = from = p + 1;
     }
-    return check_partial(buf, len, sc, ls == sc->start, lim, req);
+    sc->work += len - from;
+    sc->line = ls;
+    sc->searched = len;
+    sc->lines = lines;
+    return check_partial(buf, len, sc, ls, lim, req);
 }
 
 /* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3). */
@@ -295,26 +323,33 @@ static int parse_head(const uint8_t *buf, const px_h1_scan *sc, const px_h1_limi
 int px_h1_parse_request(const uint8_t *buf, size_t len, const px_h1_limits *limits,
                         px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs, size_t *consumed)
 {
+    px_h1_scan sc;
+
+    memset(&sc, 0, sizeof sc);
+    return px_h1_parse_request_from(&sc, buf, len, limits, req, hdrs, max_hdrs, consumed);
+}
+
+int px_h1_parse_request_from(px_h1_scan *sc, const uint8_t *buf, size_t len,
+                             const px_h1_limits *limits, px_h1_request *req, tp_header *hdrs,
+                             uint32_t max_hdrs, size_t *consumed)
+{
     px_h1_limits lim;
-    px_h1_scan sc = { 0, 0, 0, 0 };
-    uint32_t max_fields;
     int r;
 
     memset(req, 0, sizeof *req);
     req->headers = hdrs;
     *consumed = 0;
     resolve_limits(limits, &lim);
-    max_fields = (lim.max_fields != 0 && lim.max_fields < max_hdrs) ? lim.max_fields : max_hdrs;
-    r = skip_empty_lines(buf, len, &sc.start, req);
+    r = skip_empty_lines(buf, len, &sc->start, req);
     if (r != PX_H1_OK)
         return r;
-    r = scan_head(buf, len, &lim, max_fields, &sc, req);
+    r = scan_head(buf, len, &lim, max_hdrs, sc, req);
     if (r != PX_H1_OK)
         return r;
-    r = parse_head(buf, &sc, &lim, max_hdrs, req);
+    r = parse_head(buf, sc, &lim, max_hdrs, req);
     if (r != PX_H1_OK)
         return r;
     /* The h2 preface is handed over whole: nghttp2 wants to read it. */
-    *consumed = req->h2_preface ? sc.start : sc.end + 2;
+    *consumed = req->h2_preface ? sc->start : sc->end + 2;
     return PX_H1_OK;
 }

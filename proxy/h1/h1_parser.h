@@ -17,7 +17,8 @@
 typedef struct {
     uint32_t max_request_line; /* limit_request_line: 0 = unlimited, default 4094 */
     uint32_t max_fields;       /* limit_request_fields: default 100 */
-    uint32_t max_field_size;   /* limit_request_field_size: default 8190, name+": "+value */
+    uint32_t max_field_size;   /* limit_request_field_size: default 8190, a field line with its
+                                  CRLF, as sent (Gunicorn's count) */
     uint32_t max_head;         /* whole head in bytes; bounds memory per connection */
 } px_h1_limits;
 
@@ -47,12 +48,29 @@ typedef struct {
     uint64_t content_length; /* TP_LENGTH_UNKNOWN when chunked; 0 when no body */
     uint32_t nheaders;
     tp_header *headers; /* caller's array, filled in order received */
+    uint8_t hdrs_full;       /* 431 because the caller's array, not the limit, ran out */
     int error_status;
     const char *error;
 } px_h1_request;
 
+/* Where the search for the end of a head stopped, kept by the caller
+ * between calls on the same growing head so that each byte is searched
+ * once (a head fed one byte at a time costs linear work).  Zero it for each
+ * new head; the bytes already seen must not change between calls. */
+typedef struct {
+    size_t start;     /* request line (after skipped empty lines) */
+    size_t line_end;  /* the request line's CR */
+    size_t fields;    /* first field line */
+    size_t end;       /* the final empty line's CR */
+    size_t line;      /* start of the first line not yet complete */
+    size_t searched;  /* bytes already searched for LF */
+    uint32_t lines;   /* complete field lines before line */
+    uint8_t method_ok; /* the method and its SP were seen */
+    uint64_t work;    /* bytes searched in all, for tests */
+} px_h1_scan;
+
 /* Parses one request head from buf[0..len).  hdrs has room for max_hdrs
- * entries (>= limits->max_fields).  On PX_H1_OK, *consumed is the head's
+ * entries (fewer than limits->max_fields only sets hdrs_full).  On PX_H1_OK, *consumed is the head's
  * length including the final CRLF CRLF; the body (if any) follows.  Leading
  * empty lines (CRLF) before the request line are skipped as RFC 9112 §2.2
  * allows, and count towards *consumed.
@@ -61,6 +79,12 @@ typedef struct {
  * fails with 414 as soon as it exceeds the limit). */
 int px_h1_parse_request(const uint8_t *buf, size_t len, const px_h1_limits *limits,
                         px_h1_request *req, tp_header *hdrs, uint32_t max_hdrs, size_t *consumed);
+/* The same, resuming the search where the last call on this head left sc.
+ * When req->hdrs_full is set, a larger array and the same sc may be passed
+ * again. */
+int px_h1_parse_request_from(px_h1_scan *sc, const uint8_t *buf, size_t len,
+                             const px_h1_limits *limits, px_h1_request *req, tp_header *hdrs,
+                             uint32_t max_hdrs, size_t *consumed);
 
 /* Incremental chunked-body decoder.  Zero-initialise (or px_h1_chunked_init). */
 typedef struct {

@@ -13,6 +13,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_prio.h"
+#include "px_request.h"
 #include "tc_http.h"
 #include "tc_log.h"
 
@@ -188,8 +189,10 @@ int px_h2_on_header(nghttp2_session *session, const nghttp2_frame *frame, nghttp
         pseudo_header(&s->base, n, v);
         return keep_rc(s, name, value) < 0 ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE : 0;
     }
+    /* limit_request_field_size counts the field as an HTTP/1 line would be
+     * sent, "name: value" CRLF, as over HTTP/1. */
     if ((lim->max_fields && s->base.head.nheaders >= lim->max_fields) ||
-        (lim->max_field_size && n.len + 2 + v.len > (uint64_t)lim->max_field_size)) {
+        (lim->max_field_size && n.len + 2 + v.len + 2 > (uint64_t)lim->max_field_size)) {
         s->base.status = 431; /* answered once the head is complete */
         return 0;
     }
@@ -243,6 +246,10 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         h->content_length = 0;
     }
     px_conn_fill_head(c, h);
+    /* The scheme is the proxy's word (tandem-protocol(7)): https on TLS;
+     * without TLS only a trusted peer speaks h2c, and its :scheme stands. */
+    int https = c->tls || (h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0);
+    h->scheme = (tp_str){ (const uint8_t *)(https ? "https" : "http"), https ? 5u : 4u };
     h->h2_stream_id = (uint32_t)hs->id;
     if (!h->authority.len) {
         for (uint32_t i = 0; i < h->nheaders; i++)
@@ -261,6 +268,8 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         return;
     }
     if (hs->protocol.len && px_h2_ws_request(hc, hs, end_stream) < 0)
+        return;
+    if (px_request_admit(s) < 0)
         return;
     px_dispatch_submit(s);
 }
@@ -316,6 +325,10 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
     if (!s || (s->base.state == PX_ST_DONE && !s->ws)) {
         /* Nobody will read it: give the window back now. */
         nghttp2_session_consume(session, id, len);
+        return 0;
+    }
+    if (!s->ws && px_request_body_over(&s->base, len)) {
+        nghttp2_session_consume(session, id, len); /* dropped: the window comes back */
         return 0;
     }
     evbuffer_add(s->base.req, data, len);

@@ -68,6 +68,26 @@ tests_fuzz_fuzz_ws_LDFLAGS = $(FUZZ_WS_SAN)
 endif
 # ---- end ws ---------------------------------------------------------------
 
+# ---- proxyproto: the proxy's PROXY protocol parser (proxy/px_proxyproto.c) --
+FUZZ_PROXYPROTO_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_proxyproto_replay
+TESTS += tests/fuzz/fuzz_proxyproto_replay
+tests_fuzz_fuzz_proxyproto_replay_SOURCES = tests/fuzz/fuzz_proxyproto.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_proxyproto_replay_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/proxyproto"'
+tests_fuzz_fuzz_proxyproto_replay_LDADD = proxy/libpxcore.a
+EXTRA_DIST += tests/fuzz/corpus/proxyproto
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_proxyproto
+tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz.h \
+	proxy/px_proxyproto.c proxy/px_proxyproto.h
+tests_fuzz_fuzz_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_fuzz_fuzz_proxyproto_CFLAGS = $(AM_CFLAGS) $(FUZZ_PROXYPROTO_SAN)
+tests_fuzz_fuzz_proxyproto_LDFLAGS = $(FUZZ_PROXYPROTO_SAN)
+endif
+# ---- end proxyproto -------------------------------------------------------
+
 # ---- pyconf: the config file reader (common/tc_py*.c) ---------------------
 # The replay links the reader from common/libtandemcommon.a; the libFuzzer
 # binary compiles its sources itself, so coverage instrumentation sees them.

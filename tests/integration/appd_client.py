@@ -15,10 +15,10 @@ import socket
 import struct
 import time
 
-VERSION = 2                                  # tandem-protocol(7) HELLO version
+VERSION = 3                                  # tandem-protocol(7) HELLO version
 HEADER = struct.Struct("!IBBHI")            # length, type, flags, reserved, stream
 HELLO = struct.Struct("!HBBIIIIIIII")       # 36 bytes, tp_hello in wire order
-REQ_FIXED = struct.Struct("!BBHQHIBBBHHII")  # 33 bytes, tp_request_head fixed part
+REQ_FIXED = struct.Struct("!BBHQHIBBBHHIIH")  # 35 bytes, tp_request_head fixed part
 
 HELLO_T, REQUEST_HEAD, REQUEST_DATA, RESPONSE_INFO, RESPONSE_HEAD, RESPONSE_DATA, \
     TRAILERS, RESET, CREDIT, PING, DRAIN, WS_CLOSE = range(1, 13)
@@ -62,11 +62,24 @@ def frame(ftype, flags, stream, payload=b""):
 
 def request_head(method, path, query=b"", headers=(), version=(1, 1), scheme="http",
                  authority="localhost", content_length=LENGTH_UNKNOWN, flags=0,
-                 peer=("127.0.0.1", 40000), local=("127.0.0.1", 8000), h2_stream_id=0):
+                 peer=("127.0.0.1", 40000), local=("127.0.0.1", 8000), h2_stream_id=0,
+                 extra=None):
+    """extra: the version-3 strings by name (REQUEST_STRINGS), e.g. client_verify."""
+    extra = dict(extra or {})
+    proxy_port = extra.pop("proxy_port", 0)
     fixed = REQ_FIXED.pack(version[0], version[1], flags, content_length, 16, 0, 0, 3, 0,
-                           peer[1], local[1], 1, h2_stream_id)
-    strs = [method, scheme, authority, path, query, peer[0], local[0], b"", b"", b"", b""]
+                           peer[1], local[1], 1, h2_stream_id, proxy_port)
+    given = dict(method=method, scheme=scheme, authority=authority, path=path, query=query,
+                 peer_addr=peer[0], local_addr=local[0], **extra)
+    strs = [given.get(k, b"") for k in REQUEST_STRINGS]
     return fixed + b"".join(_str(s) for s in strs) + _headers(list(headers))
+
+
+# REQUEST_HEAD's strings in wire order (version 3).
+REQUEST_STRINGS = ["method", "scheme", "authority", "path", "query", "peer_addr", "local_addr",
+                   "tls_version", "tls_cipher", "alpn", "sni", "proxy_protocol", "proxy_addr",
+                   "client_verify", "client_cert", "client_s_dn", "client_i_dn", "client_serial",
+                   "client_v_start", "client_v_end"]
 
 
 def parse_str(payload, pos):

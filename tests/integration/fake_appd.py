@@ -60,6 +60,7 @@ from appd_client import (VERSION, ACK, CREDIT, END_STREAM, MESSAGE_END, PING, RE
                          TEXT, TRAILERS, WS_CLOSE,
                          HEADER as HDR, HELLO as HELLO_S, HELLO_T as HELLO,
                          REQ_FIXED, REQUEST_DATA as REQ_DATA, REQUEST_HEAD as REQ_HEAD,
+                         REQUEST_STRINGS,
                          RESPONSE_DATA as RESP_DATA, RESPONSE_HEAD as RESP_HEAD,
                          RESPONSE_INFO as RESP_INFO, _headers as hlist, frame, parse_headers,
                          parse_str)
@@ -74,21 +75,20 @@ order_log = None
 
 def parse_head(p):
     (major, minor, flags, clen, weight, dep, excl, urg, inc, pport, lport, conn_id,
-     h2id) = REQ_FIXED.unpack_from(p, 0)
+     h2id, proxy_port) = REQ_FIXED.unpack_from(p, 0)
     off = REQ_FIXED.size
     strs = []
-    for _ in range(11):
+    for _ in REQUEST_STRINGS:
         v, off = parse_str(p, off)
         strs.append(v)
     hdrs, off = parse_headers(p, off)
     if off != len(p):
         raise ValueError("trailing bytes in REQUEST_HEAD")
-    keys = ["method", "scheme", "authority", "path", "query", "peer_addr", "local_addr",
-            "tls_version", "tls_cipher", "alpn", "sni"]
-    d = dict(zip(keys, strs))
+    d = dict(zip(REQUEST_STRINGS, strs))
     d.update(http=(major, minor), flags=flags, content_length=clen, headers=hdrs,
              weight=weight, depends_on=dep, exclusive=excl, urgency=urg, incremental=inc,
-             h2_stream_id=h2id, conn_id=conn_id)
+             h2_stream_id=h2id, conn_id=conn_id, peer_port=pport, local_port=lport,
+             proxy_port=proxy_port)
     return d
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import appd_client as ac
-from harness import APPD, APPS, PROXY, can_connect, children, wait_for
+from harness import APPD, APPS, PROXY, Stack, can_connect, children, curl, wait_for
 
 HOOKS = r'''
 import os
@@ -88,6 +88,15 @@ def on_exit(server):
 '''
 
 
+def sanitizer_env(args):
+    """greenlet switches stacks by copying raw stack slices, ASan's redzones
+    included: under the sanitizers the gevent worker runs with memcpy
+    unchecked, as in test_gevent.py (every other check stays on)."""
+    if os.environ.get("TANDEM_SANITIZED") and "gevent" in args:
+        return {"ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":replace_intrin=0"}
+    return {}
+
+
 class Hooked:
     """tandem-appd with a config file of hooks; HOOKLOG collects their lines."""
 
@@ -100,7 +109,9 @@ class Hooked:
         self.conf = os.path.join(self.tmp, "gunicorn.conf.py")
         with open(self.conf, "w") as f:
             f.write(conf + extra)
-        full_env = dict(os.environ, HOOKLOG=self.hooklog, **(env or {}))
+        full_env = dict(os.environ, HOOKLOG=self.hooklog)
+        full_env.update(sanitizer_env(args))
+        full_env.update(env or {})
         self.proc = subprocess.Popen(
             [APPD, "-c", self.conf, "--bind", "unix:" + self.sock, "--pythonpath", APPS,
              "--error-logfile", self.log] + (["-w", str(workers)] if workers else [])
@@ -225,6 +236,48 @@ def test_request_hooks_around_each_request(hooked):
     post = h.wait_lines("post_request", 2)
     assert post[0] == [worker, "yes", "GET", "/", "200", "200_OK", "5", "5"]
     assert post[1][:6] == [worker, "yes", "GET", "/error", "500", "500_Internal_Server_Error"]
+
+
+
+FRONT_HOOKS = r"""
+import os
+
+
+def _w(*parts):
+    with open(os.environ["HOOKLOG"], "a") as f:
+        f.write(" ".join(str(p) for p in parts) + "\n")
+
+
+def pre_request(worker, req):
+    _w("pre_request", req.scheme, req.remote_addr[0], req.peer_addr[0])
+
+
+def post_request(worker, req, environ, resp):
+    _w("post_request", req.scheme, req.remote_addr[0], environ["wsgi.url_scheme"],
+       environ["REMOTE_ADDR"])
+"""
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_request_hooks_see_the_scheme_and_client_the_proxy_decided(tmp_path, trusted):
+    # Through tandem-proxy: a trusted front's X-Forwarded-Proto and -For are
+    # req's scheme and client, as they are the environ's; an untrusted
+    # peer's are plain headers.
+    conf, hooklog = tmp_path / "gunicorn.conf.py", tmp_path / "hooks.log"
+    conf.write_text(FRONT_HOOKS)
+    s = Stack(workers=1, appd_args=["-c", str(conf)], env={"HOOKLOG": str(hooklog)},
+              proxy_args=[] if trusted else ["--forwarded-allow-ips", "192.0.2.1"])
+    try:
+        r = curl("-H", "X-Forwarded-Proto: https", "-H", "X-Forwarded-For: 203.0.113.9",
+                 s.url + "/")
+        assert r.stdout == b"hello"
+        lines = wait_for(lambda: hooklog.exists() and len(hooklog.read_text().splitlines()) == 2
+                         and hooklog.read_text().splitlines(), 15, "the request hooks' lines")
+    finally:
+        s.close()
+    scheme, client = ("https", "203.0.113.9") if trusted else ("http", "127.0.0.1")
+    assert lines == ["pre_request %s %s %s" % (scheme, client, client),
+                     "post_request %s %s %s %s" % (scheme, client, scheme, client)]
 
 
 REQUEST_HOOKS = r'''

@@ -229,7 +229,7 @@ def test_environ_http1(conn):
 
 
 def test_environ_h2_tls_and_percent_decoding(conn):
-    env = _environ(conn, path="/environ/caf%C3%A9%2Fx%zz", version=(2, 0),
+    env = _environ(conn, path="/environ/caf%C3%A9%2Fx%zz", version=(2, 0), scheme="https",
                    authority="h2.example", flags=ac.REQ_TLS, h2_stream_id=5)
     assert env["SERVER_PROTOCOL"] == "HTTP/2.0"
     # percent-decoded bytes, as latin-1 (PEP 3333); %2F decoded too, like Gunicorn

@@ -100,6 +100,11 @@ def test_forwarded_headers_reach_the_app(front):
     assert env["HTTP_X_FORWARDED_PROTO"] == "https"
     assert env["HTTP_X_FORWARDED_FOR"] == "127.0.0.1"
     assert env["SERVER_PROTOCOL"] == "HTTP/1.1"        # nginx to tandem
+    # nginx on loopback is trusted (forwarded_allow_ips' default), as the
+    # configuration's comments say: the client's scheme and address, the
+    # port unknown (the address came from X-Forwarded-For).
+    assert env["wsgi.url_scheme"] == "https"
+    assert env["REMOTE_ADDR"] == "127.0.0.1" and env["REMOTE_PORT"] == "0"
 
 
 def test_upstream_connections_are_kept_alive(front):

@@ -45,9 +45,10 @@ def head(path, version=H2, flags=ac.REQ_EARLY_HINTS, prio=(16, 0, 0, 3, 0), meth
     weight, depends_on, exclusive, urgency, incremental = prio
     fixed = ac.REQ_FIXED.pack(version[0], version[1], flags, ac.LENGTH_UNKNOWN, weight,
                               depends_on, exclusive, urgency, incremental, 40000, 8443, 1,
-                              5 if version == H2 else 0)
+                              5 if version == H2 else 0, 0)
     strs = [method, "https", "localhost", path, query, "127.0.0.1", "127.0.0.1", "TLSv1.3",
             "", "h2" if version == H2 else "http/1.1", ""]
+    strs += [""] * (len(ac.REQUEST_STRINGS) - len(strs))
     return fixed + b"".join(ac._str(s) for s in strs) + ac._headers([])
 
 

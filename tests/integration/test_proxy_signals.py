@@ -1,13 +1,16 @@
 """test_proxy_signals.py: tandem-proxy's signals.  HUP reloads the
 certificate and the settings that need no new socket without dropping a
 connection: a new connection sees the new certificate and limits, an open
-HTTP/2 connection keeps working on the old ones; what cannot change is
-named.  USR1 reopens the log; TERM sends GOAWAY and lets in-flight streams
+HTTP/2 connection keeps working on the old ones, and under load no
+request fails; the TLS options and the body cap reload too; what cannot
+change is named.  USR1 reopens the log; TERM sends GOAWAY and lets in-flight streams
 finish within graceful_timeout; appd's signals (TTIN, TTOU, USR2) neither
 stop nor end the proxy."""
+import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 
 import h2.settings
@@ -37,6 +40,11 @@ def install(pair, live):
     shutil.copy(pair[1], live[1])
 
 
+def der(pair):
+    with open(pair[0]) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
 def reloaded(proxy, n):
     return proxy.output().count("Reloaded:") >= n
 
@@ -48,7 +56,8 @@ def live_stack(tmp_path, two_certs):
     live = (str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
     install(two_certs[0], live)
     conf = tmp_path / "proxy.conf.py"
-    conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\n")
+    # keepalive: the open connection a test holds idle must outlive a slow machine's steps.
+    conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\nkeepalive = 60\n")
     s = Stack(workers=1, tls=live, proxy_args=["-c", str(conf)])
     s.live, s.conf = live, conf
     yield s
@@ -78,6 +87,53 @@ def test_hup_swaps_the_certificate_for_new_connections_only(live_stack, two_cert
         assert r.stdout == b"hello"
     finally:
         old.close()
+
+
+def test_certificate_reload_under_load_fails_no_request(live_stack, two_certs):
+    # h2load keeps its connections across two reloads while a thread opens
+    # new ones, one request each: none fails, and the new ones see each
+    # certificate in turn.
+    import threading
+    s = live_stack
+    n = 3000
+    load = subprocess.Popen(["h2load", "-n", str(n), "-c", "4", "-m", "4",
+                             s.url + "/sleep?s=0.004"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen, failures, stop = [], [], threading.Event()
+
+    def new_connections():
+        while not stop.is_set():
+            try:
+                c = H2Conn(s.port, tls=True)
+                try:
+                    assert c.response(c.headers("/"))[2] == b"hello"
+                    seen.append(c.sock.getpeercert(True))
+                finally:
+                    c.close()
+            except Exception as e:                # noqa: BLE001 - every failure counts
+                failures.append(repr(e))
+    opener = threading.Thread(target=new_connections)
+    opener.start()
+    try:
+        wait_for(lambda: seen, 20, "a new connection served")
+        assert seen[0] == der(two_certs[0])
+        for i, pair in enumerate([two_certs[1], two_certs[0]], 1):
+            install(pair, s.live)
+            s.proxy.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: reloaded(s.proxy, i), 20, "reload %d" % i)
+            # (one accepted just before the reload may still show the old one)
+            wait_for(lambda: seen[-1] == der(pair), 20, "the certificate of reload %d" % i)
+        assert load.poll() is None, "h2load ended before the second reload: make n larger"
+        out = load.communicate(timeout=300)[0].decode()
+    finally:
+        stop.set()
+        opener.join(30)
+        if load.poll() is None:
+            load.kill()
+            load.wait()
+    assert not failures, failures
+    assert "requests: %d total, %d started, %d done, %d succeeded, 0 failed, 0 errored" % (
+        n, n, n, n) in out, out
 
 
 def test_hup_applies_limits_to_new_connections_and_names_what_cannot_change(live_stack):
@@ -128,6 +184,62 @@ def test_hup_with_a_bad_certificate_or_file_keeps_everything(live_stack, tmp_pat
         assert c.response(c.headers("/"))[2] == b"hello"
     finally:
         c.close()
+
+
+def client_pki(d):
+    """A CA and a client certificate it signed: (ca.pem, curl's client arguments)."""
+    def openssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, capture_output=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *ec, "-days", "30", "-subj", "/CN=Reload CA", "-keyout", "ca.key",
+            "-out", "ca.pem")
+    openssl("req", "-new", *ec, "-subj", "/CN=carol", "-keyout", "carol.key", "-out",
+            "carol.csr")
+    openssl("x509", "-req", "-in", "carol.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-set_serial", "7", "-days", "30", "-out", "carol.pem")
+    return (os.path.join(d, "ca.pem"),
+            ["--cert", os.path.join(d, "carol.pem"), "--key", os.path.join(d, "carol.key")])
+
+
+def test_hup_applies_the_tls_options_and_the_body_cap_to_new_connections(live_stack, tmp_path):
+    s = live_stack
+    ca, carol = client_pki(str(tmp_path))
+    old = H2Conn(s.port, tls=True)                 # no client certificate, no body cap
+    try:
+        old.ping()
+        assert curl("--http1.1", "--tls-max", "1.2", s.url + "/").stdout == b"hello"
+        s.conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\nkeepalive = 60\n"
+                          "tls_min_version = '1.3'\nciphers = 'ECDHE+AESGCM'\n"
+                          "tls_ciphersuites = 'TLS_AES_128_GCM_SHA256'\n"
+                          "cert_reqs = 2\nca_certs = %r\nlimit_request_body = 4\n"
+                          "secure_scheme_headers = {'X-SECURE': 'yes'}\n"
+                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['10.0.0.1']\n"
+                          "max_connections = 5\n" % ca)
+        s.proxy.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
+        out = s.proxy.output()
+        assert ("Reload: secure_scheme_headers, proxy_protocol, proxy_allow_ips, "
+                "max_connections cannot change while tandem-proxy runs") in out, out
+        # A new connection: TLS 1.3 only, with the one suite, and a client certificate.
+        r = curl("--http1.1", "--tls-max", "1.2", *carol, s.url + "/", check=False)
+        assert r.returncode != 0, r
+        assert curl("--http1.1", s.url + "/", check=False).returncode != 0
+        r = curl("--http1.1", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384", *carol, s.url + "/",
+                 check=False)
+        assert r.returncode != 0, r
+        env = json.loads(curl("--http1.1", *carol, s.url + "/environ").stdout)
+        assert env["SSL_CLIENT_VERIFY"] == "SUCCESS" and env["SSL_CLIENT_S_DN"] == "CN=carol"
+        r = curl("--http1.1", *carol, "-o", "/dev/null", "-w", "%{http_code}", "-d", "12345",
+                 s.url + "/echo")
+        assert r.stdout == b"413"
+        # The connection opened before keeps its session and its limits.
+        sid = old.headers("/echo", method="POST", end=False)
+        old.conn.send_data(sid, b"12345", end_stream=True)
+        old.flush()
+        assert old.response(sid)[0:3:2] == (200, b"12345")
+        assert old.response(old.headers("/environ"))[0] == 200
+    finally:
+        old.close()
 
 
 def test_usr1_reopens_the_log(tmp_path):

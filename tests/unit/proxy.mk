@@ -6,7 +6,8 @@
 # settings and trust tests share.
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
 	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust \
-	tests/unit/test_px_config tests/unit/test_px_idmap
+	tests/unit/test_px_config tests/unit/test_px_idmap tests/unit/test_px_forwarded \
+	tests/unit/test_px_proxyproto
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
@@ -42,6 +43,16 @@ tests_unit_test_px_trust_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_trust_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_trust_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
+tests_unit_test_px_forwarded_SOURCES = tests/unit/test_px_forwarded.c tests/unit/px_check.h
+tests_unit_test_px_forwarded_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_forwarded_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_forwarded_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_px_proxyproto_SOURCES = tests/unit/test_px_proxyproto.c
+tests_unit_test_px_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_proxyproto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_proxyproto_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
+
 # The config sources need appd's table too: a config file holds both daemons' names.
 tests_unit_test_px_config_SOURCES = tests/unit/test_px_config.c
 tests_unit_test_px_config_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
@@ -59,7 +70,8 @@ tests_unit_test_px_idmap_LDADD = proxy/libpxcore.a $(CHECK_LIBS)
 check_PROGRAMS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 TESTS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 PX_WORLD_SOURCES = tests/unit/px_world.c tests/unit/px_world.h proxy/px_stream.c \
-	proxy/px_stream_head.c proxy/px_tunnel.c proxy/px_dispatch.c proxy/px_metrics.c
+	proxy/px_stream_head.c proxy/px_stream_ghost.c proxy/px_tunnel.c proxy/px_dispatch.c \
+	proxy/px_metrics.c
 PX_WORLD_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBEVENT_CFLAGS) -pthread
 PX_WORLD_LDADD = proxy/libpxcore.a protocol/libtandemproto.a common/libtandemcommon.a \
 	$(LIBEVENT_LIBS) $(CHECK_LIBS) -lpthread

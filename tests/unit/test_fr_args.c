@@ -65,6 +65,18 @@ START_TEST(threads_are_appds_proxy_threads_the_proxys)
 }
 END_TEST
 
+START_TEST(proxy_protocol_alone_leaves_the_app)
+{
+    /* Gunicorn's --proxy-protocol without a value is auto: the app stays the app. */
+    ck_assert_int_eq(SPLIT("--proxy-protocol", "a:b"), 0);
+    ROUTES("--proxy-protocol auto", "a:b");
+    ck_assert_int_eq(SPLIT("--proxy-protocol", "v1", "--proxy-allow-from", "10.0.0.0/8", "a:b"), 0);
+    ROUTES("--proxy-protocol v1 --proxy-allow-from 10.0.0.0/8", "a:b");
+    ck_assert_int_eq(SPLIT("a:b", "--proxy-protocol"), 0);
+    ROUTES("--proxy-protocol auto", "a:b");
+}
+END_TEST
+
 START_TEST(pid_is_tandems_own)
 {
     ck_assert_int_eq(SPLIT("--pid", "/run/t.pid", "a:b"), 0);
@@ -439,6 +451,7 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, bind_is_the_proxys);
     tcase_add_test(tc, threads_are_appds_proxy_threads_the_proxys);
+    tcase_add_test(tc, proxy_protocol_alone_leaves_the_app);
     tcase_add_test(tc, pid_is_tandems_own);
     tcase_add_test(tc, upstream_is_refused);
     tcase_add_test(tc, timeouts_and_logs_go_to_both);

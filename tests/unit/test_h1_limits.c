@@ -92,11 +92,12 @@ START_TEST(test_limit_fields)
 }
 END_TEST
 
-/* "GET / HTTP/1.1", Host, then "X: " + value where 1 + 2 + vlen == size. */
+/* "GET / HTTP/1.1", Host, then a field line "X:" ows value ows CRLF of
+ * size bytes in all, CRLF included (Gunicorn's count). */
 static size_t make_field_size(char *buf, size_t size, const char *ows)
 {
     size_t n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n" H "X:%s", ows);
-    size_t vlen = size - 3;
+    size_t vlen = size - 2 - 2 * strlen(ows) - 2;
 
     memset(buf + n, 'v', vlen);
     n += vlen;
@@ -109,19 +110,89 @@ START_TEST(test_limit_field_size)
     static char buf[20000];
     size_t n;
 
+    /* Gunicorn: len(line) + len("\r\n") > limit is refused, so with the
+     * default 8190 a line of 8188 bytes plus its CRLF passes. */
     n = make_field_size(buf, 8190, " ");
     ck_assert_ok(parse_n(buf, n));
-    ck_assert_uint_eq(hdrs[1].name.len + 2 + hdrs[1].value.len, 8190);
+    ck_assert_uint_eq(hdrs[1].name.len + 2 + hdrs[1].value.len + 3, 8190); /* "X: v.. CRLF" */
     n = make_field_size(buf, 8191, " ");
     ck_assert_status(parse_n(buf, n), 431);
-    /* OWS around the value is not counted */
+    /* OWS around the value is counted: it was sent */
     n = make_field_size(buf, 8190, "   \t  ");
     ck_assert_ok(parse_n(buf, n));
+    n = make_field_size(buf, 8191, "   \t  ");
+    ck_assert_status(parse_n(buf, n), 431);
+    /* incomplete: refused once the line, without its CRLF yet, is too long */
+    n = make_field_size(buf, 8191, "");
+    ck_assert_int_eq(parse_n(buf, n - 5), PX_H1_AGAIN); /* 8188 bytes, no CRLF */
+    ck_assert_status(parse_n(buf, n - 4), 431);         /* 8189 */
     {
         px_h1_limits lim = { 4094, 100, 0, 0 };
         n = make_field_size(buf, 15000, " ");
         ck_assert_ok(parse_lim(buf, n, &lim));
     }
+}
+END_TEST
+
+/* A field array smaller than the limit is not the limit: hdrs_full says so,
+ * and the same scan state may be passed again with a larger array. */
+START_TEST(test_fields_array_grows)
+{
+    static char buf[8192];
+    static tp_header small[4], big[200];
+    px_h1_limits lim = { 4094, 150, 8190, 65536 };
+    px_h1_scan sc;
+    size_t n = make_fields(buf, 120);
+
+    memset(&sc, 0, sizeof sc);
+    ck_assert_int_eq(px_h1_parse_request_from(&sc, (const uint8_t *)buf, n, &lim, &req, small, 4,
+                                              &used),
+                     PX_H1_ERROR);
+    ck_assert_int_eq(req.hdrs_full, 1);
+    ck_assert_int_eq(px_h1_parse_request_from(&sc, (const uint8_t *)buf, n, &lim, &req, big, 200,
+                                              &used),
+                     PX_H1_OK);
+    ck_assert_uint_eq(req.nheaders, 120);
+    /* past the limit it is the limit that speaks */
+    lim.max_fields = 100;
+    memset(&sc, 0, sizeof sc);
+    ck_assert_int_eq(px_h1_parse_request_from(&sc, (const uint8_t *)buf, n, &lim, &req, big, 200,
+                                              &used),
+                     PX_H1_ERROR);
+    ck_assert_int_eq(req.hdrs_full, 0);
+    ck_assert_int_eq(req.error_status, 431);
+}
+END_TEST
+
+/* A head fed one byte at a time: with the scan state kept, each byte is
+ * searched once (linear work), and the result is the one-shot parse's. */
+START_TEST(test_head_scan_is_linear)
+{
+    static char buf[40000];
+    static tp_header many[400];
+    px_h1_limits lim = { 4094, 400, 8190, 65536 };
+    px_h1_scan sc;
+    size_t n = make_fields(buf, 300), k;
+    int rc = PX_H1_AGAIN;
+
+    memset(&sc, 0, sizeof sc);
+    for (k = 1; k <= n && rc == PX_H1_AGAIN; k++)
+        rc = px_h1_parse_request_from(&sc, (const uint8_t *)buf, k, &lim, &req, many, 400, &used);
+    ck_assert_int_eq(rc, PX_H1_OK);
+    ck_assert_uint_eq(k - 1, n);
+    ck_assert_uint_eq(used, n);
+    ck_assert_uint_eq(req.nheaders, 300);
+    ck_assert_uint_le(sc.work, n);
+    /* a field line fed byte by byte is refused at the same byte as whole */
+    n = make_field_size(buf, 9000, " ");
+    memset(&sc, 0, sizeof sc);
+    rc = PX_H1_AGAIN;
+    for (k = 1; k <= n && rc == PX_H1_AGAIN; k++)
+        rc = px_h1_parse_request_from(&sc, (const uint8_t *)buf, k, &lim, &req, many, 400, &used);
+    ck_assert_int_eq(rc, PX_H1_ERROR);
+    ck_assert_int_eq(req.error_status, 431);
+    ck_assert_uint_eq(k - 1, 16 + strlen(H) + 8189);
+    ck_assert_uint_le(sc.work, n);
 }
 END_TEST
 
@@ -169,6 +240,8 @@ static Suite *h1_limits_suite(void)
     tcase_add_test(lim, test_limit_fields);
     tcase_add_test(lim, test_limit_field_size);
     tcase_add_test(lim, test_limit_head);
+    tcase_add_test(lim, test_fields_array_grows);
+    tcase_add_test(lim, test_head_scan_is_linear);
     suite_add_tcase(s, lim);
     return s;
 }

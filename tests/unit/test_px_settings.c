@@ -21,6 +21,19 @@ START_TEST(defaults)
     ck_assert_int_eq(s.limit_request_line, 4094);
     ck_assert_int_eq(s.limit_request_fields, 100);
     ck_assert_int_eq(s.limit_request_field_size, 8190);
+    /* Gunicorn's defaults for the issue 13 rows; limit_request_body is tandem's */
+    ck_assert_int_eq(s.limit_request_body, 0);
+    ck_assert_int_eq(s.proxy_protocol, 0); /* off */
+    ck_assert_uint_eq(s.proxy_allow_ips.n, 2);
+    ck_assert_uint_eq(s.secure_scheme_headers.n, 6);
+    ck_assert_str_eq(s.secure_scheme_headers.items[2], "X-FORWARDED-PROTO");
+    ck_assert_str_eq(s.secure_scheme_headers.items[3], "https");
+    ck_assert_int_eq(s.cert_reqs, 0);
+    ck_assert_ptr_null(s.ca_certs);
+    ck_assert_ptr_null(s.ciphers);
+    ck_assert_int_eq(s.tls_min_version, PX_TLS_MIN_12);
+    ck_assert_int_eq(s.suppress_ragged_eofs, 1);
+    ck_assert_int_eq(s.do_handshake_on_connect, 0);
     ck_assert_str_eq(s.upstream, "unix:/run/tandem/app.sock");
     ck_assert_uint_eq(s.bind.n, 1);
     ck_assert_str_eq(s.bind.items[0], "127.0.0.1:8000");
@@ -150,6 +163,39 @@ START_TEST(tls_pairs)
     ck_assert_int_eq(s.tls, 1);
     ck_assert_int_eq(s.h2, 1);
     ck_assert_int_eq(s.protos[0], PX_PROTO_H2);
+}
+END_TEST
+
+START_TEST(tls_options_need_tls_and_a_ca)
+{
+    const char *rows[][2] = { { "ca_certs", "/tmp/ca.pem" },
+                              { "cert_reqs", "1" },
+                              { "ciphers", "HIGH" },
+                              { "tls_ciphersuites", "TLS_AES_128_GCM_SHA256" },
+                              { "tls_min_version", "1.3" } };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        teardown();
+        setup();
+        ck_assert_int_eq(set(rows[i][0], rows[i][1]), 0);
+        ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, rows[i][0]) &&
+                          strstr(err, "needs TLS (--certfile and --keyfile)"),
+                      "%s", err);
+    }
+    teardown();
+    setup();
+    ck_assert_int_eq(set("certfile", "/tmp/c.pem"), 0);
+    ck_assert_int_eq(set("keyfile", "/tmp/k.pem"), 0);
+    ck_assert_int_eq(set("cert_reqs", "2"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), -1);
+    ck_assert_str_eq(err, "cert_reqs (--cert-reqs) 2 needs ca_certs (--ca-certs): the CA "
+                          "certificates that client certificates must chain to");
+    ck_assert_int_eq(set("ca_certs", "/tmp/ca.pem"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    ck_assert_int_eq(set("cert_reqs", "3"), -1);
+    ck_assert_str_eq(err, "cert_reqs (--cert-reqs): 3 is out of range (allowed: 0..2)");
+    ck_assert_int_eq(set("tls_min_version", "1.1"), -1);
+    ck_assert_str_eq(err, "tls_min_version (--tls-min-version): '1.1' is not one of 1.2, 1.3");
 }
 END_TEST
 
@@ -336,6 +382,7 @@ int main(void)
     tcase_add_test(tc, unknown_flag);
     tcase_add_test(tc, protocol_lists);
     tcase_add_test(tc, tls_pairs);
+    tcase_add_test(tc, tls_options_need_tls_and_a_ca);
     tcase_add_test(tc, h2_only_without_tls);
     tcase_add_test(tc, bad_loglevel);
     tcase_add_test(tc, alpn_select_order);

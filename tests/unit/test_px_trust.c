@@ -88,12 +88,34 @@ START_TEST(trusted_peers)
 }
 END_TEST
 
+START_TEST(addresses_as_bytes_and_named_errors)
+{
+    ck_assert_int_eq(set("forwarded_allow_ips", "10.0.0.0/8,2001:db8::/32"), 0);
+    ck_assert_int_eq(px_settings_validate(&s, err, sizeof err), 0);
+    uint8_t a4[4] = { 10, 1, 2, 3 }, a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+    ck_assert(px_trust_match_ip(&s.trust, AF_INET, a4));
+    ck_assert(px_trust_match_ip(&s.trust, AF_INET6, a6));
+    a6[1] = 0x02;
+    ck_assert(!px_trust_match_ip(&s.trust, AF_INET6, a6));
+    /* ::ffff:10.1.2.3, one byte into a buffer: no alignment assumed */
+    uint8_t mapped[17] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3 };
+    ck_assert(px_trust_match_ip(&s.trust, AF_INET6, mapped + 1));
+    px_trust t;
+    tc_strlist l = { 0 };
+    ck_assert_int_eq(tc_strlist_add(&l, "192.0.2.1,bogus"), 0);
+    ck_assert_int_eq(px_trust_parse_named("proxy_allow_ips", &l, &t, err, sizeof err), -1);
+    ck_assert_str_eq(err, "proxy_allow_ips: 'bogus' is not an IP address, a CIDR network or '*'");
+    tc_strlist_free(&l);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("px_trust");
     TCase *tc = tcase_create("trust");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, trusted_peers);
+    tcase_add_test(tc, addresses_as_bytes_and_named_errors);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -24,6 +24,8 @@ struct mine {
     char *pidfile;
     int check_config;
     char *config;
+    tc_strlist secure;
+    int pp;
 };
 
 struct theirs {
@@ -36,6 +38,8 @@ struct theirs {
 };
 
 #define M(f) offsetof(struct mine, f)
+
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
 #define T(f) offsetof(struct theirs, f)
 
 /* A settings table laid out by hand. */
@@ -56,6 +60,10 @@ static const tc_opt mine_table[] = {
       .offset = M(check_config), .def = "false", .flags = TC_OPT_CLI_ONLY },
     { .key = "config", .flag = "--config", .short_flag = 'c', .type = TC_OPT_STR,
       .offset = M(config), .metavar = "FILE", .flags = TC_OPT_CLI_ONLY },
+    { .key = "secure_scheme_headers", .type = TC_OPT_DICT, .offset = M(secure),
+      .def = "X-FORWARDED-PROTO=https" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = M(pp), .def = "off", .metavar = "MODE", .choices = pp_modes, .bare = "auto" },
     TC_OPT_END,
 };
 /* clang-format on */
@@ -151,6 +159,11 @@ START_TEST(key_errors)
                                              "support yet");
     ck_assert_str_eq(key_error("check_config"), "'check_config' is a command-line setting, not "
                                                 "for a config file");
+    /* refused for good, with what to use instead */
+    ck_assert_str_eq(key_error("ssl_version"),
+                     "'ssl_version' is deprecated by Gunicorn (ignored since 21.0) and not taken "
+                     "by tandem: set the least TLS version with tls_min_version "
+                     "(--tls-min-version 1.2 or 1.3)");
 }
 END_TEST
 
@@ -197,6 +210,27 @@ START_TEST(values_by_type)
     ck_assert_int_eq(set_value("config", "['x']"), -1);
     ck_assert_str_eq(err, "config (--config): ['x'] is a list, not a str");
     ck_assert_int_eq(set_value("config", "{'a': 1}"), -1);
+}
+END_TEST
+
+START_TEST(dict_values)
+{
+    ck_assert_uint_eq(m.secure.n, 2); /* the default */
+    ck_assert_int_eq(set_value("secure_scheme_headers", "{'X-Scheme': 'https', 'X-On': 'y'}"), 0);
+    ck_assert_uint_eq(m.secure.n, 4); /* replaces, never adds */
+    ck_assert_str_eq(m.secure.items[0], "X-Scheme");
+    ck_assert_str_eq(m.secure.items[3], "y");
+    ck_assert_int_eq(set_value("secure_scheme_headers", "{}"), 0);
+    ck_assert_uint_eq(m.secure.n, 0);
+    ck_assert_int_eq(set_value("secure_scheme_headers", "{'X-A': 1}"), -1);
+    ck_assert_str_eq(err, "secure_scheme_headers: 1 is an int, not a dict of str to str");
+    ck_assert_int_eq(set_value("secure_scheme_headers", "'X-A=on'"), -1);
+    ck_assert_str_eq(err, "secure_scheme_headers: 'X-A=on' is a str, not a dict of str to str");
+    ck_assert_int_eq(set_value("secure_scheme_headers", "None"), -1);
+    ck_assert_str_eq(err, "secure_scheme_headers: None is not allowed");
+    ck_assert_int_eq(set_value("bind", "{'a': 'b'}"), -1);
+    ck_assert_str_eq(err, "bind (--bind): {'a': 'b'} is a dict, not a list of str, or a str with "
+                          "commas");
 }
 END_TEST
 
@@ -323,6 +357,22 @@ START_TEST(command_line)
     tc_conf_args_free(&a);
     ck_assert_int_eq(cli(ARGV("-D"), &a), -1);
     ck_assert_str_eq(err, "option '-D' (daemon) is a Gunicorn setting tandem does not support yet");
+    tc_conf_args_free(&a);
+    /* a bare flag and a word that is none of its choices: meant as its value */
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "v3"), &a), -1);
+    ck_assert_str_eq(err, "proxy_protocol (--proxy-protocol): 'v3' is not one of off, v1, v2, "
+                          "auto");
+    tc_conf_args_free(&a);
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "v2"), &a), 0);
+    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_protocol"), "v2");
+    tc_conf_args_free(&a);
+    ck_assert_int_eq(cli(ARGV("--proxy-protocol", "--keep-alive", "3"), &a), 0);
+    ck_assert_str_eq(tc_conf_args_get(&a, "proxy_protocol"), "auto");
+    tc_conf_args_free(&a);
+    ck_assert_int_eq(cli(ARGV("--ssl-version", "TLSv1_2"), &a), -1);
+    ck_assert_str_eq(err, "option '--ssl-version' (ssl_version) is deprecated by Gunicorn (ignored "
+                          "since 21.0) and not taken by tandem: set the least TLS version with "
+                          "tls_min_version (--tls-min-version 1.2 or 1.3)");
     tc_conf_args_free(&a);
     ck_assert_int_eq(cli(ARGV("--access-logfile=-"), &a), -1);
     ck_assert_str_eq(err, "option '--access-logfile' (accesslog) is a Gunicorn setting tandem "
@@ -517,6 +567,7 @@ int main(void)
     tcase_add_test(keys, key_errors);
     tcase_add_test(keys, values_by_type);
     tcase_add_test(keys, list_values);
+    tcase_add_test(keys, dict_values);
     tcase_add_test(keys, file_applied);
     tcase_add_test(keys, file_errors);
     tcase_add_test(keys, file_values_checked_by_the_daemon);

@@ -309,6 +309,93 @@ START_TEST(usage_lists_aliases_once)
 }
 END_TEST
 
+/* A dict (a config file's only) and a choice whose flag may come bare. */
+struct extra {
+    tc_strlist headers;
+    int pp;
+};
+
+static const char *const pp_modes[] = { "off", "v1", "v2", "auto", NULL };
+
+/* A settings table laid out by hand. */
+/* clang-format off */
+static const tc_opt extra_table[] = {
+    { .key = "secure_scheme_headers", .type = TC_OPT_DICT,
+      .offset = offsetof(struct extra, headers), .def = "X-A=on, X-B=a=b" },
+    { .key = "proxy_protocol", .flag = "--proxy-protocol", .type = TC_OPT_CHOICE,
+      .offset = offsetof(struct extra, pp), .def = "off", .metavar = "MODE", .choices = pp_modes,
+      .bare = "auto" },
+    TC_OPT_END,
+};
+/* clang-format on */
+
+static const struct extra *shown_extra;
+static void print_extra(FILE *f, const void *arg)
+{
+    (void)arg;
+    tc_opt_write_value(f, &extra_table[0], shown_extra);
+    fputc(';', f);
+    tc_opt_write_default(f, &extra_table[0]);
+}
+
+START_TEST(dicts)
+{
+    struct extra x = { 0 };
+    char err[256];
+    ck_assert_int_eq(tc_opt_defaults(extra_table, &x, err, sizeof err), 0);
+    ck_assert_uint_eq(x.headers.n, 4);
+    ck_assert_str_eq(x.headers.items[0], "X-A");
+    ck_assert_str_eq(x.headers.items[3], "a=b"); /* split at the first '=' */
+    shown_extra = &x;
+    char *out = printed(print_extra, NULL);
+    ck_assert_str_eq(out, "{'X-A': 'on', 'X-B': 'a=b'};{'X-A': 'on', 'X-B': 'a=b'}");
+    free(out);
+    ck_assert_int_eq(tc_opt_set(&extra_table[0], &x, "X-C", err, sizeof err), -1);
+    ck_assert_str_eq(err, "secure_scheme_headers: 'X-C' is not KEY=VALUE");
+    ck_assert_int_eq(tc_opt_set(&extra_table[0], &x, "X-D=", err, sizeof err), 0);
+    ck_assert_uint_eq(x.headers.n, 2); /* replaced whole */
+    ck_assert_str_eq(x.headers.items[1], "");
+    tc_opt_free(extra_table, &x);
+    ck_assert_uint_eq(x.headers.n, 0);
+}
+END_TEST
+
+static int parse_extra(struct extra *x, int argc, char **argv, char **pos, int *npos, char *err)
+{
+    memset(x, 0, sizeof *x);
+    ck_assert_int_eq(tc_opt_defaults(extra_table, x, err, 256), 0);
+    int rc = tc_opt_parse_argv(extra_table, x, argc, argv, pos, 2, npos, err, 256);
+    tc_opt_free(extra_table, x);
+    return rc;
+}
+
+START_TEST(bare_flag_takes_only_a_choice)
+{
+    struct extra x;
+    char err[256], *pos[2];
+    int npos;
+    char *app[] = { "prog", "--proxy-protocol", "app:app" };
+    ck_assert_int_eq(parse_extra(&x, 3, app, pos, &npos, err), 0);
+    ck_assert_int_eq(x.pp, 3);
+    ck_assert_int_eq(npos, 1);
+    ck_assert_str_eq(pos[0], "app:app");
+    char *v2[] = { "prog", "--proxy-protocol", "V2" };
+    ck_assert_int_eq(parse_extra(&x, 3, v2, pos, &npos, err), 0);
+    ck_assert_int_eq(x.pp, 2);
+    ck_assert_int_eq(npos, 0);
+    char *last[] = { "prog", "--proxy-protocol" };
+    ck_assert_int_eq(parse_extra(&x, 2, last, pos, &npos, err), 0);
+    ck_assert_int_eq(x.pp, 3);
+    char *eq[] = { "prog", "--proxy-protocol=v1" };
+    ck_assert_int_eq(parse_extra(&x, 2, eq, pos, &npos, err), 0);
+    ck_assert_int_eq(x.pp, 1);
+    char *bad[] = { "prog", "--proxy-protocol=v3" };
+    ck_assert_int_eq(parse_extra(&x, 2, bad, pos, &npos, err), -1);
+    ck_assert_str_eq(err,
+                     "proxy_protocol (--proxy-protocol): 'v3' is not one of off, v1, v2, auto");
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("tc_opt");
@@ -325,6 +412,8 @@ int main(void)
     tcase_add_test(tc, unset_and_replaceable_lists);
     tcase_add_test(tc, print_writes_python_literals);
     tcase_add_test(tc, usage_lists_aliases_once);
+    tcase_add_test(tc, dicts);
+    tcase_add_test(tc, bare_flag_takes_only_a_choice);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -55,12 +55,12 @@ START_TEST(test_request_hostile_lengths)
     ck_assert_int_eq(request_patched32(count_off, 4, 8), TP_OK); /* found the count */
     /* method length: values that overshoot, including ones that would wrap a
      * pointer addition; a wrong but small one leaves bytes to misparse */
-    ck_assert_int_eq(request_patched32(33, 0x7fffffff, 8), TP_E_TRUNCATED);
-    ck_assert_int_eq(request_patched32(33, 0xfffffff0, 8), TP_E_TRUNCATED);
-    ck_assert_int_eq(request_patched32(33, UINT32_MAX, 8), TP_E_TRUNCATED);
-    ck_assert_int_eq(request_patched32(33, (uint32_t)size, 8), TP_E_TRUNCATED);
-    ck_assert_int_ne(request_patched32(33, 5, 8), TP_OK);
-    ck_assert_int_ne(request_patched32(33, 3, 8), TP_OK);
+    ck_assert_int_eq(request_patched32(35, 0x7fffffff, 8), TP_E_TRUNCATED);
+    ck_assert_int_eq(request_patched32(35, 0xfffffff0, 8), TP_E_TRUNCATED);
+    ck_assert_int_eq(request_patched32(35, UINT32_MAX, 8), TP_E_TRUNCATED);
+    ck_assert_int_eq(request_patched32(35, (uint32_t)size, 8), TP_E_TRUNCATED);
+    ck_assert_int_ne(request_patched32(35, 5, 8), TP_OK);
+    ck_assert_int_ne(request_patched32(35, 3, 8), TP_OK);
     /* a header count the payload cannot hold is a framing error, not TOO_MANY */
     ck_assert_int_eq(request_patched32(count_off, 5, 8), TP_E_TRUNCATED);
     ck_assert_int_eq(request_patched32(count_off, UINT32_MAX, 8), TP_E_TRUNCATED);

@@ -32,6 +32,7 @@ static void raw_request_fixed(tp_buf *b, const tp_request_head *h)
     raw16(b, h->local_port);
     raw32(b, h->conn_id);
     raw32(b, h->h2_stream_id);
+    raw16(b, h->proxy_port);
 }
 
 static void raw_request(tp_buf *b, const tp_request_head *h)
@@ -48,6 +49,15 @@ static void raw_request(tp_buf *b, const tp_request_head *h)
     rawstr(b, h->tls_cipher);
     rawstr(b, h->alpn);
     rawstr(b, h->sni);
+    rawstr(b, h->proxy_protocol);
+    rawstr(b, h->proxy_addr);
+    rawstr(b, h->client_verify);
+    rawstr(b, h->client_cert);
+    rawstr(b, h->client_s_dn);
+    rawstr(b, h->client_i_dn);
+    rawstr(b, h->client_serial);
+    rawstr(b, h->client_v_start);
+    rawstr(b, h->client_v_end);
     raw_headers(b, h->nheaders, h->headers);
 }
 
@@ -74,7 +84,7 @@ static void request_roundtrip(const tp_request_head *in, uint32_t stream, uint8_
     assert_request_eq(in, &out);
     ck_assert_ptr_eq(out.headers, hdrs);
     /* decoded strings point into the input, not into copies */
-    ck_assert_ptr_eq(out.method.ptr, b.data + TP_HEADER_SIZE + 33 + 4);
+    ck_assert_ptr_eq(out.method.ptr, b.data + TP_HEADER_SIZE + 35 + 4);
     tp_buf_free(&b);
     tp_buf_free(&raw);
 }
@@ -115,7 +125,8 @@ START_TEST(test_request_layout)
     ck_assert_mem_eq(p + 4, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
     ck_assert_mem_eq(p + 12, "\x01\x00", 2);         /* weight 256 */
     ck_assert_mem_eq(p + 29, "\x7f\xff\xff\xfd", 4); /* h2_stream_id */
-    ck_assert_mem_eq(p + 33, "\0\0\0\4POST\0\0\0\5https", 17);
+    ck_assert_mem_eq(p + 33, "\x20\xfb", 2);         /* proxy_port 8443 (version 3) */
+    ck_assert_mem_eq(p + 35, "\0\0\0\4POST\0\0\0\5https", 17);
     tp_buf_free(&b);
 }
 END_TEST

@@ -78,6 +78,7 @@ void assert_request_eq(const tp_request_head *a, const tp_request_head *b)
     ck_assert_uint_eq(a->local_port, b->local_port);
     ck_assert_uint_eq(a->conn_id, b->conn_id);
     ck_assert_uint_eq(a->h2_stream_id, b->h2_stream_id);
+    ck_assert_uint_eq(a->proxy_port, b->proxy_port);
     assert_str_eq(a->method, b->method);
     assert_str_eq(a->scheme, b->scheme);
     assert_str_eq(a->authority, b->authority);
@@ -89,6 +90,15 @@ void assert_request_eq(const tp_request_head *a, const tp_request_head *b)
     assert_str_eq(a->tls_cipher, b->tls_cipher);
     assert_str_eq(a->alpn, b->alpn);
     assert_str_eq(a->sni, b->sni);
+    assert_str_eq(a->proxy_protocol, b->proxy_protocol);
+    assert_str_eq(a->proxy_addr, b->proxy_addr);
+    assert_str_eq(a->client_verify, b->client_verify);
+    assert_str_eq(a->client_cert, b->client_cert);
+    assert_str_eq(a->client_s_dn, b->client_s_dn);
+    assert_str_eq(a->client_i_dn, b->client_i_dn);
+    assert_str_eq(a->client_serial, b->client_serial);
+    assert_str_eq(a->client_v_start, b->client_v_start);
+    assert_str_eq(a->client_v_end, b->client_v_end);
     ck_assert_uint_eq(a->nheaders, b->nheaders);
     assert_headers_eq(a->nheaders, a->headers, b->headers);
 }
@@ -129,6 +139,16 @@ void sample_request(tp_request_head *h)
     h->tls_cipher = STR("TLS_AES_128_GCM_SHA256");
     h->alpn = STR("h2");
     h->sni = STR("example.com");
+    h->proxy_port = 8443;
+    h->proxy_protocol = STR("TCP6");
+    h->proxy_addr = STR("2001:db8::80");
+    h->client_verify = STR("SUCCESS");
+    h->client_cert = STR("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    h->client_s_dn = STR("CN=client,O=tandem");
+    h->client_i_dn = STR("CN=test CA");
+    h->client_serial = STR("1A2B");
+    h->client_v_start = STR("Jan  1 00:00:00 2025 GMT");
+    h->client_v_end = STR("Jan  1 00:00:00 2035 GMT");
     h->nheaders = NELEM(sample_hdrs);
     h->headers = (tp_header *)(uintptr_t)sample_hdrs;
 }

@@ -13,6 +13,7 @@
 /status?code=N  that status, empty body
 /close       iterable whose close() records itself in $PROBE_CLOSELOG
 /sleep?s=S[&mark=FILE]  writes its pid to FILE, sleeps S seconds, then "slept"
+/head-then-read  sends its head and a first chunk, then reads the body
 """
 import hashlib
 import json
@@ -110,4 +111,10 @@ def app(environ, start_response):
     if path == "/close":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return _Closing(b"closing")
+    if path == "/head-then-read":
+        def late():
+            yield b"head out\n"
+            yield b"read %d\n" % len(environ["wsgi.input"].read())
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return late()
     return _reply(start_response, b"not found", status="404 Not Found")
