@@ -36,6 +36,12 @@ static const char *const key_names[K__COUNT] = {
     "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END",
 };
 static PyObject *keys[K__COUNT];
+/* Set by wsgi_environ_build for every request, whatever its head. */
+static const int always_set[] = {
+    K_REQUEST_METHOD, K_PATH_INFO, K_QUERY_STRING, K_RAW_URI, K_SERVER_PROTOCOL, K_URL_SCHEME,
+    K_SERVER_NAME, K_SERVER_PORT, K_REMOTE_ADDR, K_REMOTE_PORT, K_INPUT, K_STREAM_ID,
+    K_PRIO_URGENCY, K_PRIO_INCREMENTAL,
+};
 
 /* Header keys most requests carry, so their HTTP_* strings are made once. */
 static const char *const common_headers[] = {
@@ -114,6 +120,11 @@ int wsgi_environ_init(const ad_settings *settings)
         PyDict_SetItem(d, keys[K_SCRIPT_NAME], sn_obj) == 0 &&
         PyDict_SetItemString(d, "SERVER_SOFTWARE", software) == 0)
         rc = 0;
+    /* The keys every request sets are in the template too (values None
+     * here): the copy then has its final size, and setting them replaces a
+     * value instead of growing and rehashing the dict a few times. */
+    for (size_t i = 0; rc == 0 && i < sizeof always_set / sizeof always_set[0]; i++)
+        rc = PyDict_SetItem(d, keys[always_set[i]], Py_None);
     Py_XDECREF(errors);
     Py_XDECREF(version);
     Py_XDECREF(sn_obj);

@@ -215,7 +215,8 @@ def start_tandem(ws, name, worker_args, workers=2, proxy_threads=None):
     port = free_port()
     argv = [os.path.join(ws.tandem_build, "front", "tandem"), "-b", "127.0.0.1:%d" % port,
             "--certfile", ws.cert, "--keyfile", ws.key, "-w", str(workers),
-            "--keepalive", str(IDLE_SECONDS), "--log-level", "warning", "--chdir", BENCH]
+            "--keepalive", str(IDLE_SECONDS), "--http2-idle-timeout", str(IDLE_SECONDS),
+            "--log-level", "warning", "--chdir", BENCH]
     if proxy_threads:
         argv += ["--proxy-threads", str(proxy_threads)]
     return Server(name, argv + worker_args + ["app:app"], port, os.path.join(d, "server.log"))

@@ -37,6 +37,7 @@ typedef struct {
 static px_worker workers[PX_MAX_WORKERS];
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic long waiting_total;
+static _Atomic uint64_t releases;
 
 void px_workers_init(void)
 {
@@ -118,11 +119,17 @@ void px_worker_release(int slot)
     uint32_t prev = atomic_fetch_sub(&workers[slot].outstanding, 1);
     if (prev == 0) /* never below zero, even after a racing re-registration */
         atomic_fetch_add(&workers[slot].outstanding, 1);
+    atomic_fetch_add(&releases, 1); /* before the releaser looks for waiters */
 }
+
+uint64_t px_worker_releases(void) { return atomic_load(&releases); }
 
 size_t px_waiting_total(void)
 {
-    long v = atomic_load_explicit(&waiting_total, memory_order_relaxed);
+    /* Sequentially consistent (a plain load on x86): a releaser that reads
+     * 0 here is ordered before the queuer's increment, which then sees
+     * the release count move (px_dispatch_submit). */
+    long v = atomic_load(&waiting_total);
     return v > 0 ? (size_t)v : 0;
 }
 

@@ -34,6 +34,10 @@ void px_workers_totals(uint32_t *workers, uint64_t *capacity, uint64_t *outstand
 /* Takes one stream slot if the worker is under capacity: 1 taken, 0 full. */
 int px_worker_try_acquire(int slot);
 void px_worker_release(int slot);
+/* How many slots were ever released, process-wide: a thread that found no
+ * slot and then queued its request compares it before and after, since a
+ * slot freed in between found nobody waiting to wake. */
+uint64_t px_worker_releases(void);
 
 /* Process-wide count of waiting requests, for --max-queue and for waking
  * threads whose queues wait when a slot frees elsewhere. */

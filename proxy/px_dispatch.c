@@ -72,7 +72,8 @@ static int over_share(const px_stream *s)
     return s->conn && s->conn->queued >= share && px_waiting_total() >= max / 2;
 }
 
-static void enqueue(px_stream *s)
+/* 1 queued, 0 answered at once (503): s may be gone then. */
+static int enqueue(px_stream *s)
 {
     px_thread *th = s->th;
     if (over_share(s)) {
@@ -80,18 +81,18 @@ static void enqueue(px_stream *s)
                 "of the wait queue: 503",
                 s->conn->id, "appd", s->conn->queued);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
-        return;
+        return 0;
     }
     if (!px_queue_admit(px_waiting_total(), s->limits->max_queue)) {
         tc_warn("conn %u: all %s workers busy and the wait queue is full (%zu): 503",
                 s->conn ? s->conn->id : 0, "appd", s->limits->max_queue);
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
-        return;
+        return 0;
     }
     if (px_queue_push(&th->queue, &s->q) < 0) {
         tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
         px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
-        return;
+        return 0;
     }
     s->state = PX_ST_QUEUED;
     if (s->conn)
@@ -100,6 +101,7 @@ static void enqueue(px_stream *s)
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
     px_stream_set_timer(s, s->limits->tv_queue);
+    return 1;
 }
 
 /* Leaves the queue; a stream that leaves without being dispatched (timeout,
@@ -167,8 +169,14 @@ void px_dispatch_submit(px_stream *s)
         px_dispatch_drain(th);
         return;
     }
-    if (!try_attach(s, 0))
-        enqueue(s);
+    uint64_t releases = px_worker_releases();
+    if (try_attach(s, 0))
+        return;
+    /* A slot freed after the attempt and before the enqueue woke nobody
+     * (nothing was waiting yet): without a second look the request would
+     * wait for the next release, and there may be none (issue 15). */
+    if (enqueue(s) && px_worker_releases() != releases)
+        px_dispatch_drain(th);
 }
 
 void px_dispatch_drain(px_thread *th)

@@ -37,6 +37,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     *l = (px_limits){ 0 };
     l->timeout_s = cfg->timeout;
     l->keepalive_s = cfg->keepalive;
+    l->h2_idle_s = cfg->http2_idle_timeout;
     l->queue_timeout_s = cfg->queue_timeout;
     l->max_queue = (size_t)cfg->max_queue;
 
@@ -90,7 +91,12 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     l->tv_keepalive = timer(base, l->keepalive_s, &l->tv_plain[1]);
     l->tv_queue = timer(base, l->queue_timeout_s, &l->tv_plain[2]);
     l->tv_linger = timer(base, PX_LINGER_S, &l->tv_plain[3]);
-    l->tv_ws_ping = timer(base, l->ws_ping_interval_s, &l->tv_plain[4]);
-    l->tv_ws_answer = timer(base, l->ws_ping_timeout_s, &l->tv_plain[5]);
+    l->tv_h2_idle = timer(base, l->h2_idle_s, &l->tv_plain[4]);
+    if (l->h2_idle_s == 0 || l->h2_idle_s > PX_H2_SETTLE_S) {
+        l->tv_h2_settle = timer(base, PX_H2_SETTLE_S, &l->tv_plain[5]);
+        l->tv_h2_idle_rest = timer(base, l->h2_idle_s - PX_H2_SETTLE_S, &l->tv_plain[6]);
+    }
+    l->tv_ws_ping = timer(base, l->ws_ping_interval_s, &l->tv_plain[7]);
+    l->tv_ws_answer = timer(base, l->ws_ping_timeout_s, &l->tv_plain[8]);
     return 0;
 }

@@ -21,18 +21,27 @@
 #define PX_CHUNKED_HOLD (64 * 1024)
 /* How long a closing connection reads and drops what the client still sends. */
 #define PX_LINGER_S 2
+/* An h2 connection idle this long gives back the memory only traffic needs
+ * (a connection serving one request at a time would otherwise pay for it
+ * on every request). */
+#define PX_H2_SETTLE_S 1
 
 typedef struct px_limits {
     /* Seconds as configured (0 = off), for messages and arithmetic. */
     long long timeout_s;       /* a stream makes no progress; a client takes no bytes */
-    long long keepalive_s;     /* an idle connection stays open */
+    long long keepalive_s;     /* an idle HTTP/1 connection stays open */
+    long long h2_idle_s;       /* an HTTP/2 connection with no stream stays open */
     long long queue_timeout_s; /* a request waits for a free worker */
     size_t max_queue;          /* requests that may wait, counted process-wide */
     /* The same as timers of the owning thread's event base (NULL = off),
      * filled by px_limits_bind (libevent common timeouts: O(1) insertion;
      * plain ones, kept in tv_plain, when the base has no more of those). */
-    const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger;
-    struct timeval tv_plain[6]; /* also for tv_ws_ping and tv_ws_answer below */
+    const struct timeval *tv_timeout, *tv_keepalive, *tv_queue, *tv_linger, *tv_h2_idle;
+    /* HTTP/2 idleness in two steps when the idle timeout is longer than
+     * PX_H2_SETTLE_S: settle (memory given back), then the rest (GOAWAY).
+     * tv_h2_settle NULL: one step, tv_h2_idle. */
+    const struct timeval *tv_h2_settle, *tv_h2_idle_rest;
+    struct timeval tv_plain[9]; /* in the order px_limits_bind fills them */
 
     /* HTTP/1 */
     px_h1_limits h1;            /* request line, fields, field size, whole head */

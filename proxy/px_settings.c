@@ -115,7 +115,7 @@ const tc_opt px_settings_table[] = {
       .flags = TC_OPT_OWN_FLAG },
     { .key = "keepalive", .flag = "--keep-alive", .type = TC_OPT_INT, .offset = OFF(keepalive),
       .min = 0, .max = 86400, .def = "2", .metavar = "INT",
-      .help = "seconds an idle keep-alive connection (or an h2 one with no stream) stays open",
+      .help = "seconds an idle HTTP/1 keep-alive connection stays open",
       .aliases = "--keepalive" },
     INT_ROW("timeout", "--timeout", 't', timeout, 0, 86400, "30",
             "seconds a stream may make no progress (upstream response, request body); 0 = off"),
@@ -204,6 +204,9 @@ const tc_opt px_settings_table[] = {
     INT_ROW("max_connections_per_ip", "--max-connections-per-ip", 0, max_connections_per_ip, 0,
             10000000, "0",
             "client connections from one IP address at once; more are closed; 0 = no limit"),
+    /* nginx's keepalive_timeout for h2 (75 s), its old http2_idle_timeout (180 s). */
+    INT_ROW("http2_idle_timeout", "--http2-idle-timeout", 0, http2_idle_timeout, 0, 86400, "180",
+            "seconds an HTTP/2 connection with no open stream stays open; 0 = no limit"),
     STR_ROW("proxy_control_socket", "--proxy-control-socket", 0, control_socket, NULL, "PATH",
             "the control socket tandemctl(1) talks to; default: tandem-appd's socket path "
             "with .proxy.ctl appended (none when it is TCP)"),

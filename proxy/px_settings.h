@@ -76,6 +76,7 @@ typedef struct {
     int print_config;
     long long max_connections;        /* client connections held at once, all threads */
     long long max_connections_per_ip; /* ...from one client address */
+    long long http2_idle_timeout; /* an h2 connection with no stream stays open */
     char *control_socket; /* tandemctl's socket; NULL: derived from upstream */
     long long control_socket_mode;
     int control_socket_disable;

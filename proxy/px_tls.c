@@ -123,7 +123,9 @@ static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *alpn, char *e
      * next chunk after a partial SSL_write, so the rest of a chunk larger than one TLS
      * record would be skipped (and the stream corrupted).  A whole write per chunk, resumed
      * on WANT_WRITE with the same chunk, is what it handles. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* An idle connection gives its record buffers (about 34 KiB) back to
+     * the allocator; they come back with the next record. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->certfile) != 1) {
         openssl_reason(why, sizeof why);
         snprintf(err, errlen, "--certfile %s: %s", cfg->certfile, why);

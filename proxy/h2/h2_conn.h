@@ -45,13 +45,17 @@ typedef struct px_h2_prio_early {
 
 #define PX_H2_PRIO_EARLY 8
 
+struct px_h2_mem;
+
 typedef struct px_h2_conn {
     px_conn base;
     nghttp2_session *session;
+    struct px_h2_mem *mem; /* the session's allocator (h2_session.c); NULL: unknown */
     px_h2_stream *streams;
     uint32_t nstreams;
     uint8_t goaway;        /* GOAWAY sent: close once the streams are done */
     uint8_t manual_window; /* stream windows opened per worker credit (window 0) */
+    uint8_t settled;       /* idle long enough that its memory went back (px_limits) */
     px_h2_prio_early prio_early[PX_H2_PRIO_EARLY];
     uint8_t prio_early_next;
     uint16_t ext_len; /* PRIORITY_UPDATE payload collected so far */
@@ -69,6 +73,13 @@ static inline px_h2_stream *px_h2s_of(px_stream *s) { return (px_h2_stream *)(vo
 /* A server session for c (user data c), or NULL.  manual_window is the
  * window-0 mode (stream windows opened per worker credit). */
 nghttp2_session *px_h2_session_new(px_conn *c);
+/* Frames went through the session's frame buffer (NULL m: nothing to do). */
+void px_h2_mem_touched(struct px_h2_mem *m);
+/* The connection has been idle a moment and everything is sent: the frame
+ * buffer's pages go back to the kernel. */
+void px_h2_mem_release_idle(struct px_h2_mem *m);
+/* The last stream is gone (or none came yet): the idle clock starts. */
+void px_h2_idle_start(px_h2_conn *hc);
 /* Our SETTINGS and the connection window, from c's limits: 0 or -1. */
 int px_h2_session_settings(px_conn *c, nghttp2_session *session);
 /* h2c Upgrade: c becomes HTTP/2 on session (already upgraded and set up);

@@ -365,7 +365,7 @@ int px_h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
         tc_debug("conn %u: stream %d reset by the client (%u)", hc->base.id, id, error_code);
     px_stream_client_gone(&s->base);
     if (hc->nstreams == 0 && !hc->base.closing)
-        px_conn_set_timer(&hc->base, hc->base.limits->tv_keepalive);
+        px_h2_idle_start(hc);
     return 0;
 }
 

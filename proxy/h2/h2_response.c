@@ -44,6 +44,7 @@ ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
         return NGHTTP2_ERR_WOULDBLOCK;
     if (evbuffer_add(out, data, len) < 0)
         return NGHTTP2_ERR_CALLBACK_FAILURE;
+    px_h2_mem_touched(px_h2_of(ud)->mem);
     return (ssize_t)len;
 }
 
@@ -55,6 +56,7 @@ int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uin
     if (evbuffer_get_length(out) >= PX_OUT_HIGH)
         return NGHTTP2_ERR_WOULDBLOCK;
     evbuffer_add(out, framehd, 9);
+    px_h2_mem_touched(px_h2_of(ud)->mem);
     if (frame->data.padlen > 0) {
         uint8_t pad = (uint8_t)(frame->data.padlen - 1);
         evbuffer_add(out, &pad, 1);

@@ -5,7 +5,10 @@
  * responses h2_response.c's. */
 #include "config.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <event2/buffer.h>
 #include "h2_conn.h"
 #include "px_limits.h"
@@ -40,12 +43,127 @@ static void init_callbacks(void)
     nghttp2_option_set_user_recv_extension_type(options, 0x10 /* PRIORITY_UPDATE */);
 }
 
+/* ---- the session's memory ----
+ *
+ * nghttp2 gives every session a 16 KiB buffer to serialize outgoing frames
+ * in, for the session's whole life: 40% of an idle connection's memory.
+ * Its content is dead once everything is sent, so a connection idle for
+ * PX_H2_SETTLE_S hands the buffer's pages back to the kernel (MADV_DONTNEED:
+ * zero pages on the next touch).  The session's allocator finds the buffer
+ * (the first block of a frame's size) and gives it whole pages of its own.
+ * Blocks it made may outlive the session (header buffers a stream keeps
+ * after its connection closed), so the allocator's state counts them and
+ * goes with the last one. */
+
+#define H2_FRAMEBUF_MIN 16384 /* nghttp2's frame buffer: a frame header, a pad byte, 16 KiB */
+
+struct px_h2_mem {
+    size_t live;    /* blocks allocated and not freed yet */
+    int held;       /* px_h2_session_new still uses it */
+    void *framebuf; /* the frame buffer, page-aligned (NULL: not seen or gone) */
+    size_t framebuf_len;
+    int touched; /* frames went through it since the last release */
+};
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page) {
+        long p = sysconf(_SC_PAGESIZE);
+        page = p > 0 ? (size_t)p : 4096;
+    }
+    return page;
+}
+
+static void *counted(struct px_h2_mem *m, void *p)
+{
+    if (p)
+        m->live++;
+    return p;
+}
+
+static void mem_drop_if_unused(struct px_h2_mem *m)
+{
+    if (m->live == 0 && !m->held)
+        free(m);
+}
+
+static void *mem_malloc(size_t size, void *ud) { return counted(ud, malloc(size)); }
+
+static void *mem_calloc(size_t n, size_t size, void *ud) { return counted(ud, calloc(n, size)); }
+
+static void mem_free(void *ptr, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    if (!ptr)
+        return;
+    if (ptr == m->framebuf)
+        m->framebuf = NULL;
+    free(ptr);
+    m->live--;
+    mem_drop_if_unused(m);
+}
+
+static void *mem_realloc(void *ptr, size_t size, void *ud)
+{
+    struct px_h2_mem *m = ud;
+    if (!ptr && size >= H2_FRAMEBUF_MIN && !m->framebuf) {
+        void *p;
+        if (posix_memalign(&p, page_size(), size) != 0)
+            return NULL;
+        m->framebuf = p;
+        m->framebuf_len = size;
+        return counted(m, p);
+    }
+    void *p = realloc(ptr, size);
+    if (!ptr)
+        return counted(m, p);
+    if (p && ptr == m->framebuf)
+        m->framebuf = NULL; /* moved: no longer page-aligned, no longer ours to release */
+    return p;
+}
+
+void px_h2_mem_touched(struct px_h2_mem *m)
+{
+    if (m)
+        m->touched = 1;
+}
+
+void px_h2_mem_release_idle(struct px_h2_mem *m)
+{
+    if (!m || !m->touched || !m->framebuf)
+        return;
+    size_t whole = m->framebuf_len / page_size() * page_size();
+    if (whole)
+        madvise(m->framebuf, whole, MADV_DONTNEED);
+    m->touched = 0;
+}
+
+/* The session being set up on this thread and its allocator: session_go
+ * takes the allocator when it gets that session (h2c creates the session
+ * while the connection is still HTTP/1, so the pointer cannot go there). */
+static __thread struct {
+    nghttp2_session *session;
+    struct px_h2_mem *mem;
+} fresh;
+
 nghttp2_session *px_h2_session_new(px_conn *c)
 {
     nghttp2_session *session;
     pthread_once(&init_once, init_callbacks);
-    if (nghttp2_session_server_new2(&session, callbacks, c, options) != 0)
+    struct px_h2_mem *m = calloc(1, sizeof *m);
+    if (!m)
         return NULL;
+    m->held = 1;
+    nghttp2_mem mem = { m, mem_malloc, mem_free, mem_calloc, mem_realloc };
+    int rv = nghttp2_session_server_new3(&session, callbacks, c, options, &mem);
+    m->held = 0;
+    if (rv != 0) {
+        mem_drop_if_unused(m); /* nghttp2 freed what it had made */
+        return NULL;
+    }
+    fresh.session = session;
+    fresh.mem = m;
     return session;
 }
 
@@ -92,12 +210,15 @@ static void session_go(px_h2_conn *hc, nghttp2_session *session)
 {
     px_conn *c = &hc->base;
     hc->session = session;
+    hc->mem = fresh.session == session ? fresh.mem : NULL;
+    fresh.session = NULL;
+    fresh.mem = NULL;
     /* With a zero initial window no client can send a body byte unasked:
      * each stream's window is opened as its worker grants room. */
     hc->manual_window = c->limits->h2_initial_window == 0;
     /* An h1 connection that switched had a read watermark for heads. */
     px_conn_set_read_high(c, 0);
-    px_conn_set_timer(c, c->limits->tv_keepalive);
+    px_h2_idle_start(hc);
     px_conn_mark_dirty(c);
 }
 
@@ -196,12 +317,28 @@ static void h2_on_write(px_conn *c)
         h2_on_read(c);
 }
 
+void px_h2_idle_start(px_h2_conn *hc)
+{
+    const px_limits *l = hc->base.limits;
+    hc->settled = l->tv_h2_settle == NULL;
+    px_conn_set_timer(&hc->base, l->tv_h2_settle ? l->tv_h2_settle : l->tv_h2_idle);
+}
+
 static void h2_on_timeout(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
     if (hc->nstreams)
         return;
-    /* Idle for --keepalive seconds with no stream: GOAWAY(NO_ERROR), close. */
+    if (!hc->settled) {
+        /* Idle for a moment: the frame buffer holds nothing alive once
+         * everything is sent.  Then the rest of the idle time. */
+        hc->settled = 1;
+        if (!nghttp2_session_want_write(hc->session))
+            px_h2_mem_release_idle(hc->mem);
+        px_conn_set_timer(c, c->limits->tv_h2_idle_rest);
+        return;
+    }
+    /* Idle for --http2-idle-timeout seconds with no stream: GOAWAY(NO_ERROR), close. */
     nghttp2_session_terminate_session(hc->session, NGHTTP2_NO_ERROR);
     hc->goaway = 1;
     h2_flush(c);
@@ -236,8 +373,9 @@ static void h2_release(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
     if (hc->session)
-        nghttp2_session_del(hc->session);
+        nghttp2_session_del(hc->session); /* hc->mem goes with its last block */
     hc->session = NULL;
+    hc->mem = NULL;
 }
 
 const px_conn_ops px_h2_conn_ops = {
