@@ -40,8 +40,13 @@ int wsgi_init(const ad_settings *s)
 wsgi_req *wsgi_req_new(void)
 {
     wsgi_req *r = calloc(1, sizeof *r);
-    if (r)
-        ad_resp_init(&r->resp);
+    if (r == NULL)
+        return NULL;
+    if ((r->send_lock = PyThread_allocate_lock()) == NULL) {
+        free(r);
+        return NULL;
+    }
+    ad_resp_init(&r->resp);
     return r;
 }
 
@@ -61,6 +66,7 @@ void wsgi_req_free(wsgi_req *r)
     free(r->trailer_fields);
     free(r->hint_fields);
     free(r->filebuf);
+    PyThread_free_lock(r->send_lock);
     free(r);
 }
 

@@ -215,6 +215,26 @@ static PyObject *port_str(unsigned port)
     return PyUnicode_FromString(b);
 }
 
+/* Room for the HTTP_* key of a name of n bytes: the caller's small buffer,
+ * or *big grown to fit, so every name the proxy's limits let through is
+ * carried (a fixed buffer once dropped names past 250 bytes).  NULL when
+ * out of memory; *big is the caller's to free. */
+static char *key_room(char *small, size_t cap, char **big, size_t *big_cap, size_t n)
+{
+    if (n + 6 <= cap)
+        return small;
+    if (n + 6 > *big_cap) {
+        char *b = realloc(*big, n + 6);
+        if (b == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        *big = b;
+        *big_cap = n + 6;
+    }
+    return *big;
+}
+
 static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr)
 {
     /* group, next and the hash table, in one block */
@@ -228,13 +248,19 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
     uint32_t *next = group + n;
     ad_hdr_group_linked(h->headers, n, group, next, next + n);
     int rc = 0;
+    char small_key[256], *big_key = NULL;
+    size_t big_cap = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         if (group[i] != i)
             continue; /* joined into its first occurrence */
         const tp_header *hd = &h->headers[i];
-        char k[256];
+        char *k = key_room(small_key, sizeof small_key, &big_key, &big_cap, hd->name.len);
+        if (k == NULL) {
+            rc = -1;
+            break;
+        }
         size_t kl = 0;
-        int kind = ad_env_key(hd->name.ptr, hd->name.len, k, sizeof k, &kl);
+        int kind = ad_env_key(hd->name.ptr, hd->name.len, k, (size_t)hd->name.len + 6, &kl);
         if (kind == AD_HK_DROP)
             continue;
         int dup = next[i] != AD_HDR_NONE;
@@ -280,6 +306,7 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
         }
         }
     }
+    free(big_key);
     if (group != small)
         free(group);
     return rc;

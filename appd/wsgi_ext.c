@@ -24,6 +24,34 @@ int wsgi_ext_init(void)
  * raises: a 103 after the final head would be a malformed response.  When
  * the client cannot take 1xx (HTTP/1.0) the call does nothing, as in
  * Gunicorn, so apps need not check the protocol. */
+/* One 103 from a checked field list, under the send lock: 0, or -1 with
+ * an exception set. */
+static int send_hints(wsgi_req *r, PyObject *list)
+{
+    int verdict = ad_resp_hints_check(&r->resp, (uint32_t)PyList_GET_SIZE(list));
+    if (verdict == AD_RESP_LATE) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "wsgi.early_hints called after the response head was sent "
+                        "(103 Early Hints must precede the final response)");
+        return -1;
+    }
+    if (verdict == AD_RESP_SKIP)
+        return 0;
+    int k = wsgi_fields_fill(list, &r->hint_fields, &r->hint_cap, 0);
+    ad_resp_out out;
+    int rc = k < 0 ? TP_E_NOMEM : ad_resp_encode_hints(&r->resp, r->hint_fields, (uint32_t)k, &out);
+    if (rc != TP_OK) {
+        PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
+        return -1;
+    }
+    ad_send op = { .pre = out.pre, .prelen = out.prelen };
+    if (wsgi_response_write(r, &op) != 0) {
+        PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *early_hints(PyObject *self, PyObject *headers)
 {
     wsgi_req *r = wsgi_start_req(self);
@@ -35,34 +63,13 @@ static PyObject *early_hints(PyObject *self, PyObject *headers)
     uint64_t clen;
     if (wsgi_fields_check(headers, WSGI_FIELDS_HINTS, &list, &clen) != 0)
         return NULL;
-    int verdict = ad_resp_hints_check(&r->resp, (uint32_t)PyList_GET_SIZE(list));
-    if (verdict == AD_RESP_LATE) {
-        Py_DECREF(list);
-        PyErr_SetString(PyExc_RuntimeError,
-                        "wsgi.early_hints called after the response head was sent "
-                        "(103 Early Hints must precede the final response)");
-        return NULL;
-    }
-    if (verdict == AD_RESP_SKIP) {
-        Py_DECREF(list);
-        Py_RETURN_NONE;
-    }
-    int k = wsgi_fields_fill(list, &r->hint_fields, &r->hint_cap, 0);
-    ad_resp_out out;
-    int rc = k < 0 ? TP_E_NOMEM : ad_resp_encode_hints(&r->resp, r->hint_fields, (uint32_t)k, &out);
-    if (rc != TP_OK) {
-        Py_DECREF(list);
-        PyErr_Format(PyExc_ValueError, "early hints not sendable: %s", tp_strerror(rc));
-        return NULL;
-    }
-    ad_send op = { .pre = out.pre, .prelen = out.prelen };
-    rc = wsgi_response_write(r, &op);
+    /* Another app thread may be sending on this response: the rules, the
+     * shared field array and the frame are this call's alone meanwhile. */
+    wsgi_send_lock(r);
+    int rc = send_hints(r, list);
+    wsgi_send_unlock(r);
     Py_DECREF(list); /* only now: the frame was encoded from its strings */
-    if (rc != 0) {
-        PyErr_SetString(WSGI_CLIENT_GONE, "client disconnected (response cancelled)");
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return rc == 0 ? Py_NewRef(Py_None) : NULL;
 }
 
 /* ---- gunicorn.http2.send_trailers ---- */

@@ -126,9 +126,17 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
 
 int wsgi_fields_check(PyObject *headers, int kind, PyObject **out, uint64_t *clen)
 {
-    PyObject *seq = PySequence_Fast(headers, "headers must be a list of (name, value) tuples");
-    if (seq == NULL)
+    /* A tuple snapshot, not the app's list: converting an item can run
+     * Python code (another thread, a __iter__) that shrinks the list under
+     * a length read once. */
+    PyObject *seq = PySequence_Tuple(headers);
+    if (seq == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "headers must be a list of (name, value) tuples");
+        }
         return -1;
+    }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *list = PyList_New(0);
     if (list == NULL)

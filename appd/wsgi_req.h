@@ -37,6 +37,10 @@ struct wsgi_req {
     PyObject *hints_fn; /* ...and the environ callables bound to it */
     PyObject *trailers_fn;
     PyObject *input; /* reusable wsgi.input object */
+    /* App threads may call write() or early_hints on one response at once,
+     * and a send drops the GIL while it waits: each send (rules, encoding,
+     * writing) holds this lock whole (wsgi_send_lock). */
+    PyThread_type_lock send_lock;
 };
 
 /* wsgi_environ.c */
@@ -72,6 +76,10 @@ wsgi_req *wsgi_start_req(PyObject *sr); /* NULL once its request finished */
 
 /* wsgi_response.c: the result iterable and what it sends. */
 int wsgi_response_init(void);
+/* Serialises the sends of one response across app threads; waits for the
+ * lock without the GIL.  Not reentrant: wsgi_response_send takes it. */
+void wsgi_send_lock(wsgi_req *r);
+void wsgi_send_unlock(wsgi_req *r);
 /* Writes op, dropping the GIL only while blocked: 0, -1 client gone. */
 int wsgi_response_write(wsgi_req *r, ad_send *op);
 /* Sends body bytes through the response rules: 0, -1 client gone. */

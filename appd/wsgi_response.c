@@ -69,12 +69,26 @@ static int apply(wsgi_req *r, const ad_resp_out *out)
  * head with the first non-empty chunk (or at the end), so start_response
  * can still be replaced until then (PEP 3333).  0, or -1 when the client is
  * gone. */
+void wsgi_send_lock(wsgi_req *r)
+{
+    if (PyThread_acquire_lock(r->send_lock, NOWAIT_LOCK))
+        return;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(r->send_lock, WAIT_LOCK);
+    Py_END_ALLOW_THREADS
+}
+
+void wsgi_send_unlock(wsgi_req *r) { PyThread_release_lock(r->send_lock); }
+
 int wsgi_response_send(wsgi_req *r, const uint8_t *p, size_t n, int end)
 {
     ad_resp_out out;
-    if (!ad_resp_body(&r->resp, p, n, end, &out))
-        return 0;
-    return apply(r, &out);
+    int rc = 0;
+    wsgi_send_lock(r);
+    if (ad_resp_body(&r->resp, p, n, end, &out))
+        rc = apply(r, &out);
+    wsgi_send_unlock(r);
+    return rc;
 }
 
 /* Sends the held chunk (see send_item): 0 or -1 (client gone). */
@@ -114,11 +128,13 @@ void wsgi_response_error(wsgi_req *r, const char *what)
         send_held(r, 1);
     }
     ad_resp_out out;
+    wsgi_send_lock(r);
     int head_was_out = r->resp.head_sent;
     if (ad_resp_error(&r->resp, &out)) {
         r->answered_500 = !head_was_out;
         apply(r, &out);
     }
+    wsgi_send_unlock(r);
 }
 
 /* ---- the request ---- */
@@ -244,8 +260,10 @@ static void finish(wsgi_req *r)
         return;
     }
     ad_resp_out out;
+    wsgi_send_lock(r);
     if (ad_resp_end(&r->resp, &out))
         apply(r, &out);
+    wsgi_send_unlock(r);
 }
 
 static void close_result(wsgi_req *r, PyObject *result)

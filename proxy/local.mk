@@ -13,6 +13,9 @@ PX_H1_SOURCES = proxy/h1/h1_parser.c proxy/h1/h1_fields.c proxy/h1/h1_lex.c \
 # the HTTP/1 parser, so listed once here too.
 PX_WS_SOURCES = proxy/ws/ws_frame.c proxy/ws/ws_frame.h proxy/ws/ws_utf8.c proxy/ws/ws_utf8.h
 
+# The HTTP/2 request-target rules: pure, fuzzed like the parsers above.
+PX_H2_CHECK_SOURCES = proxy/h2/h2_check.c proxy/h2/h2_check.h
+
 # proxy/ holds the generic core; proxy/h1/, proxy/h2/ and proxy/ws/ the protocols.
 PX_CPPFLAGS = -I$(top_srcdir)/proxy -I$(top_srcdir)/proxy/h1 -I$(top_srcdir)/proxy/h2 \
 	-I$(top_srcdir)/proxy/ws
@@ -29,7 +32,7 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
 	proxy/px_idmap.c proxy/px_idmap.h \
-	$(PX_H1_SOURCES) $(PX_WS_SOURCES)
+	$(PX_H1_SOURCES) $(PX_WS_SOURCES) $(PX_H2_CHECK_SOURCES)
 # px_config.c reads appd's table too: a config file holds both daemons' names.
 proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
 proxy_libpxcore_a_CFLAGS = $(AM_CFLAGS) -pthread

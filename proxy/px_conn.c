@@ -122,6 +122,10 @@ static void conn_addresses(px_conn *c)
     }
 }
 
+/* The connection owns its fd and SSL, never the bufferevent: without
+ * BEV_OPT_CLOSE_ON_FREE libevent frees neither, also when its constructor
+ * fails part-way (with it, a failure after its first allocation freed the
+ * SSL and closed the fd, and this side did both again). */
 static int conn_open_io(px_conn *c)
 {
     struct event_base *base = c->th->base;
@@ -131,20 +135,13 @@ static int conn_open_io(px_conn *c)
         if (!c->ssl)
             return -1;
         c->tls = 1;
-        c->bev = bufferevent_openssl_socket_new(base, c->fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE);
+        c->bev = bufferevent_openssl_socket_new(base, c->fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
         if (c->bev)
             bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
     } else {
-        c->bev = bufferevent_socket_new(base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+        c->bev = bufferevent_socket_new(base, c->fd, 0);
     }
-    if (!c->bev) {
-        if (c->ssl)
-            SSL_free(c->ssl);
-        c->ssl = NULL;
-        return -1;
-    }
-    return 0;
+    return c->bev ? 0 : -1;
 }
 
 void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
@@ -183,6 +180,7 @@ void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
 void px_conn_start_io(px_conn *c)
 {
     if (conn_open_io(c) < 0) {
+        tc_warn("conn %u: out of memory for its TLS or buffers: dropped", c->id);
         px_conn_close(c, PX_CLOSE_NOW);
         return;
     }
@@ -385,9 +383,10 @@ void px_conn_free_reaped(px_conn *c)
     free(c->client);
     c->client = NULL;
     if (c->bev)
-        bufferevent_free(c->bev); /* frees the SSL and closes the fd */
-    else
-        close(c->fd); /* closed before it had one */
+        bufferevent_free(c->bev); /* its events first: then the SSL and fd it borrowed */
+    if (c->ssl)
+        SSL_free(c->ssl);
+    close(c->fd);
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;

@@ -146,6 +146,8 @@ static int try_attach(px_stream *s, int queued)
         px_stream_dispatched(s);
     else if (rc == -2)
         px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
+    else if (rc == -3)
+        px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
     else
         px_stream_local_response(s, 502, "Bad Gateway: application server unreachable\n");
     return 1;

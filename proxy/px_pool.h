@@ -20,7 +20,8 @@ void px_pool_close_all(px_pool *p);
 void px_pool_reap(px_pool *p);
 int px_pool_has_reaped(const px_pool *p);
 /* Attaches s to a worker and sends its head: 1 attached, 0 no capacity now
- * (wait), -1 appd unreachable, -2 head too big for the worker's frames. */
+ * (wait), -1 appd unreachable, -2 head too big for the worker's frames,
+ * -3 out of memory. */
 int px_pool_attach(px_pool *p, px_stream *s);
 
 #endif

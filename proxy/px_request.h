@@ -5,9 +5,10 @@
 
 #include "px_stream.h"
 
-/* A trusted front's word on scheme and client (px_forwarded.h), then the
- * body cap (limit_request_body) against a declared length.  0 to submit
- * the stream, or -1 when it was answered (400, 413) and must not be. */
+/* CONNECT refused (no tunnel is served), a trusted front's word on scheme
+ * and client (px_forwarded.h), then the body cap (limit_request_body)
+ * against a declared length.  0 to submit the stream, or -1 when it was
+ * answered (501, 400, 413) and must not be. */
 int px_request_admit(px_stream *s);
 
 /* n more body bytes arrived from the client (chunked, or HTTP/2 DATA).

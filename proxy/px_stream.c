@@ -496,6 +496,23 @@ void px_stream_on_trailers(px_stream *s, const tp_response_head *h)
     client_notify_data(s);
 }
 
+/* s never started on its worker: run it on another one, unless part of it
+ * is gone already (a response began, body bytes left) or it was tried
+ * enough.  1 when resubmitted. */
+static int retry_elsewhere(px_stream *s, uint32_t pid, const char *why)
+{
+    if (s->resp_head || s->req_data_sent || s->retries >= 3 || !s->head_kept)
+        return 0;
+    s->retries++;
+    tc_debug("conn %u: worker pid %u %s; retrying", s->conn->id, pid, why);
+    px_stream_detach_upstream(s);
+    s->state = PX_ST_IDLE;
+    s->req_end_sent = 0;
+    s->head_in = 0; /* the next worker starts the response afresh */
+    px_dispatch_submit(s);
+    return 1;
+}
+
 void px_stream_on_reset(px_stream *s, uint32_t reason)
 {
     s->worker_reset = 1;
@@ -508,18 +525,8 @@ void px_stream_on_reset(px_stream *s, uint32_t reason)
         return;
     px_conn *c = s->conn;
     uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
-    if (reason == TP_RESET_REFUSED_STREAM && !s->resp_head && !s->req_data_sent && s->retries < 3 &&
-        s->head_kept) {
-        /* Never started: safe to run on another worker. */
-        s->retries++;
-        tc_debug("conn %u: worker pid %u refused the stream; retrying", c->id, pid);
-        px_stream_detach_upstream(s);
-        s->state = PX_ST_IDLE;
-        s->req_end_sent = 0;
-        s->head_in = 0; /* the next worker starts the response afresh */
-        px_dispatch_submit(s);
+    if (reason == TP_RESET_REFUSED_STREAM && retry_elsewhere(s, pid, "refused the stream"))
         return;
-    }
     if (reason == TP_RESET_NO_ERROR && s->resp_head) {
         /* Nothing went wrong: the response ends here. */
         s->resp_end = 1;
@@ -565,9 +572,11 @@ void px_stream_on_credit(px_stream *s, uint32_t n)
     s->ops->pump_request(s);
 }
 
-void px_stream_on_up_lost(px_stream *s)
+void px_stream_on_up_lost(px_stream *s, int unstarted)
 {
     if (orphan_event(s, 1))
+        return;
+    if (unstarted && retry_elsewhere(s, 0, "lost the connection before the stream started"))
         return;
     /* A worker killed for being too slow looks like a closed connection:
      * tell it apart by how long this stream waited. */

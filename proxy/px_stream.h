@@ -90,6 +90,7 @@ struct px_stream {
     const px_limits *limits; /* the connection's */
     px_upstream *up;         /* worker connection while state == PX_ST_UP */
     uint32_t up_id;
+    uint64_t head_end; /* the worker connection's out_total once its head was queued */
     int slot; /* worker table slot held, -1 none */
     uint8_t state;
     unsigned is_head : 1;      /* HEAD request: no response body to the client */
@@ -149,8 +150,10 @@ void px_stream_destruct(px_stream *s);
  * for the same connection; src is left empty (h2c: HTTP/1 -> stream 1). */
 void px_stream_move_request(px_stream *dst, px_stream *src);
 /* Copies every string of the head (and the header array) into s->hold so
- * it outlives the client's input buffer; sets head_kept. */
-void px_stream_keep_head(px_stream *s);
+ * it outlives the client's input buffer; sets head_kept.  0, or -1 out of
+ * memory: the head is then emptied (no string points into the input any
+ * more) and the caller answers and ends the stream. */
+int px_stream_keep_head(px_stream *s);
 /* Sends s->req to the worker as far as its window allows (the body of
  * protocols that buffer it in s->req). */
 void px_stream_pump_request(px_stream *s);
@@ -199,6 +202,9 @@ void px_stream_on_flow_error(px_stream *s);
 /* The worker broke another rule of the stream (RESET with reason, 502). */
 void px_stream_on_worker_error(px_stream *s, uint32_t reason);
 /* The worker connection closed under the stream. */
-void px_stream_on_up_lost(px_stream *s);
+/* The worker connection closed under s.  unstarted: the worker cannot have
+ * begun it (its head never left this process, or a DRAIN excluded it), so
+ * it may run elsewhere rather than fail. */
+void px_stream_on_up_lost(px_stream *s, int unstarted);
 
 #endif

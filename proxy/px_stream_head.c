@@ -32,7 +32,19 @@ void px_stream_move_request(px_stream *dst, px_stream *src)
     src->hold.len = 0;
 }
 
-void px_stream_keep_head(px_stream *s)
+/* Nothing of the head may point into the client's input once it is
+ * drained: the strings become empty, the fields go. */
+static int forget_head(px_stream *s)
+{
+    tp_request_head *h = &s->head;
+    for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++)
+        *tp_request_string(h, i) = (tp_str){ (const uint8_t *)"", 0 };
+    h->nheaders = 0;
+    h->headers = s->hdrs;
+    return -1;
+}
+
+int px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
     size_t total = 0;
@@ -44,13 +56,13 @@ void px_stream_keep_head(px_stream *s)
         uint32_t cap = h->nheaders < 16 ? 16 : h->nheaders;
         tp_header *n = realloc(s->hdrs, cap * sizeof *n);
         if (!n)
-            return;
+            return forget_head(s);
         s->hdrs = n;
         s->hdr_cap = cap;
     }
     s->hold.len = 0;
     if (tp_buf_reserve(&s->hold, total + 1) != TP_OK)
-        return;
+        return forget_head(s);
     uint8_t *p = s->hold.data;
 #define HOLD(str)                            \
     do {                                     \
@@ -70,4 +82,5 @@ void px_stream_keep_head(px_stream *s)
     s->hold.len = (size_t)(p - s->hold.data);
     h->headers = s->hdrs;
     s->head_kept = 1;
+    return 0;
 }

@@ -33,11 +33,25 @@ uint32_t px_upstream_max_frame(const px_upstream *u)
 
 /* ---- writers ---- */
 
+/* Out of memory for a frame: the wire would go on without it, which the
+ * worker cannot make sense of.  The connection is closed as if it broke
+ * (its streams answered or retried like any lost worker's), on the next
+ * loop turn, not under the caller's feet; nothing more is sent on it. */
+static void frame_lost(px_upstream *u)
+{
+    tc_error("worker pid %u: out of memory queueing a frame: connection dropped", u->hello.pid);
+    bufferevent_disable(u->bev, EV_WRITE);
+    bufferevent_trigger_event(u->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
+}
+
 void px_upstream_commit(px_upstream *u)
 {
     tp_buf *out = &u->pool->out;
     if (out->len) {
-        evbuffer_add(bufferevent_get_output(u->bev), out->data, out->len);
+        if (evbuffer_add(bufferevent_get_output(u->bev), out->data, out->len) < 0)
+            frame_lost(u);
+        else
+            u->out_total += out->len;
         out->len = 0;
     }
 }
@@ -45,10 +59,13 @@ void px_upstream_commit(px_upstream *u)
 /* Commits what the encoder wrote, or forgets it when the encoder failed. */
 static void commit_if(px_upstream *u, int rc)
 {
-    if (rc == TP_OK)
+    if (rc == TP_OK) {
         px_upstream_commit(u);
-    else
-        u->pool->out.len = 0;
+        return;
+    }
+    u->pool->out.len = 0;
+    if (rc == TP_E_NOMEM)
+        frame_lost(u);
 }
 
 void px_upstream_send_reset(px_stream *s, uint32_t reason)
@@ -112,9 +129,11 @@ void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsi
     uint8_t hdr[TP_HEADER_SIZE];
     struct evbuffer *out = bufferevent_get_output(u->bev);
     tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, (uint8_t)flags, (uint32_t)n);
-    evbuffer_add(out, hdr, sizeof hdr);
-    if (n)
-        evbuffer_remove_buffer(src, out, n); /* moves chains, no copy when it can */
+    if (evbuffer_add(out, hdr, sizeof hdr) < 0 ||
+        (n && evbuffer_remove_buffer(src, out, n) != (int)n)) /* moves chains when it can */
+        frame_lost(u);
+    else
+        u->out_total += sizeof hdr + n;
 }
 
 void px_upstream_ping(px_upstream *u)
@@ -203,7 +222,8 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
     s->worker_reset = 0;
     if (px_idmap_put(&u->streams, s->up_id, s) < 0) {
         s->up = NULL;
-        return -1;
+        tc_warn("conn %u: out of memory attaching a stream", s->conn ? s->conn->id : 0);
+        return -3;
     }
     u->nstreams++;
     int end = s->req_end && evbuffer_get_length(s->req) == 0;
@@ -213,9 +233,10 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
         tc_warn("conn %u: request head does not fit the worker's frame (%s)",
                 s->conn ? s->conn->id : 0, rc != TP_OK ? tp_strerror(rc) : "too big");
         px_upstream_forget(s);
-        return -2;
+        return rc == TP_E_NOMEM ? -3 : -2;
     }
     px_upstream_commit(u);
+    s->head_end = u->out_total;
     if (end)
         s->req_end_sent = 1;
     return 1;
@@ -248,11 +269,16 @@ void px_upstream_close(px_upstream *u, const char *why)
     bufferevent_disable(u->bev, EV_READ | EV_WRITE);
     if (u->hello_timer)
         evtimer_del(u->hello_timer);
-    /* Fail only this connection's streams. */
+    /* Fail only this connection's streams, and retry those the worker
+     * cannot have started: a head still in our output buffer never left
+     * (a write that failed, e.g. EPIPE from a worker that exited, leaves
+     * it there), and a DRAIN named the streams it would not start. */
+    uint64_t delivered = u->out_total - evbuffer_get_length(bufferevent_get_output(u->bev));
     px_stream *s;
     while ((s = px_idmap_any(&u->streams))) {
+        int unstarted = s->head_end > delivered || s->up_id > u->last_ok;
         px_upstream_forget(s);
-        px_stream_on_up_lost(s);
+        px_stream_on_up_lost(s, unstarted);
     }
     if (u->slot >= 0) {
         px_workers_unref(u->slot);

@@ -30,6 +30,7 @@ struct px_upstream {
     uint32_t next_id;
     uint32_t nstreams;
     uint32_t last_ok;          /* DRAIN: streams above this never started */
+    uint64_t out_total;        /* bytes ever queued to the worker */
     struct event *hello_timer; /* a worker that never says HELLO is dropped */
     px_idmap streams;          /* stream id -> px_stream */
     px_upstream *reap_next;
@@ -60,8 +61,8 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen);
  * its streams, and puts it on the pool's reap list. */
 void px_upstream_close(px_upstream *u, const char *why);
 void px_upstream_ping(px_upstream *u);
-/* Registers s on u under a new id and sends its head: 1, -1 out of memory,
- * -2 head too big for the worker's frames. */
+/* Registers s on u under a new id and sends its head: 1, -2 head too big
+ * for the worker's frames, -3 out of memory. */
 int px_upstream_open_stream(px_upstream *u, px_stream *s);
 void px_upstream_free(px_upstream *u);
 /* Appends p->out to u's output and empties it. */

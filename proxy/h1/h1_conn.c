@@ -127,6 +127,10 @@ static void set_framing(px_h1_conn *hc, px_stream *s, const px_h1_request *r)
     px_conn *c = &hc->base;
     s->is_head = r->method.len == 4 && memcmp(r->method.ptr, "HEAD", 4) == 0;
     hc->keep_alive = r->keep_alive && c->limits->keepalive && !c->th->stopping;
+    /* After a CONNECT (answered 501) the client may already be sending
+     * tunnel bytes: never read them as the next request. */
+    if (r->method.len == 7 && memcmp(r->method.ptr, "CONNECT", 7) == 0)
+        hc->keep_alive = 0;
     hc->te_trailers = r->te_trailers;
     hc->chunked_in = hc->chunked_out = hc->close_out = 0;
     hc->req_left = 0;
@@ -192,8 +196,14 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
     set_framing(hc, s, r);
     /* Bytes of the head go away with the drain: keep a copy (the request may
      * wait in the queue, or be retried on another worker). */
-    px_stream_keep_head(s);
+    int kept = px_stream_keep_head(s);
     evbuffer_drain(px_conn_in(c), consumed);
+    if (kept < 0) {
+        tc_warn("conn %u: out of memory keeping a request head: 503", c->id);
+        hc->keep_alive = 0; /* its body, if any, is not read */
+        px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
+        return;
+    }
     if (s->head_kept && px_h2c_can_upgrade(c, r)) {
         hc->cur = NULL;
         if (px_h2c_upgrade(c, s) == 0)

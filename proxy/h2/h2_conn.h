@@ -30,6 +30,7 @@ typedef struct px_h2_stream {
     nghttp2_rcbuf **rc;     /* references keeping header bytes alive */
     uint32_t nrc, rc_cap;
     uint32_t ncookies;
+    uint64_t resp_left; /* body bytes the app's Content-Length still owes; UINT64_MAX: none */
 } px_h2_stream;
 
 /* Priority signals for streams not opened yet (RFC 7540 PRIORITY on an idle

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
+#include "h2_check.h"
 #include "h2_conn.h"
 #include "ws_session.h"
 #include "px_dispatch.h"
@@ -232,6 +233,26 @@ static void join_cookies(px_stream *s)
     s->head.nheaders = w;
 }
 
+/* The pseudo-header fields as the client sent them, judged like an
+ * HTTP/1 request-target (h2_check.h): 0, or the status to answer. */
+static int check_target(px_h2_conn *hc, px_h2_stream *hs)
+{
+    px_stream *s = &hs->base;
+    tp_request_head *h = &s->head;
+    px_h2_target t = { h->method, h->scheme, h->authority, h->path, h->query, hs->protocol,
+                       { NULL, 0 }, 0 };
+    for (uint32_t i = 0; i < h->nheaders; i++)
+        if (tc_http_name_is(s->hdrs[i].name.ptr, s->hdrs[i].name.len, "host")) {
+            t.host = s->hdrs[i].value;
+            t.host_count++;
+        }
+    const char *why = NULL;
+    int status = px_h2_check_target(&t, &why);
+    if (status)
+        tc_debug("conn %u: stream %d: %s: %d", hc->base.id, hs->id, why, status);
+    return status;
+}
+
 void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
 {
     px_conn *c = &hc->base;
@@ -245,6 +266,8 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         s->req_end = 1;
         h->content_length = 0;
     }
+    if (s->status != 431)
+        s->status = (uint16_t)check_target(hc, hs); /* before the scheme is the proxy's */
     px_conn_fill_head(c, h);
     /* The scheme is the proxy's word (tandem-protocol(7)): https on TLS;
      * without TLS only a trusted peer speaks h2c, and its :scheme stands. */
@@ -265,6 +288,11 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
     if (s->status == 431) {
         s->status = 0;
         px_stream_local_response(s, 431, "Request Header Fields Too Large\n");
+        return;
+    }
+    if (s->status == 400) {
+        s->status = 0;
+        px_stream_local_response(s, 400, "Bad Request\n");
         return;
     }
     if (hs->protocol.len && px_h2_ws_request(hc, hs, end_stream) < 0)

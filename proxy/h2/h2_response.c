@@ -92,6 +92,23 @@ static void submit_trailers(px_h2_conn *hc, px_h2_stream *hs)
     nghttp2_submit_trailer(hc->session, hs->id, nv, s->ntrailers);
 }
 
+/* The body must be as long as the app's Content-Length said (RFC 9113
+ * §8.1.1): DATA past it, or an end before it, resets the stream rather
+ * than hand the client a body its length contradicts.  0 when n bytes
+ * (the last, with eof) may go. */
+static int length_kept(px_h2_stream *hs, size_t n, int eof)
+{
+    if (hs->resp_left == UINT64_MAX)
+        return 0;
+    if (n > hs->resp_left || (eof && n < hs->resp_left)) {
+        tc_warn("conn %u: stream %d: app sent %s body than its Content-Length; reset",
+                hs->base.conn->id, hs->id, n > hs->resp_left ? "more" : "less");
+        return -1;
+    }
+    hs->resp_left -= n;
+    return 0;
+}
+
 static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
                             size_t length, uint32_t *flags, nghttp2_data_source *source, void *ud)
 {
@@ -103,6 +120,8 @@ static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = len < length ? len : length;
+    if (length_kept(hs, n, s->resp_end && n == len) < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM(INTERNAL_ERROR) */
     *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
     if (s->resp_end && n == len) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -223,12 +242,28 @@ int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
     return rv ? -1 : 0;
 }
 
+/* The app's Content-Length, when its body must match it. */
+static uint64_t declared_length(const px_stream *s, const tp_response_head *h)
+{
+    uint64_t cl;
+    if (s->is_head || h->status == 204 || h->status == 304)
+        return UINT64_MAX;
+    for (uint32_t i = 0; i < h->nheaders; i++) {
+        const tp_header *f = &h->headers[i];
+        if (tc_http_name_is(f->name.ptr, f->name.len, "content-length") &&
+            tc_http_content_length(f->value.ptr, f->value.len, &cl) == 0)
+            return cl;
+    }
+    return UINT64_MAX;
+}
+
 void px_h2_send_head(px_stream *s, const tp_response_head *h)
 {
     px_h2_conn *hc = px_h2_of(s->conn);
     px_h2_stream *hs = px_h2s_of(s);
     if (!hc->session)
         return;
+    hs->resp_left = declared_length(s, h);
     int n = build_nv(&hc->base, h, 1);
     if (n < 0) {
         px_h2_abort(s, PX_ABORT_INTERNAL);
@@ -240,7 +275,8 @@ void px_h2_send_head(px_stream *s, const tp_response_head *h)
         evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     s->resp_head = 1;
     int rv;
-    if (s->resp_end && !evbuffer_get_length(s->resp) && !s->has_trailers) {
+    if (s->resp_end && !evbuffer_get_length(s->resp) && !s->has_trailers &&
+        (hs->resp_left == UINT64_MAX || hs->resp_left == 0)) {
         s->resp_done = 1;
         rv = nghttp2_submit_response(hc->session, hs->id, nv, (size_t)n, NULL);
     } else {

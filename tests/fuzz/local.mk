@@ -128,3 +128,25 @@ tests_fuzz_fuzz_ctl_CFLAGS = $(AM_CFLAGS) $(FUZZ_CTL_SAN)
 tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_CTL_SAN)
 endif
 # ---- end ctl --------------------------------------------------------------
+
+# ---- h2check: the HTTP/2 request-target rules (proxy/h2/h2_check.c) --------
+FUZZ_H2CHECK_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_h2check_replay
+TESTS += tests/fuzz/fuzz_h2check_replay
+tests_fuzz_fuzz_h2check_replay_SOURCES = tests/fuzz/fuzz_h2check.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_h2check_replay_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/h2check"'
+tests_fuzz_fuzz_h2check_replay_LDADD = proxy/libpxcore.a common/libtandemcommon.a
+EXTRA_DIST += tests/fuzz/corpus/h2check
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_h2check
+# The rules lean on the HTTP/1 parser's character classes and authority.
+tests_fuzz_fuzz_h2check_SOURCES = tests/fuzz/fuzz_h2check.c tests/fuzz/fuzz.h \
+	$(PX_H2_CHECK_SOURCES) $(PX_H1_SOURCES) proxy/px_hdr.c proxy/px_hdr.h
+tests_fuzz_fuzz_h2check_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_fuzz_fuzz_h2check_CFLAGS = $(AM_CFLAGS) $(FUZZ_H2CHECK_SAN)
+tests_fuzz_fuzz_h2check_LDFLAGS = $(FUZZ_H2CHECK_SAN)
+tests_fuzz_fuzz_h2check_LDADD = common/libtandemcommon.a
+endif
+# ---- end h2check ----------------------------------------------------------

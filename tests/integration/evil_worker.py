@@ -11,6 +11,10 @@ Routes:  /overrun         16 times the proxy's window, without waiting for CREDI
          /two-heads       a second RESPONSE_HEAD, with END_STREAM
          /204-body        a 204 head, then a body
          /fits            200 KiB inside the window, all at once (legal)
+         /cl-long         Content-Length: 3, then 10 bytes
+         /cl-short        Content-Length: 10, then 3 bytes
+         /stall           reads nothing more for 2 s, then closes its connection
+                          (a worker that died with requests unread)
          anything else    200 "ok\\n" (legal)
 """
 import os
@@ -18,6 +22,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 
 from appd_client import (VERSION, ACK, END_STREAM, PING, RESET, TRAILERS, HEADER as HDR,
                          HELLO as HELLO_S, HELLO_T as HELLO, REQUEST_HEAD as REQ_HEAD,
@@ -110,6 +115,13 @@ class EvilWorker:
             n = 200 * 1024
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"%d" % n)])))
             c.sendall(frame(RESP_DATA, END_STREAM, sid, b"y" * n))
+        elif path == "/stall":
+            time.sleep(2)
+            raise ConnectionError("stalled, then gone")
+        elif path in ("/cl-long", "/cl-short"):
+            declared, body = (b"3", b"0123456789") if path == "/cl-long" else (b"10", b"abc")
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", declared)])) +
+                      frame(RESP_DATA, END_STREAM, sid, body))
         else:
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"3")])) +
                       frame(RESP_DATA, END_STREAM, sid, b"ok\n"))

@@ -61,7 +61,7 @@ class H2Conn:
     """A blocking HTTP/2 client on python-h2 over TLS (ALPN h2) or cleartext
     (prior knowledge).  Every wait is bounded by the socket timeout."""
 
-    def __init__(self, port, tls=False, settings=None, timeout=20):
+    def __init__(self, port, tls=False, settings=None, timeout=20, validate=True):
         import socket
         import ssl
         import h2.config
@@ -75,8 +75,10 @@ class H2Conn:
             raw = ctx.wrap_socket(raw, server_hostname="localhost")
             assert raw.selected_alpn_protocol() == "h2"
         self.sock = raw
-        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
-                                                                         header_encoding=None))
+        # validate=False sends heads python-h2 would refuse (the attacker's).
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=True, header_encoding=None, validate_outbound_headers=validate,
+            normalize_outbound_headers=validate))
         if settings:
             # In the first SETTINGS frame: some (RFC 9218's) may not change later.
             import h2.settings

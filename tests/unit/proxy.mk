@@ -7,7 +7,7 @@
 PX_UNIT_TESTS = tests/unit/test_px_balance tests/unit/test_px_queue tests/unit/test_px_hdr \
 	tests/unit/test_px_prio tests/unit/test_px_settings tests/unit/test_px_trust \
 	tests/unit/test_px_config tests/unit/test_px_idmap tests/unit/test_px_forwarded \
-	tests/unit/test_px_proxyproto
+	tests/unit/test_px_proxyproto tests/unit/test_px_h2check
 check_PROGRAMS += $(PX_UNIT_TESTS)
 TESTS += $(PX_UNIT_TESTS)
 
@@ -27,6 +27,11 @@ tests_unit_test_px_hdr_SOURCES = tests/unit/test_px_hdr.c
 tests_unit_test_px_hdr_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
 tests_unit_test_px_hdr_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_px_hdr_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_px_h2check_SOURCES = tests/unit/test_px_h2check.c
+tests_unit_test_px_h2check_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)
+tests_unit_test_px_h2check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_px_h2check_LDADD = proxy/libpxcore.a common/libtandemcommon.a $(CHECK_LIBS)
 
 tests_unit_test_px_prio_SOURCES = tests/unit/test_px_prio.c
 tests_unit_test_px_prio_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)

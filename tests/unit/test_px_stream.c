@@ -66,12 +66,26 @@ START_TEST(worker_lost_before_head_is_502)
     px_stream *s = new_request();
     px_dispatch_submit(s);
     px_upstream_forget(s); /* what the closing connection does first */
-    px_stream_on_up_lost(s);
+    px_stream_on_up_lost(s, 0);
     ck_assert_uint_eq(cl.status, 502);
     ck_assert_str_eq(cl.body, "Bad Gateway\n");
     ck_assert_uint_eq(px_worker_outstanding(slot), 0);
     px_stream_client_gone(s);
     ck_assert_int_eq(cl.recycled, 1);
+}
+END_TEST
+
+/* A head the worker never received runs again rather than fail. */
+START_TEST(worker_lost_before_it_read_the_head_retries)
+{
+    px_stream *s = new_request();
+    px_dispatch_submit(s);
+    px_upstream_forget(s);
+    px_stream_on_up_lost(s, 1);
+    ck_assert_uint_eq(cl.status, 0);
+    ck_assert_ptr_nonnull(s->up);
+    ck_assert_uint_eq(px_worker_outstanding(slot), 1);
+    px_stream_client_gone(s);
 }
 END_TEST
 
@@ -263,6 +277,7 @@ int main(void)
     tcase_add_test(tc, reset_after_head_aborts);
     tcase_add_test(tc, timeout_reset_is_504);
     tcase_add_test(tc, worker_lost_before_head_is_502);
+    tcase_add_test(tc, worker_lost_before_it_read_the_head_retries);
     tcase_add_test(tc, no_progress_is_504_and_resets_the_worker);
     tcase_add_test(tc, credit_overflow_is_a_flow_error);
     tcase_add_test(tc, cancelled_worker_that_never_answers);
