@@ -20,7 +20,9 @@
 #include "ad_control.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
 #include "ad_master.h"
+#include "ad_privs.h"
 #include "ad_proctitle.h"
 #include "ad_procs.h"
 #include "ad_python.h"
@@ -87,7 +89,7 @@ static void on_signal(int sig)
         tc_info("SIGWINCH ignored: not daemonized");
         break;
     case SIGUSR1:
-        tc_log_reopen();
+        ad_logging_reopen();
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
             if (ad_procs[i].pid)
                 kill(ad_procs[i].pid, SIGUSR1);
@@ -176,7 +178,7 @@ static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
     ad_settings *S = M.s;
     tc_sdlisten_use(sd, &bind_addr);
     if (tc_sdlisten_unclaimed(sd, err, errlen) != 0 ||
-        (M.listen_fd = tc_listen(&bind_addr, (int)S->backlog, err, errlen)) < 0)
+        (M.listen_fd = ad_privs_listen(S, &bind_addr, err, errlen)) < 0)
         return AD_EXIT_FAILURE;
     if (bind_addr.fd < 0)
         own_socket_file();
@@ -220,6 +222,8 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
         return AD_EXIT_FAILURE;
     }
     if (tc_addr_parse(S->bind, 8000, &bind_addr, err, errlen) != 0)
+        return AD_EXIT_USAGE;
+    if (ad_privs_setup(S, err, errlen) != 0)
         return AD_EXIT_USAGE;
     if (S->check_config) {
         /* Gunicorn's --check-config: settings and app import only, no socket. */
@@ -319,6 +323,9 @@ int ad_master_run(ad_settings *s, int argc, char **argv, char *err, size_t errle
         tc_info("Using worker: %s (serving %s)", ad_worker_class_name(s->wclass), s->wclass_alias);
     else
         tc_info("Using worker: %s", ad_worker_class_name(s->wclass));
+    if (s->reload && s->preload_app)
+        tc_warn("reload: with preload_app a restarted worker keeps the code the master "
+                "imported; changes show after a restart of tandem-appd");
     ad_proctitle_set("master", s->proc_name);
     if (ad_hooks_when_ready(err, errlen) != 0) {
         cleanup();

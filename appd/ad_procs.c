@@ -17,11 +17,13 @@
 #include "ad_ctl.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
 #include "ad_procs.h"
 #include "ad_reexec.h"
 #include "ad_signal.h"
 #include "ad_worker.h"
 #include "tc_log.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 
 ad_proc ad_procs[AD_BOARD_SLOTS];
@@ -323,9 +325,13 @@ void ad_procs_manage(uint64_t now)
         if (active_for(idx) == NULL && now >= respawn_after[idx])
             spawn(idx);
     /* TTOU: indexes above the target retire. */
-    for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
+    unsigned active = 0;
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
         if (ad_procs[i].pid && !ad_procs[i].retiring && ad_procs[i].index > M.nworkers)
             ad_procs_retire(&ad_procs[i], SIGTERM);
+        active += ad_procs[i].pid && !ad_procs[i].retiring;
+    }
+    ad_logging_workers(active); /* gunicorn.workers, when it changes */
     if (!notified) {
         uint32_t ready = 0;
         for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
@@ -334,6 +340,7 @@ void ad_procs_manage(uint64_t now)
         if (ready >= M.nworkers) {
             notified = 1;
             tc_notify("READY=1");
+            tc_daemon_ready();
         }
     }
 }

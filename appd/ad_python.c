@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ad_logging.h"
 #include "ad_python.h"
 #include "tc_log.h"
 
@@ -116,7 +117,9 @@ int ad_python_init(const ad_settings *s, int argc, char **argv, char *err, size_
             return -1;
         }
     }
-    return environ_sync(&s->raw_env, err, errlen);
+    if (environ_sync(&s->raw_env, err, errlen) != 0)
+        return -1;
+    return ad_logging_python(s, err, errlen);
 }
 
 void ad_python_exc_line(char *buf, size_t len)

@@ -15,6 +15,7 @@
 #include "ad_config.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
 #include "ad_proctitle.h"
 #include "ad_procs.h"
 #include "ad_reload.h"
@@ -29,7 +30,8 @@ static char **saved_argv;
  * working directory and sys.path, its environment, the app it imported,
  * its log and pid files. */
 static const char *const fixed_keys[] = {
-    "bind", "backlog", "chdir", "pythonpath", "raw_env", "preload_app", "errorlog", "pidfile", NULL,
+    "bind",  "backlog", "chdir",      "pythonpath", "raw_env",        "preload_app", "errorlog",
+    "pidfile", "user", "group", "umask", "initgroups", "daemon", "worker_tmp_dir", NULL,
 };
 
 /* A copy: the process title is written over the original strings. */
@@ -93,7 +95,8 @@ static int read_again(ad_settings *ns, char *err, size_t errlen)
 static size_t field_size(const tc_opt *o)
 {
     switch (o->type) {
-    case TC_OPT_STR: return sizeof(char *);
+    case TC_OPT_STR:
+    case TC_OPT_PYDICT: return sizeof(char *);
     case TC_OPT_INT: return sizeof(long long);
     case TC_OPT_LIST:
     case TC_OPT_DICT: return sizeof(tc_strlist);
@@ -172,6 +175,8 @@ void ad_reload(const char *bind)
     *M.s = ns;
     ad_settings_free(&old);
     tc_log_set_level(M.s->log_level);
+    if (ad_logging_reload(M.s, err, sizeof err) != 0)
+        tc_error("Reload: %s", err);
     if (ad_hooks_setup(M.s, bind, err, sizeof err) != 0)
         tc_error("Reload: %s", err);
     ad_procs_resize((uint32_t)M.s->workers);

@@ -9,6 +9,8 @@
 #include "ad_settings.h"
 #include "px_settings.h"
 #include "tc_log.h"
+#include "tc_logconf.h"
+#include "tc_privs.h"
 #include "tp.h"
 
 #define OFF(f) offsetof(ad_settings, f)
@@ -88,6 +90,7 @@ static int parse_worker_class(const tc_opt *o, void *field, const char *v, char 
 
 static const char *const loop_names[] = { "auto", "asyncio", "uvloop", NULL };
 static const char *const lifespan_names[] = { "auto", "on", "off", NULL };
+static const char *const reload_engines[] = { "auto", "poll", "inotify", NULL };
 
 /* One raw_env item: values may contain commas ("-e LIST=a,b"), so no
  * splitting at commas as lists have. */
@@ -140,6 +143,33 @@ const tc_opt ad_settings_table[] = {
     { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),
       .def = "-", .metavar = "FILE", .help = "error log file ('-' = stderr)",
       .aliases = "--log-file" },
+    BOOL_ROW("capture_output", "--capture-output", capture_output,
+             "the workers' standard output and error go to the error log file too"),
+    BOOL_ROW("syslog", "--log-syslog", syslog, "send the error log to syslog too"),
+    { .key = "syslog_addr", .flag = "--log-syslog-to", .type = TC_OPT_STR,
+      .offset = OFF(syslog_addr), .def = TC_SYSLOG_DEFAULT_ADDR, .metavar = "SYSLOG_ADDR",
+      .help = "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram|#stream]",
+      .parse = tc_logsinks_parse_syslog_addr },
+    STR_ROW("syslog_prefix", "--log-syslog-prefix", 0, syslog_prefix, NULL, "SYSLOG_PREFIX",
+            "syslog tags are tandem.PREFIX.error and .access (default PREFIX: the daemon)"),
+    { .key = "syslog_facility", .flag = "--log-syslog-facility", .type = TC_OPT_STR,
+      .offset = OFF(syslog_facility), .def = "user", .metavar = "SYSLOG_FACILITY",
+      .help = "syslog facility name", .parse = tc_logsinks_parse_facility },
+    { .key = "statsd_host", .flag = "--statsd-host", .type = TC_OPT_STR,
+      .offset = OFF(statsd_host), .metavar = "STATSD_ADDR",
+      .help = "send Gunicorn's metrics to statsd at HOST:PORT (UDP) or unix://PATH",
+      .parse = tc_logsinks_parse_statsd_host },
+    STR_ROW("statsd_prefix", "--statsd-prefix", 0, statsd_prefix, "", "STATSD_PREFIX",
+            "prefix of every metric's name (a '.' is added)"),
+    STR_ROW("dogstatsd_tags", "--dogstatsd-tags", 0, dogstatsd_tags, "", "DOGSTATSD_TAGS",
+            "dogstatsd tags for every metric (comma-separated key:value)"),
+    STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
+            "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
+            "direct tandem's lines"),
+    { .key = "logconfig_dict", .type = TC_OPT_PYDICT, .offset = OFF(logconfig_dict), .def = "{}",
+      .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
+    STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
+            "logging.dictConfig JSON file (over Gunicorn's defaults)"),
     STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the master's pid to FILE"),
     { .key = "raw_env", .flag = "--env", .short_flag = 'e', .type = TC_OPT_LIST,
       .offset = OFF(raw_env), .metavar = "KEY=VALUE",
@@ -188,6 +218,30 @@ const tc_opt ad_settings_table[] = {
             "384", "permissions of the control socket (384 = 0600: the daemon's user only)"),
     BOOL_ROW("control_socket_disable", "--no-control-socket", control_socket_disable,
              "serve no control socket"),
+    STR_ROW("user", "--user", 'u', user, "", "USER",
+            "run the workers as USER (name or uid); the socket is given to USER"),
+    STR_ROW("group", "--group", 'g', group, "", "GROUP",
+            "run the workers as GROUP (name or gid); the socket is given to GROUP"),
+    { .key = "umask", .flag = "--umask", .short_flag = 'm', .type = TC_OPT_INT,
+      .offset = OFF(umask), .min = 0, .max = 0777, .def = "0", .metavar = "INT",
+      .help = "umask for the socket and the workers' files (18, 0o22, 022)",
+      .parse = tc_privs_parse_umask },
+    BOOL_ROW("initgroups", "--initgroups", initgroups,
+             "workers keep USER's supplementary groups (else none)"),
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .offset = OFF(daemon), .def = "false", .help = "detach from the terminal and run in the "
+      "background" },
+    STR_ROW("worker_tmp_dir", "--worker-tmp-dir", 0, worker_tmp_dir, NULL, "DIR",
+            "directory of the workers' heartbeat files (must exist, writable by USER)"),
+    BOOL_ROW("reload", "--reload", reload,
+             "restart the workers when a module file of the app changes (development)"),
+    { .key = "reload_engine", .flag = "--reload-engine", .type = TC_OPT_CHOICE,
+      .offset = OFF(reload_engine), .def = "auto", .metavar = "ENGINE",
+      .choices = reload_engines,
+      .help = "how --reload notices changes: auto (inotify when it works), poll, inotify" },
+    { .key = "reload_extra_files", .flag = "--reload-extra-file", .type = TC_OPT_LIST,
+      .offset = OFF(reload_extra_files), .def = "", .metavar = "FILES",
+      .help = "more files --reload watches; repeatable" },
     TC_OPT_END
 };
 /* clang-format on */
@@ -300,11 +354,34 @@ int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *er
 }
 
 /* Values made from the settings, and the app to run. */
+/* logconfig_dict, logconfig_json or logconfig, as Gunicorn applies them,
+ * over the error log and its syslog copy (Python's logging gets them too:
+ * ad_logging.c). */
+static int apply_logconfig(ad_settings *s, char *err, size_t errlen)
+{
+    tc_logconf lc;
+    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+        return -1;
+    tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, NULL, 0 };
+    tc_logconf_apply(&lc, &e);
+    int n = snprintf(s->error_path, sizeof s->error_path, "%s", e.errorlog ? e.errorlog : "-");
+    s->log_level = e.level;
+    s->error_syslog = e.error_syslog;
+    snprintf(s->logconfig_note, sizeof s->logconfig_note, "%s", lc.note);
+    tc_logconf_free(&lc);
+    if (n < (int)sizeof s->error_path)
+        return 0;
+    snprintf(err, errlen, "errorlog: the path is too long");
+    return -1;
+}
+
 static int derive(ad_settings *s, char **pos, int npos, char *err, size_t errlen)
 {
     if (check_loglevel(s->loglevel, err, errlen))
         return -1;
     s->log_level = tc_log_level_parse(s->loglevel);
+    if (apply_logconfig(s, err, errlen))
+        return -1;
     if (strcmp(s->worker_class, "asgi") == 0)
         s->wclass = TP_CLASS_ASGI;
     else if (strcmp(s->worker_class, "gevent") == 0)

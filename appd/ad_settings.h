@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "tc_conf.h"
+#include "tc_logsinks.h"
 #include "tc_opt.h"
 
 #define AD_MAX_WORKERS 1024
@@ -27,6 +28,17 @@ typedef struct {
     long long backlog;
     char *loglevel;
     char *errorlog;
+    int capture_output;
+    int syslog;
+    char *syslog_addr;
+    char *syslog_prefix;
+    char *syslog_facility;
+    char *statsd_host;
+    char *statsd_prefix;
+    char *dogstatsd_tags;
+    char *logconfig;
+    char *logconfig_dict;
+    char *logconfig_json;
     char *pidfile;
     tc_strlist raw_env;
     char *proc_name;
@@ -45,17 +57,31 @@ typedef struct {
     char *control_socket;                   /* tandemctl's socket; NULL: derived from bind */
     long long control_socket_mode;
     int control_socket_disable;
+    char *user;                             /* workers run as this user (name or uid) */
+    char *group;                            /* ... and group (name or gid) */
+    long long umask;                        /* for the socket and worker files */
+    int initgroups;                         /* workers keep the user's supplementary groups */
+    int daemon;                             /* detach from the terminal */
+    char *worker_tmp_dir;                   /* where each worker keeps its heartbeat file */
+    int reload;                             /* restart workers when a module file changes */
+    int reload_engine;                      /* AD_RELOAD_* */
+    tc_strlist reload_extra_files;          /* more files --reload watches */
 
     /* derived by ad_settings_load */
-    int wclass;         /* TP_CLASS_SYNC, _GTHREAD, _ASGI or _GEVENT */
-    char *wclass_alias; /* another server's class name the user gave (uvicorn's), or NULL */
-    int log_level;      /* TC_LOG_* */
-    char *app_spec;     /* "module:callable" (heap) */
+    int wclass;               /* TP_CLASS_SYNC, _GTHREAD, _ASGI or _GEVENT */
+    char *wclass_alias;       /* another server's class name the user gave (uvicorn's), or NULL */
+    int log_level;            /* TC_LOG_*, once the log configuration has had its say */
+    char *app_spec;           /* "module:callable" (heap) */
+    char error_path[4096];    /* the error log ("-": standard error), likewise */
+    int error_syslog;         /* the error log goes to syslog too */
+    char logconfig_note[512]; /* what the log configuration asks that is not applied */
 } ad_settings;
 
 /* --asgi-loop and --asgi-lifespan values (their choices' order). */
 enum { AD_LOOP_AUTO = 0, AD_LOOP_ASYNCIO, AD_LOOP_UVLOOP };
 enum { AD_LIFESPAN_AUTO = 0, AD_LIFESPAN_ON, AD_LIFESPAN_OFF };
+/* --reload-engine values (its choices' order). */
+enum { AD_RELOAD_AUTO = 0, AD_RELOAD_POLL, AD_RELOAD_INOTIFY };
 
 extern const tc_opt ad_settings_table[];
 /* tandem-appd among the names of both daemons: it runs the server hooks. */
@@ -80,6 +106,14 @@ int ad_settings_load(ad_settings *s, int argc, char **argv, FILE *out, ad_config
 /* ad_settings_load without a config file. */
 int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *err, size_t errlen);
 void ad_settings_free(ad_settings *s);
+
+/* The syslog and statsd settings, for tc_logsinks. */
+static inline tc_logsinks_conf ad_settings_logsinks(const ad_settings *s)
+{
+    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
+                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
+                               s->dogstatsd_tags };
+}
 
 /* "sync", "gthread", "asgi", "gevent" for TP_CLASS_*. */
 const char *ad_worker_class_name(int wclass);

@@ -15,11 +15,14 @@
 #include "ad_ctl.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_logging.h"
+#include "ad_privs.h"
 #include "ad_proctitle.h"
 #include "ad_python.h"
 #include "ad_scoreboard.h"
 #include "ad_signal.h"
 #include "ad_stream.h"
+#include "ad_watch.h"
 #include "ad_wclass.h"
 #include "ad_worker.h"
 #include "tc_log.h"
@@ -29,7 +32,7 @@ ad_worker_state W;
 static int ctl_fd = -1;
 static ad_slot *slot;
 static uint32_t closes_unreported;
-static int restart_requested;      /* (mu) max_requests reached */
+static int restart_requested;      /* (mu) max_requests reached, or a file changed (--reload) */
 static uint64_t stop_deadline;     /* graceful drain ends here at the latest */
 static const ad_stream *published; /* scoreboard's current oldest request... */
 static uint32_t published_gen;     /* ...and its generation (streams are pooled) */
@@ -153,6 +156,16 @@ static void start_graceful_locked(const char *why)
     }
 }
 
+void ad_worker_restart(void)
+{
+    pthread_mutex_lock(&W.mu);
+    if (!restart_requested && !ad_sched_stopping(&W.sched)) {
+        restart_requested = 1;
+        ad_worker_wake_locked();
+    }
+    ad_worker_unlock();
+}
+
 int ad_worker_tick_locked(uint64_t now)
 {
     W.wake_pending = 0;
@@ -263,7 +276,7 @@ static void on_signal(int sig)
          * faulthandler prints them), then the death the master expects. */
         ad_hooks_worker_abort();
         ad_python_abort(tc_log_fd());
-    case SIGUSR1: tc_log_reopen(); break;
+    case SIGUSR1: ad_logging_reopen(); break;
     default: break; /* HUP and WINCH mean nothing to a worker */
     }
 }
@@ -365,11 +378,18 @@ void ad_worker_main(const ad_settings *s, uint32_t index, uint32_t board, int ct
      * loaded, post_worker_init once both are; either raising fails the boot. */
     if (ad_hooks_post_fork(line, sizeof line) != 0)
         fail_booted(AD_EXIT_BOOT, NULL);
+    /* Gunicorn's order: post_fork as root, then the user's identity, then
+     * the app (imported as the user). */
+    if (ad_privs_worker(s, line, sizeof line) != 0) {
+        tc_crit("%s", line);
+        fail_booted(AD_EXIT_BOOT, line);
+    }
     if (W.wc->prepare(s) != 0)
         fail_booted(AD_EXIT_BOOT, NULL);
     struct _object *app = ad_python_worker_app(s->app_spec, preloaded, line, sizeof line);
     if (app == NULL)
         fail_booted(AD_EXIT_APP_LOAD, line);
+    ad_watch_start(s);
     /* On SIGABRT (the master's timeout kill) and crashes, every thread's
      * Python stack goes to the error log before the process dies. */
     ad_python_enable_faulthandler(tc_log_fd());

@@ -55,6 +55,9 @@ void ad_worker_wake_locked(void);
 /* A stream finished (mu held): counts requests, starts the max-requests
  * restart. */
 void ad_worker_request_done_locked(void);
+/* From any thread, W.mu not held: the worker finishes its requests and
+ * exits, as after max_requests, and the master starts another (--reload). */
+void ad_worker_restart(void);
 
 /* Wakes a thread blocked on cv under W.mu (mu held).  On the loop thread
  * the wake is deferred until ad_worker_unlock, so the woken thread does not

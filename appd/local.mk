@@ -18,6 +18,8 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
 	appd/ad_procs.c appd/ad_procs.h \
+	appd/ad_privs.c appd/ad_privs.h \
+	appd/ad_watch.c appd/ad_watch.h \
 	appd/ad_reload.c appd/ad_reload.h \
 	appd/ad_reexec.c appd/ad_reexec.h \
 	appd/ad_hooks.c appd/ad_hooks.h \
@@ -35,6 +37,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_file.c appd/ad_file.h \
 	appd/ad_python.c appd/ad_python.h \
+	appd/ad_logging.c appd/ad_logging.h \
 	appd/ad_config.c appd/ad_config.h \
 	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \
 	appd/wsgi_environ.c \

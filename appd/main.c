@@ -10,9 +10,11 @@
 
 #include "ad_config.h"
 #include "ad_exit.h"
+#include "ad_logging.h"
 #include "ad_master.h"
 #include "ad_proctitle.h"
 #include "ad_settings.h"
+#include "tc_daemon.h"
 #include "tc_log.h"
 
 /* --export-proxy-config, --print-config: output, then maybe exit (-1: go on). */
@@ -54,14 +56,27 @@ int main(int argc, char **argv)
         ad_settings_free(&s);
         return rc;
     }
-    if (tc_log_open(s.errorlog, s.log_level) != 0) {
-        fprintf(stderr, "error: errorlog (--error-logfile): cannot open %s: %s\n", s.errorlog,
+    if (tc_log_open(s.error_path, s.log_level) != 0) {
+        fprintf(stderr, "error: errorlog (--error-logfile): cannot open %s: %s\n", s.error_path,
                 strerror(errno));
+        ad_settings_free(&s);
+        return AD_EXIT_FAILURE;
+    }
+    if (ad_logging_open(&s, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        ad_settings_free(&s);
+        return AD_EXIT_FAILURE;
+    }
+    /* Gunicorn's -D: detached before Python starts; the command waits
+     * until the workers serve, so start-up errors still reach it. */
+    if (s.daemon && !s.check_config && tc_daemon_start(err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
         ad_settings_free(&s);
         return AD_EXIT_FAILURE;
     }
     ad_proctitle_init(argc, argv, s.app_spec);
     rc = ad_master_run(&s, argc, argv, err, sizeof err);
+    ad_logging_close();
     if (rc != AD_EXIT_OK && err[0])
         fprintf(stderr, "error: %s\n", err);
     if (rc == AD_EXIT_OK && s.check_config)

@@ -1,5 +1,6 @@
 /* tc_addr.c: Gunicorn's bind syntax to sockets.  Listening sockets are bound
- * exactly once (no SO_REUSEPORT) so that a port already in use is an error. */
+ * exactly once (SO_REUSEPORT only when asked: reuse_port) so that a port
+ * already in use is an error. */
 #include "tc_addr.h"
 
 #include <arpa/inet.h>
@@ -177,6 +178,11 @@ static int clear_stale_unix(const tc_addr *a, char *err, size_t errlen)
 
 int tc_listen(const tc_addr *a, int backlog, char *err, size_t errlen)
 {
+    return tc_listen_reuse(a, backlog, 0, err, errlen);
+}
+
+int tc_listen_reuse(const tc_addr *a, int backlog, int reuse_port, char *err, size_t errlen)
+{
     if (a->fd >= 0) {
         int fl = fcntl(a->fd, F_GETFL);
         if (fl < 0 || fcntl(a->fd, F_SETFL, fl | O_NONBLOCK) < 0 || listen(a->fd, backlog) < 0) {
@@ -196,6 +202,12 @@ int tc_listen(const tc_addr *a, int backlog, char *err, size_t errlen)
     int one = 1;
     if (family != AF_UNIX)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family != AF_UNIX && reuse_port &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: SO_REUSEPORT: %s", a->text, strerror(errno));
+        close(fd);
+        return -1;
+    }
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0 || listen(fd, backlog) != 0) {

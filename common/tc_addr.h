@@ -21,6 +21,9 @@ int tc_addr_parse(const char *spec, int default_port, tc_addr *out, char *err, s
  * IPV6_V6ONLY on [::], stale Unix socket file replaced only when nothing
  * listens on it.  Returns the fd or -1. */
 int tc_listen(const tc_addr *a, int backlog, char *err, size_t errlen);
+/* tc_listen with SO_REUSEPORT on a TCP socket when reuse_port: several
+ * processes may then listen on one port, the kernel spreading connections. */
+int tc_listen_reuse(const tc_addr *a, int backlog, int reuse_port, char *err, size_t errlen);
 /* Non-blocking connect started; returns fd (connect may be in progress) or -1. */
 int tc_connect(const tc_addr *a, char *err, size_t errlen);
 /* Formats a peer/local sockaddr as text ip (no port) and port. */

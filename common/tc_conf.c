@@ -111,6 +111,7 @@ static const char *wanted(const tc_opt *o)
     case TC_OPT_LIST: return "a list of str, or a str with commas";
     case TC_OPT_CHOICE: return "a str";
     case TC_OPT_DICT: return "a dict of str to str";
+    case TC_OPT_PYDICT: return "a dict";
     }
     return "?";
 }
@@ -142,6 +143,25 @@ static int set_list(const tc_opt *o, void *settings, const tc_pyval *v, char *er
     return 0;
 }
 
+/* A logconfig_dict row keeps the dict's literal text. */
+static int set_pydict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
+{
+    if (v->kind != TC_PY_DICT)
+        return wrong_type(o, v, err, errlen);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    tc_pyval_write(f, v);
+    fclose(f);
+    int rc = text ? tc_opt_set(o, settings, text, err, errlen) : -1;
+    free(text);
+    return rc;
+}
+
 /* A dict replaces the whole setting: Gunicorn takes the file's dict as it is. */
 static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
 {
@@ -161,6 +181,8 @@ static int set_dict(const tc_opt *o, void *settings, const tc_pyval *v, char *er
 int tc_conf_set_value(const tc_opt *o, void *settings, const tc_pyval *v, char *err, size_t errlen)
 {
     char text[64];
+    if (o->type == TC_OPT_PYDICT)
+        return set_pydict(o, settings, v, err, errlen);
     switch (v->kind) {
     case TC_PY_NONE: return tc_opt_unset(o, settings, err, errlen);
     case TC_PY_STR:

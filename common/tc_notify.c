@@ -25,11 +25,38 @@ static int notify_addr(const char *path, struct sockaddr_un *sun, socklen_t *len
     return 0;
 }
 
+/* The socket tc_notify_connect kept, or -1. */
+static int kept_fd = -1;
+
+int tc_notify_connect(void)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sun;
+    socklen_t len;
+    if (path == NULL || kept_fd >= 0)
+        return 0;
+    if (notify_addr(path, &sun, &len) != 0)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sun, len) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    kept_fd = fd;
+    return 0;
+}
+
 int tc_notify(const char *state)
 {
     const char *path = getenv("NOTIFY_SOCKET");
     if (path == NULL)
         return 0;
+    if (kept_fd >= 0)
+        return send(kept_fd, state, strlen(state), MSG_NOSIGNAL) < 0 ? -1 : 0;
     struct sockaddr_un sun;
     socklen_t len;
     if (notify_addr(path, &sun, &len) != 0)

@@ -9,6 +9,10 @@
 #include <stddef.h>
 
 int tc_notify(const char *state);
+/* Connects to $NOTIFY_SOCKET now and keeps the socket for every later
+ * tc_notify: a daemon about to drop root still reaches a socket only root
+ * may write to.  0 (also when the variable is unset), or -1 with errno. */
+int tc_notify_connect(void);
 /* Listening end: a non-blocking datagram socket bound at path. */
 int tc_notify_listen(const char *path);
 /* Reads one datagram into buf (NUL-terminated); 0 when none is waiting. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tc_pyconf.h"
 #include "tc_pyval.h"
 
 #define FIELD(settings, opt) ((char *)(settings) + (opt)->offset)
@@ -134,6 +135,34 @@ static int set_str(void *field, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+/* A dict's literal text, checked to read back as a dict. */
+static int set_pydict(const tc_opt *opt, void *field, const char *value, char *err, size_t errlen)
+{
+    size_t n = strlen(value);
+    char *src = malloc(n + 5);
+    if (src == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(src, "_ = ", 4);
+    memcpy(src + 4, value, n + 1);
+    tc_pyconf c;
+    int line, ok = 0;
+    char why[256];
+    if (tc_pyconf_parse(src, n + 4, &c, &line, why, sizeof why) == 0) {
+        ok = c.n == 1 && c.v[0].value && c.v[0].value->kind == TC_PY_DICT;
+        tc_pyconf_free(&c);
+    }
+    free(src);
+    if (!ok) {
+        char name[128];
+        opt_name(opt, name, sizeof name);
+        snprintf(err, errlen, "%s: not a dict literal", name);
+        return -1;
+    }
+    return set_str(field, value, err, errlen);
+}
+
 int tc_opt_is_choice(const tc_opt *o, const char *value)
 {
     for (int i = 0; o->choices && o->choices[i]; i++)
@@ -222,6 +251,7 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
         return -1;
     case TC_OPT_CHOICE: return set_choice(opt, field, value, err, errlen);
     case TC_OPT_DICT: return set_dict(opt, field, value, err, errlen);
+    case TC_OPT_PYDICT: return set_pydict(opt, field, value, err, errlen);
     case TC_OPT_LIST: break;
     }
     snprintf(err, errlen, "%s: unknown setting type", opt->key);
@@ -504,6 +534,11 @@ void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings)
         break;
     }
     case TC_OPT_DICT: write_dict(out, (const tc_strlist *)field); break;
+    case TC_OPT_PYDICT: {
+        const char *s = *(char *const *)field;
+        fputs(s ? s : "{}", out);
+        break;
+    }
     }
 }
 
@@ -519,6 +554,7 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
             fputs("None", out);
         break;
     case TC_OPT_INT: fputs(d ? d : "None", out); break;
+    case TC_OPT_PYDICT: fputs(d ? d : "{}", out); break;
     case TC_OPT_BOOL: {
         int b = 0;
         fputs(d && tc_parse_bool(d, &b) == 0 && b ? "True" : "False", out);
@@ -560,7 +596,7 @@ void tc_opt_free(const tc_opt *table, void *settings)
 {
     for (const tc_opt *o = table; o->key; o++) {
         void *field = FIELD(settings, o);
-        if (o->type == TC_OPT_STR) {
+        if (o->type == TC_OPT_STR || o->type == TC_OPT_PYDICT) {
             free(*(char **)field);
             *(char **)field = NULL;
         } else if (o->type == TC_OPT_LIST || o->type == TC_OPT_DICT) {

@@ -24,6 +24,9 @@ typedef enum {
     /* tc_strlist of pairs (items[2k] a key, items[2k + 1] its value), for a
      * config file's dict; as text (a default) "KEY=VALUE,KEY=VALUE" */
     TC_OPT_DICT,
+    /* char *: a dict of any shape (logconfig_dict), kept as its Python
+     * literal ("{}"); a config file's */
+    TC_OPT_PYDICT,
 } tc_opt_type;
 
 /* Where a row may be given, beyond its own program's command line. */

@@ -89,6 +89,8 @@ static void take_own(fr_args *out, const fr_flag *f, const char *value)
         out->check_config = on;
     else if (strcmp(f->row->key, "print_config") == 0)
         out->print_config = on;
+    else if (strcmp(f->row->key, "daemon") == 0)
+        out->daemon = on;
 }
 
 static int route(fr_args *out, const fr_flag *f, char *arg, char *value)

@@ -20,6 +20,7 @@ typedef struct {
     const char *pidfile;
     const char *config; /* -c: the config file or python:MODULE */
     int check_config, print_config;
+    int daemon; /* -D: tandem detaches (its daemons are its children) */
     int help, version, has_app;
 } fr_args;
 

@@ -20,6 +20,10 @@ static const tc_opt own_table[] = {
       .metavar = "CONFIG",
       .help = "gunicorn.conf.py (or python:MODULE) for both daemons, evaluated once by "
               "tandem-appd; default ./gunicorn.conf.py when it exists" },
+    /* tandem detaches itself and keeps both daemons as its children. */
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .help = "detach tandem (and with it both daemons) from the terminal; the command "
+              "returns once both serve" },
     /* Each daemon checks or prints its own part, labelled. */
     { .key = "check_config", .flag = "--check-config", .type = TC_OPT_BOOL,
       .help = "check both daemons' settings and import the app, then exit 0, or 1" },
@@ -56,6 +60,27 @@ static const fr_decision decisions[] = {
     { "--graceful-timeout", "--graceful-timeout", "--graceful-timeout", FR_TO_APPD, NULL },
     { "--log-level", "--log-level", "--log-level", FR_TO_APPD, NULL },
     { "--error-logfile", "--error-logfile", "--error-logfile", FR_TO_APPD, NULL },
+    /* Each daemon's error log goes to syslog, and each counts to statsd (the
+     * proxy its requests, appd its workers); the proxy's rows also say what
+     * happens to its access log. */
+    { "--log-syslog", "--log-syslog", "--log-syslog", FR_TO_PROXY, NULL },
+    { "--log-syslog-to", "--log-syslog-to", "--log-syslog-to", FR_TO_PROXY, NULL },
+    { "--log-syslog-prefix", "--log-syslog-prefix", "--log-syslog-prefix", FR_TO_PROXY, NULL },
+    { "--log-syslog-facility", "--log-syslog-facility", "--log-syslog-facility", FR_TO_PROXY,
+      NULL },
+    { "--statsd-host", "--statsd-host", "--statsd-host", FR_TO_PROXY, NULL },
+    { "--statsd-prefix", "--statsd-prefix", "--statsd-prefix", FR_TO_PROXY, NULL },
+    { "--dogstatsd-tags", "--dogstatsd-tags", "--dogstatsd-tags", FR_TO_PROXY, NULL },
+    /* A log configuration directs both daemons' own lines (appd's Python
+     * logging too). */
+    { "--log-config", "--log-config", "--log-config", FR_TO_PROXY, NULL },
+    { "--log-config-json", "--log-config-json", "--log-config-json", FR_TO_PROXY, NULL },
+    /* Both daemons take the user's identity: the proxy after binding, appd's
+     * workers after post_fork; each binds its Unix sockets under the umask. */
+    { "--user", "--user", "--user", FR_TO_APPD, NULL },
+    { "--group", "--group", "--group", FR_TO_APPD, NULL },
+    { "--umask", "--umask", "--umask", FR_TO_APPD, NULL },
+    { "--initgroups", "--initgroups", "--initgroups", FR_TO_APPD, NULL },
     /* tandem connects the two daemons itself. */
     { "--upstream", NULL, NULL, FR_TO_PROXY,
       "is set by tandem (the private socket to tandem-appd)" },

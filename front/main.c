@@ -20,6 +20,7 @@
 #include "fr_args.h"
 #include "fr_check.h"
 #include "fr_signal.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 #include "tc_pidfile.h"
 
@@ -301,6 +302,14 @@ static int make_rundir(void)
         fprintf(stderr, "tandem: error: mkdtemp %s: %s\n", rundir, strerror(errno));
         return -1;
     }
+    /* Run as root, the daemons may become another user (--user): the proxy
+     * must still reach appd's socket (itself 0660, given to that user) and
+     * read the settings appd writes here.  Others may pass, not list. */
+    if (geteuid() == 0 && chmod(rundir, 0711) != 0) {
+        fprintf(stderr, "tandem: error: chmod %s: %s\n", rundir, strerror(errno));
+        rmdir(rundir);
+        return -1;
+    }
     return 0;
 }
 
@@ -313,7 +322,11 @@ static int private_args(fr_args *a, const char *config)
     static char sock[sizeof rundir + 32], conf[sizeof rundir + 32];
     snprintf(sock, sizeof sock, "unix:%s/app.sock", rundir);
     snprintf(conf, sizeof conf, "%s/%s", rundir, PROXY_CONF);
-    int bad = fr_argv_push(&a->appd, "--bind") || fr_argv_push(&a->appd, sock) ||
+    /* tandem itself detaches (-D); its daemons stay its children, even
+     * when a config file says daemon = True. */
+    int bad = fr_argv_push(&a->appd, "--daemon=false") ||
+              fr_argv_push(&a->proxy, "--daemon=false") || fr_argv_push(&a->appd, "--bind") ||
+              fr_argv_push(&a->appd, sock) ||
               fr_argv_push(&a->appd, "--export-proxy-config") || fr_argv_push(&a->appd, conf) ||
               fr_argv_push(&a->proxy, "--upstream") || fr_argv_push(&a->proxy, sock) ||
               fr_argv_push(&a->proxy, "--config") || fr_argv_push(&a->proxy, conf);
@@ -351,6 +364,7 @@ static int run(fr_args *a, const char *config)
      * children had NOTIFY_SOCKET replaced only in their own environment. */
     if (tc_notify("READY=1") < 0)
         fprintf(stderr, "tandem: warning: NOTIFY_SOCKET: %s\n", strerror(errno));
+    tc_daemon_ready();
     wait_all(ds, 2); /* until one exits; then the other is told to stop */
     rc = 0;
     for (int i = 0; i < 2; i++) {
@@ -466,6 +480,9 @@ int main(int argc, char **argv)
     int rc;
     if (a.check_config || a.print_config) {
         rc = inspect(&routed, config);
+    } else if (a.daemon && tc_daemon_start(err, sizeof err) != 0) {
+        fprintf(stderr, "tandem: error: %s\n", err);
+        rc = 1;
     } else {
         fr_signal_install();
         rc = run(&routed, config);

@@ -2,7 +2,8 @@
 # project's parser, upstream pool to tandem-appd).
 # libpxcore.a holds the parts that need no event loop, TLS or nghttp2
 # (settings, trusted peers, priority, queue, balancer, header helpers, the
-# HTTP/1 parser, the WebSocket framing), so the unit tests and tandem(1) link them as they are.
+# access-log format, the HTTP/1 parser, the WebSocket framing), so the unit
+# tests and tandem(1) link them as they are.
 
 # The HTTP/1 parser's one file list: the libFuzzer target (tests/fuzz) compiles
 # these sources itself so its coverage instrumentation sees them.
@@ -32,6 +33,8 @@ proxy_libpxcore_a_SOURCES = \
 	proxy/px_balance.c proxy/px_balance.h \
 	proxy/px_hdr.c proxy/px_hdr.h \
 	proxy/px_idmap.c proxy/px_idmap.h \
+	proxy/px_logfmt.c proxy/px_logfmt.h proxy/px_logfmt_int.h proxy/px_logenv.c \
+	proxy/px_accesslog.c proxy/px_accesslog.h proxy/px_metrics.c proxy/px_metrics.h \
 	$(PX_H1_SOURCES) $(PX_WS_SOURCES) $(PX_H2_CHECK_SOURCES)
 # px_config.c reads appd's table too: a config file holds both daemons' names.
 proxy_libpxcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
@@ -41,7 +44,7 @@ sbin_PROGRAMS += proxy/tandem-proxy
 proxy_tandem_proxy_SOURCES = \
 	proxy/main.c \
 	proxy/px_server.c proxy/px_server.h proxy/px_thread.h \
-	proxy/px_metrics.c proxy/px_metrics.h \
+	proxy/px_counters.c proxy/px_counters.h \
 	proxy/px_control.c proxy/px_control.h \
 	proxy/px_admin.c proxy/px_admin.h proxy/px_admin_body.c proxy/px_admin_page.c \
 	proxy/px_listener.c proxy/px_listener.h \
@@ -52,6 +55,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_proto.c proxy/px_proto.h \
 	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_pp.c \
 	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
+	proxy/px_stream_log.c proxy/px_stream_log.h \
 	proxy/px_request.c proxy/px_request.h \
 	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \

@@ -3,7 +3,7 @@
  * /status, the status page at /, and /healthz and /readyz for probes.
  * Requests are parsed by the proxy's own HTTP/1 parser; each connection
  * gets one response and is closed.  It never touches the serving threads
- * beyond reading their counters (px_metrics.h). */
+ * beyond reading their counters (px_counters.h). */
 #ifndef TANDEM_PX_ADMIN_H
 #define TANDEM_PX_ADMIN_H
 

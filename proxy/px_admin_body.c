@@ -1,5 +1,5 @@
 /* px_admin_body.c: what the admin listener says: the counters of
- * px_metrics.h as Prometheus text (version 0.0.4) and as /status's JSON. */
+ * px_counters.h as Prometheus text (version 0.0.4) and as /status's JSON. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,37 +9,37 @@
 #include "px_admin.h"
 #include "px_balance.h"
 #include "px_control.h"
-#include "px_metrics.h"
+#include "px_counters.h"
 #include "tc_ctlout.h"
 
-static const char *const class_label[PX_M_CLASSES] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
-static const char *const proto_label[PX_M_PROTOS] = { "h1", "h2" };
+static const char *const class_label[PX_C_CLASSES] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+static const char *const proto_label[PX_C_PROTOS] = { "h1", "h2" };
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void requests(FILE *f, const px_metrics_snapshot *m)
+static void requests(FILE *f, const px_counters_snapshot *m)
 {
     family(f, "tandem_proxy_requests_total", "counter",
            "Requests answered, by client protocol and status class (none: no response sent).");
-    for (int p = 0; p < PX_M_PROTOS; p++)
-        for (int k = 0; k < PX_M_CLASSES; k++)
+    for (int p = 0; p < PX_C_PROTOS; p++)
+        for (int k = 0; k < PX_C_CLASSES; k++)
             fprintf(f, "tandem_proxy_requests_total{protocol=\"%s\",code=\"%s\"} %llu\n",
                     proto_label[p], class_label[k], (unsigned long long)m->requests[p][k]);
 }
 
-static void latency(FILE *f, const px_metrics_snapshot *m)
+static void latency(FILE *f, const px_counters_snapshot *m)
 {
     const char *n = "tandem_proxy_request_duration_seconds";
     family(f, n, "histogram", "From the complete request head to the stream's end.");
     unsigned long long cum = 0;
-    for (int b = 0; b < PX_M_BUCKETS; b++) {
+    for (int b = 0; b < PX_C_BUCKETS; b++) {
         cum += m->latency[b];
-        fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", n, px_metrics_bounds[b], cum);
+        fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", n, px_counters_bounds[b], cum);
     }
-    cum += m->latency[PX_M_BUCKETS];
+    cum += m->latency[PX_C_BUCKETS];
     fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n", n, cum);
     fprintf(f, "%s_sum %.6f\n%s_count %llu\n", n, (double)m->latency_sum_us / 1e6, n,
             (unsigned long long)m->latency_count);
@@ -57,8 +57,8 @@ char *px_admin_metrics_text(size_t *len)
     FILE *f = open_memstream(&text, len);
     if (f == NULL)
         return NULL;
-    px_metrics_snapshot m;
-    px_metrics_snapshot_take(&m);
+    px_counters_snapshot m;
+    px_counters_snapshot_take(&m);
     uint32_t nworkers;
     uint64_t capacity, outstanding;
     px_workers_totals(&nworkers, &capacity, &outstanding);
@@ -83,7 +83,7 @@ char *px_admin_metrics_text(size_t *len)
     one(f, "tandem_proxy_worker_streams", "gauge", "Streams the workers run now.",
         (double)outstanding);
     one(f, "tandem_proxy_uptime_seconds", "gauge", "Seconds since tandem-proxy started serving.",
-        px_metrics_uptime());
+        px_counters_uptime());
     one(f, "tandem_proxy_pid", "gauge", "The process id.", (double)getpid());
     if (fclose(f) != 0) {
         free(text);

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <event2/event_struct.h>
+#include "px_queue.h"
 #include "tp.h"
 
 typedef struct px_conn px_conn;
@@ -75,7 +76,9 @@ struct px_conn {
     struct event timer; /* idle / keep-alive / linger */
     px_conn *dirty_next;
     struct px_admit_ip *admit_ip; /* its address's count (px_admit.h), NULL when not counted */
-    uint32_t queued;              /* its requests in the wait queue (px_dispatch.c) */
+    /* Its requests waiting for a worker, in its thread's queue (px_dispatch.c);
+     * zeroed with the struct, the array freed when the connection is. */
+    px_queue_flow flow;
 };
 
 /* A new connection on fd from listener index li of th, counted by

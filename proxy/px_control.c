@@ -1,5 +1,5 @@
 /* px_control.c: the commands of tandem-proxy's control socket: counters
- * (px_metrics.c), settings, listeners, connections and streams per thread,
+ * (px_counters.c), settings, listeners, connections and streams per thread,
  * and the signal-driven actions. */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 
 #include "px_balance.h"
 #include "px_listener.h"
-#include "px_metrics.h"
+#include "px_counters.h"
 #include "px_thread.h"
 #include "tc_ctl.h"
 #include "tc_log.h"
@@ -38,38 +38,38 @@ static const unsigned served[] = { TC_CTL_HELP,
                                    TC_CTL_SHUTDOWN,
                                    0 };
 
-static const char *const class_names[PX_M_CLASSES] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
+static const char *const class_names[PX_C_CLASSES] = { "none", "1xx", "2xx", "3xx", "4xx", "5xx" };
 
-static void write_requests(tc_ctlout *o, const px_metrics_snapshot *m)
+static void write_requests(tc_ctlout *o, const px_counters_snapshot *m)
 {
-    static const char *const protos[PX_M_PROTOS] = { "h1", "h2" };
+    static const char *const protos[PX_C_PROTOS] = { "h1", "h2" };
     uint64_t total = 0;
-    for (int p = 0; p < PX_M_PROTOS; p++)
-        for (int k = 0; k < PX_M_CLASSES; k++)
+    for (int p = 0; p < PX_C_PROTOS; p++)
+        for (int k = 0; k < PX_C_CLASSES; k++)
             total += m->requests[p][k];
     tc_ctlout_int(o, "requests", (long long)total);
-    for (int p = 0; p < PX_M_PROTOS; p++) {
+    for (int p = 0; p < PX_C_PROTOS; p++) {
         char key[32];
         snprintf(key, sizeof key, "requests_%s", protos[p]);
         tc_ctlout_obj(o, key);
-        for (int k = 0; k < PX_M_CLASSES; k++)
+        for (int k = 0; k < PX_C_CLASSES; k++)
             tc_ctlout_int(o, class_names[k], (long long)m->requests[p][k]);
         tc_ctlout_close(o);
     }
 }
 
-static void write_latency(tc_ctlout *o, const px_metrics_snapshot *m)
+static void write_latency(tc_ctlout *o, const px_counters_snapshot *m)
 {
     tc_ctlout_obj(o, "latency");
     tc_ctlout_int(o, "count", (long long)m->latency_count);
     tc_ctlout_num(o, "sum_s", (double)m->latency_sum_us / 1e6);
     tc_ctlout_arr(o, "buckets");
     uint64_t cum = 0;
-    for (int b = 0; b <= PX_M_BUCKETS; b++) {
+    for (int b = 0; b <= PX_C_BUCKETS; b++) {
         cum += m->latency[b];
         tc_ctlout_obj(o, NULL);
-        if (b < PX_M_BUCKETS)
-            tc_ctlout_num(o, "le", px_metrics_bounds[b]);
+        if (b < PX_C_BUCKETS)
+            tc_ctlout_num(o, "le", px_counters_bounds[b]);
         else
             tc_ctlout_str(o, "le", "+Inf");
         tc_ctlout_int(o, "count", (long long)cum);
@@ -81,14 +81,14 @@ static void write_latency(tc_ctlout *o, const px_metrics_snapshot *m)
 
 void px_control_write_stats(tc_ctlout *o)
 {
-    px_metrics_snapshot m;
-    px_metrics_snapshot_take(&m);
+    px_counters_snapshot m;
+    px_counters_snapshot_take(&m);
     uint32_t nworkers;
     uint64_t capacity, outstanding;
     px_workers_totals(&nworkers, &capacity, &outstanding);
     tc_ctlout_obj(o, "stats");
     tc_ctlout_int(o, "pid", getpid());
-    tc_ctlout_num(o, "uptime_s", px_metrics_uptime());
+    tc_ctlout_num(o, "uptime_s", px_counters_uptime());
     tc_ctlout_int(o, "threads", px_thread_count());
     write_requests(o, &m);
     tc_ctlout_int(o, "bytes_in", (long long)m.bytes_in);
@@ -147,13 +147,13 @@ static void show_per_thread(tc_ctlout *o, int what)
     uint64_t total = 0;
     tc_ctlout_arr(o, "threads");
     for (int i = 0; i < px_thread_count(); i++) {
-        uint64_t n = what ? px_metrics_thread_streams(i) : px_metrics_thread_conns(i);
+        uint64_t n = what ? px_counters_thread_streams(i) : px_counters_thread_conns(i);
         total += n;
         tc_ctlout_obj(o, NULL);
         tc_ctlout_int(o, "thread", i);
         tc_ctlout_int(o, what ? "streams" : "connections", (long long)n);
         if (what)
-            tc_ctlout_int(o, "queued", (long long)px_metrics_thread_queued(i));
+            tc_ctlout_int(o, "queued", (long long)px_counters_thread_queued(i));
         tc_ctlout_close(o);
     }
     tc_ctlout_close(o);

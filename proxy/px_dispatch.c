@@ -1,18 +1,18 @@
 /* px_dispatch.c: requests to workers (see px_dispatch.h).
  *
- * Each thread queues its own streams (no lock on the request path) and
- * publishes the key of its most urgent waiter in queue_best.  A thread
- * that could take a free slot first checks that no other thread has a more
- * urgent (or equally urgent and older) waiter; if one has, it wakes that
- * thread instead, so priority and FIFO hold process-wide.  A thread whose
- * queue runs empty while others wait wakes them, so capacity left by a
- * deferral is never stranded. */
+ * Each thread queues its own streams (no lock on the request path), one
+ * flow per connection taking turns (px_queue.h), and publishes the turn of
+ * its next flow in queue_best.  A thread that could take a free slot first
+ * checks that no other thread has a flow whose turn comes earlier; if one
+ * has, it wakes that thread instead, so the round robin across connections
+ * holds process-wide.  A thread whose queue runs empty while others wait
+ * wakes them, so capacity left by a deferral is never stranded. */
 #include "config.h"
 #include "px_dispatch.h"
 #include "px_balance.h"
 #include "px_conn.h"
 #include "px_limits.h"
-#include "px_metrics.h"
+#include "px_counters.h"
 #include "px_pool.h"
 #include "px_prio.h"
 #include "px_stream.h"
@@ -24,8 +24,8 @@ static void publish(px_thread *th)
     atomic_store_explicit(&th->queue_best, px_queue_best(&th->queue), memory_order_relaxed);
 }
 
-/* The thread whose most urgent waiter sorts before key, or NULL. */
-static px_thread *more_urgent_elsewhere(const px_thread *th, uint64_t key)
+/* The thread whose next flow's turn comes before turn, or NULL. */
+static px_thread *earlier_turn_elsewhere(const px_thread *th, uint64_t turn)
 {
     int n = px_thread_count();
     if (n < 2 || px_waiting_total() == 0)
@@ -36,8 +36,8 @@ static px_thread *more_urgent_elsewhere(const px_thread *th, uint64_t key)
         if (t == th)
             continue;
         uint64_t k = atomic_load_explicit(&t->queue_best, memory_order_relaxed);
-        if (k < key) {
-            key = k;
+        if (k < turn) {
+            turn = k;
             best = t;
         }
     }
@@ -69,7 +69,7 @@ void px_dispatch_wake_waiters(px_thread *self)
 static int over_share(const px_stream *s)
 {
     size_t max = s->limits->max_queue, share = max / 16 > 16 ? max / 16 : 16;
-    return s->conn && s->conn->queued >= share && px_waiting_total() >= max / 2;
+    return s->conn && px_queue_flow_len(&s->conn->flow) >= share && px_waiting_total() >= max / 2;
 }
 
 /* 1 queued, 0 answered at once (503): s may be gone then. */
@@ -79,7 +79,7 @@ static int enqueue(px_stream *s)
     if (over_share(s)) {
         tc_warn("conn %u: all %s workers busy and %u of its requests wait already, its share "
                 "of the wait queue: 503",
-                s->conn->id, "appd", s->conn->queued);
+                s->conn->id, "appd", (unsigned)px_queue_flow_len(&s->conn->flow));
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return 0;
     }
@@ -89,14 +89,12 @@ static int enqueue(px_stream *s)
         px_stream_local_response(s, 503, "Service Unavailable: server busy\n");
         return 0;
     }
-    if (px_queue_push(&th->queue, &s->q) < 0) {
+    if (px_queue_push(&th->queue, s->conn ? &s->conn->flow : NULL, &s->q) < 0) {
         tc_error("conn %u: out of memory queueing a request: 503", s->conn ? s->conn->id : 0);
         px_stream_local_response(s, 503, "Service Unavailable: out of memory\n");
         return 0;
     }
     s->state = PX_ST_QUEUED;
-    if (s->conn)
-        s->conn->queued++;
     publish(th);
     atomic_fetch_add(&th->waiting, 1);
     px_waiting_add(1);
@@ -111,9 +109,10 @@ static void unqueue(px_stream *s, int dispatching)
     px_thread *th = s->th;
     if (!s->q.queued)
         return;
-    px_queue_remove(&th->queue, &s->q);
-    if (s->conn && s->conn->queued)
-        s->conn->queued--;
+    if (dispatching)
+        px_queue_serve(&th->queue, &s->q); /* its connection's turn is over */
+    else
+        px_queue_remove(&th->queue, &s->q);
     publish(th);
     atomic_fetch_sub(&th->waiting, 1);
     px_waiting_add(-1);
@@ -156,7 +155,7 @@ static int try_attach(px_stream *s, int queued)
 void px_dispatch_submit(px_stream *s)
 {
     px_thread *th = s->th;
-    px_metrics_request_begin(s);
+    px_counters_request_begin(s);
     if (th->stopping) {
         px_stream_local_response(s, 503, "Service Unavailable: shutting down\n");
         return;
@@ -164,9 +163,9 @@ void px_dispatch_submit(px_stream *s)
     s->q.urgency = s->head.prio_urgency;
     s->q.weight =
         (s->head.flags & TP_REQ_HAS_PRIORITY) ? s->head.prio_weight : PX_PRIO_WEIGHT_DEFAULT;
-    /* Others wait already, here or more urgent elsewhere: the queue decides. */
-    if (px_queue_len(&th->queue) ||
-        more_urgent_elsewhere(th, px_queue_key_last(s->q.urgency, s->q.weight))) {
+    /* Others wait already, here or elsewhere: the queue decides whose turn
+     * it is, and a connection new to it comes last whatever its urgency. */
+    if (px_queue_len(&th->queue) || earlier_turn_elsewhere(th, UINT64_MAX)) {
         enqueue(s);
         px_dispatch_drain(th);
         return;
@@ -185,7 +184,7 @@ void px_dispatch_drain(px_thread *th)
 {
     px_queue_link *l;
     while ((l = px_queue_peek(&th->queue))) {
-        px_thread *other = more_urgent_elsewhere(th, l->key);
+        px_thread *other = earlier_turn_elsewhere(th, px_queue_best(&th->queue));
         if (other) {
             px_thread_wake(other);
             return;

@@ -1,8 +1,9 @@
 /* px_dispatch.h: requests to workers.  A complete request head goes to the
- * least busy worker with room, or waits in its thread's queue, most urgent
- * first (RFC 9218 urgency, then RFC 7540 weight, then arrival) -- an order
- * that holds across threads -- until capacity frees, its wait times out
- * (503) or the queue is full (503). */
+ * least busy worker with room, or waits in its thread's queue until
+ * capacity frees, its wait times out (503) or the queue is full (503).
+ * Waiting connections take turns, round robin, an order that holds across
+ * threads; on its turn a connection sends its most urgent request (RFC 9218
+ * urgency, then RFC 7540 weight, then arrival). */
 #ifndef TANDEM_PX_DISPATCH_H
 #define TANDEM_PX_DISPATCH_H
 

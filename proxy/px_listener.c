@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <event2/event.h>
 #include "px_listener.h"
@@ -67,7 +68,10 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
     for (size_t i = 0; i < cfg->bind.n; i++) {
         px_listener *l = &listeners[i];
         char e[512];
-        l->fd = tc_listen(&l->addr, (int)cfg->backlog, e, sizeof e);
+        /* Gunicorn binds a Unix socket under its umask setting. */
+        mode_t old = umask((mode_t)cfg->umask);
+        l->fd = tc_listen_reuse(&l->addr, (int)cfg->backlog, cfg->reuse_port, e, sizeof e);
+        umask(old);
         if (l->fd < 0) {
             /* tc_listen says "cannot listen on ADDRESS: cause". */
             snprintf(err, errlen, "%s", e);

@@ -1,167 +1,95 @@
-/* px_metrics.c: per-thread counters (px_metrics.h), written by their own
- * thread with relaxed atomics and summed by whoever reads. */
+/* px_metrics.c: Gunicorn's request metrics from the proxy's loop threads
+ * (px_metrics.h): timings added as requests end, counters summed for the
+ * turn, one datagram per turn. */
 #include "config.h"
-
-#include "px_metrics.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
-#include "px_stream.h"
-#include "px_thread.h"
+#include "px_metrics.h"
+#include "tc_decimal.h"
 
-const double px_metrics_bounds[PX_M_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                 0.25,  0.5,    1,     2.5,  5,     10,   30 };
+/* Distinct status codes counted in one turn before the counts go out. */
+#define STATUSES 16
 
 typedef struct {
-    _Atomic uint64_t requests[PX_M_PROTOS][PX_M_CLASSES];
-    _Atomic uint64_t latency[PX_M_BUCKETS + 1];
-    _Atomic uint64_t latency_sum_us, latency_count;
-    _Atomic uint64_t bytes_in, bytes_out;
-    _Atomic uint64_t conns_accepted, conns_closed;
-    _Atomic uint64_t streams_started, streams_ended;
-} __attribute__((aligned(64))) cell;
+    tc_statsd_batch batch;
+    uint32_t requests;
+    unsigned nstatus;
+    uint16_t status[STATUSES];
+    uint32_t count[STATUSES];
+} turn_metrics;
 
-static cell *cells;
-static int ncells;
-static uint64_t started_us;
+atomic_int px_metrics_on;
+/* A reload may replace it (tc_logsinks keeps the old one open). */
+static tc_statsd *_Atomic running;
+static _Thread_local turn_metrics *T;
 
-static uint64_t now_us(void)
+void px_metrics_init(tc_statsd *sd)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    atomic_store(&running, sd);
+    atomic_store(&px_metrics_on, sd != NULL);
 }
 
-/* Only the owning thread writes a cell: a load and a store, no locked add. */
-static void bump(_Atomic uint64_t *c, uint64_t n)
+/* The counters of the turn join its timings in the batch. */
+static void add_counts(tc_statsd *statsd, turn_metrics *t)
 {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    if (t->requests)
+        tc_statsd_count(statsd, &t->batch, "gunicorn.requests", t->requests);
+    static const char base[] = "gunicorn.request.status.";
+    char name[sizeof base + TC_DECIMAL_MAX];
+    memcpy(name, base, sizeof base - 1);
+    for (unsigned i = 0; i < t->nstatus; i++) {
+        name[sizeof base - 1 + tc_decimal(t->status[i], name + sizeof base - 1)] = '\0';
+        tc_statsd_count(statsd, &t->batch, name, t->count[i]);
+    }
+    t->requests = 0;
+    t->nstatus = 0;
 }
 
-static uint64_t get(const _Atomic uint64_t *c)
+static void count_status(tc_statsd *statsd, turn_metrics *t, unsigned status)
 {
-    return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+    for (unsigned i = 0; i < t->nstatus; i++)
+        if (t->status[i] == status) {
+            t->count[i]++;
+            return;
+        }
+    if (t->nstatus == STATUSES)
+        add_counts(statsd, t);
+    t->status[t->nstatus] = (uint16_t)status;
+    t->count[t->nstatus++] = 1;
 }
 
-int px_metrics_init(int nthreads)
+void px_metrics_request(unsigned status, uint64_t usec)
 {
-    cells = aligned_alloc(64, sizeof(cell) * (size_t)nthreads);
-    if (cells == NULL)
-        return -1;
-    for (int i = 0; i < nthreads; i++)
-        *(cell *)&cells[i] = (cell){ 0 };
-    ncells = nthreads;
-    started_us = now_us();
-    return 0;
-}
-
-double px_metrics_uptime(void) { return (double)(now_us() - started_us) / 1e6; }
-
-static cell *of(px_thread *th) { return cells ? &cells[th->index] : NULL; }
-
-void px_metrics_conn_open(px_thread *th)
-{
-    cell *c = of(th);
-    if (c)
-        bump(&c->conns_accepted, 1);
-}
-
-void px_metrics_conn_close(px_thread *th)
-{
-    cell *c = of(th);
-    if (c)
-        bump(&c->conns_closed, 1);
-}
-
-void px_metrics_request_begin(px_stream *s)
-{
-    cell *c = of(s->th);
-    if (c == NULL || s->metrics_t0_us)
+    tc_statsd *sd = atomic_load(&running);
+    if (sd == NULL || (T == NULL && (T = calloc(1, sizeof *T)) == NULL))
         return;
-    s->metrics_t0_us = now_us();
-    bump(&c->streams_started, 1);
+    tc_statsd_timing(sd, &T->batch, "gunicorn.request.duration", usec);
+    T->requests++;
+    count_status(sd, T, status);
 }
 
-static size_t bucket_of(uint64_t us)
+void px_metrics_flush(void)
 {
-    double sec = (double)us / 1e6;
-    size_t b = 0;
-    while (b < PX_M_BUCKETS && sec > px_metrics_bounds[b])
-        b++;
-    return b;
-}
-
-void px_metrics_request_end(px_stream *s)
-{
-    cell *c = of(s->th);
-    if (c == NULL || (!s->metrics_t0_us && !s->status))
-        return; /* no request came (an idle keep-alive stream, an h2c hand-over) */
-    int proto = s->head.http_major == 2 ? PX_M_H2 : PX_M_H1;
-    int cls = s->resp_head && s->status >= 100 && s->status < 600 ? s->status / 100 : 0;
-    bump(&c->requests[proto][cls], 1);
-    if (s->metrics_t0_us) {
-        uint64_t us = now_us() - s->metrics_t0_us;
-        bump(&c->latency[bucket_of(us)], 1);
-        bump(&c->latency_sum_us, us);
-        bump(&c->latency_count, 1);
-        bump(&c->streams_ended, 1);
-        s->metrics_t0_us = 0;
+    if (T == NULL || (T->requests == 0 && T->batch.len == 0))
+        return;
+    tc_statsd *sd = atomic_load(&running);
+    if (sd == NULL) {
+        /* statsd_host unset by a reload: the turn's metrics go nowhere. */
+        T->requests = 0;
+        T->nstatus = 0;
+        T->batch.len = 0;
+        return;
     }
+    add_counts(sd, T);
+    tc_statsd_flush(sd, &T->batch);
 }
 
-void px_metrics_bytes_in(px_thread *th, size_t n)
+void px_metrics_thread_end(void)
 {
-    cell *c = of(th);
-    if (c)
-        bump(&c->bytes_in, n);
-}
-
-void px_metrics_bytes_out(px_thread *th, size_t n)
-{
-    cell *c = of(th);
-    if (c)
-        bump(&c->bytes_out, n);
-}
-
-uint64_t px_metrics_thread_conns(int i)
-{
-    return i < ncells ? get(&cells[i].conns_accepted) - get(&cells[i].conns_closed) : 0;
-}
-
-uint64_t px_metrics_thread_streams(int i)
-{
-    return i < ncells ? get(&cells[i].streams_started) - get(&cells[i].streams_ended) : 0;
-}
-
-uint64_t px_metrics_thread_queued(int i)
-{
-    if (i >= px_thread_count())
-        return 0;
-    int w = atomic_load_explicit(&px_thread_at(i)->waiting, memory_order_relaxed);
-    return w > 0 ? (uint64_t)w : 0;
-}
-
-void px_metrics_snapshot_take(px_metrics_snapshot *m)
-{
-    *m = (px_metrics_snapshot){ 0 };
-    for (int i = 0; i < ncells; i++) {
-        const cell *c = &cells[i];
-        for (int p = 0; p < PX_M_PROTOS; p++)
-            for (int k = 0; k < PX_M_CLASSES; k++)
-                m->requests[p][k] += get(&c->requests[p][k]);
-        for (int b = 0; b <= PX_M_BUCKETS; b++)
-            m->latency[b] += get(&c->latency[b]);
-        m->latency_sum_us += get(&c->latency_sum_us);
-        m->latency_count += get(&c->latency_count);
-        m->bytes_in += get(&c->bytes_in);
-        m->bytes_out += get(&c->bytes_out);
-        m->conns_accepted += get(&c->conns_accepted);
-        m->conns_closed += get(&c->conns_closed);
-        m->streams_started += get(&c->streams_started);
-        m->streams_ended += get(&c->streams_ended);
-        m->queued += px_metrics_thread_queued(i);
-    }
+    px_metrics_flush();
+    free(T);
+    T = NULL;
 }

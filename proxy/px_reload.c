@@ -14,6 +14,7 @@
 #include "px_listener.h"
 #include "px_reload.h"
 #include "px_server.h"
+#include "px_stream_log.h"
 #include "px_thread.h"
 #include "px_tls.h"
 #include "tc_log.h"
@@ -48,6 +49,12 @@ static const char *const fixed_keys[] = {
     "max_connections_per_ip",
     "errorlog",
     "pidfile",
+    "user",
+    "group",
+    "umask",
+    "initgroups",
+    "daemon",
+    "reuse_port",
     NULL,
 };
 
@@ -193,6 +200,9 @@ void px_reload(void)
         return;
     }
     warn_fixed(&ns);
+    /* Before the threads wake to take their sets: they take the log too. */
+    if (px_stream_logs_open(&ns, err, sizeof err) != 0)
+        tc_error("Reload: the logs stay as they were: %s", err);
     if (publish(&ns, ctx) != 0) {
         tc_error("Reload failed, the running settings stay: out of memory");
     } else {

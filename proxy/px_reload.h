@@ -4,7 +4,9 @@
  * tls_ciphersuites, tls_min_version, suppress_ragged_eofs), timeouts,
  * request limits (limit_request_body too), HTTP/2 settings, the wait queue,
  * graceful_timeout, loglevel) goes to each thread, which takes it at
- * its next wake-up for the connections it accepts from then on.  Open
+ * its next wake-up for the connections it accepts from then on; the
+ * access log, syslog and statsd (px_stream_log.h) change for every
+ * request that ends from each thread's next loop turn.  Open
  * connections keep the certificate (their TLS session) and the limits they
  * started with, so none is dropped.  Settings that cannot change keep their
  * value, with a warning naming them. */

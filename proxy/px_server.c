@@ -11,18 +11,21 @@
 #include <sys/eventfd.h>
 #include <event2/event.h>
 #include "px_server.h"
+#include "px_accesslog.h"
 #include "px_balance.h"
 #include "px_conn.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_admin.h"
 #include "px_control.h"
+#include "px_counters.h"
 #include "px_listener.h"
 #include "px_metrics.h"
 #include "px_pool.h"
 #include "px_reload.h"
 #include "px_thread.h"
 #include "tc_log.h"
+#include "tc_daemon.h"
 #include "tc_notify.h"
 
 static px_thread *threads;
@@ -91,6 +94,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (th->dirty || has_reaped(th))
         px_thread_schedule_flush(th);
+    /* The turn's access-log lines and metrics: one write, one datagram. */
+    px_accesslog_flush();
+    px_metrics_flush();
     px_thread_maybe_exit(th);
 }
 
@@ -131,6 +137,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
     px_reload_take(th);
+    px_accesslog_follow();
     int stop = atomic_load(&th->wake_stop);
     if (stop == 2) {
         event_base_loopbreak(th->base);
@@ -147,6 +154,8 @@ static void *thread_main(void *arg)
 {
     px_thread *th = arg;
     event_base_dispatch(th->base);
+    px_accesslog_thread_end();
+    px_metrics_thread_end();
     px_reload_release(th);
     /* Nobody may stand back for a thread that no longer runs. */
     atomic_store(&th->queue_best, UINT64_MAX);
@@ -232,6 +241,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     case SIGUSR1:
         if (tc_log_reopen() < 0)
             tc_error("cannot reopen the log: %s", strerror(errno));
+        else if (px_accesslog_reopen() < 0)
+            tc_error("cannot reopen the access log: %s", strerror(errno));
         else
             tc_info("Handling signal: usr1 (log reopened)");
         break;
@@ -268,7 +279,7 @@ static int start_threads(const tc_addr *upstream)
     if (!threads || !wake_fds)
         return -1;
     px_workers_init();
-    if (px_metrics_init(n) < 0)
+    if (px_counters_init(n) < 0)
         return -1;
     for (int i = 0; i < n; i++)
         if (thread_init(&threads[i], i, upstream) < 0) {
@@ -314,6 +325,7 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
     /* systemd Type=notify and tandem(1) wait for this. */
     if (tc_notify("READY=1") < 0)
         tc_warn("NOTIFY_SOCKET %s: %s", getenv("NOTIFY_SOCKET"), strerror(errno));
+    tc_daemon_ready();
     /* A thread may have ended before the loop started watching. */
     if (atomic_load(&threads_done) < nthreads)
         event_base_dispatch(main_base);

@@ -6,9 +6,13 @@
 #include <strings.h>
 #include <stdio.h>
 #include <unistd.h>
+#include "px_logfmt.h"
 #include "px_settings.h"
 #include "tc_http.h"
 #include "tc_log.h"
+#include "tc_logconf.h"
+#include "tc_logsinks.h"
+#include "tc_privs.h"
 
 #define OFF(f) offsetof(px_settings, f)
 /* One row per setting, laid out by hand. */
@@ -68,6 +72,25 @@ static int parse_h2(const tc_opt *opt, void *field, const char *value, char *err
     if (tc_opt_set(&row, owner(opt, field), value, err, errlen) < 0)
         return -1;
     mark_set(opt, field);
+    return 0;
+}
+
+/* The access log's format is compiled here once to be checked, so that a
+ * bad atom is an error naming it (and its config file line) at start-up. */
+static int parse_access_format(const tc_opt *opt, void *field, const char *value, char *err,
+                               size_t errlen)
+{
+    px_logfmt *f;
+    if (px_logfmt_compile(value, &f, err, errlen) < 0)
+        return -1;
+    px_logfmt_free(f);
+    char *copy = strdup(value);
+    if (copy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(*(char **)field);
+    *(char **)field = copy;
     return 0;
 }
 
@@ -185,6 +208,42 @@ const tc_opt px_settings_table[] = {
     { .key = "errorlog", .flag = "--error-logfile", .type = TC_OPT_STR, .offset = OFF(errorlog),
       .def = "-", .metavar = "FILE", .help = "error log file ('-' = stderr)",
       .aliases = "--log-file" },
+    STR_ROW("accesslog", "--access-logfile", 0, accesslog, NULL, "FILE",
+            "access log file ('-' = stdout); one line per request, the proxy's own answers "
+            "included"),
+    { .key = "access_log_format", .flag = "--access-logformat", .type = TC_OPT_STR,
+      .offset = OFF(access_log_format), .def = PX_LOGFMT_DEFAULT, .metavar = "STRING",
+      .help = "access log line: Gunicorn's atoms, and tandem's {stream_id}t {worker_pid}t "
+              "{connection}t", .parse = parse_access_format },
+    { .key = "disable_redirect_access_to_syslog", .flag = "--disable-redirect-access-to-syslog",
+      .type = TC_OPT_BOOL, .offset = OFF(disable_redirect_access_to_syslog), .def = "false",
+      .help = "with --log-syslog, keep access lines out of syslog" },
+    { .key = "syslog", .flag = "--log-syslog", .type = TC_OPT_BOOL, .offset = OFF(syslog),
+      .def = "false", .help = "send the error log (and the access log) to syslog too" },
+    { .key = "syslog_addr", .flag = "--log-syslog-to", .type = TC_OPT_STR,
+      .offset = OFF(syslog_addr), .def = TC_SYSLOG_DEFAULT_ADDR, .metavar = "SYSLOG_ADDR",
+      .help = "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram|#stream]",
+      .parse = tc_logsinks_parse_syslog_addr },
+    STR_ROW("syslog_prefix", "--log-syslog-prefix", 0, syslog_prefix, NULL, "SYSLOG_PREFIX",
+            "syslog tags are tandem.PREFIX.error and .access (default PREFIX: the daemon)"),
+    { .key = "syslog_facility", .flag = "--log-syslog-facility", .type = TC_OPT_STR,
+      .offset = OFF(syslog_facility), .def = "user", .metavar = "SYSLOG_FACILITY",
+      .help = "syslog facility name", .parse = tc_logsinks_parse_facility },
+    { .key = "statsd_host", .flag = "--statsd-host", .type = TC_OPT_STR,
+      .offset = OFF(statsd_host), .metavar = "STATSD_ADDR",
+      .help = "send Gunicorn's metrics to statsd at HOST:PORT (UDP) or unix://PATH",
+      .parse = tc_logsinks_parse_statsd_host },
+    STR_ROW("statsd_prefix", "--statsd-prefix", 0, statsd_prefix, "", "STATSD_PREFIX",
+            "prefix of every metric's name (a '.' is added)"),
+    STR_ROW("dogstatsd_tags", "--dogstatsd-tags", 0, dogstatsd_tags, "", "DOGSTATSD_TAGS",
+            "dogstatsd tags for every metric (comma-separated key:value)"),
+    STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
+            "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
+            "direct tandem's lines"),
+    { .key = "logconfig_dict", .type = TC_OPT_PYDICT, .offset = OFF(logconfig_dict), .def = "{}",
+      .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
+    STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
+            "logging.dictConfig JSON file (over Gunicorn's defaults)"),
     /* A config file's pidfile, and GUNICORN_CMD_ARGS' --pid, are tandem-appd's. */
     { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR,
       .offset = OFF(pidfile), .metavar = "FILE", .help = "write the process id to FILE",
@@ -222,6 +281,20 @@ const tc_opt px_settings_table[] = {
       .offset = OFF(admin_allow_remote), .def = "false",
       .help = "let --admin-bind be a non-loopback address (anyone who reaches it reads the "
               "counters)" },
+    STR_ROW("user", "--user", 'u', user, "", "USER",
+            "after binding and loading the certificate, run as USER (name or uid)"),
+    STR_ROW("group", "--group", 'g', group, "", "GROUP",
+            "after binding, run as GROUP (name or gid)"),
+    { .key = "umask", .flag = "--umask", .short_flag = 'm', .type = TC_OPT_INT,
+      .offset = OFF(umask), .min = 0, .max = 0777, .def = "0", .metavar = "INT",
+      .help = "umask for Unix listening sockets (18, 0o22, 022)", .parse = tc_privs_parse_umask },
+    { .key = "initgroups", .flag = "--initgroups", .type = TC_OPT_BOOL, .offset = OFF(initgroups),
+      .def = "false", .help = "keep USER's supplementary groups (else none)" },
+    { .key = "daemon", .flag = "--daemon", .short_flag = 'D', .type = TC_OPT_BOOL,
+      .offset = OFF(daemon), .def = "false",
+      .help = "detach from the terminal and run in the background" },
+    { .key = "reuse_port", .flag = "--reuse-port", .type = TC_OPT_BOOL, .offset = OFF(reuse_port),
+      .def = "false", .help = "set SO_REUSEPORT on the listeners (several proxies on one port)" },
     TC_OPT_END
 };
 /* clang-format on */
@@ -420,6 +493,37 @@ int px_settings_check_key(const void *settings, const char *key, char *err, size
     return 0;
 }
 
+static int set_path(char *dst, size_t cap, const char *path, const char *key, char *err,
+                    size_t errlen)
+{
+    if (snprintf(dst, cap, "%s", path ? path : "") < (int)cap)
+        return 0;
+    snprintf(err, errlen, "%s: the path is too long", key);
+    return -1;
+}
+
+/* logconfig_dict, logconfig_json or logconfig, as Gunicorn applies them,
+ * over the error log, the access log and their syslog copies. */
+static int apply_logconfig(px_settings *s, char *err, size_t errlen)
+{
+    tc_logconf lc;
+    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+        return -1;
+    tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, s->accesslog,
+                            s->syslog && !s->disable_redirect_access_to_syslog };
+    tc_logconf_apply(&lc, &e);
+    int rc = set_path(s->error_path, sizeof s->error_path, e.errorlog ? e.errorlog : "-",
+                      "errorlog", err, errlen);
+    if (rc == 0)
+        rc = set_path(s->access_path, sizeof s->access_path, e.accesslog, "accesslog", err, errlen);
+    s->log_level = e.level;
+    s->error_syslog = e.error_syslog;
+    s->access_syslog = e.access_syslog;
+    snprintf(s->logconfig_note, sizeof s->logconfig_note, "%s", lc.note);
+    tc_logconf_free(&lc);
+    return rc;
+}
+
 int px_settings_validate(px_settings *s, char *err, size_t errlen)
 {
     if (px_protocols_parse(&s->http_protocols, s->protos, &s->nprotos, err, errlen) < 0)
@@ -467,6 +571,8 @@ int px_settings_validate(px_settings *s, char *err, size_t errlen)
     if (check_loglevel(s->loglevel, err, errlen) < 0)
         return -1;
     s->log_level = tc_log_level_parse(s->loglevel ? s->loglevel : "info");
+    if (apply_logconfig(s, err, errlen) < 0)
+        return -1;
     if (!s->upstream || !*s->upstream) {
         snprintf(err, errlen, "upstream: empty address");
         return -1;

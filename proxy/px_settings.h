@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "tc_logsinks.h"
 #include "tc_opt.h"
 #include "px_trust.h"
 
@@ -70,6 +71,19 @@ typedef struct {
     long long websocket_ping_timeout;
     char *loglevel;
     char *errorlog;
+    char *accesslog;
+    char *access_log_format;
+    int disable_redirect_access_to_syslog;
+    int syslog;
+    char *syslog_addr;
+    char *syslog_prefix;
+    char *syslog_facility;
+    char *statsd_host;
+    char *statsd_prefix;
+    char *dogstatsd_tags;
+    char *logconfig;
+    char *logconfig_dict;
+    char *logconfig_json;
     char *pidfile;
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
@@ -82,6 +96,12 @@ typedef struct {
     int control_socket_disable;
     char *admin_bind; /* the admin listener (px_admin.c); NULL: none */
     int admin_allow_remote;
+    char *user;      /* after binding, the proxy runs as this user (name or uid) */
+    char *group;     /* ... and group (name or gid) */
+    long long umask; /* for Unix listening sockets */
+    int initgroups;  /* keep the user's supplementary groups */
+    int daemon;      /* detach from the terminal */
+    int reuse_port;  /* SO_REUSEPORT on the listeners */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */
@@ -94,6 +114,12 @@ typedef struct {
     unsigned explicit_set; /* PX_SET_* bits; cleared by px_settings_defaults */
     int log_level;
     int nthreads; /* threads resolved (0 -> CPUs) */
+    /* The logs, once the log configuration (logconfig...) has had its say: */
+    char error_path[4096];    /* the error log ("-": standard error) */
+    char access_path[4096];   /* the access log ("-": standard output; "": none) */
+    int error_syslog;         /* the error log goes to syslog too */
+    int access_syslog;        /* the access log goes to syslog too */
+    char logconfig_note[512]; /* what the log configuration asks that is not applied */
 } px_settings;
 
 extern const tc_opt px_settings_table[];
@@ -102,6 +128,14 @@ extern const tc_opt px_settings_table[];
 static inline int px_h2c_mode(const px_settings *s)
 {
     return !s->tls && s->h2 ? s->http2_cleartext : PX_H2C_OFF;
+}
+
+/* The syslog and statsd settings, for tc_logsinks (after px_settings_validate). */
+static inline tc_logsinks_conf px_settings_logsinks(const px_settings *s)
+{
+    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
+                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
+                               s->dogstatsd_tags };
 }
 
 /* tc_opt_defaults and Gunicorn's defaults from the environment (bind

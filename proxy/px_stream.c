@@ -15,8 +15,9 @@
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
-#include "px_metrics.h"
+#include "px_counters.h"
 #include "px_prio.h"
+#include "px_stream_log.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
@@ -49,6 +50,7 @@ void px_stream_destruct(px_stream *s)
     free(s->hdrs);
     tp_buf_free(&s->hold);
     tp_buf_free(&s->trailers);
+    tp_buf_free(&s->log_fields);
     memset(s, 0, sizeof *s);
 }
 
@@ -58,7 +60,7 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     struct evbuffer *req = s->req, *resp = s->resp;
     tp_header *hdrs = s->hdrs;
     uint32_t hdr_cap = s->hdr_cap;
-    tp_buf hold = s->hold, trailers = s->trailers;
+    tp_buf hold = s->hold, trailers = s->trailers, log_fields = s->log_fields;
     memset(s, 0, sizeof *s);
     s->req = req;
     s->resp = resp;
@@ -68,6 +70,8 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     s->hold.len = 0;
     s->trailers = trailers;
     s->trailers.len = 0;
+    s->log_fields = log_fields;
+    s->log_fields.len = 0;
     s->ops = ops;
     s->th = c->th;
     s->conn = c;
@@ -80,6 +84,7 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     s->q.urgency = PX_PRIO_URGENCY_DEFAULT;
     s->q.weight = PX_PRIO_WEIGHT_DEFAULT;
     evtimer_assign(&s->timer, s->th->base, stream_timer_cb, s);
+    px_stream_log_start(s);
 }
 
 void px_stream_init_orphan(px_stream *s, px_thread *th, const px_limits *lim,
@@ -107,7 +112,7 @@ static void release_worker(px_stream *s)
 
 void px_stream_free(px_stream *s)
 {
-    px_metrics_request_end(s);
+    px_counters_request_end(s);
     evtimer_del(&s->timer);
     px_dispatch_unqueue(s);
     release_worker(s);
@@ -118,6 +123,8 @@ void px_stream_free(px_stream *s)
         tp_buf_free(&s->hold);
     if (s->trailers.cap > 64 * 1024)
         tp_buf_free(&s->trailers);
+    if (s->log_fields.cap > 64 * 1024)
+        tp_buf_free(&s->log_fields);
     s->conn = NULL;
     s->ops->recycle(s);
 }
@@ -180,7 +187,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 {
     if (!n)
         return;
-    px_metrics_bytes_out(s->th, n);
+    px_counters_bytes_out(s->th, n);
     if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
         evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
         return;
@@ -227,6 +234,7 @@ static void upstream_finished(px_stream *s)
 
 void px_stream_client_gone(px_stream *s)
 {
+    px_stream_log_end(s); /* the client side is done: the request's line */
     if (s->state == PX_ST_QUEUED)
         px_dispatch_unqueue(s);
     s->conn = NULL;
@@ -299,6 +307,7 @@ static void local_response(px_stream *s, unsigned status, const char *body, cons
         evbuffer_add(s->resp, body, blen);
     s->resp_end = 1;
     s->status = (uint16_t)status;
+    px_stream_log_head(s, &h, 0);
     s->ops->send_head(s, &h);
     /* The protocol may have finished (and freed) the stream already. */
 }
@@ -403,13 +412,16 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
         s->tunnel = 1;
         px_stream_set_timer(s, NULL);
     }
+    uint32_t pid = s->up ? px_upstream_pid(s->up) : 0;
     if (end) {
         s->resp_end = 1;
         upstream_finished(s);
     } else
         px_stream_progress(s);
-    if (s->conn)
+    if (s->conn) {
+        px_stream_log_head(s, h, pid);
         s->ops->send_head(s, h);
+    }
 }
 
 void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
@@ -421,6 +433,7 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
         return;
     }
     if (s->tunnel) {
+        s->resp_sent += n; /* the access log's bytes of a WebSocket: the app's messages */
         s->ops->message(s, in, n, flags);
         return;
     }

@@ -107,6 +107,7 @@ struct px_stream {
     unsigned tunnel : 1;        /* a 101 made it a two-way message tunnel (px_tunnel.c):
                                    DATA carries messages, WS_CLOSE ends a direction, and
                                    the no-progress timeout is off (the tunnel pings) */
+    unsigned logged : 1;        /* its access-log line and metrics are out (px_stream_log.c) */
     unsigned retries : 3;
     unsigned reset_out : 1;    /* we reset the worker's stream: it owes a final frame */
     unsigned worker_reset : 1; /* the worker's RESET arrived (its final frame) */
@@ -125,7 +126,12 @@ struct px_stream {
     tp_buf hold;     /* copies: a queued HTTP/1 head, joined cookies */
     tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
-    uint64_t metrics_t0_us; /* px_metrics.c: when the head went to dispatch, 0 before */
+    uint64_t counters_t0_us; /* px_counters.c: when the head went to dispatch, 0 before */
+    /* For the access log and metrics, kept only while they are on: */
+    uint64_t resp_sent;  /* response body (a tunnel: message) bytes passed to the client */
+    uint64_t start_ns;   /* the head was complete (CLOCK_MONOTONIC) */
+    uint32_t worker_pid; /* the worker whose head went to the client, 0 none */
+    tp_buf log_fields;   /* the response fields the format names: (u8 slot, u32 len, bytes)* */
 };
 
 /* ---- for protocols ---- */

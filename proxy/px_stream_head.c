@@ -28,6 +28,7 @@ void px_stream_move_request(px_stream *dst, px_stream *src)
     dst->is_head = src->is_head;
     dst->req_end = src->req_end;
     dst->head_kept = src->head_kept;
+    dst->start_ns = src->start_ns; /* the request's time runs from its first head */
     src->head_kept = 0;
     src->hold.len = 0;
 }

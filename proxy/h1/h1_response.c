@@ -11,6 +11,7 @@
 #include "ws_conn.h"
 #include "px_hdr.h"
 #include "px_limits.h"
+#include "px_stream_log.h"
 #include "px_thread.h"
 #include "tc_http.h"
 #include "tc_log.h"
@@ -49,6 +50,7 @@ void px_h1_send_error(px_conn *c, int status, const char *why)
     out_add(line, (size_t)n);
     out_add(body, (size_t)blen);
     out_commit(c);
+    px_conn_log_refused(c, (unsigned)status, (size_t)blen);
     tc_debug("conn %u: HTTP/1 request rejected: %d (%s)", c->id, status, why ? why : "");
     px_conn_close(c, PX_CLOSE_FLUSH);
 }
@@ -257,6 +259,7 @@ static void move_body(px_h1_conn *hc, px_stream *s)
         }
         if (hc->resp_left != UINT64_MAX)
             hc->resp_left -= n;
+        s->resp_sent += n;
         px_stream_resp_passed(s, n);
     }
 }

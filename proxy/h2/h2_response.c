@@ -67,10 +67,12 @@ int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uin
         static const uint8_t zeros[256];
         evbuffer_add(out, zeros, frame->data.padlen - 1);
     }
-    if (px_h2s_of(s)->ws)
+    if (px_h2s_of(s)->ws) {
         ws_session_drained(px_h2s_of(s)->ws); /* a tunnel credits its payload itself */
-    else
+    } else {
+        s->resp_sent += length;
         px_stream_resp_passed(s, length);
+    }
     return 0;
 }
 

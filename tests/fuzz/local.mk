@@ -129,6 +129,54 @@ tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_CTL_SAN)
 endif
 # ---- end ctl --------------------------------------------------------------
 
+# ---- logfmt: the access-log format and line (proxy/px_logfmt.c, px_logenv.c)
+# A format from the operator, a request from a client: the line must stay
+# within its buffer and carry no control byte.  The libFuzzer binary compiles
+# the two files itself; what they call comes from the libraries.
+FUZZ_LOGFMT_SOURCES = proxy/px_logfmt.c proxy/px_logfmt.h proxy/px_logfmt_int.h proxy/px_logenv.c
+FUZZ_LOGFMT_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_logfmt_replay
+TESTS += tests/fuzz/fuzz_logfmt_replay
+tests_fuzz_fuzz_logfmt_replay_SOURCES = tests/fuzz/fuzz_logfmt.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_logfmt_replay_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/logfmt"'
+tests_fuzz_fuzz_logfmt_replay_LDADD = proxy/libpxcore.a appd/libappdcore.a \
+	common/libtandemcommon.a
+EXTRA_DIST += tests/fuzz/corpus/logfmt
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_logfmt
+tests_fuzz_fuzz_logfmt_SOURCES = tests/fuzz/fuzz_logfmt.c tests/fuzz/fuzz.h $(FUZZ_LOGFMT_SOURCES)
+tests_fuzz_fuzz_logfmt_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS) -I$(top_srcdir)/appd
+tests_fuzz_fuzz_logfmt_CFLAGS = $(AM_CFLAGS) $(FUZZ_LOGFMT_SAN)
+tests_fuzz_fuzz_logfmt_LDFLAGS = $(FUZZ_LOGFMT_SAN)
+tests_fuzz_fuzz_logfmt_LDADD = proxy/libpxcore.a appd/libappdcore.a common/libtandemcommon.a
+endif
+# ---- end logfmt -----------------------------------------------------------
+
+# ---- logconf: the log configuration readers (common/tc_json.c, tc_ini.c,
+# tc_logconf*.c), JSON or INI by the input's first byte.
+FUZZ_LOGCONF_SOURCES = common/tc_json.c common/tc_json.h common/tc_ini.c common/tc_ini.h \
+	common/tc_logconf.c common/tc_logconf.h common/tc_logconf_int.h common/tc_logconf_ini.c
+FUZZ_LOGCONF_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_logconf_replay
+TESTS += tests/fuzz/fuzz_logconf_replay
+tests_fuzz_fuzz_logconf_replay_SOURCES = tests/fuzz/fuzz_logconf.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_logconf_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/logconf"'
+tests_fuzz_fuzz_logconf_replay_LDADD = common/libtandemcommon.a
+EXTRA_DIST += tests/fuzz/corpus/logconf
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_logconf
+tests_fuzz_fuzz_logconf_SOURCES = tests/fuzz/fuzz_logconf.c tests/fuzz/fuzz.h \
+	$(FUZZ_LOGCONF_SOURCES)
+tests_fuzz_fuzz_logconf_CFLAGS = $(AM_CFLAGS) $(FUZZ_LOGCONF_SAN)
+tests_fuzz_fuzz_logconf_LDFLAGS = $(FUZZ_LOGCONF_SAN)
+tests_fuzz_fuzz_logconf_LDADD = common/libtandemcommon.a
+endif
+# ---- end logconf ----------------------------------------------------------
+
 # ---- h2check: the HTTP/2 request-target rules (proxy/h2/h2_check.c) --------
 FUZZ_H2CHECK_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 check_PROGRAMS += tests/fuzz/fuzz_h2check_replay

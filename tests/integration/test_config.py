@@ -293,8 +293,8 @@ def test_port_forwarded_allow_ips_and_web_concurrency(tmp_path):
 ERRORS = [
     ("timeout = 5\nwokers = 2\n", "all",
      "gunicorn.conf.py:2: unknown setting 'wokers'; did you mean 'workers'?"),
-    ("accesslog = '-'\n", "all",
-     "gunicorn.conf.py:1: 'accesslog' is a Gunicorn setting tandem does not support yet"),
+    ("spew = True\n", "all",
+     "gunicorn.conf.py:1: 'spew' is a Gunicorn setting tandem does not support yet"),
     ("\nkeepalive = -1\n", "proxy",
      "gunicorn.conf.py:2: keepalive (--keep-alive): -1 is out of range (allowed: 0..86400)"),
     ("workers = 0\n", "appd",
@@ -353,9 +353,9 @@ def test_bad_variables_stop_tandem_before_anything_starts(tmp_path):
     assert r.returncode == 2
     assert _last_line(r) == ("tandem: error: GUNICORN_CMD_ARGS: unrecognized option '--wrokers' "
                              "(see tandem --help); did you mean --workers?")
-    r = _run([APPD, "probe:app"], tmp_path, {"TANDEM_CMD_ARGS": "--daemon"})
+    r = _run([APPD, "probe:app"], tmp_path, {"TANDEM_CMD_ARGS": "--spew"})
     assert r.returncode == 2
-    assert _last_line(r) == ("error: TANDEM_CMD_ARGS: option '--daemon' (daemon) is a Gunicorn "
+    assert _last_line(r) == ("error: TANDEM_CMD_ARGS: option '--spew' (spew) is a Gunicorn "
                              "setting tandem does not support yet")
     r = _run([PROXY], tmp_path, {"GUNICORN_CMD_ARGS": "--keep-alive=x"})
     assert r.returncode == 2
@@ -408,6 +408,6 @@ def test_gunicorn_spellings_and_old_ones(tmp_path):
         assert s["tandem-appd"]["errorlog"] == log
     assert _print_config([APPD, "--log-file", log], tmp_path)[""]["errorlog"] == log
     for prog in ([APPD, "a:b"], [PROXY], [FRONT, "a:b"]):
-        r = _run(prog + ["-D"], tmp_path)
+        r = _run(prog + ["--spew"], tmp_path)
         assert r.returncode == 2
-        assert "'-D' (daemon) is a Gunicorn setting tandem does not support yet" in _last_line(r)
+        assert "'--spew' (spew) is a Gunicorn setting tandem does not support yet" in _last_line(r)

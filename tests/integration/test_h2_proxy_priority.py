@@ -1,7 +1,8 @@
 """test_h2_proxy_priority.py: stream priority reaches the request head (RFC
 7540 weight/dependency from HEADERS or an early PRIORITY frame; RFC 9218
 urgency/incremental from the priority header or PRIORITY_UPDATE), and the
-wait queue serves the most urgent request first when the workers are full."""
+wait queue, when the workers are full, lets connections take turns and on
+a connection's turn serves its most urgent request first."""
 import os
 import struct
 
@@ -152,22 +153,58 @@ def test_http1_priority_header_sets_urgency_only(fake):
     assert "x-http: 1.1" in out
 
 
-def _order_test(certs, tmp_path, conns_for):
-    """One sync worker held by /slow; four u=7 requests wait, then one u=0.
+class H1Client:
+    """One HTTP/1.1 request over TLS on its own connection."""
+
+    def __init__(self, port, path, urgency):
+        import socket
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.sock = ctx.wrap_socket(raw, server_hostname="localhost")
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nPriority: u=%d\r\n"
+                           "Connection: close\r\n\r\n" % (path, urgency)).encode())
+
+    def status(self):
+        data = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return int(data.split(b" ", 2)[1])
+
+    def close(self):
+        self.sock.close()
+
+
+def _order_test(certs, tmp_path, plan, threads=4):
+    """One sync worker held by /slow; then the requests of plan, a list of
+    (client, urgency), wait in that order, request n on client connection
+    plan[n][0] (over HTTP/1.1, each on its own, when client is "h1").
     Returns the order the app started them in."""
     log = str(tmp_path / "order")
     s = Stack(app="h2prio_app:app", workers=1, tls=certs, env={"H2PRIO_LOG": log},
-              proxy_args=["--threads", "4"])
-    conns = []
+              proxy_args=["--threads", str(threads)])
+    conns, h1s = {}, []
     try:
-        slow = H2Conn(s.port, tls=True)
-        conns.append(slow)
+        slow = conns["slow"] = H2Conn(s.port, tls=True)
         slow_id = slow.headers("/slow", method="POST", end=False)
         wait_for(lambda: os.path.exists(log) and "/slow" in open(log).read(), 30,
                  "the slow request in the worker")
         sent = []
-        for i, urgency in enumerate([7, 7, 7, 7, 0]):
-            c = conns_for(i, conns, s.port)
+        for i, (client, urgency) in enumerate(plan):
+            if client == "h1":
+                h1s.append(H1Client(s.port, "/r?n=%d" % i, urgency))
+                # One proxy thread: the request, in its socket before this
+                # PING, has been read (and queued) when the ACK comes back.
+                slow.ping()
+                continue
+            if client not in conns:
+                conns[client] = H2Conn(s.port, tls=True)
+            c = conns[client]
             sid = c.headers("/r?n=%d" % i, extra=[("priority", "u=%d" % urgency)])
             c.ping()  # the proxy has queued it before the next one is sent
             sent.append((c, sid))
@@ -176,28 +213,53 @@ def _order_test(certs, tmp_path, conns_for):
         assert slow.response(slow_id)[0] == 200
         for c, sid in sent:
             assert c.response(sid)[0] == 200
+        for h in h1s:
+            assert h.status() == 200
         return open(log).read().split()
     finally:
-        for c in conns:
+        for c in conns.values():
             c.close()
+        for h in h1s:
+            h.close()
         s.close()
 
 
+def started(*ns):
+    return ["/slow?"] + ["/r?n=%d" % n for n in ns]
+
+
 def test_queue_serves_most_urgent_first(certs, tmp_path):
-    def same_conn(i, conns, port):
-        if len(conns) < 2:
-            conns.append(H2Conn(port, tls=True))
-        return conns[1]
-    order = _order_test(certs, tmp_path, same_conn)
+    order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("a", 7), ("a", 0)])
     # FIFO would start n=4 last.
-    assert order == ["/slow?", "/r?n=4", "/r?n=0", "/r?n=1", "/r?n=2", "/r?n=3"], order
+    assert order == started(4, 0, 1, 2, 3), order
 
 
-def test_queue_priority_holds_across_threads(certs, tmp_path):
+def test_queue_turns_hold_across_threads(certs, tmp_path):
     # One connection per request: with --threads 4 they land on different
-    # proxy threads, whose queues must still agree on the order.
-    def own_conn(i, conns, port):
-        conns.append(H2Conn(port, tls=True))
-        return conns[-1]
-    order = _order_test(certs, tmp_path, own_conn)
-    assert order == ["/slow?", "/r?n=4", "/r?n=0", "/r?n=1", "/r?n=2", "/r?n=3"], order
+    # proxy threads, whose queues must still agree on the turns.  The late
+    # u=0 request of the last connection is about its own requests only
+    # (RFC 9218 section 12): it overtakes no other connection's.
+    order = _order_test(certs, tmp_path, [(n, u) for n, u in enumerate([7, 7, 7, 7, 0])])
+    assert order == started(0, 1, 2, 3, 4), order
+
+
+def test_queue_urgent_client_takes_its_turn(certs, tmp_path):
+    # Connection a queues three u=7 requests, then b one u=0: b's urgency
+    # does not jump a's queue; the two connections take turns.
+    order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("b", 0)])
+    assert order == started(0, 3, 1, 2), order
+
+
+def test_queue_urgency_within_connection_turns_across(certs, tmp_path):
+    # a: three u=7, then (after b's u=0) one u=0 of its own.  On a's turn its
+    # own u=0 request overtakes its earlier u=7 ones; then it is b's turn,
+    # then a's again, in arrival order among a's equals.
+    order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("b", 0), ("a", 0)])
+    assert order == started(4, 3, 0, 1, 2), order
+
+
+def test_queue_http1_urgency_takes_its_turn(certs, tmp_path):
+    # The same over HTTP/1.1: a Priority: u=0 request on its own connection
+    # waits for its turn after a's first request.
+    order = _order_test(certs, tmp_path, [("a", 7), ("a", 7), ("a", 7), ("h1", 0)], threads=1)
+    assert order == started(0, 3, 1, 2), order

@@ -15,8 +15,10 @@ tests_unit_test_ad_http_LDADD = appd/libappdcore.a protocol/libtandemproto.a \
 tests_unit_test_ad_settings_SOURCES = tests/unit/test_ad_settings.c
 tests_unit_test_ad_settings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/appd
 tests_unit_test_ad_settings_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_ad_settings_LDADD = appd/libappdcore.a proxy/libpxcore.a protocol/libtandemproto.a \
-	common/libtandemcommon.a $(CHECK_LIBS)
+# The proxy's table checks its access-log format, which reads requests with
+# appd's HTTP rules: appd's library again after the proxy's.
+tests_unit_test_ad_settings_LDADD = appd/libappdcore.a proxy/libpxcore.a appd/libappdcore.a \
+	protocol/libtandemproto.a common/libtandemcommon.a $(CHECK_LIBS)
 
 # The worker's scheduler (ad_sched.c), with fake streams and connections.
 AD_UNIT_TESTS += tests/unit/test_ad_sched

@@ -90,6 +90,26 @@ START_TEST(pid_is_tandems_own)
 }
 END_TEST
 
+/* -D detaches tandem, whose daemons stay its children; the identity
+ * settings reach both daemons; the rest of issue 13's go where they act. */
+START_TEST(daemon_is_tandems_privileges_go_to_both)
+{
+    ck_assert_int_eq(SPLIT("-D", "a:b"), 0);
+    ck_assert_int_eq(a.daemon, 1);
+    ROUTES("", "a:b");
+    ck_assert_int_eq(SPLIT("--daemon=false", "a:b"), 0);
+    ck_assert_int_eq(a.daemon, 0);
+    ck_assert_int_eq(SPLIT("-u", "www", "--group=www", "-m", "0o22", "--initgroups", "a:b"), 0);
+    ROUTES("--user www --group www --umask 0o22 --initgroups",
+           "--user www --group www --umask 0o22 --initgroups a:b");
+    ck_assert_int_eq(SPLIT("--reuse-port", "--reload", "--reload-extra-file", "t.html",
+                           "--reload-engine=poll", "--worker-tmp-dir", "/dev/shm", "a:b"),
+                     0);
+    ROUTES("--reuse-port", "--reload --reload-extra-file t.html --reload-engine poll "
+                           "--worker-tmp-dir /dev/shm a:b");
+}
+END_TEST
+
 START_TEST(upstream_is_refused)
 {
     FAILS("option '--upstream' is set by tandem", "--upstream", "unix:/x", "a:b");
@@ -315,7 +335,8 @@ START_TEST(every_daemon_flag_is_known_and_short_letters_agree)
 }
 END_TEST
 
-/* A flag sent to both daemons has one default, or --help would lie for one. */
+/* A flag sent to both daemons has one default (None for both counts), or
+ * --help would lie for one. */
 static void defaults_agree(const fr_flag *f, void *ctx)
 {
     (void)ctx;
@@ -325,7 +346,7 @@ static void defaults_agree(const fr_flag *f, void *ctx)
     const tc_opt *ap = tc_opt_find_flag(ad_settings_table, f->to_appd);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(ap);
-    ck_assert_msg(p->def && ap->def && strcmp(p->def, ap->def) == 0,
+    ck_assert_msg((!p->def && !ap->def) || (p->def && ap->def && strcmp(p->def, ap->def) == 0),
                   "%s: proxy default %s, appd default %s", f->flag, p->def ? p->def : "none",
                   ap->def ? ap->def : "none");
 }
@@ -453,6 +474,7 @@ int main(void)
     tcase_add_test(tc, threads_are_appds_proxy_threads_the_proxys);
     tcase_add_test(tc, proxy_protocol_alone_leaves_the_app);
     tcase_add_test(tc, pid_is_tandems_own);
+    tcase_add_test(tc, daemon_is_tandems_privileges_go_to_both);
     tcase_add_test(tc, upstream_is_refused);
     tcase_add_test(tc, timeouts_and_logs_go_to_both);
     tcase_add_test(tc, log_file_is_error_logfile_for_both);

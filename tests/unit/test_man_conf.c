@@ -29,9 +29,10 @@ static void setup(void)
     size_t len;
     page = tc_pyconf_slurp(MAN_CONF, &len);
     ck_assert_msg(page != NULL, "cannot read %s", MAN_CONF);
-    static const char *const escapes[][2] = { { "\\-", "-" },   { "\\fB", "" }, { "\\fI", "" },
-                                              { "\\fR", "" },   { "\\fP", "" }, { "\\(aq", "'" },
-                                              { "\\(dq", "\"" } };
+    /* \(dq becomes byte 1 until entry() has dropped the macros' quotes. */
+    static const char *const escapes[][2] = { { "\\-", "-" },     { "\\fB", "" }, { "\\fI", "" },
+                                              { "\\fR", "" },     { "\\fP", "" }, { "\\(aq", "'" },
+                                              { "\\(dq", "\x01" } };
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++)
         replace_all(page, escapes[i][0], escapes[i][1]);
 }
@@ -63,7 +64,7 @@ static char *entry(const char *key)
             line += strcspn(line, " \n"); /* ".BR " and the like */
         for (; line < end; line++)
             if (*line != '"')
-                out[k++] = *line;
+                out[k++] = *line == '\x01' ? '"' : *line;
         out[k++] = ' ';
         line = end + 1;
     }

@@ -167,7 +167,7 @@ START_TEST(command_line_errors)
 {
     ck_assert_int_eq(LOAD("-w", "2"), PX_LOAD_ERROR);
     ck_assert_ptr_nonnull(strstr(err, "option '-w' is tandem-appd's"));
-    ck_assert_int_eq(LOAD("--check-config", "-D"), PX_LOAD_ERROR);
+    ck_assert_int_eq(LOAD("--check-config", "--spew"), PX_LOAD_ERROR);
     ck_assert_ptr_nonnull(strstr(err, "is a Gunicorn setting tandem does not support yet"));
     setenv("GUNICORN_CMD_ARGS", "--keep-alive x", 1);
     ck_assert_int_eq(LOAD("-t", "1"), PX_LOAD_ERROR);
