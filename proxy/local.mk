@@ -56,7 +56,8 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_pp.c \
 	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
 	proxy/px_stream_log.c proxy/px_stream_log.h \
-	proxy/px_request.c proxy/px_request.h \
+	proxy/px_request.c proxy/px_request.h proxy/px_bodybuf.c proxy/px_bodybuf.h \
+	proxy/px_spool.c proxy/px_spool.h \
 	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
@@ -64,7 +65,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \
-	proxy/h2/h2c.c proxy/h2/h2c.h proxy/h2/h2_websocket.c \
+	proxy/h2/h2c.c proxy/h2/h2c.h proxy/h2/h2_websocket.c proxy/h2/h2_flood.c \
 	proxy/ws/ws_handshake.c proxy/ws/ws_handshake.h \
 	proxy/ws/ws_session.c proxy/ws/ws_session.h proxy/ws/ws_conn.c proxy/ws/ws_conn.h
 proxy_tandem_proxy_CPPFLAGS = $(AM_CPPFLAGS) $(PX_CPPFLAGS)

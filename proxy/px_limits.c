@@ -68,6 +68,11 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->ws_max_message = (uint64_t)cfg->websocket_max_message_size;
     l->ws_ping_interval_s = cfg->websocket_ping_interval;
     l->ws_ping_timeout_s = cfg->websocket_ping_timeout;
+
+    l->header_timeout_s = cfg->header_timeout;
+    l->body_buffer = (size_t)cfg->request_buffer_size;
+    l->body_timeout_s = cfg->body_timeout;
+    l->resp_spool = (size_t)cfg->response_buffer_size;
 }
 
 /* libevent keeps at most 256 common timeouts per base, and reloads that
@@ -98,5 +103,7 @@ int px_limits_bind(px_limits *l, struct event_base *base)
     }
     l->tv_ws_ping = timer(base, l->ws_ping_interval_s, &l->tv_plain[7]);
     l->tv_ws_answer = timer(base, l->ws_ping_timeout_s, &l->tv_plain[8]);
+    l->tv_header = timer(base, l->header_timeout_s, &l->tv_plain[9]);
+    l->tv_body = timer(base, l->body_timeout_s, &l->tv_plain[10]);
     return 0;
 }

@@ -41,7 +41,7 @@ typedef struct px_limits {
      * PX_H2_SETTLE_S: settle (memory given back), then the rest (GOAWAY).
      * tv_h2_settle NULL: one step, tv_h2_idle. */
     const struct timeval *tv_h2_settle, *tv_h2_idle_rest;
-    struct timeval tv_plain[9]; /* in the order px_limits_bind fills them */
+    struct timeval tv_plain[11]; /* in the order px_limits_bind fills them */
 
     /* HTTP/1 */
     px_h1_limits h1;            /* request line, fields, field size, whole head */
@@ -67,6 +67,14 @@ typedef struct px_limits {
     long long ws_ping_interval_s, ws_ping_timeout_s;
     const struct timeval *tv_ws_ping;   /* silence before a ping (NULL = off) */
     const struct timeval *tv_ws_answer; /* a ping's or a Close's answer */
+
+    /* Slow clients (px_deadline.h) */
+    long long header_timeout_s;          /* a request head, whole (h1 and h2) */
+    const struct timeval *tv_header;     /* the same as a timer */
+    size_t body_buffer;                  /* request bodies collected before a worker (0 = off) */
+    long long body_timeout_s;            /* ...must arrive within it (and larger ones keep pace) */
+    const struct timeval *tv_body;       /* the same as a timer */
+    size_t resp_spool;                   /* response bytes held to free the worker (0 = off) */
 } px_limits;
 
 /* Derives every bound from validated settings; the timers stay NULL. */

@@ -295,6 +295,20 @@ const tc_opt px_settings_table[] = {
       .help = "detach from the terminal and run in the background" },
     { .key = "reuse_port", .flag = "--reuse-port", .type = TC_OPT_BOOL, .offset = OFF(reuse_port),
       .def = "false", .help = "set SO_REUSEPORT on the listeners (several proxies on one port)" },
+    INT_ROW("header_timeout", "--header-timeout", 0, header_timeout, 1, 86400, "30",
+            "seconds a request head may take to arrive whole, from its first byte (HTTP/1: "
+            "from the connection's start for its first request; HTTP/2: HEADERS to END_HEADERS)"),
+    INT_ROW("request_buffer_size", "--request-buffer-size", 0, request_buffer_size, 0, 16777216,
+            "65536",
+            "request bodies up to this many bytes are collected whole before a worker is taken "
+            "(a slow uploader costs a buffer, not a worker); 0 = off"),
+    INT_ROW("body_timeout", "--body-timeout", 0, body_timeout, 1, 86400, "30",
+            "seconds a collected request body may take to arrive; a longer body must bring "
+            "request_buffer_size bytes every body_timeout seconds it is waited for"),
+    INT_ROW("response_buffer_size", "--response-buffer-size", 0, response_buffer_size, 0,
+            268435456, "1048576",
+            "response bytes held per stream for a slow reader, so the worker finishes and is "
+            "free; beyond them the client paces the worker; 0 = off"),
     TC_OPT_END
 };
 /* clang-format on */

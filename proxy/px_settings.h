@@ -102,6 +102,10 @@ typedef struct {
     int initgroups;  /* keep the user's supplementary groups */
     int daemon;      /* detach from the terminal */
     int reuse_port;  /* SO_REUSEPORT on the listeners */
+    long long header_timeout; /* a request head must arrive whole within it */
+    long long request_buffer_size; /* bodies up to it are collected before a worker is taken */
+    long long body_timeout;        /* ...within it; larger bodies keep pace */
+    long long response_buffer_size; /* response bytes held per stream to free the worker */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

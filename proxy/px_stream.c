@@ -12,12 +12,14 @@
 #include "px_stream.h"
 #include "px_conn.h"
 #include "px_balance.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_counters.h"
 #include "px_prio.h"
 #include "px_stream_log.h"
+#include "px_spool.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
@@ -178,6 +180,8 @@ void px_stream_pump_request(px_stream *s)
     }
     if (moved)
         px_stream_progress(s);
+    if (s->send_window <= 0)
+        px_bodybuf_pace_restart(s); /* the worker holds the body back, not the client */
     /* The worker took these bytes: only now may the client send more. */
     if (s->conn)
         s->ops->consumed(s, moved);
@@ -193,6 +197,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
         return;
     }
     if (s->up && s->state == PX_ST_UP && !s->resp_end) {
+        n = px_spool_passed(s, n); /* credited on arrival already */
         s->credit_pending += (uint32_t)n;
         if (s->credit_pending >= CREDIT_BATCH) {
             px_upstream_send_credit(s, s->credit_pending);
@@ -358,6 +363,10 @@ static void client_stalled(px_stream *s)
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_stream *s = arg;
+    if (s->collecting) {
+        px_bodybuf_expired(s);
+        return;
+    }
     if (s->state == PX_ST_QUEUED) {
         px_dispatch_unqueue(s);
         tc_warn("conn %u: request waited %lld s for a free worker: 503", s->conn ? s->conn->id : 0,
@@ -446,6 +455,8 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
             px_upstream_send_credit(s, (uint32_t)n);
     } else if (n) {
         evbuffer_remove_buffer(in, s->resp, n);
+        if (!end)
+            px_spool_arrived(s, n); /* a slow reader need not hold the worker */
     }
     if (end) {
         s->resp_end = 1;
@@ -580,6 +591,8 @@ void px_stream_on_credit(px_stream *s, uint32_t n)
         px_stream_on_flow_error(s);
         return;
     }
+    if (s->send_window <= 0)
+        px_bodybuf_pace_restart(s); /* the client's pace counts from now */
     s->send_window += n;
     px_stream_progress(s);
     s->ops->pump_request(s);

@@ -132,6 +132,13 @@ struct px_stream {
     uint64_t start_ns;   /* the head was complete (CLOCK_MONOTONIC) */
     uint32_t worker_pid; /* the worker whose head went to the client, 0 none */
     tp_buf log_fields;   /* the response fields the format names: (u8 slot, u32 len, bytes)* */
+    /* A small body collected before a worker is taken (px_bodybuf.h), and
+     * the pace of a larger one. */
+    unsigned collecting : 1;
+    size_t collect_max;          /* submitted once s->req holds this much, whole or not */
+    struct timeval pace_since;   /* the body's current pace period began (0: not yet) */
+    uint64_t pace_bytes;         /* body bytes the client sent in it */
+    uint64_t spooled;            /* response bytes credited on arrival, not yet passed on */
 };
 
 /* ---- for protocols ---- */

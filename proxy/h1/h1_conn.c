@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include "h1_conn.h"
 #include "h2c.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_limits.h"
 #include "px_prio.h"
@@ -178,6 +179,22 @@ static int websocket_request(px_h1_conn *hc, px_stream *s, const px_h1_request *
     return 0;
 }
 
+/* A Content-Length body being collected (px_bodybuf.h): what the input
+ * holds of it goes into s->req, and the request is submitted once whole. */
+static void h1_collect(px_h1_conn *hc, px_stream *s)
+{
+    struct evbuffer *in = px_conn_in(&hc->base);
+    size_t avail = evbuffer_get_length(in);
+    uint64_t n = hc->req_left < avail ? hc->req_left : avail;
+    if (n) {
+        evbuffer_remove_buffer(in, s->req, (size_t)n);
+        hc->req_left -= n;
+    }
+    if (hc->req_left == 0)
+        s->req_end = 1;
+    px_bodybuf_check(s);
+}
+
 /* A complete head: its stream, kept, then submitted (or upgraded to h2c). */
 static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consumed)
 {
@@ -188,6 +205,7 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         return;
     }
     px_conn_set_timer(c, NULL);
+    hc->head_timed = 0;
     memset(&hc->scan, 0, sizeof hc->scan); /* the next head starts after this one */
     hc->cur = s;
     hc->requests++;
@@ -214,7 +232,22 @@ static void start_request(px_h1_conn *hc, const px_h1_request *r, size_t consume
         return;
     if (px_request_admit(s) < 0)
         return;
+    if (px_bodybuf_start(s, SIZE_MAX)) {
+        h1_collect(hc, s); /* a small body first, then a worker */
+        return;
+    }
     px_dispatch_submit(s); /* may answer (and free s) at once */
+}
+
+/* A head must arrive whole within --header-timeout of its first byte (of
+ * the connection's start for the first request): the deadline is armed
+ * once, never moved by the bytes that trickle in (slowloris). */
+static void head_deadline(px_h1_conn *hc)
+{
+    if (hc->head_timed)
+        return;
+    hc->head_timed = 1;
+    px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
 }
 
 static void parse_next(px_conn *c)
@@ -243,11 +276,12 @@ static void parse_next(px_conn *c)
             px_h1_send_error(c, 431, "request head too large");
             return;
         }
-        /* A head in progress must complete within --timeout. */
-        px_conn_set_timer(c, lim->tv_timeout ? lim->tv_timeout : lim->tv_keepalive);
+        head_deadline(hc);
         return;
     }
     if (rc != PX_H1_OK) {
+        if (hc->requests == 0 && px_h2c_bad_preface(c, &r))
+            return;
         px_h1_send_error(c, r.error_status ? r.error_status : 400, r.error);
         return;
     }
@@ -268,6 +302,7 @@ static void h1_start(px_conn *c)
 {
     /* Pipelined bytes beyond one head and some body stay in the socket. */
     px_conn_set_read_high(c, c->limits->h1_read_high);
+    head_deadline(px_h1_of(c));
     if (evbuffer_get_length(px_conn_in(c)))
         parse_next(c);
 }
@@ -278,6 +313,8 @@ static void h1_on_read(px_conn *c)
     if (s) {
         if (s->state == PX_ST_UP)
             s->ops->pump_request(s);
+        else if (s->collecting)
+            h1_collect(px_h1_of(c), s);
         return;
     }
     parse_next(c);
@@ -317,6 +354,8 @@ static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
          * its end the connection closes (px_h1_finish). */
         if (dlen && px_request_body_over(s, dlen))
             return -1;
+        if (dlen && px_bodybuf_pace(s, dlen))
+            return -1; /* too slow: answered */
         if (dlen)
             evbuffer_add(s->req, p + off, dlen);
         evbuffer_drain(in, consumed);
@@ -353,8 +392,7 @@ static void pump_sized(px_h1_conn *hc, px_stream *s)
 {
     struct evbuffer *in = px_conn_in(&hc->base);
     uint32_t max = s->up ? px_upstream_max_frame(s->up) : TP_DEFAULT_MAX_FRAME;
-    size_t avail;
-    int moved = 0;
+    size_t avail, moved = 0;
     while (hc->req_left > 0 && s->send_window > 0 && (avail = evbuffer_get_length(in)) > 0) {
         uint64_t n = hc->req_left;
         if (n > (uint64_t)s->send_window)
@@ -368,12 +406,15 @@ static void pump_sized(px_h1_conn *hc, px_stream *s)
         hc->req_left -= n;
         s->send_window -= (int64_t)n;
         s->req_data_sent = 1;
-        moved = 1;
+        moved += (size_t)n;
         if (end)
             s->req_end = s->req_end_sent = 1;
     }
-    if (moved)
-        px_stream_progress(s);
+    if (!moved || px_bodybuf_pace(s, moved))
+        return; /* nothing moved, or too slow (answered) */
+    if (hc->req_left > 0 && s->send_window <= 0)
+        px_bodybuf_pace_restart(s); /* the worker holds the body back, not the client */
+    px_stream_progress(s);
 }
 
 static void h1_pump_request(px_stream *s)
@@ -382,9 +423,13 @@ static void h1_pump_request(px_stream *s)
     if (!c || s->state != PX_ST_UP || s->req_end_sent)
         return;
     px_h1_conn *hc = px_h1_of(c);
-    if (hc->chunked_in)
+    if (hc->chunked_in) {
         pump_chunked(hc, s);
-    else
+        return;
+    }
+    if (evbuffer_get_length(s->req))
+        px_stream_pump_request(s); /* a body collected before dispatch */
+    if (!s->req_end_sent && !evbuffer_get_length(s->req))
         pump_sized(hc, s);
 }
 
@@ -430,6 +475,7 @@ void px_h1_finish(px_conn *c, px_stream *s)
         px_conn_close(c, PX_CLOSE_FLUSH);
         return;
     }
+    hc->head_timed = 0; /* idle: --keep-alive until the next head's first byte */
     px_conn_set_timer(c, c->limits->tv_keepalive);
     if (evbuffer_get_length(px_conn_in(c)))
         /* Pipelined request already here: take it on the next turn, not

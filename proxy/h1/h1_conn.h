@@ -28,6 +28,7 @@ typedef struct px_h1_conn {
     unsigned expect_continue : 1;      /* 100 Continue is owed once a worker takes the request */
     unsigned te_trailers : 1;          /* the client accepts trailers (TE: trailers) */
     unsigned websocket : 1;            /* cur asked for a WebSocket: a 101 switches to ws_conn.h */
+    unsigned head_timed : 1;           /* the --header-timeout deadline of the next head runs */
     char ws_accept[WS_ACCEPT_LEN + 1]; /* ...and its Sec-WebSocket-Accept */
 } px_h1_conn;
 

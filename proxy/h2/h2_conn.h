@@ -62,6 +62,8 @@ typedef struct px_h2_conn {
     uint16_t ext_len; /* PRIORITY_UPDATE payload collected so far */
     uint8_t ext_drop; /* ...too long or malformed: ignored */
     uint8_t ext_buf[260];
+    uint8_t head_open;    /* a header block is arriving: --header-timeout runs */
+    uint32_t flood_left;  /* frames without progress still allowed (h2_flood.c) */
 } px_h2_conn;
 
 extern const px_conn_ops px_h2_conn_ops;
@@ -106,6 +108,26 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *s, int end_stream);
 void px_h2_consumed(px_stream *s, size_t n);
 void px_h2_body_abandoned(px_stream *s);
 void px_h2_stream_recycle(px_stream *s);
+
+/* Every frame's 9-byte header, before its payload: the header deadline
+ * (h2_request.c) and the flood budget (h2_flood.c) look at it.  0, or
+ * NGHTTP2_ERR_CALLBACK_FAILURE once the connection is being dropped. */
+int px_h2_on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *ud);
+/* The header block of hd starts, goes on, or has ended. */
+void px_h2_head_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd);
+/* A header block did not complete within --header-timeout: GOAWAY. */
+void px_h2_head_expired(px_h2_conn *hc);
+
+/* ---- h2_flood.c: frames that carry no progress ---- */
+/* A fresh budget for a new connection. */
+void px_h2_flood_init(px_h2_conn *hc);
+/* hd (at its start) costs the budget when it cannot carry progress:
+ * 0, or -1 when the budget is spent (GOAWAY(ENHANCE_YOUR_CALM) submitted). */
+int px_h2_flood_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd);
+/* A DATA frame fully read: payload bytes (without padding) and END_STREAM. */
+int px_h2_flood_data(px_h2_conn *hc, size_t payload, int end_stream);
+/* Real progress (a request head, body or response bytes) refills it. */
+void px_h2_flood_progress(px_h2_conn *hc);
 
 /* ---- h2_websocket.c: RFC 8441 extended CONNECT ---- */
 extern const px_stream_ops px_h2_ws_stream_ops;

@@ -10,6 +10,7 @@
 #include "h2_check.h"
 #include "h2_conn.h"
 #include "ws_session.h"
+#include "px_bodybuf.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
@@ -76,7 +77,49 @@ void px_h2_link_stream(px_h2_conn *hc, px_h2_stream *s, int32_t id)
     hc->streams = s;
     hc->nstreams++;
     nghttp2_session_set_stream_user_data(hc->session, id, s);
-    px_conn_set_timer(&hc->base, NULL);
+    /* Streams have their own timers; a header block still arriving keeps
+     * the connection's deadline. */
+    if (!hc->head_open)
+        px_conn_set_timer(&hc->base, NULL);
+}
+
+/* ---- the header deadline ---- */
+
+/* The connection's timer once no header block is arriving. */
+static void head_closed(px_h2_conn *hc)
+{
+    if (!hc->head_open)
+        return;
+    hc->head_open = 0;
+    if (hc->base.closing)
+        return;
+    if (hc->nstreams)
+        px_conn_set_timer(&hc->base, NULL);
+    else
+        px_h2_idle_start(hc);
+}
+
+/* A HEADERS frame starts a header block that must end (END_HEADERS, the
+ * frame read) within --header-timeout, however slowly its bytes or its
+ * CONTINUATION frames come: until then nothing else may use the
+ * connection.  Any frame but a CONTINUATION means the block has ended. */
+void px_h2_head_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd)
+{
+    if (hd->type == NGHTTP2_HEADERS) {
+        hc->head_open = 1;
+        px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
+    } else if (hd->type != NGHTTP2_CONTINUATION) {
+        head_closed(hc);
+    }
+}
+
+void px_h2_head_expired(px_h2_conn *hc)
+{
+    tc_info("conn %u: request head incomplete after %lld s: GOAWAY", hc->base.id,
+            hc->base.limits->header_timeout_s);
+    hc->head_open = 0;
+    nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
+    px_conn_mark_dirty(&hc->base); /* sent, then closed, at the end of the turn */
 }
 
 /* ---- heads ---- */
@@ -299,6 +342,13 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
         return;
     if (px_request_admit(s) < 0)
         return;
+    /* A small body is collected first (px_bodybuf.h), within what the
+     * client may send unasked: its initial window, at most the default
+     * one until it has seen our SETTINGS.  Not with window 0: nothing may
+     * come before a worker opens it. */
+    uint32_t unasked = c->limits->h2_initial_window < 65535 ? c->limits->h2_initial_window : 65535;
+    if (!hc->manual_window && px_bodybuf_start(s, unasked))
+        return; /* px_h2_on_data_chunk and body_end submit it */
     px_dispatch_submit(s);
 }
 
@@ -310,6 +360,7 @@ static void body_end(px_h2_stream *s)
 {
     s->base.req_end = 1;
     s->base.ops->pump_request(&s->base);
+    px_bodybuf_check(&s->base);
 }
 
 int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *ud)
@@ -318,15 +369,20 @@ int px_h2_on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, vo
     px_h2_stream *s;
     switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
+        head_closed(hc);
         s = px_h2_get_stream(hc, frame->hd.stream_id);
         if (!s)
             break;
-        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+            px_h2_flood_progress(hc);
             px_h2_request_ready(hc, s, frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
-        else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        } else if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
             body_end(s);
         break;
     case NGHTTP2_DATA:
+        if (px_h2_flood_data(hc, frame->hd.length - frame->data.padlen,
+                             frame->hd.flags & NGHTTP2_FLAG_END_STREAM) < 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
         s = px_h2_get_stream(hc, frame->hd.stream_id);
         if (!s)
             break;
@@ -363,8 +419,14 @@ int px_h2_on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t id, con
     s->unconsumed += (uint32_t)len;
     s->window_open -= len < s->window_open ? (uint32_t)len : s->window_open;
     s->body_seen = 1;
-    if (s->base.state == PX_ST_UP || s->ws)
+    if (s->ws) {
         s->base.ops->pump_request(&s->base);
+    } else if (s->base.state == PX_ST_UP) {
+        if (!px_bodybuf_pace(&s->base, len)) /* else too slow: answered */
+            s->base.ops->pump_request(&s->base);
+    } else {
+        px_bodybuf_check(&s->base);
+    }
     return 0;
 }
 

@@ -61,8 +61,11 @@ int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uin
         uint8_t pad = (uint8_t)(frame->data.padlen - 1);
         evbuffer_add(out, &pad, 1);
     }
-    if (length)
+    if (length) {
         evbuffer_remove_buffer(s->resp, out, length);
+        /* The client's WINDOW_UPDATEs for these bytes are not a flood. */
+        px_h2_flood_progress(px_h2_of(ud));
+    }
     if (frame->data.padlen > 1) {
         static const uint8_t zeros[256];
         evbuffer_add(out, zeros, frame->data.padlen - 1);

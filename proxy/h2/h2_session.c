@@ -18,11 +18,36 @@ static nghttp2_session_callbacks *callbacks;
 static nghttp2_option *options;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* nghttp2's own defences, set explicitly wherever this build of the
+ * library has them (configure looked): a distribution's patch level must
+ * not decide them.  The values are nghttp2's own defaults since 1.61. */
+static void set_abuse_limits(nghttp2_option *opt)
+{
+#ifdef HAVE_NGHTTP2_OPTION_SET_MAX_OUTBOUND_ACK
+    /* PING and SETTINGS ACKs queued for a client that does not read. */
+    nghttp2_option_set_max_outbound_ack(opt, 1000);
+#endif
+#ifdef HAVE_NGHTTP2_OPTION_SET_STREAM_RESET_RATE_LIMIT
+    /* Rapid reset (CVE-2023-44487): 1000 at once, then 33 per second. */
+    nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+#endif
+#ifdef HAVE_NGHTTP2_OPTION_SET_MAX_CONTINUATIONS
+    /* CONTINUATION flood (CVE-2024-27316 and kin): 8 per header block. */
+    nghttp2_option_set_max_continuations(opt, 8);
+#endif
+#ifdef HAVE_NGHTTP2_OPTION_SET_MAX_SETTINGS
+    /* Entries in one SETTINGS frame. */
+    nghttp2_option_set_max_settings(opt, 32);
+#endif
+    (void)opt;
+}
+
 static void init_callbacks(void)
 {
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_send_callback(callbacks, px_h2_send_cb);
     nghttp2_session_callbacks_set_send_data_callback(callbacks, px_h2_send_data_cb);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, px_h2_on_begin_frame);
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, px_h2_on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback2(callbacks, px_h2_on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, px_h2_on_frame_recv);
@@ -33,7 +58,7 @@ static void init_callbacks(void)
     nghttp2_option_new(&options);
     /* Window updates only when the worker took the bytes. */
     nghttp2_option_set_no_auto_window_update(options, 1);
-    nghttp2_option_set_max_outbound_ack(options, 1000);
+    set_abuse_limits(options);
     /* RFC 9218: we announce SETTINGS_NO_RFC7540_PRIORITIES=1 (clients may
      * send PRIORITY_UPDATE, nghttp2 schedules by urgency), and fall back to
      * RFC 7540 for a client that does not announce it too, so its PRIORITY
@@ -205,6 +230,13 @@ int px_h2_session_settings(px_conn *c, nghttp2_session *session)
 
 static void h2_on_read(px_conn *c);
 
+int px_h2_on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *ud)
+{
+    px_h2_conn *hc = px_h2_of(ud);
+    px_h2_head_frame(hc, hd);
+    return px_h2_flood_frame(hc, hd) < 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+}
+
 /* The session is set up: read what is there already. */
 static void session_go(px_h2_conn *hc, nghttp2_session *session)
 {
@@ -216,6 +248,7 @@ static void session_go(px_h2_conn *hc, nghttp2_session *session)
     /* With a zero initial window no client can send a body byte unasked:
      * each stream's window is opened as its worker grants room. */
     hc->manual_window = c->limits->h2_initial_window == 0;
+    px_h2_flood_init(hc);
     /* An h1 connection that switched had a read watermark for heads. */
     px_conn_set_read_high(c, 0);
     px_h2_idle_start(hc);
@@ -268,6 +301,9 @@ static void h2_on_read(px_conn *c)
             ssize_t rv = nghttp2_session_mem_recv(hc->session, vec[i].iov_base, vec[i].iov_len);
             if (rv < 0) {
                 tc_debug("conn %u: HTTP/2 error: %s", c->id, nghttp2_strerror((int)rv));
+                /* nghttp2 answers every error with a GOAWAY but this one. */
+                if (rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC)
+                    nghttp2_session_terminate_session(hc->session, NGHTTP2_PROTOCOL_ERROR);
                 evbuffer_drain(in, fed);
                 /* Let nghttp2 send its GOAWAY, then close. */
                 nghttp2_session_send(hc->session);
@@ -327,6 +363,10 @@ void px_h2_idle_start(px_h2_conn *hc)
 static void h2_on_timeout(px_conn *c)
 {
     px_h2_conn *hc = px_h2_of(c);
+    if (hc->head_open) {
+        px_h2_head_expired(hc);
+        return;
+    }
     if (hc->nstreams)
         return;
     if (!hc->settled) {

@@ -1,5 +1,6 @@
 /* h2c.c: HTTP/1 turning into HTTP/2 without TLS (h2c.h). */
 #include "config.h"
+#include <string.h>
 #include <event2/buffer.h>
 #include "h2c.h"
 #include "h2_conn.h"
@@ -24,6 +25,17 @@ int px_h2c_prior_knowledge(px_conn *c, size_t skip)
     /* Only the empty lines before it go: nghttp2 reads the preface itself. */
     evbuffer_drain(px_conn_in(c), skip);
     tc_debug("conn %u: h2c with prior knowledge from %s", c->id, c->peer_ip);
+    px_conn_switch(c, &px_h2_conn_ops);
+    return 1;
+}
+
+int px_h2c_bad_preface(px_conn *c, const px_h1_request *r)
+{
+    int pri = r->method.len == 3 && memcmp(r->method.ptr, "PRI", 3) == 0;
+    if (!allowed(c, PX_H2C_PRIOR) || (!pri && !px_h2c_h1_refused(c)))
+        return 0;
+    /* nghttp2 reads the bytes as a preface and refuses them. */
+    tc_debug("conn %u: not HTTP/1, nor the HTTP/2 preface, from %s", c->id, c->peer_ip);
     px_conn_switch(c, &px_h2_conn_ops);
     return 1;
 }

@@ -16,6 +16,12 @@ typedef struct px_stream px_stream;
 /* The connection preface opened the connection: 1 switched (skip: the
  * empty lines before it, dropped), 0 not allowed here. */
 int px_h2c_prior_knowledge(px_conn *c, size_t skip);
+/* A first request that is not HTTP/1 (r: what the parser made of it),
+ * from a peer allowed prior knowledge: on a prior-knowledge-only listener,
+ * or when it began like the preface ("PRI"), it is a wrong HTTP/2
+ * preface, answered GOAWAY(PROTOCOL_ERROR) by the HTTP/2 session (h2spec
+ * 3.5/2).  1 switched, 0 not ours (a 400 then). */
+int px_h2c_bad_preface(px_conn *c, const px_h1_request *r);
 /* A trusted peer on a prior-knowledge-only listener spoke HTTP/1. */
 int px_h2c_h1_refused(const px_conn *c);
 /* An Upgrade: h2c request may switch (trusted, allowed, no body). */
