@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ad_control.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
 #include "ad_logging.h"
@@ -121,10 +122,12 @@ static void take_over(void)
         }
     }
     own_socket_file();
+    ad_control_take_over();
 }
 
 static void cleanup(void)
 {
+    ad_control_close();
     if (M.listen_fd >= 0)
         close(M.listen_fd);
     M.listen_fd = -1;
@@ -194,6 +197,10 @@ static int setup_socket(tc_sdlisten *sd, char *err, size_t errlen)
         return AD_EXIT_FAILURE;
     }
     AD_STORE(ad_board->nworkers, M.nworkers);
+    const struct sockaddr_un *sun = (const struct sockaddr_un *)&bind_addr.ss;
+    if (ad_control_open(bind_addr.text, bind_addr.ss.ss_family == AF_UNIX ? sun->sun_path : NULL,
+                        err, errlen) != 0)
+        return AD_EXIT_FAILURE;
     return AD_EXIT_OK;
 }
 
@@ -237,8 +244,8 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
 /* One turn of the loop: wait for a signal, a connection or a worker's word. */
 static void serve_once(int sigfd)
 {
-    static struct pollfd pfd[2 + AD_BOARD_SLOTS];
-    static ad_proc *pp[2 + AD_BOARD_SLOTS];
+    static struct pollfd pfd[3 + AD_BOARD_SLOTS];
+    static ad_proc *pp[3 + AD_BOARD_SLOTS];
     uint64_t now = ad_now_ms();
     nfds_t n = 0;
     pfd[n] = (struct pollfd){ sigfd, POLLIN, 0 };
@@ -247,6 +254,12 @@ static void serve_once(int sigfd)
     if (M.listen_fd >= 0 && !M.stopping && ad_procs_can_accept()) {
         lidx = n;
         pfd[n] = (struct pollfd){ M.listen_fd, POLLIN, 0 };
+        pp[n++] = NULL;
+    }
+    size_t cidx = (size_t)-1;
+    if (M.control_fd >= 0) {
+        cidx = n;
+        pfd[n] = (struct pollfd){ M.control_fd, POLLIN, 0 };
         pp[n++] = NULL;
     }
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
@@ -269,6 +282,8 @@ static void serve_once(int sigfd)
     }
     if (lidx != (size_t)-1 && pfd[lidx].revents && M.listen_fd >= 0)
         ad_procs_accept();
+    if (cidx != (size_t)-1 && pfd[cidx].revents)
+        ad_control_serve();
     for (nfds_t i = 1; i < n; i++)
         if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
             ad_procs_on_ctl(pp[i]);

@@ -27,7 +27,7 @@
 #include "tc_notify.h"
 
 ad_proc ad_procs[AD_BOARD_SLOTS];
-ad_master_state M = { .listen_fd = -1 };
+ad_master_state M = { .listen_fd = -1, .control_fd = -1 };
 
 static uint64_t respawn_after[AD_MAX_WORKERS + 1]; /* per index: backoff after a quick death */
 static int boot_failures;                          /* consecutive deaths before READY */
@@ -91,6 +91,8 @@ static void become_worker(uint32_t index, size_t b, const int sv[2], PyObject *h
     ad_hooks_worker_begin(hook);
     if (M.listen_fd >= 0)
         close(M.listen_fd);
+    if (M.control_fd >= 0)
+        close(M.control_fd);
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
         if (ad_procs[i].pid && ad_procs[i].ctl >= 0)
             close(ad_procs[i].ctl);
@@ -292,6 +294,8 @@ void ad_procs_reap(void)
         if (!p->retiring && p->index <= AD_MAX_WORKERS && now < p->spawned_ms + 1000)
             respawn_after[p->index] = now + 1000; /* crash loop: one fork per second */
         close(p->ctl);
+        /* Its slot is reused by the next fork: keep its count. */
+        M.requests_of_exited += AD_LOAD(ad_board->slot[p - ad_procs].requests);
         PyObject *hook = p->hook;
         memset(p, 0, sizeof *p);
         p->ctl = -1;

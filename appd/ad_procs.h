@@ -39,10 +39,12 @@ extern ad_proc ad_procs[AD_BOARD_SLOTS];
 typedef struct {
     ad_settings *s;
     int listen_fd;             /* -1 once closed (stopping) */
+    int control_fd;            /* the control socket (ad_control.c), -1 when none */
     struct _object *preloaded; /* --preload: the app, inherited by each fork */
     uint32_t nworkers;         /* the target (--workers, TTIN, TTOU) */
     uint64_t age;              /* workers spawned so far (Gunicorn's worker.age) */
     uint32_t generation;       /* bumped by each reload (HUP) */
+    uint64_t requests_of_exited; /* completed by workers reaped so far (tandemctl) */
     int stopping;              /* 0 running, 1 graceful, 2 fast */
     uint64_t stop_deadline;    /* stopping workers are killed from then on */
     int halt_code;             /* non-zero: stopping because of it (ad_exit.h) */

@@ -211,6 +211,13 @@ const tc_opt ad_settings_table[] = {
     /* Gunicorn's: the app a config file names, for a command line without one. */
     { .key = "wsgi_app", .type = TC_OPT_STR, .offset = OFF(wsgi_app), .metavar = "APP",
       .help = "the app (MODULE:CALLABLE) when the command line names none" },
+    STR_ROW("control_socket", "--control-socket", 0, control_socket, NULL, "PATH",
+            "the control socket tandemctl(1) talks to; default: the --bind socket's path "
+            "with .ctl appended (none for a TCP --bind)"),
+    INT_ROW("control_socket_mode", "--control-socket-mode", 0, control_socket_mode, 0, 0777,
+            "384", "permissions of the control socket (384 = 0600: the daemon's user only)"),
+    BOOL_ROW("control_socket_disable", "--no-control-socket", control_socket_disable,
+             "serve no control socket"),
     STR_ROW("user", "--user", 'u', user, "", "USER",
             "run the workers as USER (name or uid); the socket is given to USER"),
     STR_ROW("group", "--group", 'g', group, "", "GROUP",

@@ -54,6 +54,9 @@ typedef struct {
     int asgi_lifespan;            /* AD_LIFESPAN_* */
     long long asgi_disconnect_grace_period; /* seconds a cancelled request's task may finish */
     char *root_path;                        /* ASGI root_path */
+    char *control_socket;                   /* tandemctl's socket; NULL: derived from bind */
+    long long control_socket_mode;
+    int control_socket_disable;
     char *user;                             /* workers run as this user (name or uid) */
     char *group;                            /* ... and group (name or gid) */
     long long umask;                        /* for the socket and worker files */

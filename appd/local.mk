@@ -25,6 +25,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_hooks.c appd/ad_hooks.h \
 	appd/ad_hooks_py.c appd/ad_hooks_py.h \
 	appd/ad_ctl.c appd/ad_ctl.h \
+	appd/ad_control.c appd/ad_control.h \
 	appd/ad_signal.c appd/ad_signal.h \
 	appd/ad_scoreboard.c appd/ad_scoreboard.h \
 	appd/ad_proctitle.c appd/ad_proctitle.h \

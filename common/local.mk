@@ -26,4 +26,6 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_sdlisten.c common/tc_sdlisten.h \
 	common/tc_http.c common/tc_http.h \
 	common/tc_privs.c common/tc_privs.h \
-	common/tc_daemon.c common/tc_daemon.h
+	common/tc_daemon.c common/tc_daemon.h \
+	common/tc_ctl.c common/tc_ctl.h \
+	common/tc_ctlout.c common/tc_ctlout.h

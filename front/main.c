@@ -264,6 +264,11 @@ static void cleanup(fr_daemon *ds, int n)
     }
     snprintf(path, sizeof path, "%s/app.sock", rundir);
     unlink(path);
+    /* The daemons' control sockets by default (a daemon killed leaves its own). */
+    snprintf(path, sizeof path, "%s/app.sock.ctl", rundir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/app.sock.proxy.ctl", rundir);
+    unlink(path);
     snprintf(path, sizeof path, "%s/%s", rundir, PROXY_CONF);
     unlink(path);
     rmdir(rundir);

@@ -4,3 +4,4 @@ dist_man_MANS += man/tandem.conf.5
 dist_man_MANS += man/tandem-protocol.7
 dist_man_MANS += man/tandem-appd.8
 dist_man_MANS += man/tandem-proxy.8
+dist_man_MANS += man/tandemctl.1

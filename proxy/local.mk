@@ -44,6 +44,9 @@ sbin_PROGRAMS += proxy/tandem-proxy
 proxy_tandem_proxy_SOURCES = \
 	proxy/main.c \
 	proxy/px_server.c proxy/px_server.h proxy/px_thread.h \
+	proxy/px_counters.c proxy/px_counters.h \
+	proxy/px_control.c proxy/px_control.h \
+	proxy/px_admin.c proxy/px_admin.h proxy/px_admin_body.c proxy/px_admin_page.c \
 	proxy/px_listener.c proxy/px_listener.h \
 	proxy/px_admit.c proxy/px_admit.h \
 	proxy/px_limits.c proxy/px_limits.h \

@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include "px_accesslog.h"
 #include "px_config.h"
+#include "px_admin.h"
+#include "px_control.h"
 #include "px_listener.h"
 #include "px_reload.h"
 #include "px_server.h"
@@ -98,6 +100,12 @@ static int become_daemon_user(const px_settings *cfg, const tc_privs *privs)
     return 0;
 }
 
+static void remove_pidfile(const px_settings *cfg)
+{
+    if (cfg->pidfile && *cfg->pidfile)
+        tc_pidfile_remove(cfg->pidfile);
+}
+
 int main(int argc, char **argv)
 {
     static px_settings cfg;
@@ -159,16 +167,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: %s\n", err);
         return 1;
     }
-    if (upstream_missing(&upstream) || become_daemon_user(&cfg, &privs))
+    if (upstream_missing(&upstream))
         return 1;
+    /* The admin listener binds with the others, before the user changes;
+     * the control socket is made by the user it answers to (tandemctl run
+     * as that user). */
+    if (px_admin_open(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "error: %s\n", err);
+        return 1;
+    }
+    if (become_daemon_user(&cfg, &privs)) {
+        px_admin_close();
+        return 1;
+    }
+    if (px_control_open(&cfg, &upstream, err, sizeof err) != 0) {
+        fprintf(stderr, "error: --proxy-control-socket %s\n", err);
+        px_admin_close();
+        remove_pidfile(&cfg);
+        return 1;
+    }
 
     if (px_reload_init(argc, argv, &cfg) != 0)
         tc_warn("out of memory: SIGHUP will not reload");
     int rc = px_server_run(&cfg, &upstream);
+    px_control_close();
     px_accesslog_close();
     tc_logsinks_close();
-    if (cfg.pidfile && *cfg.pidfile)
-        tc_pidfile_remove(cfg.pidfile);
+    remove_pidfile(&cfg);
     if (ssl_ctx)
         SSL_CTX_free(ssl_ctx);
     tc_opt_free(px_settings_table, &cfg);

@@ -89,6 +89,20 @@ uint32_t px_worker_outstanding(int slot)
 }
 uint32_t px_worker_capacity(int slot) { return workers[slot].capacity; }
 
+void px_workers_totals(uint32_t *n, uint64_t *capacity, uint64_t *outstanding)
+{
+    *n = 0;
+    *capacity = *outstanding = 0;
+    pthread_mutex_lock(&workers_lock);
+    for (int i = 0; i < PX_MAX_WORKERS; i++)
+        if (workers[i].refs > 0) {
+            (*n)++;
+            *capacity += workers[i].capacity;
+            *outstanding += px_worker_outstanding(i);
+        }
+    pthread_mutex_unlock(&workers_lock);
+}
+
 int px_worker_try_acquire(int slot)
 {
     px_worker *w = &workers[slot];

@@ -28,6 +28,9 @@ int px_workers_ref(uint32_t pid, uint32_t capacity); /* slot or -1 when full */
 void px_workers_unref(int slot);
 uint32_t px_worker_outstanding(int slot);
 uint32_t px_worker_capacity(int slot);
+/* The workers reached now (any thread), their capacity and the streams
+ * they run, for the control socket and /metrics. */
+void px_workers_totals(uint32_t *workers, uint64_t *capacity, uint64_t *outstanding);
 /* Takes one stream slot if the worker is under capacity: 1 taken, 0 full. */
 int px_worker_try_acquire(int slot);
 void px_worker_release(int slot);

@@ -18,6 +18,7 @@
 #include "px_conn.h"
 #include "px_limits.h"
 #include "px_listener.h"
+#include "px_counters.h"
 #include "px_proto.h"
 #include "px_proxyproto.h"
 #include "px_thread.h"
@@ -166,6 +167,7 @@ void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
         th->conns->prev = c;
     th->conns = c;
     th->nconns++;
+    px_counters_conn_open(th);
     /* A PROXY header, the handshake and the first request must each come
      * within --timeout. */
     px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
@@ -388,6 +390,7 @@ void px_conn_free_reaped(px_conn *c)
     c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
+    px_counters_conn_close(th);
     px_listener_conn_closed(th, c->admit_ip);
     c->admit_ip = NULL;
     px_queue_flow_free(&c->flow); /* detach took every stream out of the queue */

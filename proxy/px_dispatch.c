@@ -12,6 +12,7 @@
 #include "px_balance.h"
 #include "px_conn.h"
 #include "px_limits.h"
+#include "px_counters.h"
 #include "px_pool.h"
 #include "px_prio.h"
 #include "px_stream.h"
@@ -154,6 +155,7 @@ static int try_attach(px_stream *s, int queued)
 void px_dispatch_submit(px_stream *s)
 {
     px_thread *th = s->th;
+    px_counters_request_begin(s);
     if (th->stopping) {
         px_stream_local_response(s, 503, "Service Unavailable: shutting down\n");
         return;

@@ -16,6 +16,9 @@
 #include "px_conn.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
+#include "px_admin.h"
+#include "px_control.h"
+#include "px_counters.h"
 #include "px_listener.h"
 #include "px_metrics.h"
 #include "px_pool.h"
@@ -218,6 +221,7 @@ static void graceful_stop(int sig)
     }
     tc_info("Handling signal: %s", sig == SIGTERM ? "term" : "int");
     atomic_store(&stopping, 1);
+    px_admin_stopping();
     stop_threads(1);
     struct timeval tv = { (time_t)atomic_load(&graceful_timeout_s), 0 };
     grace_ev = evtimer_new(main_base, grace_cb, NULL);
@@ -275,6 +279,8 @@ static int start_threads(const tc_addr *upstream)
     if (!threads || !wake_fds)
         return -1;
     px_workers_init();
+    if (px_counters_init(n) < 0)
+        return -1;
     for (int i = 0; i < n; i++)
         if (thread_init(&threads[i], i, upstream) < 0) {
             tc_crit("cannot set up event loop %d: %s", i, strerror(errno));
@@ -310,6 +316,10 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
         sev[i] = evsignal_new(main_base, sigs[i], signal_cb, NULL);
         evsignal_add(sev[i], NULL);
     }
+    if (px_control_attach(main_base) < 0)
+        tc_warn("cannot serve the control socket: %s", strerror(errno));
+    if (px_admin_attach(main_base) < 0)
+        tc_warn("cannot serve the admin listener: %s", strerror(errno));
     tc_info("tandem-proxy %s ready: %d thread%s, upstream %s", PACKAGE_VERSION, nthreads,
             nthreads == 1 ? "" : "s", upstream->text);
     /* systemd Type=notify and tandem(1) wait for this. */
@@ -326,6 +336,8 @@ int px_server_run(const px_settings *cfg, const tc_addr *upstream)
     event_free(done);
     if (grace_ev)
         event_free(grace_ev);
+    px_control_close();
+    px_admin_close();
     event_base_free(main_base);
     tc_info("Shutting down: tandem-proxy");
     return 0;

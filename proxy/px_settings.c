@@ -266,6 +266,21 @@ const tc_opt px_settings_table[] = {
     /* nginx's keepalive_timeout for h2 (75 s), its old http2_idle_timeout (180 s). */
     INT_ROW("http2_idle_timeout", "--http2-idle-timeout", 0, http2_idle_timeout, 0, 86400, "180",
             "seconds an HTTP/2 connection with no open stream stays open; 0 = no limit"),
+    STR_ROW("proxy_control_socket", "--proxy-control-socket", 0, control_socket, NULL, "PATH",
+            "the control socket tandemctl(1) talks to; default: tandem-appd's socket path "
+            "with .proxy.ctl appended (none when it is TCP)"),
+    INT_ROW("proxy_control_socket_mode", "--proxy-control-socket-mode", 0, control_socket_mode, 0,
+            0777, "384", "permissions of the control socket (384 = 0600: the daemon's user only)"),
+    { .key = "proxy_control_socket_disable", .flag = "--no-proxy-control-socket",
+      .type = TC_OPT_BOOL, .offset = OFF(control_socket_disable), .def = "false",
+      .help = "serve no control socket" },
+    STR_ROW("admin_bind", "--admin-bind", 0, admin_bind, NULL, "ADDRESS",
+            "serve /metrics (Prometheus), /status (JSON), /healthz, /readyz and a status page "
+            "at / on ADDRESS (loopback only unless --admin-allow-remote); default: none"),
+    { .key = "admin_allow_remote", .flag = "--admin-allow-remote", .type = TC_OPT_BOOL,
+      .offset = OFF(admin_allow_remote), .def = "false",
+      .help = "let --admin-bind be a non-loopback address (anyone who reaches it reads the "
+              "counters)" },
     STR_ROW("user", "--user", 'u', user, "", "USER",
             "after binding and loading the certificate, run as USER (name or uid)"),
     STR_ROW("group", "--group", 'g', group, "", "GROUP",

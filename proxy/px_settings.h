@@ -91,6 +91,11 @@ typedef struct {
     long long max_connections;        /* client connections held at once, all threads */
     long long max_connections_per_ip; /* ...from one client address */
     long long http2_idle_timeout; /* an h2 connection with no stream stays open */
+    char *control_socket; /* tandemctl's socket; NULL: derived from upstream */
+    long long control_socket_mode;
+    int control_socket_disable;
+    char *admin_bind; /* the admin listener (px_admin.c); NULL: none */
+    int admin_allow_remote;
     char *user;      /* after binding, the proxy runs as this user (name or uid) */
     char *group;     /* ... and group (name or gid) */
     long long umask; /* for Unix listening sockets */

@@ -16,6 +16,7 @@
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
+#include "px_counters.h"
 #include "px_prio.h"
 #include "px_stream_log.h"
 #include "px_spool.h"
@@ -113,6 +114,7 @@ static void release_worker(px_stream *s)
 
 void px_stream_free(px_stream *s)
 {
+    px_counters_request_end(s);
     evtimer_del(&s->timer);
     px_dispatch_unqueue(s);
     release_worker(s);
@@ -189,6 +191,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
 {
     if (!n)
         return;
+    px_counters_bytes_out(s->th, n);
     if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
         evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
         return;

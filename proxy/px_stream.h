@@ -126,6 +126,7 @@ struct px_stream {
     tp_buf hold;     /* copies: a queued HTTP/1 head, joined cookies */
     tp_buf trailers; /* response trailers: (u32 name len, u32 value len, bytes)* */
     uint32_t ntrailers;
+    uint64_t counters_t0_us; /* px_counters.c: when the head went to dispatch, 0 before */
     /* For the access log and metrics, kept only while they are on: */
     uint64_t resp_sent;  /* response body (a tunnel: message) bytes passed to the client */
     uint64_t start_ns;   /* the head was complete (CLOCK_MONOTONIC) */

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include "px_counters.h"
 #include "px_upstream_int.h"
 #include "px_balance.h"
 #include "px_idmap.h"
@@ -103,6 +104,7 @@ void px_upstream_send_credit(px_stream *s, uint32_t n)
 
 void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end)
 {
+    px_counters_bytes_in(s->th, n);
     px_upstream_send_message(s, src, n, end ? TP_FLAG_END_STREAM : 0);
 }
 

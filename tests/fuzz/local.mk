@@ -110,6 +110,25 @@ tests_fuzz_fuzz_pyconf_LDFLAGS = $(FUZZ_PYCONF_SAN)
 endif
 # ---- end pyconf -----------------------------------------------------------
 
+# ---- ctl: the control socket's request parser (common/tc_ctl.c) ----------
+FUZZ_CTL_SOURCES = common/tc_ctl.c common/tc_ctl.h common/tc_ctlout.c common/tc_ctlout.h
+FUZZ_CTL_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+check_PROGRAMS += tests/fuzz/fuzz_ctl_replay
+TESTS += tests/fuzz/fuzz_ctl_replay
+tests_fuzz_fuzz_ctl_replay_SOURCES = tests/fuzz/fuzz_ctl.c tests/fuzz/replay_main.c \
+	tests/fuzz/fuzz.h
+tests_fuzz_fuzz_ctl_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/ctl"'
+tests_fuzz_fuzz_ctl_replay_LDADD = common/libtandemcommon.a
+EXTRA_DIST += tests/fuzz/corpus/ctl
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_ctl
+tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c tests/fuzz/fuzz.h $(FUZZ_CTL_SOURCES)
+tests_fuzz_fuzz_ctl_CFLAGS = $(AM_CFLAGS) $(FUZZ_CTL_SAN)
+tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_CTL_SAN)
+endif
+# ---- end ctl --------------------------------------------------------------
+
 # ---- logfmt: the access-log format and line (proxy/px_logfmt.c, px_logenv.c)
 # A format from the operator, a request from a client: the line must stay
 # within its buffer and carry no control byte.  The libFuzzer binary compiles

@@ -6,12 +6,13 @@ import subprocess
 
 import pytest
 
-from harness import APPD, FRONT, PROXY, ROOT
+from harness import APPD, BUILD, FRONT, PROXY, ROOT
 
 PAGES = {
     PROXY: "man/tandem-proxy.8",
     APPD: "man/tandem-appd.8",
     FRONT: "man/tandem.1",
+    os.path.join(BUILD, "ctl", "tandemctl"): "man/tandemctl.1",
 }
 
 
@@ -32,7 +33,7 @@ def test_help_flags_in_man_page(prog):
 
 
 @pytest.mark.parametrize("page", ["tandem.1", "tandem.conf.5", "tandem-proxy.8", "tandem-appd.8",
-                                  "tandem-protocol.7"])
+                                  "tandem-protocol.7", "tandemctl.1"])
 def test_man_page_renders_clean(page):
     r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, "man", page)],
                        capture_output=True, timeout=30)

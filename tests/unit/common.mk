@@ -2,12 +2,13 @@
 # (test_tc_MODULE.c): settings tables, bind addresses, log levels, HTTP field
 # rules, socket activation, name hints, the config file reader, the sources of
 # settings and their order, pid files, the syslog and statsd clients, the
-# logging configuration (JSON, INI, dictConfig's shape), user/group/umask.
+# logging configuration (JSON, INI, dictConfig's shape), user/group/umask,
+# the control socket's requests and replies.
 TC_UNIT_TESTS = tests/unit/test_tc_opt tests/unit/test_tc_addr tests/unit/test_tc_log \
 	tests/unit/test_tc_http tests/unit/test_tc_sdlisten tests/unit/test_tc_suggest \
 	tests/unit/test_tc_pyconf tests/unit/test_tc_conf tests/unit/test_tc_pidfile \
 	tests/unit/test_tc_syslog tests/unit/test_tc_statsd tests/unit/test_tc_logconf \
-	tests/unit/test_tc_privs
+	tests/unit/test_tc_privs tests/unit/test_tc_ctl
 check_PROGRAMS += $(TC_UNIT_TESTS)
 TESTS += $(TC_UNIT_TESTS)
 
@@ -46,6 +47,10 @@ tests_unit_test_tc_sdlisten_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 tests_unit_test_tc_pidfile_SOURCES = tests/unit/test_tc_pidfile.c
 tests_unit_test_tc_pidfile_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_pidfile_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
+
+tests_unit_test_tc_ctl_SOURCES = tests/unit/test_tc_ctl.c
+tests_unit_test_tc_ctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tc_ctl_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 
 # Real sockets on loopback and in /tmp: the messages as a daemon receives them.
 tests_unit_test_tc_syslog_SOURCES = tests/unit/test_tc_syslog.c
