@@ -3,6 +3,7 @@ writes a line to a file, which proves it ran, in which process, and with
 which arguments; then what a hook that raises does (fatal where Gunicorn's
 is, logged where it is not), and the one hook tandem refuses."""
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -164,14 +165,30 @@ class Hooked:
         return self.proc.returncode
 
     def close(self):
+        # Workers outlive a killed master for a moment and may still write
+        # their hook lines: stop them too before the directory goes.
+        kids = self.worker_pids() if self.proc.poll() is None else set()
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        wait_for(lambda: not any(os.path.exists("/proc/%d" % p) and
+                                 not _zombie(p) for p in kids), 10, "the workers to exit")
         self.proc.stdout.close()
         self.proc.stderr.close()
-        for name in os.listdir(self.tmp):
-            os.unlink(os.path.join(self.tmp, name))
-        os.rmdir(self.tmp)
+        shutil.rmtree(self.tmp)
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 @pytest.fixture
