@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ad_conn.h"
+#include "ad_ioloop.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
 #include "ad_worker.h"
@@ -153,6 +154,7 @@ void ad_stream_wake_locked(ad_stream *s)
  * the lock order GIL -> W.mu. */
 static void wait_locked(ad_stream *s)
 {
+    ad_ioloop_yield_locked(); /* a leading app thread must not sleep with the lead */
     s->busy_since_ms = 0;
     s->waiting = 1;
     pthread_cond_wait(&s->cv, &W.mu);
