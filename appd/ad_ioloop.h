@@ -15,14 +15,20 @@
  *     thread takes it back when that stream runs longer than
  *     AD_IOLOOP_STEAL_MS (a timerfd wakes it, so nothing waits on a busy
  *     app for credit, resets, pings, heartbeats or signals);
- *   - a leading app thread that must block on the client (body, credit,
- *     socket room) first hands the lead back (ad_ioloop_yield_locked), and
- *     so does one that sees the worker stopping: the graceful drain and the
- *     final tick always run on the main thread. */
+ *   - a leading app thread that starts a stream with a large body hands
+ *     the lead back at once, so the main thread reads bodies while the app
+ *     runs (ad_ioloop_running_locked);
+ *   - a leading app thread whose stream waits for the client anyway
+ *     (credit, socket room) keeps reading the sockets itself meanwhile
+ *     (ad_ioloop_wait_locked): what it waits for comes through them;
+ *   - a leading app thread that sees the worker stopping hands the lead
+ *     back: the graceful drain and the final tick always run on the main
+ *     thread. */
 #ifndef TANDEM_AD_IOLOOP_H
 #define TANDEM_AD_IOLOOP_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 /* How long a leading app thread may run one stream before the main thread
  * reads the sockets again. */
@@ -39,15 +45,26 @@ int ad_ioloop_run(pthread_cond_t *app_cv);
  * leads for one poll turn when it may, else sleeps on cv until signalled.
  * The caller looks for work again afterwards. */
 void ad_ioloop_idle_locked(pthread_cond_t *cv);
+/* A leader keeps the lead through a stream whose request body is at most
+ * this large; with a larger one the main thread takes the lead, to read
+ * (this body's rest, the next streams' bodies) while the app runs. */
+#define AD_IOLOOP_BODY_KEEP (16u * 1024u)
+
 /* An app thread starts running a stream (W.mu held): if it leads, the main
- * thread's timer starts. */
-void ad_ioloop_running_locked(void);
-/* The calling thread is about to block on the client (W.mu held): if it
- * leads, the main thread takes the lead now.  A no-op on other threads. */
-void ad_ioloop_yield_locked(void);
-/* Whether an app thread leads (W.mu held): it will run the first queued
- * stream itself, so only the ones after it need another thread. */
-int ad_ioloop_app_leads(void);
+ * thread's timer starts, or, when the request's body is larger than
+ * AD_IOLOOP_BODY_KEEP (body_size; UINT64_MAX: unknown), the main thread
+ * takes the lead now. */
+void ad_ioloop_running_locked(uint64_t body_size);
+/* The calling thread's stream must wait for the client (W.mu held, GIL
+ * not): a leading app thread reads the sockets for one turn instead of
+ * sleeping and returns 1 (the caller looks again; a stopping worker's
+ * leader hands the lead back and gets 0).  0 on other threads: they sleep
+ * as usual and are woken by whoever leads. */
+int ad_ioloop_wait_locked(void);
+/* Whether an app thread leads between streams (W.mu held): it will run the
+ * first queued stream itself, so only the ones after it need another
+ * thread. */
+int ad_ioloop_leader_takes_next(void);
 /* An app thread ends: frees what it used to lead. */
 void ad_ioloop_thread_exit(void);
 

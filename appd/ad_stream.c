@@ -154,11 +154,14 @@ void ad_stream_wake_locked(ad_stream *s)
  * the lock order GIL -> W.mu. */
 static void wait_locked(ad_stream *s)
 {
-    ad_ioloop_yield_locked(); /* a leading app thread must not sleep with the lead */
     s->busy_since_ms = 0;
-    s->waiting = 1;
-    pthread_cond_wait(&s->cv, &W.mu);
-    s->waiting = 0;
+    /* A thread that leads the poll loop must not sleep with the lead: it
+     * reads the sockets itself until what it waits for comes. */
+    if (!ad_ioloop_wait_locked()) {
+        s->waiting = 1;
+        pthread_cond_wait(&s->cv, &W.mu);
+        s->waiting = 0;
+    }
     s->busy_since_ms = ad_now_ms();
 }
 

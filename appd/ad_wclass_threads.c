@@ -30,6 +30,15 @@ static pthread_t *thread_ids;
 static uint32_t nthreads;
 static PyThreadState *main_ts; /* the main thread's, while it serves without the GIL */
 
+/* The size of the request's body (mu held): 0 when the head ended the
+ * request, UINT64_MAX when unknown. */
+static uint64_t body_size(const ad_stream *s)
+{
+    if (s->req_ended && s->body_wr == s->body_rd)
+        return 0;
+    return s->req.content_length;
+}
+
 static void *app_thread(void *arg)
 {
     wsgi_req *req = arg;
@@ -49,7 +58,7 @@ static void *app_thread(void *arg)
             pthread_mutex_unlock(&W.mu);
             break;
         }
-        ad_ioloop_running_locked();
+        ad_ioloop_running_locked(body_size(s));
         s->busy_since_ms = ad_now_ms();
         pthread_mutex_unlock(&W.mu);
 
@@ -129,7 +138,7 @@ static void pool_shutdown(void)
 static void pool_on_queued(ad_stream *s)
 {
     (void)s;
-    if (!ad_ioloop_app_leads() || ad_sched_queued(&W.sched) > 1)
+    if (!ad_ioloop_leader_takes_next() || ad_sched_queued(&W.sched) > 1)
         ad_worker_cond_signal(&work_cv);
 }
 

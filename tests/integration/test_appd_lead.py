@@ -79,17 +79,22 @@ def test_sockets_read_while_the_leader_runs_a_long_request(wclass):
 
 
 @pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
-def test_leader_waiting_for_the_body_hands_the_lead_back(wclass):
-    # The leader reads the head, the body comes later: it must not sleep
-    # holding the lead, or nobody would read the body it waits for.
+def test_leader_waiting_for_its_client_is_not_stuck(wclass):
+    # A leader must never sleep holding the lead, or nobody would read what
+    # it waits for: a body that comes after the head (it hands the lead to
+    # the main thread), and credit for a response larger than our window
+    # (it reads the socket itself meanwhile).
     a = Appd(*wclass, workers=1)
     try:
-        with ac.Conn(a.sock, timeout=30) as c:
+        with ac.Conn(a.sock, window=64 * 1024, timeout=30) as c:
             for size in (1, 300 * 1024, 3 * 1024 * 1024):
                 body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
                 r = c.open_stream("POST", "/echo", body=body)
                 r.keep, r.unacked = True, 0
                 c.run(r, body)
                 assert (r.status, r.body) == (200, body)
+            for _ in range(3):
+                r = c.request("GET", "/stream", query="n=%d" % (1024 * 1024 + 7))
+                assert (r.status, r.length, r.reset) == (200, 1024 * 1024 + 7, None)
     finally:
         a.close()
