@@ -583,6 +583,18 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
     }
 }
 
+char *tc_opt_value_text(const tc_opt *o, const void *settings)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    tc_opt_write_value(f, o, settings);
+    fclose(f);
+    return text;
+}
+
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings)
 {
     for (const tc_opt *o = table; o->key; o++) {

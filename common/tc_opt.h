@@ -153,6 +153,8 @@ void tc_opt_usage_help_version(FILE *out);
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings);
 /* Writes one row's value of settings as a Python literal. */
 void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings);
+/* The same literal as a string the caller frees; NULL when out of memory. */
+char *tc_opt_value_text(const tc_opt *o, const void *settings);
 /* Writes the row's default as a Python literal ("2", "['h2', 'h1']", "None"). */
 void tc_opt_write_default(FILE *out, const tc_opt *o);
 void tc_opt_free(const tc_opt *table, void *settings);
