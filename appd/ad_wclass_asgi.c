@@ -143,13 +143,7 @@ static PyObject *on_conn_write(PyObject *self, PyObject *fd)
  * and the graceful stop's progress, which ends the loop. */
 static void tick(void)
 {
-    if (tick_rc != AD_TICK_SERVE)
-        return;
-    pthread_mutex_lock(&W.mu);
-    tick_rc = ad_worker_tick_locked(ad_now_ms());
-    ad_worker_unlock();
-    asgi_loop_after();
-    if (tick_rc != AD_TICK_SERVE) {
+    if (ad_worker_tick_once(&tick_rc, asgi_loop_after)) {
         PyObject *r = PyObject_CallMethod(loop, "stop", NULL);
         if (r == NULL)
             ad_python_log_exception(TC_LOG_ERROR, "asgi: loop.stop()");

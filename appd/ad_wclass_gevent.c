@@ -241,15 +241,10 @@ static PyObject *run_stream(PyObject *self, PyObject *ptr)
 
 /* ---- the hub's callbacks ---- */
 
+/* The worker's tick; the graceful stop's end wakes the main greenlet. */
 static void tick(void)
 {
-    if (tick_rc != AD_TICK_SERVE)
-        return;
-    pthread_mutex_lock(&W.mu);
-    tick_rc = ad_worker_tick_locked(ad_now_ms());
-    ad_worker_unlock();
-    after();
-    if (tick_rc != AD_TICK_SERVE)
+    if (ad_worker_tick_once(&tick_rc, after))
         Py_XDECREF(PyObject_CallMethod(stop_event, "set", NULL));
 }
 

@@ -197,6 +197,17 @@ int ad_worker_tick_locked(uint64_t now)
 
 int ad_worker_tick_interval(void) { return ad_sched_stopping(&W.sched) ? 100 : 1000; }
 
+int ad_worker_tick_once(int *rc, void (*after)(void))
+{
+    if (*rc != AD_TICK_SERVE)
+        return 0;
+    pthread_mutex_lock(&W.mu);
+    *rc = ad_worker_tick_locked(ad_now_ms());
+    ad_worker_unlock();
+    after();
+    return *rc != AD_TICK_SERVE;
+}
+
 void ad_worker_ready(void)
 {
     uint8_t ready = AD_MSG_READY;

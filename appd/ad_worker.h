@@ -94,6 +94,11 @@ enum { AD_TICK_SERVE = 0, AD_TICK_DONE, AD_TICK_ABANDON };
 int ad_worker_tick_locked(uint64_t now);
 /* Milliseconds a loop may sleep between ticks. */
 int ad_worker_tick_interval(void);
+/* The tick for a class whose event loop calls back into it (asgi, gevent),
+ * mu not held: nothing once *rc says the worker stopped; else the tick into
+ * *rc, then after() (the class acts on what the tick changed).  1 when this
+ * tick stopped the worker, and the class ends its loop; 0 otherwise. */
+int ad_worker_tick_once(int *rc, void (*after)(void));
 /* Closes c (mu held) and counts it for the master. */
 void ad_worker_close_conn_locked(ad_conn *c, const char *why);
 /* Tells the master about closed connections (mu not held). */
