@@ -172,5 +172,8 @@ void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t e
 /* Helpers for parse functions and callers. */
 int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */
 int tc_parse_ll(const char *s, long long *out); /* whole string, base 10; 0 or -1 */
+/* A STR field takes a copy of value (the old one freed): what a row's own
+ * parse stores once it has checked value.  0, or -1 with err (memory). */
+int tc_opt_set_str(void *field, const char *value, char *err, size_t errlen);
 
 #endif

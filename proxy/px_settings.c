@@ -84,14 +84,7 @@ static int parse_access_format(const tc_opt *opt, void *field, const char *value
     if (px_logfmt_compile(value, &f, err, errlen) < 0)
         return -1;
     px_logfmt_free(f);
-    char *copy = strdup(value);
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(*(char **)field);
-    *(char **)field = copy;
-    return 0;
+    return tc_opt_set_str(field, value, err, errlen);
 }
 
 /* enum px_pp_mode in order (Gunicorn's values). */
