@@ -337,7 +337,8 @@ int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *er
 static int apply_logconfig(ad_settings *s, char *err, size_t errlen)
 {
     tc_logconf lc;
-    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+    if (tc_logconf_load(s->sinks.logconfig_dict, s->sinks.logconfig_json, s->sinks.logconfig, &lc,
+                        err, errlen) < 0)
         return -1;
     tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, NULL, 0 };
     tc_logconf_apply(&lc, &e);

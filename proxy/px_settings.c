@@ -491,7 +491,8 @@ static int set_path(char *dst, size_t cap, const char *path, const char *key, ch
 static int apply_logconfig(px_settings *s, char *err, size_t errlen)
 {
     tc_logconf lc;
-    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+    if (tc_logconf_load(s->sinks.logconfig_dict, s->sinks.logconfig_json, s->sinks.logconfig, &lc,
+                        err, errlen) < 0)
         return -1;
     tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, s->accesslog,
                             s->syslog && !s->disable_redirect_access_to_syslog };
