@@ -481,6 +481,7 @@ static void h2_release(px_conn *c)
         nghttp2_session_del(hc->session); /* hc->mem goes with its last block */
     hc->session = NULL;
     hc->mem = NULL;
+    px_h2_ext_reset(hc);
 }
 
 const px_conn_ops px_h2_conn_ops = {
