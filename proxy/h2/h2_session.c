@@ -4,10 +4,13 @@
  * flush at the end of the loop turn.  Requests are h2_request.c's,
  * responses h2_response.c's. */
 #include "config.h"
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <event2/buffer.h>
@@ -216,10 +219,33 @@ void px_h2_mem_touched(struct px_h2_mem *m)
         m->touched = 1;
 }
 
+/* The handshakes and requests of a burst leave free memory in the middle
+ * of the heap, which glibc keeps resident (a few KiB per connection after
+ * 1,000 came at once).  malloc_trim(0) hands its whole free pages back;
+ * it locks each arena while it walks its free chunks (about a millisecond),
+ * so it runs at most once every TRIM_INTERVAL_S seconds, from the first
+ * connection to settle after that. */
+#define TRIM_INTERVAL_S 2
+
+static void trim_heap_now_and_then(void)
+{
+#ifdef __GLIBC__
+    static _Atomic long long last;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long prev = atomic_load_explicit(&last, memory_order_relaxed);
+    if (ts.tv_sec - prev < TRIM_INTERVAL_S ||
+        !atomic_compare_exchange_strong(&last, &prev, (long long)ts.tv_sec))
+        return; /* too soon, or another thread does it now */
+    malloc_trim(0);
+#endif
+}
+
 void px_h2_mem_release_idle(struct px_h2_mem *m)
 {
     if (!m)
         return;
+    trim_heap_now_and_then();
     quiet_release(m);
     if (!m->touched || !m->framebuf)
         return;
