@@ -183,8 +183,10 @@ int ad_worker_tick_locked(uint64_t now)
         return AD_TICK_SERVE;
     uint32_t left = ad_sched_running(&W.sched) + ad_sched_queued(&W.sched);
     int idle = left == 0;
+    /* A connection we drained stays open until the proxy's DRAIN says no
+     * head is still on its way: heads that crossed ours are refused, not lost. */
     for (ad_conn *c = W.conns; c && idle; c = c->next)
-        if (ad_conn_pending(c))
+        if (ad_conn_pending(c) || (c->drain_sent && !c->drain_recv && !c->dead && !c->broken))
             idle = 0;
     if (!idle && now < stop_deadline)
         return AD_TICK_SERVE;

@@ -368,6 +368,9 @@ static void on_drain(px_upstream *u, uint32_t last)
     u->last_ok = last;
     tc_info("worker pid %u drains (%u streams open, last stream %u)", u->hello.pid, u->nstreams,
             last);
+    /* Our DRAIN follows every head we sent: once the worker reads it, no
+     * head is left unread in its socket, so it may close without losing one. */
+    commit_if(u, tp_encode_drain(&u->pool->out, u->next_id ? u->next_id - 1 : 0));
     /* Open streams finish; those that crossed the DRAIN come back as RESET
      * REFUSED_STREAM and are retried.  No stream left: done with it. */
     if (u->nstreams == 0)

@@ -160,6 +160,7 @@ class Conn:
         self.streams = {}
         self.next_id = 1
         self.drained = None
+        self.answer_drain = True
         self.pings = []
         self.sock.sendall(frame(HELLO_T, 0, 0, HELLO.pack(VERSION, ROLE_PROXY, 0, os.getpid(),
                                                           0, 0, 0, window, max_frame, 0, 0)))
@@ -261,6 +262,13 @@ class Conn:
                 self.pings.append(payload)
         elif ftype == DRAIN:
             (self.drained,) = struct.unpack("!I", payload)
+            if self.answer_drain:
+                # As tandem-proxy does: our DRAIN says no head of ours is still
+                # unread, so the worker may close (tandem-protocol(7), DRAIN).
+                try:
+                    self.send(frame(DRAIN, 0, 0, struct.pack("!I", max(self.next_id - 2, 0))))
+                except OSError:
+                    pass  # the worker may already have gone; its frames are still read
         elif ftype == TRAILERS:
             r.trailers = parse_head(payload, has_status=False)[1]
             r.ended = True

@@ -54,6 +54,39 @@ def test_hup_twice_under_h2load_fails_no_request(certs):
         s.close()
 
 
+def test_hup_at_full_rate_loses_no_stream_to_a_closing_worker(certs):
+    # Without a pause in the app, heads reach a worker in the instant it
+    # drains; the worker must not close on a head still in its socket (the
+    # proxy would log the connection "lost" and retry or fail the stream).
+    # h2load runs for a duration, so in-flight requests at its end are not
+    # failures, and the reloads are checked to happen inside it.
+    s = Stack(workers=2, tls=certs, appd_args=["-k", "gthread", "--threads", "4"])
+    try:
+        load = subprocess.Popen(["h2load", "-D", "20", "-c", "8", "-m", "10", s.url + "/"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(3):
+                wait_for(lambda: os.path.exists("/proc/%d" % load.pid), 5, "h2load")
+                old = set(s.worker_pids())
+                os.kill(s.appd.pid, signal.SIGHUP)
+                wait_for(lambda: replaced(s.appd.pid, old, 2), 15, "the workers replaced")
+            assert load.poll() is None, "h2load ended before the third reload"
+            out = load.communicate(timeout=120)[0].decode()
+        finally:
+            if load.poll() is None:
+                load.kill()
+                load.wait()
+        m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
+                      r"(\d+) failed, (\d+) errored", out)
+        assert m, out
+        total, done, ok, failed, errored = map(int, m.groups())
+        assert total > 0 and (done, ok, failed, errored) == (total, total, 0, 0), out
+        assert "status codes: %d 2xx" % total in out, out
+        assert " lost (" not in s.proxy.output(), s.proxy.output()
+    finally:
+        s.close()
+
+
 class ConfAppd:
     """tandem-appd with a config file the test rewrites between reloads."""
 
