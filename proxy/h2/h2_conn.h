@@ -26,6 +26,7 @@ typedef struct px_h2_stream {
     struct ws_session *ws;  /* after a 101: the WebSocket this stream carries */
     uint32_t unconsumed;    /* body bytes received, not yet consumed */
     uint32_t window_open;   /* window 0: body bytes the client may still send */
+    uint32_t collect_extra; /* window opened past the initial one to collect the body */
     uint64_t header_bytes;  /* header list size so far (RFC 9113 §6.5.2) */
     nghttp2_rcbuf **rc;     /* references keeping header bytes alive */
     uint32_t nrc, rc_cap;
@@ -64,6 +65,7 @@ typedef struct px_h2_conn {
     uint8_t *ext_buf; /* ...in here, only while such a frame arrives (h2_priority.c) */
     uint8_t head_open;    /* a header block is arriving: --header-timeout runs */
     uint32_t flood_left;  /* frames without progress still allowed (h2_flood.c) */
+    size_t collect_extra; /* the streams' collect_extra, within --request-buffer-size */
 } px_h2_conn;
 
 extern const px_conn_ops px_h2_conn_ops;
