@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -196,7 +197,7 @@ void ad_procs_new_generation(void)
 void ad_procs_on_ctl(ad_proc *p)
 {
     for (;;) {
-        char msg[sizeof p->loaderr + 1];
+        char msg[AD_LOADERR_MAX + 1];
         int fd;
         long n = ad_ctl_recv(p->ctl, msg, sizeof msg - 1, &fd);
         if (fd >= 0)
@@ -219,7 +220,8 @@ void ad_procs_on_ctl(ad_proc *p)
             }
             break;
         case AD_MSG_LOADERR:
-            memcpy(p->loaderr, msg + 1, (size_t)n); /* n - 1 bytes + NUL */
+            free(p->loaderr);
+            p->loaderr = strdup(msg + 1); /* NULL (out of memory): the generic line */
             break;
         case AD_MSG_STOPPING:
             /* max-requests or similar: a replacement boots now, no gap. */
@@ -236,7 +238,8 @@ static void log_exit(const ad_proc *p, pid_t pid, int code)
     if (code == AD_EXIT_APP_LOAD) {
         tc_error("Worker (pid:%d) failed to load the application", (int)pid);
         ad_procs_halt(AD_EXIT_APP_LOAD,
-                      p->loaderr[0] ? p->loaderr : "the application failed to load");
+                      p->loaderr && p->loaderr[0] ? p->loaderr
+                                                  : "the application failed to load");
     } else if (code == AD_EXIT_BOOT) {
         tc_error("Worker (pid:%d) failed to boot", (int)pid);
         ad_procs_halt(AD_EXIT_BOOT, "a worker failed to boot (see the error log)");
@@ -297,6 +300,7 @@ void ad_procs_reap(void)
         /* Its slot is reused by the next fork: keep its count. */
         M.requests_of_exited += AD_LOAD(ad_board->slot[p - ad_procs].requests);
         PyObject *hook = p->hook;
+        free(p->loaderr);
         memset(p, 0, sizeof *p);
         p->ctl = -1;
         char err[1024];

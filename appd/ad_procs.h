@@ -30,9 +30,15 @@ typedef struct {
     uint64_t abort_ms;    /* timeout: SIGABRT sent at */
     int killed;           /* SIGKILL sent */
     struct _object *hook; /* its Worker object for the server hooks, or NULL */
-    char loaderr[1024];   /* AD_MSG_LOADERR text */
+    char *loaderr;        /* AD_MSG_LOADERR text (owned), or NULL */
 } ad_proc;
 
+/* The longest AD_MSG_LOADERR message, its type byte included. */
+#define AD_LOADERR_MAX 1024
+
+/* Every entry is written at start (ctl = -1), so every page of the table is
+ * resident in the master and in each worker forked from it: an entry stays
+ * small (its load error text is on the heap), not 1 KiB x AD_BOARD_SLOTS. */
 extern ad_proc ad_procs[AD_BOARD_SLOTS];
 
 /* What the master decided, which the table follows. */

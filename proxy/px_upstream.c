@@ -4,9 +4,11 @@
  * bufferevent), the map of its streams, and failing only its own streams
  * when it closes.  The pool (px_pool.c) dials and picks connections. */
 #include "config.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -21,7 +23,7 @@
 
 #define HELLO_TIMEOUT_S 5
 
-static void up_read_cb(struct bufferevent *bev, void *arg);
+static void up_readable_cb(evutil_socket_t fd, short what, void *arg);
 static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 
 uint32_t px_upstream_pid(const px_upstream *u) { return u->hello.pid; }
@@ -190,15 +192,23 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen)
     u->state = PX_UP_HELLO;
     u->next_id = 1;
     u->last_ok = UINT32_MAX;
-    bufferevent_setcb(bev, up_read_cb, NULL, up_event_cb, u);
+    /* The bufferevent writes; reads are ours (up_readable_cb). */
+    bufferevent_setcb(bev, NULL, NULL, up_event_cb, u);
+    u->in = evbuffer_new();
+    u->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, up_readable_cb, u);
+    if (!u->in || !u->read_ev) {
+        px_upstream_free(u);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    event_add(u->read_ev, NULL);
     u->hello_timer = evtimer_new(base, hello_timeout_cb, u);
     if (u->hello_timer) {
         struct timeval tv = { HELLO_TIMEOUT_S, 0 };
         evtimer_add(u->hello_timer, &tv);
     }
-    bufferevent_set_max_single_read(bev, PX_READ_CHUNK);
     bufferevent_set_max_single_write(bev, 1024 * 1024);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bufferevent_enable(bev, EV_WRITE);
     u->next = p->ups;
     p->ups = u;
     send_hello(u);
@@ -267,6 +277,7 @@ void px_upstream_close(px_upstream *u, const char *why)
                "thread %d: connection to worker pid %u lost (%u streams open): %s", p->th->index,
                u->hello.pid, u->nstreams, why);
     bufferevent_disable(u->bev, EV_READ | EV_WRITE);
+    event_del(u->read_ev);
     if (u->hello_timer)
         evtimer_del(u->hello_timer);
     /* Fail only this connection's streams, and retry those the worker
@@ -291,6 +302,10 @@ void px_upstream_free(px_upstream *u)
 {
     if (u->hello_timer)
         event_free(u->hello_timer);
+    if (u->read_ev)
+        event_free(u->read_ev);
+    if (u->in)
+        evbuffer_free(u->in);
     if (u->bev)
         bufferevent_free(u->bev);
     px_idmap_free(&u->streams);
@@ -542,10 +557,10 @@ static int on_frame(px_upstream *u, const tp_frame_header *fh, struct evbuffer *
     return 0;
 }
 
-static void up_read_cb(struct bufferevent *bev, void *arg)
+/* Decodes every whole frame in u's input. */
+static void up_frames(px_upstream *u)
 {
-    px_upstream *u = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *in = u->in;
     size_t avail;
     while (u->state != PX_UP_CLOSED && (avail = evbuffer_get_length(in)) >= TP_HEADER_SIZE) {
         uint8_t hb[TP_HEADER_SIZE];
@@ -565,6 +580,45 @@ static void up_read_cb(struct bufferevent *bev, void *arg)
             return;
         }
     }
+}
+
+/* One read(2) of up to PX_READ_CHUNK: libevent 2.1's evbuffer_read takes at
+ * most 4 KiB a call, which cost a readv and an ioctl per 4 KiB of response
+ * and left the body in 4 KiB chains (and so 4 KiB TLS records) downstream. */
+static void up_readable_cb(evutil_socket_t fd, short what, void *arg)
+{
+    px_upstream *u = arg;
+    struct evbuffer *in = u->in;
+    struct evbuffer_iovec v[2];
+    struct iovec iov[2];
+    (void)what;
+    int nv = evbuffer_reserve_space(in, PX_READ_CHUNK, v, 2);
+    if (nv < 0) {
+        px_upstream_close(u, "out of memory");
+        return;
+    }
+    for (int i = 0; i < nv; i++)
+        iov[i] = (struct iovec){ v[i].iov_base, v[i].iov_len };
+    ssize_t n = readv(fd, iov, nv);
+    if (n < 0) {
+        evbuffer_commit_space(in, v, 0);
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            px_upstream_close(u, strerror(errno));
+        return;
+    }
+    if (n == 0) {
+        evbuffer_commit_space(in, v, 0);
+        px_upstream_close(u, "closed by tandem-appd");
+        return;
+    }
+    size_t left = (size_t)n;
+    for (int i = 0; i < nv; i++) {
+        size_t k = left < v[i].iov_len ? left : v[i].iov_len;
+        v[i].iov_len = k;
+        left -= k;
+    }
+    evbuffer_commit_space(in, v, nv);
+    up_frames(u);
 }
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg)

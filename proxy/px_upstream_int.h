@@ -12,6 +12,7 @@
 #include "px_upstream.h"
 
 struct bufferevent;
+struct evbuffer;
 struct event;
 
 #define PX_UP_MAX_FRAME TP_DEFAULT_MAX_FRAME
@@ -22,7 +23,9 @@ enum px_up_state { PX_UP_CONNECTING = 1, PX_UP_HELLO, PX_UP_READY, PX_UP_DRAININ
 struct px_upstream {
     px_upstream *next; /* the pool's list */
     px_pool *pool;
-    struct bufferevent *bev;
+    struct bufferevent *bev; /* writes; EOF and errors */
+    struct event *read_ev;   /* reads (up_readable_cb): large ones */
+    struct evbuffer *in;     /* what read_ev read, frames not yet decoded */
     uint8_t state;    /* PX_UP_* */
     uint8_t ping_out; /* a liveness PING is unanswered */
     int slot;         /* worker table slot once HELLO arrived */

@@ -26,6 +26,7 @@ typedef struct px_h2_stream {
     struct ws_session *ws;  /* after a 101: the WebSocket this stream carries */
     uint32_t unconsumed;    /* body bytes received, not yet consumed */
     uint32_t window_open;   /* window 0: body bytes the client may still send */
+    uint32_t collect_extra; /* window opened past the initial one to collect the body */
     uint64_t header_bytes;  /* header list size so far (RFC 9113 §6.5.2) */
     nghttp2_rcbuf **rc;     /* references keeping header bytes alive */
     uint32_t nrc, rc_cap;
@@ -61,9 +62,10 @@ typedef struct px_h2_conn {
     uint8_t prio_early_next;
     uint16_t ext_len; /* PRIORITY_UPDATE payload collected so far */
     uint8_t ext_drop; /* ...too long or malformed: ignored */
-    uint8_t ext_buf[260];
+    uint8_t *ext_buf; /* ...in here, only while such a frame arrives (h2_priority.c) */
     uint8_t head_open;    /* a header block is arriving: --header-timeout runs */
     uint32_t flood_left;  /* frames without progress still allowed (h2_flood.c) */
+    size_t collect_extra; /* the streams' collect_extra, within --request-buffer-size */
 } px_h2_conn;
 
 extern const px_conn_ops px_h2_conn_ops;
@@ -152,6 +154,8 @@ int px_h2_on_ext_chunk(nghttp2_session *session, const nghttp2_frame_hd *hd, con
                        size_t len, void *ud);
 int px_h2_unpack_ext(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd,
                      void *ud);
+/* Forgets a PRIORITY_UPDATE half received (frees its buffer). */
+void px_h2_ext_reset(px_h2_conn *hc);
 
 /* ---- h2_response.c ---- */
 ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len, int flags,

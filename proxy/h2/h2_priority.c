@@ -20,6 +20,7 @@
  * beats the header field (RFC 9218 §7.1: the frame reprioritises).  After
  * dispatch nothing changes the head: the wire has no update frame. */
 #include "config.h"
+#include <stdlib.h>
 #include <string.h>
 #include "h2_conn.h"
 #include "px_dispatch.h"
@@ -27,6 +28,9 @@
 #include "tc_log.h"
 
 #define PRIORITY_UPDATE 0x10 /* NGHTTP2_PRIORITY_UPDATE, RFC 9218 §7.1 */
+/* A PRIORITY_UPDATE payload longer than this carries a longer field value
+ * than any real one: ignored. */
+#define EXT_MAX 260
 
 int px_h2_prio_open(const px_h2_stream *s)
 {
@@ -120,8 +124,13 @@ int px_h2_on_ext_chunk(nghttp2_session *session, const nghttp2_frame_hd *hd, con
     px_h2_conn *hc = px_h2_of(ud);
     if (hd->type != PRIORITY_UPDATE || hc->ext_drop)
         return 0;
-    if (hc->ext_len + len > sizeof hc->ext_buf) {
-        hc->ext_drop = 1; /* a longer field value than any real one: ignored */
+    if (hc->ext_len + len > EXT_MAX) {
+        hc->ext_drop = 1;
+        return 0;
+    }
+    /* Allocated per frame, not carried by every connection (idle ones too). */
+    if (!hc->ext_buf && !(hc->ext_buf = malloc(EXT_MAX))) {
+        hc->ext_drop = 1;
         return 0;
     }
     memcpy(hc->ext_buf + hc->ext_len, data, len);
@@ -164,13 +173,20 @@ static void priority_update(px_h2_conn *hc, const nghttp2_frame_hd *hd)
     }
 }
 
+void px_h2_ext_reset(px_h2_conn *hc)
+{
+    free(hc->ext_buf);
+    hc->ext_buf = NULL;
+    hc->ext_len = 0;
+    hc->ext_drop = 0;
+}
+
 int px_h2_unpack_ext(nghttp2_session *session, void **payload, const nghttp2_frame_hd *hd, void *ud)
 {
     px_h2_conn *hc = px_h2_of(ud);
     if (hd->type == PRIORITY_UPDATE && !hc->ext_drop)
         priority_update(hc, hd);
-    hc->ext_len = 0;
-    hc->ext_drop = 0;
+    px_h2_ext_reset(hc);
     /* Handled here: nothing for on_frame_recv. */
     return NGHTTP2_ERR_CANCEL;
 }

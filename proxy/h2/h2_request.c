@@ -296,6 +296,49 @@ static int check_target(px_h2_conn *hc, px_h2_stream *hs)
     return status;
 }
 
+/* How much of a body may be collected before a worker is taken: what the
+ * client may send unasked, or its whole declared length (within
+ * --request-buffer-size) when the rest fits the connection's budget for
+ * windows opened past the initial ones: one stream's initial window, which
+ * the connection window has room for (h2_session.c) while fewer streams
+ * than it counts collect.  A 64 KiB upload is one byte past the default
+ * window of 65535: without this it took a worker and held it for the
+ * round trip of the WINDOW_UPDATE its last byte waited for. */
+static uint64_t collect_room(const px_h2_conn *hc, const px_h2_stream *hs, uint32_t unasked)
+{
+    const px_limits *l = hc->base.limits;
+    uint64_t declared = hs->base.head.content_length;
+    size_t budget = l->h2_initial_window;
+    if (declared == TP_LENGTH_UNKNOWN || declared <= unasked || declared > l->body_buffer ||
+        hc->collect_extra > budget || declared - unasked > budget - hc->collect_extra)
+        return unasked;
+    return declared;
+}
+
+/* Opens the stream's window by extra bytes for a body being collected.
+ * Should nghttp2 refuse (out of memory), the body never completes: 408
+ * after --body-timeout, as for a client that stops sending. */
+static void open_for_body(px_h2_conn *hc, px_h2_stream *hs, uint32_t extra)
+{
+    int rv = nghttp2_submit_window_update(hc->session, NGHTTP2_FLAG_NONE, hs->id, (int32_t)extra);
+    if (rv != 0) {
+        tc_debug("conn %u: stream %d: WINDOW_UPDATE %u: %s", hc->base.id, hs->id, extra,
+                 nghttp2_strerror(rv));
+        return;
+    }
+    hs->collect_extra = extra;
+    hc->collect_extra += extra;
+    px_conn_mark_dirty(&hc->base);
+}
+
+/* The collected body went to a worker, or the stream is over: its share
+ * of the budget is free again. */
+static void collect_release(px_h2_conn *hc, px_h2_stream *hs)
+{
+    hc->collect_extra -= hs->collect_extra;
+    hs->collect_extra = 0;
+}
+
 void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
 {
     px_conn *c = &hc->base;
@@ -347,8 +390,12 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
      * one until it has seen our SETTINGS.  Not with window 0: nothing may
      * come before a worker opens it. */
     uint32_t unasked = c->limits->h2_initial_window < 65535 ? c->limits->h2_initial_window : 65535;
-    if (!hc->manual_window && px_bodybuf_start(s, unasked))
+    uint64_t room = collect_room(hc, hs, unasked);
+    if (!hc->manual_window && px_bodybuf_start(s, room)) {
+        if (room > unasked)
+            open_for_body(hc, hs, (uint32_t)(room - unasked));
         return; /* px_h2_on_data_chunk and body_end submit it */
+    }
     px_dispatch_submit(s);
 }
 
@@ -451,6 +498,7 @@ int px_h2_on_stream_close(nghttp2_session *session, int32_t id, uint32_t error_c
         nghttp2_session_consume_connection(session, s->unconsumed);
         s->unconsumed = 0;
     }
+    collect_release(hc, s);
     if (error_code != NGHTTP2_NO_ERROR && s->base.up)
         tc_debug("conn %u: stream %d reset by the client (%u)", hc->base.id, id, error_code);
     px_stream_client_gone(&s->base);
@@ -525,8 +573,14 @@ void px_h2_body_abandoned(px_stream *s)
     evbuffer_drain(s->req, evbuffer_get_length(s->req));
 }
 
+static void px_h2_dispatched(px_stream *s)
+{
+    collect_release(px_h2_of(s->conn), px_h2s_of(s));
+    px_stream_pump_request(s);
+}
+
 const px_stream_ops px_h2_stream_ops = {
-    .dispatched = px_stream_pump_request,
+    .dispatched = px_h2_dispatched,
     .pump_request = px_stream_pump_request,
     .consumed = px_h2_consumed,
     .body_abandoned = px_h2_body_abandoned,

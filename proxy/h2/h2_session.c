@@ -4,9 +4,13 @@
  * flush at the end of the loop turn.  Requests are h2_request.c's,
  * responses h2_response.c's. */
 #include "config.h"
+#include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <event2/buffer.h>
@@ -78,9 +82,16 @@ static void init_callbacks(void)
  * (the first block of a frame's size) and gives it whole pages of its own.
  * Blocks it made may outlive the session (header buffers a stream keeps
  * after its connection closed), so the allocator's state counts them and
- * goes with the last one. */
+ * goes with the last one.
+ *
+ * The stream map's table (4 KiB from nghttp2 1.52's session constructor)
+ * stays for the session's life too, and it is all zero bytes whenever no
+ * stream is in it.  Zeroed blocks of whole pages are given whole pages of
+ * their own, and at the same idle moment a block that reads all zero hands
+ * its pages back: the kernel's zero pages hold the same bytes. */
 
 #define H2_FRAMEBUF_MIN 16384 /* nghttp2's frame buffer: a frame header, a pad byte, 16 KiB */
+#define H2_QUIET_BLOCKS 2      /* zeroed page blocks watched per session */
 
 struct px_h2_mem {
     size_t live;    /* blocks allocated and not freed yet */
@@ -88,6 +99,8 @@ struct px_h2_mem {
     void *framebuf; /* the frame buffer, page-aligned (NULL: not seen or gone) */
     size_t framebuf_len;
     int touched; /* frames went through it since the last release */
+    void *quiet[H2_QUIET_BLOCKS]; /* zeroed whole-page blocks (the stream map) */
+    size_t quiet_len[H2_QUIET_BLOCKS];
 };
 
 static size_t page_size(void)
@@ -115,7 +128,56 @@ static void mem_drop_if_unused(struct px_h2_mem *m)
 
 static void *mem_malloc(size_t size, void *ud) { return counted(ud, malloc(size)); }
 
-static void *mem_calloc(size_t n, size_t size, void *ud) { return counted(ud, calloc(n, size)); }
+/* A zeroed block of whole pages, page-aligned and watched (quiet_release),
+ * when a slot is free; else NULL and an ordinary calloc does. */
+static void *quiet_alloc(struct px_h2_mem *m, size_t n, size_t size)
+{
+    size_t page = page_size();
+    if (n == 0 || size > SIZE_MAX / n || n * size < page || n * size % page)
+        return NULL;
+    for (int i = 0; i < H2_QUIET_BLOCKS; i++) {
+        void *p;
+        if (m->quiet[i])
+            continue;
+        if (posix_memalign(&p, page, n * size) != 0)
+            return NULL;
+        memset(p, 0, n * size);
+        m->quiet[i] = p;
+        m->quiet_len[i] = n * size;
+        return p;
+    }
+    return NULL;
+}
+
+/* p leaves the allocator's hands (freed or moved): no longer watched. */
+static void quiet_forget(struct px_h2_mem *m, const void *p)
+{
+    for (int i = 0; i < H2_QUIET_BLOCKS; i++)
+        if (m->quiet[i] == p)
+            m->quiet[i] = NULL;
+}
+
+static int all_zero(const void *p, size_t len)
+{
+    const uint64_t *w = p;
+    for (size_t i = 0; i < len / sizeof *w; i++)
+        if (w[i])
+            return 0;
+    return 1;
+}
+
+static void quiet_release(struct px_h2_mem *m)
+{
+    for (int i = 0; i < H2_QUIET_BLOCKS; i++)
+        if (m->quiet[i] && all_zero(m->quiet[i], m->quiet_len[i]))
+            madvise(m->quiet[i], m->quiet_len[i], MADV_DONTNEED);
+}
+
+static void *mem_calloc(size_t n, size_t size, void *ud)
+{
+    void *p = quiet_alloc(ud, n, size);
+    return counted(ud, p ? p : calloc(n, size));
+}
 
 static void mem_free(void *ptr, void *ud)
 {
@@ -124,6 +186,7 @@ static void mem_free(void *ptr, void *ud)
         return;
     if (ptr == m->framebuf)
         m->framebuf = NULL;
+    quiet_forget(m, ptr);
     free(ptr);
     m->live--;
     mem_drop_if_unused(m);
@@ -140,6 +203,8 @@ static void *mem_realloc(void *ptr, size_t size, void *ud)
         m->framebuf_len = size;
         return counted(m, p);
     }
+    if (ptr)
+        quiet_forget(m, ptr); /* its size changes, or it moves */
     void *p = realloc(ptr, size);
     if (!ptr)
         return counted(m, p);
@@ -154,9 +219,35 @@ void px_h2_mem_touched(struct px_h2_mem *m)
         m->touched = 1;
 }
 
+/* The handshakes and requests of a burst leave free memory in the middle
+ * of the heap, which glibc keeps resident (a few KiB per connection after
+ * 1,000 came at once).  malloc_trim(0) hands its whole free pages back;
+ * it locks each arena while it walks its free chunks (about a millisecond),
+ * so it runs at most once every TRIM_INTERVAL_S seconds, from the first
+ * connection to settle after that. */
+#define TRIM_INTERVAL_S 2
+
+static void trim_heap_now_and_then(void)
+{
+#ifdef __GLIBC__
+    static _Atomic long long last;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    long long prev = atomic_load_explicit(&last, memory_order_relaxed);
+    if (ts.tv_sec - prev < TRIM_INTERVAL_S ||
+        !atomic_compare_exchange_strong(&last, &prev, (long long)ts.tv_sec))
+        return; /* too soon, or another thread does it now */
+    malloc_trim(0);
+#endif
+}
+
 void px_h2_mem_release_idle(struct px_h2_mem *m)
 {
-    if (!m || !m->touched || !m->framebuf)
+    if (!m)
+        return;
+    trim_heap_now_and_then();
+    quiet_release(m);
+    if (!m->touched || !m->framebuf)
         return;
     size_t whole = m->framebuf_len / page_size() * page_size();
     if (whole)
@@ -416,6 +507,7 @@ static void h2_release(px_conn *c)
         nghttp2_session_del(hc->session); /* hc->mem goes with its last block */
     hc->session = NULL;
     hc->mem = NULL;
+    px_h2_ext_reset(hc);
 }
 
 const px_conn_ops px_h2_conn_ops = {

@@ -3,6 +3,7 @@
  * the input's high mark while the worker takes nothing, and ending the
  * WebSocket closes the connection, the server first (RFC 6455 §7.1.1). */
 #include "config.h"
+#include <stdlib.h>
 #include <event2/buffer.h>
 #include "ws_conn.h"
 #include "h1_conn.h"
@@ -13,7 +14,7 @@
 
 static px_ws_conn *of(px_conn *c) { return PX_CONN_AS(px_ws_conn, c); }
 
-static ws_session *session_of(px_stream *s) { return &of(s->conn)->ws; }
+static ws_session *session_of(px_stream *s) { return of(s->conn)->ws; }
 
 /* ---- the session's carrier ---- */
 
@@ -103,37 +104,68 @@ static const px_stream_ops tunnel_stream_ops = {
 
 void px_ws_conn_adopt(px_conn *c, px_stream *s)
 {
+    /* Out of memory: the stream loses its client (as HTTP/1's detach would
+     * have told it, had it still been the current request), and the
+     * connection closes as HTTP/1. */
+    ws_session *ws = calloc(1, sizeof *ws);
+    if (!ws) {
+        px_stream_client_gone(s);
+        px_conn_close(c, PX_CLOSE_NOW);
+        return;
+    }
     px_conn_handover(c, &px_ws_conn_ops);
     px_ws_conn *wc = of(c);
+    wc->ws = ws;
     s->ops = &tunnel_stream_ops;
     px_conn_set_timer(c, NULL); /* the session keeps its own */
     px_conn_set_read_high(c, WS_READ_HIGH);
-    if (ws_session_start(&wc->ws, &h1_io, s, c) < 0)
+    if (ws_session_start(ws, &h1_io, s, c) < 0)
         px_conn_close(c, PX_CLOSE_NOW);
 }
 
 static void ws_start(px_conn *c) { (void)c; } /* only ever adopted */
 
-static void ws_on_read(px_conn *c) { ws_session_pump(&of(c)->ws); }
+static void ws_on_read(px_conn *c)
+{
+    if (of(c)->ws)
+        ws_session_pump(of(c)->ws);
+}
 
-static void ws_on_write(px_conn *c) { ws_session_drained(&of(c)->ws); }
+static void ws_on_write(px_conn *c)
+{
+    if (of(c)->ws)
+        ws_session_drained(of(c)->ws);
+}
 
 static void ws_on_timeout(px_conn *c) { (void)c; }
 
-static void ws_shutdown(px_conn *c) { ws_session_shutdown(&of(c)->ws); }
+static void ws_shutdown(px_conn *c)
+{
+    if (of(c)->ws)
+        ws_session_shutdown(of(c)->ws);
+}
 
 static void ws_flush(px_conn *c) { (void)c; }
 
 static void ws_detach(px_conn *c)
 {
     px_ws_conn *wc = of(c);
-    px_stream *s = wc->ws.s;
-    ws_session_stop(&wc->ws);
+    if (!wc->ws)
+        return;
+    px_stream *s = wc->ws->s;
+    ws_session_stop(wc->ws);
     if (s)
         px_stream_client_gone(s);
 }
 
-static void ws_release(px_conn *c) { ws_session_stop(&of(c)->ws); }
+static void ws_release(px_conn *c)
+{
+    px_ws_conn *wc = of(c);
+    if (wc->ws)
+        ws_session_stop(wc->ws);
+    free(wc->ws);
+    wc->ws = NULL;
+}
 
 const px_conn_ops px_ws_conn_ops = {
     .name = "WebSocket",

@@ -10,9 +10,12 @@
 #include "px_stream.h"
 #include "ws_session.h"
 
+/* The session is allocated at adoption, not carried inline: every
+ * connection is allocated at the largest protocol's size (px_proto.h), and
+ * a session inline made each of them, h2 and HTTP/1 alike, pay for it. */
 typedef struct px_ws_conn {
     px_conn base;
-    ws_session ws;
+    ws_session *ws; /* owned; NULL until adopted */
 } px_ws_conn;
 
 extern const px_conn_ops px_ws_conn_ops;

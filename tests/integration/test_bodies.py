@@ -1,6 +1,7 @@
 """test_bodies.py: request bodies reach the app byte-exact over h2 and
-HTTP/1.1 (sized and chunked); a 100 MiB streamed response arrives whole
-while the proxy's and the workers' memory stays bounded."""
+HTTP/1.1 (sized and chunked); a 10 MiB response written in chunks of odd
+sizes arrives byte-exact, read fast or slowly; a 100 MiB streamed response
+arrives whole while the proxy's and the workers' memory stays bounded."""
 import hashlib
 import os
 import threading
@@ -43,6 +44,23 @@ def test_echo_roundtrip(tls_stack, proto):
     body = _body(1024 * 1024 + 3)
     r = curl(proto, "--data-binary", "@-", tls_stack.url + "/echo", input=body)
     assert r.stdout == body
+
+
+def _pattern(n):
+    period = bytes(range(251))  # as apps/probe.py's pattern()
+    return (period * (n // 251 + 1))[:n]
+
+
+@pytest.mark.parametrize("proto", ["--http2", "--http1.1"])
+@pytest.mark.parametrize("rate", [None, "8M"])
+def test_odd_chunked_response_byte_exact(tls_stack, proto, rate):
+    # Chunks from 1 byte to past the worker's frame size: the proxy reads
+    # the worker's frames in large reads that cut them anywhere.
+    n = 10 * 1024 * 1024 + 13
+    args = ["--limit-rate", rate] if rate else []
+    r = curl(proto, *args, tls_stack.url + "/pattern?n=%d" % n, timeout=120)
+    assert len(r.stdout) == n
+    assert hashlib.sha256(r.stdout).hexdigest() == hashlib.sha256(_pattern(n)).hexdigest()
 
 
 def _watch_rss(pids, stop, peaks):

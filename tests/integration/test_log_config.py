@@ -102,8 +102,12 @@ def test_ini_file_directs_both_daemons_and_the_app(tmp_path):
         assert "[DEBUG]" in log  # the logger's level, not --log-level's
         os.rename(shop, shop + ".1")
         os.kill(s.appd.pid, signal.SIGUSR1)  # the master passes it to the workers
-        wait_for(lambda: curl(s.url + "/second").stdout == b"ok" and
-                 "order second placed" in text(shop), 10, "the app's line in the new file")
+        # Nothing says when the worker has reopened: requests made before
+        # that still go to the old file, so wait until one reaches the new.
+        wait_for(lambda: curl(s.url + "/probe").stdout == b"ok" and
+                 "order probe placed" in text(shop), 10, "the app's line in the new file")
+        assert curl(s.url + "/second").stdout == b"ok"
+        wait_for(lambda: "order second placed" in text(shop), 10, "the next line in the new file")
         assert "second" not in text(shop + ".1")
     finally:
         s.close()

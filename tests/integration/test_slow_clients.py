@@ -363,6 +363,58 @@ def test_h2_slow_small_body_holds_no_worker(one_worker):
         assert body == b"abcdef", frames(got)
 
 
+def _whole_frames(data):
+    """frames(data) without a last frame whose payload is still on its way."""
+    out, i = [], 0
+    for f in frames(data):
+        i += 9 + int.from_bytes(data[i:i + 3], "big")
+        if i > len(data):
+            break
+        out.append(f)
+    return out
+
+
+def _read_frames_until(c, got, pred, bound):
+    """Reads from c onto got until pred(whole frames) holds (or bound s pass): the bytes read."""
+    deadline = time.monotonic() + bound
+    c.settimeout(1)
+    while time.monotonic() < deadline and not pred(_whole_frames(got)):
+        try:
+            chunk = c.recv(65536)
+        except socket.timeout:
+            continue
+        assert chunk, frames(got)
+        got += chunk
+    return got
+
+
+def test_h2_body_past_the_initial_window_holds_no_worker(one_worker):
+    # 64 KiB is one byte past the client's initial window (65535) and
+    # within --request-buffer-size (65536): the proxy opens the stream's
+    # window at once and collects the body before a worker is taken.
+    body = bytes(range(256)) * 256
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
+        c.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack("!HI", 4, 1 << 20)) +
+                  frame(WINDOW_UPDATE, 0, 0, struct.pack("!I", 1 << 20)) +
+                  frame(HEADERS, END_HEADERS, 1,
+                        request_block("/echo", "POST", length=len(body))) +
+                  frame(DATA, 0, 1, body[:1]))
+        got = _read_frames_until(c, b"", lambda fs: any(
+            t == WINDOW_UPDATE and sid == 1 for t, _, sid, _ in fs), 10)
+        opened = sum(struct.unpack("!I", p)[0] for t, _, sid, p in frames(got)
+                     if t == WINDOW_UPDATE and sid == 1)
+        assert 65535 + opened >= len(body), frames(got)
+        get = _Get(one_worker, h2=True)
+        pieces = [body[1 + i:1 + i + 16384] for i in range(0, len(body) - 1, 16384)]
+        _upload_slowly(c.sendall, [frame(DATA, 0, 1, p) for p in pieces[:-1]] +
+                       [frame(DATA, END_STREAM, 1, pieces[-1])], get)
+        assert get.status == b"200"
+        got = _read_frames_until(c, got, lambda fs: any(
+            t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in fs), 15)
+        echoed = b"".join(p for t, _, sid, p in _whole_frames(got) if t == DATA and sid == 1)
+        assert echoed == body, (len(echoed), [(t, f, sid, len(p)) for t, f, sid, p in frames(got)])
+
+
 def test_h1_body_that_never_completes_gets_408(one_worker):
     with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
         s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab")

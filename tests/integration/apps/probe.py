@@ -7,6 +7,8 @@
 /lines       the body read with readline(), lines counted
 /environ     JSON of the environ's str values
 /stream?n=N  N bytes from a generator, 64 KiB chunks, no Content-Length
+/pattern?n=N N bytes of pattern(n) in chunks of odd sizes (1 byte to past a
+             frame), no Content-Length
 /write       body sent with the write() callable
 /error       raises before start_response
 /error-late  raises after the first chunk
@@ -35,6 +37,25 @@ def _stream(n, chunk=64 * 1024):
         piece = block if n >= chunk else block[:n]
         n -= len(piece)
         yield piece
+
+
+PATTERN_SIZES = (1, 4093, 65537, 17, 262147, 100003, 255)
+
+
+def pattern(n):
+    """n bytes cycling through 0..250: a prime period, so no chunk or frame
+    boundary lines up with it."""
+    period = bytes(range(251))
+    return (period * (n // 251 + 1))[:n]
+
+
+def _pattern(n):
+    body, i, k = pattern(n), 0, 0
+    while i < n:
+        size = PATTERN_SIZES[k % len(PATTERN_SIZES)]
+        yield body[i:i + size]
+        i += size
+        k += 1
 
 
 class _Closing:
@@ -85,6 +106,9 @@ def app(environ, start_response):
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return _stream(int(_query(environ).get("n", "65536")))
+    if path == "/pattern":
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return _pattern(int(_query(environ).get("n", "65536")))
     if path == "/write":
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")
