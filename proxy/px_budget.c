@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include "px_budget.h"
 #include "px_conn.h"
+#include "px_counters.h"
 #include "px_limits.h"
 #include "px_upstream.h"
 
@@ -51,6 +52,8 @@ static void count(px_stream *s, uint64_t n, int add)
         s->held -= n;
         s->conn->resp_held -= n;
     }
+    if (n)
+        px_counters_held(s->th, n, add);
 }
 
 /* Sends n of credit and counts what the worker really got (nothing when

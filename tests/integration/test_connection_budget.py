@@ -4,7 +4,9 @@ opens 100 streams of 250 KB on each of 4 connections, reading nothing, cost
 the proxy 26 MiB per connection (every stream's worker window and spool
 filled); --connection-buffer-size bounds it, and every stream still
 completes byte-exact once the client reads."""
+import json
 import os
+import subprocess
 import time
 
 import h2.events
@@ -12,7 +14,7 @@ import h2.settings
 import pytest
 
 from fake_stack import FakeStack, H2Conn
-from harness import rss_kib, wait_for
+from harness import BUILD, rss_kib, wait_for
 
 pytestmark = pytest.mark.skipif(os.environ.get("TANDEM_SANITIZED") is not None,
                                 reason="ASan's quarantine and shadow memory make RSS say nothing")
@@ -23,6 +25,14 @@ SIZE = 250000
 BUDGET = 4 * 1024 * 1024       # the default --connection-buffer-size
 PER_STREAM_FLOOR = 16 * 1024   # what each stream may hold beyond it
 WINDOW = h2.settings.SettingCodes.INITIAL_WINDOW_SIZE
+CTL = os.path.join(BUILD, "ctl", "tandemctl")
+
+
+def _held(stack):
+    """The proxy's response bytes held for clients (tandemctl show stats)."""
+    r = subprocess.run([CTL, "-s", stack.sock + ".proxy.ctl", "--json", "show", "stats"],
+                       capture_output=True, timeout=30, check=True)
+    return json.loads(r.stdout)["stats"]["response_bytes_held"]
 
 
 def _settled_rss(pid, bound=30):
@@ -98,10 +108,14 @@ def test_connection_budget_bounds_a_client_that_reads_nothing():
         other.close()
         bound_kib = (CONNS * (BUDGET + STREAMS * PER_STREAM_FLOOR)) // 1024 + 8 * 1024
         assert grown_kib < bound_kib, "proxy grew %d KiB (bound %d KiB)" % (grown_kib, bound_kib)
+        # The proxy counts what it holds, within the same bound.
+        held = _held(s)
+        assert 0 < held <= CONNS * (BUDGET + STREAMS * PER_STREAM_FLOOR), held
         # The client reads at last: nothing was lost, no stream stuck.
         for got in _read_all(conns, sids):
             for sid, body in got.items():
                 assert body == b"x" * SIZE, (sid, len(body))
+        wait_for(lambda: _held(s) == 0, 10, "no response bytes held once all was read")
     finally:
         for c in conns:
             c.close()
