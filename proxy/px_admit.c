@@ -21,7 +21,8 @@ struct px_admit_ip {
     uint8_t logged; /* at the limit and said so; cleared once below */
 };
 
-static long long max_total, max_ip;
+/* Set at start and by a reload while threads read them. */
+static atomic_llong max_total, max_ip;
 static atomic_llong total;
 static atomic_int full_logged;
 static pthread_mutex_t ip_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -29,19 +30,18 @@ static px_admit_ip *ip_table[IP_BUCKETS];
 
 void px_admit_init(long long max_connections, long long max_per_ip)
 {
-    max_total = max_connections;
-    max_ip = max_per_ip;
+    atomic_store(&max_total, max_connections);
+    atomic_store(&max_ip, max_per_ip);
 }
 
 int px_admit_reserve(void)
 {
-    long long was = atomic_fetch_add(&total, 1);
-    if (max_total <= 0 || was < max_total)
+    long long was = atomic_fetch_add(&total, 1), max = atomic_load(&max_total);
+    if (max <= 0 || was < max)
         return 1;
     atomic_fetch_sub(&total, 1);
     if (!atomic_exchange(&full_logged, 1))
-        tc_warn("max_connections (%lld) reached: not accepting until a connection closes",
-                max_total);
+        tc_warn("max_connections (%lld) reached: not accepting until a connection closes", max);
     return 0;
 }
 
@@ -50,14 +50,18 @@ int px_admit_reserve(void)
  * in, and logging each would be the per-attempt noise this avoids. */
 void px_admit_unreserve(void)
 {
-    long long now = atomic_fetch_sub(&total, 1) - 1;
-    if (max_total > 0 && now <= max_total / 2 && atomic_load(&full_logged) &&
+    long long now = atomic_fetch_sub(&total, 1) - 1, max = atomic_load(&max_total);
+    if (max > 0 && now <= max / 2 && atomic_load(&full_logged) &&
         atomic_exchange(&full_logged, 0))
         tc_info("%lld connections, half of max_connections (%lld): no longer at the limit", now,
-                max_total);
+                max);
 }
 
-int px_admit_open(void) { return max_total <= 0 || atomic_load(&total) < max_total; }
+int px_admit_open(void)
+{
+    long long max = atomic_load(&max_total);
+    return max <= 0 || atomic_load(&total) < max;
+}
 
 /* Only IP peers are counted; a Unix-socket front is one trusted peer. */
 static int ip_key(const struct sockaddr *sa, uint8_t key[16])
@@ -120,12 +124,13 @@ static void ip_text(const struct sockaddr *sa, char *buf, size_t len)
 int px_admit_address(const struct sockaddr *sa, px_admit_ip **out)
 {
     uint8_t key[16];
+    long long max = atomic_load(&max_ip);
     *out = NULL;
-    if (max_ip <= 0 || ip_key(sa, key) < 0)
+    if (max <= 0 || ip_key(sa, key) < 0)
         return 0;
     pthread_mutex_lock(&ip_lock);
     px_admit_ip *ip = ip_find(key, 1);
-    int over = !ip || ip->count >= (uint64_t)max_ip;
+    int over = !ip || ip->count >= (uint64_t)max;
     int say = ip && over && !ip->logged;
     if (say)
         ip->logged = 1;
@@ -141,7 +146,7 @@ int px_admit_address(const struct sockaddr *sa, px_admit_ip **out)
         ip_text(sa, text, sizeof text);
         tc_warn("max_connections_per_ip (%lld) reached by %s: its new connections are closed "
                 "until one ends",
-                max_ip, text);
+                max, text);
     }
     return over ? -1 : 0;
 }
@@ -150,7 +155,7 @@ void px_admit_release(px_admit_ip *ip)
 {
     if (ip) {
         pthread_mutex_lock(&ip_lock);
-        if (--ip->count < (uint64_t)max_ip)
+        if (--ip->count < (uint64_t)atomic_load(&max_ip))
             ip->logged = 0;
         if (ip->count == 0)
             ip_remove(ip);

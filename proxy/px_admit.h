@@ -15,7 +15,8 @@
 
 typedef struct px_admit_ip px_admit_ip;
 
-/* 0 = no limit for either. */
+/* 0 = no limit for either.  Called again by a reload: a connection
+ * accepted while per-address counting was off is not counted. */
 void px_admit_init(long long max_connections, long long max_per_ip);
 
 /* Takes a place for a connection about to be accepted: 1, or 0 when the

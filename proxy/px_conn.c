@@ -112,8 +112,8 @@ static void conn_addresses(px_conn *c)
         }
         /* Decided once, by the address that connected: only trusted peers
          * may turn the connection into h2c, or send a PROXY header. */
-        c->trusted = (uint8_t)px_trust_match(c->lis->trust, (struct sockaddr *)&ss);
-        c->pp_allowed = (uint8_t)px_trust_match(c->lis->proxy_trust, (struct sockaddr *)&ss);
+        c->trusted = (uint8_t)px_trust_match(c->limits->trust, (struct sockaddr *)&ss);
+        c->pp_allowed = (uint8_t)px_trust_match(c->limits->proxy_trust, (struct sockaddr *)&ss);
     }
     sl = sizeof ss;
     if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -171,7 +171,7 @@ void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
     /* A PROXY header, the handshake and the first request must each come
      * within --timeout. */
     px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
-    if (c->lis->proxy_protocol != PX_PP_OFF)
+    if (c->limits->proxy_protocol != PX_PP_OFF)
         px_conn_pp_start(c);
     else
         px_conn_start_io(c);

@@ -123,7 +123,7 @@ static void pp_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     px_pp_header h;
     const char *why;
-    int rc = px_pp_parse(peek_buf, (size_t)n, c->lis->proxy_protocol, &h, &why);
+    int rc = px_pp_parse(peek_buf, (size_t)n, c->limits->proxy_protocol, &h, &why);
     if (rc != PX_PP_AGAIN)
         decided(c, rc, &h, why);
     /* PX_PP_AGAIN: the next bytes wake us (edge-triggered: what is

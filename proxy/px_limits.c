@@ -40,6 +40,10 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->h2_idle_s = cfg->http2_idle_timeout;
     l->queue_timeout_s = cfg->queue_timeout;
     l->max_queue = (size_t)cfg->max_queue;
+    l->trust = &cfg->trust;
+    l->forwarded = (px_forwarded_cfg){ &cfg->secure_scheme_headers, &cfg->trust };
+    l->proxy_protocol = cfg->proxy_protocol;
+    l->proxy_trust = &cfg->proxy_trust;
 
     l->h1.max_request_line = (uint32_t)cfg->limit_request_line;
     l->h1.max_fields = cfg->limit_request_fields ? (uint32_t)cfg->limit_request_fields

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 #include "h1_parser.h"
+#include "px_forwarded.h"
 #include "px_settings.h"
 
 /* A connection's output beyond PX_OUT_HIGH stops us producing for it
@@ -76,9 +77,18 @@ typedef struct px_limits {
     const struct timeval *tv_body;       /* the same as a timer */
     size_t resp_spool;                   /* response bytes held to free the worker (0 = off) */
     size_t conn_budget;                  /* response bytes held per connection (0 = no bound) */
+
+    /* Whom a connection trusts, decided at accept.  These point into the
+     * settings the limits were made from, which must outlive them (a
+     * reload keeps its settings for as long as it keeps the limits). */
+    const px_trust *trust;       /* forwarded_allow_ips: h2c and forwarded fields */
+    px_forwarded_cfg forwarded;  /* what a trusted peer's forwarded fields mean */
+    int proxy_protocol;          /* enum px_pp_mode: a PROXY header read first */
+    const px_trust *proxy_trust; /* proxy_allow_ips: peers allowed to send one */
 } px_limits;
 
-/* Derives every bound from validated settings; the timers stay NULL. */
+/* Derives every bound from validated settings; the timers stay NULL.  l
+ * borrows cfg's trust lists: cfg must live as long as l. */
 void px_limits_from_settings(px_limits *l, const px_settings *cfg);
 
 struct event_base;

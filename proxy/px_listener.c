@@ -30,10 +30,6 @@ const px_listener *px_listener_at(size_t i) { return &listeners[i]; }
 static void listener_setup(px_listener *l, const px_settings *cfg, SSL_CTX *ssl_ctx)
 {
     l->ssl_ctx = ssl_ctx;
-    l->trust = &cfg->trust;
-    l->forwarded = (px_forwarded_cfg){ &cfg->secure_scheme_headers, &cfg->trust };
-    l->proxy_protocol = cfg->proxy_protocol;
-    l->proxy_trust = &cfg->proxy_trust;
     l->h2c_mode = px_h2c_mode(cfg);
     /* A TLS client that negotiates no ALPN speaks HTTP/1.1 when enabled. */
     l->no_alpn_proto = cfg->h1 ? PX_PROTO_H1 : PX_PROTO_H2;
@@ -86,7 +82,7 @@ int px_listeners_open(const px_settings *cfg, SSL_CTX *ssl_ctx, char *err, size_
         static const char *const pp[] = { "", ", PROXY protocol v1", ", PROXY protocol v2",
                                           ", PROXY protocol v1 or v2" };
         tc_info("Listening at: %s (%s%s%s)", l->addr.text, cfg->tls ? "TLS" : "cleartext HTTP/1.1",
-                h2c[l->h2c_mode], pp[l->proxy_protocol]);
+                h2c[l->h2c_mode], pp[l->limits.proxy_protocol]);
     }
     return 0;
 }

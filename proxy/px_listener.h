@@ -1,5 +1,5 @@
 /* px_listener.h: the listening sockets and what a connection accepted on
- * one inherits: TLS context, protocols, trusted peers, limits.  Sockets are
+ * one inherits: TLS context, protocols, limits (with the trusted peers).  Sockets are
  * bound once at startup (a port in use is an error, hence no SO_REUSEPORT)
  * and every thread's loop accepts from each of them. */
 #ifndef TANDEM_PX_LISTENER_H
@@ -20,10 +20,6 @@ typedef struct px_listener {
     int fd;
     tc_addr addr;
     SSL_CTX *ssl_ctx;      /* NULL: cleartext HTTP/1.x (and h2c for trusted peers) */
-    const px_trust *trust; /* forwarded_allow_ips: peers trusted with h2c and forwarded fields */
-    px_forwarded_cfg forwarded;  /* what a trusted peer's forwarded fields mean */
-    int proxy_protocol;          /* enum px_pp_mode: a PROXY header read first */
-    const px_trust *proxy_trust; /* proxy_allow_ips: peers allowed to send one */
     int h2c_mode;                /* PX_H2C_* allowed to trusted peers */
     uint8_t no_alpn_proto;       /* PX_PROTO_* for a TLS client that negotiates no ALPN */
     uint8_t cleartext_proto;     /* PX_PROTO_* a cleartext connection starts with */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/ssl.h>
+#include "px_admit.h"
 #include "px_config.h"
 #include "px_listener.h"
 #include "px_reload.h"
@@ -29,11 +30,10 @@ static int saved_argc;
 static char **saved_argv;
 static const px_settings *running;
 
-/* What needs a new socket, a new thread, or reaches past the listeners'
- * set-up (connections look at the trusted networks, the forwarded fields'
- * meaning, the PROXY protocol mode and the protocols for as long as they
- * live; px_admit counts connections against the limits it started with).  The TLS options all go into the new context, and
- * limit_request_body into the limits. */
+/* What needs a new socket, a new thread, or is fixed in the listeners'
+ * set-up (the protocols).  The TLS options all go into the new context;
+ * the limits, trusted peers, forwarded fields and PROXY protocol mode into
+ * the threads' limits; the connection caps into px_admit. */
 static const char *const fixed_keys[] = {
     "bind",
     "upstream",
@@ -41,12 +41,6 @@ static const char *const fixed_keys[] = {
     "backlog",
     "http_protocols",
     "http2_cleartext",
-    "forwarded_allow_ips",
-    "secure_scheme_headers",
-    "proxy_protocol",
-    "proxy_allow_ips",
-    "max_connections",
-    "max_connections_per_ip",
     "errorlog",
     "pidfile",
     "user",
@@ -184,39 +178,66 @@ static int publish(const px_settings *ns, SSL_CTX *ctx)
     return ok ? 0 : -1;
 }
 
+/* Settings of past reloads: the limits the threads took point into them
+ * (trusted peers, forwarded fields), and connections keep those limits
+ * for as long as they live.  A few KiB per reload, kept until exit. */
+typedef struct px_kept_settings {
+    px_settings s;
+    struct px_kept_settings *next;
+} px_kept_settings;
+
+static px_kept_settings *kept;
+
+static void apply(px_kept_settings *ks, SSL_CTX *ctx)
+{
+    const px_settings *ns = &ks->s;
+    char err[1024];
+    warn_fixed(ns);
+    /* Before the threads wake to take their sets: they take the log too. */
+    if (px_stream_logs_open(ns, err, sizeof err) != 0)
+        tc_error("Reload: the logs stay as they were: %s", err);
+    if (publish(ns, ctx) != 0) {
+        tc_error("Reload failed, the running settings stay: out of memory");
+        tc_opt_free(px_settings_table, &ks->s);
+        free(ks);
+        return;
+    }
+    ks->next = kept;
+    kept = ks;
+    px_admit_init(ns->max_connections, ns->max_connections_per_ip);
+    px_server_set_graceful_timeout(ns->graceful_timeout);
+    tc_log_set_level(ns->log_level);
+    if (ctx)
+        tc_info("Reloaded: certificate %s, key %s; new connections get the new settings",
+                ns->certfile, ns->keyfile);
+    else
+        tc_info("Reloaded: new connections get the new settings");
+}
+
 void px_reload(void)
 {
     char err[1024];
-    px_settings ns;
-    if (read_again(&ns, err, sizeof err) != 0) {
+    px_kept_settings *ks = calloc(1, sizeof *ks);
+    if (ks == NULL) {
+        tc_error("Reload failed, the running settings stay: out of memory");
+        return;
+    }
+    if (read_again(&ks->s, err, sizeof err) != 0) {
         tc_error("Reload failed, the running settings stay: %s", err);
+        free(ks);
         return;
     }
     SSL_CTX *ctx = NULL;
-    if (running->tls && ns.tls &&
-        (ctx = px_tls_ctx_reload(running, &ns, err, sizeof err)) == NULL) {
+    if (running->tls && ks->s.tls &&
+        (ctx = px_tls_ctx_reload(running, &ks->s, err, sizeof err)) == NULL) {
         tc_error("Reload failed, the running settings stay: %s", err);
-        tc_opt_free(px_settings_table, &ns);
+        tc_opt_free(px_settings_table, &ks->s);
+        free(ks);
         return;
     }
-    warn_fixed(&ns);
-    /* Before the threads wake to take their sets: they take the log too. */
-    if (px_stream_logs_open(&ns, err, sizeof err) != 0)
-        tc_error("Reload: the logs stay as they were: %s", err);
-    if (publish(&ns, ctx) != 0) {
-        tc_error("Reload failed, the running settings stay: out of memory");
-    } else {
-        px_server_set_graceful_timeout(ns.graceful_timeout);
-        tc_log_set_level(ns.log_level);
-        if (ctx)
-            tc_info("Reloaded: certificate %s, key %s; new connections get the new settings",
-                    ns.certfile, ns.keyfile);
-        else
-            tc_info("Reloaded: new connections get the new settings");
-    }
+    apply(ks, ctx);
     if (ctx)
         SSL_CTX_free(ctx);
-    tc_opt_free(px_settings_table, &ns);
 }
 
 /* ---- the threads ---- */

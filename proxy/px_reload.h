@@ -3,13 +3,16 @@
  * certificate and key, the TLS options (cert_reqs, ca_certs, ciphers,
  * tls_ciphersuites, tls_min_version, suppress_ragged_eofs), timeouts,
  * request limits (limit_request_body too), HTTP/2 settings, the wait queue,
- * graceful_timeout, loglevel) goes to each thread, which takes it at
+ * the trusted peers (forwarded_allow_ips, secure_scheme_headers,
+ * proxy_protocol, proxy_allow_ips), graceful_timeout, loglevel) goes to
+ * each thread, which takes it at
  * its next wake-up for the connections it accepts from then on; the
  * access log, syslog and statsd (px_stream_log.h) change for every
  * request that ends from each thread's next loop turn.  Open
  * connections keep the certificate (their TLS session) and the limits they
- * started with, so none is dropped.  Settings that cannot change keep their
- * value, with a warning naming them. */
+ * started with, so none is dropped.  max_connections and
+ * max_connections_per_ip apply at once to the next accept.  Settings that
+ * cannot change keep their value, with a warning naming them. */
 #ifndef TANDEM_PX_RELOAD_H
 #define TANDEM_PX_RELOAD_H
 
@@ -26,8 +29,8 @@ typedef struct px_reload_set {
 } px_reload_set;
 
 /* Remembers the command line and the running settings (which must outlive
- * the threads: the ALPN choice and the trusted networks are read from
- * them).  0, or -1 when out of memory. */
+ * the threads: the ALPN choice and the first limits' trusted networks are
+ * read from them).  0, or -1 when out of memory. */
 int px_reload_init(int argc, char **argv, const px_settings *running);
 
 /* The main thread, on SIGHUP.  A source or a certificate that fails

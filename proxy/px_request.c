@@ -29,7 +29,7 @@ int px_request_admit(px_stream *s)
         return -1;
     }
     /* From anyone else the forwarded fields are plain headers. */
-    if (c->trusted && px_forwarded_apply(&c->lis->forwarded, &s->head) < 0) {
+    if (c->trusted && px_forwarded_apply(&c->limits->forwarded, &s->head) < 0) {
         tc_info("conn %u: secure_scheme_headers from %s disagree: 400", c->id, c->peer_ip);
         px_stream_local_response(s, 400, "Bad Request: Contradictory scheme headers\n");
         return -1;

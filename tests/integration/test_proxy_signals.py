@@ -1,7 +1,8 @@
 """test_proxy_signals.py: tandem-proxy's signals.  HUP reloads the
 certificate and the settings that need no new socket without dropping a
-connection: a new connection sees the new certificate and limits, an open
-HTTP/2 connection keeps working on the old ones, and under load no
+connection: a new connection sees the new certificate, limits, trusted
+peers and PROXY protocol mode, an open HTTP/2 connection keeps working on
+the old ones, connection caps apply from the next accept, and under load no
 request fails; the TLS options and the body cap reload too; what cannot
 change is named.  USR1 reopens the log; TERM sends GOAWAY and lets in-flight streams
 finish within graceful_timeout; appd's signals (TTIN, TTOU, USR2) neither
@@ -10,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 
@@ -142,12 +144,11 @@ def test_hup_applies_limits_to_new_connections_and_names_what_cannot_change(live
     try:
         old.ping()
         assert old.remote_settings[STREAMS] == 7
-        s.conf.write_text("http2_max_concurrent_streams = 9\ntimeout = 30\n"
-                          "forwarded_allow_ips = ['10.0.0.0/8']\n")
+        s.conf.write_text("http2_max_concurrent_streams = 9\ntimeout = 30\nbacklog = 77\n")
         s.proxy.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
         out = s.proxy.output()
-        assert "Reload: forwarded_allow_ips cannot change while tandem-proxy runs" in out, out
+        assert "Reload: backlog cannot change while tandem-proxy runs" in out, out
         new = H2Conn(s.port, tls=True)
         try:
             new.ping()
@@ -211,15 +212,10 @@ def test_hup_applies_the_tls_options_and_the_body_cap_to_new_connections(live_st
         s.conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\nkeepalive = 60\n"
                           "tls_min_version = '1.3'\nciphers = 'ECDHE+AESGCM'\n"
                           "tls_ciphersuites = 'TLS_AES_128_GCM_SHA256'\n"
-                          "cert_reqs = 2\nca_certs = %r\nlimit_request_body = 4\n"
-                          "secure_scheme_headers = {'X-SECURE': 'yes'}\n"
-                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['10.0.0.1']\n"
-                          "max_connections = 5\n" % ca)
+                          "cert_reqs = 2\nca_certs = %r\nlimit_request_body = 4\n" % ca)
         s.proxy.proc.send_signal(signal.SIGHUP)
         wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
-        out = s.proxy.output()
-        assert ("Reload: secure_scheme_headers, proxy_protocol, proxy_allow_ips, "
-                "max_connections cannot change while tandem-proxy runs") in out, out
+        assert "cannot change" not in s.proxy.output(), s.proxy.output()
         # A new connection: TLS 1.3 only, with the one suite, and a client certificate.
         r = curl("--http1.1", "--tls-max", "1.2", *carol, s.url + "/", check=False)
         assert r.returncode != 0, r
@@ -238,6 +234,78 @@ def test_hup_applies_the_tls_options_and_the_body_cap_to_new_connections(live_st
         old.flush()
         assert old.response(sid)[0:3:2] == (200, b"12345")
         assert old.response(old.headers("/environ"))[0] == 200
+    finally:
+        old.close()
+
+
+def environ_over(sock, port, extra=b""):
+    """GET /environ over HTTP/1.1 on a TLS socket; the environ as a dict."""
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    with tls.wrap_socket(sock) as t:
+        t.sendall(b"GET /environ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n" + extra +
+                  b"\r\n")
+        out = b""
+        while True:
+            data = t.recv(65536)
+            if not data:
+                break
+            out += data
+    head, _, body = out.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), out[:300]
+    return json.loads(body)
+
+
+def tcp(port):
+    return socket.create_connection(("127.0.0.1", port), timeout=10)
+
+
+def test_hup_applies_trust_proxy_protocol_and_connection_caps_to_new_connections(live_stack):
+    s = live_stack
+    xff = b"X-Forwarded-For: 203.0.113.7\r\n"
+    # Before: loopback is trusted (Gunicorn's default), so its X-Forwarded-For counts.
+    assert environ_over(tcp(s.port), s.port, xff)["REMOTE_ADDR"] == "203.0.113.7"
+    old = H2Conn(s.port, tls=True)
+    try:
+        old.ping()
+        s.conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\nkeepalive = 60\n"
+                          "forwarded_allow_ips = ['10.0.0.0/8']\n"
+                          "proxy_protocol = 'v1'\nproxy_allow_ips = ['127.0.0.1']\n")
+        s.proxy.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloaded(s.proxy, 1), 10, "the proxy to reload")
+        assert "cannot change" not in s.proxy.output(), s.proxy.output()
+        # A new connection must start with a PROXY header, which names the
+        # client; loopback is no longer trusted with X-Forwarded-For.
+        sock = tcp(s.port)
+        sock.sendall(b"PROXY TCP4 198.51.100.9 127.0.0.1 5555 443\r\n")
+        assert environ_over(sock, s.port, xff)["REMOTE_ADDR"] == "198.51.100.9"
+        # The open connection keeps the trust it was accepted with.
+        sid = old.headers("/environ", extra=[("x-forwarded-for", "203.0.113.8")])
+        status, _, body = old.response(sid)[:3]
+        assert status == 200 and json.loads(body)["REMOTE_ADDR"] == "203.0.113.8"
+
+        s.conf.write_text("http2_max_concurrent_streams = 7\ntimeout = 30\nkeepalive = 60\n"
+                          "max_connections_per_ip = 2\n")
+        s.proxy.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloaded(s.proxy, 2), 10, "the second reload")
+        # Two new connections from loopback are served (the open one was
+        # accepted while the cap was off and is not counted); a third is not.
+        mine = [tcp(s.port) for _ in range(2)]
+        tls = ssl.create_default_context()
+        tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+        held = [tls.wrap_socket(m) for m in mine]
+        try:
+            for t in held:
+                t.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                assert t.recv(65536).startswith(b"HTTP/1.1 200 ")
+            with pytest.raises((ConnectionError, ssl.SSLError, OSError)):
+                environ_over(tcp(s.port), s.port)
+            wait_for(lambda: "max_connections_per_ip (2) reached" in s.proxy.output(), 10,
+                     "the cap's log line")
+        finally:
+            for t in held:
+                t.close()
+        assert old.response(old.headers("/"))[0] == 200
     finally:
         old.close()
 
