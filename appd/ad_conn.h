@@ -27,7 +27,7 @@ struct ad_conn {
     int drain_recv;          /* proxy sent DRAIN: close once idle */
     int drain_sent;
     uint32_t last_stream; /* highest stream id seen */
-    unsigned wc_watch;    /* (mu) the worker class loop's own bits: what it watches fd for */
+    unsigned wc_watch;    /* (mu) what the class's own event loop watches fd for (AD_WATCH_*) */
     /* input: loop thread only */
     uint8_t *in;
     size_t in_len, in_cap;

@@ -15,6 +15,7 @@
 #include "ad_procs.h"
 #include "ad_reexec.h"
 #include "tc_ctl.h"
+#include "tc_ctlcmd.h"
 #include "tc_log.h"
 
 static char ctl_path[512]; /* the socket file we bound, or "" */
@@ -101,25 +102,6 @@ static void show_stats(tc_ctlout *o, uint64_t now)
     tc_ctlout_close(o);
 }
 
-/* Each setting as its Python literal (what --print-config shows). */
-static int show_config(tc_ctlout *o)
-{
-    tc_ctlout_obj(o, "config");
-    for (const tc_opt *row = ad_settings_table; row->key; row++) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (f == NULL)
-            return -1;
-        tc_opt_write_value(f, row, M.s);
-        fclose(f);
-        tc_ctlout_raw(o, row->key, text);
-        free(text);
-    }
-    tc_ctlout_close(o);
-    return 0;
-}
-
 static void show_listeners(tc_ctlout *o)
 {
     tc_ctlout_arr(o, "listeners");
@@ -169,15 +151,6 @@ static int kill_worker(long long pid, tc_ctlout *o, char *err, size_t errlen)
     return -1;
 }
 
-/* The action a signal starts, through the master's own handler. */
-static int as_signal(int sig, const char *what, tc_ctlout *o)
-{
-    tc_info("Control socket: %s", what);
-    kill(getpid(), sig);
-    tc_ctlout_str(o, "started", what);
-    return 0;
-}
-
 static int handle(void *ctx, const tc_ctl_req *req, tc_ctlout *o, char *err, size_t errlen)
 {
     (void)ctx;
@@ -186,7 +159,7 @@ static int handle(void *ctx, const tc_ctl_req *req, tc_ctlout *o, char *err, siz
     case TC_CTL_HELP: tc_ctl_help(o, served); return 0;
     case TC_CTL_SHOW_WORKERS: show_workers(o, now); return 0;
     case TC_CTL_SHOW_STATS: show_stats(o, now); return 0;
-    case TC_CTL_SHOW_CONFIG: return show_config(o);
+    case TC_CTL_SHOW_CONFIG: return tc_ctlcmd_show_config(o, ad_settings_table, M.s);
     case TC_CTL_SHOW_LISTENERS: show_listeners(o); return 0;
     case TC_CTL_SHOW_ALL:
         show_stats(o, now);
@@ -196,9 +169,9 @@ static int handle(void *ctx, const tc_ctl_req *req, tc_ctlout *o, char *err, siz
     case TC_CTL_WORKER_ADD: return resize_by(req->arg, o, err, errlen);
     case TC_CTL_WORKER_REMOVE: return resize_by(-req->arg, o, err, errlen);
     case TC_CTL_WORKER_KILL: return kill_worker(req->arg, o, err, errlen);
-    case TC_CTL_RELOAD: return as_signal(SIGHUP, "reload", o);
-    case TC_CTL_REOPEN: return as_signal(SIGUSR1, "reopen", o);
-    case TC_CTL_SHUTDOWN: return as_signal(SIGTERM, "shutdown", o);
+    case TC_CTL_RELOAD: return tc_ctlcmd_signal(SIGHUP, "reload", o);
+    case TC_CTL_REOPEN: return tc_ctlcmd_signal(SIGUSR1, "reopen", o);
+    case TC_CTL_SHUTDOWN: return tc_ctlcmd_signal(SIGTERM, "shutdown", o);
     default:
         snprintf(err, errlen, "'%s' is tandem-proxy's command, not tandem-appd's",
                  tc_ctl_verb_name(req->verb));

@@ -103,10 +103,10 @@ static int configure_python(const ad_settings *s, char *err, size_t errlen)
         r = PyRun_String(logging_source, Py_file_input, g, g);
     if (r)
         fn = PyDict_GetItemString(g, "configure"); /* borrowed */
-    PyObject *done =
-        fn ? PyObject_CallFunction(fn, "NNN", str_or_none(s->logconfig_dict),
-                                   str_or_none(s->logconfig_json), str_or_none(s->logconfig))
-           : NULL;
+    PyObject *done = fn ? PyObject_CallFunction(fn, "NNN", str_or_none(s->sinks.logconfig_dict),
+                                                str_or_none(s->sinks.logconfig_json),
+                                                str_or_none(s->sinks.logconfig))
+                        : NULL;
     if (done) {
         Py_XDECREF(reopen_fn); /* a reload's configuration replaces the last one */
         reopen_fn = PyDict_GetItemString(g, "reopen");
@@ -125,8 +125,9 @@ static int configure_python(const ad_settings *s, char *err, size_t errlen)
 
 static int has_logconfig(const ad_settings *s)
 {
-    return (s->logconfig_dict && strcmp(s->logconfig_dict, "{}") != 0) ||
-           (s->logconfig_json && *s->logconfig_json) || (s->logconfig && *s->logconfig);
+    return (s->sinks.logconfig_dict && strcmp(s->sinks.logconfig_dict, "{}") != 0) ||
+           (s->sinks.logconfig_json && *s->sinks.logconfig_json) ||
+           (s->sinks.logconfig && *s->sinks.logconfig);
 }
 
 int ad_logging_python(const ad_settings *s, char *err, size_t errlen)

@@ -106,19 +106,6 @@ static size_t field_size(const tc_opt *o)
     return 0;
 }
 
-/* o's value in s, as a literal, for comparing (heap; NULL when out of memory). */
-static char *literal(const tc_opt *o, const ad_settings *s)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        return NULL;
-    tc_opt_write_value(f, o, s);
-    fclose(f);
-    return text;
-}
-
 /* The fixed settings keep their running values (swapped into ns, so that
  * freeing the old struct frees the new ones); a warning names those the
  * sources changed. */
@@ -129,7 +116,7 @@ static void keep_fixed(ad_settings *ns)
         const tc_opt *o = tc_opt_find_key(ad_settings_table, *k);
         if (o == NULL)
             continue;
-        char *was = literal(o, M.s), *now = literal(o, ns);
+        char *was = tc_opt_value_text(o, M.s), *now = tc_opt_value_text(o, ns);
         if (was && now && strcmp(was, now) != 0) {
             size_t n = strlen(changed);
             snprintf(changed + n, sizeof changed - n, "%s%s", n ? ", " : "", *k);

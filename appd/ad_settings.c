@@ -146,30 +146,7 @@ const tc_opt ad_settings_table[] = {
     BOOL_ROW("capture_output", "--capture-output", capture_output,
              "the workers' standard output and error go to the error log file too"),
     BOOL_ROW("syslog", "--log-syslog", syslog, "send the error log to syslog too"),
-    { .key = "syslog_addr", .flag = "--log-syslog-to", .type = TC_OPT_STR,
-      .offset = OFF(syslog_addr), .def = TC_SYSLOG_DEFAULT_ADDR, .metavar = "SYSLOG_ADDR",
-      .help = "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram|#stream]",
-      .parse = tc_logsinks_parse_syslog_addr },
-    STR_ROW("syslog_prefix", "--log-syslog-prefix", 0, syslog_prefix, NULL, "SYSLOG_PREFIX",
-            "syslog tags are tandem.PREFIX.error and .access (default PREFIX: the daemon)"),
-    { .key = "syslog_facility", .flag = "--log-syslog-facility", .type = TC_OPT_STR,
-      .offset = OFF(syslog_facility), .def = "user", .metavar = "SYSLOG_FACILITY",
-      .help = "syslog facility name", .parse = tc_logsinks_parse_facility },
-    { .key = "statsd_host", .flag = "--statsd-host", .type = TC_OPT_STR,
-      .offset = OFF(statsd_host), .metavar = "STATSD_ADDR",
-      .help = "send Gunicorn's metrics to statsd at HOST:PORT (UDP) or unix://PATH",
-      .parse = tc_logsinks_parse_statsd_host },
-    STR_ROW("statsd_prefix", "--statsd-prefix", 0, statsd_prefix, "", "STATSD_PREFIX",
-            "prefix of every metric's name (a '.' is added)"),
-    STR_ROW("dogstatsd_tags", "--dogstatsd-tags", 0, dogstatsd_tags, "", "DOGSTATSD_TAGS",
-            "dogstatsd tags for every metric (comma-separated key:value)"),
-    STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
-            "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
-            "direct tandem's lines"),
-    { .key = "logconfig_dict", .type = TC_OPT_PYDICT, .offset = OFF(logconfig_dict), .def = "{}",
-      .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
-    STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
-            "logging.dictConfig JSON file (over Gunicorn's defaults)"),
+    TC_LOGSINKS_ROWS(ad_settings),
     STR_ROW("pidfile", "--pid", 'p', pidfile, NULL, "FILE", "write the master's pid to FILE"),
     { .key = "raw_env", .flag = "--env", .short_flag = 'e', .type = TC_OPT_LIST,
       .offset = OFF(raw_env), .metavar = "KEY=VALUE",
@@ -360,7 +337,8 @@ int ad_settings_parse(ad_settings *s, int argc, char **argv, FILE *out, char *er
 static int apply_logconfig(ad_settings *s, char *err, size_t errlen)
 {
     tc_logconf lc;
-    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+    if (tc_logconf_load(s->sinks.logconfig_dict, s->sinks.logconfig_json, s->sinks.logconfig, &lc,
+                        err, errlen) < 0)
         return -1;
     tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, NULL, 0 };
     tc_logconf_apply(&lc, &e);

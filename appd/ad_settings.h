@@ -30,15 +30,7 @@ typedef struct {
     char *errorlog;
     int capture_output;
     int syslog;
-    char *syslog_addr;
-    char *syslog_prefix;
-    char *syslog_facility;
-    char *statsd_host;
-    char *statsd_prefix;
-    char *dogstatsd_tags;
-    char *logconfig;
-    char *logconfig_dict;
-    char *logconfig_json;
+    tc_logsinks_settings sinks;
     char *pidfile;
     tc_strlist raw_env;
     char *proc_name;
@@ -110,9 +102,7 @@ void ad_settings_free(ad_settings *s);
 /* The syslog and statsd settings, for tc_logsinks. */
 static inline tc_logsinks_conf ad_settings_logsinks(const ad_settings *s)
 {
-    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
-                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
-                               s->dogstatsd_tags };
+    return tc_logsinks_conf_of(s->syslog, &s->sinks);
 }
 
 /* "sync", "gthread", "asgi", "gevent" for TP_CLASS_*. */

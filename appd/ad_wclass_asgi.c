@@ -25,8 +25,6 @@
 #include "asgi.h"
 #include "tc_log.h"
 
-enum { WATCH_READ = 1, WATCH_WRITE = 2 };
-
 static PyObject *loop;
 static int sigfd = -1, ctlfd = -1;
 static int tick_rc = AD_TICK_SERVE;
@@ -67,31 +65,15 @@ static void watch(const char *how, int fd, PyMethodDef *def)
  * room.  The Python calls happen after W.mu is released. */
 static void sync_watches(void)
 {
-    struct {
-        int fd;
-        unsigned had, want;
-    } todo[32];
-    int n = 0;
-    pthread_mutex_lock(&W.mu);
-    for (ad_conn *c = W.conns; c && n < 32; c = c->next) {
-        if (c->dead)
-            continue;
-        unsigned want = WATCH_READ | (ad_conn_pending(c) ? WATCH_WRITE : 0);
-        if (want == c->wc_watch)
-            continue;
-        todo[n].fd = c->fd;
-        todo[n].had = c->wc_watch;
-        todo[n++].want = want;
-        c->wc_watch = want;
-    }
-    ad_worker_unlock();
+    ad_watch_change todo[32];
+    int n = ad_worker_watch_changes(todo, 32);
     for (int i = 0; i < n; i++) {
         unsigned had = todo[i].had, want = todo[i].want;
-        if ((want & WATCH_READ) && !(had & WATCH_READ))
+        if ((want & AD_WATCH_READ) && !(had & AD_WATCH_READ))
             watch("add_reader", todo[i].fd, &conn_read_def);
-        if ((want & WATCH_WRITE) && !(had & WATCH_WRITE))
+        if ((want & AD_WATCH_WRITE) && !(had & AD_WATCH_WRITE))
             watch("add_writer", todo[i].fd, &conn_write_def);
-        if (!(want & WATCH_WRITE) && (had & WATCH_WRITE))
+        if (!(want & AD_WATCH_WRITE) && (had & AD_WATCH_WRITE))
             watch("remove_writer", todo[i].fd, NULL);
     }
 }
@@ -103,38 +85,18 @@ void asgi_loop_after(void)
     ad_worker_report_closes();
 }
 
-static ad_conn *conn_by_fd(long fd)
-{
-    pthread_mutex_lock(&W.mu);
-    ad_conn *c = W.conns;
-    while (c && (c->dead || c->fd != fd))
-        c = c->next;
-    ad_worker_unlock();
-    return c;
-}
-
 /* ---- the loop's callbacks ---- */
 
 static PyObject *on_conn_read(PyObject *self, PyObject *fd)
 {
-    ad_conn *c = conn_by_fd(PyLong_AsLong(fd));
-    if (c && ad_conn_on_readable(c) != 0) {
-        pthread_mutex_lock(&W.mu);
-        ad_worker_close_conn_locked(c, "closed by the proxy or a protocol error");
-        ad_worker_unlock();
-    }
+    ad_worker_conn_readable((int)PyLong_AsLong(fd));
     asgi_loop_after();
     Py_RETURN_NONE;
 }
 
 static PyObject *on_conn_write(PyObject *self, PyObject *fd)
 {
-    ad_conn *c = conn_by_fd(PyLong_AsLong(fd));
-    if (c) {
-        pthread_mutex_lock(&W.mu);
-        ad_conn_flush_locked(c);
-        ad_worker_unlock();
-    }
+    ad_worker_conn_writable((int)PyLong_AsLong(fd));
     asgi_loop_after();
     Py_RETURN_NONE;
 }
@@ -143,13 +105,7 @@ static PyObject *on_conn_write(PyObject *self, PyObject *fd)
  * and the graceful stop's progress, which ends the loop. */
 static void tick(void)
 {
-    if (tick_rc != AD_TICK_SERVE)
-        return;
-    pthread_mutex_lock(&W.mu);
-    tick_rc = ad_worker_tick_locked(ad_now_ms());
-    ad_worker_unlock();
-    asgi_loop_after();
-    if (tick_rc != AD_TICK_SERVE) {
+    if (ad_worker_tick_once(&tick_rc, asgi_loop_after)) {
         PyObject *r = PyObject_CallMethod(loop, "stop", NULL);
         if (r == NULL)
             ad_python_log_exception(TC_LOG_ERROR, "asgi: loop.stop()");
@@ -268,9 +224,9 @@ static void asgi_on_event(ad_stream *s) { asgi_event(s); }
 
 static void asgi_conn_closing(ad_conn *c)
 {
-    if (c->wc_watch & WATCH_READ)
+    if (c->wc_watch & AD_WATCH_READ)
         watch("remove_reader", c->fd, NULL);
-    if (c->wc_watch & WATCH_WRITE)
+    if (c->wc_watch & AD_WATCH_WRITE)
         watch("remove_writer", c->fd, NULL);
     c->wc_watch = 0;
 }

@@ -26,8 +26,6 @@
 #include "tc_log.h"
 #include "wsgi.h"
 
-enum { WATCH_READ = 1, WATCH_WRITE = 2 };
-
 static PyObject *the_app, *hub, *hub_loop, *waiter_type, *spawn, *stop_event;
 static PyObject *watchers; /* {(fd, events): watcher} for the connections */
 static int tick_rc = AD_TICK_SERVE;
@@ -85,28 +83,15 @@ static void unwatch(int fd, int events)
 
 static void sync_watches(void)
 {
-    struct {
-        int fd;
-        unsigned had, want;
-    } todo[32];
-    int n = 0;
-    pthread_mutex_lock(&W.mu);
-    for (ad_conn *c = W.conns; c && n < 32; c = c->next) {
-        unsigned want = WATCH_READ | (ad_conn_pending(c) ? WATCH_WRITE : 0);
-        if (c->dead || want == c->wc_watch)
-            continue;
-        todo[n].fd = c->fd;
-        todo[n].had = c->wc_watch;
-        todo[n++].want = want;
-        c->wc_watch = want;
-    }
-    ad_worker_unlock();
+    ad_watch_change todo[32];
+    int n = ad_worker_watch_changes(todo, 32);
     for (int i = 0; i < n; i++) {
-        if ((todo[i].want & WATCH_READ) && !(todo[i].had & WATCH_READ))
+        unsigned had = todo[i].had, want = todo[i].want;
+        if ((want & AD_WATCH_READ) && !(had & AD_WATCH_READ))
             watch(todo[i].fd, 1, FD_CONN_READ);
-        if ((todo[i].want & WATCH_WRITE) && !(todo[i].had & WATCH_WRITE))
+        if ((want & AD_WATCH_WRITE) && !(had & AD_WATCH_WRITE))
             watch(todo[i].fd, 2, FD_CONN_WRITE);
-        if (!(todo[i].want & WATCH_WRITE) && (todo[i].had & WATCH_WRITE))
+        if (!(want & AD_WATCH_WRITE) && (had & AD_WATCH_WRITE))
             unwatch(todo[i].fd, 2);
     }
 }
@@ -241,15 +226,10 @@ static PyObject *run_stream(PyObject *self, PyObject *ptr)
 
 /* ---- the hub's callbacks ---- */
 
+/* The worker's tick; the graceful stop's end wakes the main greenlet. */
 static void tick(void)
 {
-    if (tick_rc != AD_TICK_SERVE)
-        return;
-    pthread_mutex_lock(&W.mu);
-    tick_rc = ad_worker_tick_locked(ad_now_ms());
-    ad_worker_unlock();
-    after();
-    if (tick_rc != AD_TICK_SERVE)
+    if (ad_worker_tick_once(&tick_rc, after))
         Py_XDECREF(PyObject_CallMethod(stop_event, "set", NULL));
 }
 
@@ -273,37 +253,14 @@ static PyObject *on_tick(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static ad_conn *conn_by_fd(int fd)
-{
-    pthread_mutex_lock(&W.mu);
-    ad_conn *c = W.conns;
-    while (c && (c->dead || c->fd != fd))
-        c = c->next;
-    ad_worker_unlock();
-    return c;
-}
-
 static PyObject *on_fd(PyObject *self, PyObject *args)
 {
     int kind, fd;
     if (!PyArg_ParseTuple(args, "ii", &kind, &fd))
         return NULL;
-    ad_conn *c;
     switch (kind) {
-    case FD_CONN_READ:
-        if ((c = conn_by_fd(fd)) && ad_conn_on_readable(c) != 0) {
-            pthread_mutex_lock(&W.mu);
-            ad_worker_close_conn_locked(c, "closed by the proxy or a protocol error");
-            ad_worker_unlock();
-        }
-        break;
-    case FD_CONN_WRITE:
-        if ((c = conn_by_fd(fd))) {
-            pthread_mutex_lock(&W.mu);
-            ad_conn_flush_locked(c);
-            ad_worker_unlock();
-        }
-        break;
+    case FD_CONN_READ: ad_worker_conn_readable(fd); break;
+    case FD_CONN_WRITE: ad_worker_conn_writable(fd); break;
     case FD_SIGNALS: ad_worker_on_signals(); break;
     case FD_WAKE: ad_worker_on_wake(); break;
     case FD_CTL:
@@ -412,9 +369,9 @@ static void green_on_queued(ad_stream *s)
 
 static void green_conn_closing(ad_conn *c)
 {
-    if (c->wc_watch & WATCH_READ)
+    if (c->wc_watch & AD_WATCH_READ)
         unwatch(c->fd, 1);
-    if (c->wc_watch & WATCH_WRITE)
+    if (c->wc_watch & AD_WATCH_WRITE)
         unwatch(c->fd, 2);
     c->wc_watch = 0;
 }

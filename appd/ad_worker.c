@@ -199,6 +199,64 @@ int ad_worker_tick_locked(uint64_t now)
 
 int ad_worker_tick_interval(void) { return ad_sched_stopping(&W.sched) ? 100 : 1000; }
 
+int ad_worker_tick_once(int *rc, void (*after)(void))
+{
+    if (*rc != AD_TICK_SERVE)
+        return 0;
+    pthread_mutex_lock(&W.mu);
+    *rc = ad_worker_tick_locked(ad_now_ms());
+    ad_worker_unlock();
+    after();
+    return *rc != AD_TICK_SERVE;
+}
+
+static ad_conn *conn_by_fd(int fd)
+{
+    pthread_mutex_lock(&W.mu);
+    ad_conn *c = W.conns;
+    while (c && (c->dead || c->fd != fd))
+        c = c->next;
+    ad_worker_unlock();
+    return c;
+}
+
+void ad_worker_conn_readable(int fd)
+{
+    ad_conn *c = conn_by_fd(fd);
+    if (c && ad_conn_on_readable(c) != 0) {
+        pthread_mutex_lock(&W.mu);
+        ad_worker_close_conn_locked(c, "closed by the proxy or a protocol error");
+        ad_worker_unlock();
+    }
+}
+
+void ad_worker_conn_writable(int fd)
+{
+    ad_conn *c = conn_by_fd(fd);
+    if (c) {
+        pthread_mutex_lock(&W.mu);
+        ad_conn_flush_locked(c);
+        ad_worker_unlock();
+    }
+}
+
+int ad_worker_watch_changes(ad_watch_change *out, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&W.mu);
+    for (ad_conn *c = W.conns; c && n < max; c = c->next) {
+        if (c->dead)
+            continue;
+        unsigned want = AD_WATCH_READ | (ad_conn_pending(c) ? AD_WATCH_WRITE : 0);
+        if (want == c->wc_watch)
+            continue;
+        out[n++] = (ad_watch_change){ c->fd, c->wc_watch, want };
+        c->wc_watch = want;
+    }
+    ad_worker_unlock();
+    return n;
+}
+
 void ad_worker_ready(void)
 {
     uint8_t ready = AD_MSG_READY;

@@ -94,6 +94,27 @@ enum { AD_TICK_SERVE = 0, AD_TICK_DONE, AD_TICK_ABANDON };
 int ad_worker_tick_locked(uint64_t now);
 /* Milliseconds a loop may sleep between ticks. */
 int ad_worker_tick_interval(void);
+/* The tick for a class whose event loop calls back into it (asgi, gevent),
+ * mu not held: nothing once *rc says the worker stopped; else the tick into
+ * *rc, then after() (the class acts on what the tick changed).  1 when this
+ * tick stopped the worker, and the class ends its loop; 0 otherwise. */
+int ad_worker_tick_once(int *rc, void (*after)(void));
+/* Such a class's callbacks for a proxy connection's descriptor (mu not
+ * held; nothing when fd is no live connection's): readable reads its
+ * frames and closes it on an error; writable sends what waits. */
+void ad_worker_conn_readable(int fd);
+void ad_worker_conn_writable(int fd);
+/* What such a class watches a connection's fd for (ad_conn.wc_watch):
+ * always reading, and writing while output waits. */
+enum { AD_WATCH_READ = 1, AD_WATCH_WRITE = 2 };
+typedef struct {
+    int fd;
+    unsigned had, want; /* AD_WATCH_* */
+} ad_watch_change;
+/* Fills out with up to max connections whose watches must change, and
+ * records the new ones as made (mu not held): the class then adds and
+ * removes its watchers, without W.mu.  The count. */
+int ad_worker_watch_changes(ad_watch_change *out, int max);
 /* Closes c (mu held) and counts it for the master. */
 void ad_worker_close_conn_locked(ad_conn *c, const char *why);
 /* Tells the master about closed connections (mu not held). */

@@ -3,7 +3,8 @@
  * the frame went out): awaiting it suspends nothing and allocates no
  * future, so a request whose body and response fit the windows never
  * round-trips through the event loop.  When they must wait they return an
- * asyncio Future of the loop instead, completed from C (asgi_resolve). */
+ * asyncio Future of the loop instead, completed from C (asgi_resolve);
+ * receive()'s choice between the two, for both scopes, is made here. */
 #include "config.h"
 
 #include <Python.h>
@@ -98,6 +99,43 @@ PyObject *asgi_done_new(PyObject *value)
     }
     d->value = value;
     return (PyObject *)d;
+}
+
+PyObject *asgi_receive_await(asgi_req *q, asgi_next_msg next, const char *what)
+{
+    if (q->recv_fut) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "receive() called while an earlier receive() of this %s is still "
+                     "waiting (await each one before the next)",
+                     what);
+        return NULL;
+    }
+    PyObject *msg = next(q);
+    if (msg)
+        return asgi_done_new(msg);
+    if (PyErr_Occurred())
+        return NULL;
+    q->recv_fut = asgi_loop_create_future();
+    return Py_XNewRef(q->recv_fut);
+}
+
+void asgi_receive_settle(asgi_req *q, asgi_next_msg next)
+{
+    if (q->recv_fut == NULL)
+        return;
+    PyObject *msg = next(q);
+    if (msg) {
+        asgi_resolve(&q->recv_fut, msg, NULL);
+        Py_DECREF(msg);
+    } else if (PyErr_Occurred()) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        asgi_resolve(&q->recv_fut, NULL, v);
+        Py_XDECREF(t);
+        Py_XDECREF(v);
+        Py_XDECREF(tb);
+    }
 }
 
 /* Stateless, so one object serves every send() that completed at once. */

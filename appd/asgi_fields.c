@@ -8,15 +8,13 @@
 
 #include <stdlib.h>
 
+#include "ad_pyfields.h"
 #include "asgi_int.h"
-#include "tc_http.h"
-#include "tc_log.h"
 
 /* Checks one field, appending (name, value) to list: 0, 1 dropped, or -1. */
 static int add_field(PyObject *list, int kind, Py_ssize_t i, PyObject *name, PyObject *value,
                      uint64_t *clen)
 {
-    static int hop_warned;
     if (!PyBytes_Check(name) || !PyBytes_Check(value)) {
         PyObject *bad = PyBytes_Check(name) ? value : name;
         PyErr_Format(PyExc_TypeError, "headers[%zd]: %s must be bytes, not %.100s", i,
@@ -27,47 +25,14 @@ static int add_field(PyObject *list, int kind, Py_ssize_t i, PyObject *name, PyO
     size_t nl = (size_t)PyBytes_GET_SIZE(name);
     const uint8_t *vp = (const uint8_t *)PyBytes_AS_STRING(value);
     size_t vl = (size_t)PyBytes_GET_SIZE(value);
-    if (kind == ASGI_FIELDS_TRAILERS) {
-        int v = tc_http_trailer_check(np, nl);
-        if (v != TC_HTTP_TRL_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, tc_http_trailer_why(v));
-            return -1;
-        }
-    }
-    if (!tc_http_name_ok(np, nl)) {
-        PyErr_Format(PyExc_ValueError, "invalid header name %R (must be an HTTP token)", name);
+    if (ad_pyfields_name(name, np, nl, kind == ASGI_FIELDS_TRAILERS) != 0)
         return -1;
-    }
-    const uint8_t *tp = vp;
-    size_t tl = vl;
-    tc_http_trim_ows(&tp, &tl);
-    if (!tc_http_value_ok(tp, tl)) {
-        PyErr_Format(PyExc_ValueError,
-                     "header %R: value %R contains a control character (CR, LF, NUL...)", name,
-                     value);
-        return -1;
-    }
-    if (tc_http_hop_by_hop(np, nl)) {
-        if (!hop_warned) {
-            hop_warned = 1;
-            tc_warn("dropping hop-by-hop response header %.*s (the proxy manages "
-                    "connections; warned once per worker)",
-                    (int)nl, (const char *)np);
-        }
-        return 1;
-    }
-    if (tc_http_name_is(np, nl, "content-length")) {
-        uint64_t v;
-        if (kind == ASGI_FIELDS_HINTS) {
-            PyErr_Format(PyExc_ValueError, "header %R is not allowed in 103 Early Hints", name);
-            return -1;
-        }
-        if (tc_http_content_length(tp, tl, &v) != 0 || (*clen != AD_RESP_NO_LENGTH && *clen != v)) {
-            PyErr_Format(PyExc_ValueError, "invalid Content-Length %R", value);
-            return -1;
-        }
-        *clen = v;
-    }
+    const uint8_t *tp;
+    size_t tl;
+    int rule =
+        ad_pyfields_value(name, value, np, nl, vp, vl, kind == ASGI_FIELDS_HINTS, &tp, &tl, clen);
+    if (rule != AD_PYFIELD_KEEP)
+        return rule; /* -1, or 1: dropped */
     PyObject *sv =
         tl == vl ? Py_NewRef(value) : PyBytes_FromStringAndSize((const char *)tp, (Py_ssize_t)tl);
     PyObject *t = sv ? PyTuple_Pack(2, name, sv) : NULL;

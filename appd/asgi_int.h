@@ -87,6 +87,17 @@ PyObject *asgi_scope_build(ad_stream *s, PyObject *state); /* websocket too */
 int asgi_done_init(void);
 PyObject *asgi_done_new(PyObject *value); /* steals value */
 PyObject *asgi_done_none(void);           /* new reference */
+/* The message receive() gives now (a new reference); NULL without an
+ * exception to wait, NULL with one on failure. */
+typedef PyObject *(*asgi_next_msg)(asgi_req *q);
+/* receive() of either scope (what: "request", "WebSocket"): next(q)'s
+ * message as an awaitable already complete, or else a future of the loop
+ * in q->recv_fut that asgi_receive_settle completes; NULL with an
+ * exception (a second receive() while one waits, a failure). */
+PyObject *asgi_receive_await(asgi_req *q, asgi_next_msg next, const char *what);
+/* While a receive() waits: completes its future with next(q)'s message,
+ * or with the exception next raised; otherwise it goes on waiting. */
+void asgi_receive_settle(asgi_req *q, asgi_next_msg next);
 
 /* asgi_recv.c: receive() */
 PyObject *asgi_receive(asgi_req *q);

@@ -65,40 +65,13 @@ PyObject *asgi_receive(asgi_req *q)
 {
     if (q->ws)
         return asgi_ws_receive(q);
-    if (q->recv_fut) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "receive() called while an earlier receive() of this request is still "
-                        "waiting (await each one before the next)");
-        return NULL;
-    }
-    PyObject *msg = next_message(q);
-    if (msg)
-        return asgi_done_new(msg);
-    if (PyErr_Occurred())
-        return NULL;
-    q->recv_fut = asgi_loop_create_future();
-    return Py_XNewRef(q->recv_fut);
+    return asgi_receive_await(q, next_message, "request");
 }
 
 void asgi_recv_progress(asgi_req *q)
 {
-    if (q->ws) {
+    if (q->ws)
         asgi_ws_recv_progress(q);
-        return;
-    }
-    if (q->recv_fut == NULL)
-        return;
-    PyObject *msg = next_message(q);
-    if (msg) {
-        asgi_resolve(&q->recv_fut, msg, NULL);
-        Py_DECREF(msg);
-    } else if (PyErr_Occurred()) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        asgi_resolve(&q->recv_fut, NULL, v);
-        Py_XDECREF(t);
-        Py_XDECREF(v);
-        Py_XDECREF(tb);
-    }
+    else
+        asgi_receive_settle(q, next_message);
 }

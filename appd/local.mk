@@ -37,6 +37,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_stream.c appd/ad_stream.h \
 	appd/ad_file.c appd/ad_file.h \
 	appd/ad_python.c appd/ad_python.h \
+	appd/ad_pyfields.c appd/ad_pyfields.h \
 	appd/ad_logging.c appd/ad_logging.h \
 	appd/ad_config.c appd/ad_config.h \
 	appd/wsgi.c appd/wsgi.h appd/wsgi_req.h \

@@ -8,8 +8,7 @@
 
 #include <stdlib.h>
 
-#include "tc_http.h"
-#include "tc_log.h"
+#include "ad_pyfields.h"
 #include "wsgi_req.h"
 
 /* A str whose characters are all < 256: its UCS1 buffer *is* the latin-1
@@ -36,28 +35,16 @@ int wsgi_fields_latin1(PyObject *o, const uint8_t **p, size_t *n)
 static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, PyObject *value,
                       uint64_t *clen)
 {
-    static int hop_warned;
     const uint8_t *np, *vp;
-    size_t nl, vl;
+    size_t nl = 0, vl = 0;
     int rc = wsgi_fields_latin1(name, &np, &nl);
     if (rc == -1) {
         PyErr_Format(PyExc_TypeError, "header name must be str, not %.100s",
                      Py_TYPE(name)->tp_name);
         return -1;
     }
-    if (kind == WSGI_FIELDS_TRAILERS && rc == 0) {
-        /* Refused, not dropped: a trailer the app counts on (grpc-status,
-         * a checksum) must not vanish silently. */
-        int v = tc_http_trailer_check(np, nl);
-        if (v != TC_HTTP_TRL_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid trailer %R: %s", name, tc_http_trailer_why(v));
-            return -1;
-        }
-    }
-    if (rc == -2 || !tc_http_name_ok(np, nl)) {
-        PyErr_Format(PyExc_ValueError, "invalid header name %R (must be an HTTP token)", name);
+    if (ad_pyfields_name(name, rc == 0 ? np : NULL, nl, kind == WSGI_FIELDS_TRAILERS) != 0)
         return -1;
-    }
     rc = wsgi_fields_latin1(value, &vp, &vl);
     if (rc == -1) {
         PyErr_Format(PyExc_TypeError, "header %R: value must be str, not %.100s", name,
@@ -68,43 +55,12 @@ static int add_header(PyObject *list, int kind, PyObject *item, PyObject *name, 
         PyErr_Format(PyExc_ValueError, "header %R: value %R is not latin-1 encodable", name, value);
         return -1;
     }
-    /* Blanks around the value are not part of it (RFC 9110 5.5): stripped
-     * before the check, which then sees the value as it will be sent. */
-    const uint8_t *tp = vp;
-    size_t tl = vl;
-    tc_http_trim_ows(&tp, &tl);
+    const uint8_t *tp;
+    size_t tl;
+    rc = ad_pyfields_value(name, value, np, nl, vp, vl, kind == WSGI_FIELDS_HINTS, &tp, &tl, clen);
+    if (rc != AD_PYFIELD_KEEP)
+        return rc < 0 ? -1 : 0; /* an error, or a field dropped */
     size_t lead = (size_t)(tp - vp), trail = vl - lead - tl;
-    if (!tc_http_value_ok(tp, tl)) {
-        PyErr_Format(PyExc_ValueError,
-                     "header %R: value %R contains a control character (CR, LF, NUL...)", name,
-                     value);
-        return -1;
-    }
-    if (tc_http_hop_by_hop(np, nl)) {
-        /* PEP 3333 forbids these; wsgiref asserts, but real apps set
-         * "Connection: close", so they are dropped (the proxy owns the client
-         * connection) with one warning per worker. */
-        if (!hop_warned) {
-            hop_warned = 1;
-            tc_warn("dropping hop-by-hop response header %.*s (the proxy manages "
-                    "connections; warned once per worker)",
-                    (int)nl, (const char *)np);
-        }
-        return 0;
-    }
-    if (tc_http_name_is(np, nl, "content-length")) {
-        if (kind == WSGI_FIELDS_HINTS) {
-            /* RFC 9110 8.6: never in a 1xx response. */
-            PyErr_Format(PyExc_ValueError, "header %R is not allowed in 103 Early Hints", name);
-            return -1;
-        }
-        uint64_t v;
-        if (tc_http_content_length(tp, tl, &v) != 0 || (*clen != WSGI_NO_LENGTH && *clen != v)) {
-            PyErr_Format(PyExc_ValueError, "invalid Content-Length %R", value);
-            return -1;
-        }
-        *clen = v;
-    }
     PyObject *t;
     if (lead || trail) {
         PyObject *sv = PyUnicode_Substring(value, (Py_ssize_t)lead, (Py_ssize_t)(vl - trail));

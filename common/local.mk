@@ -28,4 +28,5 @@ common_libtandemcommon_a_SOURCES = \
 	common/tc_privs.c common/tc_privs.h \
 	common/tc_daemon.c common/tc_daemon.h \
 	common/tc_ctl.c common/tc_ctl.h \
-	common/tc_ctlout.c common/tc_ctlout.h
+	common/tc_ctlout.c common/tc_ctlout.h \
+	common/tc_ctlcmd.c common/tc_ctlcmd.h

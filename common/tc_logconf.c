@@ -236,7 +236,7 @@ static int walk_dict(const tc_pyval *user, const tc_pyval *defaults, tc_logconf 
     return 0;
 }
 
-static tc_pyval *parse_literal(const char *text)
+tc_pyval *tc_logconf_literal(const char *text)
 {
     size_t n = strlen(text);
     char *src = malloc(n + 5);
@@ -268,7 +268,7 @@ static int from_dict(const tc_pyval *dict, int with_defaults, tc_logconf *out, c
         snprintf(err, errlen, "log config: not a dict");
         return -1;
     }
-    tc_pyval *defaults = with_defaults ? parse_literal(config_defaults) : NULL;
+    tc_pyval *defaults = with_defaults ? tc_logconf_literal(config_defaults) : NULL;
     if (with_defaults && defaults == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -327,7 +327,7 @@ int tc_logconf_load(const char *dict_text, const char *json_path, const char *in
 {
     memset(out, 0, sizeof *out);
     if (dict_text && strcmp(dict_text, "{}") != 0) {
-        tc_pyval *v = parse_literal(dict_text);
+        tc_pyval *v = tc_logconf_literal(dict_text);
         if (v == NULL) {
             snprintf(err, errlen, "logconfig_dict: not a dict literal");
             return -1;

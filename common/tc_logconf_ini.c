@@ -9,7 +9,6 @@
 
 #include "tc_ini.h"
 #include "tc_logconf_int.h"
-#include "tc_pyconf.h"
 
 #define VALUE_MAX 4096
 
@@ -194,30 +193,6 @@ int tc_logconf_from_ini(const char *text, size_t len, const char *path, tc_logco
 
 /* ---- handler arguments, in dictConfig's keys or fileConfig's ---- */
 
-/* An INI args= or kwargs= text that is a literal. */
-static tc_pyval *literal(const char *text)
-{
-    size_t n = strlen(text);
-    char *src = malloc(n + 5);
-    tc_pyval *v = NULL;
-    if (src == NULL)
-        return NULL;
-    memcpy(src, "_ = ", 4);
-    memcpy(src + 4, text, n + 1);
-    tc_pyconf c;
-    int line;
-    char why[128];
-    if (tc_pyconf_parse(src, n + 4, &c, &line, why, sizeof why) == 0) {
-        if (c.n == 1) {
-            v = c.v[0].value;
-            c.v[0].value = NULL;
-        }
-        tc_pyconf_free(&c);
-    }
-    free(src);
-    return v;
-}
-
 static void squeeze(const char *in, char *out, size_t cap)
 {
     size_t k = 0;
@@ -269,8 +244,8 @@ static void file_args(const tc_pyval *h, const tc_pyval *args, const tc_pyval *k
 int tc_logconf_file(const tc_pyval *h, tc_logdest *d, char *err, size_t errlen)
 {
     const tc_pyval *a = tc_logconf_get(h, "args"), *k = tc_logconf_get(h, "kwargs");
-    tc_pyval *args = a && a->kind == TC_PY_STR ? literal(a->s) : NULL;
-    tc_pyval *kwargs = k && k->kind == TC_PY_STR ? literal(k->s) : NULL;
+    tc_pyval *args = a && a->kind == TC_PY_STR ? tc_logconf_literal(a->s) : NULL;
+    tc_pyval *kwargs = k && k->kind == TC_PY_STR ? tc_logconf_literal(k->s) : NULL;
     const char *file, *mode;
     file_args(h, args, kwargs, &file, &mode);
     int rc = -1;

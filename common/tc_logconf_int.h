@@ -14,6 +14,9 @@
 #define TC_LOGCONF_ERROR_FORMAT "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
 #define TC_LOGCONF_ERROR_DATEFMT "[%Y-%m-%d %H:%M:%S %z]"
 
+/* The value of a Python literal (an INI args= or kwargs=, a dict's text),
+ * or NULL when text is none or out of memory.  The caller frees it. */
+tc_pyval *tc_logconf_literal(const char *text);
 /* d[key] of a dict with str keys, or NULL. */
 const tc_pyval *tc_logconf_get(const tc_pyval *d, const char *key);
 /* A StreamHandler's stream, a FileHandler's file: 0 with d set, or -1 with err. */

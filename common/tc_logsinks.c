@@ -25,18 +25,6 @@ typedef struct retired {
 } retired;
 static retired *replaced;
 
-static int keep(void *field, const char *v, char *err, size_t errlen)
-{
-    char *copy = strdup(v);
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(*(char **)field);
-    *(char **)field = copy;
-    return 0;
-}
-
 int tc_logsinks_parse_facility(const tc_opt *o, void *field, const char *v, char *err,
                                size_t errlen)
 {
@@ -47,19 +35,19 @@ int tc_logsinks_parse_facility(const tc_opt *o, void *field, const char *v, char
                  o->key, o->flag, v);
         return -1;
     }
-    return keep(field, v, err, errlen);
+    return tc_opt_set_str(field, v, err, errlen);
 }
 
 int tc_logsinks_parse_syslog_addr(const tc_opt *o, void *field, const char *v, char *err,
                                   size_t errlen)
 {
-    return tc_syslog_check_addr(v, err, errlen) < 0 ? -1 : keep(field, v, err, errlen);
+    return tc_syslog_check_addr(v, err, errlen) < 0 ? -1 : tc_opt_set_str(field, v, err, errlen);
 }
 
 int tc_logsinks_parse_statsd_host(const tc_opt *o, void *field, const char *v, char *err,
                                   size_t errlen)
 {
-    return tc_statsd_check_host(v, err, errlen) < 0 ? -1 : keep(field, v, err, errlen);
+    return tc_statsd_check_host(v, err, errlen) < 0 ? -1 : tc_opt_set_str(field, v, err, errlen);
 }
 
 /* Gunicorn's Statsd logger counts its warnings, errors and criticals. */

@@ -123,7 +123,7 @@ static int set_int(const tc_opt *opt, void *field, const char *value, char *err,
     return 0;
 }
 
-static int set_str(void *field, const char *value, char *err, size_t errlen)
+int tc_opt_set_str(void *field, const char *value, char *err, size_t errlen)
 {
     char *copy = strdup(value);
     if (copy == NULL) {
@@ -160,7 +160,7 @@ static int set_pydict(const tc_opt *opt, void *field, const char *value, char *e
         snprintf(err, errlen, "%s: not a dict literal", name);
         return -1;
     }
-    return set_str(field, value, err, errlen);
+    return tc_opt_set_str(field, value, err, errlen);
 }
 
 int tc_opt_is_choice(const tc_opt *o, const char *value)
@@ -241,7 +241,7 @@ int tc_opt_set(const tc_opt *opt, void *settings, const char *value, char *err, 
     if (opt->parse)
         return opt->parse(opt, field, value, err, errlen);
     switch (opt->type) {
-    case TC_OPT_STR: return set_str(field, value, err, errlen);
+    case TC_OPT_STR: return tc_opt_set_str(field, value, err, errlen);
     case TC_OPT_INT: return set_int(opt, field, value, err, errlen);
     case TC_OPT_BOOL:
         if (tc_parse_bool(value, (int *)field) == 0)
@@ -581,6 +581,18 @@ void tc_opt_write_default(FILE *out, const tc_opt *o)
         break;
     }
     }
+}
+
+char *tc_opt_value_text(const tc_opt *o, const void *settings)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    tc_opt_write_value(f, o, settings);
+    fclose(f);
+    return text;
 }
 
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings)

@@ -153,6 +153,8 @@ void tc_opt_usage_help_version(FILE *out);
 void tc_opt_print(FILE *out, const tc_opt *table, const void *settings);
 /* Writes one row's value of settings as a Python literal. */
 void tc_opt_write_value(FILE *out, const tc_opt *o, const void *settings);
+/* The same literal as a string the caller frees; NULL when out of memory. */
+char *tc_opt_value_text(const tc_opt *o, const void *settings);
 /* Writes the row's default as a Python literal ("2", "['h2', 'h1']", "None"). */
 void tc_opt_write_default(FILE *out, const tc_opt *o);
 void tc_opt_free(const tc_opt *table, void *settings);
@@ -170,5 +172,8 @@ void tc_opt_choice_error(const tc_opt *o, const char *value, char *err, size_t e
 /* Helpers for parse functions and callers. */
 int tc_parse_bool(const char *s, int *out);     /* 0 or -1 */
 int tc_parse_ll(const char *s, long long *out); /* whole string, base 10; 0 or -1 */
+/* A STR field takes a copy of value (the old one freed): what a row's own
+ * parse stores once it has checked value.  0, or -1 with err (memory). */
+int tc_opt_set_str(void *field, const char *value, char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,7 @@
 #include "px_counters.h"
 #include "px_thread.h"
 #include "tc_ctl.h"
+#include "tc_ctlcmd.h"
 #include "tc_log.h"
 
 static int ctl_fd = -1;
@@ -105,24 +106,6 @@ void px_control_write_stats(tc_ctlout *o)
     tc_ctlout_close(o);
 }
 
-static int show_config(tc_ctlout *o)
-{
-    tc_ctlout_obj(o, "config");
-    for (const tc_opt *row = px_settings_table; row->key; row++) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (f == NULL)
-            return -1;
-        tc_opt_write_value(f, row, settings);
-        fclose(f);
-        tc_ctlout_raw(o, row->key, text);
-        free(text);
-    }
-    tc_ctlout_close(o);
-    return 0;
-}
-
 static void show_listeners(tc_ctlout *o)
 {
     tc_ctlout_arr(o, "listeners");
@@ -161,21 +144,13 @@ static void show_per_thread(tc_ctlout *o, int what)
     tc_ctlout_int(o, what ? "streams_in_flight" : "connections_open", (long long)total);
 }
 
-static int as_signal(int sig, const char *what, tc_ctlout *o)
-{
-    tc_info("Control socket: %s", what);
-    kill(getpid(), sig);
-    tc_ctlout_str(o, "started", what);
-    return 0;
-}
-
 static int handle(void *ctx, const tc_ctl_req *req, tc_ctlout *o, char *err, size_t errlen)
 {
     (void)ctx;
     switch (req->verb) {
     case TC_CTL_HELP: tc_ctl_help(o, served); return 0;
     case TC_CTL_SHOW_STATS: px_control_write_stats(o); return 0;
-    case TC_CTL_SHOW_CONFIG: return show_config(o);
+    case TC_CTL_SHOW_CONFIG: return tc_ctlcmd_show_config(o, px_settings_table, settings);
     case TC_CTL_SHOW_LISTENERS: show_listeners(o); return 0;
     case TC_CTL_SHOW_CONNECTIONS: show_per_thread(o, 0); return 0;
     case TC_CTL_SHOW_STREAMS: show_per_thread(o, 1); return 0;
@@ -183,9 +158,9 @@ static int handle(void *ctx, const tc_ctl_req *req, tc_ctlout *o, char *err, siz
         px_control_write_stats(o);
         show_listeners(o);
         return 0;
-    case TC_CTL_RELOAD: return as_signal(SIGHUP, "reload", o);
-    case TC_CTL_REOPEN: return as_signal(SIGUSR1, "reopen", o);
-    case TC_CTL_SHUTDOWN: return as_signal(SIGTERM, "shutdown", o);
+    case TC_CTL_RELOAD: return tc_ctlcmd_signal(SIGHUP, "reload", o);
+    case TC_CTL_REOPEN: return tc_ctlcmd_signal(SIGUSR1, "reopen", o);
+    case TC_CTL_SHUTDOWN: return tc_ctlcmd_signal(SIGTERM, "shutdown", o);
     default:
         snprintf(err, errlen, "'%s' is tandem-appd's command, not tandem-proxy's",
                  tc_ctl_verb_name(req->verb));

@@ -130,7 +130,7 @@ void px_split_path(const uint8_t *p, size_t len, size_t *path_len, const uint8_t
     *query_len = len - *path_len - 1;
 }
 
-static int b64url_value(uint8_t c)
+int px_base64_digit(uint8_t c, uint8_t c62, uint8_t c63)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -138,9 +138,9 @@ static int b64url_value(uint8_t c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '-')
+    if (c == c62)
         return 62;
-    if (c == '_')
+    if (c == c63)
         return 63;
     return -1;
 }
@@ -159,7 +159,7 @@ long px_base64url_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap
     uint32_t acc = 0;
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(in[i]);
+        int v = px_base64_digit(in[i], '-', '_');
         if (v < 0)
             return -1;
         acc = (acc << 6) | (uint32_t)v;

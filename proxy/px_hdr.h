@@ -32,6 +32,9 @@ size_t px_http_date(time_t t, char *buf);
 void px_split_path(const uint8_t *p, size_t len, size_t *path_len, const uint8_t **query,
                    size_t *query_len);
 
+/* One base64 digit's value (0..63), or -1: c62 and c63 name the alphabet's
+ * last two digits ('+' '/' in base64, '-' '_' in base64url). */
+int px_base64_digit(uint8_t c, uint8_t c62, uint8_t c63);
 /* base64url (RFC 4648 §5, padding optional) into out[0..cap): the bytes
  * written, or -1 for a bad character, a bad length or too little room.
  * For the HTTP2-Settings field of an h2c upgrade. */

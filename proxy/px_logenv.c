@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "ad_http.h"
+#include "px_hdr.h"
 #include "px_logfmt_int.h"
 #include "tc_http.h"
 #include "ws_utf8.h"
@@ -231,21 +232,6 @@ void px_logenv_write(px_logout *o, const px_logreq *r, unsigned env, const char 
 
 /* ---- u: the user of Basic authentication ---- */
 
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* As Python's base64.b64decode: characters outside the alphabet skipped,
  * the padding required.  The length, or -1. */
 static long b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
@@ -257,7 +243,7 @@ static long b64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
             pad++;
             continue;
         }
-        int v = b64_value(in[i]);
+        int v = px_base64_digit(in[i], '+', '/');
         if (v < 0)
             continue;
         if (pad)

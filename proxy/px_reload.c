@@ -78,19 +78,6 @@ static int read_again(px_settings *ns, char *err, size_t errlen)
     return rc;
 }
 
-/* o's value in s as a literal, for comparing (heap, or NULL). */
-static char *literal(const tc_opt *o, const px_settings *s)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (f == NULL)
-        return NULL;
-    tc_opt_write_value(f, o, s);
-    fclose(f);
-    return text;
-}
-
 static void add_name(char *list, size_t size, const char *name)
 {
     size_t n = strlen(list);
@@ -105,7 +92,7 @@ static void warn_fixed(const px_settings *ns)
         const tc_opt *o = tc_opt_find_key(px_settings_table, *k);
         if (o == NULL)
             continue;
-        char *was = literal(o, running), *now = literal(o, ns);
+        char *was = tc_opt_value_text(o, running), *now = tc_opt_value_text(o, ns);
         if (was && now && strcmp(was, now) != 0)
             add_name(changed, sizeof changed, *k);
         free(was);

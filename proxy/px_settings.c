@@ -84,14 +84,7 @@ static int parse_access_format(const tc_opt *opt, void *field, const char *value
     if (px_logfmt_compile(value, &f, err, errlen) < 0)
         return -1;
     px_logfmt_free(f);
-    char *copy = strdup(value);
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(*(char **)field);
-    *(char **)field = copy;
-    return 0;
+    return tc_opt_set_str(field, value, err, errlen);
 }
 
 /* enum px_pp_mode in order (Gunicorn's values). */
@@ -220,30 +213,7 @@ const tc_opt px_settings_table[] = {
       .help = "with --log-syslog, keep access lines out of syslog" },
     { .key = "syslog", .flag = "--log-syslog", .type = TC_OPT_BOOL, .offset = OFF(syslog),
       .def = "false", .help = "send the error log (and the access log) to syslog too" },
-    { .key = "syslog_addr", .flag = "--log-syslog-to", .type = TC_OPT_STR,
-      .offset = OFF(syslog_addr), .def = TC_SYSLOG_DEFAULT_ADDR, .metavar = "SYSLOG_ADDR",
-      .help = "udp://HOST:PORT, tcp://HOST:PORT or unix://PATH[#dgram|#stream]",
-      .parse = tc_logsinks_parse_syslog_addr },
-    STR_ROW("syslog_prefix", "--log-syslog-prefix", 0, syslog_prefix, NULL, "SYSLOG_PREFIX",
-            "syslog tags are tandem.PREFIX.error and .access (default PREFIX: the daemon)"),
-    { .key = "syslog_facility", .flag = "--log-syslog-facility", .type = TC_OPT_STR,
-      .offset = OFF(syslog_facility), .def = "user", .metavar = "SYSLOG_FACILITY",
-      .help = "syslog facility name", .parse = tc_logsinks_parse_facility },
-    { .key = "statsd_host", .flag = "--statsd-host", .type = TC_OPT_STR,
-      .offset = OFF(statsd_host), .metavar = "STATSD_ADDR",
-      .help = "send Gunicorn's metrics to statsd at HOST:PORT (UDP) or unix://PATH",
-      .parse = tc_logsinks_parse_statsd_host },
-    STR_ROW("statsd_prefix", "--statsd-prefix", 0, statsd_prefix, "", "STATSD_PREFIX",
-            "prefix of every metric's name (a '.' is added)"),
-    STR_ROW("dogstatsd_tags", "--dogstatsd-tags", 0, dogstatsd_tags, "", "DOGSTATSD_TAGS",
-            "dogstatsd tags for every metric (comma-separated key:value)"),
-    STR_ROW("logconfig", "--log-config", 0, logconfig, NULL, "FILE",
-            "logging.fileConfig INI file; its gunicorn.error and gunicorn.access loggers "
-            "direct tandem's lines"),
-    { .key = "logconfig_dict", .type = TC_OPT_PYDICT, .offset = OFF(logconfig_dict), .def = "{}",
-      .help = "logging.dictConfig dict (over Gunicorn's defaults)" },
-    STR_ROW("logconfig_json", "--log-config-json", 0, logconfig_json, NULL, "FILE",
-            "logging.dictConfig JSON file (over Gunicorn's defaults)"),
+    TC_LOGSINKS_ROWS(px_settings),
     /* A config file's pidfile, and GUNICORN_CMD_ARGS' --pid, are tandem-appd's. */
     { .key = "pidfile", .flag = "--pid", .short_flag = 'p', .type = TC_OPT_STR,
       .offset = OFF(pidfile), .metavar = "FILE", .help = "write the process id to FILE",
@@ -525,7 +495,8 @@ static int set_path(char *dst, size_t cap, const char *path, const char *key, ch
 static int apply_logconfig(px_settings *s, char *err, size_t errlen)
 {
     tc_logconf lc;
-    if (tc_logconf_load(s->logconfig_dict, s->logconfig_json, s->logconfig, &lc, err, errlen) < 0)
+    if (tc_logconf_load(s->sinks.logconfig_dict, s->sinks.logconfig_json, s->sinks.logconfig, &lc,
+                        err, errlen) < 0)
         return -1;
     tc_logconf_effect e = { s->errorlog, s->log_level, s->syslog, s->accesslog,
                             s->syslog && !s->disable_redirect_access_to_syslog };

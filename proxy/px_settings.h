@@ -75,15 +75,7 @@ typedef struct {
     char *access_log_format;
     int disable_redirect_access_to_syslog;
     int syslog;
-    char *syslog_addr;
-    char *syslog_prefix;
-    char *syslog_facility;
-    char *statsd_host;
-    char *statsd_prefix;
-    char *dogstatsd_tags;
-    char *logconfig;
-    char *logconfig_dict;
-    char *logconfig_json;
+    tc_logsinks_settings sinks;
     char *pidfile;
     char *config; /* -c: the file these came from (command line only) */
     int check_config;
@@ -138,9 +130,7 @@ static inline int px_h2c_mode(const px_settings *s)
 /* The syslog and statsd settings, for tc_logsinks (after px_settings_validate). */
 static inline tc_logsinks_conf px_settings_logsinks(const px_settings *s)
 {
-    return (tc_logsinks_conf){ s->syslog,          s->syslog_addr, s->syslog_prefix,
-                               s->syslog_facility, s->statsd_host, s->statsd_prefix,
-                               s->dogstatsd_tags };
+    return tc_logsinks_conf_of(s->syslog, &s->sinks);
 }
 
 /* tc_opt_defaults and Gunicorn's defaults from the environment (bind

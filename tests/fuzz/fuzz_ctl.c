@@ -12,13 +12,7 @@
 #include "fuzz.h"
 #include "tc_ctl.h"
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "fuzz_ctl: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_ctl", cond)
 
 static void check_reply(const uint8_t *data, size_t size, int json)
 {

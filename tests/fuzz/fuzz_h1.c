@@ -12,13 +12,7 @@
 
 #define FUZZ_MAXH 128
 
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "fuzz_h1: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_h1", cond)
 
 /* Tight limits reach the 414/431 paths with small inputs. */
 static const px_h1_limits tight = { 64, 8, 96, 512 };

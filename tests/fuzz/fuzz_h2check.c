@@ -11,13 +11,7 @@
 #include "h2_check.h"
 #include "px_hdr.h"
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "fuzz_h2check: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_h2check", cond)
 
 #define FIELDS 8
 

@@ -10,36 +10,11 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "roundtrip.h"
 #include "tc_json.h"
 #include "tc_logconf.h"
-#include "tc_pyconf.h"
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "fuzz_logconf: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                 \
-        }                                                                            \
-    } while (0)
-
-static void check_round_trip(const tc_pyval *v)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    CHECK(f != NULL);
-    fputs("x = ", f);
-    tc_pyval_write(f, v);
-    fputc('\n', f);
-    fclose(f);
-    tc_pyconf again;
-    char err[256];
-    int line;
-    CHECK(tc_pyconf_parse(text, len, &again, &line, err, sizeof err) == 0);
-    CHECK(again.n == 1 && again.v[0].value != NULL && tc_pyval_equal(v, again.v[0].value));
-    tc_pyconf_free(&again);
-    free(text);
-}
+#define CHECK(cond) FUZZ_CHECK("fuzz_logconf", cond)
 
 static void check_whole(const tc_logconf *c, int rc, const char *err)
 {
@@ -70,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tc_pyval *v = tc_json_parse(text, n, err, sizeof err);
         CHECK(v != NULL || strncmp(err, "line ", 5) == 0);
         if (v) {
-            check_round_trip(v);
+            fuzz_round_trip("fuzz_logconf", v);
             err[0] = '\0';
             check_whole(&c, tc_logconf_from_dict(v, &c, err, sizeof err), err);
             tc_pyval_free(v);

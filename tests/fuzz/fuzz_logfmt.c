@@ -12,13 +12,7 @@
 #include "fuzz.h"
 #include "px_logfmt.h"
 
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "fuzz_logfmt: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_logfmt", cond)
 
 #define MAX_FIELDS 32
 

@@ -12,13 +12,7 @@
 #include "fuzz.h"
 #include "px_proxyproto.h"
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_proxyproto: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                    \
-        }                                                                               \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_proxyproto", cond)
 
 static void check_done(const px_pp_header *h, size_t len)
 {

@@ -9,15 +9,10 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "roundtrip.h"
 #include "tc_pyconf.h"
 
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "fuzz_pyconf: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_pyconf", cond)
 
 static int lines_in(const uint8_t *data, size_t size)
 {
@@ -25,27 +20,6 @@ static int lines_in(const uint8_t *data, size_t size)
     for (size_t i = 0; i < size; i++)
         n += data[i] == '\n' || (data[i] == '\r' && (i + 1 == size || data[i + 1] != '\n'));
     return n;
-}
-
-/* "x = <value written back>" must read as the same value. */
-static void check_round_trip(const tc_pyval *v)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    CHECK(f != NULL);
-    fputs("x = ", f);
-    tc_pyval_write(f, v);
-    fputc('\n', f);
-    fclose(f);
-    tc_pyconf again;
-    char err[256];
-    int line;
-    CHECK(tc_pyconf_parse(text, len, &again, &line, err, sizeof err) == 0);
-    CHECK(again.n == 1 && strcmp(again.v[0].name, "x") == 0);
-    CHECK(again.v[0].value != NULL && tc_pyval_equal(v, again.v[0].value));
-    tc_pyconf_free(&again);
-    free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(a->name[0] != '\0' && a->line >= 1 && a->line <= nlines);
         CHECK(!(a->value && a->why));
         if (a->value)
-            check_round_trip(a->value);
+            fuzz_round_trip("fuzz_pyconf", a->value);
         CHECK(tc_pyconf_find(&c, a->name) != NULL);
     }
     tc_pyconf_free(&c);

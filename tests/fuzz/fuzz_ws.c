@@ -12,13 +12,7 @@
 #include "fuzz.h"
 #include "ws_frame.h"
 
-#define CHECK(cond)                                                             \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "fuzz_ws: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#define CHECK(cond) FUZZ_CHECK("fuzz_ws", cond)
 
 #define MAX_MESSAGE 4096
 

@@ -93,18 +93,21 @@ endif
 # binary compiles its sources itself, so coverage instrumentation sees them.
 FUZZ_PYCONF_SOURCES = common/tc_pyconf.c common/tc_pyconf.h common/tc_pylit.c \
 	common/tc_pylit.h common/tc_pylex.c common/tc_pylex.h common/tc_pyval.c common/tc_pyval.h
+# Both config readers' targets check that a value written back reads back.
+FUZZ_ROUNDTRIP_SOURCES = tests/fuzz/roundtrip.c tests/fuzz/roundtrip.h
 FUZZ_PYCONF_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 check_PROGRAMS += tests/fuzz/fuzz_pyconf_replay
 TESTS += tests/fuzz/fuzz_pyconf_replay
 tests_fuzz_fuzz_pyconf_replay_SOURCES = tests/fuzz/fuzz_pyconf.c tests/fuzz/replay_main.c \
-	tests/fuzz/fuzz.h
+	tests/fuzz/fuzz.h $(FUZZ_ROUNDTRIP_SOURCES)
 tests_fuzz_fuzz_pyconf_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/pyconf"'
 tests_fuzz_fuzz_pyconf_replay_LDADD = common/libtandemcommon.a
 EXTRA_DIST += tests/fuzz/corpus/pyconf
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_pyconf
-tests_fuzz_fuzz_pyconf_SOURCES = tests/fuzz/fuzz_pyconf.c tests/fuzz/fuzz.h $(FUZZ_PYCONF_SOURCES)
+tests_fuzz_fuzz_pyconf_SOURCES = tests/fuzz/fuzz_pyconf.c tests/fuzz/fuzz.h $(FUZZ_PYCONF_SOURCES) \
+	$(FUZZ_ROUNDTRIP_SOURCES)
 tests_fuzz_fuzz_pyconf_CFLAGS = $(AM_CFLAGS) $(FUZZ_PYCONF_SAN)
 tests_fuzz_fuzz_pyconf_LDFLAGS = $(FUZZ_PYCONF_SAN)
 endif
@@ -162,7 +165,7 @@ FUZZ_LOGCONF_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=und
 check_PROGRAMS += tests/fuzz/fuzz_logconf_replay
 TESTS += tests/fuzz/fuzz_logconf_replay
 tests_fuzz_fuzz_logconf_replay_SOURCES = tests/fuzz/fuzz_logconf.c tests/fuzz/replay_main.c \
-	tests/fuzz/fuzz.h
+	tests/fuzz/fuzz.h $(FUZZ_ROUNDTRIP_SOURCES)
 tests_fuzz_fuzz_logconf_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/tests/fuzz/corpus/logconf"'
 tests_fuzz_fuzz_logconf_replay_LDADD = common/libtandemcommon.a
@@ -170,7 +173,7 @@ EXTRA_DIST += tests/fuzz/corpus/logconf
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_logconf
 tests_fuzz_fuzz_logconf_SOURCES = tests/fuzz/fuzz_logconf.c tests/fuzz/fuzz.h \
-	$(FUZZ_LOGCONF_SOURCES)
+	$(FUZZ_LOGCONF_SOURCES) $(FUZZ_ROUNDTRIP_SOURCES)
 tests_fuzz_fuzz_logconf_CFLAGS = $(AM_CFLAGS) $(FUZZ_LOGCONF_SAN)
 tests_fuzz_fuzz_logconf_LDFLAGS = $(FUZZ_LOGCONF_SAN)
 tests_fuzz_fuzz_logconf_LDADD = common/libtandemcommon.a

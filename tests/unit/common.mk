@@ -53,11 +53,12 @@ tests_unit_test_tc_ctl_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_ctl_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 
 # Real sockets on loopback and in /tmp: the messages as a daemon receives them.
-tests_unit_test_tc_syslog_SOURCES = tests/unit/test_tc_syslog.c
+TC_CHECK_SOURCES = tests/unit/tc_check.c tests/unit/tc_check.h
+tests_unit_test_tc_syslog_SOURCES = tests/unit/test_tc_syslog.c $(TC_CHECK_SOURCES)
 tests_unit_test_tc_syslog_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_syslog_LDADD = common/libtandemcommon.a $(CHECK_LIBS) -lpthread
 
-tests_unit_test_tc_statsd_SOURCES = tests/unit/test_tc_statsd.c
+tests_unit_test_tc_statsd_SOURCES = tests/unit/test_tc_statsd.c $(TC_CHECK_SOURCES)
 tests_unit_test_tc_statsd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tc_statsd_LDADD = common/libtandemcommon.a $(CHECK_LIBS)
 

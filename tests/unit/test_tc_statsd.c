@@ -11,31 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tc_check.h"
 #include "tc_log.h"
 #include "tc_logsinks.h"
 #include "tc_statsd.h"
-
-static int listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
-    struct timeval tv = { 2, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static const char *receive(int fd)
-{
-    static char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
-    ck_assert_int_gt(n, 0);
-    buf[n] = '\0';
-    return buf;
-}
 
 START_TEST(addresses)
 {
@@ -71,7 +50,7 @@ END_TEST
 
 START_TEST(lines_prefix_and_tags)
 {
-    int port, fd = listener(&port);
+    int port, fd = tc_check_loopback(SOCK_DGRAM, &port);
     char host[64], err[256];
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
     tc_statsd *sd = tc_statsd_open(host, "app...", "env:prod,team:web", err, sizeof err);
@@ -81,9 +60,10 @@ START_TEST(lines_prefix_and_tags)
     tc_statsd_gauge(sd, &b, "gunicorn.workers", 4);
     tc_statsd_timing(sd, &b, "gunicorn.request.duration", 1500);
     tc_statsd_flush(sd, &b);
-    ck_assert_str_eq(receive(fd), "app.gunicorn.requests:3|c|@1.0|#env:prod,team:web\n"
-                                  "app.gunicorn.workers:4|g|#env:prod,team:web\n"
-                                  "app.gunicorn.request.duration:1.5|ms|#env:prod,team:web");
+    ck_assert_str_eq(tc_check_receive(fd),
+                     "app.gunicorn.requests:3|c|@1.0|#env:prod,team:web\n"
+                     "app.gunicorn.workers:4|g|#env:prod,team:web\n"
+                     "app.gunicorn.request.duration:1.5|ms|#env:prod,team:web");
     ck_assert_uint_eq(b.len, 0);
     tc_statsd_flush(sd, &b); /* nothing: no empty datagram */
     tc_statsd_close(sd);
@@ -91,7 +71,7 @@ START_TEST(lines_prefix_and_tags)
     sd = tc_statsd_open(host, "", "", err, sizeof err);
     tc_statsd_count(sd, &b, "gunicorn.log.error", 1);
     tc_statsd_flush(sd, &b);
-    ck_assert_str_eq(receive(fd), "gunicorn.log.error:1|c|@1.0");
+    ck_assert_str_eq(tc_check_receive(fd), "gunicorn.log.error:1|c|@1.0");
     tc_statsd_close(sd);
     close(fd);
 }
@@ -99,7 +79,7 @@ END_TEST
 
 START_TEST(batches_cut_at_lines)
 {
-    int port, fd = listener(&port);
+    int port, fd = tc_check_loopback(SOCK_DGRAM, &port);
     char host[64], err[256];
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
     tc_statsd *sd = tc_statsd_open(host, "p", "", err, sizeof err);
@@ -109,7 +89,7 @@ START_TEST(batches_cut_at_lines)
     tc_statsd_flush(sd, &b);
     int lines = 0, datagrams = 0;
     while (lines < 100) {
-        const char *d = receive(fd);
+        const char *d = tc_check_receive(fd);
         datagrams++;
         ck_assert_uint_le(strlen(d), TC_STATSD_DATAGRAM);
         for (const char *p = d; p; p = strchr(p, '\n')) {
@@ -131,7 +111,7 @@ END_TEST
  * error log's warnings are counted through the one in use. */
 START_TEST(reload_reopens_what_changed)
 {
-    int port, fd = listener(&port);
+    int port, fd = tc_check_loopback(SOCK_DGRAM, &port);
     char host[64], err[256];
     snprintf(host, sizeof host, "127.0.0.1:%d", port);
     tc_logsinks_conf c = { .statsd_host = host, .statsd_prefix = "a" };
@@ -141,12 +121,12 @@ START_TEST(reload_reopens_what_changed)
     ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
     ck_assert_ptr_eq(tc_logsinks_statsd(), first);
     tc_warn("counted");
-    ck_assert_str_eq(receive(fd), "a.gunicorn.log.warning:1|c|@1.0");
+    ck_assert_str_eq(tc_check_receive(fd), "a.gunicorn.log.warning:1|c|@1.0");
     c.statsd_prefix = "b";
     ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
     ck_assert_ptr_ne(tc_logsinks_statsd(), first);
     tc_warn("counted");
-    ck_assert_str_eq(receive(fd), "b.gunicorn.log.warning:1|c|@1.0");
+    ck_assert_str_eq(tc_check_receive(fd), "b.gunicorn.log.warning:1|c|@1.0");
     c.statsd_host = NULL;
     ck_assert_int_eq(tc_logsinks_reload(&c, "test", err, sizeof err), 0);
     ck_assert_ptr_null(tc_logsinks_statsd());

@@ -13,31 +13,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tc_check.h"
 #include "tc_log.h"
 #include "tc_logsinks.h"
 #include "tc_syslog.h"
-
-static int bound(int type, int *port)
-{
-    int fd = socket(AF_INET, type, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
-    struct timeval tv = { 2, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static const char *receive(int fd)
-{
-    static char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
-    ck_assert_int_gt(n, 0);
-    buf[n] = '\0';
-    return buf;
-}
 
 static void assert_matches(const char *text, const char *pattern)
 {
@@ -70,7 +49,7 @@ END_TEST
 
 START_TEST(udp_messages_carry_the_host)
 {
-    int port, fd = bound(SOCK_DGRAM, &port);
+    int port, fd = tc_check_loopback(SOCK_DGRAM, &port);
     char addr[64], err[256], pat[256];
     snprintf(addr, sizeof addr, "udp://127.0.0.1:%d", port);
     tc_syslog *sl = tc_syslog_open(addr, 19 /* local3 */, "tandem.proxy.error", err, sizeof err);
@@ -81,12 +60,12 @@ START_TEST(udp_messages_carry_the_host)
              "^<156>[A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [^ ]+ "
              "tandem\\.proxy\\.error: \\[%d\\] disk nearly full$",
              (int)getpid());
-    assert_matches(receive(fd), pat);
+    assert_matches(tc_check_receive(fd), pat);
     tc_syslog_send_lines(sl, TC_LOG_INFO, "one\ntwo\nthree\n", 14);
     const char *want[] = { "one", "two", "three" };
     for (int i = 0; i < 3; i++) {
         snprintf(pat, sizeof pat, "^<158>.* tandem\\.proxy\\.error: \\[[0-9]+\\] %s$", want[i]);
-        assert_matches(receive(fd), pat);
+        assert_matches(tc_check_receive(fd), pat);
     }
     tc_syslog_close(sl);
     close(fd);
@@ -95,23 +74,15 @@ END_TEST
 
 START_TEST(unix_messages_leave_the_host_out)
 {
-    char path[] = "/tmp/tandem-syslog-XXXXXX";
-    int tmp = mkstemp(path);
-    close(tmp);
-    unlink(path);
-    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-    struct sockaddr_un a = { .sun_family = AF_UNIX };
-    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    struct timeval tv = { 2, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char path[108];
+    int fd = tc_check_unix_dgram(path, sizeof path);
     char addr[128], err[256];
     snprintf(addr, sizeof addr, "unix://%s", path);
     tc_syslog *sl = tc_syslog_open(addr, 1, "tandem.appd.error", err, sizeof err);
     ck_assert_msg(sl != NULL, "%s", err);
     tc_syslog_send(sl, TC_LOG_CRITICAL, "boom", 4);
-    assert_matches(receive(fd), "^<10>[A-Z][a-z]{2} [ 1-3][0-9] [0-9:]{8} "
-                                "tandem\\.appd\\.error: \\[[0-9]+\\] boom$");
+    assert_matches(tc_check_receive(fd), "^<10>[A-Z][a-z]{2} [ 1-3][0-9] [0-9:]{8} "
+                                         "tandem\\.appd\\.error: \\[[0-9]+\\] boom$");
     tc_syslog_close(sl);
     close(fd);
     unlink(path);
@@ -120,15 +91,14 @@ END_TEST
 
 START_TEST(tcp_messages_end_in_newlines)
 {
-    int port, lfd = bound(SOCK_STREAM, &port);
+    int port, lfd = tc_check_loopback(SOCK_STREAM, &port);
     listen(lfd, 1);
     char addr[64], err[256];
     snprintf(addr, sizeof addr, "tcp://127.0.0.1:%d", port);
     tc_syslog *sl = tc_syslog_open(addr, 1, "tandem.proxy.access", err, sizeof err);
     ck_assert_msg(sl != NULL, "%s", err);
     int fd = accept(lfd, NULL, NULL);
-    struct timeval tv = { 2, 0 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    tc_check_timeout(fd);
     tc_syslog_send_lines(sl, TC_LOG_INFO, "a\nb\n", 4);
     char buf[1024];
     size_t got = 0;
@@ -150,7 +120,8 @@ END_TEST
 
 START_TEST(error_log_goes_to_syslog_and_statsd)
 {
-    int sport, sfd = bound(SOCK_DGRAM, &sport), mport, mfd = bound(SOCK_DGRAM, &mport);
+    int sport, sfd = tc_check_loopback(SOCK_DGRAM, &sport), mport,
+               mfd = tc_check_loopback(SOCK_DGRAM, &mport);
     char saddr[64], maddr[64], err[256];
     snprintf(saddr, sizeof saddr, "udp://127.0.0.1:%d", sport);
     snprintf(maddr, sizeof maddr, "127.0.0.1:%d", mport);
@@ -160,18 +131,19 @@ START_TEST(error_log_goes_to_syslog_and_statsd)
     ck_assert_int_eq(tc_log_open("/dev/null", TC_LOG_INFO), 0);
     tc_error("worker %d is gone", 7);
     /* daemon (3) * 8 + error (3) */
-    assert_matches(receive(sfd), "^<27>.* tandem\\.appd\\.error: \\[[0-9]+\\] worker 7 is gone$");
-    ck_assert_str_eq(receive(mfd), "site.gunicorn.log.error:1|c|@1.0");
+    assert_matches(tc_check_receive(sfd),
+                   "^<27>.* tandem\\.appd\\.error: \\[[0-9]+\\] worker 7 is gone$");
+    ck_assert_str_eq(tc_check_receive(mfd), "site.gunicorn.log.error:1|c|@1.0");
     tc_info("fine");
-    assert_matches(receive(sfd), "^<30>.* tandem\\.appd\\.error: \\[[0-9]+\\] fine$");
+    assert_matches(tc_check_receive(sfd), "^<30>.* tandem\\.appd\\.error: \\[[0-9]+\\] fine$");
     tc_crit("worse");
-    receive(sfd);
-    ck_assert_str_eq(receive(mfd), "site.gunicorn.log.critical:1|c|@1.0");
+    tc_check_receive(sfd);
+    ck_assert_str_eq(tc_check_receive(mfd), "site.gunicorn.log.critical:1|c|@1.0");
     tc_logsinks_close();
     c.syslog_prefix = "shop";
     tc_syslog *access = tc_logsinks_syslog(&c, "proxy", "access", err, sizeof err);
     tc_syslog_send(access, TC_LOG_INFO, "GET /", 5);
-    assert_matches(receive(sfd), " tandem\\.shop\\.access: \\[[0-9]+\\] GET /$");
+    assert_matches(tc_check_receive(sfd), " tandem\\.shop\\.access: \\[[0-9]+\\] GET /$");
     tc_syslog_close(access);
     close(sfd);
     close(mfd);
