@@ -13,21 +13,17 @@
 #include "px_conn.h"
 #include "px_balance.h"
 #include "px_bodybuf.h"
+#include "px_budget.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_counters.h"
 #include "px_prio.h"
 #include "px_stream_log.h"
-#include "px_spool.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
 #include "tc_log.h"
-
-/* Response bytes passed to the client before the worker is credited: a
- * quarter of the window it was given, so it never stalls on a full one. */
-#define CREDIT_BATCH (PX_RESP_WINDOW / 4)
 
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -114,6 +110,7 @@ static void release_worker(px_stream *s)
 
 void px_stream_free(px_stream *s)
 {
+    px_budget_leave(s);
     px_counters_request_end(s);
     evtimer_del(&s->timer);
     px_dispatch_unqueue(s);
@@ -150,6 +147,7 @@ void px_stream_dispatched(px_stream *s)
     s->state = PX_ST_UP;
     event_base_gettimeofday_cached(s->th->base, &s->since);
     px_stream_set_timer(s, s->limits->tv_timeout);
+    px_budget_open(s); /* the head went first: credit may follow it */
     if (s->conn)
         s->ops->dispatched(s);
 }
@@ -192,19 +190,13 @@ void px_stream_resp_passed(px_stream *s, size_t n)
     if (!n)
         return;
     px_counters_bytes_out(s->th, n);
+    px_budget_passed(s, n); /* the worker may be credited, this or another stream's */
     if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
         evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
         return;
     }
-    if (s->up && s->state == PX_ST_UP && !s->resp_end) {
-        n = px_spool_passed(s, n); /* credited on arrival already */
-        s->credit_pending += (uint32_t)n;
-        if (s->credit_pending >= CREDIT_BATCH) {
-            px_upstream_send_credit(s, s->credit_pending);
-            s->credit_pending = 0;
-        }
+    if (s->up && s->state == PX_ST_UP && !s->resp_end)
         px_stream_progress(s);
-    }
 }
 
 /* The worker's side of the stream is over (response complete, reset, lost). */
@@ -215,6 +207,7 @@ void px_stream_detach_upstream(px_stream *s)
         px_stream_ghost_take(s);
     release_worker(s);
     s->state = PX_ST_DONE;
+    px_budget_worker_done(s);
     /* The worker is done, the client may not be: a client that stops
      * reading (or never opens its window) must not hold the response
      * buffered here for ever, so its side keeps a no-progress timeout. */
@@ -242,6 +235,7 @@ void px_stream_client_gone(px_stream *s)
     px_stream_log_end(s); /* the client side is done: the request's line */
     if (s->state == PX_ST_QUEUED)
         px_dispatch_unqueue(s);
+    px_budget_leave(s);
     s->conn = NULL;
     if (s->up && !s->resp_end) {
         /* Client reset or disconnected: the app learns it (http.disconnect).
@@ -456,7 +450,7 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
     } else if (n) {
         evbuffer_remove_buffer(in, s->resp, n);
         if (!end)
-            px_spool_arrived(s, n); /* a slow reader need not hold the worker */
+            px_budget_arrived(s); /* a slow reader need not hold the worker */
     }
     if (end) {
         s->resp_end = 1;
