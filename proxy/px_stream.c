@@ -427,6 +427,33 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
     }
 }
 
+static void free_body_copy(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* Moves n bytes of a worker's DATA from in to out.  in holds large read
+ * chains, so a frame is usually part of one and libevent copies it into a
+ * new chain rounded up to a power of two: a 16 KiB frame took 32 KiB, and
+ * the budget counts bytes, not allocations.  A large frame gets a buffer of
+ * its exact size instead. */
+static int take_body(struct evbuffer *in, struct evbuffer *out, size_t n)
+{
+    if (n < 4096)
+        return evbuffer_remove_buffer(in, out, n) == (int)n ? 0 : -1;
+    char *copy = malloc(n);
+    if (copy == NULL)
+        return -1;
+    if (evbuffer_remove(in, copy, n) != (ev_ssize_t)n ||
+        evbuffer_add_reference(out, copy, n, free_body_copy, NULL) < 0) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
 void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
 {
     int end = (flags & TP_FLAG_END_STREAM) != 0;
@@ -448,7 +475,14 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
         if (s->up && !end && n)
             px_upstream_send_credit(s, (uint32_t)n);
     } else if (n) {
-        evbuffer_remove_buffer(in, s->resp, n);
+        if (take_body(in, s->resp, n) < 0) {
+            /* The body cannot go on whole: the worker stops, the client learns. */
+            evbuffer_drain(in, n);
+            tc_error("conn %u: out of memory for %zu response bytes: the stream fails",
+                     s->conn->id, n);
+            fail_upstream(s, 502, PX_ABORT_INTERNAL);
+            return;
+        }
         if (!end)
             px_budget_arrived(s); /* a slow reader need not hold the worker */
     }
