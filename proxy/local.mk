@@ -57,7 +57,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
 	proxy/px_stream_log.c proxy/px_stream_log.h \
 	proxy/px_request.c proxy/px_request.h proxy/px_bodybuf.c proxy/px_bodybuf.h \
-	proxy/px_spool.c proxy/px_spool.h \
+	proxy/px_budget.c proxy/px_budget.h \
 	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \

@@ -76,6 +76,9 @@ char *px_admin_metrics_text(size_t *len)
         (double)(m.streams_started - m.streams_ended));
     one(f, "tandem_proxy_queued_requests", "gauge", "Requests waiting for a worker now.",
         (double)m.queued);
+    one(f, "tandem_proxy_response_bytes_held", "gauge",
+        "Response bytes credited to workers that the clients have not taken yet.",
+        (double)m.resp_held);
     one(f, "tandem_proxy_workers", "gauge", "tandem-appd workers the proxy is connected to.",
         (double)nworkers);
     one(f, "tandem_proxy_worker_capacity", "gauge",

@@ -7,6 +7,7 @@
 #include "px_conn.h"
 #include "px_dispatch.h"
 #include "px_limits.h"
+#include "px_pool.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_log.h"
@@ -19,11 +20,14 @@ int px_bodybuf_start(px_stream *s, size_t max)
     uint64_t declared = s->head.content_length;
     if (max > l->body_buffer)
         max = l->body_buffer;
-    /* A body of unknown length may be a stream the application answers as
-     * it reads (bidirectional HTTP/2, progress reports): never held back. */
+    /* A body of unknown length is collected up to the bound too, as a
+     * slow one would hold a thread; not for workers that run requests as
+     * tasks: there it costs little, and may be a stream the application
+     * answers as it reads (bidirectional HTTP/2, progress reports). */
+    int unknown = declared == TP_LENGTH_UNKNOWN;
     if (s->req_end || max == 0 || !l->tv_body ||
         (s->head.flags & (TP_REQ_EXPECT_CONTINUE | TP_REQ_WEBSOCKET)) ||
-        declared == TP_LENGTH_UNKNOWN || declared > max)
+        (unknown ? !px_pool_thread_per_request(s->th->pool) : declared > max))
         return 0;
     s->collecting = 1;
     s->collect_max = max;
@@ -41,6 +45,10 @@ void px_bodybuf_check(px_stream *s)
      * from here, streamed as any other body. */
     s->collecting = 0;
     px_stream_set_timer(s, NULL);
+    /* A body of unknown length that ended within the bound is known now:
+     * the application sees its length (CONTENT_LENGTH) as for a sized one. */
+    if (s->req_end && s->head.content_length == TP_LENGTH_UNKNOWN)
+        s->head.content_length = evbuffer_get_length(s->req);
     px_dispatch_submit(s);
 }
 

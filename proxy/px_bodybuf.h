@@ -1,9 +1,12 @@
 /* px_bodybuf.h: slow request bodies.  A body whose Content-Length fits in
  * --request-buffer-size is collected in the stream (s->req) before the
  * request is submitted, so a client that uploads slowly holds a buffer
- * for --body-timeout at most, never a worker; a larger body is streamed to
- * the worker and must keep a pace: --request-buffer-size bytes in every
- * --body-timeout seconds that the proxy waits on the client for it.
+ * for --body-timeout at most, never a worker; so is one of unknown length
+ * (chunked, HTTP/2 without content-length) for workers with a thread per
+ * request, up to the bound: whole, it goes with its length, else the rest
+ * streams.  A larger body is streamed to the worker and must keep a pace:
+ * --request-buffer-size bytes in every --body-timeout seconds that the
+ * proxy waits on the client for it.
  *
  * The protocols call these with the stream they own; each function that
  * may answer the client says so, and s may be freed then. */
@@ -16,8 +19,9 @@
 /* A complete, admitted head: whether its body should be collected first,
  * with room for at most max bytes before it would have to be submitted
  * anyway (HTTP/2: the client's window).  Only for a declared
- * Content-Length within both; not for Expect: 100-continue (the client
- * waits for the worker's word) nor WebSockets.  When it should, the stream starts collecting (its timer is
+ * Content-Length within both, or an unknown one (px_pool_thread_per_request);
+ * not for Expect: 100-continue (the client waits for the worker's word) nor
+ * WebSockets.  When it should, the stream starts collecting (its timer is
  * the body's deadline): 1; else 0, submit as usual. */
 int px_bodybuf_start(px_stream *s, size_t max);
 

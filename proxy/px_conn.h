@@ -79,6 +79,10 @@ struct px_conn {
     /* Its requests waiting for a worker, in its thread's queue (px_dispatch.c);
      * zeroed with the struct, the array freed when the connection is. */
     px_queue_flow flow;
+    /* Response bytes its streams hold (px_budget.h), and the streams
+     * waiting for room under --connection-buffer-size, first asked first. */
+    uint64_t resp_held;
+    struct px_stream *credit_first, *credit_last;
 };
 
 /* A new connection on fd from listener index li of th, counted by

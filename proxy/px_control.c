@@ -98,6 +98,7 @@ void px_control_write_stats(tc_ctlout *o)
     tc_ctlout_int(o, "connections_accepted", (long long)m.conns_accepted);
     tc_ctlout_int(o, "streams_in_flight", (long long)(m.streams_started - m.streams_ended));
     tc_ctlout_int(o, "queued", (long long)m.queued);
+    tc_ctlout_int(o, "response_bytes_held", (long long)m.resp_held);
     tc_ctlout_int(o, "workers", nworkers);
     tc_ctlout_int(o, "worker_capacity", (long long)capacity);
     tc_ctlout_int(o, "worker_streams", (long long)outstanding);

@@ -21,6 +21,7 @@ typedef struct {
     _Atomic uint64_t bytes_in, bytes_out;
     _Atomic uint64_t conns_accepted, conns_closed;
     _Atomic uint64_t streams_started, streams_ended;
+    _Atomic uint64_t held_added, held_released; /* each only grows: their difference is held */
 } __attribute__((aligned(64))) cell;
 
 static cell *cells;
@@ -126,6 +127,13 @@ void px_counters_bytes_out(px_thread *th, size_t n)
         bump(&c->bytes_out, n);
 }
 
+void px_counters_held(px_thread *th, uint64_t n, int grew)
+{
+    cell *c = of(th);
+    if (c)
+        bump(grew ? &c->held_added : &c->held_released, n);
+}
+
 uint64_t px_counters_thread_conns(int i)
 {
     return i < ncells ? get(&cells[i].conns_accepted) - get(&cells[i].conns_closed) : 0;
@@ -163,5 +171,8 @@ void px_counters_snapshot_take(px_counters_snapshot *m)
         m->streams_started += get(&c->streams_started);
         m->streams_ended += get(&c->streams_ended);
         m->queued += px_counters_thread_queued(i);
+        /* Each thread's pair is read apart: a difference, never below 0. */
+        uint64_t added = get(&c->held_added), released = get(&c->held_released);
+        m->resp_held += added > released ? added - released : 0;
     }
 }

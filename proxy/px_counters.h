@@ -30,6 +30,7 @@ typedef struct {
     uint64_t conns_accepted, conns_closed;
     uint64_t streams_started, streams_ended;
     uint64_t queued; /* requests waiting for a worker now */
+    uint64_t resp_held; /* response bytes held for clients now (px_budget.h) */
 } px_counters_snapshot;
 
 /* One cell per thread, before the threads start; -1 out of memory. */
@@ -51,5 +52,7 @@ void px_counters_request_begin(px_stream *s);
 void px_counters_request_end(px_stream *s);
 void px_counters_bytes_in(px_thread *th, size_t n);
 void px_counters_bytes_out(px_thread *th, size_t n);
+/* Response bytes held for clients (px_budget.h) grew or shrank by n. */
+void px_counters_held(px_thread *th, uint64_t n, int grew);
 
 #endif

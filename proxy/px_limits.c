@@ -77,6 +77,7 @@ void px_limits_from_settings(px_limits *l, const px_settings *cfg)
     l->body_buffer = (size_t)cfg->request_buffer_size;
     l->body_timeout_s = cfg->body_timeout;
     l->resp_spool = (size_t)cfg->response_buffer_size;
+    l->conn_budget = (size_t)cfg->connection_buffer_size;
 }
 
 /* libevent keeps at most 256 common timeouts per base, and reloads that

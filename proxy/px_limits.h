@@ -76,6 +76,7 @@ typedef struct px_limits {
     long long body_timeout_s;            /* ...must arrive within it (and larger ones keep pace) */
     const struct timeval *tv_body;       /* the same as a timer */
     size_t resp_spool;                   /* response bytes held to free the worker (0 = off) */
+    size_t conn_budget;                  /* response bytes held per connection (0 = no bound) */
 
     /* Whom a connection trusts, decided at accept.  These point into the
      * settings the limits were made from, which must outlive them (a

@@ -182,6 +182,7 @@ void px_pool_on_ready(px_pool *p, px_upstream *u)
     p->nready++;
     p->dial_failed = 0;
     p->worker_count = h->worker_count ? h->worker_count : 1;
+    p->worker_class = h->worker_class;
     if (th->index == 0 || tc_log_get_level() <= TC_LOG_DEBUG)
         tc_log(th->index == 0 ? TC_LOG_INFO : TC_LOG_DEBUG,
                "thread %d: connected to worker %u/%u (pid %u, capacity %u, window %u)", th->index,
@@ -302,4 +303,10 @@ int px_pool_attach(px_pool *p, px_stream *s)
     if (p->nready > 0 || p->nconnecting > 0)
         return 0;
     return dial_on_demand(p);
+}
+
+int px_pool_thread_per_request(const px_pool *p)
+{
+    return p->worker_class != TP_CLASS_ASGI && p->worker_class != TP_CLASS_GEVENT &&
+           p->worker_class != TP_CLASS_EVENTLET;
 }

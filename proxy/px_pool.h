@@ -23,5 +23,10 @@ int px_pool_has_reaped(const px_pool *p);
  * (wait), -1 appd unreachable, -2 head too big for the worker's frames,
  * -3 out of memory. */
 int px_pool_attach(px_pool *p, px_stream *s);
+/* Whether the workers run each request on a thread of its own (sync,
+ * gthread), so that a request waiting on its client holds one: 1, also
+ * before any worker said; 0 for the asynchronous classes (asgi, gevent,
+ * eventlet), where a waiting request costs a task. */
+int px_pool_thread_per_request(const px_pool *p);
 
 #endif

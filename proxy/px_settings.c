@@ -279,6 +279,10 @@ const tc_opt px_settings_table[] = {
             268435456, "1048576",
             "response bytes held per stream for a slow reader, so the worker finishes and is "
             "free; beyond them the client paces the worker; 0 = off"),
+    INT_ROW("connection_buffer_size", "--connection-buffer-size", 0, connection_buffer_size, 0,
+            1073741824, "4194304",
+            "response bytes held for one client connection, all its streams together; past "
+            "them workers are credited only as the client reads; 0 = no bound"),
     TC_OPT_END
 };
 /* clang-format on */

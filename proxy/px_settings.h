@@ -98,6 +98,7 @@ typedef struct {
     long long request_buffer_size; /* bodies up to it are collected before a worker is taken */
     long long body_timeout;        /* ...within it; larger bodies keep pace */
     long long response_buffer_size; /* response bytes held per stream to free the worker */
+    long long connection_buffer_size; /* response bytes held per client connection */
 
     /* Derived by px_settings_validate. */
     uint8_t protos[2]; /* PX_PROTO_* in server preference order */

@@ -13,21 +13,17 @@
 #include "px_conn.h"
 #include "px_balance.h"
 #include "px_bodybuf.h"
+#include "px_budget.h"
 #include "px_dispatch.h"
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_counters.h"
 #include "px_prio.h"
 #include "px_stream_log.h"
-#include "px_spool.h"
 #include "px_thread.h"
 #include "px_upstream.h"
 #include "tc_http.h"
 #include "tc_log.h"
-
-/* Response bytes passed to the client before the worker is credited: a
- * quarter of the window it was given, so it never stalls on a full one. */
-#define CREDIT_BATCH (PX_RESP_WINDOW / 4)
 
 static void stream_timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -114,6 +110,7 @@ static void release_worker(px_stream *s)
 
 void px_stream_free(px_stream *s)
 {
+    px_budget_leave(s);
     px_counters_request_end(s);
     evtimer_del(&s->timer);
     px_dispatch_unqueue(s);
@@ -150,6 +147,7 @@ void px_stream_dispatched(px_stream *s)
     s->state = PX_ST_UP;
     event_base_gettimeofday_cached(s->th->base, &s->since);
     px_stream_set_timer(s, s->limits->tv_timeout);
+    px_budget_open(s); /* the head went first: credit may follow it */
     if (s->conn)
         s->ops->dispatched(s);
 }
@@ -192,19 +190,13 @@ void px_stream_resp_passed(px_stream *s, size_t n)
     if (!n)
         return;
     px_counters_bytes_out(s->th, n);
+    px_budget_passed(s, n); /* the worker may be credited, this or another stream's */
     if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
         evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
         return;
     }
-    if (s->up && s->state == PX_ST_UP && !s->resp_end) {
-        n = px_spool_passed(s, n); /* credited on arrival already */
-        s->credit_pending += (uint32_t)n;
-        if (s->credit_pending >= CREDIT_BATCH) {
-            px_upstream_send_credit(s, s->credit_pending);
-            s->credit_pending = 0;
-        }
+    if (s->up && s->state == PX_ST_UP && !s->resp_end)
         px_stream_progress(s);
-    }
 }
 
 /* The worker's side of the stream is over (response complete, reset, lost). */
@@ -215,6 +207,7 @@ void px_stream_detach_upstream(px_stream *s)
         px_stream_ghost_take(s);
     release_worker(s);
     s->state = PX_ST_DONE;
+    px_budget_worker_done(s);
     /* The worker is done, the client may not be: a client that stops
      * reading (or never opens its window) must not hold the response
      * buffered here for ever, so its side keeps a no-progress timeout. */
@@ -242,6 +235,7 @@ void px_stream_client_gone(px_stream *s)
     px_stream_log_end(s); /* the client side is done: the request's line */
     if (s->state == PX_ST_QUEUED)
         px_dispatch_unqueue(s);
+    px_budget_leave(s);
     s->conn = NULL;
     if (s->up && !s->resp_end) {
         /* Client reset or disconnected: the app learns it (http.disconnect).
@@ -433,6 +427,33 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
     }
 }
 
+static void free_body_copy(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+/* Moves n bytes of a worker's DATA from in to out.  in holds large read
+ * chains, so a frame is usually part of one and libevent copies it into a
+ * new chain rounded up to a power of two: a 16 KiB frame took 32 KiB, and
+ * the budget counts bytes, not allocations.  A large frame gets a buffer of
+ * its exact size instead. */
+static int take_body(struct evbuffer *in, struct evbuffer *out, size_t n)
+{
+    if (n < 4096)
+        return evbuffer_remove_buffer(in, out, n) == (int)n ? 0 : -1;
+    char *copy = malloc(n);
+    if (copy == NULL)
+        return -1;
+    if (evbuffer_remove(in, copy, n) != (ev_ssize_t)n ||
+        evbuffer_add_reference(out, copy, n, free_body_copy, NULL) < 0) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
 void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
 {
     int end = (flags & TP_FLAG_END_STREAM) != 0;
@@ -454,9 +475,16 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
         if (s->up && !end && n)
             px_upstream_send_credit(s, (uint32_t)n);
     } else if (n) {
-        evbuffer_remove_buffer(in, s->resp, n);
+        if (take_body(in, s->resp, n) < 0) {
+            /* The body cannot go on whole: the worker stops, the client learns. */
+            evbuffer_drain(in, n);
+            tc_error("conn %u: out of memory for %zu response bytes: the stream fails",
+                     s->conn->id, n);
+            fail_upstream(s, 502, PX_ABORT_INTERNAL);
+            return;
+        }
         if (!end)
-            px_spool_arrived(s, n); /* a slow reader need not hold the worker */
+            px_budget_arrived(s); /* a slow reader need not hold the worker */
     }
     if (end) {
         s->resp_end = 1;

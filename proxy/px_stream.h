@@ -115,7 +115,6 @@ struct px_stream {
     uint64_t body_in;        /* request body bytes the client sent (limit_request_body) */
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
-    uint32_t credit_pending; /* response bytes passed on, not yet credited */
     struct evbuffer *req;    /* body bytes waiting for the worker's window */
     struct evbuffer *resp;   /* response body waiting for the client */
     struct event timer;      /* queue wait / no-progress timeout */
@@ -138,7 +137,12 @@ struct px_stream {
     size_t collect_max;          /* submitted once s->req holds this much, whole or not */
     struct timeval pace_since;   /* the body's current pace period began (0: not yet) */
     uint64_t pace_bytes;         /* body bytes the client sent in it */
-    uint64_t spooled;            /* response bytes credited on arrival, not yet passed on */
+    /* Response bytes held for the client (px_budget.h): credit granted to
+     * the worker and not yet passed on; a stream waiting for the
+     * connection's room is on its list. */
+    uint64_t held;
+    px_stream *credit_prev, *credit_next;
+    unsigned credit_waits : 1;
 };
 
 /* ---- for protocols ---- */

@@ -155,7 +155,7 @@ static void send_hello(px_upstream *u)
     h.role = TP_ROLE_PROXY;
     h.worker_class = TP_CLASS_NONE;
     h.pid = (uint32_t)getpid();
-    h.initial_window = PX_RESP_WINDOW;
+    h.initial_window = PX_RESP_WINDOW_MIN;
     h.max_frame = PX_UP_MAX_FRAME;
     commit_if(u, tp_encode_hello(&u->pool->out, &h));
 }
@@ -226,7 +226,7 @@ int px_upstream_open_stream(px_upstream *u, px_stream *s)
         px_pool_maintain(p);
     }
     s->send_window = u->hello.initial_window;
-    s->resp_window = PX_RESP_WINDOW; /* our HELLO's initial_window */
+    s->resp_window = PX_RESP_WINDOW_MIN; /* our HELLO's initial_window */
     s->req_end_sent = 0;
     s->reset_out = 0; /* a retried stream starts afresh with this worker */
     s->worker_reset = 0;

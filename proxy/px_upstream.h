@@ -14,7 +14,11 @@ typedef struct px_stream px_stream;
 struct evbuffer;
 
 /* RESPONSE_DATA a worker may send on a stream before we credit it (our
- * HELLO's initial window). */
+ * HELLO's initial window): small, for every stream has it whatever its
+ * connection holds; the rest of PX_RESP_WINDOW, the window a stream works
+ * with, is credited with the head when the connection has room
+ * (px_budget.h). */
+#define PX_RESP_WINDOW_MIN (16 * 1024)
 #define PX_RESP_WINDOW (256 * 1024)
 
 /* The worker's pid, for logs. */

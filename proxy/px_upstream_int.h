@@ -45,6 +45,7 @@ struct px_pool {
     px_upstream *ups;
     int nups, nready, nconnecting;
     uint32_t worker_count; /* from HELLO: how many distinct workers to reach */
+    uint8_t worker_class;  /* from HELLO: TP_CLASS_*, 0 before any */
     struct event *dial_ev;
     struct event *ping_ev; /* periodic liveness check of idle connections */
     int backoff_ms;

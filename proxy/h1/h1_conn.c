@@ -179,11 +179,19 @@ static int websocket_request(px_h1_conn *hc, px_stream *s, const px_h1_request *
     return 0;
 }
 
-/* A Content-Length body being collected (px_bodybuf.h): what the input
- * holds of it goes into s->req, and the request is submitted once whole. */
+static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in, size_t hold);
+
+/* A body being collected (px_bodybuf.h): what the input holds of it goes
+ * into s->req (de-chunked), and the request is submitted once whole or at
+ * the bound. */
 static void h1_collect(px_h1_conn *hc, px_stream *s)
 {
     struct evbuffer *in = px_conn_in(&hc->base);
+    if (hc->chunked_in) {
+        if (dechunk(hc, s, in, s->collect_max) >= 0) /* else answered */
+            px_bodybuf_check(s);
+        return;
+    }
     size_t avail = evbuffer_get_length(in);
     uint64_t n = hc->req_left < avail ? hc->req_left : avail;
     if (n) {
@@ -332,13 +340,13 @@ static void body_error(px_stream *s, const char *why)
     px_stream_local_response(s, 400, "Bad Request: malformed chunked body\n");
 }
 
-/* De-chunks what the input holds into s->req, up to PX_CHUNKED_HOLD.  The
+/* De-chunks what the input holds into s->req, up to hold bytes there.  The
  * input bytes consumed, or -1 after answering a malformed body (s may be
  * gone then). */
-static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in)
+static long dechunk(px_h1_conn *hc, px_stream *s, struct evbuffer *in, size_t hold)
 {
     long used = 0;
-    while (!s->req_end && evbuffer_get_length(s->req) < PX_CHUNKED_HOLD) {
+    while (!s->req_end && evbuffer_get_length(s->req) < hold) {
         size_t len = evbuffer_get_length(in);
         if (len == 0)
             break;
@@ -377,7 +385,7 @@ static void pump_chunked(px_h1_conn *hc, px_stream *s)
 {
     struct evbuffer *in = px_conn_in(&hc->base);
     for (;;) {
-        long used = dechunk(hc, s, in);
+        long used = dechunk(hc, s, in, PX_CHUNKED_HOLD);
         if (used < 0)
             return;
         px_stream_pump_request(s);

@@ -81,7 +81,11 @@ def test_hup_at_full_rate_loses_no_stream_to_a_closing_worker(certs):
         assert m, out
         total, done, ok, failed, errored = map(int, m.groups())
         assert total > 0 and (done, ok, failed, errored) == (total, total, 0, 0), out
-        assert "status codes: %d 2xx" % total in out, out
+        # In a timed run h2load may count the status of a request still in
+        # flight at the end, so 2xx can exceed the total by a few.
+        codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+        assert codes, out
+        assert int(codes.group(1)) >= total and codes.groups()[1:] == ("0", "0", "0"), out
         assert " lost (" not in s.proxy.output(), s.proxy.output()
     finally:
         s.close()

@@ -3,6 +3,7 @@ HTTP/1.1 (sized and chunked); a 10 MiB response written in chunks of odd
 sizes arrives byte-exact, read fast or slowly; a 100 MiB streamed response
 arrives whole while the proxy's and the workers' memory stays bounded."""
 import hashlib
+import json
 import os
 import threading
 import time
@@ -37,6 +38,37 @@ def test_post_unknown_length(tls_stack, proto):
     r = curl(proto, "--data-binary", "@-", "-H", "Transfer-Encoding: chunked" if proto == "--http1.1"
              else "X-Unknown: length", tls_stack.url + "/sha", input=body)
     assert r.stdout.decode() == "%s %d" % (hashlib.sha256(body).hexdigest(), len(body))
+
+
+def _post_unknown_length(stack, proto, path, body):
+    """The response body of a POST whose length the client does not give:
+    chunked on HTTP/1.1, DATA with no content-length on h2."""
+    if proto == "--http1.1":
+        return curl(proto, "--data-binary", "@-", "-H", "Transfer-Encoding: chunked",
+                    stack.url + path, input=body).stdout
+    from fake_stack import H2Conn
+    c = H2Conn(stack.port, tls=True)
+    try:
+        sid = c.headers(path, method="POST", end=False)
+        c.conn.send_data(sid, body, end_stream=True)
+        c.flush()
+        status, _, out, _, _ = c.response(sid)
+        assert status == 200
+        return out
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("proto", ["--http2", "--http1.1"])
+def test_small_body_of_unknown_length_arrives_with_its_length(tls_stack, proto):
+    # Within --request-buffer-size the proxy collects it whole: the app
+    # sees it as a sized body, and reads it to its end as ever.
+    body = _body(5000)
+    env = json.loads(_post_unknown_length(tls_stack, proto, "/environ", body))
+    assert env["CONTENT_LENGTH"] == "5000"
+    assert env["wsgi.input_terminated"] is True
+    out = _post_unknown_length(tls_stack, proto, "/sha", body)
+    assert out.decode() == "%s %d" % (hashlib.sha256(body).hexdigest(), len(body))
 
 
 @pytest.mark.parametrize("proto", ["--http2", "--http1.1"])

@@ -104,8 +104,9 @@ def test_priority_update_frame(fake):
 def test_priority_signals_while_queued(certs):
     # Capacity 1, held by an /echo whose body is still open: the next
     # stream waits in the proxy, where later PRIORITY and PRIORITY_UPDATE
-    # frames still reach its head.
-    s = FakeStack(tls=certs, capacity=1)
+    # frames still reach its head.  (An open body reaches the worker, and
+    # holds it, only when the proxy does not collect bodies first.)
+    s = FakeStack(tls=certs, capacity=1, proxy_args=["--request-buffer-size", "0"])
     c = H2Conn(s.port, tls=True)
     try:
         hold = c.headers("/echo", method="POST", end=False)
@@ -186,8 +187,10 @@ def _order_test(certs, tmp_path, plan, threads=4):
     plan[n][0] (over HTTP/1.1, each on its own, when client is "h1").
     Returns the order the app started them in."""
     log = str(tmp_path / "order")
+    # /slow holds the worker with its body open: bodies go to the worker as
+    # they come, not collected first.
     s = Stack(app="h2prio_app:app", workers=1, tls=certs, env={"H2PRIO_LOG": log},
-              proxy_args=["--threads", str(threads)])
+              proxy_args=["--threads", str(threads), "--request-buffer-size", "0"])
     conns, h1s = {}, []
     try:
         slow = conns["slow"] = H2Conn(s.port, tls=True)

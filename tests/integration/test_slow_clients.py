@@ -415,6 +415,48 @@ def test_h2_body_past_the_initial_window_holds_no_worker(one_worker):
         assert echoed == body, (len(echoed), [(t, f, sid, len(p)) for t, f, sid, p in frames(got)])
 
 
+def test_h1_slow_chunked_body_holds_no_worker(one_worker):
+    # A chunked body has no length to tell a small one: it is collected up
+    # to --request-buffer-size all the same, and goes whole, with its length.
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
+        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"1\r\na\r\n")
+        get = _Get(one_worker)
+        _upload_slowly(s.sendall, [b"1\r\nb\r\n", b"2\r\ncd\r\n", b"1\r\ne\r\n",
+                                   b"1\r\nf\r\n0\r\n\r\n"], get)
+        assert get.status == b"200"
+        s.settimeout(15)
+        got = b""
+        while not got.endswith(b"abcdef"):
+            chunk = s.recv(65536)
+            assert chunk, got
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200 "), got
+
+
+def test_h2_slow_body_of_unknown_length_holds_no_worker(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
+        c.sendall(PREFACE + frame(SETTINGS, 0, 0) +
+                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST")) +
+                  frame(DATA, 0, 1, b"a"))
+        get = _Get(one_worker, h2=True)
+        _upload_slowly(c.sendall, [frame(DATA, 0, 1, bytes([b])) for b in b"bcde"] +
+                       [frame(DATA, END_STREAM, 1, b"f")], get)
+        assert get.status == b"200"
+        got, deadline = b"", time.monotonic() + 15
+        c.settimeout(1)
+        while time.monotonic() < deadline and not any(
+                t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in frames(got)):
+            try:
+                chunk = c.recv(65536)
+            except socket.timeout:
+                continue
+            assert chunk, frames(got)
+            got += chunk
+        body = b"".join(p for t, _, sid, p in frames(got) if t == DATA and sid == 1)
+        assert body == b"abcdef", frames(got)
+
+
 def test_h1_body_that_never_completes_gets_408(one_worker):
     with socket.create_connection(("127.0.0.1", one_worker.port)) as s:
         s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab")

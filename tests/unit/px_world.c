@@ -103,6 +103,13 @@ void px_upstream_forget(px_stream *s)
     s->up = NULL;
 }
 
+/* The fake workers run a thread per request, as sync ones do. */
+int px_pool_thread_per_request(const px_pool *p)
+{
+    (void)p;
+    return 1;
+}
+
 int px_pool_attach(px_pool *p, px_stream *s)
 {
     (void)p;
