@@ -136,6 +136,16 @@ def test_ciphers_and_suites(certs):
         s.close()
 
 
+def test_default_suites_prefer_aes_128_gcm(certs):
+    # The server chooses: a client that would rather have AES-256-GCM
+    # (OpenSSL's own order, Python's default) gets AES-128-GCM.
+    s = stack_with(certs)
+    try:
+        assert tls_client(s.port) == ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
+    finally:
+        s.close()
+
+
 def test_least_tls_version(certs):
     s = stack_with(certs)
     try:   # 1.2 by default
