@@ -1,8 +1,8 @@
 /* ad_conn.h: one connection from tandem-proxy, owned by the worker's loop
- * thread (the one that reads the proxy sockets: the I/O thread of sync and
- * gthread workers): frame reader, output buffer, HELLO, and the
- * per-connection stream list.  Other threads only append output (under
- * W.mu). */
+ * thread (the one that reads the proxy sockets: in sync and gthread workers
+ * the I/O thread or the app thread that leads, one at a time, ad_ioloop.h):
+ * frame reader, output buffer, HELLO, and the per-connection stream list.
+ * Other threads only append output (under W.mu). */
 #ifndef TANDEM_AD_CONN_H
 #define TANDEM_AD_CONN_H
 

@@ -1,13 +1,16 @@
-/* ad_ioloop.c: the I/O thread's loop: poll(2) over the signal pipe, the
- * wake eventfd, the master's control socket and the proxy connections,
- * with the worker's tick once per turn (see ad_ioloop.h).  poll, not epoll:
- * a worker holds a handful of connections (about one per proxy thread). */
+/* ad_ioloop.c: the poll(2) loop over the signal pipe, the wake eventfd, the
+ * master's control socket and the proxy connections, with the worker's tick
+ * once per turn, and the hand-over of that loop (the lead) between the main
+ * thread and idle app threads (see ad_ioloop.h).  poll, not epoll: a worker
+ * holds a handful of connections (about one per proxy thread). */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ad_conn.h"
@@ -22,6 +25,26 @@ typedef struct {
     ad_conn **conn; /* conn[i] for pfd[i], NULL for the worker's own fds */
     size_t cap, n, first_conn;
 } poll_set;
+
+enum { LEAD_MAIN = 0, LEAD_FREE, LEAD_APP };
+
+/* The lead, all (mu) but the descriptors. */
+static struct {
+    int who;             /* LEAD_*: MAIN leads, FREE: given away, not yet taken */
+    const void *holder;  /* with LEAD_APP: the leading app thread (its &me) */
+    int busy;            /* ...which runs a stream since busy_since */
+    uint64_t busy_since; /* ms */
+    uint64_t gap;        /* ms between the last two streams a leader started */
+    int timer_armed;     /* the main thread's timer is set to fire */
+    uint32_t idle;       /* app threads asleep in ad_ioloop_idle_locked */
+    int waiting;         /* the leader polls while its own stream waits for the client */
+    int result;          /* AD_TICK_* that ended the loop on an app thread */
+    int timer_fd;        /* wakes the parked main thread */
+    int sigfd;
+} L = { .timer_fd = -1, .sigfd = -1 };
+
+static __thread char me;          /* its address names the calling thread */
+static __thread poll_set app_set; /* an app thread's, for the turns it leads */
 
 static void die(const char *what)
 {
@@ -55,14 +78,14 @@ static void add(poll_set *ps, int fd, short events, ad_conn *c)
 
 /* The signal pipe, the wake eventfd and the control socket come first, in
  * that order; then one entry per connection (mu held). */
-static void build_locked(poll_set *ps, int sigfd)
+static void build_locked(poll_set *ps)
 {
     size_t need = 3;
     for (ad_conn *c = W.conns; c; c = c->next)
         need++;
     reserve(ps, need);
     ps->n = 0;
-    add(ps, sigfd, POLLIN, NULL);
+    add(ps, L.sigfd, POLLIN, NULL);
     add(ps, W.wakefd, POLLIN, NULL);
     if (ad_worker_ctl_fd() >= 0)
         add(ps, ad_worker_ctl_fd(), POLLIN, NULL);
@@ -101,34 +124,211 @@ static void dispatch(poll_set *ps)
             on_conn(ps->conn[i], ps->pfd[i].revents);
 }
 
-int ad_ioloop_run(void)
+/* ---- the lead ---- */
+
+static void arm_locked(uint64_t ms)
+{
+    struct itimerspec it = { .it_value = { .tv_sec = (time_t)(ms / 1000),
+                                           .tv_nsec = (long)(ms % 1000) * 1000000L } };
+    if (ms == 0)
+        it.it_value.tv_nsec = 1; /* now: zero would disarm it */
+    if (timerfd_settime(L.timer_fd, 0, &it, NULL) != 0)
+        die("timerfd_settime");
+    L.timer_armed = 1;
+}
+
+static void disarm_locked(void)
+{
+    struct itimerspec off = { 0 };
+    if (timerfd_settime(L.timer_fd, 0, &off, NULL) != 0)
+        die("timerfd_settime");
+    L.timer_armed = 0;
+}
+
+static int leads(void) { return L.who == LEAD_APP && L.holder == &me; }
+
+/* The leading app thread hands the lead back and wakes the main thread. */
+static void give_back_locked(void)
+{
+    L.who = LEAD_MAIN;
+    L.holder = NULL;
+    L.busy = 0;
+    arm_locked(0);
+}
+
+/* At the top of a main-thread turn: the lead goes to an idle app thread when
+ * no stream waits for one (it would run it without the handover).  1 when
+ * given away. */
+static int give_away_locked(pthread_cond_t *app_cv)
+{
+    if (app_cv == NULL || L.idle == 0 || ad_sched_queued(&W.sched) ||
+        ad_sched_stopping(&W.sched))
+        return 0;
+    L.who = LEAD_FREE;
+    ad_worker_cond_signal(app_cv);
+    return 1;
+}
+
+/* One turn of the loop on the calling thread, entered and left with W.mu
+ * held: the tick, then poll and the handlers.  Returns the tick's result;
+ * any but AD_TICK_SERVE ends the loop (nothing was polled then). */
+static int turn_locked(poll_set *ps, pthread_cond_t *app_cv)
+{
+    int tick = ad_worker_tick_locked(ad_now_ms());
+    if (tick != AD_TICK_SERVE || give_away_locked(app_cv))
+        return tick;
+    build_locked(ps);
+    ad_worker_unlock();
+    ad_worker_report_closes();
+    int rc = poll(ps->pfd, ps->n, ad_worker_tick_interval());
+    if (rc < 0 && errno != EINTR)
+        die("poll");
+    if (rc > 0)
+        dispatch(ps);
+    pthread_mutex_lock(&W.mu);
+    return AD_TICK_SERVE;
+}
+
+/* The main thread while it does not lead (mu held on entry and exit): sleeps
+ * until the lead is handed back or its timer fires, then takes the lead
+ * back from an app thread that has run one stream too long. */
+static void park_locked(void)
+{
+    struct pollfd p = { L.timer_fd, POLLIN, 0 };
+    ad_worker_unlock();
+    int rc = poll(&p, 1, ad_worker_tick_interval());
+    if (rc < 0 && errno != EINTR)
+        die("poll");
+    uint64_t fired;
+    if (rc > 0 && read(L.timer_fd, &fired, sizeof fired) < 0 && errno != EAGAIN)
+        die("timerfd read");
+    pthread_mutex_lock(&W.mu);
+    L.timer_armed = 0;
+    if (L.who == LEAD_FREE && (L.idle == 0 || ad_sched_stopping(&W.sched))) {
+        L.who = LEAD_MAIN; /* nobody is left to take it */
+    } else if (L.who == LEAD_APP && L.busy) {
+        uint64_t now = ad_now_ms(), due = L.busy_since + AD_IOLOOP_STEAL_MS;
+        if (now >= due) {
+            L.who = LEAD_MAIN; /* the busy thread finds out once it is done */
+            L.holder = NULL;
+            L.busy = 0;
+        } else {
+            arm_locked(due - now);
+        }
+    }
+}
+
+int ad_ioloop_run(pthread_cond_t *app_cv)
 {
     poll_set ps = { 0 };
-    int sigfd = ad_worker_take_signals();
-    if (sigfd < 0)
+    L.sigfd = ad_worker_take_signals();
+    if (L.sigfd < 0)
         die("worker setup failed");
-    ad_worker_set_loop_thread();
+    L.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (L.timer_fd < 0)
+        die("timerfd_create");
+    ad_worker_set_loop_thread(1);
     int tick;
+    pthread_mutex_lock(&W.mu);
     for (;;) {
-        uint64_t now = ad_now_ms();
-        pthread_mutex_lock(&W.mu);
-        tick = ad_worker_tick_locked(now);
-        if (tick != AD_TICK_SERVE) {
-            ad_worker_unlock();
-            break;
+        if (L.who != LEAD_MAIN) {
+            park_locked();
+            continue;
         }
-        build_locked(&ps, sigfd);
-        ad_worker_unlock();
-
-        ad_worker_report_closes();
-        int rc = poll(ps.pfd, ps.n, ad_worker_tick_interval());
-        if (rc < 0 && errno != EINTR)
-            die("poll");
-        if (rc > 0)
-            dispatch(&ps);
+        tick = L.result != AD_TICK_SERVE ? L.result : turn_locked(&ps, app_cv);
+        if (tick != AD_TICK_SERVE)
+            break;
     }
+    ad_worker_unlock();
     ad_worker_report_closes();
     free(ps.pfd);
     free(ps.conn);
     return tick == AD_TICK_DONE;
+}
+
+/* One turn as the leader (mu held on entry and exit). */
+static void lead_turn_locked(void)
+{
+    L.who = LEAD_APP;
+    L.holder = &me;
+    L.busy = 0;
+    /* Idle, it needs no watch.  Streams starting less than a millisecond
+     * apart keep the timer set (it wakes the main thread at most once per
+     * AD_IOLOOP_STEAL_MS, for nothing): two syscalls a stream would cost
+     * more.  Rarer ones disarm it, or each would cost a wake-up later. */
+    if (L.timer_armed && L.gap >= 1)
+        disarm_locked();
+    ad_worker_set_loop_thread(1);
+    int tick = turn_locked(&app_set, NULL);
+    if (tick != AD_TICK_SERVE) {
+        /* The connections are closed: the main thread ends the loop. */
+        L.result = tick;
+        give_back_locked();
+        ad_worker_unlock(); /* the tick's deferred wakes */
+        pthread_mutex_lock(&W.mu);
+    }
+    ad_worker_set_loop_thread(0);
+}
+
+void ad_ioloop_idle_locked(pthread_cond_t *cv)
+{
+    int stopping = ad_sched_stopping(&W.sched) || L.result != AD_TICK_SERVE;
+    if (stopping && leads())
+        give_back_locked(); /* the drain runs on the main thread */
+    /* A leader that runs a stream does not read the sockets: take over. */
+    if (!stopping &&
+        (L.who == LEAD_FREE || (L.who == LEAD_APP && (L.holder == &me || L.busy)))) {
+        lead_turn_locked();
+        return;
+    }
+    if (L.who == LEAD_MAIN && !stopping)
+        ad_worker_wake_locked(); /* so it gives the lead away */
+    L.idle++;
+    pthread_cond_wait(cv, &W.mu);
+    L.idle--;
+}
+
+void ad_ioloop_running_locked(uint64_t body_size)
+{
+    if (!leads())
+        return;
+    if (body_size > AD_IOLOOP_BODY_KEEP) {
+        /* The main thread reads the rest of the body while the app runs:
+         * reading it on this thread between the app's reads costs fewer
+         * wake-ups (1.0 a 64 KiB POST, against 2-4) but serialises a sync
+         * worker, whose 64 KiB POST throughput then fell by a quarter. */
+        give_back_locked();
+        return;
+    }
+    uint64_t now = ad_now_ms();
+    L.gap = now - L.busy_since;
+    L.busy = 1;
+    L.busy_since = now;
+    if (!L.timer_armed)
+        arm_locked(AD_IOLOOP_STEAL_MS);
+}
+
+int ad_ioloop_wait_locked(void)
+{
+    if (!leads())
+        return 0;
+    if (ad_sched_stopping(&W.sched) || L.result != AD_TICK_SERVE) {
+        give_back_locked(); /* the drain runs on the main thread */
+        return 0;
+    }
+    L.waiting = 1;
+    lead_turn_locked();
+    L.waiting = 0;
+    if (leads())
+        ad_ioloop_running_locked(0); /* back to its stream */
+    return 1;
+}
+
+int ad_ioloop_leader_takes_next(void) { return L.who == LEAD_APP && !L.waiting; }
+
+void ad_ioloop_thread_exit(void)
+{
+    free(app_set.pfd);
+    free(app_set.conn);
+    app_set = (poll_set){ 0 };
 }

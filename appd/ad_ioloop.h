@@ -1,13 +1,71 @@
-/* ad_ioloop.h: the poll(2) loop that serves a worker's proxy connections on
- * the calling thread, for the classes that keep the GIL away from that
- * thread (sync, gthread: the I/O thread).  Event-loop classes use their own
- * loop over the same descriptors and handlers instead. */
+/* ad_ioloop.h: the poll(2) loop that serves a worker's proxy connections,
+ * for the classes that run WSGI on a pool of app threads (sync, gthread).
+ * Event-loop classes use their own loop over the same descriptors and
+ * handlers instead.
+ *
+ * Who reads the sockets (the "lead"): the process's main thread (the I/O
+ * thread, which never takes the GIL) or, while one is idle, an app thread.
+ * An idle app thread that leads runs the stream whose head it read itself,
+ * so a request costs one thread wake-up, not two (I/O thread, then app
+ * thread).  Exactly one thread leads at a time; the handover rules, all
+ * under W.mu:
+ *   - the main thread gives the lead away when an app thread is idle and no
+ *     stream waits for one (ad_ioloop_idle_locked asks it to);
+ *   - a leading app thread that starts a stream keeps the lead; the main
+ *     thread takes it back when that stream runs longer than
+ *     AD_IOLOOP_STEAL_MS (a timerfd wakes it, so nothing waits on a busy
+ *     app for credit, resets, pings, heartbeats or signals);
+ *   - a leading app thread that starts a stream with a large body hands
+ *     the lead back at once, so the main thread reads bodies while the app
+ *     runs (ad_ioloop_running_locked);
+ *   - a leading app thread whose stream waits for the client anyway
+ *     (credit, socket room) keeps reading the sockets itself meanwhile
+ *     (ad_ioloop_wait_locked): what it waits for comes through them;
+ *   - a leading app thread that sees the worker stopping hands the lead
+ *     back: the graceful drain and the final tick always run on the main
+ *     thread. */
 #ifndef TANDEM_AD_IOLOOP_H
 #define TANDEM_AD_IOLOOP_H
 
-/* Runs until the worker stops: 1 when every stream finished, 0 when the
- * graceful timeout abandoned some (ad_wclass run's contract).  Exits the
- * process on a failure of poll(2) or of memory. */
-int ad_ioloop_run(void);
+#include <pthread.h>
+#include <stdint.h>
+
+/* How long a leading app thread may run one stream before the main thread
+ * reads the sockets again. */
+#define AD_IOLOOP_STEAL_MS 10
+
+/* Main thread: runs until the worker stops: 1 when every stream finished, 0
+ * when the graceful timeout abandoned some (ad_wclass run's contract).
+ * app_cv: where idle app threads sleep (signalled when the lead is given
+ * away), or NULL to keep the lead on the main thread.  Exits the process
+ * on a failure of poll(2), timerfd or memory. */
+int ad_ioloop_run(pthread_cond_t *app_cv);
+
+/* An app thread with nothing to run (W.mu held on entry and on return):
+ * leads for one poll turn when it may, else sleeps on cv until signalled.
+ * The caller looks for work again afterwards. */
+void ad_ioloop_idle_locked(pthread_cond_t *cv);
+/* A leader keeps the lead through a stream whose request body is at most
+ * this large; with a larger one the main thread takes the lead, to read
+ * (this body's rest, the next streams' bodies) while the app runs. */
+#define AD_IOLOOP_BODY_KEEP (16u * 1024u)
+
+/* An app thread starts running a stream (W.mu held): if it leads, the main
+ * thread's timer starts, or, when the request's body is larger than
+ * AD_IOLOOP_BODY_KEEP (body_size; UINT64_MAX: unknown), the main thread
+ * takes the lead now. */
+void ad_ioloop_running_locked(uint64_t body_size);
+/* The calling thread's stream must wait for the client (W.mu held, GIL
+ * not): a leading app thread reads the sockets for one turn instead of
+ * sleeping and returns 1 (the caller looks again; a stopping worker's
+ * leader hands the lead back and gets 0).  0 on other threads: they sleep
+ * as usual and are woken by whoever leads. */
+int ad_ioloop_wait_locked(void);
+/* Whether an app thread leads between streams (W.mu held): it will run the
+ * first queued stream itself, so only the ones after it need another
+ * thread. */
+int ad_ioloop_leader_takes_next(void);
+/* An app thread ends: frees what it used to lead. */
+void ad_ioloop_thread_exit(void);
 
 #endif

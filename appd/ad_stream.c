@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ad_conn.h"
+#include "ad_ioloop.h"
 #include "ad_scoreboard.h"
 #include "ad_stream.h"
 #include "ad_worker.h"
@@ -154,9 +155,13 @@ void ad_stream_wake_locked(ad_stream *s)
 static void wait_locked(ad_stream *s)
 {
     s->busy_since_ms = 0;
-    s->waiting = 1;
-    pthread_cond_wait(&s->cv, &W.mu);
-    s->waiting = 0;
+    /* A thread that leads the poll loop must not sleep with the lead: it
+     * reads the sockets itself until what it waits for comes. */
+    if (!ad_ioloop_wait_locked()) {
+        s->waiting = 1;
+        pthread_cond_wait(&s->cv, &W.mu);
+        s->waiting = 0;
+    }
     s->busy_since_ms = ad_now_ms();
 }
 

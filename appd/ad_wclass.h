@@ -24,7 +24,8 @@
  * scheduler, response rules, heartbeats, signals, the master's control
  * socket, graceful stop) are there to call.  How the proxy sockets are read
  * is the class's choice: sync and gthread run the poll(2) loop of
- * ad_ioloop.c on the main thread next to their app threads; an event-loop
+ * ad_ioloop.c on the main thread, or on an idle app thread that then runs
+ * what it read (ad_ioloop.h); an event-loop
  * class (asgi) registers the same descriptors with its own loop and calls
  * the same handlers (ad_conn_on_readable, ad_worker_tick_locked, ...).
  * Nothing here assumes app threads, an I/O thread, or that the GIL is ever

@@ -185,7 +185,7 @@ static int asgi_run(void)
         tc_crit("worker setup failed: signals");
         _exit(AD_EXIT_BOOT);
     }
-    ad_worker_set_loop_thread();
+    ad_worker_set_loop_thread(1);
     watch("add_reader", sigfd, &signals_def);
     watch("add_reader", W.wakefd, &wake_def);
     ctlfd = ad_worker_ctl_fd();

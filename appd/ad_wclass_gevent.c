@@ -324,7 +324,7 @@ static int green_run(void)
         tc_crit("worker setup failed: signals");
         _exit(AD_EXIT_BOOT);
     }
-    ad_worker_set_loop_thread();
+    ad_worker_set_loop_thread(1);
     watch(sigfd, 1, FD_SIGNALS);
     watch(W.wakefd, 1, FD_WAKE);
     if (ad_worker_ctl_fd() >= 0)

@@ -1,9 +1,11 @@
 /* ad_wclass_threads.c: the sync and gthread worker classes: a pool of app
  * threads running WSGI (one thread for sync, --threads for gthread) beside
- * the poll(2) I/O thread of ad_ioloop.c on the process's main thread.  An app
- * thread holds the GIL for a whole request and sleeps on a condition
- * variable while waiting for work or for the client; the I/O thread never
- * takes the GIL.  The two classes differ only in name and HELLO class. */
+ * the poll(2) I/O thread of ad_ioloop.c on the process's main thread.  An
+ * idle app thread reads the proxy sockets itself when it may (the lead,
+ * ad_ioloop.h) and runs the stream it read; otherwise it sleeps on a
+ * condition variable.  An app thread holds the GIL for a whole request; the
+ * I/O thread never takes it.  The two classes differ only in name and HELLO
+ * class. */
 #include "config.h"
 
 #include <Python.h>
@@ -28,6 +30,15 @@ static pthread_t *thread_ids;
 static uint32_t nthreads;
 static PyThreadState *main_ts; /* the main thread's, while it serves without the GIL */
 
+/* The size of the request's body (mu held): 0 when the head ended the
+ * request, UINT64_MAX when unknown. */
+static uint64_t body_size(const ad_stream *s)
+{
+    if (s->req_ended && s->body_wr == s->body_rd)
+        return 0;
+    return s->req.content_length;
+}
+
 static void *app_thread(void *arg)
 {
     wsgi_req *req = arg;
@@ -40,12 +51,14 @@ static void *app_thread(void *arg)
         if (done)
             ad_stream_done_locked(done);
         ad_stream *s;
+        /* Idle, it leads when it may: it then runs what it reads itself. */
         while ((s = ad_sched_next(&W.sched)) == NULL && !ad_sched_quitting(&W.sched))
-            pthread_cond_wait(&work_cv, &W.mu);
+            ad_ioloop_idle_locked(&work_cv);
         if (s == NULL) {
             pthread_mutex_unlock(&W.mu);
             break;
         }
+        ad_ioloop_running_locked(body_size(s));
         s->busy_since_ms = ad_now_ms();
         pthread_mutex_unlock(&W.mu);
 
@@ -54,6 +67,7 @@ static void *app_thread(void *arg)
         ts = PyEval_SaveThread();
         done = s;
     }
+    ad_ioloop_thread_exit();
     PyEval_RestoreThread(ts);
     wsgi_req_free(req);
     PyGILState_Release(g);
@@ -98,12 +112,12 @@ static int pool_init(const ad_settings *s, PyObject *app)
 }
 
 /* The main thread becomes the I/O thread: it lets the app threads have the
- * GIL for good. */
+ * GIL for good, and the lead while one is idle. */
 static int pool_run(void)
 {
     main_ts = PyEval_SaveThread();
     ad_worker_ready();
-    return ad_ioloop_run();
+    return ad_ioloop_run(&work_cv);
 }
 
 static void pool_shutdown(void)
@@ -119,10 +133,13 @@ static void pool_shutdown(void)
     PyEval_RestoreThread(main_ts);
 }
 
+/* A leading app thread runs the first queued stream itself after its turn:
+ * only the ones behind it wake another thread. */
 static void pool_on_queued(ad_stream *s)
 {
     (void)s;
-    ad_worker_cond_signal(&work_cv);
+    if (!ad_ioloop_leader_takes_next() || ad_sched_queued(&W.sched) > 1)
+        ad_worker_cond_signal(&work_cv);
 }
 
 /* Data, room and resets all mean the same to a blocked app thread: wake up

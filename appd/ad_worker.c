@@ -67,11 +67,13 @@ void ad_worker_request_done_locked(void)
 /* ---- deferred wakes ---- */
 
 static __thread int on_loop_thread;
-/* Wakes collected by the loop thread while it holds W.mu. */
-static pthread_cond_t *deferred[64];
-static int ndeferred;
+/* Wakes collected by a loop thread while it holds W.mu: per thread, since
+ * the lead passes between threads (ad_ioloop.h) and one delivers its list
+ * after releasing W.mu while the next may already collect. */
+static __thread pthread_cond_t *deferred[64];
+static __thread int ndeferred;
 
-void ad_worker_set_loop_thread(void) { on_loop_thread = 1; }
+void ad_worker_set_loop_thread(int on) { on_loop_thread = on; }
 
 int ad_worker_on_loop_thread(void) { return on_loop_thread; }
 

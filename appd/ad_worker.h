@@ -4,13 +4,15 @@
  * master's control socket, signals, and waking the loop.  How a stream
  * flows through a worker is drawn in ad_wclass.h.
  *
- * Threading (why): the thread that reads the proxy sockets never takes the
- * GIL (in sync and gthread workers: the I/O thread, the process's main
- * thread), so it always answers the proxy (credit, resets, pings,
- * heartbeats) even while the app computes; an app thread holds the GIL for
- * a whole request and drops it only to wait for the client (body bytes,
- * flow-control credit, socket space), so a request costs one GIL
- * acquisition, not one per chunk.
+ * Threading (why): the proxy sockets are read by a thread that does not hold
+ * the GIL while it reads them (in sync and gthread workers: the I/O thread,
+ * the process's main thread, or an idle app thread that leads, see
+ * ad_ioloop.h), so the proxy is answered (credit, resets, pings,
+ * heartbeats) even while the app computes: at once by the I/O thread, or
+ * within AD_IOLOOP_STEAL_MS of a leader starting a request; an app thread
+ * holds the GIL for a whole request and drops it only to wait for the
+ * client (body bytes, flow-control credit, socket space), so a request
+ * costs one GIL acquisition, not one per chunk.
  *
  * Locking: one mutex, W.mu, guards every ad_conn/ad_stream field marked
  * (mu) and the scheduler (W.sched).  Lock order is GIL -> W.mu: a thread
@@ -65,9 +67,11 @@ void ad_worker_restart(void);
 void ad_worker_cond_signal(pthread_cond_t *cv);
 /* Releases W.mu, then delivers the deferred wakes. */
 void ad_worker_unlock(void);
-/* Marks the calling thread as the loop thread (the one that reads the proxy
- * sockets); ad_worker_on_loop_thread tells whether the caller is it. */
-void ad_worker_set_loop_thread(void);
+/* Marks the calling thread as a loop thread (the one that reads the proxy
+ * sockets: on 1) or no longer one (0: an app thread whose turn as the
+ * leader ended, ad_ioloop.h); ad_worker_on_loop_thread tells whether the
+ * caller is it. */
+void ad_worker_set_loop_thread(int on);
 int ad_worker_on_loop_thread(void);
 
 /* ---- for the class's loop ---- */

@@ -1,0 +1,100 @@
+"""test_appd_lead.py: who reads the proxy sockets in a sync or gthread worker
+(appd/ad_ioloop.h): an idle app thread leads and runs the request it read
+itself, so a request costs the worker one thread wake-up, not two; the main
+thread takes the lead back while a request runs long or waits for its
+client, so pings, resets and bodies are still read while the app runs."""
+import glob
+import struct
+
+import pytest
+
+import appd_client as ac
+from test_appd_wire import Appd
+
+CLASSES = [["-k", "sync"], ["-k", "gthread", "--threads", "4"]]
+
+
+def voluntary_switches(pid):
+    """Context switches every thread of pid made by blocking, so far."""
+    total = 0
+    for path in glob.glob("/proc/%d/task/*/status" % pid):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass  # a thread that just ended
+    return total
+
+
+@pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
+def test_one_wakeup_per_request(wclass):
+    # One request at a time: each costs the worker exactly one sleep (the
+    # leading app thread's poll); with a hand-over from an I/O thread to an
+    # app thread it costs two (2.0 per request before the lead existed).
+    a = Appd(*wclass, workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=20) as c:
+            for _ in range(50):
+                assert c.request("GET", "/").status == 200
+            n = 400
+            before = voluntary_switches(c.pid)
+            for _ in range(n):
+                r = c.request("GET", "/")
+                assert (r.status, r.body) == (200, b"hello")
+            per_request = (voluntary_switches(c.pid) - before) / n
+            print("voluntary context switches per request: %.3f" % per_request)
+            assert per_request < 1.5, per_request
+    finally:
+        a.close()
+
+
+@pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
+def test_sockets_read_while_the_leader_runs_a_long_request(wclass):
+    # Every app thread may be the leader that read this request: while it
+    # sleeps in the app, the main thread reads the socket again (the ping is
+    # answered, a second request is served on gthread), and the proxy's
+    # RESET of the sleeping stream is answered once the app returns.
+    a = Appd(*wclass, workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=30) as c:
+            assert c.request("GET", "/").status == 200
+            slow = c.open_stream("GET", "/sleep", query="s=4")
+            c.send(ac.frame(ac.PING, 0, 0, b"leadping"))
+            while not c.pings:
+                c.pump(20)
+            assert c.pings == [b"leadping"] and not slow.done
+            if wclass[1] == "gthread":
+                r = c.request("GET", "/")
+                assert (r.status, r.body) == (200, b"hello") and not slow.done
+            c.send(ac.frame(ac.RESET, 0, slow.stream, struct.pack("!I", 8)))
+            while slow.reset is None and not slow.done:
+                c.pump(20)
+            assert slow.reset == 8, slow  # RESET CANCEL, owed until the app returned
+            r = c.request("GET", "/")
+            assert (r.status, r.body) == (200, b"hello")
+    finally:
+        a.close()
+
+
+@pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
+def test_leader_waiting_for_its_client_is_not_stuck(wclass):
+    # A leader must never sleep holding the lead, or nobody would read what
+    # it waits for: a body that comes after the head (it hands the lead to
+    # the main thread), and credit for a response larger than our window
+    # (it reads the socket itself meanwhile).
+    a = Appd(*wclass, workers=1)
+    try:
+        with ac.Conn(a.sock, window=64 * 1024, timeout=30) as c:
+            for size in (1, 300 * 1024, 3 * 1024 * 1024):
+                body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+                r = c.open_stream("POST", "/echo", body=body)
+                r.keep, r.unacked = True, 0
+                c.run(r, body)
+                assert (r.status, r.body) == (200, body)
+            for _ in range(3):
+                r = c.request("GET", "/stream", query="n=%d" % (1024 * 1024 + 7))
+                assert (r.status, r.length, r.reset) == (200, 1024 * 1024 + 7, None)
+    finally:
+        a.close()
