@@ -340,29 +340,6 @@ def test_h1_slow_small_body_holds_no_worker(one_worker):
         assert got.startswith(b"HTTP/1.1 200 "), got
 
 
-def test_h2_slow_small_body_holds_no_worker(one_worker):
-    with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
-        c.sendall(PREFACE + frame(SETTINGS, 0, 0) +
-                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST", length=6)) +
-                  frame(DATA, 0, 1, b"a"))
-        get = _Get(one_worker, h2=True)
-        _upload_slowly(c.sendall, [frame(DATA, 0, 1, bytes([b])) for b in b"bcde"] +
-                       [frame(DATA, END_STREAM, 1, b"f")], get)
-        assert get.status == b"200"
-        got, deadline = b"", time.monotonic() + 15
-        c.settimeout(1)
-        while time.monotonic() < deadline and not any(
-                t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in frames(got)):
-            try:
-                chunk = c.recv(65536)
-            except socket.timeout:
-                continue
-            assert chunk, frames(got)
-            got += chunk
-        body = b"".join(p for t, _, sid, p in frames(got) if t == DATA and sid == 1)
-        assert body == b"abcdef", frames(got)
-
-
 def _whole_frames(data):
     """frames(data) without a last frame whose payload is still on its way."""
     out, i = [], 0
@@ -434,26 +411,21 @@ def test_h1_slow_chunked_body_holds_no_worker(one_worker):
         assert got.startswith(b"HTTP/1.1 200 "), got
 
 
-def test_h2_slow_body_of_unknown_length_holds_no_worker(one_worker):
+@pytest.mark.parametrize("length", [6, None], ids=["small", "unknown-length"])
+def test_h2_slow_body_holds_no_worker(one_worker, length):
+    # A small declared length, or none (collected up to --request-buffer-size
+    # all the same): the body is collected before the one worker is taken.
     with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
         c.sendall(PREFACE + frame(SETTINGS, 0, 0) +
-                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST")) +
+                  frame(HEADERS, END_HEADERS, 1, request_block("/echo", "POST", length=length)) +
                   frame(DATA, 0, 1, b"a"))
         get = _Get(one_worker, h2=True)
         _upload_slowly(c.sendall, [frame(DATA, 0, 1, bytes([b])) for b in b"bcde"] +
                        [frame(DATA, END_STREAM, 1, b"f")], get)
         assert get.status == b"200"
-        got, deadline = b"", time.monotonic() + 15
-        c.settimeout(1)
-        while time.monotonic() < deadline and not any(
-                t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in frames(got)):
-            try:
-                chunk = c.recv(65536)
-            except socket.timeout:
-                continue
-            assert chunk, frames(got)
-            got += chunk
-        body = b"".join(p for t, _, sid, p in frames(got) if t == DATA and sid == 1)
+        got = _read_frames_until(c, b"", lambda fs: any(
+            t == DATA and f & END_STREAM and sid == 1 for t, f, sid, _ in fs), 15)
+        body = b"".join(p for t, _, sid, p in _whole_frames(got) if t == DATA and sid == 1)
         assert body == b"abcdef", frames(got)
 
 
