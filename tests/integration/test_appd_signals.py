@@ -21,6 +21,31 @@ def replaced(pid, old, n):
     return len(now) == n and not (now & old)
 
 
+def h2load_across_hups(s, argv, hups, replace_bound, end_bound, what):
+    """Runs h2load argv while appd is sent hups HUPs, each checked to have
+    replaced both workers within replace_bound s while h2load still ran;
+    h2load must end within end_bound s.  (output, (total, done, succeeded,
+    failed, errored))."""
+    load = subprocess.Popen(["h2load"] + argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        for _ in range(hups):
+            wait_for(lambda: os.path.exists("/proc/%d" % load.pid), 5, "h2load")
+            old = set(s.worker_pids())
+            os.kill(s.appd.pid, signal.SIGHUP)
+            wait_for(lambda: replaced(s.appd.pid, old, 2), replace_bound, "the workers replaced")
+        assert load.poll() is None, "h2load ended before the last reload: " + what
+        out = load.communicate(timeout=end_bound)[0].decode()
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.wait()
+    m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored", out)
+    assert m, out
+    return out, tuple(map(int, m.groups()))
+
+
 def test_hup_twice_under_h2load_fails_no_request(certs):
     # Every request spends a little time in the app, so the run outlasts two
     # reloads on any machine; the reloads are checked to have happened while
@@ -28,26 +53,10 @@ def test_hup_twice_under_h2load_fails_no_request(certs):
     s = Stack(workers=2, tls=certs)
     try:
         n = 4000
-        load = subprocess.Popen(["h2load", "-n", str(n), "-c", "4", "-m", "4",
-                                 s.url + "/sleep?s=0.004"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(2):
-                wait_for(lambda: os.path.exists("/proc/%d" % load.pid), 5, "h2load")
-                old = set(s.worker_pids())
-                os.kill(s.appd.pid, signal.SIGHUP)
-                wait_for(lambda: replaced(s.appd.pid, old, 2), 60, "the workers replaced")
-            assert load.poll() is None, "h2load ended before the second reload: make n larger"
-            out = load.communicate(timeout=300)[0].decode()
-        finally:
-            if load.poll() is None:
-                load.kill()
-                load.wait()
-        m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
-                      r"(\d+) failed, (\d+) errored", out)
-        assert m, out
-        total, done, ok, failed, errored = map(int, m.groups())
-        assert (total, done, ok, failed, errored) == (n, n, n, 0, 0), out
+        out, counts = h2load_across_hups(
+            s, ["-n", str(n), "-c", "4", "-m", "4", s.url + "/sleep?s=0.004"], 2, 60, 300,
+            "make n larger")
+        assert counts == (n, n, n, 0, 0), out
         assert "status codes: %d 2xx" % n in out, out
         assert s.appd.output().count("Hang up: Master") == 2
     finally:
@@ -62,24 +71,9 @@ def test_hup_at_full_rate_loses_no_stream_to_a_closing_worker(certs):
     # failures, and the reloads are checked to happen inside it.
     s = Stack(workers=2, tls=certs, appd_args=["-k", "gthread", "--threads", "4"])
     try:
-        load = subprocess.Popen(["h2load", "-D", "20", "-c", "8", "-m", "10", s.url + "/"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            for _ in range(3):
-                wait_for(lambda: os.path.exists("/proc/%d" % load.pid), 5, "h2load")
-                old = set(s.worker_pids())
-                os.kill(s.appd.pid, signal.SIGHUP)
-                wait_for(lambda: replaced(s.appd.pid, old, 2), 15, "the workers replaced")
-            assert load.poll() is None, "h2load ended before the third reload"
-            out = load.communicate(timeout=120)[0].decode()
-        finally:
-            if load.poll() is None:
-                load.kill()
-                load.wait()
-        m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, "
-                      r"(\d+) failed, (\d+) errored", out)
-        assert m, out
-        total, done, ok, failed, errored = map(int, m.groups())
+        out, (total, done, ok, failed, errored) = h2load_across_hups(
+            s, ["-D", "20", "-c", "8", "-m", "10", s.url + "/"], 3, 15, 120,
+            "make -D longer")
         assert total > 0 and (done, ok, failed, errored) == (total, total, 0, 0), out
         # In a timed run h2load may count the status of a request still in
         # flight at the end, so 2xx can exceed the total by a few.
