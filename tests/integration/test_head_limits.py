@@ -6,6 +6,7 @@ memory; limit_request_fields 0 means Gunicorn's 32768 and does not shrink
 the head; limit_request_field_size counts the field line with its CRLF as
 Gunicorn does; HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE never exceeds the
 frame limit.  Each test checks the server still serves others."""
+import os
 import socket
 
 import h2.settings
@@ -100,7 +101,11 @@ def test_huge_heads_are_refused_before_they_are_buffered(stack):
     finally:
         for s in socks:
             s.close()
-    assert rss1 - rss0 < 4 * MIB, (rss0, rss1)
+    # Buffering them would take 15 MB.  ASan's quarantine and shadow memory
+    # add a few MiB of their own to any burst of allocations, so its bound
+    # is looser but still well under what holding the heads would cost.
+    bound = 8 * MIB if os.environ.get("TANDEM_SANITIZED") else 4 * MIB
+    assert rss1 - rss0 < bound, (rss0, rss1)
     assert serves(stack.port)
 
 
