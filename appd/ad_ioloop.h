@@ -13,8 +13,9 @@
  *     stream waits for one (ad_ioloop_idle_locked asks it to);
  *   - a leading app thread that starts a stream keeps the lead; the main
  *     thread takes it back when that stream runs longer than
- *     AD_IOLOOP_STEAL_MS (a timerfd wakes it, so nothing waits on a busy
- *     app for credit, resets, pings, heartbeats or signals);
+ *     AD_IOLOOP_STEAL_MS (a periodic timerfd wakes it every
+ *     AD_IOLOOP_TICK_MS while leaders run streams, so nothing waits on a
+ *     busy app for credit, resets, pings, heartbeats or signals);
  *   - a leading app thread that starts a stream with a large body hands
  *     the lead back at once, so the main thread reads bodies while the app
  *     runs (ad_ioloop_running_locked);
@@ -33,6 +34,9 @@
 /* How long a leading app thread may run one stream before the main thread
  * reads the sockets again. */
 #define AD_IOLOOP_STEAL_MS 10
+/* How often the main thread looks at a leader while leaders run streams: a
+ * stream is taken over between AD_IOLOOP_STEAL_MS and that plus this. */
+#define AD_IOLOOP_TICK_MS 5
 
 /* Main thread: runs until the worker stops: 1 when every stream finished, 0
  * when the graceful timeout abandoned some (ad_wclass run's contract).
