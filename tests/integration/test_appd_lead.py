@@ -4,11 +4,16 @@ itself, so a request costs the worker one thread wake-up, not two; the main
 thread takes the lead back while a request runs long or waits for its
 client, so pings, resets and bodies are still read while the app runs."""
 import glob
+import os
+import shutil
+import signal
 import struct
+import subprocess
 
 import pytest
 
 import appd_client as ac
+from harness import wait_for
 from test_appd_wire import Appd
 
 CLASSES = [["-k", "sync"], ["-k", "gthread", "--threads", "4"]]
@@ -96,5 +101,44 @@ def test_leader_waiting_for_its_client_is_not_stuck(wclass):
             for _ in range(3):
                 r = c.request("GET", "/stream", query="n=%d" % (1024 * 1024 + 7))
                 assert (r.status, r.length, r.reset) == (200, 1024 * 1024 + 7, None)
+    finally:
+        a.close()
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
+def test_no_timer_syscall_per_request(wclass):
+    # The main thread watches a leader with a periodic tick armed once, not
+    # a deadline set as each request starts (0.2 to 0.9 timerfd_settime per
+    # request before, the more the further apart requests come).
+    a = Appd(*wclass, workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=30) as c:
+            assert c.request("GET", "/").status == 200
+            out, log = os.path.join(a.tmp, "strace.out"), os.path.join(a.tmp, "strace.log")
+            with open(log, "wb") as err:
+                tracer = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=timerfd_settime",
+                                           "-o", out, "-p", str(c.pid)], stderr=err)
+            try:
+                # Counting starts once strace has attached (to every thread at once).
+                wait_for(lambda: b"attached" in _read(log), 10, "strace to attach")
+                n = 300
+                for _ in range(n):
+                    assert c.request("GET", "/").status == 200
+            finally:
+                tracer.send_signal(signal.SIGINT)
+                tracer.wait(10)
+            with open(out) as f:
+                report = f.read()
+            calls = [int(line.split()[3]) for line in report.splitlines()
+                     if line.rstrip().endswith("timerfd_settime")]
+            per_request = (calls[0] if calls else 0) / n
+            print(report, "timerfd_settime per request: %.3f" % per_request)
+            assert per_request < 0.1, report
     finally:
         a.close()
