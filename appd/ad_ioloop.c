@@ -40,6 +40,7 @@ static struct {
     uint32_t idle;       /* app threads asleep in ad_ioloop_idle_locked */
     int waiting;         /* the leader polls while its own stream waits for the client */
     int result;          /* AD_TICK_* that ended the loop on an app thread */
+    pthread_cond_t *app_cv; /* where idle app threads sleep; NULL: none lead */
     int timer_fd;        /* wakes the parked main thread */
     int sigfd;
 } L = { .timer_fd = -1, .sigfd = -1 };
@@ -167,6 +168,17 @@ static void disarm_locked(void)
 
 static int leads(void) { return L.who == LEAD_APP && L.holder == &me; }
 
+/* The streams a leader left queued for itself get idle threads now: it
+ * stops leading, or its stream runs long or waits for the client. */
+static void hand_out_queued_locked(void)
+{
+    uint32_t n = ad_sched_queued(&W.sched);
+    if (n > L.idle)
+        n = L.idle;
+    while (L.app_cv && n-- > 0)
+        ad_worker_cond_signal(L.app_cv);
+}
+
 /* The leading app thread hands the lead back and wakes the main thread. */
 static void give_back_locked(void)
 {
@@ -174,6 +186,7 @@ static void give_back_locked(void)
     L.holder = NULL;
     L.busy = 0;
     fire_now_locked();
+    hand_out_queued_locked();
 }
 
 /* At the top of a main-thread turn: the lead goes to an idle app thread when
@@ -218,6 +231,7 @@ static void watch_leader_locked(void)
         L.who = LEAD_MAIN; /* the busy thread finds out once it is done */
         L.holder = NULL;
         L.busy = 0;
+        hand_out_queued_locked();
     }
     int quiet = L.started == L.started_seen && !(L.who == LEAD_APP && L.busy);
     L.started_seen = L.started;
@@ -256,6 +270,7 @@ int ad_ioloop_run(pthread_cond_t *app_cv)
     ad_worker_set_loop_thread(1);
     int tick;
     pthread_mutex_lock(&W.mu);
+    L.app_cv = app_cv;
     for (;;) {
         if (L.who != LEAD_MAIN) {
             park_locked();
@@ -336,6 +351,7 @@ int ad_ioloop_wait_locked(void)
         return 0;
     }
     L.waiting = 1;
+    hand_out_queued_locked();
     lead_turn_locked();
     L.waiting = 0;
     if (leads())

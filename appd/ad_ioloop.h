@@ -11,6 +11,10 @@
  * under W.mu:
  *   - the main thread gives the lead away when an app thread is idle and no
  *     stream waits for one (ad_ioloop_idle_locked asks it to);
+ *   - a leading app thread runs the streams it read one after the other
+ *     and wakes no other thread for them; they get idle threads when it
+ *     stops leading, its stream is taken over (below) or waits for the
+ *     client;
  *   - a leading app thread that starts a stream keeps the lead; the main
  *     thread takes it back when that stream runs longer than
  *     AD_IOLOOP_STEAL_MS (a periodic timerfd wakes it every
@@ -66,8 +70,7 @@ void ad_ioloop_running_locked(uint64_t body_size);
  * as usual and are woken by whoever leads. */
 int ad_ioloop_wait_locked(void);
 /* Whether an app thread leads between streams (W.mu held): it will run the
- * first queued stream itself, so only the ones after it need another
- * thread. */
+ * queued streams itself, so none needs another thread yet. */
 int ad_ioloop_leader_takes_next(void);
 /* An app thread ends: frees what it used to lead. */
 void ad_ioloop_thread_exit(void);

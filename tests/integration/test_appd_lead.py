@@ -110,6 +110,68 @@ def _read(path):
         return f.read()
 
 
+def _send_batch(c, targets):
+    """GETs of targets ((path, query) pairs) in one write, as a busy proxy
+    connection sends them; returns their Responses."""
+    rs, data = [], b""
+    for path, query in targets:
+        sid = c.next_id
+        c.next_id += 2
+        r = ac.Response(sid)
+        r.keep, r.unacked = True, 0
+        c.streams[sid] = r
+        rs.append(r)
+        data += ac.frame(ac.REQUEST_HEAD, ac.END_STREAM, sid,
+                         ac.request_head(b"GET", ac._s(path), ac._s(query)))
+    c.send(data)
+    return rs
+
+
+def test_leader_runs_its_batch_without_waking_threads():
+    # Four requests read in one turn: the leading app thread runs them one
+    # after the other and wakes none of the three idle threads (each such
+    # wake-up cost a context switch and 2-3 futex calls, for nothing under
+    # the GIL: 1.2 voluntary switches per request before, 0.26 now).
+    a = Appd("-k", "gthread", "--threads", "4", workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=20) as c:
+            for _ in range(20):
+                for r in _send_batch(c, [("/", "")] * 4):
+                    while not r.done:
+                        c.pump()
+            batches = 100
+            before = voluntary_switches(c.pid)
+            for _ in range(batches):
+                rs = _send_batch(c, [("/", "")] * 4)
+                while not all(r.done for r in rs):
+                    c.pump()
+                assert all((r.status, r.body) == (200, b"hello") for r in rs)
+            per_request = (voluntary_switches(c.pid) - before) / (4 * batches)
+            print("voluntary context switches per request: %.3f" % per_request)
+            assert per_request < 0.6, per_request
+    finally:
+        a.close()
+
+
+def test_request_read_behind_a_long_one_gets_another_thread():
+    # The leader read a long request and a short one together and runs the
+    # long one: once it is taken over, the short one goes to an idle thread
+    # and is answered while the long one still sleeps.
+    a = Appd("-k", "gthread", "--threads", "4", workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=30) as c:
+            assert c.request("GET", "/").status == 200
+            slow, fast = _send_batch(c, [("/sleep", "s=4"), ("/", "")])
+            while not fast.done:
+                c.pump()
+            assert (fast.status, fast.body) == (200, b"hello") and not slow.done
+            while not slow.done:
+                c.pump()
+            assert (slow.status, slow.body) == (200, b"slept")
+    finally:
+        a.close()
+
+
 @pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
 @pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
 def test_no_timer_syscall_per_request(wclass):
