@@ -359,6 +359,11 @@ int ad_ioloop_wait_locked(void)
     return 1;
 }
 
+int ad_ioloop_hold_output_locked(void)
+{
+    return leads() && L.busy && !L.waiting && ad_sched_queued(&W.sched) > 0;
+}
+
 int ad_ioloop_leader_takes_next(void) { return L.who == LEAD_APP && !L.waiting; }
 
 void ad_ioloop_thread_exit(void)

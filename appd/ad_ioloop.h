@@ -72,6 +72,12 @@ int ad_ioloop_wait_locked(void);
 /* Whether an app thread leads between streams (W.mu held): it will run the
  * queued streams itself, so none needs another thread yet. */
 int ad_ioloop_leader_takes_next(void);
+/* Whether the calling thread leads, runs a stream and has more queued to
+ * run after it (W.mu held): its response may wait for the next one's
+ * (ad_wclass hold_output).  Its next poll turn writes what is left; a
+ * leader whose stream runs long loses the lead to the main thread, whose
+ * turn writes it. */
+int ad_ioloop_hold_output_locked(void);
 /* An app thread ends: frees what it used to lead. */
 void ad_ioloop_thread_exit(void);
 

@@ -164,6 +164,7 @@ const ad_wclass ad_wclass_sync = {
     .on_writable = pool_wake,
     .on_reset = pool_wake,
     .on_conn_closing = pool_conn_closing,
+    .hold_output = ad_ioloop_hold_output_locked,
 };
 
 const ad_wclass ad_wclass_gthread = {
@@ -179,4 +180,5 @@ const ad_wclass ad_wclass_gthread = {
     .on_writable = pool_wake,
     .on_reset = pool_wake,
     .on_conn_closing = pool_conn_closing,
+    .hold_output = ad_ioloop_hold_output_locked,
 };

@@ -172,7 +172,33 @@ def test_request_read_behind_a_long_one_gets_another_thread():
         a.close()
 
 
-@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def _count_syscalls(pid, names, tmp, work):
+    """Calls of the named syscalls all threads of pid make while work()
+    runs, counted by strace -c: {name: calls}."""
+    out, log = os.path.join(tmp, "strace.out"), os.path.join(tmp, "strace.log")
+    with open(log, "wb") as err:
+        tracer = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=" + ",".join(names),
+                                   "-o", out, "-p", str(pid)], stderr=err)
+    try:
+        # Counting starts once strace has attached (to every thread at once).
+        wait_for(lambda: b"attached" in _read(log), 10, "strace to attach")
+        work()
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(10)
+    counts = dict.fromkeys(names, 0)
+    for line in _read(out).decode().splitlines():
+        f = line.split()
+        if f and f[-1] in counts:
+            counts[f[-1]] = int(f[3])
+    print(_read(out).decode())
+    return counts
+
+
+needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+
+
+@needs_strace
 @pytest.mark.parametrize("wclass", CLASSES, ids=["sync", "gthread"])
 def test_no_timer_syscall_per_request(wclass):
     # The main thread watches a leader with a periodic tick armed once, not
@@ -182,25 +208,41 @@ def test_no_timer_syscall_per_request(wclass):
     try:
         with ac.Conn(a.sock, timeout=30) as c:
             assert c.request("GET", "/").status == 200
-            out, log = os.path.join(a.tmp, "strace.out"), os.path.join(a.tmp, "strace.log")
-            with open(log, "wb") as err:
-                tracer = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=timerfd_settime",
-                                           "-o", out, "-p", str(c.pid)], stderr=err)
-            try:
-                # Counting starts once strace has attached (to every thread at once).
-                wait_for(lambda: b"attached" in _read(log), 10, "strace to attach")
-                n = 300
+            n = 300
+
+            def work():
                 for _ in range(n):
                     assert c.request("GET", "/").status == 200
-            finally:
-                tracer.send_signal(signal.SIGINT)
-                tracer.wait(10)
-            with open(out) as f:
-                report = f.read()
-            calls = [int(line.split()[3]) for line in report.splitlines()
-                     if line.rstrip().endswith("timerfd_settime")]
-            per_request = (calls[0] if calls else 0) / n
-            print(report, "timerfd_settime per request: %.3f" % per_request)
-            assert per_request < 0.1, report
+
+            calls = _count_syscalls(c.pid, ["timerfd_settime"], a.tmp, work)
+            per_request = calls["timerfd_settime"] / n
+            print("timerfd_settime per request: %.3f" % per_request)
+            assert per_request < 0.1, calls
+    finally:
+        a.close()
+
+
+@needs_strace
+def test_responses_to_a_batch_leave_in_one_write():
+    # The leader holds each small response back while it has the next
+    # request of its batch to run: four requests read together are answered
+    # with one writev (about one per request before).
+    a = Appd("-k", "gthread", "--threads", "4", workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=30) as c:
+            assert c.request("GET", "/").status == 200
+            batches = 100
+
+            def work():
+                for _ in range(batches):
+                    rs = _send_batch(c, [("/", "")] * 4)
+                    while not all(r.done for r in rs):
+                        c.pump()
+                    assert all((r.status, r.body) == (200, b"hello") for r in rs)
+
+            calls = _count_syscalls(c.pid, ["write", "writev"], a.tmp, work)
+            per_request = (calls["write"] + calls["writev"]) / (4 * batches)
+            print("writes per request: %.3f" % per_request)
+            assert per_request < 0.5, calls
     finally:
         a.close()
