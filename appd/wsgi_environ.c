@@ -208,11 +208,10 @@ static PyObject *content_length_value(PyObject *value)
     return one;
 }
 
-static PyObject *port_str(unsigned port)
+static PyObject *dec_str(uint64_t v)
 {
-    char b[16];
-    snprintf(b, sizeof b, "%u", port);
-    return PyUnicode_FromString(b);
+    char b[AD_DEC_MAX];
+    return latin1((const uint8_t *)b, ad_dec_u64(b, v));
 }
 
 /* Room for the HTTP_* key of a name of n bytes: the caller's small buffer,
@@ -342,7 +341,7 @@ static int set_proxy_protocol(PyObject *env, const tp_request_head *h)
         return 0; /* LOCAL, UNKNOWN: no addresses */
     if (set(env, keys[K_PROXY_ADDR], latin1(h->proxy_addr.ptr, h->proxy_addr.len)) != 0)
         return -1;
-    return set(env, keys[K_PROXY_PORT], port_str(h->proxy_port));
+    return set(env, keys[K_PROXY_PORT], dec_str(h->proxy_port));
 }
 
 /* The TLS client certificate under mod_ssl's names (what apps behind Apache
@@ -430,9 +429,7 @@ PyObject *wsgi_environ_build(wsgi_req *r)
         PyDict_GetItemWithError(env, keys[K_CONTENT_LENGTH]) == NULL) {
         if (PyErr_Occurred())
             goto fail;
-        char b[32];
-        snprintf(b, sizeof b, "%llu", (unsigned long long)h->content_length);
-        if (set(env, keys[K_CONTENT_LENGTH], PyUnicode_FromString(b)) != 0)
+        if (set(env, keys[K_CONTENT_LENGTH], dec_str(h->content_length)) != 0)
             goto fail;
     }
 
@@ -458,11 +455,11 @@ PyObject *wsgi_environ_build(wsgi_req *r)
             goto fail;
     } else {
         if (set(env, keys[K_SERVER_NAME], latin1(h->local_addr.ptr, h->local_addr.len)) != 0 ||
-            set(env, keys[K_SERVER_PORT], port_str(h->local_port)) != 0)
+            set(env, keys[K_SERVER_PORT], dec_str(h->local_port)) != 0)
             goto fail;
     }
     if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
-        set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
+        set(env, keys[K_REMOTE_PORT], dec_str(h->peer_port)) != 0)
         goto fail;
     if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0)
         goto fail;
