@@ -34,6 +34,8 @@ static struct {
     const void *holder;  /* with LEAD_APP: the leading app thread (its &me) */
     int busy;            /* ...which runs a stream since busy_since */
     uint64_t busy_since; /* ms */
+    uint64_t run_since;  /* ms: the leader runs streams without reading since */
+    int running;         /* ...which it does (run_since is set) */
     uint64_t started;    /* streams leaders started, so far */
     uint64_t started_seen; /* ...when the main thread's timer last fired */
     int timer_armed;     /* the main thread's periodic timer runs */
@@ -222,12 +224,17 @@ static int turn_locked(poll_set *ps, pthread_cond_t *app_cv)
     return AD_TICK_SERVE;
 }
 
-/* The main thread's periodic look at a leading app thread (mu held): takes
- * the lead back from one that has run its stream AD_IOLOOP_STEAL_MS or
- * longer; stops the tick once leaders started nothing for a whole tick. */
+/* The main thread's periodic look at a leading app thread (mu held): hands
+ * the streams queued behind it to idle threads once it has run streams for
+ * AD_IOLOOP_HANDOUT_MS without reading, takes the lead back from one that
+ * has run its stream AD_IOLOOP_STEAL_MS or longer; stops the tick once
+ * leaders started nothing for a whole tick. */
 static void watch_leader_locked(void)
 {
-    if (L.who == LEAD_APP && L.busy && ad_now_ms() >= L.busy_since + AD_IOLOOP_STEAL_MS) {
+    uint64_t now = ad_now_ms();
+    if (L.who == LEAD_APP && L.busy && L.running && now >= L.run_since + AD_IOLOOP_HANDOUT_MS)
+        hand_out_queued_locked();
+    if (L.who == LEAD_APP && L.busy && now >= L.busy_since + AD_IOLOOP_STEAL_MS) {
         L.who = LEAD_MAIN; /* the busy thread finds out once it is done */
         L.holder = NULL;
         L.busy = 0;
@@ -293,6 +300,7 @@ static void lead_turn_locked(void)
     L.who = LEAD_APP;
     L.holder = &me;
     L.busy = 0;
+    L.running = 0;
     ad_worker_set_loop_thread(1);
     int tick = turn_locked(&app_set, NULL);
     if (tick != AD_TICK_SERVE) {
@@ -337,6 +345,10 @@ void ad_ioloop_running_locked(uint64_t body_size)
     }
     L.busy = 1;
     L.busy_since = ad_now_ms();
+    if (!L.running) {
+        L.running = 1;
+        L.run_since = L.busy_since;
+    }
     L.started++;
     if (!L.timer_armed)
         arm_tick_locked();

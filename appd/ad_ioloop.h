@@ -13,8 +13,11 @@
  *     stream waits for one (ad_ioloop_idle_locked asks it to);
  *   - a leading app thread runs the streams it read one after the other
  *     and wakes no other thread for them; they get idle threads when it
- *     stops leading, its stream is taken over (below) or waits for the
- *     client;
+ *     stops leading or waits for the client, or at the main thread's tick
+ *     once it has run streams for AD_IOLOOP_HANDOUT_MS without reading
+ *     (a request queued behind a slow one waits at most about
+ *     AD_IOLOOP_TICK_MS + AD_IOLOOP_HANDOUT_MS for a thread; short ones,
+ *     the common case, never wake one);
  *   - a leading app thread that starts a stream keeps the lead; the main
  *     thread takes it back when that stream runs longer than
  *     AD_IOLOOP_STEAL_MS (a periodic timerfd wakes it every
@@ -41,6 +44,9 @@
 /* How often the main thread looks at a leader while leaders run streams: a
  * stream is taken over between AD_IOLOOP_STEAL_MS and that plus this. */
 #define AD_IOLOOP_TICK_MS 5
+/* How long a leader runs streams without reading the sockets before the
+ * streams queued behind go to idle threads (at the next tick). */
+#define AD_IOLOOP_HANDOUT_MS 1
 
 /* Main thread: runs until the worker stops: 1 when every stream finished, 0
  * when the graceful timeout abandoned some (ad_wclass run's contract).

@@ -172,6 +172,23 @@ def test_request_read_behind_a_long_one_gets_another_thread():
         a.close()
 
 
+def test_requests_read_with_a_slow_one_run_in_parallel():
+    # Four requests that wait (as on a database) read together: the leader
+    # runs the first and the main thread's tick hands the other three to
+    # idle threads, so all four wait at once, each on its own thread.
+    a = Appd("-k", "gthread", "--threads", "4", workers=1)
+    try:
+        with ac.Conn(a.sock, timeout=30) as c:
+            assert c.request("GET", "/").status == 200
+            rs = _send_batch(c, [("/thread", "s=0.5")] * 4)
+            while not all(r.done for r in rs):
+                c.pump()
+            assert all(r.status == 200 for r in rs)
+            assert len({r.body for r in rs}) == 4, [r.body for r in rs]
+    finally:
+        a.close()
+
+
 def _count_syscalls(pid, names, tmp, work):
     """Calls of the named syscalls all threads of pid make while work()
     runs, counted by strace -c: {name: calls}."""
