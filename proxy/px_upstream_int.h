@@ -1,5 +1,6 @@
-/* px_upstream_int.h: what px_upstream.c (one worker connection) and
- * px_pool.c (the thread's set of them) share.  Nothing else includes it. */
+/* px_upstream_int.h: what px_upstream.c (one worker connection),
+ * px_upstream_out.c (its output) and px_pool.c (the thread's set of them)
+ * share.  Nothing else includes it. */
 #ifndef TANDEM_PX_UPSTREAM_INT_H
 #define TANDEM_PX_UPSTREAM_INT_H
 
