@@ -176,7 +176,9 @@ int px_pool_has_reaped(const px_pool *p) { return p->reap != NULL; }
 
 void px_pool_want_write(px_pool *p, px_upstream *u)
 {
-    if (u->to_write)
+    /* A closed connection writes nothing more, and is freed at the end of
+     * this turn: it must not be left on the list. */
+    if (u->to_write || u->state == PX_UP_CLOSED)
         return;
     u->to_write = 1;
     u->write_next = p->to_write;
