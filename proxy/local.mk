@@ -53,7 +53,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_tls.c proxy/px_tls.h proxy/px_tls_client.c proxy/px_tls_client.h \
 	proxy/px_reload.c proxy/px_reload.h \
 	proxy/px_proto.c proxy/px_proto.h \
-	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_pp.c \
+	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_io.c proxy/px_conn_pp.c \
 	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
 	proxy/px_stream_timer.c \
 	proxy/px_stream_log.c proxy/px_stream_log.h \

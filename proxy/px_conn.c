@@ -10,8 +10,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -26,9 +24,6 @@
 #include "px_trust.h"
 #include "tc_log.h"
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
-static void conn_write_cb(struct bufferevent *bev, void *arg);
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---- before a protocol: the TLS handshake ---- */
@@ -45,11 +40,13 @@ static void choose_protocol(px_conn *c)
     px_conn_switch(c, ops ? ops : px_proto_conn_ops(c->lis->no_alpn_proto));
 }
 
-static void handshake_read(px_conn *c)
+/* Bytes before the handshake finished cannot reach a protocol. */
+static void handshake_read(px_conn *c) { (void)c; }
+
+void px_conn_handshake_done(px_conn *c)
 {
-    choose_protocol(c);
     if (!c->closing)
-        c->ops->on_read(c);
+        choose_protocol(c);
 }
 
 static void handshake_noop(px_conn *c) { (void)c; }
@@ -122,26 +119,18 @@ static void conn_addresses(px_conn *c)
     }
 }
 
-/* The connection owns its fd and SSL, never the bufferevent: without
- * BEV_OPT_CLOSE_ON_FREE libevent frees neither, also when its constructor
- * fails part-way (with it, a failure after its first allocation freed the
- * SSL and closed the fd, and this side did both again). */
+/* The connection owns its fd and SSL; the I/O owns its buffers and
+ * events (px_conn_io.c). */
 static int conn_open_io(px_conn *c)
 {
-    struct event_base *base = c->th->base;
     if (c->lis->ssl_ctx) {
         /* The thread's context: the certificate of the last reload. */
         c->ssl = SSL_new(c->th->tls[c->lis->index]);
         if (!c->ssl)
             return -1;
         c->tls = 1;
-        c->bev = bufferevent_openssl_socket_new(base, c->fd, c->ssl, BUFFEREVENT_SSL_ACCEPTING, 0);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-    } else {
-        c->bev = bufferevent_socket_new(base, c->fd, 0);
     }
-    return c->bev ? 0 : -1;
+    return px_conn_io_open(c);
 }
 
 void px_conn_accept(px_thread *th, int fd, size_t li, px_admit_ip *ip)
@@ -185,12 +174,6 @@ void px_conn_start_io(px_conn *c)
         return;
     }
     c->ops = &handshake_ops;
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    /* Reads take what the socket has, in large chunks. */
-    bufferevent_set_max_single_read(c->bev, 64 * 1024);
-    bufferevent_set_max_single_write(c->bev, 256 * 1024);
-    bufferevent_setwatermark(c->bev, EV_WRITE, PX_OUT_LOW, 0);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_keepalive);
     if (!c->tls)
         px_conn_switch(c, px_proto_conn_ops(c->lis->cleartext_proto));
@@ -215,67 +198,15 @@ static void linger_start(px_conn *c)
     /* Output is flushed: say goodbye (close_notify, FIN), then read and drop
      * what the client still sends for a moment, so our response is not
      * destroyed by the reset a close with unread input would cause. */
-    if (c->ssl) {
-        SSL_set_quiet_shutdown(c->ssl, 0);
-        (void)SSL_shutdown(c->ssl);
-        ERR_clear_error();
-    }
-    shutdown(c->fd, SHUT_WR);
     c->closing = PX_CLOSE_LINGER;
-    bufferevent_enable(c->bev, EV_READ);
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
+    px_conn_io_linger(c);
     px_conn_set_timer(c, c->limits->tv_linger);
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+void px_conn_io_drained(px_conn *c)
 {
-    px_conn *c = arg;
-    if (c->closing) {
-        struct evbuffer *in = bufferevent_get_input(bev);
-        evbuffer_drain(in, evbuffer_get_length(in));
-        return;
-    }
-    c->ops->on_read(c);
-}
-
-static void conn_write_cb(struct bufferevent *bev, void *arg)
-{
-    px_conn *c = arg;
-    if (c->closing == PX_CLOSE_FLUSH) {
-        if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-            linger_start(c);
-        return;
-    }
-    if (!c->closing)
-        c->ops->on_write(c);
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    px_conn *c = arg;
-    int handshaking = c->ops == &handshake_ops;
-    if (what & BEV_EVENT_CONNECTED) {
-        if (handshaking && !c->closing)
-            choose_protocol(c);
-        return;
-    }
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-        if (c->closing == PX_CLOSE_NONE && (what & BEV_EVENT_ERROR) && c->ssl) {
-            /* A close without close_notify is one, unless suppress_ragged_eofs. */
-            unsigned long e = bufferevent_get_openssl_error(bev);
-            if (e) {
-                char buf[256];
-                ERR_error_string_n(e, buf, sizeof buf);
-                tc_debug("conn %u: TLS %s: %s", c->id, handshaking ? "handshake failed" : "error",
-                         buf);
-            }
-        }
-        /* EOF means the client left (as nginx reads it): a half-closed
-         * HTTP/1 client is not told apart, and its request is cancelled so
-         * the worker is free at once. */
-        px_conn_close(c, PX_CLOSE_NOW);
-    }
+    if (c->closing == PX_CLOSE_FLUSH)
+        linger_start(c);
 }
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -289,13 +220,13 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 void px_conn_pause_read(px_conn *c, int pause)
 {
-    if (pause && !c->read_paused) {
-        c->read_paused = 1;
-        bufferevent_disable(c->bev, EV_READ);
-    } else if (!pause && c->read_paused) {
-        c->read_paused = 0;
-        bufferevent_enable(c->bev, EV_READ);
-    }
+    if (!pause == !c->read_paused)
+        return;
+    c->read_paused = (uint8_t)!!pause;
+    px_conn_io_update_read(c);
+    /* Records OpenSSL read ahead while paused wake no socket event. */
+    if (!pause && c->ssl && SSL_has_pending(c->ssl))
+        px_conn_io_read_later(c);
 }
 
 void px_conn_mark_dirty(px_conn *c)
@@ -312,7 +243,11 @@ void px_conn_flush(px_conn *c)
 {
     if (c->closing == PX_CLOSE_NOW || c->reaped)
         return;
+    /* What the protocol writes now goes out just below: no second mark. */
+    c->io.flushing = 1;
     c->ops->flush(c);
+    c->io.flushing = 0;
+    px_conn_io_send(c);
 }
 
 void px_conn_shutdown(px_conn *c)
@@ -325,32 +260,31 @@ void px_conn_close(px_conn *c, int how)
 {
     if (c->closing == PX_CLOSE_NOW)
         return;
-    if (!c->bev)
+    if (!c->io.open)
         how = PX_CLOSE_NOW; /* still reading a PROXY header: nothing to flush */
     if (how == PX_CLOSE_FLUSH) {
         if (c->closing)
             return;
         c->closing = PX_CLOSE_FLUSH;
-        bufferevent_disable(c->bev, EV_READ);
-        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        px_conn_io_update_read(c);
         evtimer_del(&c->timer);
         /* Nothing more will be written for the streams; the client's
          * responses are complete or abandoned. */
         c->ops->detach(c);
         if (c->closing != PX_CLOSE_FLUSH)
             return;
-        if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        if (px_conn_io_pending(c) == 0) {
             linger_start(c);
-        else
-            /* Bound the flush too: a client that never reads is dropped. */
-            px_conn_set_timer(c,
-                              c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_linger);
+            return;
+        }
+        /* Bound the flush too: a client that never reads is dropped. */
+        px_conn_set_timer(c, c->limits->tv_timeout ? c->limits->tv_timeout : c->limits->tv_linger);
+        px_conn_mark_dirty(c);
         return;
     }
     c->closing = PX_CLOSE_NOW;
     evtimer_del(&c->timer);
-    if (c->bev)
-        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    px_conn_io_close_events(c);
     c->ops->detach(c);
     /* Off the live list; freed at the end of this turn, after any callback
      * still on the stack has returned. */
@@ -382,12 +316,10 @@ void px_conn_free_reaped(px_conn *c)
     c->ops->release(c);
     free(c->client);
     c->client = NULL;
-    if (c->bev)
-        bufferevent_free(c->bev); /* its events first: then the SSL and fd it borrowed */
+    px_conn_io_close(c); /* its events first: then the SSL and fd they watch */
     if (c->ssl)
         SSL_free(c->ssl);
     close(c->fd);
-    c->bev = NULL;
     c->ssl = NULL;
     th->nconns--;
     px_counters_conn_close(th);
@@ -399,21 +331,15 @@ void px_conn_free_reaped(px_conn *c)
 
 /* ---- the path to the client ---- */
 
-struct evbuffer *px_conn_in(px_conn *c) { return bufferevent_get_input(c->bev); }
+struct evbuffer *px_conn_in(px_conn *c) { return c->io.in; }
 
-struct evbuffer *px_conn_out(px_conn *c) { return bufferevent_get_output(c->bev); }
+struct evbuffer *px_conn_out(px_conn *c) { return c->io.out; }
 
-size_t px_conn_out_len(px_conn *c) { return evbuffer_get_length(bufferevent_get_output(c->bev)); }
+size_t px_conn_out_len(px_conn *c) { return px_conn_io_pending(c); }
 
-void px_conn_set_read_high(px_conn *c, size_t high)
-{
-    bufferevent_setwatermark(c->bev, EV_READ, 0, high);
-}
+void px_conn_set_read_high(px_conn *c, size_t high) { px_conn_io_set_read_high(c, high); }
 
-void px_conn_read_later(px_conn *c)
-{
-    bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-}
+void px_conn_read_later(px_conn *c) { px_conn_io_read_later(c); }
 
 static tp_str cstr(const char *s)
 {

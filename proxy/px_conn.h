@@ -26,8 +26,27 @@ typedef struct px_thread px_thread;
 typedef struct px_listener px_listener;
 typedef struct px_limits px_limits;
 struct evbuffer;
-struct bufferevent;
 struct ssl_st;
+
+/* The socket's I/O (px_conn_io.c): plaintext in and out, the TLS records
+ * not yet written, and the socket's two events.  The write event is added
+ * only while the socket refuses bytes, so a request costs no epoll_ctl. */
+typedef struct px_conn_io {
+    struct evbuffer *in, *out; /* plaintext: the protocol's */
+    struct evbuffer *wire;     /* TLS records made, not yet written (NULL: cleartext) */
+    struct event rev, wev;
+    size_t read_high; /* 0: no bound */
+    uint8_t open;     /* the events and buffers are set up */
+    uint8_t reading;  /* rev added */
+    uint8_t writing;  /* wev added: the socket refused bytes */
+    uint8_t read_full; /* in reached read_high */
+    uint8_t read_later; /* run on_read on the next turn even with no new bytes */
+    uint8_t flushing;   /* in px_conn_flush: additions need no dirty mark */
+    uint8_t over_low;   /* output passed PX_OUT_LOW: tell on_write when it is below */
+    uint8_t handshaken;
+    uint8_t eof;     /* the socket read 0 */
+    uint8_t drained; /* its last read took less than asked */
+} px_conn_io;
 
 typedef struct px_conn_ops {
     const char *name; /* "HTTP/1.1", "HTTP/2": for logs */
@@ -51,7 +70,7 @@ struct px_conn {
     px_thread *th;
     const px_listener *lis;  /* accepted on it */
     const px_limits *limits; /* the listener's, with this thread's timers */
-    struct bufferevent *bev; /* socket or TLS: use px_conn_in/px_conn_out */
+    px_conn_io io; /* socket or TLS: use px_conn_in/px_conn_out */
     struct ssl_st *ssl;
     int fd;
     uint32_t id;
@@ -69,7 +88,7 @@ struct px_conn {
     const char *pp_proto;
     char pp_dst[46];
     uint16_t pp_dst_port;
-    struct event *pp_ev;          /* reading the header: before the socket has a bufferevent */
+    struct event *pp_ev;          /* reading the header: before the socket's I/O is set up */
     struct px_tls_client *client; /* its certificate's facts (cert_reqs), once asked */
     const char *alpn;
     const char *sni;
@@ -106,8 +125,10 @@ void px_conn_set_timer(px_conn *c, const struct timeval *tv);
 void px_conn_pause_read(px_conn *c, int pause);
 
 /* The one path to and from the client: protocol code reads from px_conn_in
- * and appends to px_conn_out; how the bytes reach the socket (TLS record
- * layer, later a memory BIO with one writev per flush) is this module's. */
+ * and appends to px_conn_out; the bytes reach the socket at the end of the
+ * loop turn, sealed into TLS records and written with one writev
+ * (px_conn_io.c).  px_conn_out_len counts what is not yet written, records
+ * included. */
 struct evbuffer *px_conn_in(px_conn *c);
 struct evbuffer *px_conn_out(px_conn *c);
 size_t px_conn_out_len(px_conn *c);
@@ -125,11 +146,27 @@ void px_conn_flush(px_conn *c);
 void px_conn_free_reaped(px_conn *c);
 
 /* For px_conn_pp.c.  A listener with proxy_protocol first peeks at what
- * the client sends, before its socket gets a bufferevent (TLS or not):
+ * the client sends, before its socket's I/O is set up (TLS or not):
  * px_conn_pp_start takes c (0, or -1 when it cannot: c is closed then),
  * and once the header is read or known absent, px_conn_start_io hands the
  * socket to TLS or the cleartext protocol as if it had just been accepted. */
 int px_conn_pp_start(px_conn *c);
 void px_conn_start_io(px_conn *c);
+
+/* For px_conn_io.c: what the I/O reports to the connection. */
+void px_conn_handshake_done(px_conn *c);
+void px_conn_io_drained(px_conn *c); /* every byte written (closing: linger) */
+
+/* px_conn_io.c.  open: 0, or -1 when out of memory (c->ssl, when set, gets
+ * the BIO; the caller still frees the SSL and closes the fd). */
+int px_conn_io_open(px_conn *c);
+void px_conn_io_close_events(px_conn *c); /* closed now: the socket's events off */
+void px_conn_io_close(px_conn *c);        /* events off, buffers freed (not the SSL or fd) */
+void px_conn_io_send(px_conn *c);        /* seal and write what is pending */
+void px_conn_io_update_read(px_conn *c); /* read when neither paused nor full */
+void px_conn_io_linger(px_conn *c);      /* close_notify, FIN; then read and drop raw bytes */
+void px_conn_io_read_later(px_conn *c);
+void px_conn_io_set_read_high(px_conn *c, size_t high);
+size_t px_conn_io_pending(px_conn *c); /* plaintext and records not yet written */
 
 #endif

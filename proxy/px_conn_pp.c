@@ -2,7 +2,7 @@
  * before TLS or HTTP.  The bytes are peeked (MSG_PEEK, woken edge-triggered
  * as more arrive) and only the header's own are taken from the socket, so
  * what follows it (a ClientHello, a request) is still there for the
- * bufferevent px_conn_start_io gives the socket.  Its source becomes the
+ * I/O px_conn_start_io sets up on the socket.  Its source becomes the
  * connection's peer (REMOTE_ADDR, logs); trust (forwarded_allow_ips) stays
  * with the address that connected. */
 #include "config.h"
@@ -42,7 +42,7 @@ static void pp_close(px_conn *c) { px_conn_close(c, PX_CLOSE_NOW); }
 static const px_conn_ops pp_ops = {
     .name = "PROXY header",
     .start = pp_noop,
-    .on_read = pp_noop, /* reads are pp_read_cb's: there is no bufferevent yet */
+    .on_read = pp_noop, /* reads are pp_read_cb's: the socket's I/O is not set up yet */
     .on_write = pp_noop,
     .on_timeout = pp_give_up,
     .shutdown = pp_close,

@@ -130,10 +130,8 @@ static SSL_CTX *ctx_new(const px_settings *cfg, const px_settings *alpn, char *e
         SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (set_ciphers(ctx, cfg, err, errlen) < 0 || set_client_certs(ctx, cfg, err, errlen) < 0)
         goto fail;
-    /* No SSL_MODE_ENABLE_PARTIAL_WRITE: libevent 2.1's bufferevent_openssl goes on to the
-     * next chunk after a partial SSL_write, so the rest of a chunk larger than one TLS
-     * record would be skipped (and the stream corrupted).  A whole write per chunk, resumed
-     * on WANT_WRITE with the same chunk, is what it handles. */
+    /* No SSL_MODE_ENABLE_PARTIAL_WRITE: px_conn_io.c seals into memory, where a
+     * write is never partial. */
     /* An idle connection gives its record buffers (about 34 KiB) back to
      * the allocator; they come back with the next record. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);

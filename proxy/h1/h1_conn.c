@@ -388,8 +388,12 @@ static void pump_chunked(px_h1_conn *hc, px_stream *s)
         long used = dechunk(hc, s, in, PX_CHUNKED_HOLD);
         if (used < 0)
             return;
+        /* Nothing de-chunked may mean s->req was full (a body collected
+         * before dispatch): once it has gone, de-chunk the next part. */
+        size_t held = evbuffer_get_length(s->req);
         px_stream_pump_request(s);
-        if (used == 0 || s->req_end_sent || s->send_window <= 0 || evbuffer_get_length(s->req) > 0)
+        if ((used == 0 && held == 0) || s->req_end_sent || s->send_window <= 0 ||
+            evbuffer_get_length(s->req) > 0)
             return;
     }
 }

@@ -5,7 +5,7 @@ its memory bounded and never leave a client waiting for ever.  EvilStack
 runs it with a real tandem-proxy; conftest.py's `evil` and `evil_tls`
 fixtures hand one to a test.
 
-Routes:  /overrun         16 times the proxy's window, without waiting for CREDIT
+Routes:  /overrun         32 times the proxy's window, without waiting for CREDIT
          /data-first      RESPONSE_DATA (END_STREAM) before any head
          /trailers-first  TRAILERS before any head
          /two-heads       a second RESPONSE_HEAD, with END_STREAM
@@ -96,10 +96,14 @@ class EvilWorker:
 
     def _route(self, c, sid, path):
         if path == "/overrun":
-            # 16 times the proxy's window, without waiting for a single CREDIT.
+            # 32 times the proxy's window (1 MiB), without waiting for a
+            # single CREDIT: more than the proxy's buffers and the kernel's
+            # socket buffers toward a client that reads nothing can take
+            # (tcp_wmem's 4 MiB), so the proxy must see the window broken
+            # however fast it forwards and credits.
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200)))
-            for i in range(64):
-                c.sendall(frame(RESP_DATA, END_STREAM if i == 63 else 0, sid, b"x" * (64 * 1024)))
+            for i in range(512):
+                c.sendall(frame(RESP_DATA, END_STREAM if i == 511 else 0, sid, b"x" * (64 * 1024)))
         elif path == "/data-first":
             c.sendall(frame(RESP_DATA, END_STREAM, sid, b"x"))
         elif path == "/trailers-first":

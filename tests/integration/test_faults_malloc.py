@@ -9,8 +9,8 @@ daemon, which the same assertions catch.
 
 Two defects were found this way: a head that could not be kept was
 dispatched anyway, pointing into the drained input (use-after-free), and a
-TLS connection whose bufferevent failed part-way had its SSL freed and its
-fd closed twice."""
+TLS connection whose bufferevent (since replaced by px_conn_io.c) failed
+part-way had its SSL freed and its fd closed twice."""
 import os
 import socket
 import ssl
@@ -136,11 +136,13 @@ def test_head_kept_or_answered_503(appd):
     assert 503 in statuses.values(), statuses
 
 
-def test_tls_bufferevent_allocation_fails(appd, certs):
-    """libevent's TLS bufferevent cannot be allocated: libevent 2.1 freed
-    the SSL itself on that path when it owned it (BEV_OPT_CLOSE_ON_FREE),
-    and the proxy freed it again.  Now the connection owns its SSL and fd:
-    freed and closed once, the client dropped, the daemon serving on."""
+def test_tls_connection_buffers_allocation_fails(appd, certs):
+    """The first allocation after the TLS session gets its BIO fails (the
+    output buffer's callback).  When libevent's TLS bufferevent owned the
+    SSL (BEV_OPT_CLOSE_ON_FREE) that path freed it and the proxy freed it
+    again; now the connection owns its SSL and fd, and px_conn_io.c its
+    buffers: freed and closed once, the client dropped, the daemon serving
+    on."""
     p = start_proxy(appd, "SSL_set_bio:0:1", certs)
     try:
         assert exchange(p.port, SMALL, certs) is None, p.output()
@@ -152,11 +154,10 @@ def test_tls_bufferevent_allocation_fails(appd, certs):
 
 @pytest.mark.parametrize("nth", SWEEP)
 def test_tls_connection_setup_fails(appd, certs, nth):
-    """The Nth allocation after the TLS bufferevent has its buffers fails
-    (first the fd's event slot inside libevent, then the handshake's):
-    the connection is dropped, its SSL freed and its fd closed once.
-    (Earlier failures, inside libevent's evbuffer_new, crash libevent
-    2.1.12's own error path: not reachable from here.)"""
+    """The Nth allocation after the connection's first buffer callback
+    fails (the second callback, the fd's event slot inside libevent, then
+    the handshake's, its records' buffer): the connection is dropped, its
+    SSL freed and its fd closed once."""
     p = start_proxy(appd, "evbuffer_add_cb:0:%d" % nth, certs)
     try:
         status = exchange(p.port, SMALL, certs)
