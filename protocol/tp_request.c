@@ -79,15 +79,21 @@ static int tp_req_check(const tp_request_head *h)
     return TP_OK;
 }
 
-static int tp_req_ptrs_ok(const tp_request_head *h)
+/* The strings' encoded size, or TP_E_VALUE when one claims bytes but has
+ * no pointer: one pass, since the encoder runs once per request. */
+static int tp_req_strings_size(const tp_request_head *h, uint64_t *size)
 {
+    uint64_t n = 0;
     unsigned i;
 
     for (i = 0; i < TP_REQUEST_NSTRINGS; i++) {
-        if (tp_str_check(tp_req_str(h, i)) != TP_OK)
+        tp_str str = tp_req_str(h, i);
+        if (str.len && !str.ptr)
             return TP_E_VALUE;
+        n += 4 + (uint64_t)str.len;
     }
-    return tp_headers_check(h->nheaders, h->headers);
+    *size = n;
+    return TP_OK;
 }
 
 uint64_t tp_request_head_size(const tp_request_head *h)
@@ -144,12 +150,14 @@ int tp_encode_request_head(tp_buf *b, uint32_t stream, uint8_t flags, const tp_r
     unsigned i;
     int rc;
 
-    rc = tp_req_ptrs_ok(h);
+    rc = tp_req_strings_size(h, &size);
+    if (rc == TP_OK)
+        rc = tp_headers_check(h->nheaders, h->headers);
     if (rc == TP_OK)
         rc = tp_req_check(h);
     if (rc != TP_OK)
         return rc;
-    size = tp_request_head_size(h);
+    size += TP_REQUEST_FIXED_SIZE + tp_headers_size(h->nheaders, h->headers);
     if (size > TP_MAX_PAYLOAD)
         return TP_E_TOO_BIG;
     fh.length = (uint32_t)size;

@@ -80,6 +80,13 @@ const char *px_status_reason(unsigned s)
     }
 }
 
+void px_status_digits(char dst[3], unsigned status)
+{
+    dst[0] = (char)('0' + status / 100 % 10);
+    dst[1] = (char)('0' + status / 10 % 10);
+    dst[2] = (char)('0' + status % 10);
+}
+
 size_t px_http_date(time_t t, char *buf)
 {
     static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };

@@ -24,6 +24,10 @@ void px_hdr_lower(uint8_t *dst, const uint8_t *src, size_t n);
 /* "OK", "Not Found"...; "Unknown" for codes without a registered phrase. */
 const char *px_status_reason(unsigned status);
 
+/* The three digits of status (100..999, the wire's range; status % 1000
+ * otherwise) into dst, without snprintf: a head is formatted per request. */
+void px_status_digits(char dst[3], unsigned status);
+
 /* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into buf (>= 30 bytes);
  * returns 29. */
 size_t px_http_date(time_t t, char *buf);

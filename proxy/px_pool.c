@@ -174,6 +174,44 @@ void px_pool_reap(px_pool *p)
 
 int px_pool_has_reaped(const px_pool *p) { return p->reap != NULL; }
 
+void px_pool_want_write(px_pool *p, px_upstream *u)
+{
+    /* A closed connection writes nothing more, and is freed at the end of
+     * this turn: it must not be left on the list. */
+    if (u->to_write || u->state == PX_UP_CLOSED)
+        return;
+    u->to_write = 1;
+    u->write_next = p->to_write;
+    p->to_write = u;
+    px_thread_schedule_flush(p->th);
+}
+
+void px_pool_forget_write(px_pool *p, px_upstream *u)
+{
+    if (!u->to_write)
+        return;
+    for (px_upstream **pp = &p->to_write; *pp; pp = &(*pp)->write_next)
+        if (*pp == u) {
+            *pp = u->write_next;
+            break;
+        }
+    u->to_write = 0;
+    u->write_next = NULL;
+}
+
+void px_pool_flush(px_pool *p)
+{
+    px_upstream *u;
+    while ((u = p->to_write)) {
+        p->to_write = u->write_next;
+        u->write_next = NULL;
+        u->to_write = 0;
+        px_upstream_write(u); /* may close u, and fail or retry its streams */
+    }
+}
+
+int px_pool_has_writes(const px_pool *p) { return p->to_write != NULL; }
+
 void px_pool_on_ready(px_pool *p, px_upstream *u)
 {
     px_thread *th = p->th;

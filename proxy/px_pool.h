@@ -19,6 +19,11 @@ void px_pool_close_all(px_pool *p);
 /* Frees the connections closed this turn (end of turn). */
 void px_pool_reap(px_pool *p);
 int px_pool_has_reaped(const px_pool *p);
+/* Writes the frames this turn queued toward the workers: one writev per
+ * connection (end of turn, after the client connections produced theirs).
+ * A connection whose write fails closes, its streams retried or failed. */
+void px_pool_flush(px_pool *p);
+int px_pool_has_writes(const px_pool *p);
 /* Attaches s to a worker and sends its head: 1 attached, 0 no capacity now
  * (wait), -1 appd unreachable, -2 head too big for the worker's frames,
  * -3 out of memory. */

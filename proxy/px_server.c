@@ -70,6 +70,12 @@ void px_thread_schedule_flush(px_thread *th)
 
 static int has_reaped(px_thread *th) { return th->reap_conns || px_pool_has_reaped(th->pool); }
 
+/* Work the end-of-turn flush left for another round. */
+static int has_work(px_thread *th)
+{
+    return th->dirty || has_reaped(th) || px_pool_has_writes(th->pool);
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_thread *th = arg;
@@ -88,11 +94,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
             th->reap_conns = c->next;
             px_conn_free_reaped(c);
         }
+        /* Frames toward workers last: flushing and freeing connections
+         * produce credits and resets. */
+        px_pool_flush(th->pool);
         px_pool_reap(th->pool);
-        if (!th->dirty && !has_reaped(th))
+        if (!has_work(th))
             break;
     }
-    if (th->dirty || has_reaped(th))
+    if (has_work(th))
         px_thread_schedule_flush(th);
     /* The turn's access-log lines and metrics: one write, one datagram. */
     px_accesslog_flush();

@@ -25,8 +25,6 @@
 #include "tc_http.h"
 #include "tc_log.h"
 
-static void stream_timer_cb(evutil_socket_t fd, short what, void *arg);
-
 int px_stream_construct(px_stream *s)
 {
     memset(s, 0, sizeof *s);
@@ -81,7 +79,7 @@ void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
     s->head.prio_urgency = PX_PRIO_URGENCY_DEFAULT;
     s->q.urgency = PX_PRIO_URGENCY_DEFAULT;
     s->q.weight = PX_PRIO_WEIGHT_DEFAULT;
-    evtimer_assign(&s->timer, s->th->base, stream_timer_cb, s);
+    px_stream_timer_init(s);
     px_stream_log_start(s);
 }
 
@@ -92,7 +90,7 @@ void px_stream_init_orphan(px_stream *s, px_thread *th, const px_limits *lim,
     s->th = th;
     s->limits = lim;
     s->slot = -1;
-    evtimer_assign(&s->timer, th->base, stream_timer_cb, s);
+    px_stream_timer_init(s);
 }
 
 /* Lets go of the upstream connection and the worker's capacity slot, so a
@@ -112,7 +110,7 @@ void px_stream_free(px_stream *s)
 {
     px_budget_leave(s);
     px_counters_request_end(s);
-    evtimer_del(&s->timer);
+    px_stream_set_timer(s, NULL);
     px_dispatch_unqueue(s);
     release_worker(s);
     evbuffer_drain(s->req, evbuffer_get_length(s->req));
@@ -128,18 +126,10 @@ void px_stream_free(px_stream *s)
     s->ops->recycle(s);
 }
 
-void px_stream_set_timer(px_stream *s, const struct timeval *tv)
-{
-    if (tv)
-        evtimer_add(&s->timer, tv);
-    else
-        evtimer_del(&s->timer);
-}
-
 void px_stream_progress(px_stream *s)
 {
     if (s->state == PX_ST_UP && s->limits->tv_timeout && !s->tunnel)
-        evtimer_add(&s->timer, s->limits->tv_timeout);
+        px_stream_set_timer(s, s->limits->tv_timeout);
 }
 
 void px_stream_dispatched(px_stream *s)
@@ -192,7 +182,7 @@ void px_stream_resp_passed(px_stream *s, size_t n)
     px_counters_bytes_out(s->th, n);
     px_budget_passed(s, n); /* the worker may be credited, this or another stream's */
     if (s->state == PX_ST_DONE && s->conn && s->limits->tv_timeout) {
-        evtimer_add(&s->timer, s->limits->tv_timeout); /* the client still reads */
+        px_stream_set_timer(s, s->limits->tv_timeout); /* the client still reads */
         return;
     }
     if (s->up && s->state == PX_ST_UP && !s->resp_end)
@@ -354,9 +344,8 @@ static void client_stalled(px_stream *s)
         px_conn_close(c, PX_CLOSE_NOW); /* frees s */
 }
 
-static void stream_timer_cb(evutil_socket_t fd, short what, void *arg)
+void px_stream_timeout(px_stream *s)
 {
-    px_stream *s = arg;
     if (s->collecting) {
         px_bodybuf_expired(s);
         return;

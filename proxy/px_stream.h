@@ -117,7 +117,9 @@ struct px_stream {
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
     struct evbuffer *req;    /* body bytes waiting for the worker's window */
     struct evbuffer *resp;   /* response body waiting for the client */
-    struct event timer;      /* queue wait / no-progress timeout */
+    struct event timer;      /* queue wait / no-progress timeout (px_stream_timer.c) */
+    const struct timeval *timer_tv; /* the period it runs, NULL when stopped */
+    uint64_t timer_from_ns;         /* the period's start (CLOCK_MONOTONIC_COARSE) */
     struct timeval since;    /* dispatch time (tells 504 from 502) */
     tp_request_head head;
     tp_header *hdrs; /* the head's fields when kept here */
@@ -191,7 +193,13 @@ void px_stream_free(px_stream *s);
 /* ---- for the dispatcher (px_dispatch.c) ---- */
 /* Attached to a worker: the timeout runs, the protocol moves the body. */
 void px_stream_dispatched(px_stream *s);
+/* Starts s's timer for tv from now (NULL stops it); the same tv again
+ * restarts the period without touching libevent (px_stream_timer.c). */
 void px_stream_set_timer(px_stream *s, const struct timeval *tv);
+/* Binds s's timer to its thread's loop, stopped. */
+void px_stream_timer_init(px_stream *s);
+/* The period ran out with no restart: px_stream.c decides what it means. */
+void px_stream_timeout(px_stream *s);
 
 /* ---- a message tunnel (px_tunnel.c), after a 101 ---- */
 /* Sends n bytes of a message from src to the worker as one REQUEST_DATA

@@ -48,9 +48,12 @@ static int forget_head(px_stream *s)
 int px_stream_keep_head(px_stream *s)
 {
     tp_request_head *h = &s->head;
+    tp_str *str[TP_REQUEST_NSTRINGS]; /* looked up once: this runs per HTTP/1 request */
     size_t total = 0;
-    for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++)
-        total += tp_request_string(h, i)->len;
+    for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++) {
+        str[i] = tp_request_string(h, i);
+        total += str[i]->len;
+    }
     for (uint32_t i = 0; i < h->nheaders; i++)
         total += h->headers[i].name.len + h->headers[i].value.len;
     if (h->nheaders > s->hdr_cap) {
@@ -73,7 +76,7 @@ int px_stream_keep_head(px_stream *s)
         p += (str).len;                      \
     } while (0)
     for (unsigned i = 0; i < TP_REQUEST_NSTRINGS; i++)
-        HOLD(*tp_request_string(h, i));
+        HOLD(*str[i]);
     for (uint32_t i = 0; i < h->nheaders; i++) {
         s->hdrs[i] = h->headers[i];
         HOLD(s->hdrs[i].name);

@@ -1,8 +1,8 @@
 /* px_upstream.c: one connection to a tandem-appd worker: HELLO, the frame
- * reader (large reads, body bytes moved without copying), frame writers
- * (appended to one output buffer, written once per loop turn by the
- * bufferevent), the map of its streams, and failing only its own streams
- * when it closes.  The pool (px_pool.c) dials and picks connections. */
+ * reader (large reads, body bytes moved without copying), the map of its
+ * streams, and failing only its own streams when it closes.  Frames toward
+ * the worker are px_upstream_out.c; the pool (px_pool.c) dials and picks
+ * connections. */
 #include "config.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -10,9 +10,7 @@
 #include <unistd.h>
 #include <sys/uio.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include "px_counters.h"
 #include "px_upstream_int.h"
 #include "px_balance.h"
 #include "px_idmap.h"
@@ -24,59 +22,12 @@
 #define HELLO_TIMEOUT_S 5
 
 static void up_readable_cb(evutil_socket_t fd, short what, void *arg);
-static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 
 uint32_t px_upstream_pid(const px_upstream *u) { return u->hello.pid; }
 
 uint32_t px_upstream_max_frame(const px_upstream *u)
 {
     return u->hello.max_frame ? u->hello.max_frame : TP_DEFAULT_MAX_FRAME;
-}
-
-/* ---- writers ---- */
-
-/* Out of memory for a frame: the wire would go on without it, which the
- * worker cannot make sense of.  The connection is closed as if it broke
- * (its streams answered or retried like any lost worker's), on the next
- * loop turn, not under the caller's feet; nothing more is sent on it. */
-static void frame_lost(px_upstream *u)
-{
-    tc_error("worker pid %u: out of memory queueing a frame: connection dropped", u->hello.pid);
-    bufferevent_disable(u->bev, EV_WRITE);
-    bufferevent_trigger_event(u->bev, BEV_EVENT_ERROR, BEV_TRIG_DEFER_CALLBACKS);
-}
-
-void px_upstream_commit(px_upstream *u)
-{
-    tp_buf *out = &u->pool->out;
-    if (out->len) {
-        if (evbuffer_add(bufferevent_get_output(u->bev), out->data, out->len) < 0)
-            frame_lost(u);
-        else
-            u->out_total += out->len;
-        out->len = 0;
-    }
-}
-
-/* Commits what the encoder wrote, or forgets it when the encoder failed. */
-static void commit_if(px_upstream *u, int rc)
-{
-    if (rc == TP_OK) {
-        px_upstream_commit(u);
-        return;
-    }
-    u->pool->out.len = 0;
-    if (rc == TP_E_NOMEM)
-        frame_lost(u);
-}
-
-void px_upstream_send_reset(px_stream *s, uint32_t reason)
-{
-    px_upstream *u = s->up;
-    if (!u || u->state == PX_UP_CLOSED)
-        return;
-    commit_if(u, tp_encode_reset(&u->pool->out, s->up_id, reason));
-    s->reset_out = 1;
 }
 
 int px_upstream_rebind(px_stream *from, px_stream *to)
@@ -91,73 +42,6 @@ int px_upstream_rebind(px_stream *from, px_stream *to)
     to->up_id = from->up_id;
     from->up = NULL;
     return 0;
-}
-
-void px_upstream_send_credit(px_stream *s, uint32_t n)
-{
-    px_upstream *u = s->up;
-    if (!u || u->state == PX_UP_CLOSED || !n)
-        return;
-    int rc = tp_encode_credit(&u->pool->out, s->up_id, n);
-    commit_if(u, rc);
-    if (rc == TP_OK)
-        s->resp_window += n; /* what the worker may send now grows by as much */
-}
-
-void px_upstream_send_data(px_stream *s, struct evbuffer *src, size_t n, int end)
-{
-    px_counters_bytes_in(s->th, n);
-    px_upstream_send_message(s, src, n, end ? TP_FLAG_END_STREAM : 0);
-}
-
-void px_upstream_send_ws_close(px_stream *s, unsigned code, const uint8_t *reason, size_t len)
-{
-    px_upstream *u = s->up;
-    if (!u || u->state == PX_UP_CLOSED)
-        return;
-    if (len > TP_WS_REASON_MAX)
-        len = TP_WS_REASON_MAX;
-    commit_if(u,
-              tp_encode_ws_close(&u->pool->out, s->up_id, (uint16_t)code, reason, (uint32_t)len));
-}
-
-void px_upstream_send_message(px_stream *s, struct evbuffer *src, size_t n, unsigned flags)
-{
-    px_upstream *u = s->up;
-    if (!u || u->state == PX_UP_CLOSED) {
-        evbuffer_drain(src, n);
-        return;
-    }
-    uint8_t hdr[TP_HEADER_SIZE];
-    struct evbuffer *out = bufferevent_get_output(u->bev);
-    tp_data_header(hdr, TP_FRAME_REQUEST_DATA, s->up_id, (uint8_t)flags, (uint32_t)n);
-    if (evbuffer_add(out, hdr, sizeof hdr) < 0 ||
-        (n && evbuffer_remove_buffer(src, out, n) != (int)n)) /* moves chains when it can */
-        frame_lost(u);
-    else
-        u->out_total += sizeof hdr + n;
-}
-
-void px_upstream_ping(px_upstream *u)
-{
-    static const uint8_t opaque[8] = { 't', 'a', 'n', 'd', 'e', 'm', 0, 1 };
-    int rc = tp_encode_ping(&u->pool->out, 0, opaque);
-    commit_if(u, rc);
-    if (rc == TP_OK)
-        u->ping_out = 1;
-}
-
-static void send_hello(px_upstream *u)
-{
-    tp_hello h;
-    memset(&h, 0, sizeof h);
-    h.version = TP_VERSION;
-    h.role = TP_ROLE_PROXY;
-    h.worker_class = TP_CLASS_NONE;
-    h.pid = (uint32_t)getpid();
-    h.initial_window = PX_RESP_WINDOW_MIN;
-    h.max_frame = PX_UP_MAX_FRAME;
-    commit_if(u, tp_encode_hello(&u->pool->out, &h));
 }
 
 /* ---- life ---- */
@@ -179,24 +63,20 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen)
         return NULL;
     struct event_base *base = p->th->base;
     px_upstream *u = calloc(1, sizeof *u);
-    struct bufferevent *bev = u ? bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
-    if (!bev) {
-        free(u);
+    if (!u) {
         close(fd);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    u->fd = fd;
     u->pool = p;
-    u->bev = bev;
     u->slot = -1;
     u->state = PX_UP_HELLO;
     u->next_id = 1;
     u->last_ok = UINT32_MAX;
-    /* The bufferevent writes; reads are ours (up_readable_cb). */
-    bufferevent_setcb(bev, NULL, NULL, up_event_cb, u);
     u->in = evbuffer_new();
     u->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, up_readable_cb, u);
-    if (!u->in || !u->read_ev) {
+    if (!u->in || !u->read_ev || px_upstream_out_init(u, base) < 0) {
         px_upstream_free(u);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -207,11 +87,9 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen)
         struct timeval tv = { HELLO_TIMEOUT_S, 0 };
         evtimer_add(u->hello_timer, &tv);
     }
-    bufferevent_set_max_single_write(bev, 1024 * 1024);
-    bufferevent_enable(bev, EV_WRITE);
     u->next = p->ups;
     p->ups = u;
-    send_hello(u);
+    px_upstream_send_hello(u);
     return u;
 }
 
@@ -276,15 +154,15 @@ void px_upstream_close(px_upstream *u, const char *why)
         tc_log(u->nstreams ? TC_LOG_WARNING : TC_LOG_INFO,
                "thread %d: connection to worker pid %u lost (%u streams open): %s", p->th->index,
                u->hello.pid, u->nstreams, why);
-    bufferevent_disable(u->bev, EV_READ | EV_WRITE);
     event_del(u->read_ev);
+    px_upstream_out_stop(u);
     if (u->hello_timer)
         evtimer_del(u->hello_timer);
     /* Fail only this connection's streams, and retry those the worker
      * cannot have started: a head still in our output buffer never left
      * (a write that failed, e.g. EPIPE from a worker that exited, leaves
      * it there), and a DRAIN named the streams it would not start. */
-    uint64_t delivered = u->out_total - evbuffer_get_length(bufferevent_get_output(u->bev));
+    uint64_t delivered = px_upstream_delivered(u);
     px_stream *s;
     while ((s = px_idmap_any(&u->streams))) {
         int unstarted = s->head_end > delivered || s->up_id > u->last_ok;
@@ -306,8 +184,8 @@ void px_upstream_free(px_upstream *u)
         event_free(u->read_ev);
     if (u->in)
         evbuffer_free(u->in);
-    if (u->bev)
-        bufferevent_free(u->bev);
+    px_upstream_out_free(u);
+    close(u->fd);
     px_idmap_free(&u->streams);
     free(u);
 }
@@ -370,7 +248,7 @@ static void on_drain(px_upstream *u, uint32_t last)
             last);
     /* Our DRAIN follows every head we sent: once the worker reads it, no
      * head is left unread in its socket, so it may close without losing one. */
-    commit_if(u, tp_encode_drain(&u->pool->out, u->next_id ? u->next_id - 1 : 0));
+    px_upstream_send_drain(u);
     /* Open streams finish; those that crossed the DRAIN come back as RESET
      * REFUSED_STREAM and are retried.  No stream left: done with it. */
     if (u->nstreams == 0)
@@ -506,7 +384,7 @@ static void on_ping(px_upstream *u, const tp_frame_header *fh, const uint8_t *b)
     if (fh->flags & TP_FLAG_ACK)
         u->ping_out = 0;
     else if (fh->length == 8)
-        commit_if(u, tp_encode_ping(&u->pool->out, TP_FLAG_ACK, b));
+        px_upstream_send_ping_ack(u, b);
 }
 
 /* Handles one frame; returns -1 when the connection must close. */
@@ -619,13 +497,4 @@ static void up_readable_cb(evutil_socket_t fd, short what, void *arg)
     }
     evbuffer_commit_space(in, v, nv);
     up_frames(u);
-}
-
-static void up_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    px_upstream *u = arg;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-        px_upstream_close(u, (what & BEV_EVENT_ERROR)
-                                 ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR())
-                                 : "closed by tandem-appd");
 }

@@ -1,8 +1,9 @@
 /* px_upstream.h: one connection to a tandem-appd worker, as a stream sees
  * it: frames toward the worker for the stream attached to it, and what the
  * worker announced.  The connection itself (reader, id map, HELLO,
- * closing) is private to px_upstream.c; the pool that dials and picks
- * connections is px_pool.h. */
+ * closing) is private to px_upstream.c, its output (frames queued here,
+ * written at the end of the loop turn) to px_upstream_out.c; the pool that
+ * dials and picks connections is px_pool.h. */
 #ifndef TANDEM_PX_UPSTREAM_H
 #define TANDEM_PX_UPSTREAM_H
 

@@ -1,5 +1,6 @@
-/* px_upstream_int.h: what px_upstream.c (one worker connection) and
- * px_pool.c (the thread's set of them) share.  Nothing else includes it. */
+/* px_upstream_int.h: what px_upstream.c (one worker connection),
+ * px_upstream_out.c (its output) and px_pool.c (the thread's set of them)
+ * share.  Nothing else includes it. */
 #ifndef TANDEM_PX_UPSTREAM_INT_H
 #define TANDEM_PX_UPSTREAM_INT_H
 
@@ -11,9 +12,9 @@
 #include "px_pool.h"
 #include "px_upstream.h"
 
-struct bufferevent;
 struct evbuffer;
 struct event;
+struct event_base;
 
 #define PX_UP_MAX_FRAME TP_DEFAULT_MAX_FRAME
 #define PX_READ_CHUNK (256 * 1024) /* one read(2) from appd takes up to this */
@@ -23,11 +24,16 @@ enum px_up_state { PX_UP_CONNECTING = 1, PX_UP_HELLO, PX_UP_READY, PX_UP_DRAININ
 struct px_upstream {
     px_upstream *next; /* the pool's list */
     px_pool *pool;
-    struct bufferevent *bev; /* writes; EOF and errors */
-    struct event *read_ev;   /* reads (up_readable_cb): large ones */
-    struct evbuffer *in;     /* what read_ev read, frames not yet decoded */
-    uint8_t state;    /* PX_UP_* */
-    uint8_t ping_out; /* a liveness PING is unanswered */
+    int fd;                 /* owned: closed when u is freed */
+    struct event *read_ev;  /* reads (up_readable_cb): large ones */
+    struct event *write_ev; /* added only while the socket refuses bytes */
+    struct evbuffer *in;    /* what read_ev read, frames not yet decoded */
+    struct evbuffer *out;   /* frames queued, not yet written (px_upstream_out.c) */
+    uint8_t state;       /* PX_UP_* */
+    uint8_t ping_out;    /* a liveness PING is unanswered */
+    uint8_t write_armed; /* write_ev is added */
+    uint8_t to_write;    /* on the pool's to_write list */
+    uint8_t lost;        /* a frame could not be queued: closed at the end of the turn */
     int slot;         /* worker table slot once HELLO arrived */
     tp_hello hello;
     uint32_t next_id;
@@ -37,6 +43,7 @@ struct px_upstream {
     struct event *hello_timer; /* a worker that never says HELLO is dropped */
     px_idmap streams;          /* stream id -> px_stream */
     px_upstream *reap_next;
+    px_upstream *write_next; /* the pool's to_write list */
 };
 
 struct px_pool {
@@ -51,7 +58,8 @@ struct px_pool {
     int backoff_ms;
     int dial_failed; /* last attempt failed and nothing is connected */
     struct timeval last_fail;
-    px_upstream *reap; /* closed this turn, freed at its end */
+    px_upstream *reap;     /* closed this turn, freed at its end */
+    px_upstream *to_write; /* queued frames this turn, written at its end */
     tp_buf out;        /* frames encoded before one evbuffer_add */
     tp_header *rh;     /* decoded response headers */
     uint32_t rh_cap;
@@ -64,13 +72,30 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen);
 /* Closes u (why: logged; NULL when the caller has said enough), fails only
  * its streams, and puts it on the pool's reap list. */
 void px_upstream_close(px_upstream *u, const char *why);
-void px_upstream_ping(px_upstream *u);
 /* Registers s on u under a new id and sends its head: 1, -2 head too big
  * for the worker's frames, -3 out of memory. */
 int px_upstream_open_stream(px_upstream *u, px_stream *s);
 void px_upstream_free(px_upstream *u);
+
+/* px_upstream_out.c: u's output.  Frames are appended to u->out and written
+ * by px_upstream_write at the end of the turn, or by the write event while
+ * the socket is full.  A write error closes u. */
+/* The output buffer and write event on u->fd: 0, or -1 out of memory. */
+int px_upstream_out_init(px_upstream *u, struct event_base *base);
+/* u is closing: nothing more is written. */
+void px_upstream_out_stop(px_upstream *u);
+void px_upstream_out_free(px_upstream *u);
+/* Bytes queued to the worker that have left our buffer. */
+uint64_t px_upstream_delivered(const px_upstream *u);
+/* Writes what u queued, unless the write event waits for the socket. */
+void px_upstream_write(px_upstream *u);
 /* Appends p->out to u's output and empties it. */
 void px_upstream_commit(px_upstream *u);
+void px_upstream_send_hello(px_upstream *u);
+void px_upstream_ping(px_upstream *u);
+void px_upstream_send_ping_ack(px_upstream *u, const uint8_t *opaque);
+/* DRAIN naming the last stream id we opened. */
+void px_upstream_send_drain(px_upstream *u);
 
 /* px_pool.c: events from a connection */
 void px_pool_maintain(px_pool *p);
@@ -83,5 +108,10 @@ void px_pool_on_draining(px_pool *p, px_upstream *u);
 void px_pool_on_closing(px_pool *p, int was, const char *why);
 /* u is closed: off the list, freed at the end of the turn; dial again. */
 void px_pool_on_closed(px_pool *p, px_upstream *u);
+/* u has output (or a lost frame) for the end of the turn: on the to_write
+ * list, the end-of-turn flush scheduled.  Once per turn. */
+void px_pool_want_write(px_pool *p, px_upstream *u);
+/* u leaves the to_write list (closing). */
+void px_pool_forget_write(px_pool *p, px_upstream *u);
 
 #endif

@@ -19,13 +19,35 @@
 /* Head bytes are gathered here, then added to the output in one piece. */
 static _Thread_local tp_buf out;
 
-static void out_add(const void *p, size_t n) { tp_buf_append(&out, p, n); }
+/* A head is a dozen appends: the usual one, into room the buffer has kept
+ * from earlier heads, is a copy without a call. */
+static void out_add(const void *p, size_t n)
+{
+    if (n && out.cap - out.len >= n) {
+        memcpy(out.data + out.len, p, n);
+        out.len += n;
+        return;
+    }
+    tp_buf_append(&out, p, n);
+}
 static void out_str(const char *s) { out_add(s, strlen(s)); }
 
 static void out_commit(px_conn *c)
 {
     evbuffer_add(px_conn_out(c), out.data, out.len);
     out.len = 0;
+}
+
+/* "HTTP/1.x NNN Reason\r\n", the first line of every head. */
+static void out_status_line(int minor, unsigned status)
+{
+    char line[13] = "HTTP/1.1 ";
+    line[7] = minor ? '1' : '0';
+    px_status_digits(line + 9, status);
+    line[12] = ' ';
+    out_add(line, sizeof line);
+    out_str(px_status_reason(status));
+    out_add("\r\n", 2);
 }
 
 static void add_field(const uint8_t *n, size_t nl, const uint8_t *v, size_t vl)
@@ -62,11 +84,8 @@ void px_h1_send_info(px_stream *s, const tp_response_head *h)
      * 101 would need an upgrade this proxy does not do. */
     if (s->head.http_minor != 1 || h->status == 100 || h->status == 101)
         return;
-    char line[64];
-    int n =
-        snprintf(line, sizeof line, "HTTP/1.1 %u %s\r\n", h->status, px_status_reason(h->status));
     out.len = 0;
-    out_add(line, (size_t)n);
+    out_status_line(1, h->status);
     for (uint32_t i = 0; i < h->nheaders; i++) {
         const tp_header *f = &h->headers[i];
         tp_str v;
@@ -202,12 +221,9 @@ void px_h1_send_head(px_stream *s, const tp_response_head *h)
      * app set a Content-Length: the trailers, which come after the head,
      * can only ride on chunked framing. */
     int for_trailers = hc->te_trailers && s->head.http_minor == 1 && !s->is_head && !no_body;
-    char line[64];
-    /* The client's own version, as Gunicorn does: a 1.0 client sees 1.0. */
-    int n = snprintf(line, sizeof line, "HTTP/1.%d %u %s\r\n", s->head.http_minor ? 1 : 0, st,
-                     px_status_reason(st));
     out.len = 0;
-    out_add(line, (size_t)n);
+    /* The client's own version, as Gunicorn does: a 1.0 client sees 1.0. */
+    out_status_line(s->head.http_minor, st);
     head_facts f = { 0 };
     add_app_fields(hc, h, for_trailers, &f);
     if (!f.has_server)
@@ -230,6 +246,22 @@ void px_h1_send_head(px_stream *s, const tp_response_head *h)
     px_h1_pump_response(s);
 }
 
+/* "<n in hex>\r\n" into dst (>= 20 bytes), once per chunk; its length. */
+static size_t chunk_size_line(char *dst, size_t n)
+{
+    char rev[16];
+    size_t k = 0;
+    do {
+        rev[k++] = "0123456789abcdef"[n & 15];
+        n >>= 4;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        dst[i] = rev[k - 1 - i];
+    dst[k] = '\r';
+    dst[k + 1] = '\n';
+    return k + 2;
+}
+
 /* Moves body bytes to the output while the client keeps up. */
 static void move_body(px_h1_conn *hc, px_stream *s)
 {
@@ -250,8 +282,7 @@ static void move_body(px_h1_conn *hc, px_stream *s)
         }
         if (hc->chunked_out) {
             char hx[24];
-            int hl = snprintf(hx, sizeof hx, "%zx\r\n", n);
-            evbuffer_add(dst, hx, (size_t)hl);
+            evbuffer_add(dst, hx, chunk_size_line(hx, n));
             evbuffer_remove_buffer(s->resp, dst, n);
             evbuffer_add(dst, "\r\n", 2);
         } else {

@@ -64,6 +64,7 @@ typedef struct px_h2_conn {
     uint8_t ext_drop; /* ...too long or malformed: ignored */
     uint8_t *ext_buf; /* ...in here, only while such a frame arrives (h2_priority.c) */
     uint8_t head_open;    /* a header block is arriving: --header-timeout runs */
+    uint8_t head_timer;   /* ...and its deadline is armed: a read left the block open */
     uint32_t flood_left;  /* frames without progress still allowed (h2_flood.c) */
     size_t collect_extra; /* the streams' collect_extra, within --request-buffer-size */
 } px_h2_conn;
@@ -117,6 +118,8 @@ void px_h2_stream_recycle(px_stream *s);
 int px_h2_on_begin_frame(nghttp2_session *session, const nghttp2_frame_hd *hd, void *ud);
 /* The header block of hd starts, goes on, or has ended. */
 void px_h2_head_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd);
+/* After a read: a header block it left open gets its --header-timeout. */
+void px_h2_head_deadline(px_h2_conn *hc);
 /* A header block did not complete within --header-timeout: GOAWAY. */
 void px_h2_head_expired(px_h2_conn *hc);
 

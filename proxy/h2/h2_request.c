@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include "h2_check.h"
 #include "h2_conn.h"
 #include "ws_session.h"
@@ -90,27 +91,43 @@ static void head_closed(px_h2_conn *hc)
 {
     if (!hc->head_open)
         return;
+    int armed = hc->head_timer;
     hc->head_open = 0;
+    hc->head_timer = 0;
     if (hc->base.closing)
         return;
-    if (hc->nstreams)
-        px_conn_set_timer(&hc->base, NULL);
-    else
+    if (hc->nstreams) {
+        /* A block read whole never armed its deadline: the timer is off
+         * already, unless the block opened an idle connection's first
+         * stream and the idle timer still runs. */
+        if (armed || evtimer_pending(&hc->base.timer, NULL))
+            px_conn_set_timer(&hc->base, NULL);
+    } else {
         px_h2_idle_start(hc);
+    }
 }
 
 /* A HEADERS frame starts a header block that must end (END_HEADERS, the
  * frame read) within --header-timeout, however slowly its bytes or its
  * CONTINUATION frames come: until then nothing else may use the
- * connection.  Any frame but a CONTINUATION means the block has ended. */
+ * connection.  Any frame but a CONTINUATION means the block has ended.
+ * The deadline is armed only if the read that brought the frame ends with
+ * the block still open (px_h2_head_deadline, the same loop turn): a block
+ * that comes whole, the usual case, costs no timer change at all. */
 void px_h2_head_frame(px_h2_conn *hc, const nghttp2_frame_hd *hd)
 {
-    if (hd->type == NGHTTP2_HEADERS) {
+    if (hd->type == NGHTTP2_HEADERS)
         hc->head_open = 1;
-        px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
-    } else if (hd->type != NGHTTP2_CONTINUATION) {
+    else if (hd->type != NGHTTP2_CONTINUATION)
         head_closed(hc);
-    }
+}
+
+void px_h2_head_deadline(px_h2_conn *hc)
+{
+    if (!hc->head_open || hc->head_timer || hc->base.closing)
+        return;
+    hc->head_timer = 1;
+    px_conn_set_timer(&hc->base, hc->base.limits->tv_header);
 }
 
 void px_h2_head_expired(px_h2_conn *hc)
@@ -118,6 +135,7 @@ void px_h2_head_expired(px_h2_conn *hc)
     tc_info("conn %u: request head incomplete after %lld s: GOAWAY", hc->base.id,
             hc->base.limits->header_timeout_s);
     hc->head_open = 0;
+    hc->head_timer = 0;
     nghttp2_session_terminate_session(hc->session, NGHTTP2_ENHANCE_YOUR_CALM);
     px_conn_mark_dirty(&hc->base); /* sent, then closed, at the end of the turn */
 }

@@ -3,7 +3,6 @@
  * copying (NO_COPY: evbuffer chains move to the client's output) and
  * credited back to the worker as it leaves, trailers, and resets. */
 #include "config.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -183,9 +182,9 @@ static int build_nv(px_conn *c, const tp_response_head *h, int final)
     return (int)k + 1;
 }
 
-static void set_status(char st[4], unsigned status)
+static void set_status(char st[3], unsigned status)
 {
-    snprintf(st, 4, "%03u", status % 1000);
+    px_status_digits(st, status);
     nv[0] = (nghttp2_nv){ (uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP2_NV_FLAG_NONE };
 }
 
@@ -197,7 +196,7 @@ void px_h2_send_info(px_stream *s, const tp_response_head *h)
     int n = build_nv(&hc->base, h, 0);
     if (n < 0)
         return;
-    char st[4];
+    char st[3];
     set_status(st, h->status);
     nghttp2_submit_headers(hc->session, NGHTTP2_FLAG_NONE, px_h2s_of(s)->id, NULL, nv, (size_t)n,
                            NULL);
@@ -233,7 +232,7 @@ int px_h2_send_tunnel_head(px_stream *s, const tp_response_head *h,
     for (int i = 1; i < n; i++)
         if (!tunnel_drops(s, &nv[i]))
             nv[k++] = nv[i];
-    char st[4];
+    char st[3];
     set_status(st, 200); /* RFC 8441 §5: the 101 of HTTP/1.1 is a 200 */
     s->resp_head = 1;
     nghttp2_data_provider prd;
@@ -274,7 +273,7 @@ void px_h2_send_head(px_stream *s, const tp_response_head *h)
         px_h2_abort(s, PX_ABORT_INTERNAL);
         return;
     }
-    char st[4];
+    char st[3];
     set_status(st, h->status);
     if (s->is_head || h->status == 204 || h->status == 304)
         evbuffer_drain(s->resp, evbuffer_get_length(s->resp));

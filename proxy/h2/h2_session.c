@@ -410,6 +410,7 @@ static void h2_on_read(px_conn *c)
     }
     if (c->closing)
         return;
+    px_h2_head_deadline(hc);
     px_conn_mark_dirty(c);
     if (px_conn_out_len(c) >= PX_OUT_HIGH)
         px_conn_pause_read(c, 1); /* do not take more work while the client does not read */

@@ -16,6 +16,9 @@ Routes:  /            "Hello, World!\\n"
                       fields a trailer section must not carry (content-length,
                       host, :status, connection, trailer)
          /sleep?s=F   sleeps F seconds then answers
+         /stall?s=F   stops reading its connection for F seconds once the head
+                      arrived (the proxy's writes fill the socket), then
+                      answers like /echo
          /head        method, path, query, authority, flags, headers as text
          /prio        the request head's priority fields, flags and version as
                       response headers (x-prio-weight, x-prio-depends-on,
@@ -126,6 +129,7 @@ class Conn:
         self.streams = {}
         self.peer_window = 0
         self.peer_max = 16384
+        self.stall = 0.0            # /stall: seconds to stop reading after this frame
 
     def send(self, data):
         self.w.write(data)
@@ -148,6 +152,9 @@ class Conn:
                     hello = True
                     continue
                 self.on_frame(ftype, flags, sid, payload)
+                if self.stall:
+                    await asyncio.sleep(self.stall)
+                    self.stall = 0.0
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -182,6 +189,9 @@ class Conn:
                     f.write("%s?%s\n" % (s.head["path"].decode(), s.head["query"].decode()))
             s.ended = bool(flags & END_STREAM)
             self.streams[sid] = s
+            if s.head["path"] == b"/stall":
+                q = dict(kv.split("=", 1) for kv in s.head["query"].decode().split("&") if "=" in kv)
+                self.stall = float(q.get("s", "1"))
             s.task = asyncio.ensure_future(self.app(s))
         elif ftype == REQ_DATA and s is not None and s.ws:
             s.frames.append((flags, p))
@@ -393,7 +403,7 @@ class Conn:
             if await self.ws_route(s, path, args):
                 return
             body = await self.read_body(s, int(args.get("cb", "1")))
-            if path == "/echo":
+            if path in ("/echo", "/stall"):
                 await self.respond(s, 200, [(b"x-body-crc", b"%08x" % zlib.crc32(body))], body)
             elif path == "/big":
                 n = int(args.get("n", "1048576"))

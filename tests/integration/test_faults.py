@@ -80,6 +80,24 @@ def test_hung_worker_is_killed_after_timeout(certs):
         s.close()
 
 
+@pytest.mark.parametrize("proto", ["--http2", "--http1.1"])
+def test_no_progress_timeout_starts_over_with_each_chunk(certs, proto):
+    """The proxy's --timeout bounds a response's silences, not its length:
+    chunks 0.7 s apart keep a 2 s timeout from firing for 5 s, and a worker
+    that falls silent after its chunks (for 8 s) is cut once the silence
+    reaches the timeout."""
+    s = Stack(workers=1, tls=certs, appd_args=["--timeout", "120"], proxy_args=["--timeout", "2"])
+    try:
+        r = curl(proto, s.url + "/trickle?n=8&every=0.7")
+        assert r.stdout == b"".join(b"chunk %d\n" % k for k in range(8)) + b"end\n"
+        r = curl(proto, s.url + "/trickle?n=3&every=0.5&stall=8", check=False)
+        assert r.returncode != 0, r
+        assert r.stdout == b"chunk 0\nchunk 1\nchunk 2\n", r
+        assert "no progress for 2 s" in s.proxy.output()
+    finally:
+        s.close()
+
+
 def test_appd_down_gives_502_then_recovers(certs):
     s = Stack(workers=1, tls=certs)
     try:

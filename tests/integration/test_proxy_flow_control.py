@@ -104,3 +104,27 @@ def test_chunked_body_read_while_queued_reaches_a_batching_worker(tmp_path):
         blocker.close()
         c.close()
         stack.close()
+
+
+def test_body_to_a_worker_that_stops_reading_waits_for_its_socket():
+    """px_upstream_out.c: frames toward a worker are written at the end of
+    the loop turn; a worker that stops reading fills its socket, and the
+    rest waits on the write event (armed only then) until the worker reads
+    again.  The whole body arrives, in order."""
+    import zlib
+    from fake_stack import FakeStack
+    stack = FakeStack(proxy_args=["--log-level", "debug"], workers=1, capacity=1,
+                      window=8 * 1024 * 1024)
+    c = socket.create_connection(("127.0.0.1", stack.port), timeout=30)
+    try:
+        body = bytes(range(256)) * (16 * 1024)   # 4 MiB: far more than a Unix socket holds
+        c.sendall(b"POST /stall?s=1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+                  + body)
+        r = _read_response(c)
+        assert r.startswith(b"HTTP/1.1 200"), r[:200]
+        assert b"x-body-crc: %08x\r\n" % zlib.crc32(body) in r.lower()
+        assert r.endswith(b"\r\n\r\n" + body)
+        wait_for(lambda: "socket full" in stack.proxy.output(), 10, "the proxy's debug line")
+    finally:
+        c.close()
+        stack.close()

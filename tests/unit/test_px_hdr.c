@@ -65,6 +65,20 @@ START_TEST(base64url)
 }
 END_TEST
 
+START_TEST(status_digits)
+{
+    char d[3];
+    px_status_digits(d, 200);
+    ck_assert_int_eq(memcmp(d, "200", 3), 0);
+    px_status_digits(d, 103);
+    ck_assert_int_eq(memcmp(d, "103", 3), 0);
+    px_status_digits(d, 999);
+    ck_assert_int_eq(memcmp(d, "999", 3), 0);
+    px_status_digits(d, 1042); /* beyond the wire's range: status % 1000 */
+    ck_assert_int_eq(memcmp(d, "042", 3), 0);
+}
+END_TEST
+
 START_TEST(status_date_path)
 {
     ck_assert_str_eq(px_status_reason(200), "OK");
@@ -94,6 +108,7 @@ int main(void)
     tcase_add_test(tc, header_helpers);
     tcase_add_test(tc, base64url);
     tcase_add_test(tc, status_date_path);
+    tcase_add_test(tc, status_digits);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -16,6 +16,8 @@
 /close       iterable whose close() records itself in $PROBE_CLOSELOG
 /sleep?s=S[&mark=FILE]  writes its pid to FILE, sleeps S seconds, then "slept"
 /head-then-read  sends its head and a first chunk, then reads the body
+/trickle?n=N&every=S[&stall=T]  N lines "chunk K", S seconds apart, then
+             after T more seconds the line "end"
 """
 import hashlib
 import json
@@ -76,6 +78,15 @@ def _reply(start_response, body, ctype="text/plain", status="200 OK"):
     return [body]
 
 
+def _trickle(n, every, stall):
+    for k in range(n):
+        if k:
+            time.sleep(every)
+        yield b"chunk %d\n" % k
+    time.sleep(stall)
+    yield b"end\n"
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/":
@@ -121,6 +132,11 @@ def app(environ, start_response):
             raise RuntimeError("probe: error after the head")
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
+    if path == "/trickle":
+        q = _query(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return _trickle(int(q.get("n", "3")), float(q.get("every", "1")),
+                        float(q.get("stall", "0")))
     if path == "/sleep":
         mark = _query(environ).get("mark")
         if mark:  # tells a test which worker is busy, before it sleeps
