@@ -43,6 +43,7 @@ int ad_conn_flush_locked(ad_conn *c)
 {
     if (c->dead || c->broken)
         return -1;
+    c->holding = 0;
     size_t before = ad_conn_pending(c);
     while (ad_conn_pending(c)) {
         ssize_t n = write(c->fd, c->out.data + c->out_off, ad_conn_pending(c));
@@ -76,6 +77,52 @@ int ad_conn_flush_locked(ad_conn *c)
     return 0;
 }
 
+/* writev(2) until it takes something or the socket is full: the bytes
+ * written (0 when full), or -1 when the connection broke. */
+static ssize_t write_some(ad_conn *c, const struct iovec *iov, int iovcnt)
+{
+    for (;;) {
+        ssize_t n = writev(c->fd, iov, iovcnt);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        tc_debug("proxy connection %u: writev: %s", c->id, strerror(errno));
+        c->broken = 1;
+        ad_worker_wake_locked();
+        return -1;
+    }
+}
+
+/* Whether iov may wait in the buffer for the writer's next response: the
+ * class says one follows at once, and what is held stays small. */
+static int may_hold(const ad_conn *c, size_t total)
+{
+    size_t pending = ad_conn_pending(c);
+    return (pending == 0 || c->holding) && pending + total <= AD_OUT_HOLD_MAX &&
+           W.wc->hold_output && W.wc->hold_output();
+}
+
+/* Writes held output and iov with one writev: the bytes of iov written. */
+static ssize_t write_held_and(ad_conn *c, const struct iovec *iov, int iovcnt)
+{
+    struct iovec all[AD_CONN_IOV_MAX + 1];
+    size_t pending = ad_conn_pending(c);
+    all[0] = (struct iovec){ c->out.data + c->out_off, pending };
+    memcpy(all + 1, iov, (size_t)iovcnt * sizeof *iov);
+    c->holding = 0;
+    ssize_t n = write_some(c, all, iovcnt + 1);
+    if (n < 0)
+        return -1;
+    size_t took = (size_t)n < pending ? (size_t)n : pending;
+    c->out_off += took;
+    if (ad_conn_pending(c) == 0)
+        c->out.len = c->out_off = 0;
+    return n - (ssize_t)took;
+}
+
 int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
 {
     if (c->dead || c->broken)
@@ -83,22 +130,19 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
     size_t total = 0, done = 0;
     for (int i = 0; i < iovcnt; i++)
         total += iov[i].iov_len;
-    if (ad_conn_pending(c) == 0) {
-        for (;;) {
-            ssize_t n = writev(c->fd, iov, iovcnt);
-            if (n >= 0) {
-                done = (size_t)n;
-                break;
-            }
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            tc_debug("proxy connection %u: writev: %s", c->id, strerror(errno));
-            c->broken = 1;
-            ad_worker_wake_locked();
+    int hold = may_hold(c, total);
+    if (!hold && c->holding && iovcnt <= AD_CONN_IOV_MAX) {
+        ssize_t n = write_held_and(c, iov, iovcnt);
+        if (n < 0)
             return -1;
-        }
+        done = (size_t)n;
+        if (done == total)
+            return 0;
+    } else if (!hold && ad_conn_pending(c) == 0) {
+        ssize_t n = write_some(c, iov, iovcnt);
+        if (n < 0)
+            return -1;
+        done = (size_t)n;
         if (done == total)
             return 0;
     }
@@ -109,6 +153,12 @@ int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt)
         ad_worker_wake_locked();
         return -1;
     }
+    if (hold) {
+        c->holding = 1; /* the writer's next response, or its next poll, sends it */
+        return 0;
+    }
+    if (c->holding) /* more pieces than write_held_and takes: rare */
+        return ad_conn_flush_locked(c);
     if (!ad_worker_on_loop_thread())
         ad_worker_wake_locked();
     return 0;

@@ -34,6 +34,7 @@ struct ad_conn {
     /* output: (mu) bytes out.data[out_off .. out.len) not yet written */
     tp_buf out;
     size_t out_off;
+    int holding; /* (mu) they are held back (ad_wclass hold_output), not blocked */
     ad_stream *streams; /* (mu) open streams (queued or running) */
     uint32_t nstreams;
     ad_conn *next; /* (mu) W.conns */
@@ -42,6 +43,12 @@ struct ad_conn {
 /* Output high-water mark: a sender waits while more than this is queued for
  * one connection (the proxy is not reading). */
 #define AD_OUT_HWM (4u * 1024u * 1024u)
+/* Output held back for the writer's next response (ad_wclass hold_output)
+ * stays below this: small responses are copied to leave in one writev;
+ * larger ones go out at once, with what was held. */
+#define AD_OUT_HOLD_MAX (16u * 1024u)
+/* The most iovecs ad_conn_writev_locked sends without copying held output. */
+#define AD_CONN_IOV_MAX 7
 
 /* Loop thread. */
 ad_conn *ad_conn_new(int fd); /* sends our HELLO */
@@ -61,8 +68,10 @@ static inline size_t ad_conn_pending(const ad_conn *c) { return c->out.len - c->
  * called from another thread, so it watches POLLOUT).  -1 when broken. */
 int ad_conn_flush_locked(ad_conn *c);
 /* Writes iov (whole frames) after any queued output, without copying when
- * nothing is queued and the socket takes it; the rest is copied into the
- * output buffer.  -1 when the connection is dead. */
+ * nothing is queued (or only held output, which goes in the same writev)
+ * and the socket takes it; the rest is copied into the output buffer.
+ * When the class holds output (ad_wclass hold_output) a small iov is only
+ * copied, to leave with the next.  -1 when the connection is dead. */
 int ad_conn_writev_locked(ad_conn *c, const struct iovec *iov, int iovcnt);
 
 #endif

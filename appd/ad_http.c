@@ -247,3 +247,16 @@ int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why)
 }
 
 int ad_status_has_body(unsigned code) { return !(code < 200 || code == 204 || code == 304); }
+
+size_t ad_dec_u64(char *dst, uint64_t v)
+{
+    char tmp[AD_DEC_MAX];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = tmp[n - 1 - i];
+    return n;
+}

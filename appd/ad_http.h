@@ -65,4 +65,10 @@ int ad_status_parse(const char *s, size_t n, unsigned *code, const char **why);
 /* Status codes that never carry a body (1xx, 204, 304). */
 int ad_status_has_body(unsigned code);
 
+/* Writes v in decimal into dst (at least AD_DEC_MAX bytes, not
+ * NUL-terminated); returns the number of digits.  snprintf cost ~700
+ * instructions a request for REMOTE_PORT alone. */
+#define AD_DEC_MAX 20
+size_t ad_dec_u64(char *dst, uint64_t v);
+
 #endif

@@ -34,11 +34,15 @@ static struct {
     const void *holder;  /* with LEAD_APP: the leading app thread (its &me) */
     int busy;            /* ...which runs a stream since busy_since */
     uint64_t busy_since; /* ms */
-    uint64_t gap;        /* ms between the last two streams a leader started */
-    int timer_armed;     /* the main thread's timer is set to fire */
+    uint64_t run_since;  /* ms: the leader runs streams without reading since */
+    int running;         /* ...which it does (run_since is set) */
+    uint64_t started;    /* streams leaders started, so far */
+    uint64_t started_seen; /* ...when the main thread's timer last fired */
+    int timer_armed;     /* the main thread's periodic timer runs */
     uint32_t idle;       /* app threads asleep in ad_ioloop_idle_locked */
     int waiting;         /* the leader polls while its own stream waits for the client */
     int result;          /* AD_TICK_* that ended the loop on an app thread */
+    pthread_cond_t *app_cv; /* where idle app threads sleep; NULL: none lead */
     int timer_fd;        /* wakes the parked main thread */
     int sigfd;
 } L = { .timer_fd = -1, .sigfd = -1 };
@@ -126,26 +130,56 @@ static void dispatch(poll_set *ps)
 
 /* ---- the lead ---- */
 
-static void arm_locked(uint64_t ms)
+static void set_timer_locked(uint64_t first_ns, uint64_t every_ns)
 {
-    struct itimerspec it = { .it_value = { .tv_sec = (time_t)(ms / 1000),
-                                           .tv_nsec = (long)(ms % 1000) * 1000000L } };
-    if (ms == 0)
-        it.it_value.tv_nsec = 1; /* now: zero would disarm it */
+    struct itimerspec it = {
+        .it_value = { .tv_sec = (time_t)(first_ns / 1000000000u),
+                      .tv_nsec = (long)(first_ns % 1000000000u) },
+        .it_interval = { .tv_sec = (time_t)(every_ns / 1000000000u),
+                         .tv_nsec = (long)(every_ns % 1000000000u) },
+    };
     if (timerfd_settime(L.timer_fd, 0, &it, NULL) != 0)
         die("timerfd_settime");
+}
+
+/* The main thread's watch over a leader: a periodic tick, not a deadline
+ * per stream.  Re-arming a one-shot timer as streams start cost a
+ * timerfd_settime on a third to all of a sync worker's requests (more the
+ * further apart they came); the tick costs the main thread one wake-up
+ * per AD_IOLOOP_TICK_MS while leaders keep starting streams, and stops
+ * after a tick in which none started. */
+static void arm_tick_locked(void)
+{
+    uint64_t ns = (uint64_t)AD_IOLOOP_TICK_MS * 1000000u;
+    set_timer_locked(ns, ns);
     L.timer_armed = 1;
+}
+
+/* Wakes the main thread now, once (the timer then stops by itself). */
+static void fire_now_locked(void)
+{
+    set_timer_locked(1, 0); /* zero would disarm it */
+    L.timer_armed = 0;
 }
 
 static void disarm_locked(void)
 {
-    struct itimerspec off = { 0 };
-    if (timerfd_settime(L.timer_fd, 0, &off, NULL) != 0)
-        die("timerfd_settime");
+    set_timer_locked(0, 0);
     L.timer_armed = 0;
 }
 
 static int leads(void) { return L.who == LEAD_APP && L.holder == &me; }
+
+/* The streams a leader left queued for itself get idle threads now: it
+ * stops leading, or its stream runs long or waits for the client. */
+static void hand_out_queued_locked(void)
+{
+    uint32_t n = ad_sched_queued(&W.sched);
+    if (n > L.idle)
+        n = L.idle;
+    while (L.app_cv && n-- > 0)
+        ad_worker_cond_signal(L.app_cv);
+}
 
 /* The leading app thread hands the lead back and wakes the main thread. */
 static void give_back_locked(void)
@@ -153,7 +187,8 @@ static void give_back_locked(void)
     L.who = LEAD_MAIN;
     L.holder = NULL;
     L.busy = 0;
-    arm_locked(0);
+    fire_now_locked();
+    hand_out_queued_locked();
 }
 
 /* At the top of a main-thread turn: the lead goes to an idle app thread when
@@ -189,9 +224,31 @@ static int turn_locked(poll_set *ps, pthread_cond_t *app_cv)
     return AD_TICK_SERVE;
 }
 
+/* The main thread's periodic look at a leading app thread (mu held): hands
+ * the streams queued behind it to idle threads once it has run streams for
+ * AD_IOLOOP_HANDOUT_MS without reading, takes the lead back from one that
+ * has run its stream AD_IOLOOP_STEAL_MS or longer; stops the tick once
+ * leaders started nothing for a whole tick. */
+static void watch_leader_locked(void)
+{
+    uint64_t now = ad_now_ms();
+    if (L.who == LEAD_APP && L.busy && L.running && now >= L.run_since + AD_IOLOOP_HANDOUT_MS)
+        hand_out_queued_locked();
+    if (L.who == LEAD_APP && L.busy && now >= L.busy_since + AD_IOLOOP_STEAL_MS) {
+        L.who = LEAD_MAIN; /* the busy thread finds out once it is done */
+        L.holder = NULL;
+        L.busy = 0;
+        hand_out_queued_locked();
+    }
+    int quiet = L.started == L.started_seen && !(L.who == LEAD_APP && L.busy);
+    L.started_seen = L.started;
+    if (L.timer_armed && (L.who == LEAD_MAIN || quiet))
+        disarm_locked();
+}
+
 /* The main thread while it does not lead (mu held on entry and exit): sleeps
- * until the lead is handed back or its timer fires, then takes the lead
- * back from an app thread that has run one stream too long. */
+ * until the lead is handed back or its timer fires, then watches the
+ * leader. */
 static void park_locked(void)
 {
     struct pollfd p = { L.timer_fd, POLLIN, 0 };
@@ -203,19 +260,9 @@ static void park_locked(void)
     if (rc > 0 && read(L.timer_fd, &fired, sizeof fired) < 0 && errno != EAGAIN)
         die("timerfd read");
     pthread_mutex_lock(&W.mu);
-    L.timer_armed = 0;
-    if (L.who == LEAD_FREE && (L.idle == 0 || ad_sched_stopping(&W.sched))) {
+    if (L.who == LEAD_FREE && (L.idle == 0 || ad_sched_stopping(&W.sched)))
         L.who = LEAD_MAIN; /* nobody is left to take it */
-    } else if (L.who == LEAD_APP && L.busy) {
-        uint64_t now = ad_now_ms(), due = L.busy_since + AD_IOLOOP_STEAL_MS;
-        if (now >= due) {
-            L.who = LEAD_MAIN; /* the busy thread finds out once it is done */
-            L.holder = NULL;
-            L.busy = 0;
-        } else {
-            arm_locked(due - now);
-        }
-    }
+    watch_leader_locked();
 }
 
 int ad_ioloop_run(pthread_cond_t *app_cv)
@@ -230,6 +277,7 @@ int ad_ioloop_run(pthread_cond_t *app_cv)
     ad_worker_set_loop_thread(1);
     int tick;
     pthread_mutex_lock(&W.mu);
+    L.app_cv = app_cv;
     for (;;) {
         if (L.who != LEAD_MAIN) {
             park_locked();
@@ -252,12 +300,7 @@ static void lead_turn_locked(void)
     L.who = LEAD_APP;
     L.holder = &me;
     L.busy = 0;
-    /* Idle, it needs no watch.  Streams starting less than a millisecond
-     * apart keep the timer set (it wakes the main thread at most once per
-     * AD_IOLOOP_STEAL_MS, for nothing): two syscalls a stream would cost
-     * more.  Rarer ones disarm it, or each would cost a wake-up later. */
-    if (L.timer_armed && L.gap >= 1)
-        disarm_locked();
+    L.running = 0;
     ad_worker_set_loop_thread(1);
     int tick = turn_locked(&app_set, NULL);
     if (tick != AD_TICK_SERVE) {
@@ -300,12 +343,15 @@ void ad_ioloop_running_locked(uint64_t body_size)
         give_back_locked();
         return;
     }
-    uint64_t now = ad_now_ms();
-    L.gap = now - L.busy_since;
     L.busy = 1;
-    L.busy_since = now;
+    L.busy_since = ad_now_ms();
+    if (!L.running) {
+        L.running = 1;
+        L.run_since = L.busy_since;
+    }
+    L.started++;
     if (!L.timer_armed)
-        arm_locked(AD_IOLOOP_STEAL_MS);
+        arm_tick_locked();
 }
 
 int ad_ioloop_wait_locked(void)
@@ -317,11 +363,17 @@ int ad_ioloop_wait_locked(void)
         return 0;
     }
     L.waiting = 1;
+    hand_out_queued_locked();
     lead_turn_locked();
     L.waiting = 0;
     if (leads())
         ad_ioloop_running_locked(0); /* back to its stream */
     return 1;
+}
+
+int ad_ioloop_hold_output_locked(void)
+{
+    return leads() && L.busy && !L.waiting && ad_sched_queued(&W.sched) > 0;
 }
 
 int ad_ioloop_leader_takes_next(void) { return L.who == LEAD_APP && !L.waiting; }

@@ -11,10 +11,18 @@
  * under W.mu:
  *   - the main thread gives the lead away when an app thread is idle and no
  *     stream waits for one (ad_ioloop_idle_locked asks it to);
+ *   - a leading app thread runs the streams it read one after the other
+ *     and wakes no other thread for them; they get idle threads when it
+ *     stops leading or waits for the client, or at the main thread's tick
+ *     once it has run streams for AD_IOLOOP_HANDOUT_MS without reading
+ *     (a request queued behind a slow one waits at most about
+ *     AD_IOLOOP_TICK_MS + AD_IOLOOP_HANDOUT_MS for a thread; short ones,
+ *     the common case, never wake one);
  *   - a leading app thread that starts a stream keeps the lead; the main
  *     thread takes it back when that stream runs longer than
- *     AD_IOLOOP_STEAL_MS (a timerfd wakes it, so nothing waits on a busy
- *     app for credit, resets, pings, heartbeats or signals);
+ *     AD_IOLOOP_STEAL_MS (a periodic timerfd wakes it every
+ *     AD_IOLOOP_TICK_MS while leaders run streams, so nothing waits on a
+ *     busy app for credit, resets, pings, heartbeats or signals);
  *   - a leading app thread that starts a stream with a large body hands
  *     the lead back at once, so the main thread reads bodies while the app
  *     runs (ad_ioloop_running_locked);
@@ -33,6 +41,12 @@
 /* How long a leading app thread may run one stream before the main thread
  * reads the sockets again. */
 #define AD_IOLOOP_STEAL_MS 10
+/* How often the main thread looks at a leader while leaders run streams: a
+ * stream is taken over between AD_IOLOOP_STEAL_MS and that plus this. */
+#define AD_IOLOOP_TICK_MS 5
+/* How long a leader runs streams without reading the sockets before the
+ * streams queued behind go to idle threads (at the next tick). */
+#define AD_IOLOOP_HANDOUT_MS 1
 
 /* Main thread: runs until the worker stops: 1 when every stream finished, 0
  * when the graceful timeout abandoned some (ad_wclass run's contract).
@@ -62,9 +76,14 @@ void ad_ioloop_running_locked(uint64_t body_size);
  * as usual and are woken by whoever leads. */
 int ad_ioloop_wait_locked(void);
 /* Whether an app thread leads between streams (W.mu held): it will run the
- * first queued stream itself, so only the ones after it need another
- * thread. */
+ * queued streams itself, so none needs another thread yet. */
 int ad_ioloop_leader_takes_next(void);
+/* Whether the calling thread leads, runs a stream and has more queued to
+ * run after it (W.mu held): its response may wait for the next one's
+ * (ad_wclass hold_output).  Its next poll turn writes what is left; a
+ * leader whose stream runs long loses the lead to the main thread, whose
+ * turn writes it. */
+int ad_ioloop_hold_output_locked(void);
 /* An app thread ends: frees what it used to lead. */
 void ad_ioloop_thread_exit(void);
 

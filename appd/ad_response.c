@@ -89,11 +89,11 @@ const char *ad_resp_desc(const ad_resp *r, char *buf, size_t len)
 
 int ad_resp_encode_head(ad_resp *r, int end)
 {
-    char lenbuf[24];
+    char lenbuf[AD_DEC_MAX];
     uint32_t k = r->nfields;
     if (r->content_length == AD_RESP_NO_LENGTH && r->auto_length != AD_RESP_NO_LENGTH) {
         /* The whole body is known: announce it (no chunking on HTTP/1.1). */
-        int l = snprintf(lenbuf, sizeof lenbuf, "%llu", (unsigned long long)r->auto_length);
+        size_t l = ad_dec_u64(lenbuf, r->auto_length);
         r->fields[k].name = name_content_length;
         r->fields[k].value = (tp_str){ (const uint8_t *)lenbuf, (uint32_t)l };
         k++;

@@ -18,7 +18,8 @@
  *   ad_stream send steps -> ad_conn writer (writev to the proxy socket),
  *   then the class retires the stream (ad_stream_done_locked).
  *
- * What a class must provide: every entry below (none may be NULL).  What it
+ * What a class must provide: every entry below (none may be NULL but
+ * hold_output).  What it
  * may assume: the worker process is set up (W, its scheduler and settings),
  * the application is loaded, and the generic parts (connections, streams,
  * scheduler, response rules, heartbeats, signals, the master's control
@@ -82,6 +83,15 @@ typedef struct ad_wclass {
      * a loop that registered it lets go now, before the number can be
      * reused.  The only event that may call into the loop's own code. */
     void (*on_conn_closing)(ad_conn *c);
+
+    /* Optional, W.mu held, on a thread writing a response: 1 when that
+     * thread runs another stream right away and reads the sockets soon
+     * after, so this response's small frames may wait in the connection's
+     * buffer and leave with the next response in one writev (one wake-up of
+     * the proxy, not one per response).  It must be 0 unless the held bytes
+     * are surely written: by that thread's next write or flush, or by the
+     * loop's next turn (which watches POLLOUT for pending output). */
+    int (*hold_output)(void);
 } ad_wclass;
 
 /* The class for a --worker-class name (canonical: "sync", "gthread"), or

@@ -9,10 +9,10 @@
  * the process's main thread, or an idle app thread that leads, see
  * ad_ioloop.h), so the proxy is answered (credit, resets, pings,
  * heartbeats) even while the app computes: at once by the I/O thread, or
- * within AD_IOLOOP_STEAL_MS of a leader starting a request; an app thread
- * holds the GIL for a whole request and drops it only to wait for the
- * client (body bytes, flow-control credit, socket space), so a request
- * costs one GIL acquisition, not one per chunk.
+ * within AD_IOLOOP_STEAL_MS + AD_IOLOOP_TICK_MS of a leader starting a
+ * request; an app thread holds the GIL for a whole request and drops it
+ * only to wait for the client (body bytes, flow-control credit, socket
+ * space), so a request costs one GIL acquisition, not one per chunk.
  *
  * Locking: one mutex, W.mu, guards every ad_conn/ad_stream field marked
  * (mu) and the scheduler (W.sched).  Lock order is GIL -> W.mu: a thread

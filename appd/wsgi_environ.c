@@ -59,9 +59,46 @@ static PyObject *common_keys[N_COMMON];
 static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH" };
 static PyObject *method_objs[7];
 static PyObject *proto10, *proto11, *proto20, *scheme_http, *scheme_https, *empty_str;
-static PyObject *base_environ;
+/* The environ's constant part, one per protocol version (1.0, 1.1, 2) and
+ * scheme (http, https): SERVER_PROTOCOL, wsgi.url_scheme and the priority
+ * defaults are copied with it, not set per request (PyDict_SetItem costs
+ * ~200 instructions a key). */
+static PyObject *templates[3][2];
+/* RFC 9218's defaults, and RFC 7540's weight. */
+enum { PRIO_URGENCY_DEFAULT = 3, PRIO_WEIGHT_DEFAULT = 16 };
 static char *script_name;
 static size_t script_name_len;
+
+/* Steals value. */
+static int set(PyObject *env, PyObject *key, PyObject *value);
+
+static PyObject *make_template(PyObject *base, PyObject *proto, PyObject *scheme, int h2)
+{
+    PyObject *d = PyDict_Copy(base);
+    if (d == NULL)
+        return NULL;
+    if (PyDict_SetItem(d, keys[K_SERVER_PROTOCOL], proto) != 0 ||
+        PyDict_SetItem(d, keys[K_URL_SCHEME], scheme) != 0 ||
+        set(d, keys[K_PRIO_URGENCY], PyLong_FromLong(PRIO_URGENCY_DEFAULT)) != 0 ||
+        PyDict_SetItem(d, keys[K_PRIO_INCREMENTAL], Py_False) != 0 ||
+        (h2 && (set(d, keys[K_PRIO_WEIGHT], PyLong_FromLong(PRIO_WEIGHT_DEFAULT)) != 0 ||
+                set(d, keys[K_PRIO_DEPENDS_ON], PyLong_FromLong(0)) != 0))) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int make_templates(PyObject *base)
+{
+    PyObject *protos[3] = { proto10, proto11, proto20 };
+    PyObject *schemes[2] = { scheme_http, scheme_https };
+    for (int v = 0; v < 3; v++)
+        for (int sc = 0; sc < 2; sc++)
+            if ((templates[v][sc] = make_template(base, protos[v], schemes[sc], v == 2)) == NULL)
+                return -1;
+    return 0;
+}
 
 int wsgi_environ_init(const ad_settings *settings)
 {
@@ -133,8 +170,9 @@ int wsgi_environ_init(const ad_settings *settings)
         Py_DECREF(d);
         return -1;
     }
-    base_environ = d;
-    return 0;
+    rc = make_templates(d);
+    Py_DECREF(d);
+    return rc;
 }
 
 static PyObject *latin1(const uint8_t *p, size_t n)
@@ -146,7 +184,6 @@ static PyObject *latin1(const uint8_t *p, size_t n)
     return PyUnicode_DecodeLatin1((const char *)p, (Py_ssize_t)n, NULL);
 }
 
-/* Steals value. */
 static int set(PyObject *env, PyObject *key, PyObject *value)
 {
     if (value == NULL)
@@ -208,11 +245,10 @@ static PyObject *content_length_value(PyObject *value)
     return one;
 }
 
-static PyObject *port_str(unsigned port)
+static PyObject *dec_str(uint64_t v)
 {
-    char b[16];
-    snprintf(b, sizeof b, "%u", port);
-    return PyUnicode_FromString(b);
+    char b[AD_DEC_MAX];
+    return latin1((const uint8_t *)b, ad_dec_u64(b, v));
 }
 
 /* Room for the HTTP_* key of a name of n bytes: the caller's small buffer,
@@ -319,16 +355,16 @@ static int set_headers(PyObject *env, const tp_request_head *h, tp_str *host_hdr
  * header applies to HTTP/1.1 too.  The codec has range-checked all four. */
 static int set_priority(PyObject *env, const tp_request_head *h)
 {
-    int has = (h->flags & TP_REQ_HAS_PRIORITY) != 0;
-    if (h->http_major >= 2 || has) {
-        if (set(env, keys[K_PRIO_WEIGHT], PyLong_FromLong(has ? h->prio_weight : 16)) != 0 ||
-            set(env, keys[K_PRIO_DEPENDS_ON],
-                PyLong_FromUnsignedLong(has ? h->prio_depends_on : 0)) != 0)
+    /* The template holds the defaults: only what differs is set. */
+    if (h->flags & TP_REQ_HAS_PRIORITY) {
+        if (set(env, keys[K_PRIO_WEIGHT], PyLong_FromLong(h->prio_weight)) != 0 ||
+            set(env, keys[K_PRIO_DEPENDS_ON], PyLong_FromUnsignedLong(h->prio_depends_on)) != 0)
             return -1;
     }
-    if (set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0)
+    if (h->prio_urgency != PRIO_URGENCY_DEFAULT &&
+        set(env, keys[K_PRIO_URGENCY], PyLong_FromLong(h->prio_urgency)) != 0)
         return -1;
-    return set_borrowed(env, keys[K_PRIO_INCREMENTAL], h->prio_incremental ? Py_True : Py_False);
+    return h->prio_incremental ? set_borrowed(env, keys[K_PRIO_INCREMENTAL], Py_True) : 0;
 }
 
 /* A PROXY protocol header, under Gunicorn's keys (its source is REMOTE_ADDR). */
@@ -342,7 +378,7 @@ static int set_proxy_protocol(PyObject *env, const tp_request_head *h)
         return 0; /* LOCAL, UNKNOWN: no addresses */
     if (set(env, keys[K_PROXY_ADDR], latin1(h->proxy_addr.ptr, h->proxy_addr.len)) != 0)
         return -1;
-    return set(env, keys[K_PROXY_PORT], port_str(h->proxy_port));
+    return set(env, keys[K_PROXY_PORT], dec_str(h->proxy_port));
 }
 
 /* The TLS client certificate under mod_ssl's names (what apps behind Apache
@@ -368,7 +404,11 @@ static int set_client_cert(PyObject *env, const tp_request_head *h)
 PyObject *wsgi_environ_build(wsgi_req *r)
 {
     const tp_request_head *h = &r->s->req;
-    PyObject *env = PyDict_Copy(base_environ);
+    /* The proxy decided the scheme (TLS, or what a trusted front said in
+     * secure_scheme_headers): tandem-protocol(7). */
+    int https = h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0;
+    int version = h->http_major >= 2 ? 2 : h->http_minor == 0 ? 0 : 1;
+    PyObject *env = PyDict_Copy(templates[version][https]);
     if (env == NULL)
         return NULL;
 
@@ -418,10 +458,6 @@ PyObject *wsgi_environ_build(wsgi_req *r)
         if (set(env, keys[K_RAW_URI], raw) != 0)
             goto fail;
     }
-    PyObject *proto = h->http_major >= 2 ? proto20 : h->http_minor == 0 ? proto10 : proto11;
-    if (set_borrowed(env, keys[K_SERVER_PROTOCOL], proto) != 0)
-        goto fail;
-
     tp_str host_hdr = { NULL, 0 };
     if (set_headers(env, h, &host_hdr) != 0)
         goto fail;
@@ -430,18 +466,9 @@ PyObject *wsgi_environ_build(wsgi_req *r)
         PyDict_GetItemWithError(env, keys[K_CONTENT_LENGTH]) == NULL) {
         if (PyErr_Occurred())
             goto fail;
-        char b[32];
-        snprintf(b, sizeof b, "%llu", (unsigned long long)h->content_length);
-        if (set(env, keys[K_CONTENT_LENGTH], PyUnicode_FromString(b)) != 0)
+        if (set(env, keys[K_CONTENT_LENGTH], dec_str(h->content_length)) != 0)
             goto fail;
     }
-
-    /* The proxy decided the scheme (TLS, or what a trusted front said in
-     * secure_scheme_headers): tandem-protocol(7). */
-    PyObject *scheme =
-        h->scheme.len == 5 && memcmp(h->scheme.ptr, "https", 5) == 0 ? scheme_https : scheme_http;
-    if (set_borrowed(env, keys[K_URL_SCHEME], scheme) != 0)
-        goto fail;
 
     /* HTTP_HOST from :authority (h2) or Host; SERVER_NAME/PORT from it too. */
     tp_str auth = h->authority.len ? h->authority : host_hdr;
@@ -453,16 +480,16 @@ PyObject *wsgi_environ_build(wsgi_req *r)
         if (set(env, keys[K_SERVER_NAME], latin1(hp, hl)) != 0)
             goto fail;
         PyObject *port =
-            pl ? latin1(pp, pl) : PyUnicode_FromString(scheme == scheme_https ? "443" : "80");
+            pl ? latin1(pp, pl) : PyUnicode_FromString(https ? "443" : "80");
         if (set(env, keys[K_SERVER_PORT], port) != 0)
             goto fail;
     } else {
         if (set(env, keys[K_SERVER_NAME], latin1(h->local_addr.ptr, h->local_addr.len)) != 0 ||
-            set(env, keys[K_SERVER_PORT], port_str(h->local_port)) != 0)
+            set(env, keys[K_SERVER_PORT], dec_str(h->local_port)) != 0)
             goto fail;
     }
     if (set(env, keys[K_REMOTE_ADDR], latin1(h->peer_addr.ptr, h->peer_addr.len)) != 0 ||
-        set(env, keys[K_REMOTE_PORT], port_str(h->peer_port)) != 0)
+        set(env, keys[K_REMOTE_PORT], dec_str(h->peer_port)) != 0)
         goto fail;
     if (set(env, keys[K_INPUT], wsgi_input_for(r)) != 0)
         goto fail;

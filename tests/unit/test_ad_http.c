@@ -235,6 +235,22 @@ START_TEST(status_has_body)
 }
 END_TEST
 
+START_TEST(decimal)
+{
+    const struct {
+        uint64_t v;
+        const char *s;
+    } cases[] = { { 0, "0" },        { 7, "7" },   { 10, "10" }, { 443, "443" },
+                  { 65535, "65535" }, { UINT64_MAX, "18446744073709551615" } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char b[AD_DEC_MAX];
+        size_t n = ad_dec_u64(b, cases[i].v);
+        ck_assert_uint_eq(n, strlen(cases[i].s));
+        ck_assert(memcmp(b, cases[i].s, n) == 0);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ad_http");
@@ -247,6 +263,7 @@ int main(void)
     tcase_add_test(tc, authority);
     tcase_add_test(tc, status_lines);
     tcase_add_test(tc, status_has_body);
+    tcase_add_test(tc, decimal);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -13,6 +13,7 @@ drive: each route exercises one server duty.
 /write            write() callable, then a returned chunk
 /file?n=N         wsgi.file_wrapper over a temporary N-byte file
 /sleep?s=S        sleeps S seconds (timeout tests), then "slept"
+/thread?s=S       sleeps S seconds, then the running thread's ident
 /badheader        start_response with a CR in a header value
 /short            Content-Length 10, sends 5 bytes
 /long             Content-Length 5, sends 10 bytes
@@ -28,6 +29,7 @@ drive: each route exercises one server duty.
 import os
 import sys
 import tempfile
+import threading
 import time
 
 CHUNK = 64 * 1024
@@ -115,6 +117,9 @@ def app(environ, start_response):
     if path == "/sleep":
         time.sleep(float(q.get("s", "1")))
         return _reply(start_response, b"slept")
+    if path == "/thread":
+        time.sleep(float(q.get("s", "0")))
+        return _reply(start_response, str(threading.get_ident()).encode())
     if path == "/badheader":
         try:
             start_response("200 OK", [("X-Bad", "a\r\nInjected: yes")])
