@@ -40,7 +40,8 @@ ad_stream *ad_stream_alloc_locked(void)
     s->cancel_owed = 0;
     s->cancelled = 0;
     s->cancel_reason = 0;
-    s->waiting = 0;
+    /* s->waiting is not reset: a thread of the app that outlived the
+     * object's last request may still be leaving its wait (it counts). */
     s->busy_since_ms = 0;
     s->wc_data = NULL;
     ad_wsq_reset(&s->ws_q);
@@ -54,7 +55,7 @@ void ad_stream_free_locked(ad_stream *s)
      * request) must let go now: the object is about to carry another
      * request's body.  It sees gen change and gives up (wsgi_input.c). */
     if (s->waiting)
-        ad_worker_cond_signal(&s->cv);
+        pthread_cond_broadcast(&s->cv);
     s->gen++;
     s->state = AD_ST_FREE;
     s->conn = NULL;
@@ -143,7 +144,11 @@ void ad_stream_cancel_locked(ad_stream *s, uint32_t reason)
 
 void ad_stream_wake_locked(ad_stream *s)
 {
-    if (s->waiting)
+    /* More than one waiter: a stale one of the object's last request is
+     * among them, and a single signal could wake it instead of ours. */
+    if (s->waiting > 1)
+        pthread_cond_broadcast(&s->cv);
+    else if (s->waiting)
         ad_worker_cond_signal(&s->cv);
 }
 
@@ -158,9 +163,9 @@ static void wait_locked(ad_stream *s)
     /* A thread that leads the poll loop must not sleep with the lead: it
      * reads the sockets itself until what it waits for comes. */
     if (!ad_ioloop_wait_locked()) {
-        s->waiting = 1;
+        s->waiting++;
         pthread_cond_wait(&s->cv, &W.mu);
-        s->waiting = 0;
+        s->waiting--;
     }
     s->busy_since_ms = ad_now_ms();
 }

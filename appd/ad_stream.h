@@ -49,6 +49,10 @@ struct ad_stream {
     int cancel_owed;     /* ...a RESET CANCEL sent only once the class is done with s */
     int cancelled;       /* RESET from the proxy or the connection died */
     uint32_t cancel_reason;
+    /* Threads blocked on cv: a count, not a flag, and kept across the
+     * object's reuse: a thread of the app still in the wait of the last
+     * request (stale wsgi.input) must not clear the mark of this one's
+     * waiter when it leaves, or the next wake-up finds nobody (issue 15). */
     int waiting;
     pthread_cond_t cv;      /* an app thread blocked in a wait sleeps here */
     uint64_t busy_since_ms; /* app time start; 0 while waiting on the client */
