@@ -188,33 +188,29 @@ void px_conn_io_close(px_conn *c)
     io->in = io->out = io->wire = NULL;
 }
 
+/* Adds or deletes ev as want says, only when that changes (*added). */
+static void watch(struct event *ev, uint8_t *added, int want)
+{
+    if (want && !*added) {
+        if (event_add(ev, NULL) == 0)
+            *added = 1;
+    } else if (!want && *added) {
+        event_del(ev);
+        *added = 0;
+    }
+}
+
 void px_conn_io_update_read(px_conn *c)
 {
     px_conn_io *io = &c->io;
     if (!io->open)
         return;
-    int want = !c->read_paused && !io->read_full &&
-               (c->closing == PX_CLOSE_NONE || c->closing == PX_CLOSE_LINGER);
-    if (want && !io->reading) {
-        if (event_add(&io->rev, NULL) == 0)
-            io->reading = 1;
-    } else if (!want && io->reading) {
-        event_del(&io->rev);
-        io->reading = 0;
-    }
+    watch(&io->rev, &io->reading,
+          !c->read_paused && !io->read_full &&
+              (c->closing == PX_CLOSE_NONE || c->closing == PX_CLOSE_LINGER));
 }
 
-static void want_write(px_conn *c, int want)
-{
-    px_conn_io *io = &c->io;
-    if (want && !io->writing) {
-        if (event_add(&io->wev, NULL) == 0)
-            io->writing = 1;
-    } else if (!want && io->writing) {
-        event_del(&io->wev);
-        io->writing = 0;
-    }
-}
+static void want_write(px_conn *c, int want) { watch(&c->io.wev, &c->io.writing, want); }
 
 /* ---- reading ---- */
 
@@ -467,7 +463,6 @@ static void io_write_cb(evutil_socket_t fd, short what, void *arg)
     px_conn *c = arg;
     (void)fd;
     (void)what;
-    c->io.over_low |= pending(c) > PX_OUT_LOW;
     px_conn_io_send(c);
 }
 

@@ -17,14 +17,28 @@ sys.path.insert(0, APPS)
 from probe import pattern  # noqa: E402
 
 
-def tls_client(port):
+def client_context():
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def tls_client(port):
     raw = socket.create_connection(("127.0.0.1", port), timeout=20)
     # A ragged close must show, not read as a clean end.
-    return ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+    return client_context().wrap_socket(raw, server_hostname="localhost",
+                                        suppress_ragged_eofs=False)
+
+
+def read_to_eof(t, size=65536):
+    data = b""
+    while True:
+        d = t.recv(size)
+        if not d:
+            return data
+        data += d
 
 
 def read_responses(t, count):
@@ -66,18 +80,10 @@ def test_slow_reader_with_small_receive_buffer(tls_stack):
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     raw.settimeout(20)
     raw.connect(("127.0.0.1", tls_stack.port))
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    t = ctx.wrap_socket(raw, server_hostname="localhost")
+    t = client_context().wrap_socket(raw, server_hostname="localhost")
     try:
         t.sendall(b"GET /pattern?n=%d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % n)
-        data = b""
-        while True:
-            d = t.recv(4096)
-            if not d:
-                break
-            data += d
+        data = read_to_eof(t, 4096)
         head, _, body = data.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200"), head
         # No Content-Length: chunked.  De-chunk and compare.
@@ -125,12 +131,7 @@ def test_close_ends_with_close_notify(tls_stack):
     t = tls_client(tls_stack.port)
     try:
         t.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            d = t.recv(65536)
-            if not d:
-                break
-            data += d
+        data = read_to_eof(t)
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"hello")
     finally:
         t.close()
