@@ -557,14 +557,27 @@ static void open_window(px_h2_conn *hc, px_h2_stream *hs)
     px_conn_mark_dirty(&hc->base);
 }
 
+/* Whether the client can send no more body bytes: it ended the stream, or
+ * sent all it declared (nghttp2 refuses more), which a collected body
+ * reaches before the END_STREAM flag is read.  A WebSocket's messages are
+ * no body (its head says length 0): they flow until the stream ends. */
+static int body_complete(const px_stream *s)
+{
+    return s->req_end ||
+           (!(s->head.flags & TP_REQ_WEBSOCKET) && s->head.content_length != TP_LENGTH_UNKNOWN &&
+            s->body_in >= s->head.content_length);
+}
+
 /* n body bytes reached the worker: the client may send as many more. */
 static void consume(px_h2_conn *hc, px_h2_stream *hs, size_t n)
 {
     if (n > hs->unconsumed)
         n = hs->unconsumed;
     hs->unconsumed -= (uint32_t)n;
-    if (hc->manual_window)
-        /* The stream's window moves with the worker's credit (open_window). */
+    if (hc->manual_window || body_complete(&hs->base))
+        /* The stream's window moves with the worker's credit (open_window),
+         * or the body is whole: a WINDOW_UPDATE for the stream would open
+         * a window the client can no longer use (one frame a POST). */
         nghttp2_session_consume_connection(hc->session, n);
     else
         nghttp2_session_consume(hc->session, hs->id, n);

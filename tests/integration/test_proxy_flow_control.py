@@ -94,6 +94,33 @@ def test_h2_64k_upload_goes_in_one_flight(certs):
         s.close()
 
 
+def test_h2_ended_upload_gets_no_stream_window_update(certs):
+    """Body bytes that reached the worker were acknowledged with a
+    WINDOW_UPDATE for their stream even once the client had ended it (one
+    useless frame a POST); only the connection's window is given back then."""
+    s = FakeStack(tls=certs)
+    c = H2Conn(s.port, tls=True)
+    try:
+        c.ping()
+        sids = []
+        for _ in range(3):
+            sid, left = _upload(c, "/echo", UPLOAD_64K)
+            assert left == 0
+            sids.append(sid)
+        for sid in sids:
+            assert c.response(sid)[2] == UPLOAD_64K
+        c.ping()  # all the proxy sent for them has come
+        updates = [e for e in c.events if isinstance(e, h2.events.WindowUpdated)]
+        assert [e for e in updates if e.stream_id in sids] == [], updates
+        # The connection window still comes back: 100 more uploads pass.
+        for _ in range(100):
+            sid, left = _upload(c, "/echo", UPLOAD_64K)
+            assert left == 0 and c.response(sid)[0] == 200
+    finally:
+        c.close()
+        s.close()
+
+
 def _read_response(sock):
     """A whole HTTP/1.1 response with Content-Length, or what came before EOF."""
     data = b""
