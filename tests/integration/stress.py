@@ -39,8 +39,11 @@ def h2load(url, n, extra, inactivity):
     except subprocess.TimeoutExpired as e:
         # A stall: requests the server never answered.  Reported as this
         # part's failure, so the other parts' lines still print.
+        out = e.stdout or b""
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
         return 0, "h2load still ran after %.0f s (requests never answered): %s" % (
-            bound, (e.stdout or b"")[-300:])
+            bound, out[-300:])
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
                   r"(\d+) failed, (\d+) errored, (\d+) timeout", r.stdout)
     codes = re.search(r"status codes: (\d+) 2xx", r.stdout)
