@@ -17,6 +17,21 @@ def text(path):
     return open(path).read() if os.path.exists(path) else ""
 
 
+def holds_open(pid, path):
+    """Whether process pid has path open (it may exit meanwhile)."""
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def hup_proxy(s, n):
     s.proxy.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: s.proxy.output().count("Reloaded:") >= n, 10, "the proxy to reload")
@@ -121,8 +136,11 @@ def test_appd_hup_applies_a_new_log_config_and_usr1_reopens_its_files(tmp_path):
         assert "two" not in text(before)
         os.rename(after, after + ".1")
         os.kill(s.appd.pid, signal.SIGUSR1)  # the master passes it to the new workers
-        # The worker's handler opens the file again as it reopens.
-        wait_for(lambda: os.path.exists(after), 10, "the reopened file")
+        # The worker's handler opens the file again as it reopens.  The
+        # master reopens its own handler too, so the file's existence does
+        # not say the worker is done: wait for the worker to hold it open.
+        wait_for(lambda: any(holds_open(w, after) for w in children(s.appd.pid)), 10,
+                 "the worker holding the reopened file")
         curl(s.url + "/three")
         wait_for(lambda: "order three placed" in text(after), 10, "the line in the reopened file")
         assert "three" not in text(after + ".1")
