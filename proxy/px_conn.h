@@ -168,5 +168,8 @@ void px_conn_io_linger(px_conn *c);      /* close_notify, FIN; then read and dro
 void px_conn_io_read_later(px_conn *c);
 void px_conn_io_set_read_high(px_conn *c, size_t high);
 size_t px_conn_io_pending(px_conn *c); /* plaintext and records not yet written */
+/* Idle with nothing buffered: the input buffer's empty chain goes back to
+ * the allocator (the protocol calls it once the connection is quiet). */
+void px_conn_io_release_idle(px_conn *c);
 
 #endif
