@@ -212,7 +212,7 @@ void px_conn_io_drained(px_conn *c)
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     px_conn *c = arg;
-    if (c->closing)
+    if (c->closing || px_conn_io_wake(c) < 0)
         px_conn_close(c, PX_CLOSE_NOW);
     else
         c->ops->on_timeout(c);
@@ -252,7 +252,11 @@ void px_conn_flush(px_conn *c)
 
 void px_conn_shutdown(px_conn *c)
 {
-    if (!c->closing)
+    if (c->closing)
+        return;
+    if (px_conn_io_wake(c) < 0)
+        px_conn_close(c, PX_CLOSE_NOW);
+    else
         c->ops->shutdown(c);
 }
 

@@ -46,6 +46,7 @@ typedef struct px_conn_io {
     uint8_t handshaken;
     uint8_t eof;     /* the socket read 0 */
     uint8_t drained; /* its last read took less than asked */
+    uint8_t asleep;  /* idle: the buffers are freed (px_conn_io_release_idle) */
 } px_conn_io;
 
 typedef struct px_conn_ops {
@@ -168,5 +169,12 @@ void px_conn_io_linger(px_conn *c);      /* close_notify, FIN; then read and dro
 void px_conn_io_read_later(px_conn *c);
 void px_conn_io_set_read_high(px_conn *c, size_t high);
 size_t px_conn_io_pending(px_conn *c); /* plaintext and records not yet written */
+/* Idle with nothing buffered (the protocol calls it once the connection is
+ * quiet): the buffers go back to the allocator, px_conn_in/px_conn_out are
+ * NULL until px_conn_io_wake, which every event of the connection calls
+ * first (socket, timer, shutdown).  wake: 0, or -1 out of memory (the
+ * caller closes the connection now). */
+void px_conn_io_release_idle(px_conn *c);
+int px_conn_io_wake(px_conn *c);
 
 #endif

@@ -465,8 +465,10 @@ static void h2_on_timeout(px_conn *c)
         /* Idle for a moment: the frame buffer holds nothing alive once
          * everything is sent.  Then the rest of the idle time. */
         hc->settled = 1;
-        if (!nghttp2_session_want_write(hc->session))
+        if (!nghttp2_session_want_write(hc->session)) {
+            px_conn_io_release_idle(c); /* before the heap trim below */
             px_h2_mem_release_idle(hc->mem);
+        }
         px_conn_set_timer(c, c->limits->tv_h2_idle_rest);
         return;
     }

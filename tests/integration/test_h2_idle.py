@@ -2,6 +2,7 @@
 --http2-idle-timeout, not by HTTP/1's --keep-alive (issue 15): a browser's
 connection survives between page views, and is still closed with a GOAWAY
 once idle for the h2 idle time."""
+import signal
 import time
 
 import h2.errors
@@ -27,6 +28,28 @@ def test_idle_h2_outlives_keepalive_then_gets_goaway(certs):
         assert not [e for e in c.events if isinstance(e, h2.events.ConnectionTerminated)]
         _get(c)
         # Then, idle again, the h2 idle time ends it: GOAWAY(NO_ERROR), then EOF.
+        ev = c.wait(lambda e: isinstance(e, h2.events.ConnectionTerminated), "GOAWAY")
+        assert ev.error_code == h2.errors.ErrorCodes.NO_ERROR
+    finally:
+        c.close()
+        s.close()
+
+
+def test_settled_h2_connection_wakes_for_requests_and_stop(certs):
+    """A connection idle past the settle second has given its buffers back
+    (issue 15): the next request, a burst of streams, and the proxy's
+    graceful stop (GOAWAY from a connection asleep again) each wake it."""
+    s = FakeStack(tls=certs, proxy_args=["--http2-idle-timeout", "600"])
+    c = H2Conn(s.port, tls=True, timeout=20)
+    try:
+        _get(c)
+        time.sleep(2)
+        _get(c)
+        sids = [c.headers("/") for _ in range(8)]
+        c.wait(lambda e: isinstance(e, h2.events.StreamEnded) and e.stream_id == sids[-1],
+               "the burst's last response")
+        time.sleep(2)
+        s.proxy.proc.send_signal(signal.SIGTERM)
         ev = c.wait(lambda e: isinstance(e, h2.events.ConnectionTerminated), "GOAWAY")
         assert ev.error_code == h2.errors.ErrorCodes.NO_ERROR
     finally:
