@@ -64,6 +64,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
 	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h proxy/px_upstream_out.c \
+	proxy/px_upstream_body.c \
 	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \

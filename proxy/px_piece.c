@@ -46,11 +46,76 @@ static void dequeue(px_stream *s)
     unref(p);
 }
 
+/* Pieces a frame's body was read into (px_piece_hand), oldest first. */
+static _Thread_local px_piece *handed;
+
+px_piece *px_piece_new(size_t len)
+{
+    px_piece *p = malloc(sizeof *p + len);
+    if (p) {
+        p->next = NULL;
+        p->len = (uint32_t)len;
+        p->refs = 1;
+    }
+    return p;
+}
+
+void px_piece_unref(px_piece *p) { unref(p); }
+
+int px_piece_add(struct evbuffer *buf, px_piece *p)
+{
+    p->refs++;
+    if (evbuffer_add_reference(buf, p->data, p->len, chain_gone_cb, p) < 0) {
+        p->refs--;
+        return -1;
+    }
+    return 0;
+}
+
+void px_piece_hand(px_piece *list) { handed = list; }
+
+void px_piece_hand_back(void) { handed = NULL; }
+
+/* The handed piece at the front of in, if it is whole and k long: taken
+ * over without a copy. */
+static px_piece *handed_front(struct evbuffer *in, size_t k)
+{
+    struct evbuffer_iovec v;
+    while (handed && evbuffer_peek(in, -1, NULL, &v, 1) == 1) {
+        if (v.iov_base == (void *)handed->data)
+            return v.iov_len == handed->len && k == handed->len ? handed : NULL;
+        handed = handed->next; /* gone by other ways, or not in in */
+    }
+    return NULL;
+}
+
+/* Puts the handed piece p (the front of in) at the end of s->resp. */
+static int adopt(px_stream *s, struct evbuffer *in, px_piece *p)
+{
+    if (px_piece_add(s->resp, p) < 0)
+        return -1;
+    evbuffer_drain(in, p->len); /* in's reference */
+    handed = p->next;
+    return 0;
+}
+
 int px_piece_take(px_stream *s, struct evbuffer *in, size_t n)
 {
     uint64_t at = s->resp_in;
     while (n > 0) {
         size_t k = n < PX_PIECE_MAX ? n : PX_PIECE_MAX;
+        px_piece *h = handed_front(in, k);
+        if (h) {
+            if (adopt(s, in, h) < 0) {
+                evbuffer_drain(in, n);
+                return -1;
+            }
+            if (s->pieces_framed)
+                enqueue(s, h, at);
+            at += k;
+            n -= k;
+            continue;
+        }
         px_piece *p = malloc(sizeof *p + k);
         if (p && evbuffer_remove(in, p->data, k) != (ev_ssize_t)k) {
             free(p); /* in holds the frame whole: not reached */

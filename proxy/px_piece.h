@@ -26,8 +26,20 @@ typedef struct px_piece {
     unsigned char data[];
 } px_piece;
 
+/* A piece of len bytes, one reference (the caller's); NULL out of memory. */
+px_piece *px_piece_new(size_t len);
+void px_piece_unref(px_piece *p);
+/* Appends p's bytes to buf as a chain that holds a reference.  0 or -1. */
+int px_piece_add(struct evbuffer *buf, px_piece *p);
+
+/* While a frame whose body was read straight into pieces is decoded, the
+ * pieces (linked by next, the caller holding them) are handed here, and
+ * px_piece_take takes those at the front of its input over, uncopied. */
+void px_piece_hand(px_piece *list);
+void px_piece_hand_back(void);
+
 /* Moves n bytes from the front of in to the end of s->resp in pieces of at
- * most PX_PIECE_MAX (one copy); queued on s when s->pieces_framed.  0, or
+ * most PX_PIECE_MAX (one copy, none for handed pieces); queued on s when s->pieces_framed.  0, or
  * -1 out of memory: the n bytes are gone from in all the same (some perhaps
  * into s->resp). */
 int px_piece_take(px_stream *s, struct evbuffer *in, size_t n);
