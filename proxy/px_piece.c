@@ -116,20 +116,18 @@ int px_piece_take(px_stream *s, struct evbuffer *in, size_t n)
             n -= k;
             continue;
         }
-        px_piece *p = malloc(sizeof *p + k);
-        if (p && evbuffer_remove(in, p->data, k) != (ev_ssize_t)k) {
-            free(p); /* in holds the frame whole: not reached */
-            return -1;
-        }
-        if (!p || evbuffer_add_reference(s->resp, p->data, k, chain_gone_cb, p) < 0) {
+        px_piece *p = px_piece_new(k);
+        if (p)
+            evbuffer_remove(in, p->data, k); /* in holds the frame whole */
+        if (!p || px_piece_add(s->resp, p) < 0) {
             evbuffer_drain(in, p ? n - k : n);
-            free(p);
+            if (p)
+                unref(p);
             return -1;
         }
-        p->len = (uint32_t)k;
-        p->refs = 1; /* the chain's */
         if (s->pieces_framed)
             enqueue(s, p, at);
+        unref(p); /* s->resp's chain (and the queue) hold it */
         at += k;
         n -= k;
     }
