@@ -1,4 +1,4 @@
-/* ad_ioloop.h: the poll(2) loop that serves a worker's proxy connections,
+/* ad_ioloop.h: the epoll(7) loop that serves a worker's proxy connections,
  * for the classes that run WSGI on a pool of app threads (sync, gthread).
  * Event-loop classes use their own loop over the same descriptors and
  * handlers instead.
@@ -52,7 +52,7 @@
  * when the graceful timeout abandoned some (ad_wclass run's contract).
  * app_cv: where idle app threads sleep (signalled when the lead is given
  * away), or NULL to keep the lead on the main thread.  Exits the process
- * on a failure of poll(2), timerfd or memory. */
+ * on a failure of epoll, timerfd or memory. */
 int ad_ioloop_run(pthread_cond_t *app_cv);
 
 /* An app thread with nothing to run (W.mu held on entry and on return):
@@ -84,7 +84,5 @@ int ad_ioloop_leader_takes_next(void);
  * leader whose stream runs long loses the lead to the main thread, whose
  * turn writes it. */
 int ad_ioloop_hold_output_locked(void);
-/* An app thread ends: frees what it used to lead. */
-void ad_ioloop_thread_exit(void);
 
 #endif

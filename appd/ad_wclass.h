@@ -24,7 +24,7 @@
  * the application is loaded, and the generic parts (connections, streams,
  * scheduler, response rules, heartbeats, signals, the master's control
  * socket, graceful stop) are there to call.  How the proxy sockets are read
- * is the class's choice: sync and gthread run the poll(2) loop of
+ * is the class's choice: sync and gthread run the epoll loop of
  * ad_ioloop.c on the main thread, or on an idle app thread that then runs
  * what it read (ad_ioloop.h); an event-loop
  * class (asgi) registers the same descriptors with its own loop and calls

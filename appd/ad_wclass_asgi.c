@@ -3,7 +3,7 @@
  * proxy connections, the signal pipe, the wake eventfd and the master's
  * control socket are registered with it (add_reader, and add_writer while a
  * connection has output waiting), and its callbacks call the same generic
- * handlers the poll(2) loop of the thread classes calls (ad_conn_on_readable,
+ * handlers the epoll loop of the thread classes calls (ad_conn_on_readable,
  * ad_worker_tick_locked...), decoding frames in C.  What a frame means for a
  * request is recorded under W.mu and acted on once W.mu is released
  * (asgi_settle): no second thread, no GIL hand-off per request.  The app

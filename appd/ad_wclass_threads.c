@@ -1,6 +1,6 @@
 /* ad_wclass_threads.c: the sync and gthread worker classes: a pool of app
  * threads running WSGI (one thread for sync, --threads for gthread) beside
- * the poll(2) I/O thread of ad_ioloop.c on the process's main thread.  An
+ * the epoll I/O thread of ad_ioloop.c on the process's main thread.  An
  * idle app thread reads the proxy sockets itself when it may (the lead,
  * ad_ioloop.h) and runs the stream it read; otherwise it sleeps on a
  * condition variable.  An app thread holds the GIL for a whole request; the
@@ -67,7 +67,6 @@ static void *app_thread(void *arg)
         ts = PyEval_SaveThread();
         done = s;
     }
-    ad_ioloop_thread_exit();
     PyEval_RestoreThread(ts);
     wsgi_req_free(req);
     PyGILState_Release(g);

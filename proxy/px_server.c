@@ -109,8 +109,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     px_thread_maybe_exit(th);
 }
 
+/* One eventfd write per wake-up the thread has not taken yet: under load
+ * every freed worker slot may wake the thread whose turn comes first, and
+ * most of those writes found a wake-up still pending (eventfd adds them up,
+ * so the thread read them as one). */
 void px_thread_wake(px_thread *t)
 {
+    if (atomic_exchange(&t->wake_pending, 1))
+        return;
     uint64_t one = 1;
     ssize_t r = write(wake_fds[t->index], &one, sizeof one);
     (void)r; /* EAGAIN: the counter is already non-zero, a wake is pending */
@@ -145,6 +151,12 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t v;
     ssize_t r = read(fd, &v, sizeof v);
     (void)r;
+    /* Cleared after the read, which may have taken a write whose waker set
+     * the flag: cleared before, the flag would stay set with nothing to
+     * read, and no waker would write again.  An exchange, so a waker that
+     * found the flag set and did not write made its changes visible here
+     * before they are looked at; one that comes later writes again. */
+    atomic_exchange(&th->wake_pending, 0);
     px_reload_take(th);
     px_accesslog_follow();
     int stop = atomic_load(&th->wake_stop);

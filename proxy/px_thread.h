@@ -48,6 +48,7 @@ struct px_thread {
     px_queue queue;
     atomic_int waiting;          /* requests in this thread's queue (read by others) */
     _Atomic uint64_t queue_best; /* px_queue_best of queue, read by other threads */
+    atomic_int wake_pending;     /* a px_thread_wake is on its way (set by wakers) */
     /* connections to appd workers (px_pool.c) */
     px_pool *pool;
     char date[32];

@@ -33,7 +33,17 @@ def h2load(url, n, extra, inactivity):
     """Runs h2load for n requests; (done 2xx, summary) from its report."""
     argv = ["h2load", "-t", "1", "-n", str(n), "--connection-inactivity-timeout=%d" % inactivity]
     argv += extra + url
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=inactivity * 4 + n / 500)
+    bound = inactivity * 4 + n / 500
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=bound)
+    except subprocess.TimeoutExpired as e:
+        # A stall: requests the server never answered.  Reported as this
+        # part's failure, so the other parts' lines still print.
+        out = e.stdout or b""
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        return 0, "h2load still ran after %.0f s (requests never answered): %s" % (
+            bound, out[-300:])
     m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
                   r"(\d+) failed, (\d+) errored, (\d+) timeout", r.stdout)
     codes = re.search(r"status codes: (\d+) 2xx", r.stdout)
