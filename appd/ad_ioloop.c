@@ -331,15 +331,16 @@ void ad_ioloop_idle_locked(pthread_cond_t *cv)
     L.idle--;
 }
 
-void ad_ioloop_running_locked(uint64_t body_size)
+void ad_ioloop_running_locked(uint64_t to_come)
 {
     if (!leads())
         return;
-    if (body_size > AD_IOLOOP_BODY_KEEP) {
+    if (to_come > AD_IOLOOP_BODY_KEEP) {
         /* The main thread reads the rest of the body while the app runs:
          * reading it on this thread between the app's reads costs fewer
          * wake-ups (1.0 a 64 KiB POST, against 2-4) but serialises a sync
-         * worker, whose 64 KiB POST throughput then fell by a quarter. */
+         * worker, whose 64 KiB POST throughput then fell by a quarter.  A
+         * body that came whole has no rest: its stream keeps the lead. */
         give_back_locked();
         return;
     }

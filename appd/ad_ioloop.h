@@ -23,9 +23,10 @@
  *     AD_IOLOOP_STEAL_MS (a periodic timerfd wakes it every
  *     AD_IOLOOP_TICK_MS while leaders run streams, so nothing waits on a
  *     busy app for credit, resets, pings, heartbeats or signals);
- *   - a leading app thread that starts a stream with a large body hands
- *     the lead back at once, so the main thread reads bodies while the app
- *     runs (ad_ioloop_running_locked);
+ *   - a leading app thread that starts a stream with a large body still to
+ *     come hands the lead back at once, so the main thread reads bodies
+ *     while the app runs (ad_ioloop_running_locked); a body that came whole
+ *     with its head (the proxy collects small ones) leaves nothing to read;
  *   - a leading app thread whose stream waits for the client anyway
  *     (credit, socket room) keeps reading the sockets itself meanwhile
  *     (ad_ioloop_wait_locked): what it waits for comes through them;
@@ -59,16 +60,16 @@ int ad_ioloop_run(pthread_cond_t *app_cv);
  * leads for one poll turn when it may, else sleeps on cv until signalled.
  * The caller looks for work again afterwards. */
 void ad_ioloop_idle_locked(pthread_cond_t *cv);
-/* A leader keeps the lead through a stream whose request body is at most
- * this large; with a larger one the main thread takes the lead, to read
- * (this body's rest, the next streams' bodies) while the app runs. */
+/* A leader keeps the lead through a stream with at most this many request
+ * body bytes still to come; with more the main thread takes the lead, to
+ * read (this body's rest, the next streams' bodies) while the app runs. */
 #define AD_IOLOOP_BODY_KEEP (16u * 1024u)
 
 /* An app thread starts running a stream (W.mu held): if it leads, the main
- * thread's timer starts, or, when the request's body is larger than
- * AD_IOLOOP_BODY_KEEP (body_size; UINT64_MAX: unknown), the main thread
- * takes the lead now. */
-void ad_ioloop_running_locked(uint64_t body_size);
+ * thread's timer starts, or, when more than AD_IOLOOP_BODY_KEEP bytes of the
+ * request's body are still to come (to_come; UINT64_MAX: unknown), the main
+ * thread takes the lead now. */
+void ad_ioloop_running_locked(uint64_t to_come);
 /* The calling thread's stream must wait for the client (W.mu held, GIL
  * not): a leading app thread reads the sockets for one turn instead of
  * sleeping and returns 1 (the caller looks again; a stopping worker's

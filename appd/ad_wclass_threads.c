@@ -30,13 +30,17 @@ static pthread_t *thread_ids;
 static uint32_t nthreads;
 static PyThreadState *main_ts; /* the main thread's, while it serves without the GIL */
 
-/* The size of the request's body (mu held): 0 when the head ended the
- * request, UINT64_MAX when unknown. */
-static uint64_t body_size(const ad_stream *s)
+/* The request body bytes still to read from the proxy (mu held): 0 when
+ * the body came whole with the head (the proxy collects small ones first,
+ * --request-buffer-size), UINT64_MAX when unknown. */
+static uint64_t body_to_come(const ad_stream *s)
 {
-    if (s->req_ended && s->body_wr == s->body_rd)
+    if (s->req_ended)
         return 0;
-    return s->req.content_length;
+    uint64_t length = s->req.content_length, have = s->body_wr - s->body_rd;
+    if (length == TP_LENGTH_UNKNOWN)
+        return UINT64_MAX;
+    return length > have ? length - have : 0;
 }
 
 static void *app_thread(void *arg)
@@ -58,7 +62,7 @@ static void *app_thread(void *arg)
             pthread_mutex_unlock(&W.mu);
             break;
         }
-        ad_ioloop_running_locked(body_size(s));
+        ad_ioloop_running_locked(body_to_come(s));
         s->busy_since_ms = ad_now_ms();
         pthread_mutex_unlock(&W.mu);
 

@@ -44,6 +44,48 @@ static px_thread *earlier_turn_elsewhere(const px_thread *th, uint64_t turn)
     return best;
 }
 
+/* The thread whose waiting flow's turn comes first, self included; NULL
+ * when nobody waits, or when a thread has waiters whose turn it has not
+ * published yet (the caller then wakes every thread that waits). */
+static px_thread *first_in_turn(int *unsure)
+{
+    px_thread *best = NULL;
+    uint64_t turn = UINT64_MAX;
+    *unsure = 0;
+    int n = px_thread_count();
+    for (int i = 0; i < n; i++) {
+        px_thread *t = px_thread_at(i);
+        if (atomic_load_explicit(&t->waiting, memory_order_relaxed) <= 0)
+            continue;
+        uint64_t k = atomic_load_explicit(&t->queue_best, memory_order_relaxed);
+        if (k == UINT64_MAX)
+            *unsure = 1;
+        else if (k < turn) {
+            turn = k;
+            best = t;
+        }
+    }
+    return best;
+}
+
+void px_dispatch_slot_freed(px_thread *self)
+{
+    if (px_waiting_total() == 0)
+        return;
+    int unsure;
+    px_thread *t = first_in_turn(&unsure);
+    if (unsure || !t) {
+        px_dispatch_wake_waiters(self);
+        return;
+    }
+    /* Only the thread whose turn it is: the others would find it earlier
+     * and stand back, each for a wake-up of its own. */
+    if (t == self)
+        px_thread_schedule_flush(self);
+    else
+        px_thread_wake(t);
+}
+
 void px_dispatch_wake_waiters(px_thread *self)
 {
     if (px_waiting_total() == 0)
@@ -186,15 +228,18 @@ void px_dispatch_drain(px_thread *th)
     while ((l = px_queue_peek(&th->queue))) {
         px_thread *other = earlier_turn_elsewhere(th, px_queue_best(&th->queue));
         if (other) {
-            px_thread_wake(other);
+            /* With every worker full it would only stand back again: the
+             * next freed slot wakes the thread whose turn it is then. */
+            if (px_pool_has_room(th->pool))
+                px_thread_wake(other);
             return;
         }
         if (!try_attach((px_stream *)l, 1))
             return;
     }
     /* Empty here while others wait: a slot may be free for them. */
-    if (px_waiting_total() > 0)
-        px_dispatch_wake_waiters(th);
+    if (px_waiting_total() > 0 && px_pool_has_room(th->pool))
+        px_dispatch_slot_freed(th);
 }
 
 void px_dispatch_fail_queue(px_thread *th, unsigned status)

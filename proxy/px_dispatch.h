@@ -23,5 +23,9 @@ void px_dispatch_drain(px_thread *th);
 void px_dispatch_fail_queue(px_thread *th, unsigned status);
 /* Capacity freed on self: wake the threads that have requests waiting. */
 void px_dispatch_wake_waiters(px_thread *self);
+/* A worker slot was freed on self: wakes the thread whose waiting flow's
+ * turn comes first (self: at the end of this turn, no syscall), or every
+ * thread that waits when the turns are not all published yet. */
+void px_dispatch_slot_freed(px_thread *self);
 
 #endif

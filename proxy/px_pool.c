@@ -343,6 +343,21 @@ int px_pool_attach(px_pool *p, px_stream *s)
     return dial_on_demand(p);
 }
 
+int px_pool_has_room(px_pool *p)
+{
+    enum { MAXC = 64 };
+    px_balance_cand cand[MAXC];
+    px_upstream *conn[MAXC];
+    size_t n = candidates(p, cand, conn, MAXC);
+    /* A worker this thread has no connection to yet may have room. */
+    if (p->worker_count == 0 || n < p->worker_count)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (cand[i].outstanding < cand[i].capacity)
+            return 1;
+    return 0;
+}
+
 int px_pool_thread_per_request(const px_pool *p)
 {
     return p->worker_class != TP_CLASS_ASGI && p->worker_class != TP_CLASS_GEVENT &&

@@ -28,6 +28,10 @@ int px_pool_has_writes(const px_pool *p);
  * (wait), -1 appd unreachable, -2 head too big for the worker's frames,
  * -3 out of memory. */
 int px_pool_attach(px_pool *p, px_stream *s);
+/* Whether a worker may have a free slot, as far as this thread can tell:
+ * 1 also when it is not connected to every worker yet.  0 means a thread
+ * woken to dispatch would find every worker full. */
+int px_pool_has_room(px_pool *p);
 /* Whether the workers run each request on a thread of its own (sync,
  * gthread), so that a request waiting on its client holds one: 1, also
  * before any worker said; 0 for the asynchronous classes (asgi, gevent,

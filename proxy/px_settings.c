@@ -156,7 +156,7 @@ const tc_opt px_settings_table[] = {
            http2_max_concurrent_streams, 1, 2147483647LL, "100",
            "SETTINGS_MAX_CONCURRENT_STREAMS; a client opening more is refused"),
     H2_ROW("http2_initial_window_size", "--http2-initial-window-size", http2_initial_window_size,
-           0, 2147483647LL, "65535",
+           0, 2147483647LL, "65536",
            "SETTINGS_INITIAL_WINDOW_SIZE: request body a client may send per stream unasked"),
     H2_ROW("http2_max_frame_size", "--http2-max-frame-size", http2_max_frame_size, 16384,
            16777215, "16384", "SETTINGS_MAX_FRAME_SIZE"),

@@ -105,7 +105,7 @@ static void release_worker(px_stream *s)
     if (s->slot >= 0) {
         px_worker_release(s->slot);
         s->slot = -1;
-        px_dispatch_wake_waiters(s->th);
+        px_dispatch_slot_freed(s->th);
     }
 }
 

@@ -319,9 +319,9 @@ static int check_target(px_h2_conn *hc, px_h2_stream *hs)
  * --request-buffer-size) when the rest fits the connection's budget for
  * windows opened past the initial ones: one stream's initial window, which
  * the connection window has room for (h2_session.c) while fewer streams
- * than it counts collect.  A 64 KiB upload is one byte past the default
- * window of 65535: without this it took a worker and held it for the
- * round trip of the WINDOW_UPDATE its last byte waited for. */
+ * than it counts collect.  With a window below --request-buffer-size (the
+ * RFC's 65535, say) a 64 KiB upload would otherwise take a worker and hold
+ * it for the round trip of the WINDOW_UPDATE its last byte waited for. */
 static uint64_t collect_room(const px_h2_conn *hc, const px_h2_stream *hs, uint32_t unasked)
 {
     const px_limits *l = hc->base.limits;
@@ -404,10 +404,11 @@ void px_h2_request_ready(px_h2_conn *hc, px_h2_stream *hs, int end_stream)
     if (px_request_admit(s) < 0)
         return;
     /* A small body is collected first (px_bodybuf.h), within what the
-     * client may send unasked: its initial window, at most the default
-     * one until it has seen our SETTINGS.  Not with window 0: nothing may
-     * come before a worker opens it. */
-    uint32_t unasked = c->limits->h2_initial_window < 65535 ? c->limits->h2_initial_window : 65535;
+     * client may send unasked: our initial window.  A client that sent the
+     * HEADERS before it saw our SETTINGS gets that window for this stream
+     * too when they arrive (RFC 9113 6.9.2), with no WINDOW_UPDATE.  Not
+     * with window 0: nothing may come before a worker opens it. */
+    uint32_t unasked = c->limits->h2_initial_window;
     uint64_t room = collect_room(hc, hs, unasked);
     if (!hc->manual_window && px_bodybuf_start(s, room)) {
         if (room > unasked)
@@ -556,14 +557,27 @@ static void open_window(px_h2_conn *hc, px_h2_stream *hs)
     px_conn_mark_dirty(&hc->base);
 }
 
+/* Whether the client can send no more body bytes: it ended the stream, or
+ * sent all it declared (nghttp2 refuses more), which a collected body
+ * reaches before the END_STREAM flag is read.  A WebSocket's messages are
+ * no body (its head says length 0): they flow until the stream ends. */
+static int body_complete(const px_stream *s)
+{
+    return s->req_end ||
+           (!(s->head.flags & TP_REQ_WEBSOCKET) && s->head.content_length != TP_LENGTH_UNKNOWN &&
+            s->body_in >= s->head.content_length);
+}
+
 /* n body bytes reached the worker: the client may send as many more. */
 static void consume(px_h2_conn *hc, px_h2_stream *hs, size_t n)
 {
     if (n > hs->unconsumed)
         n = hs->unconsumed;
     hs->unconsumed -= (uint32_t)n;
-    if (hc->manual_window)
-        /* The stream's window moves with the worker's credit (open_window). */
+    if (hc->manual_window || body_complete(&hs->base))
+        /* The stream's window moves with the worker's credit (open_window),
+         * or the body is whole: a WINDOW_UPDATE for the stream would open
+         * a window the client can no longer use (one frame a POST). */
         nghttp2_session_consume_connection(hc->session, n);
     else
         nghttp2_session_consume(hc->session, hs->id, n);

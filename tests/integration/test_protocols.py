@@ -36,7 +36,7 @@ def test_nghttp_shows_alpn_and_settings(tls_stack):
     assert re.search(r"The negotiated protocol: h2", out), out
     settings = out[out.index("recv SETTINGS frame"):]
     assert "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100" in settings
-    assert "SETTINGS_INITIAL_WINDOW_SIZE(0x04):65535" in settings
+    assert "SETTINGS_INITIAL_WINDOW_SIZE(0x04):65536" in settings
     assert re.search(r"recv \(stream_id=\d+\) :status: 200", out)
 
 

@@ -8,7 +8,7 @@ import h2.events
 import h2.settings
 
 from evil_worker import CANCEL, FLOW_CONTROL_ERROR
-from fake_stack import H2Conn
+from fake_stack import FakeStack, H2Conn
 from harness import curl, wait_for
 
 
@@ -57,6 +57,68 @@ def test_h2_stream_whose_window_never_opens_is_reset(evil_tls, certs):
     finally:
         h.close()
     assert "client took no response bytes" in evil_tls.proxy.output()
+
+
+UPLOAD_64K = bytes(range(256)) * 256
+
+
+def _upload(c, path, body):
+    """Sends a POST of body on c in frames of the largest size, as far as the
+    stream's window lets it go unasked: the stream id and the bytes left."""
+    sid = c.headers(path, [("content-length", str(len(body)))], end=False, method="POST")
+    room = min(c.conn.local_flow_control_window(sid), len(body))
+    step = c.conn.max_outbound_frame_size
+    for i in range(0, room, step):
+        piece = body[i:min(i + step, room)]
+        c.conn.send_data(sid, piece, end_stream=i + len(piece) == len(body))
+    c.flush()
+    return sid, len(body) - room
+
+
+def test_h2_64k_upload_goes_in_one_flight(certs):
+    """The default SETTINGS_INITIAL_WINDOW_SIZE was the RFC's 65535: a
+    64 KiB upload (what --request-buffer-size collects whole) waited for a
+    WINDOW_UPDATE round trip before its last byte.  The window now matches
+    that buffer, and the whole body goes unasked."""
+    s = FakeStack(tls=certs)
+    c = H2Conn(s.port, tls=True)
+    try:
+        c.ping()  # our SETTINGS are in
+        assert c.remote_settings[h2.settings.SettingCodes.INITIAL_WINDOW_SIZE] == 65536
+        sid, left = _upload(c, "/echo", UPLOAD_64K)
+        assert left == 0, "the stream window stopped the body %d bytes short" % left
+        status, _, echoed, _, _ = c.response(sid)
+        assert status == 200 and echoed == UPLOAD_64K
+    finally:
+        c.close()
+        s.close()
+
+
+def test_h2_ended_upload_gets_no_stream_window_update(certs):
+    """Body bytes that reached the worker were acknowledged with a
+    WINDOW_UPDATE for their stream even once the client had ended it (one
+    useless frame a POST); only the connection's window is given back then."""
+    s = FakeStack(tls=certs)
+    c = H2Conn(s.port, tls=True)
+    try:
+        c.ping()
+        sids = []
+        for _ in range(3):
+            sid, left = _upload(c, "/echo", UPLOAD_64K)
+            assert left == 0
+            sids.append(sid)
+        for sid in sids:
+            assert c.response(sid)[2] == UPLOAD_64K
+        c.ping()  # all the proxy sent for them has come
+        updates = [e for e in c.events if isinstance(e, h2.events.WindowUpdated)]
+        assert [e for e in updates if e.stream_id in sids] == [], updates
+        # The connection window still comes back: 100 more uploads pass.
+        for _ in range(100):
+            sid, left = _upload(c, "/echo", UPLOAD_64K)
+            assert left == 0 and c.response(sid)[0] == 200
+    finally:
+        c.close()
+        s.close()
 
 
 def _read_response(sock):

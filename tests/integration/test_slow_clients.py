@@ -365,10 +365,21 @@ def _read_frames_until(c, got, pred, bound):
     return got
 
 
-def test_h2_body_past_the_initial_window_holds_no_worker(one_worker):
-    # 64 KiB is one byte past the client's initial window (65535) and
+@pytest.fixture
+def one_worker_rfc_window():
+    # one_worker with the RFC's initial window, one byte short of 64 KiB.
+    s = FakeStack(proxy_args=["--body-timeout", "3", "--timeout", "60", "--http2-cleartext",
+                              "both", "--http2-initial-window-size", "65535"],
+                  workers=1, capacity=1)
+    yield s
+    s.close()
+
+
+def test_h2_body_past_the_initial_window_holds_no_worker(one_worker_rfc_window):
+    # 64 KiB is one byte past the client's initial window (65535 here) and
     # within --request-buffer-size (65536): the proxy opens the stream's
     # window at once and collects the body before a worker is taken.
+    one_worker = one_worker_rfc_window
     body = bytes(range(256)) * 256
     with socket.create_connection(("127.0.0.1", one_worker.port)) as c:
         c.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack("!HI", 4, 1 << 20)) +

@@ -103,6 +103,14 @@ void px_upstream_forget(px_stream *s)
     s->up = NULL;
 }
 
+/* The one fake worker has room while its slot is under capacity, and
+ * always when attaching is made to fail otherwise. */
+int px_pool_has_room(px_pool *p)
+{
+    (void)p;
+    return attach_answer <= 0 || px_worker_outstanding(slot) < px_worker_capacity(slot);
+}
+
 /* The fake workers run a thread per request, as sync ones do. */
 int px_pool_thread_per_request(const px_pool *p)
 {

@@ -11,7 +11,7 @@
 START_TEST(defaults)
 {
     ck_assert_int_eq(s.http2_max_concurrent_streams, 100);
-    ck_assert_int_eq(s.http2_initial_window_size, 65535);
+    ck_assert_int_eq(s.http2_initial_window_size, 65536);
     ck_assert_int_eq(s.http2_max_frame_size, 16384);
     ck_assert_int_eq(s.http2_max_header_list_size, 65536);
     ck_assert_int_eq(s.keepalive, 2);
