@@ -467,45 +467,32 @@ static void up_frames(px_upstream *u)
     }
 }
 
-/* Decodes the frame whose body came whole into its pieces: -1 when the
- * connection must close (already closed when out of memory). */
-static int body_deliver(px_upstream *u)
+/* The worker's socket is readable while a body comes into its pieces. */
+static void body_readable(px_upstream *u)
 {
+    int rc = px_up_body_read(u);
+    if (rc <= 0) {
+        if (rc < 0)
+            px_upstream_close(u, rc == -EPIPE ? "closed by tandem-appd" : strerror(-rc));
+        return;
+    }
     tp_frame_header fh = u->body.fh;
     struct evbuffer *f = px_up_body_frame(u);
     if (!f) {
         px_up_body_free(&u->body);
         px_upstream_close(u, "out of memory");
-        return 0;
+        return;
     }
     px_piece_hand(u->body.pieces[0]);
     int r = on_frame(u, &fh, f);
     px_piece_hand_back();
     evbuffer_free(f);
     px_up_body_free(&u->body);
-    return r;
-}
-
-/* The worker's socket is readable while a body comes into its pieces.
- * When a read ends inside the next large body, that body is read at once:
- * the socket likely holds it already, and a turn of the loop is saved. */
-static void body_readable(px_upstream *u)
-{
-    for (int turn = 0; turn < 8; turn++) {
-        int rc = px_up_body_read(u);
-        if (rc <= 0) {
-            if (rc < 0)
-                px_upstream_close(u, rc == -EPIPE ? "closed by tandem-appd" : strerror(-rc));
-            return;
-        }
-        if (body_deliver(u) < 0) {
-            px_upstream_close(u, NULL);
-            return;
-        }
-        up_frames(u);
-        if (rc != 2 || !u->body.npieces || u->state == PX_UP_CLOSED)
-            return;
+    if (r < 0) {
+        px_upstream_close(u, NULL);
+        return;
     }
+    up_frames(u);
 }
 
 /* One read(2) of up to PX_READ_CHUNK: libevent 2.1's evbuffer_read takes at

@@ -101,17 +101,14 @@ int px_up_body_read(px_upstream *u)
     }
     size_t body = (size_t)got < b->left ? (size_t)got : b->left;
     advance(b, body);
-    size_t rest = (size_t)got - body, asked = 0;
+    size_t rest = (size_t)got - body;
     for (int i = 0; i < nt; i++) {
         size_t k = rest < tail[i].iov_len ? rest : tail[i].iov_len;
-        asked += tail[i].iov_len;
         tail[i].iov_len = k;
         rest -= k;
     }
     evbuffer_commit_space(u->in, tail, nt);
-    if (b->left)
-        return 0;
-    return (size_t)got - body == asked ? 2 : 1; /* 2: the tail came whole, more may wait */
+    return b->left == 0;
 }
 
 struct evbuffer *px_up_body_frame(px_upstream *u)

@@ -97,9 +97,8 @@ void px_upstream_free(px_upstream *u);
  * part of the body in u->in, no more): 1 when its body is now read into
  * pieces (u->in drained of it), 0 when it must wait in u->in (no memory). */
 int px_up_body_start(px_upstream *u, const tp_frame_header *fh);
-/* One read into the body and, past it, u->in: 1 the body is whole, 2 whole
- * and the read took all it asked (the socket may hold more), 0 not yet, a
- * negative errno (-EPIPE: the worker closed). */
+/* One read into the body and, past it, u->in: 1 the body is whole, 0 not
+ * yet, a negative errno (-EPIPE: the worker closed). */
 int px_up_body_read(px_upstream *u);
 /* The whole frame (header, then the pieces by reference), for decoding
  * while the pieces are handed (px_piece_hand); NULL out of memory. */
