@@ -55,6 +55,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_proto.c proxy/px_proto.h \
 	proxy/px_conn.c proxy/px_conn.h proxy/px_conn_io.c proxy/px_conn_pp.c \
 	proxy/px_stream.c proxy/px_stream.h proxy/px_stream_head.c proxy/px_stream_ghost.c \
+	proxy/px_piece.c proxy/px_piece.h \
 	proxy/px_stream_timer.c \
 	proxy/px_stream_log.c proxy/px_stream_log.h \
 	proxy/px_request.c proxy/px_request.h proxy/px_bodybuf.c proxy/px_bodybuf.h \
@@ -63,6 +64,7 @@ proxy_tandem_proxy_SOURCES = \
 	proxy/px_dispatch.c proxy/px_dispatch.h \
 	proxy/px_pool.c proxy/px_pool.h \
 	proxy/px_upstream.c proxy/px_upstream.h proxy/px_upstream_int.h proxy/px_upstream_out.c \
+	proxy/px_upstream_body.c \
 	proxy/h1/h1_conn.c proxy/h1/h1_conn.h proxy/h1/h1_response.c \
 	proxy/h2/h2_conn.h proxy/h2/h2_session.c proxy/h2/h2_request.c \
 	proxy/h2/h2_priority.c proxy/h2/h2_response.c \

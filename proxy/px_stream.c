@@ -18,6 +18,7 @@
 #include "px_hdr.h"
 #include "px_limits.h"
 #include "px_counters.h"
+#include "px_piece.h"
 #include "px_prio.h"
 #include "px_stream_log.h"
 #include "px_thread.h"
@@ -39,6 +40,7 @@ int px_stream_construct(px_stream *s)
 
 void px_stream_destruct(px_stream *s)
 {
+    px_piece_forget(s);
     if (s->req)
         evbuffer_free(s->req);
     if (s->resp)
@@ -53,6 +55,7 @@ void px_stream_destruct(px_stream *s)
 void px_stream_init(px_stream *s, px_conn *c, const px_stream_ops *ops)
 {
     /* Keep what was allocated (buffers, arrays); reset the rest. */
+    px_piece_forget(s);
     struct evbuffer *req = s->req, *resp = s->resp;
     tp_header *hdrs = s->hdrs;
     uint32_t hdr_cap = s->hdr_cap;
@@ -114,6 +117,7 @@ void px_stream_free(px_stream *s)
     px_dispatch_unqueue(s);
     release_worker(s);
     evbuffer_drain(s->req, evbuffer_get_length(s->req));
+    px_piece_forget(s);
     evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     /* Large one-off buffers are not worth keeping on the free list. */
     if (s->hold.cap > 64 * 1024)
@@ -291,6 +295,7 @@ static void local_response(px_stream *s, unsigned status, const char *body, cons
     if (extra)
         hv[2] = *extra;
     tp_response_head h = { (uint16_t)status, extra ? 3 : 2, hv };
+    px_piece_forget(s);
     evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     if (!s->is_head)
         evbuffer_add(s->resp, body, blen);
@@ -416,31 +421,21 @@ void px_stream_on_head(px_stream *s, const tp_response_head *h, int end)
     }
 }
 
-static void free_body_copy(const void *data, size_t len, void *arg)
+/* Moves n bytes of a worker's DATA from in to s->resp (on failure they are
+ * gone from in all the same).  in holds large read
+ * chains, so a frame is usually part of one and libevent would copy it into
+ * a new chain rounded up to a power of two (a 16 KiB frame took 32 KiB, and
+ * the budget counts bytes, not allocations): a large frame goes into pieces
+ * of its exact size instead, which h2 sends without a further copy. */
+static int take_body(px_stream *s, struct evbuffer *in, size_t n)
 {
-    (void)len;
-    (void)arg;
-    free((void *)data);
-}
-
-/* Moves n bytes of a worker's DATA from in to out.  in holds large read
- * chains, so a frame is usually part of one and libevent copies it into a
- * new chain rounded up to a power of two: a 16 KiB frame took 32 KiB, and
- * the budget counts bytes, not allocations.  A large frame gets a buffer of
- * its exact size instead. */
-static int take_body(struct evbuffer *in, struct evbuffer *out, size_t n)
-{
-    if (n < 4096)
-        return evbuffer_remove_buffer(in, out, n) == (int)n ? 0 : -1;
-    char *copy = malloc(n);
-    if (copy == NULL)
-        return -1;
-    if (evbuffer_remove(in, copy, n) != (ev_ssize_t)n ||
-        evbuffer_add_reference(out, copy, n, free_body_copy, NULL) < 0) {
-        free(copy);
-        return -1;
-    }
-    return 0;
+    if (n >= 4096)
+        return px_piece_take(s, in, n);
+    int moved = evbuffer_remove_buffer(in, s->resp, n);
+    if (moved == (int)n)
+        return 0;
+    evbuffer_drain(in, n - (size_t)(moved > 0 ? moved : 0));
+    return -1;
 }
 
 void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned flags)
@@ -464,14 +459,14 @@ void px_stream_on_data(px_stream *s, struct evbuffer *in, size_t n, unsigned fla
         if (s->up && !end && n)
             px_upstream_send_credit(s, (uint32_t)n);
     } else if (n) {
-        if (take_body(in, s->resp, n) < 0) {
+        if (take_body(s, in, n) < 0) {
             /* The body cannot go on whole: the worker stops, the client learns. */
-            evbuffer_drain(in, n);
             tc_error("conn %u: out of memory for %zu response bytes: the stream fails",
                      s->conn->id, n);
             fail_upstream(s, 502, PX_ABORT_INTERNAL);
             return;
         }
+        s->resp_in += n;
         if (!end)
             px_budget_arrived(s); /* a slow reader need not hold the worker */
     }

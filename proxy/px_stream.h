@@ -111,12 +111,17 @@ struct px_stream {
     unsigned retries : 3;
     unsigned reset_out : 1;    /* we reset the worker's stream: it owes a final frame */
     unsigned worker_reset : 1; /* the worker's RESET arrived (its final frame) */
+    unsigned pieces_framed : 1; /* the protocol sends s->resp's pieces whole (px_piece.h) */
     uint16_t status;
     uint64_t body_in;        /* request body bytes the client sent (limit_request_body) */
     int64_t send_window;     /* REQUEST_DATA the worker allows now */
     int64_t resp_window;     /* RESPONSE_DATA the worker may still send */
     struct evbuffer *req;    /* body bytes waiting for the worker's window */
     struct evbuffer *resp;   /* response body waiting for the client */
+    /* s->resp's pieces h2 may still send whole, oldest first (px_piece.h),
+     * and the body bytes that went into s->resp and out of it. */
+    struct px_piece *pieces, *pieces_last;
+    uint64_t resp_in, resp_out;
     struct event timer;      /* queue wait / no-progress timeout (px_stream_timer.c) */
     const struct timeval *timer_tv; /* the period it runs, NULL when stopped */
     uint64_t timer_from_ns;         /* the period's start (CLOCK_MONOTONIC_COARSE) */

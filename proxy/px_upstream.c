@@ -184,6 +184,7 @@ void px_upstream_free(px_upstream *u)
         event_free(u->read_ev);
     if (u->in)
         evbuffer_free(u->in);
+    px_up_body_free(&u->body);
     px_upstream_out_free(u);
     close(u->fd);
     px_idmap_free(&u->streams);
@@ -451,13 +452,47 @@ static void up_frames(px_upstream *u)
             px_upstream_close(u, NULL);
             return;
         }
-        if (avail < TP_HEADER_SIZE + (size_t)fh.length)
-            break; /* the rest of the frame is still on its way */
+        if (avail < TP_HEADER_SIZE + (size_t)fh.length) {
+            /* The rest of the frame is still on its way: a large body
+             * comes straight into its pieces. */
+            if (fh.type == TP_FRAME_RESPONSE_DATA && fh.length >= PX_UP_BODY_MIN &&
+                u->state != PX_UP_HELLO)
+                px_up_body_start(u, &fh);
+            break;
+        }
         if (on_frame(u, &fh, in) < 0) {
             px_upstream_close(u, NULL);
             return;
         }
     }
+}
+
+/* The worker's socket is readable while a body comes into its pieces. */
+static void body_readable(px_upstream *u)
+{
+    int rc = px_up_body_read(u);
+    if (rc <= 0) {
+        if (rc < 0)
+            px_upstream_close(u, rc == -EPIPE ? "closed by tandem-appd" : strerror(-rc));
+        return;
+    }
+    tp_frame_header fh = u->body.fh;
+    struct evbuffer *f = px_up_body_frame(u);
+    if (!f) {
+        px_up_body_free(&u->body);
+        px_upstream_close(u, "out of memory");
+        return;
+    }
+    px_piece_hand(u->body.pieces[0]);
+    int r = on_frame(u, &fh, f);
+    px_piece_hand_back();
+    evbuffer_free(f);
+    px_up_body_free(&u->body);
+    if (r < 0) {
+        px_upstream_close(u, NULL);
+        return;
+    }
+    up_frames(u);
 }
 
 /* One read(2) of up to PX_READ_CHUNK: libevent 2.1's evbuffer_read takes at
@@ -470,6 +505,10 @@ static void up_readable_cb(evutil_socket_t fd, short what, void *arg)
     struct evbuffer_iovec v[2];
     struct iovec iov[2];
     (void)what;
+    if (u->body.npieces) {
+        body_readable(u);
+        return;
+    }
     int nv = evbuffer_reserve_space(in, PX_READ_CHUNK, v, 2);
     if (nv < 0) {
         px_upstream_close(u, "out of memory");

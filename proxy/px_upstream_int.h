@@ -9,6 +9,7 @@
 #include "tp.h"
 #include "tc_addr.h"
 #include "px_idmap.h"
+#include "px_piece.h"
 #include "px_pool.h"
 #include "px_upstream.h"
 
@@ -18,6 +19,20 @@ struct event_base;
 
 #define PX_UP_MAX_FRAME TP_DEFAULT_MAX_FRAME
 #define PX_READ_CHUNK (256 * 1024) /* one read(2) from appd takes up to this */
+
+/* A RESPONSE_DATA body at least this long is read straight into pieces. */
+#define PX_UP_BODY_MIN (16 * 1024)
+#define PX_UP_BODY_PIECES ((PX_UP_MAX_FRAME + PX_PIECE_MAX - 1) / PX_PIECE_MAX)
+
+/* The body being read into pieces (px_upstream_body.c); npieces 0 when none. */
+typedef struct {
+    uint8_t head[TP_HEADER_SIZE]; /* the frame's header, as it came */
+    tp_frame_header fh;
+    px_piece *pieces[PX_UP_BODY_PIECES]; /* one reference each; linked by next */
+    uint32_t npieces;
+    uint32_t fill, fill_off; /* the piece being filled, and how far */
+    uint32_t left;           /* body bytes still to read */
+} px_up_body;
 
 enum px_up_state { PX_UP_CONNECTING = 1, PX_UP_HELLO, PX_UP_READY, PX_UP_DRAINING, PX_UP_CLOSED };
 
@@ -42,6 +57,7 @@ struct px_upstream {
     uint64_t out_total;        /* bytes ever queued to the worker */
     struct event *hello_timer; /* a worker that never says HELLO is dropped */
     px_idmap streams;          /* stream id -> px_stream */
+    px_up_body body;
     px_upstream *reap_next;
     px_upstream *write_next; /* the pool's to_write list */
 };
@@ -76,6 +92,18 @@ void px_upstream_close(px_upstream *u, const char *why);
  * for the worker's frames, -3 out of memory. */
 int px_upstream_open_stream(px_upstream *u, px_stream *s);
 void px_upstream_free(px_upstream *u);
+
+/* px_upstream_body.c: the front frame is a RESPONSE_DATA of fh (header and
+ * part of the body in u->in, no more): 1 when its body is now read into
+ * pieces (u->in drained of it), 0 when it must wait in u->in (no memory). */
+int px_up_body_start(px_upstream *u, const tp_frame_header *fh);
+/* One read into the body and, past it, u->in: 1 the body is whole, 0 not
+ * yet, a negative errno (-EPIPE: the worker closed). */
+int px_up_body_read(px_upstream *u);
+/* The whole frame (header, then the pieces by reference), for decoding
+ * while the pieces are handed (px_piece_hand); NULL out of memory. */
+struct evbuffer *px_up_body_frame(px_upstream *u);
+void px_up_body_free(px_up_body *b);
 
 /* px_upstream_out.c: u's output.  Frames are appended to u->out and written
  * by px_upstream_write at the end of the turn, or by the write event while

@@ -11,6 +11,7 @@
 #include "ws_session.h"
 #include "px_hdr.h"
 #include "px_limits.h"
+#include "px_piece.h"
 #include "px_thread.h"
 #include "tc_http.h"
 #include "tc_log.h"
@@ -47,6 +48,26 @@ ssize_t px_h2_send_cb(nghttp2_session *session, const uint8_t *data, size_t len,
     return (ssize_t)len;
 }
 
+/* Copies length bytes of s->resp to out behind their frame header (and
+ * padding). */
+static void copy_frame(px_stream *s, const nghttp2_frame *frame, const uint8_t *framehd,
+                       size_t length, struct evbuffer *out)
+{
+    evbuffer_add(out, framehd, 9);
+    if (frame->data.padlen > 0) {
+        uint8_t pad = (uint8_t)(frame->data.padlen - 1);
+        evbuffer_add(out, &pad, 1);
+    }
+    if (length) {
+        evbuffer_remove_buffer(s->resp, out, length);
+        px_piece_consumed(s, length);
+    }
+    if (frame->data.padlen > 1) {
+        static const uint8_t zeros[256];
+        evbuffer_add(out, zeros, frame->data.padlen - 1);
+    }
+}
+
 int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
                        size_t length, nghttp2_data_source *source, void *ud)
 {
@@ -54,21 +75,13 @@ int px_h2_send_data_cb(nghttp2_session *session, nghttp2_frame *frame, const uin
     struct evbuffer *out = px_conn_out(ud);
     if (evbuffer_get_length(out) >= PX_OUT_HIGH)
         return NGHTTP2_ERR_WOULDBLOCK;
-    evbuffer_add(out, framehd, 9);
     px_h2_mem_touched(px_h2_of(ud)->mem);
-    if (frame->data.padlen > 0) {
-        uint8_t pad = (uint8_t)(frame->data.padlen - 1);
-        evbuffer_add(out, &pad, 1);
-    }
-    if (length) {
-        evbuffer_remove_buffer(s->resp, out, length);
-        /* The client's WINDOW_UPDATEs for these bytes are not a flood. */
+    /* A whole piece goes with its header in one chain: no copy, one record. */
+    px_piece *p = length && !frame->data.padlen ? px_piece_front(s) : NULL;
+    if (!p || p->len != length || px_piece_send_framed(s, p, out, framehd) < 0)
+        copy_frame(s, frame, framehd, length, out);
+    if (length) /* the client's WINDOW_UPDATEs for these bytes are not a flood */
         px_h2_flood_progress(px_h2_of(ud));
-    }
-    if (frame->data.padlen > 1) {
-        static const uint8_t zeros[256];
-        evbuffer_add(out, zeros, frame->data.padlen - 1);
-    }
     if (px_h2s_of(s)->ws) {
         ws_session_drained(px_h2s_of(s)->ws); /* a tunnel credits its payload itself */
     } else {
@@ -124,6 +137,9 @@ static ssize_t data_read_cb(nghttp2_session *session, int32_t stream_id, uint8_t
         return NGHTTP2_ERR_DEFERRED;
     }
     size_t n = len < length ? len : length;
+    size_t to_piece = px_piece_frame_max(s);
+    if (to_piece < n)
+        n = to_piece; /* the frame ends where a piece does: pieces go whole */
     if (length_kept(hs, n, s->resp_end && n == len) < 0)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM(INTERNAL_ERROR) */
     *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
@@ -278,6 +294,7 @@ void px_h2_send_head(px_stream *s, const tp_response_head *h)
     if (s->is_head || h->status == 204 || h->status == 304)
         evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
     s->resp_head = 1;
+    s->pieces_framed = 1;
     int rv;
     if (s->resp_end && !evbuffer_get_length(s->resp) && !s->has_trailers &&
         (hs->resp_left == UINT64_MAX || hs->resp_left == 0)) {

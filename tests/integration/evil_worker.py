@@ -14,6 +14,9 @@ Routes:  /overrun         32 times the proxy's window, without waiting for CREDI
          /cl-long         Content-Length: 3, then 10 bytes
          /cl-short        Content-Length: 10, then 3 bytes
          /stall           reads nothing more for 2 s, then closes its connection
+         /dribble         a 64 KiB frame written in uneven parts, 50 ms apart,
+                          its last part together with the next frame (legal)
+         /cut-body        a 64 KiB frame of which 20 KiB come, then it closes
                           (a worker that died with requests unread)
          anything else    200 "ok\\n" (legal)
 """
@@ -119,6 +122,19 @@ class EvilWorker:
             n = 200 * 1024
             c.sendall(frame(RESP_HEAD, 0, sid, _head(200, [(b"content-length", b"%d" % n)])))
             c.sendall(frame(RESP_DATA, END_STREAM, sid, b"y" * n))
+        elif path == "/dribble":
+            body = bytes(range(251)) * 262 + b"z" * 1000
+            f = frame(RESP_DATA, 0, sid, body[:65536]) + frame(RESP_DATA, END_STREAM, sid,
+                                                               body[65536:])
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)))
+            for a, b in ((0, 5), (5, 12), (12, 20000), (20000, 40001), (40001, len(f))):
+                time.sleep(0.05)
+                c.sendall(f[a:b])
+        elif path == "/cut-body":
+            c.sendall(frame(RESP_HEAD, 0, sid, _head(200)) +
+                      frame(RESP_DATA, 0, sid, b"c" * 65536)[:12 + 20 * 1024])
+            time.sleep(0.2)
+            raise ConnectionError("gone mid-body")
         elif path == "/stall":
             time.sleep(2)
             raise ConnectionError("stalled, then gone")

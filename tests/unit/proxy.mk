@@ -85,7 +85,7 @@ tests_unit_test_px_logfmt_LDADD = proxy/libpxcore.a appd/libappdcore.a common/li
 # px_world.c (protocol, worker connection, pool), on a real event loop.
 check_PROGRAMS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
 TESTS += tests/unit/test_px_stream tests/unit/test_px_tunnel tests/unit/test_px_dispatch
-PX_WORLD_SOURCES = tests/unit/px_world.c tests/unit/px_world.h proxy/px_stream.c \
+PX_WORLD_SOURCES = tests/unit/px_world.c tests/unit/px_world.h proxy/px_stream.c proxy/px_piece.c \
 	proxy/px_stream_head.c proxy/px_stream_ghost.c proxy/px_stream_log.c proxy/px_stream_timer.c \
 	proxy/px_tunnel.c \
 	proxy/px_dispatch.c proxy/px_bodybuf.c proxy/px_budget.c proxy/px_counters.c

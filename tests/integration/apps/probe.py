@@ -9,6 +9,8 @@
 /stream?n=N  N bytes from a generator, 64 KiB chunks, no Content-Length
 /pattern?n=N N bytes of pattern(n) in chunks of odd sizes (1 byte to past a
              frame), no Content-Length
+/chunks?sizes=A,B,..[&cl=1]  pattern bytes in chunks of exactly those sizes
+             (with a Content-Length when cl=1)
 /write       body sent with the write() callable
 /error       raises before start_response
 /error-late  raises after the first chunk
@@ -120,6 +122,18 @@ def app(environ, start_response):
     if path == "/pattern":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return _pattern(int(_query(environ).get("n", "65536")))
+    if path == "/chunks":
+        q = _query(environ)
+        sizes = [int(x) for x in q.get("sizes", "").split(",") if x]
+        body, heads, i = pattern(sum(sizes)), [("Content-Type", "application/octet-stream")], 0
+        if q.get("cl") == "1":
+            heads.append(("Content-Length", str(len(body))))
+        start_response("200 OK", heads)
+        parts = []
+        for size in sizes:
+            parts.append(body[i:i + size])
+            i += size
+        return parts
     if path == "/write":
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")
