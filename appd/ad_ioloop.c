@@ -66,25 +66,26 @@ static void watch_fd(int fd, void *tag)
         die("epoll_ctl ADD");
 }
 
-/* A connection's interest follows its output: write readiness only while
- * bytes wait for the socket.  A closed fd leaves the set by itself (mu
- * held). */
+/* A connection's interest follows its output (ad_worker_watch_changes):
+ * write readiness only while bytes wait for the socket.  A closed fd
+ * leaves the set by itself (mu held). */
 static void sync_conns_locked(void)
 {
-    for (ad_conn *c = W.conns; c; c = c->next) {
-        if (c->dead)
-            continue;
-        unsigned want = AD_WATCH_READ | (ad_conn_pending(c) ? AD_WATCH_WRITE : 0);
-        if (want == c->wc_watch)
-            continue;
-        struct epoll_event ev = { .events = EPOLLIN | (want & AD_WATCH_WRITE ? EPOLLOUT : 0),
-                                  .data.ptr = c };
-        int op = c->wc_watch ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        if (epoll_ctl(L.epfd, op, c->fd, &ev) != 0) {
-            tc_crit("proxy connection %u (fd %d): epoll_ctl: %s", c->id, c->fd, strerror(errno));
-            _exit(AD_EXIT_BOOT);
+    ad_watch_change ch[EVENTS_PER_TURN];
+    int n;
+    while ((n = ad_worker_watch_changes_locked(ch, EVENTS_PER_TURN)) > 0) {
+        for (int i = 0; i < n; i++) {
+            struct epoll_event ev = {
+                .events = EPOLLIN | (ch[i].want & AD_WATCH_WRITE ? EPOLLOUT : 0),
+                .data.ptr = ch[i].conn
+            };
+            int op = ch[i].had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+            if (epoll_ctl(L.epfd, op, ch[i].fd, &ev) != 0) {
+                tc_crit("proxy connection %u (fd %d): epoll_ctl: %s", ch[i].conn->id, ch[i].fd,
+                        strerror(errno));
+                _exit(AD_EXIT_BOOT);
+            }
         }
-        c->wc_watch = want;
     }
 }
 

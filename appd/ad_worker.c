@@ -242,19 +242,25 @@ void ad_worker_conn_writable(int fd)
     }
 }
 
-int ad_worker_watch_changes(ad_watch_change *out, int max)
+int ad_worker_watch_changes_locked(ad_watch_change *out, int max)
 {
     int n = 0;
-    pthread_mutex_lock(&W.mu);
     for (ad_conn *c = W.conns; c && n < max; c = c->next) {
         if (c->dead)
             continue;
         unsigned want = AD_WATCH_READ | (ad_conn_pending(c) ? AD_WATCH_WRITE : 0);
         if (want == c->wc_watch)
             continue;
-        out[n++] = (ad_watch_change){ c->fd, c->wc_watch, want };
+        out[n++] = (ad_watch_change){ c->fd, c->wc_watch, want, c };
         c->wc_watch = want;
     }
+    return n;
+}
+
+int ad_worker_watch_changes(ad_watch_change *out, int max)
+{
+    pthread_mutex_lock(&W.mu);
+    int n = ad_worker_watch_changes_locked(out, max);
     ad_worker_unlock();
     return n;
 }

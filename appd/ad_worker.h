@@ -114,11 +114,14 @@ enum { AD_WATCH_READ = 1, AD_WATCH_WRITE = 2 };
 typedef struct {
     int fd;
     unsigned had, want; /* AD_WATCH_* */
+    ad_conn *conn;      /* valid while W.mu is held (the _locked caller) */
 } ad_watch_change;
 /* Fills out with up to max connections whose watches must change, and
  * records the new ones as made (mu not held): the class then adds and
  * removes its watchers, without W.mu.  The count. */
 int ad_worker_watch_changes(ad_watch_change *out, int max);
+/* The same with W.mu held (the thread classes' epoll loop). */
+int ad_worker_watch_changes_locked(ad_watch_change *out, int max);
 /* Closes c (mu held) and counts it for the master. */
 void ad_worker_close_conn_locked(ad_conn *c, const char *why);
 /* Tells the master about closed connections (mu not held). */

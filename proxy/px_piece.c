@@ -62,15 +62,18 @@ px_piece *px_piece_new(size_t len)
 
 void px_piece_unref(px_piece *p) { unref(p); }
 
-int px_piece_add(struct evbuffer *buf, px_piece *p)
+/* Appends len bytes of p's from at to buf as a chain holding a reference. */
+static int add_chain(struct evbuffer *buf, px_piece *p, const void *at, size_t len)
 {
     p->refs++;
-    if (evbuffer_add_reference(buf, p->data, p->len, chain_gone_cb, p) < 0) {
+    if (evbuffer_add_reference(buf, at, len, chain_gone_cb, p) < 0) {
         p->refs--;
         return -1;
     }
     return 0;
 }
+
+int px_piece_add(struct evbuffer *buf, px_piece *p) { return add_chain(buf, p, p->data, p->len); }
 
 void px_piece_hand(px_piece *list) { handed = list; }
 
@@ -168,12 +171,8 @@ size_t px_piece_frame_max(px_stream *s)
 int px_piece_send_framed(px_stream *s, px_piece *p, struct evbuffer *out, const uint8_t hd[9])
 {
     memcpy(p->room, hd, PX_PIECE_ROOM);
-    p->refs++;
-    if (evbuffer_add_reference(out, p->room, PX_PIECE_ROOM + (size_t)p->len, chain_gone_cb, p) <
-        0) {
-        p->refs--;
+    if (add_chain(out, p, p->room, PX_PIECE_ROOM + (size_t)p->len) < 0)
         return -1;
-    }
     evbuffer_drain(s->resp, p->len); /* drops the chain's reference */
     s->resp_out += p->len;
     dequeue(s);

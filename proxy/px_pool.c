@@ -352,10 +352,7 @@ int px_pool_has_room(px_pool *p)
     /* A worker this thread has no connection to yet may have room. */
     if (p->worker_count == 0 || n < p->worker_count)
         return 1;
-    for (size_t i = 0; i < n; i++)
-        if (cand[i].outstanding < cand[i].capacity)
-            return 1;
-    return 0;
+    return px_balance_pick(cand, n) >= 0;
 }
 
 int px_pool_thread_per_request(const px_pool *p)

@@ -109,6 +109,13 @@ static void release_worker(px_stream *s)
     }
 }
 
+/* The response body s holds goes, with the queue of its pieces. */
+static void drop_response_body(px_stream *s)
+{
+    px_piece_forget(s);
+    evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
+}
+
 void px_stream_free(px_stream *s)
 {
     px_budget_leave(s);
@@ -117,8 +124,7 @@ void px_stream_free(px_stream *s)
     px_dispatch_unqueue(s);
     release_worker(s);
     evbuffer_drain(s->req, evbuffer_get_length(s->req));
-    px_piece_forget(s);
-    evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
+    drop_response_body(s);
     /* Large one-off buffers are not worth keeping on the free list. */
     if (s->hold.cap > 64 * 1024)
         tp_buf_free(&s->hold);
@@ -295,8 +301,7 @@ static void local_response(px_stream *s, unsigned status, const char *body, cons
     if (extra)
         hv[2] = *extra;
     tp_response_head h = { (uint16_t)status, extra ? 3 : 2, hv };
-    px_piece_forget(s);
-    evbuffer_drain(s->resp, evbuffer_get_length(s->resp));
+    drop_response_body(s);
     if (!s->is_head)
         evbuffer_add(s->resp, body, blen);
     s->resp_end = 1;

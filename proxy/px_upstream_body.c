@@ -20,6 +20,22 @@ void px_up_body_free(px_up_body *b)
     b->left = 0;
 }
 
+/* Counts n bytes read into the pieces. */
+static void advance(px_up_body *b, size_t n)
+{
+    b->left -= (uint32_t)n;
+    while (n > 0) {
+        px_piece *p = b->pieces[b->fill];
+        size_t k = p->len - b->fill_off < n ? p->len - b->fill_off : n;
+        n -= k;
+        b->fill_off += (uint32_t)k;
+        if (b->fill_off == p->len) {
+            b->fill++;
+            b->fill_off = 0;
+        }
+    }
+}
+
 int px_up_body_start(px_upstream *u, const tp_frame_header *fh)
 {
     px_up_body *b = &u->body;
@@ -47,31 +63,10 @@ int px_up_body_start(px_upstream *u, const tp_frame_header *fh)
         px_piece *p = b->pieces[b->fill];
         size_t k = p->len - b->fill_off < have ? p->len - b->fill_off : have;
         evbuffer_remove(u->in, p->data + b->fill_off, k);
+        advance(b, k);
         have -= k;
-        b->left -= (uint32_t)k;
-        b->fill_off += (uint32_t)k;
-        if (b->fill_off == p->len) {
-            b->fill++;
-            b->fill_off = 0;
-        }
     }
     return 1;
-}
-
-/* Counts n bytes read into the pieces. */
-static void advance(px_up_body *b, size_t n)
-{
-    b->left -= (uint32_t)n;
-    while (n > 0) {
-        px_piece *p = b->pieces[b->fill];
-        size_t k = p->len - b->fill_off < n ? p->len - b->fill_off : n;
-        n -= k;
-        b->fill_off += (uint32_t)k;
-        if (b->fill_off == p->len) {
-            b->fill++;
-            b->fill_off = 0;
-        }
-    }
 }
 
 int px_up_body_read(px_upstream *u)
