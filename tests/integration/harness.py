@@ -9,6 +9,7 @@ import tempfile
 import time
 
 import appd_client as ac
+import daemon_logs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("TANDEM_BUILD_DIR") or (
@@ -87,6 +88,10 @@ class Daemon:
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=full_env, cwd=cwd or ROOT, start_new_session=True)
         self.pid = self.proc.pid
+        daemon_logs.watch(self, self.log.name, Daemon._describe)
+
+    def _describe(self):
+        return daemon_logs.describe_process(os.path.basename(self.argv[0]), self.proc)
 
     def output(self):
         with open(self.log.name, "rb") as f:
@@ -117,6 +122,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        daemon_logs.forget(self)
         os.unlink(self.log.name)
         if self.notify is not None:
             self.notify.close()
@@ -179,10 +185,14 @@ class AppdFromSource:
         self.sock = str(tmp_path / "app.sock")
         self.log = str(tmp_path / "err.log")
         env = dict(os.environ, TANDEM_TEST_GO=self.go)
-        self.proc = subprocess.Popen(
-            [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
-             "%s,%s" % (tmp_path, APPS), "--error-logfile", self.log] + list(args)
-            + ["src_app:app"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        # stderr to a file too: a sanitizer's report goes there, not to the log.
+        stderr_path = str(tmp_path / "stderr.log")
+        with open(stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
+                 "%s,%s" % (tmp_path, APPS), "--error-logfile", self.log] + list(args)
+                + ["src_app:app"], stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        watch_appd_logs(self, self.log, stderr_path)
 
     def output(self):
         with open(self.log) as f:
@@ -208,7 +218,17 @@ class AppdFromSource:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        self.proc.stderr.close()
+        daemon_logs.forget(self)
+
+
+def watch_appd_logs(owner, *paths):
+    """Registers the log files of a tandem-appd that owner.proc runs."""
+    for path in paths:
+        daemon_logs.watch(owner, path, _describe_appd)
+
+
+def _describe_appd(owner):
+    return daemon_logs.describe_process("tandem-appd", owner.proc)
 
 
 def run(argv, timeout=60, input=None, check=True):
