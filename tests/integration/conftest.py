@@ -15,13 +15,16 @@ from harness import ROOT, Stack  # noqa: E402
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """On failure, one report section per live daemon (fixtures of every
-    scope included) with its log's tail: CI shows them under FAILURES."""
+    """On failure, one report section per daemon alive in the test (fixtures
+    of every scope included) with its log's tail: CI shows them under
+    FAILURES."""
     outcome = yield
     report = outcome.get_result()
     if report.failed:
         for title, text in daemon_logs.tails():
             report.sections.append((title, text))
+    if report.when == "teardown":
+        daemon_logs.end_of_test()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """daemon_logs.py: the log files of the daemons the tests started and have not
-stopped yet, so that a failing test's report carries their last lines (a
-rare failure is diagnosable only from the run that saw it)."""
+stopped yet, and the last lines of those the current test stopped, so that a
+failing test's report carries them (a rare failure is diagnosable only from
+the run that saw it)."""
 import os
 import weakref
 
@@ -9,6 +10,9 @@ TAIL_LINES = 60
 # (id(owner), path) -> (weak reference to owner, path, describe); an owner
 # that is collected without being stopped drops out on its own.
 _live = {}
+# (title, last lines) of the logs of the daemons stopped since the current
+# test began: most tests stop theirs in a finally, before pytest reports.
+_stopped = []
 
 
 def watch(owner, path, describe):
@@ -19,9 +23,20 @@ def watch(owner, path, describe):
 
 
 def forget(owner):
-    """Forgets every log of owner; called when the test harness stops it."""
+    """Forgets every log of owner, called when the test harness stops it;
+    their tails stay for the report of the test that stopped it."""
     for key in [k for k in _live if k[0] == id(owner)]:
-        del _live[key]
+        _ref, path, describe = _live.pop(key)
+        _stopped.append(_section(describe(owner), path, TAIL_LINES))
+
+
+def end_of_test():
+    """The current test's report is complete: drops the stopped daemons' tails."""
+    del _stopped[:]
+
+
+def _section(name, path, lines):
+    return ("%s: last %d lines of %s" % (name, lines, path), _tail(path, lines))
 
 
 def _tail(path, lines):
@@ -38,13 +53,13 @@ def _tail(path, lines):
 
 
 def tails(lines=TAIL_LINES):
-    """[(section title, last lines)] for every live daemon's log, oldest first."""
-    out = []
+    """[(section title, last lines)] for the daemons stopped during the
+    current test, then for every live one, oldest first."""
+    out = list(_stopped)
     for ref, path, describe in list(_live.values()):
         owner = ref()
         if owner is not None:
-            title = "%s: last %d lines of %s" % (describe(owner), lines, path)
-            out.append((title, _tail(path, lines)))
+            out.append(_section(describe(owner), path, lines))
     return out
 
 
