@@ -68,6 +68,18 @@ def children(pid):
         return []
 
 
+def _log_files(argv):
+    """The files argv sends the daemon's log to besides stderr."""
+    paths = []
+    for i, arg in enumerate(argv):
+        for flag in ("--error-logfile", "--log-file"):
+            if arg == flag and i + 1 < len(argv):
+                paths.append(argv[i + 1])
+            elif arg.startswith(flag + "="):
+                paths.append(arg[len(flag) + 1:])
+    return [p for p in paths if p != "-"]
+
+
 class Daemon:
     """One process with its stderr captured to a file for assertions."""
 
@@ -88,7 +100,8 @@ class Daemon:
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=full_env, cwd=cwd or ROOT, start_new_session=True)
         self.pid = self.proc.pid
-        daemon_logs.watch(self, self.log.name, Daemon._describe)
+        for path in [self.log.name] + _log_files(argv):
+            daemon_logs.watch(self, path, Daemon._describe)
 
     def _describe(self):
         return daemon_logs.describe_process(os.path.basename(self.argv[0]), self.proc)
@@ -229,6 +242,18 @@ def watch_appd_logs(owner, *paths):
 
 def _describe_appd(owner):
     return daemon_logs.describe_process("tandem-appd", owner.proc)
+
+
+class Detached:
+    """A daemon that detached itself (-D): its log file stays in the failing
+    test's report from here until forget()."""
+
+    def __init__(self, name, log):
+        self.name = name
+        daemon_logs.watch(self, log, lambda me: "%s (detached)" % me.name)
+
+    def forget(self):
+        daemon_logs.forget(self)
 
 
 def run(argv, timeout=60, input=None, check=True):
