@@ -461,8 +461,8 @@ void ad_procs_hand(ad_proc *p, int fd, uint32_t want)
     uint8_t m = AD_MSG_CONN;
     if (ad_ctl_send(p->ctl, &m, 1, fd) == 0) {
         p->conns++;
-        tc_debug("connection (asking for worker %u) handed to worker %u (pid:%d, %d connections)",
-                 want, p->index, (int)p->pid, p->conns);
+        tc_debug("connection handed to worker %u (pid:%d, %d connections; asked for %u)",
+                 p->index, (int)p->pid, p->conns, want);
     } else {
         tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid, strerror(errno));
     }
