@@ -20,6 +20,7 @@
 #include "ad_control.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_intake.h"
 #include "ad_logging.h"
 #include "ad_master.h"
 #include "ad_privs.h"
@@ -55,6 +56,7 @@ static void begin_stop(int how)
         close(M.listen_fd); /* new dials fail fast; in-flight streams finish */
         M.listen_fd = -1;
     }
+    ad_intake_close_all();
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
         if (ad_procs[i].pid)
             ad_procs_retire(&ad_procs[i], how == 1 ? SIGTERM : SIGQUIT);
@@ -128,6 +130,7 @@ static void take_over(void)
 static void cleanup(void)
 {
     ad_control_close();
+    ad_intake_close_all();
     if (M.listen_fd >= 0)
         close(M.listen_fd);
     M.listen_fd = -1;
@@ -244,14 +247,14 @@ static int setup(int argc, char **argv, char *err, size_t errlen)
 /* One turn of the loop: wait for a signal, a connection or a worker's word. */
 static void serve_once(int sigfd)
 {
-    static struct pollfd pfd[3 + AD_BOARD_SLOTS];
-    static ad_proc *pp[3 + AD_BOARD_SLOTS];
+    static struct pollfd pfd[3 + AD_BOARD_SLOTS + AD_INTAKE_MAX];
+    static ad_proc *pp[3 + AD_BOARD_SLOTS + AD_INTAKE_MAX];
     uint64_t now = ad_now_ms();
     nfds_t n = 0;
     pfd[n] = (struct pollfd){ sigfd, POLLIN, 0 };
     pp[n++] = NULL;
     size_t lidx = (size_t)-1;
-    if (M.listen_fd >= 0 && !M.stopping && ad_procs_can_accept()) {
+    if (M.listen_fd >= 0 && !M.stopping && ad_intake_wants_accept()) {
         lidx = n;
         pfd[n] = (struct pollfd){ M.listen_fd, POLLIN, 0 };
         pp[n++] = NULL;
@@ -268,25 +271,32 @@ static void serve_once(int sigfd)
         pfd[n] = (struct pollfd){ ad_procs[i].ctl, POLLIN, 0 };
         pp[n++] = &ad_procs[i];
     }
-    int r = poll(pfd, n, ad_procs_wait_ms(now, M.stopping ? 100 : 1000));
+    unsigned k = ad_intake_poll_set(pfd + n, AD_INTAKE_MAX);
+    for (unsigned i = 0; i < k; i++)
+        pp[n++] = NULL;
+    int wait = ad_intake_wait_ms(now, ad_procs_wait_ms(now, M.stopping ? 100 : 1000));
+    int r = poll(pfd, n, wait);
     if (r < 0 && errno != EINTR) {
         tc_crit("poll: %s", strerror(errno));
         begin_stop(2);
     }
-    if (r <= 0)
-        return;
-    if (pfd[0].revents) {
-        int sig;
-        while ((sig = ad_signal_next()) != 0)
-            on_signal(sig);
+    if (r > 0) {
+        if (pfd[0].revents) {
+            int sig;
+            while ((sig = ad_signal_next()) != 0)
+                on_signal(sig);
+        }
+        if (lidx != (size_t)-1 && pfd[lidx].revents && M.listen_fd >= 0)
+            ad_intake_accept(M.listen_fd, ad_now_ms());
+        if (cidx != (size_t)-1 && pfd[cidx].revents)
+            ad_control_serve();
+        for (nfds_t i = 1; i < n; i++)
+            if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
+                ad_procs_on_ctl(pp[i]);
     }
-    if (lidx != (size_t)-1 && pfd[lidx].revents && M.listen_fd >= 0)
-        ad_procs_accept();
-    if (cidx != (size_t)-1 && pfd[cidx].revents)
-        ad_control_serve();
-    for (nfds_t i = 1; i < n; i++)
-        if (pp[i] && pp[i]->pid && (pfd[i].revents & POLLIN))
-            ad_procs_on_ctl(pp[i]);
+    /* HELLOs that came, waits that ran out, workers that became ready. */
+    if (!M.stopping)
+        ad_intake_serve(ad_now_ms());
 }
 
 static const char *halt_reason(int code)

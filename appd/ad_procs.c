@@ -18,6 +18,7 @@
 #include "ad_ctl.h"
 #include "ad_exit.h"
 #include "ad_hooks.h"
+#include "ad_intake.h"
 #include "ad_logging.h"
 #include "ad_procs.h"
 #include "ad_reexec.h"
@@ -94,6 +95,7 @@ static void become_worker(uint32_t index, size_t b, const int sv[2], PyObject *h
         close(M.listen_fd);
     if (M.control_fd >= 0)
         close(M.control_fd);
+    ad_intake_close_all();
     for (size_t i = 0; i < AD_BOARD_SLOTS; i++)
         if (ad_procs[i].pid && ad_procs[i].ctl >= 0)
             close(ad_procs[i].ctl);
@@ -433,26 +435,36 @@ static ad_proc *least_loaded(void)
 
 int ad_procs_can_accept(void) { return least_loaded() != NULL; }
 
-void ad_procs_accept(void)
+/* The ready worker with that index, of the current generation if it has
+ * one ready (during a reload the older one serves until then). */
+static ad_proc *by_index(uint32_t index)
 {
-    for (int k = 0; k < 64; k++) {
-        ad_proc *p = least_loaded();
-        if (p == NULL)
-            return; /* stays in the backlog until a worker is ready */
-        int fd = accept4(M.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-                tc_error("accept: %s", strerror(errno));
-            return;
-        }
-        uint8_t m = AD_MSG_CONN;
-        if (ad_ctl_send(p->ctl, &m, 1, fd) == 0) {
-            p->conns++;
-            tc_debug("connection handed to worker %u (pid:%d, %d connections)", p->index,
-                     (int)p->pid, p->conns);
-        } else {
-            tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid, strerror(errno));
-        }
-        close(fd); /* the worker has its own descriptor now */
+    ad_proc *best = NULL;
+    for (size_t i = 0; i < AD_BOARD_SLOTS; i++) {
+        ad_proc *p = &ad_procs[i];
+        if (!p->pid || !p->ready || p->retiring || p->index != index)
+            continue;
+        if (best == NULL || p->gen == M.generation)
+            best = p;
     }
+    return best;
+}
+
+ad_proc *ad_procs_pick(uint32_t want)
+{
+    ad_proc *p = want ? by_index(want) : NULL;
+    return p ? p : least_loaded();
+}
+
+void ad_procs_hand(ad_proc *p, int fd, uint32_t want)
+{
+    uint8_t m = AD_MSG_CONN;
+    if (ad_ctl_send(p->ctl, &m, 1, fd) == 0) {
+        p->conns++;
+        tc_debug("connection handed to worker %u (pid:%d, %d connections; asked for %u)",
+                 p->index, (int)p->pid, p->conns, want);
+    } else {
+        tc_warn("cannot hand a connection to worker pid:%d: %s", (int)p->pid, strerror(errno));
+    }
+    close(fd); /* the worker has its own descriptor now */
 }

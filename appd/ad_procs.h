@@ -93,9 +93,14 @@ int ad_procs_wait_ms(uint64_t now, int max);
  * new generation serves. */
 void ad_procs_new_generation(void);
 
-/* Whether a worker is ready for a connection; hands up to a batch of
- * pending connections from the listening socket to the least loaded ones. */
+/* Whether a worker is ready for a connection. */
 int ad_procs_can_accept(void);
-void ad_procs_accept(void);
+/* The worker for a proxy connection that asks for worker index want (0:
+ * any): that one when it is ready, else the ready one with the fewest
+ * connections; NULL when none is ready. */
+ad_proc *ad_procs_pick(uint32_t want);
+/* Passes fd to p's worker and closes the master's copy (on failure the
+ * connection is dropped, logged; the proxy redials). */
+void ad_procs_hand(ad_proc *p, int fd, uint32_t want);
 
 #endif

@@ -18,6 +18,7 @@ appd_tandem_appd_SOURCES = \
 	appd/ad_exit.h \
 	appd/ad_master.c appd/ad_master.h \
 	appd/ad_procs.c appd/ad_procs.h \
+	appd/ad_intake.c appd/ad_intake.h \
 	appd/ad_privs.c appd/ad_privs.h \
 	appd/ad_watch.c appd/ad_watch.h \
 	appd/ad_reload.c appd/ad_reload.h \

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_VERSION 3
+#define TP_VERSION 4
 
 /* Frame header: 12 bytes, network byte order.
  *   u32 length     payload bytes that follow the header
@@ -144,7 +144,7 @@ typedef struct {
     uint8_t worker_class; /* TP_CLASS_* (workers) */
     uint32_t pid;
     uint32_t capacity;       /* streams this worker runs at once (0 from proxy) */
-    uint32_t worker_index;   /* 1..worker_count (0 from proxy) */
+    uint32_t worker_index;   /* 1..worker_count; from a proxy: the one it asks for, 0 any */
     uint32_t worker_count;   /* workers the master runs now (0 from proxy) */
     uint32_t initial_window; /* DATA bytes the peer may send per stream before CREDIT */
     uint32_t max_frame;      /* largest payload the sender accepts, <= TP_MAX_PAYLOAD */

@@ -5,12 +5,14 @@
 /* ---- HELLO ---- */
 
 /* Per role, so a proxy and a worker can never be mistaken for each other
- * and the reachability bookkeeping (pid, index, count) is sane. */
+ * and the reachability bookkeeping (pid, index, count) is sane.  A proxy's
+ * worker_index is the worker it asks for, any number (0: any); the master
+ * falls back to another worker when that one is not there. */
 static int tp_hello_role_ok(const tp_hello *h)
 {
     if (h->role == TP_ROLE_PROXY)
-        return h->worker_class == TP_CLASS_NONE && h->capacity == 0 && h->worker_index == 0 &&
-               h->worker_count == 0 && h->generation == 0;
+        return h->worker_class == TP_CLASS_NONE && h->capacity == 0 && h->worker_count == 0 &&
+               h->generation == 0;
     if (h->role != TP_ROLE_WORKER)
         return 0;
     return h->worker_class >= TP_CLASS_SYNC && h->worker_class <= TP_CLASS_EVENTLET &&

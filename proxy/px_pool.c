@@ -1,6 +1,7 @@
 /* px_pool.c: a thread's connections to tandem-appd workers (px_pool.h):
- * dialing with backoff until every worker pid is reached, liveness pings,
- * and the choice of worker for a new stream. */
+ * dialing with backoff until every worker index is reached, each dial
+ * asking the master for one it lacks, liveness pings, and the choice of
+ * worker for a new stream. */
 #include "config.h"
 #include <stdlib.h>
 #include <event2/event.h>
@@ -69,21 +70,19 @@ static void schedule_dial(px_pool *p)
     evtimer_add(p->dial_ev, &tv);
 }
 
-static int distinct_pids(const px_pool *p)
+/* Whether the pool holds a ready connection to worker index k, or is
+ * dialling one that asked for it. */
+static int reached_or_asked(const px_pool *p, uint32_t k, int *reached)
 {
-    int n = 0;
-    for (px_upstream *u = p->ups; u; u = u->next) {
-        if (u->state != PX_UP_READY)
-            continue;
-        int seen = 0;
-        for (px_upstream *v = p->ups; v != u; v = v->next)
-            if (v->state == PX_UP_READY && v->hello.pid == u->hello.pid) {
-                seen = 1;
-                break;
-            }
-        n += !seen;
+    for (const px_upstream *u = p->ups; u; u = u->next) {
+        if (u->state == PX_UP_READY && u->hello.worker_index == k) {
+            *reached = 1;
+            return 1;
+        }
+        if ((u->state == PX_UP_CONNECTING || u->state == PX_UP_HELLO) && u->asked == k)
+            return 1;
     }
-    return n;
+    return 0;
 }
 
 static void note_failure(px_pool *p)
@@ -92,10 +91,10 @@ static void note_failure(px_pool *p)
     event_base_gettimeofday_cached(p->th->base, &p->last_fail);
 }
 
-static int dial(px_pool *p)
+static int dial(px_pool *p, uint32_t asked)
 {
     char err[512];
-    if (!px_upstream_dial(p, err, sizeof err)) {
+    if (!px_upstream_dial(p, asked, err, sizeof err)) {
         if (!p->dial_failed && p->th->index == 0)
             tc_warn("cannot reach tandem-appd: %s (retrying with backoff)", err);
         else
@@ -123,33 +122,59 @@ static void drop_idle_duplicate(px_pool *p)
     }
 }
 
+/* No connection at all: the first dial asks for any worker and learns how
+ * many there are.  0, or -1 when the dial failed. */
+static int dial_first(px_pool *p)
+{
+    if (p->nready + p->nconnecting > 0)
+        return 0;
+    if (dial(p, 0) == 0)
+        return 0;
+    schedule_dial(p);
+    px_dispatch_fail_queue(p->th, 502);
+    return -1;
+}
+
 void px_pool_maintain(px_pool *p)
 {
     if (p->th->stopping)
         return;
-    int distinct = distinct_pids(p);
-    int want;
-    if (p->worker_count == 0)
-        want = (p->nready + p->nconnecting) ? 0 : 1; /* learn worker_count first */
-    else
-        want = (int)p->worker_count - distinct - p->nconnecting;
-    int cap = p->worker_count ? 2 * (int)p->worker_count + 2 : 1;
-    if (want > 0 && p->nups >= cap) {
-        drop_idle_duplicate(p);
+    if (p->worker_count == 0) {
+        dial_first(p);
+        return;
+    }
+    if (p->asked_absent) {
+        /* The worker asked for was not ready (a respawn boots): its dial
+         * landed elsewhere; ask again after a pause, not at once. */
+        p->asked_absent = 0;
         schedule_dial(p);
         return;
     }
-    for (int i = 0; i < want && p->nups < cap; i++) {
-        if (dial(p) < 0) {
+    int cap = 2 * (int)p->worker_count + 2;
+    int all_reached = 1, held_back = 0;
+    for (uint32_t k = 1; k <= p->worker_count; k++) {
+        int reached = 0;
+        if (reached_or_asked(p, k, &reached)) {
+            all_reached &= reached;
+            continue;
+        }
+        all_reached = 0;
+        if (p->nups >= cap) {
+            drop_idle_duplicate(p);
+            held_back = 1;
+            break;
+        }
+        if (dial(p, k) < 0) {
             schedule_dial(p);
             if (p->nready == 0 && p->nconnecting == 0)
                 px_dispatch_fail_queue(p->th, 502);
             return;
         }
     }
-    if (p->worker_count && distinct + p->nconnecting < (int)p->worker_count)
+    /* A dial in flight ends in px_pool_on_ready or px_pool_on_closed. */
+    if (held_back)
         schedule_dial(p);
-    else if (p->worker_count && distinct >= (int)p->worker_count)
+    else if (all_reached)
         p->backoff_ms = 0;
 }
 
@@ -221,6 +246,8 @@ void px_pool_on_ready(px_pool *p, px_upstream *u)
     p->dial_failed = 0;
     p->worker_count = h->worker_count ? h->worker_count : 1;
     p->worker_class = h->worker_class;
+    if (u->asked && u->asked != h->worker_index)
+        p->asked_absent = 1;
     if (th->index == 0 || tc_log_get_level() <= TC_LOG_DEBUG)
         tc_log(th->index == 0 ? TC_LOG_INFO : TC_LOG_DEBUG,
                "thread %d: connected to worker %u/%u (pid %u, capacity %u, window %u)", th->index,

@@ -1,5 +1,5 @@
 /* px_pool.h: a thread's pool of connections to tandem-appd's workers: it
- * dials (with backoff) until every worker pid is reached, pings idle
+ * dials (with backoff) until every worker index is reached, pings idle
  * connections, and attaches streams to the least busy worker with room
  * (px_balance.h holds the capacity counts shared across threads). */
 #ifndef TANDEM_PX_POOL_H

@@ -56,7 +56,7 @@ static void hello_timeout_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen)
+px_upstream *px_upstream_dial(px_pool *p, uint32_t asked, char *err, size_t errlen)
 {
     int fd = tc_connect(p->addr, err, errlen);
     if (fd < 0)
@@ -71,6 +71,7 @@ px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen)
     u->fd = fd;
     u->pool = p;
     u->slot = -1;
+    u->asked = asked;
     u->state = PX_UP_HELLO;
     u->next_id = 1;
     u->last_ok = UINT32_MAX;

@@ -50,6 +50,7 @@ struct px_upstream {
     uint8_t to_write;    /* on the pool's to_write list */
     uint8_t lost;        /* a frame could not be queued: closed at the end of the turn */
     int slot;         /* worker table slot once HELLO arrived */
+    uint32_t asked;   /* the worker index our HELLO asked the master for, 0 any */
     tp_hello hello;
     uint32_t next_id;
     uint32_t nstreams;
@@ -73,6 +74,7 @@ struct px_pool {
     struct event *ping_ev; /* periodic liveness check of idle connections */
     int backoff_ms;
     int dial_failed; /* last attempt failed and nothing is connected */
+    int asked_absent; /* a dial reached another worker than it asked for: redial later */
     struct timeval last_fail;
     px_upstream *reap;     /* closed this turn, freed at its end */
     px_upstream *to_write; /* queued frames this turn, written at its end */
@@ -82,9 +84,10 @@ struct px_pool {
 };
 
 /* px_upstream.c */
-/* Connects and sends our HELLO; the new connection is on p's list.  NULL
- * with the cause in err when the socket cannot connect. */
-px_upstream *px_upstream_dial(px_pool *p, char *err, size_t errlen);
+/* Connects and sends our HELLO asking the master for worker index asked (0:
+ * any); the new connection is on p's list.  NULL with the cause in err
+ * when the socket cannot connect. */
+px_upstream *px_upstream_dial(px_pool *p, uint32_t asked, char *err, size_t errlen);
 /* Closes u (why: logged; NULL when the caller has said enough), fails only
  * its streams, and puts it on the pool's reap list. */
 void px_upstream_close(px_upstream *u, const char *why);

@@ -232,6 +232,7 @@ void px_upstream_send_hello(px_upstream *u)
     h.role = TP_ROLE_PROXY;
     h.worker_class = TP_CLASS_NONE;
     h.pid = (uint32_t)getpid();
+    h.worker_index = u->asked;
     h.initial_window = PX_RESP_WINDOW_MIN;
     h.max_frame = PX_UP_MAX_FRAME;
     commit_if(u, tp_encode_hello(&u->pool->out, &h));

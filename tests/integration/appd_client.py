@@ -15,7 +15,7 @@ import socket
 import struct
 import time
 
-VERSION = 3                                  # tandem-protocol(7) HELLO version
+VERSION = 4                                  # tandem-protocol(7) HELLO version
 HEADER = struct.Struct("!IBBHI")            # length, type, flags, reserved, stream
 HELLO = struct.Struct("!HBBIIIIIIII")       # 36 bytes, tp_hello in wire order
 REQ_FIXED = struct.Struct("!BBHQHIBBBHHIIH")  # 35 bytes, tp_request_head fixed part
@@ -149,7 +149,7 @@ class Response:
 class Conn:
     """One proxy-side connection to tandem-appd."""
 
-    def __init__(self, path, window=1 << 20, max_frame=256 * 1024, timeout=30):
+    def __init__(self, path, window=1 << 20, max_frame=256 * 1024, timeout=30, ask=0):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
@@ -162,8 +162,9 @@ class Conn:
         self.drained = None
         self.answer_drain = True
         self.pings = []
+        # ask: the worker index our HELLO asks the master for (0: any)
         self.sock.sendall(frame(HELLO_T, 0, 0, HELLO.pack(VERSION, ROLE_PROXY, 0, os.getpid(),
-                                                          0, 0, 0, window, max_frame, 0, 0)))
+                                                          0, ask, 0, window, max_frame, 0, 0)))
         ftype, flags, stream, payload = self.read_frame()
         assert ftype == HELLO_T and stream == 0, "expected HELLO, got type %d" % ftype
         (version, role, wclass, pid, capacity, index, count, init_window, peer_max_frame,

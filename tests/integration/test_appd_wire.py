@@ -401,6 +401,75 @@ def test_every_worker_reachable(appd):
             c.close()
 
 
+def test_master_hands_a_connection_to_the_worker_it_asks_for(appd):
+    """tandem-protocol(7): the proxy's HELLO worker_index names the worker
+    it wants; least-connected alone left proxy threads stuck on one worker."""
+    held = []
+    try:
+        for k in (2, 2, 1, 2, 1, 1):
+            c = ac.Conn(appd.sock, ask=k)
+            held.append(c)   # held open: the counts favour the other worker
+            assert c.hello["worker_index"] == k, (k, c.hello)
+            assert int(c.request("GET", "/pid").body) == c.pid
+    finally:
+        for c in held:
+            c.close()
+
+
+@pytest.mark.parametrize("ask", [0, 3, 0xFFFFFFFF])
+def test_asking_for_no_worker_or_one_not_run_gets_a_live_one(appd, ask):
+    with ac.Conn(appd.sock, ask=ask) as c:
+        assert c.hello["worker_index"] in (1, 2)
+        assert int(c.request("GET", "/pid").body) == c.pid
+
+
+def _hello_bytes(ask):
+    return ac.frame(ac.HELLO_T, 0, 0, ac.HELLO.pack(ac.VERSION, ac.ROLE_PROXY, 0, os.getpid(), 0,
+                                                    ask, 0, 1 << 20, 256 * 1024, 0, 0))
+
+
+def _read_worker_hello(s):
+    """The worker's HELLO: it comes as soon as the master hands the
+    connection over, whatever we sent."""
+    s.settimeout(20)
+    buf = b""
+    while len(buf) < ac.HEADER.size + ac.HELLO.size:
+        data = s.recv(4096)
+        assert data, "closed before the worker's HELLO"
+        buf += data
+    length, ftype, _, _, stream = ac.HEADER.unpack_from(buf)
+    assert ftype == ac.HELLO_T and stream == 0 and length == ac.HELLO.size
+    return ac.HELLO.unpack_from(buf, ac.HEADER.size)
+
+
+@pytest.mark.parametrize("first", [0, 5, ac.HEADER.size + 10])
+def test_a_connection_whose_hello_is_late_is_handed_anyway(appd, first):
+    """Nothing, or part of a HELLO: the master waits a moment, then hands
+    the connection to a worker, which then reads the rest."""
+    hello = _hello_bytes(2)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(appd.sock)
+        s.sendall(hello[:first])
+        fields = _read_worker_hello(s)
+        assert fields[1] == ac.ROLE_WORKER and fields[5] in (1, 2)
+        s.sendall(hello[first:])
+        # the worker took our HELLO: a PING is answered
+        s.sendall(ac.frame(ac.PING, 0, 0, b"12345678"))
+        buf = b""
+        while True:
+            data = s.recv(4096)
+            assert data, "closed instead of answering PING"
+            buf += data
+            if len(buf) >= ac.HEADER.size:
+                length, ftype, flags, _, _ = ac.HEADER.unpack_from(buf)
+                if len(buf) >= ac.HEADER.size + length:
+                    assert ftype == ac.PING and flags & ac.ACK, (ftype, flags)
+                    break
+    finally:
+        s.close()
+
+
 def test_killed_worker_is_respawned(appd):
     before = appd.worker_pids()
     victim = sorted(before)[0]

@@ -185,7 +185,9 @@ START_TEST(test_hello_proxy_fields)
     hello_refused(&h, TP_E_VALUE);
     h = proxy_hello();
     h.worker_index = 1;
-    hello_refused(&h, TP_E_VALUE);
+    hello_roundtrip(&h); /* the worker it asks the master for */
+    h.worker_index = UINT32_MAX;
+    hello_roundtrip(&h); /* one the master does not run: it picks another */
     h = proxy_hello();
     h.worker_count = 1;
     hello_refused(&h, TP_E_VALUE);
