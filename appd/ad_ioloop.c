@@ -67,8 +67,8 @@ static void watch_fd(int fd, void *tag)
 }
 
 /* A connection's interest follows its output (ad_worker_watch_changes):
- * write readiness only while bytes wait for the socket.  A closed fd
- * leaves the set by itself (mu held). */
+ * write readiness only while bytes wait for the socket; a closing one
+ * leaves the set in ad_ioloop_forget_locked (mu held). */
 static void sync_conns_locked(void)
 {
     ad_watch_change ch[EVENTS_PER_TURN];
@@ -87,6 +87,21 @@ static void sync_conns_locked(void)
             }
         }
     }
+}
+
+void ad_ioloop_forget_locked(ad_conn *c)
+{
+    /* close(2) takes a descriptor out of an epoll set only with the last
+     * reference to its socket, and others may hold one: the master until it
+     * closes its copy after the hand-over, a child the app forked.  The set
+     * would go on reporting the proxy's hang-up with c, freed, as its data. */
+    if (c->wc_watch == 0 || L.epfd < 0)
+        return;
+    if (epoll_ctl(L.epfd, EPOLL_CTL_DEL, c->fd, NULL) != 0) {
+        tc_crit("proxy connection %u (fd %d): epoll_ctl DEL: %s", c->id, c->fd, strerror(errno));
+        _exit(AD_EXIT_BOOT);
+    }
+    c->wc_watch = 0;
 }
 
 static void on_conn(ad_conn *c, uint32_t ev)

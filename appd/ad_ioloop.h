@@ -39,6 +39,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+typedef struct ad_conn ad_conn;
+
 /* How long a leading app thread may run one stream before the main thread
  * reads the sockets again. */
 #define AD_IOLOOP_STEAL_MS 10
@@ -85,5 +87,9 @@ int ad_ioloop_leader_takes_next(void);
  * leader whose stream runs long loses the lead to the main thread, whose
  * turn writes it. */
 int ad_ioloop_hold_output_locked(void);
+
+/* c's descriptor is about to be closed (W.mu held, on the leading thread):
+ * it leaves the epoll set now.  Exits the process when epoll refuses. */
+void ad_ioloop_forget_locked(ad_conn *c);
 
 #endif

@@ -151,8 +151,8 @@ static void pool_on_queued(ad_stream *s)
  * and look again. */
 static void pool_wake(ad_stream *s) { ad_stream_wake_locked(s); }
 
-/* The poll set is rebuilt every turn: nothing to let go. */
-static void pool_conn_closing(ad_conn *c) { (void)c; }
+/* The loop's epoll set lets go of c before its descriptor closes. */
+static void pool_conn_closing(ad_conn *c) { ad_ioloop_forget_locked(c); }
 
 const ad_wclass ad_wclass_sync = {
     .name = "sync",

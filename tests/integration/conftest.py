@@ -1,5 +1,6 @@
 """conftest.py: shared fixtures: a development certificate and running stacks
-(tandem's own, or a tandem-proxy in front of a misbehaving worker)."""
+(tandem's own, or a tandem-proxy in front of a misbehaving worker); a failing
+test's report carries the logs of the daemons still running for it."""
 import os
 import subprocess
 import sys
@@ -7,8 +8,23 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import daemon_logs  # noqa: E402
 from evil_worker import EvilStack  # noqa: E402
 from harness import ROOT, Stack  # noqa: E402
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, one report section per daemon alive in the test (fixtures
+    of every scope included) with its log's tail: CI shows them under
+    FAILURES."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for title, text in daemon_logs.tails():
+            report.sections.append((title, text))
+    if report.when == "teardown":
+        daemon_logs.end_of_test()
 
 
 @pytest.fixture(scope="session")

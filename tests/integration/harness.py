@@ -9,6 +9,7 @@ import tempfile
 import time
 
 import appd_client as ac
+import daemon_logs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("TANDEM_BUILD_DIR") or (
@@ -67,6 +68,18 @@ def children(pid):
         return []
 
 
+def _log_files(argv):
+    """The files argv sends the daemon's log to besides stderr."""
+    paths = []
+    for i, arg in enumerate(argv):
+        for flag in ("--error-logfile", "--log-file"):
+            if arg == flag and i + 1 < len(argv):
+                paths.append(argv[i + 1])
+            elif arg.startswith(flag + "="):
+                paths.append(arg[len(flag) + 1:])
+    return [p for p in paths if p != "-"]
+
+
 class Daemon:
     """One process with its stderr captured to a file for assertions."""
 
@@ -87,6 +100,11 @@ class Daemon:
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=full_env, cwd=cwd or ROOT, start_new_session=True)
         self.pid = self.proc.pid
+        for path in [self.log.name] + _log_files(argv):
+            daemon_logs.watch(self, path, Daemon._describe)
+
+    def _describe(self):
+        return daemon_logs.describe_process(os.path.basename(self.argv[0]), self.proc)
 
     def output(self):
         with open(self.log.name, "rb") as f:
@@ -117,6 +135,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 os.killpg(self.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        daemon_logs.forget(self)
         os.unlink(self.log.name)
         if self.notify is not None:
             self.notify.close()
@@ -179,10 +198,14 @@ class AppdFromSource:
         self.sock = str(tmp_path / "app.sock")
         self.log = str(tmp_path / "err.log")
         env = dict(os.environ, TANDEM_TEST_GO=self.go)
-        self.proc = subprocess.Popen(
-            [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
-             "%s,%s" % (tmp_path, APPS), "--error-logfile", self.log] + list(args)
-            + ["src_app:app"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        # stderr to a file too: a sanitizer's report goes there, not to the log.
+        stderr_path = str(tmp_path / "stderr.log")
+        with open(stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
+                 "%s,%s" % (tmp_path, APPS), "--error-logfile", self.log] + list(args)
+                + ["src_app:app"], stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        watch_appd_logs(self, self.log, stderr_path)
 
     def output(self):
         with open(self.log) as f:
@@ -208,7 +231,29 @@ class AppdFromSource:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        self.proc.stderr.close()
+        daemon_logs.forget(self)
+
+
+def watch_appd_logs(owner, *paths):
+    """Registers the log files of a tandem-appd that owner.proc runs."""
+    for path in paths:
+        daemon_logs.watch(owner, path, _describe_appd)
+
+
+def _describe_appd(owner):
+    return daemon_logs.describe_process("tandem-appd", owner.proc)
+
+
+class Detached:
+    """A daemon that detached itself (-D): its log file stays in the failing
+    test's report from here until forget()."""
+
+    def __init__(self, name, log):
+        self.name = name
+        daemon_logs.watch(self, log, lambda me: "%s (detached)" % me.name)
+
+    def forget(self):
+        daemon_logs.forget(self)
 
 
 def run(argv, timeout=60, input=None, check=True):

@@ -12,7 +12,9 @@ import time
 import pytest
 
 import appd_client as ac
-from harness import APPD, APPS, PROXY, Stack, can_connect, children, curl, wait_for
+import daemon_logs
+from harness import (APPD, APPS, PROXY, Stack, can_connect, children, curl, wait_for,
+                     watch_appd_logs)
 
 HOOKS = r'''
 import os
@@ -119,6 +121,7 @@ class Hooked:
             + list(args) + [app],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env)
         self.pid = self.proc.pid
+        watch_appd_logs(self, self.log)   # some tests read stderr: it stays a pipe
         if wait:
             try:
                 wait_for(lambda: can_connect(self.sock) or self.proc.poll() is not None, 20,
@@ -180,6 +183,7 @@ class Hooked:
                                  not _zombie(p) for p in kids), 10, "the workers to exit")
         self.proc.stdout.close()
         self.proc.stderr.close()
+        daemon_logs.forget(self)
         shutil.rmtree(self.tmp)
 
 

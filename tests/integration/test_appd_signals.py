@@ -12,7 +12,8 @@ import time
 import pytest
 
 import appd_client as ac
-from harness import APPD, APPS, Stack, can_connect, children, wait_for
+import daemon_logs
+from harness import APPD, APPS, Stack, can_connect, children, wait_for, watch_appd_logs
 
 
 def replaced(pid, old, n):
@@ -93,10 +94,13 @@ class ConfAppd:
         self.conf.write_text(conf)
         self.sock = str(tmp_path / "app.sock")
         self.log = str(tmp_path / "err.log")
-        self.proc = subprocess.Popen(
-            [APPD, "-c", str(self.conf), "--bind", "unix:" + self.sock, "--pythonpath", APPS,
-             "--error-logfile", self.log] + list(args) + ["appd_app:app"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stderr_path = str(tmp_path / "stderr.log")   # where a sanitizer reports
+        with open(stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                [APPD, "-c", str(self.conf), "--bind", "unix:" + self.sock, "--pythonpath", APPS,
+                 "--error-logfile", self.log] + list(args) + ["appd_app:app"],
+                stdout=subprocess.DEVNULL, stderr=stderr)
+        watch_appd_logs(self, self.log, stderr_path)
         wait_for(lambda: can_connect(self.sock) or self.proc.poll() is not None, 20, "appd")
         assert self.proc.poll() is None, self.output()
 
@@ -111,7 +115,7 @@ class ConfAppd:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGQUIT)
             self.proc.wait(20)
-        self.proc.stderr.close()
+        daemon_logs.forget(self)
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import time
 import pytest
 
 import appd_client as ac
-from harness import APPD, APPS, can_connect, children, rss_kib, wait_for
+import daemon_logs
+from harness import APPD, APPS, can_connect, children, rss_kib, wait_for, watch_appd_logs
 
 MiB = 1024 * 1024
 
@@ -27,10 +28,11 @@ class Appd:
         self.tmp = tempfile.mkdtemp(prefix="tandem-appd-")
         self.sock = os.path.join(self.tmp, "app.sock")
         self.log = os.path.join(self.tmp, "err.log")
+        self.stderr = os.path.join(self.tmp, "stderr.log")   # where a sanitizer reports
         self.argv = [APPD, "--bind", "unix:" + self.sock, "-w", str(workers), "--pythonpath",
                      APPS, "--error-logfile", self.log] + list(args) + [app]
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.pid = self.proc.pid
+        self.start()
+        watch_appd_logs(self, self.log, self.stderr)
         self.workers = workers
         if wait:
             try:
@@ -43,6 +45,11 @@ class Appd:
             except BaseException:
                 self.close()
                 raise
+
+    def start(self):
+        with open(self.stderr, "ab") as f:
+            self.proc = subprocess.Popen(self.argv, stdout=f, stderr=f)
+        self.pid = self.proc.pid
 
     def output(self):
         try:
@@ -63,8 +70,6 @@ class Appd:
                 self.proc.kill()
                 self.proc.wait(5)
                 raise AssertionError("appd did not stop on %s" % sig)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
         return self.proc.returncode
 
     def close(self):
@@ -72,6 +77,7 @@ class Appd:
             self.stop()
         except AssertionError:
             pass
+        daemon_logs.forget(self)
         for name in os.listdir(self.tmp):
             os.unlink(os.path.join(self.tmp, name))
         os.rmdir(self.tmp)
@@ -250,8 +256,7 @@ def test_script_name_from_env_and_pidfile():
     shutil.rmtree(first, ignore_errors=True)
     pidfile = os.path.join(a.tmp, "appd.pid")
     a.argv[a.argv.index(placeholder)] = pidfile
-    a.proc = subprocess.Popen(a.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    a.pid = a.proc.pid
+    a.start()
     try:
         wait_for(lambda: can_connect(a.sock), 10, "appd socket")
         with open(pidfile) as f:

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from harness import APPD, APPS, FRONT, PROXY, Daemon, can_connect, children, curl, free_port, \
-    wait_for
+from harness import APPD, APPS, FRONT, PROXY, Daemon, Detached, can_connect, children, curl, \
+    free_port, wait_for
 
 
 def _gone(pid):
@@ -35,6 +35,7 @@ def _stop(pid):
 
 def test_tandem_daemon_returns_and_serves_until_term(tmp_path):
     port, pidfile = free_port(), str(tmp_path / "tandem.pid")
+    log = Detached("tandem", str(tmp_path / "err.log"))
     r = subprocess.run([FRONT, "-D", "--pid", pidfile, "-b", "127.0.0.1:%d" % port,
                         "--error-logfile", str(tmp_path / "err.log"), "--pythonpath", APPS,
                         "probe:app"], capture_output=True, timeout=60)
@@ -51,6 +52,7 @@ def test_tandem_daemon_returns_and_serves_until_term(tmp_path):
         assert names == {"tandem-appd", "tandem-proxy"}
     finally:
         _stop(pid)
+        log.forget()
     assert not can_connect(("127.0.0.1", port))
     assert not os.path.exists(pidfile)
 
@@ -58,6 +60,7 @@ def test_tandem_daemon_returns_and_serves_until_term(tmp_path):
 def test_each_daemon_detaches_and_writes_its_own_pid(tmp_path):
     sock, port = str(tmp_path / "app.sock"), free_port()
     apid_file, ppid_file = str(tmp_path / "appd.pid"), str(tmp_path / "proxy.pid")
+    log = Detached("tandem-appd", str(tmp_path / "appd.log"))
     r = subprocess.run([APPD, "--daemon", "--pid", apid_file, "--bind", "unix:" + sock,
                         "--error-logfile", str(tmp_path / "appd.log"), "--pythonpath", APPS,
                         "probe:app"], capture_output=True, timeout=60)
@@ -76,6 +79,7 @@ def test_each_daemon_detaches_and_writes_its_own_pid(tmp_path):
         assert not can_connect(("127.0.0.1", port))
     finally:
         _stop(apid)
+        log.forget()
     assert not os.path.exists(sock)
 
 

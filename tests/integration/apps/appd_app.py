@@ -25,6 +25,9 @@ drive: each route exercises one server duty.
 /hdrforms         headers as lists, values with blanks around them
 /hints            wsgi.early_hints (103) before the response
 /errors           writes a line to wsgi.errors
+/fork-hold?path=P forks a child that keeps every descriptor of the worker (its
+                  proxy connections among them) until the file P exists (60 s
+                  at most); the child's pid
 """
 import os
 import sys
@@ -64,6 +67,20 @@ class _Closing:
     def close(self):
         with open(self.path, "a") as f:
             f.write("closed\n")
+
+
+def _fork_hold(path):
+    """A child holding the worker's descriptors, as an app's background
+    process does; the worker's own copies close as usual."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            deadline = time.monotonic() + 60
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            os._exit(0)
+    return pid
 
 
 def app(environ, start_response):
@@ -168,6 +185,8 @@ def app(environ, start_response):
     if path == "/hints":
         environ["wsgi.early_hints"]([("Link", "</style.css>; rel=preload; as=style")])
         return _reply(start_response, b"hinted")
+    if path == "/fork-hold":
+        return _reply(start_response, str(_fork_hold(_query(environ)["path"])).encode())
     if path == "/errors":
         environ["wsgi.errors"].write("appd_app: a line for wsgi.errors\n")
         environ["wsgi.errors"].flush()
