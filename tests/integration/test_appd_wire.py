@@ -470,6 +470,27 @@ def test_a_connection_whose_hello_is_late_is_handed_anyway(appd, first):
         s.close()
 
 
+def test_more_silent_connections_than_the_intake_holds_are_all_handed(appd):
+    """The master holds at most 64 connections waiting for their HELLO
+    (ad_intake.h); the rest wait in the listen backlog, and every one still
+    reaches a worker once the wait runs out."""
+    socks = []
+    try:
+        for _ in range(100):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            socks.append(s)
+            s.connect(appd.sock)
+        for s in socks:
+            fields = _read_worker_hello(s)
+            assert fields[1] == ac.ROLE_WORKER and fields[5] in (1, 2)
+    finally:
+        for s in socks:
+            s.close()
+    # and the master still routes by HELLO afterwards
+    with ac.Conn(appd.sock, ask=2) as c:
+        assert c.hello["worker_index"] == 2
+
+
 def test_killed_worker_is_respawned(appd):
     before = appd.worker_pids()
     victim = sorted(before)[0]
